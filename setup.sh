@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Shared set-up for ./run.sh and ./test.sh: system packages, then the virtual environment.
+# Idempotent: a second run checks and changes nothing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# System libraries the product needs on Debian/Ubuntu:
+#   fonts-noto-cjk   Chinese text on screen and on raster tickets
+#   libzbar0         pyzbar QR decoding
+#   libpulse0        Qt Virtual Keyboard / Qt Multimedia QML plugins
+#   libxcb-cursor0, libegl1, libgl1, libxkbcommon0, libfontconfig1, libdbus-1-3  Qt runtime
+SYSTEM_PACKAGES=(fonts-noto-cjk libzbar0 libpulse0 libxcb-cursor0 libegl1 libgl1 libxkbcommon0
+                 libfontconfig1 libdbus-1-3 ${EXTRA_SYSTEM_PACKAGES:-})
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing system packages: ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "setup: these Debian packages are missing and I cannot install them without root:" >&2
+    echo "       apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+    || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; } \
+    || { echo "setup: could not install ${missing[*]}; install them and run again" >&2; exit 1; }
+fi
+
+PY=${PYTHON:-python3}
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || { echo "setup: Python 3.11 or newer is needed (found $("$PY" --version 2>&1))" >&2; exit 1; }
+
+# Virtual environment, reinstalled only when pyproject.toml changed.
+if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing Python packages into .venv (first run takes a few minutes)"
+  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+  if ! .venv/bin/python -m pip install --quiet -e '.[dev]' >.venv/pip-install.log 2>&1; then
+    tail -30 .venv/pip-install.log >&2; echo "setup: pip install failed (full log: .venv/pip-install.log)" >&2; exit 1
+  fi
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
