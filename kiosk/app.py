@@ -1,0 +1,335 @@
+"""The kiosk core: one citizen session at a time, the current flow, language and elder mode,
+what is reachable (hall service, platform, devices), idle wipe, and the adapters through which
+flows talk to the hall service, the devices and the offline cache.
+
+Everything here runs on one worker thread (see :class:`kiosk.runtime.KioskRuntime`), so flows
+never race each other and a second tap arrives only after the first one's screen changed —
+double taps submit once. The UI only renders :meth:`KioskCore.view` and sends actions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kiosk.audit import AuditLog
+from kiosk.catalogue import Catalogue, ServiceItem
+from kiosk.flows.base import Flow, Screen
+from kiosk.flows.home import HomeFlow
+from kiosk.i18n import Translator
+from kiosk.session import IdlePhase, IdlePolicy, IdleWatch, Session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Identity:
+    """What the kiosk uses of a card: never logged, never shown unmasked."""
+
+    id_number: str
+    name: str
+    age: int | None
+    expired: bool
+    card_type: str = ""
+
+    @property
+    def masked_name(self) -> str:
+        from devices.idcard.identity import mask_name
+
+        return mask_name(self.name)
+
+    @property
+    def masked_id(self) -> str:
+        from devices.idcard.identity import mask_id_number
+
+        return mask_id_number(self.id_number)
+
+
+@dataclass
+class IssueOutcome:
+    ticket: dict[str, Any] | None = None
+    error: tuple[str, list[str]] | None = None
+
+
+class KioskCore:
+    def __init__(
+        self,
+        *,
+        catalogue: Catalogue,
+        translator: Translator | None = None,
+        hall: Any = None,
+        devices: Any = None,
+        cache: Any = None,
+        sync: Any = None,
+        pulls: Any = None,
+        audit: AuditLog | None = None,
+        kiosk_id: str = "kiosk-01",
+        hall_name: str = "",
+        public_base_url: str = "",
+        idle_policy: IdlePolicy | None = None,
+        session_root: str | Path = "data/sessions",
+        clock: Callable[[], float] = time.monotonic,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.catalogue = catalogue
+        self.translator = translator or Translator()
+        self.hall = hall
+        self.devices = devices
+        self.cache = cache
+        self.sync = sync
+        self.pulls = pulls
+        self.audit = audit
+        self.kiosk_id = kiosk_id
+        self.hall_name = hall_name or catalogue.hall_name
+        self.public_base_url = public_base_url.rstrip("/")
+        self.clock = clock
+        self.today = today
+        self.idle = IdleWatch(idle_policy or IdlePolicy(), clock)
+        self.session = Session(Path(session_root))
+        self.elder = False
+        self.hall_online = True
+        self.platform_online = True
+        self.printer_problem: str | None = None
+        self.notice: str | None = None  # one-line toast (e.g. "staff are on their way")
+        self.flow: Flow = HomeFlow(self)
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._overview: tuple[float, dict[str, dict[str, Any]]] = (-1e9, {})
+
+    # -- flows ----------------------------------------------------------------------------------
+    def start_flow(self, name: str, **kwargs: Any) -> None:
+        from kiosk.flows import registry
+
+        self.flow = registry.create(name, self, **kwargs)
+
+    def go_home(self, *, wipe: bool = True) -> None:
+        if wipe:
+            removed = self.session.wipe()
+            if removed:
+                log.info("session wiped", extra={"ctx": {"files": removed}})
+            self.session = Session(self.session.root)
+        self.flow = HomeFlow(self)
+        self.notice = None
+
+    def act(self, action: str, **args: Any) -> None:
+        """An action from the screen (a tap). Global actions work on every screen."""
+        self.idle.touch()
+        self.notice = None if action != "help" else self.notice
+        if action == "home":
+            self.go_home()
+        elif action == "back":
+            if not self.flow.back():
+                self.go_home()
+        elif action == "language":
+            self.translator.language = args.get("language") or ("en" if self.translator.language == "zh_CN"
+                                                                  else "zh_CN")
+        elif action == "elder":
+            self.elder = bool(args.get("on", not self.elder))
+        elif action == "help":
+            self.call_staff()
+        elif action == "touch":
+            pass
+        elif action == "start":
+            self.start_flow(args["flow"])
+        else:
+            self.flow.handle(action, args)
+        self._publish()
+
+    def card_read(self, card: Any) -> None:
+        self.idle.touch()
+        if self.flow.wants_card:
+            self.flow.on_card(card)
+        else:
+            self.notice = self.translator.tr("notice.card_not_needed")
+        self._publish()
+
+    def scanned(self, payload: Any) -> None:
+        self.idle.touch()
+        if self.flow.wants_scan:
+            self.flow.on_scan(payload)
+        else:
+            self.notice = self.translator.tr("notice.scan_not_needed")
+        self._publish()
+
+    def tick(self) -> None:
+        """Called about once a second: idle countdown and wipe."""
+        if isinstance(self.flow, HomeFlow) and self.session.is_empty():
+            return
+        phase, _ = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)
+        if phase is IdlePhase.EXPIRED:
+            log.info("idle timeout", extra={"ctx": {"flow": self.flow.name}})
+            self.go_home()
+            self.elder = False
+            self.translator.language = "zh_CN"
+            self._publish()
+        elif phase is IdlePhase.COUNTDOWN:
+            self._publish()
+
+    # -- view -----------------------------------------------------------------------------------
+    def view(self) -> dict[str, Any]:
+        screen: Screen = self.flow.screen()
+        phase, left = (IdlePhase.ACTIVE, 0)
+        if not (isinstance(self.flow, HomeFlow) and self.session.is_empty()):
+            phase, left = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)
+        return {
+            "screen": screen.as_dict(),
+            "flow": self.flow.name,
+            "state": self.flow.state,
+            "language": self.translator.language,
+            "elder": self.elder,
+            "banner": self.banner(),
+            "countdown": left if phase is IdlePhase.COUNTDOWN else 0,
+            "notice": self.notice or "",
+            "labels": {k: self.translator.tr(f"common.{k}") for k in
+                       ("home", "back", "help", "language", "elder", "countdown", "stay")},
+        }
+
+    def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        self.listeners.append(listener)
+
+    def _publish(self) -> None:
+        if not self.listeners:
+            return
+        view = self.view()
+        for listener in list(self.listeners):
+            listener(view)
+
+    def what_works(self) -> dict[str, bool]:
+        return {"ticket": self.hall_online, "checkin": self.hall_online, "rating": True,
+                "submit": self.cache is not None, "guide": True, "progress": True}
+
+    def banner(self) -> dict[str, str] | None:
+        tr = self.translator.tr
+        if not self.hall_online:
+            return {"kind": "offline", "text": tr("banner.hall_offline")}
+        if not self.platform_online:
+            return {"kind": "offline", "text": tr("banner.platform_offline")}
+        if self.printer_problem:
+            return {"kind": "warning", "text": tr("banner.printer")}
+        return None
+
+    # -- helpers for flows ----------------------------------------------------------------------
+    def item_name(self, item: ServiceItem | None) -> str:
+        return item.name if item else ""
+
+    def identity(self, card: Any) -> Identity:
+        """Adapter from the device layer's card record to what flows use."""
+        from devices.idcard.identity import age_on
+
+        id_number = getattr(card, "id_number", "")
+        birth = getattr(card, "birth_date", None)
+        try:
+            age = age_on(birth or id_number, self.today())
+        except (ValueError, TypeError):
+            age = None
+        return Identity(id_number=id_number, name=getattr(card, "name", ""), age=age,
+                        expired=bool(getattr(card, "expired", False)),
+                        card_type=str(getattr(card, "card_type", "")))
+
+    def queue_overview(self) -> dict[str, dict[str, Any]]:
+        """People waiting and minutes per service, refreshed at most every 3 s."""
+        stamp, cached = self._overview
+        if self.hall is None or self.clock() - stamp < 3:
+            return cached
+        try:
+            overview = self.hall.overview()
+            self.hall_online = True
+        except Exception as exc:  # the hall client raises its own errors; any failure = unknown
+            log.warning("hall service overview failed", extra={"ctx": {"error": type(exc).__name__}})
+            self.hall_online = False
+            overview = cached
+        self._overview = (self.clock(), overview)
+        return overview
+
+    def issue_ticket(self, service_id: str | None, *, priority: str = "normal", id_number: str | None = None,
+                     appointment_code: str | None = None) -> IssueOutcome:
+        from kiosk.tickets import issue_and_print
+
+        return issue_and_print(self, service_id, priority=priority, id_number=id_number,
+                               appointment_code=appointment_code)
+
+    def call_staff(self) -> None:
+        tr = self.translator.tr
+        try:
+            if self.hall is None:
+                raise RuntimeError("no hall service")
+            self.hall.raise_alert("help", self.kiosk_id, tr("alert.help", kiosk=self.kiosk_id))
+            self.notice = tr("notice.help_coming")
+        except Exception:
+            log.warning("help request could not reach the hall service")
+            self.notice = tr("notice.help_failed")
+
+    def alert_staff(self, kind: str, message: str) -> bool:
+        try:
+            if self.hall is not None:
+                self.hall.raise_alert(kind, self.kiosk_id, message)
+                return True
+        except Exception:
+            log.warning("staff alert could not reach the hall service", extra={"ctx": {"kind": kind}})
+        return False
+
+    def public_url(self, path: str) -> str:
+        return f"{self.public_base_url}{path}" if self.public_base_url else path
+
+    @staticmethod
+    def keypad_edit(value: str, key: str, *, limit: int) -> str:
+        """On-screen keypad: one character, "del" or "clear"."""
+        if key == "del":
+            return value[:-1]
+        if key == "clear":
+            return ""
+        return (value + key)[:limit] if len(key) == 1 and key.isalnum() else value
+
+    def classify(self, payload: Any) -> tuple[str, str]:
+        """(kind, text) of a scanned code, whatever the scanner's payload type is."""
+        kind = getattr(payload, "kind", None)
+        text = getattr(payload, "text", None)
+        if kind is not None and text is not None:
+            return str(getattr(kind, "value", kind)), str(text)
+        from devices.scanner.payloads import classify_payload
+
+        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
+        result = classify_payload(text.encode(), public_base_url=self.public_base_url)
+        return str(getattr(result.kind, "value", result.kind)), result.text
+
+    # -- documents, applications, ratings (see kiosk.applications) -----------------------------
+    def take_document_photo(self, name: str) -> Path:
+        from kiosk.applications import take_document_photo
+
+        return take_document_photo(self, name)
+
+    def submit_application(self, flow: Any) -> Any:
+        from kiosk.applications import submit_application
+
+        return submit_application(self, flow)
+
+    def application_status(self, receipt_no: str) -> dict[str, Any]:
+        from kiosk.applications import application_status
+
+        return application_status(self, receipt_no)
+
+    def receipts_for(self, id_number: str) -> list[str]:
+        from kiosk.applications import receipts_for
+
+        return receipts_for(self, id_number)
+
+    def submit_complaint(self, topic: str, text: str) -> tuple[str, list[str]] | None:
+        from kiosk.applications import submit_complaint
+
+        return submit_complaint(self, topic, text)
+
+    def find_ticket(self, *, number: str | None = None, token: str | None = None,
+                    ticket_id: str | None = None) -> dict[str, Any] | None:
+        from kiosk.ratings import find_ticket
+
+        return find_ticket(self, number=number, token=token, ticket_id=ticket_id)
+
+    def submit_rating(self, ticket: dict[str, Any], level: str, reasons: list[str],
+                      comment: str) -> tuple[str, list[str]] | None:
+        from kiosk.ratings import submit_rating
+
+        return submit_rating(self, ticket, level, reasons, comment)

@@ -1,0 +1,63 @@
+"""预约签到: scan the appointment QR or swipe the ID card → the hall service matches today's
+appointments → a priority ticket; too early, too late or not found explained in plain words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.flows.base import Screen
+from kiosk.flows.ticket import TicketFlow
+
+
+class CheckinFlow(TicketFlow):
+    name = "checkin"
+    wants_scan = True
+
+    def __init__(self, core: Any) -> None:
+        super().__init__(core)
+        self.state = "identify"
+        self.code: str | None = None
+        self.rejected = ""
+
+    @property
+    def wants_card(self) -> bool:  # type: ignore[override]
+        return self.state == "identify"
+
+    def handle(self, action: str, args: dict[str, Any]) -> None:
+        if self.state == "error" and action == "retry":
+            self.goto("identify")
+
+    def on_scan(self, payload: Any) -> None:
+        if self.state != "identify":
+            return
+        kind, text = self.core.classify(payload)
+        if kind != "appointment":
+            self.rejected = self.tr("checkin.not_appointment")
+            return
+        self.code, self.rejected = text, ""
+        self._check_in(appointment_code=text)
+
+    def on_card(self, card: Any) -> None:
+        if self.state != "identify":
+            return
+        self.core.session.card = card
+        self._check_in(id_number=self.core.identity(card).id_number)
+
+    def _check_in(self, *, appointment_code: str | None = None, id_number: str | None = None) -> None:
+        outcome = self.core.issue_ticket(None, priority="appointment", id_number=id_number,
+                                         appointment_code=appointment_code)
+        if outcome.error:
+            self.error = outcome.error
+            self.goto("error")
+            return
+        self.result = outcome.ticket
+        self.service_id = (outcome.ticket or {}).get("service_id")
+        self.goto("done")
+
+    def screen(self) -> Screen:
+        if self.state == "identify":
+            tr = self.tr
+            return Screen("card", tr("checkin.title"), {
+                "lines": [tr("checkin.how")], "accepts": ["card", "scan"], "problem": self.rejected},
+                speech=tr("speech.checkin"))
+        return super().screen()

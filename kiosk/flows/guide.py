@@ -1,0 +1,87 @@
+"""办事指南: browse by zone or theme, search by characters or pinyin initials (社保 or sb), and
+each item's guide with conditions, materials (core ones marked), time limit, fee, where to go,
+whether it can be done here or online, and its 码上办 QR for the phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.flows.base import Flow, Screen, choice
+
+
+class GuideFlow(Flow):
+    name = "guide"
+
+    def __init__(self, core: Any, *, service_id: str | None = None) -> None:
+        super().__init__(core)
+        self.state = "start"
+        self.group: tuple[str, str] | None = None  # ("zone"|"theme", id)
+        self.query = ""
+        self.service_id = service_id
+        if service_id:
+            self.state = "detail"
+
+    def handle(self, action: str, args: dict[str, Any]) -> None:
+        if self.state == "start" and action == "choose":
+            self.goto({"zones": "zones", "themes": "themes", "search": "search"}.get(args["id"], "start"))
+        elif self.state in ("zones", "themes") and action == "choose":
+            self.group = (self.state[:-1], args["id"])
+            self.goto("list")
+        elif self.state in ("list", "search") and action == "choose":
+            self.service_id = args["id"]
+            self.goto("detail")
+        elif self.state == "search" and action == "query":
+            self.query = str(args.get("text", ""))[:20]
+        elif self.state == "detail" and action in ("ticket", "submit"):
+            self.core.start_flow(action, service_id=self.service_id)
+
+    def screen(self) -> Screen:
+        tr, cat, pick = self.tr, self.core.catalogue, self.core.translator.pick
+        if self.state == "start":
+            return Screen("menu", tr("guide.title"), {"choices": [
+                choice("zones", tr("guide.by_zone")), choice("themes", tr("guide.by_theme")),
+                choice("search", tr("guide.search"), tr("guide.search.sub"))]})
+        if self.state == "zones":
+            return Screen("menu", tr("guide.by_zone"), {"choices": [choice(z.id, pick(z.name, z.name_en))
+                                                                     for z in cat.zones]})
+        if self.state == "themes":
+            return Screen("menu", tr("guide.by_theme"), {"choices": [choice(t.id, pick(t.name, t.name_en))
+                                                                      for t in cat.themes]})
+        if self.state == "list":
+            kind, gid = self.group or ("zone", "")
+            items = cat.in_zone(gid) if kind == "zone" else cat.in_theme(gid)
+            return Screen("menu", tr("guide.list.title"), {"choices": [
+                choice(s.id, s.name, s.time_limit_text) for s in items]})
+        if self.state == "search":
+            results = cat.search(self.query)
+            lines = [tr("guide.search.none")] if self.query and not results else []
+            return Screen("search", tr("guide.search"), {
+                "query": self.query, "placeholder": tr("guide.search.placeholder"), "lines": lines,
+                "choices": [choice(s.id, s.name, s.window_hint) for s in results]})
+        return self._detail()
+
+    def _detail(self) -> Screen:
+        tr = self.tr
+        item = self.core.catalogue.service(self.service_id or "")
+        if item is None:
+            return self.message(tr("guide.missing"), [])
+        limit = tr("guide.same_day") if item.kind == "即办件" else tr("guide.promised", days=item.promised_days)
+        sections = [
+            {"title": tr("guide.conditions"), "items": list(item.conditions) or [tr("guide.none")]},
+            {"title": tr("guide.materials"), "items": [
+                m.name + (" " + tr("guide.core") if m.core else "") + (" " + tr("guide.tolerable")
+                                                                        if m.tolerable else "")
+                for m in item.materials] or [tr("guide.none")]},
+            {"title": tr("guide.time_limit"), "items": [limit + tr("guide.legal", days=item.legal_days)]},
+            {"title": tr("guide.fee"), "items": [item.fee or tr("guide.free")]},
+            {"title": tr("guide.where"), "items": [item.window_hint]},
+            {"title": tr("guide.how"), "items": [
+                tr("guide.here_yes") if item.self_service else tr("guide.here_no"),
+                tr("guide.online_yes") if item.online else tr("guide.online_no")]},
+        ]
+        buttons = [choice("ticket", tr("guide.take_ticket"))]
+        if item.self_service:
+            buttons.insert(0, choice("submit", tr("guide.do_here"), accent="green"))
+        return Screen("guide", item.name, {"sections": sections, "buttons": buttons,
+                                           "qr": self.core.public_url(f"/g/{item.id}"),
+                                           "qr_label": tr("guide.qr")})

@@ -1,0 +1,126 @@
+"""评价与建议: rate a finished ticket on five levels (a reason is required for 不满意 and
+非常不满意), sent to the hall service and through it to the platform; or leave a complaint or a
+suggestion (吐槽找茬) as a short form kept in the offline cache until it reaches the platform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.flows.base import Flow, Screen, choice
+
+LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
+BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
+REASONS = ("attitude", "slow", "runaround", "unclear", "facility", "other")
+COMPLAINT_TOPICS = ("attitude", "efficiency", "facility", "suggestion")
+
+
+class RatingFlow(Flow):
+    name = "rating"
+    wants_scan = True
+
+    def __init__(self, core: Any, *, ticket_id: str | None = None) -> None:
+        super().__init__(core)
+        self.state = "start"
+        self.typed = ""
+        self.problem = ""
+        self.ticket: dict[str, Any] | None = None
+        self.level = ""
+        self.reasons: list[str] = []
+        self.topic = ""
+        self.text = ""
+        self.error: tuple[str, list[str]] | None = None
+        if ticket_id:
+            self._found(self.core.find_ticket(ticket_id=ticket_id))
+
+    @property
+    def in_form(self) -> bool:  # type: ignore[override]
+        return self.state == "complaint"
+
+    def transient_states(self) -> set[str]:
+        return {"thanks", "error"}
+
+    def handle(self, action: str, args: dict[str, Any]) -> None:
+        s = self.state
+        if s == "start" and action == "choose":
+            self.goto("identify" if args["id"] == "rate" else "topic")
+        elif s == "identify" and action == "key":
+            self.typed = self.core.keypad_edit(self.typed, str(args.get("key", "")), limit=5)
+        elif s == "identify" and action == "ok":
+            self._found(self.core.find_ticket(number=self.typed.strip().upper()))
+        elif s == "levels" and action == "choose" and args["id"] in LEVELS:
+            self.level = args["id"]
+            if self.level in BAD_LEVELS:
+                self.goto("reasons")
+            else:
+                self._send()
+        elif s == "reasons" and action == "toggle" and args["id"] in REASONS:
+            rid = args["id"]
+            self.reasons = [r for r in self.reasons if r != rid] if rid in self.reasons else [*self.reasons, rid]
+        elif s == "reasons" and action == "comment":
+            self.text = str(args.get("text", ""))[:200]
+        elif s == "reasons" and action == "send" and self.reasons:
+            self._send()
+        elif s == "topic" and action == "choose" and args["id"] in COMPLAINT_TOPICS:
+            self.topic = args["id"]
+            self.goto("complaint")
+        elif s == "complaint" and action == "text":
+            self.text = str(args.get("text", ""))[:500]
+        elif s == "complaint" and action == "send" and self.text.strip():
+            self.error = self.core.submit_complaint(self.topic, self.text.strip())
+            self.goto("error" if self.error else "thanks")
+
+    def on_scan(self, payload: Any) -> None:
+        if self.state != "identify":
+            return
+        kind, text = self.core.classify(payload)
+        if kind != "ticket":
+            self.problem = self.tr("rating.not_ticket")
+            return
+        self._found(self.core.find_ticket(token=text.rstrip("/").rsplit("/", 1)[-1]))
+
+    def _found(self, ticket: dict[str, Any] | None) -> None:
+        if ticket is None:
+            self.problem = self.tr("rating.not_found")
+        elif ticket.get("status") != "done":
+            self.problem = self.tr("rating.not_finished")
+        elif ticket.get("rated"):
+            self.problem = self.tr("rating.already")
+        else:
+            self.ticket, self.problem = ticket, ""
+            self.goto("levels")
+
+    def _send(self) -> None:
+        self.error = self.core.submit_rating(self.ticket or {}, self.level, self.reasons, self.text)
+        self.goto("error" if self.error else "thanks")
+
+    def screen(self) -> Screen:
+        tr = self.tr
+        s = self.state
+        if s == "start":
+            return Screen("menu", tr("rating.title"), {"choices": [
+                choice("rate", tr("rating.rate"), tr("rating.rate.sub")),
+                choice("complain", tr("rating.complain"), tr("rating.complain.sub"))]})
+        if s == "identify":
+            return Screen("keypad", tr("rating.identify"), {
+                "value": self.typed, "layout": "ticket", "ok_label": tr("common.next"), "problem": self.problem,
+                "lines": [tr("rating.identify.how")]})
+        if s == "levels":
+            return Screen("rating", tr("rating.levels", number=(self.ticket or {}).get("number", "")), {
+                "choices": [choice(level, tr(f"rating.level.{level}"),
+                                   accent="red" if level in BAD_LEVELS else "green") for level in LEVELS]})
+        if s == "reasons":
+            return Screen("reasons", tr("rating.reasons"), {
+                "choices": [dict(choice(r, tr(f"rating.reason.{r}")), selected=r in self.reasons) for r in REASONS],
+                "comment": self.text, "comment_label": tr("rating.comment"), "can_send": bool(self.reasons),
+                "send_label": tr("common.send")})
+        if s == "topic":
+            return Screen("menu", tr("rating.complain"), {"choices": [
+                choice(t, tr(f"complaint.topic.{t}")) for t in COMPLAINT_TOPICS]})
+        if s == "complaint":
+            return Screen("text", tr(f"complaint.topic.{self.topic}"), {
+                "value": self.text, "placeholder": tr("complaint.placeholder"), "can_send": bool(self.text.strip()),
+                "send_label": tr("common.send")})
+        if s == "error":
+            title, lines = self.error or (tr("rating.failed"), [])
+            return self.message(title, lines, kind="warning")
+        return self.message(tr("rating.thanks"), [tr("rating.thanks.body")], kind="ok")

@@ -1,0 +1,190 @@
+"""自助申报: identify by card → a form from the catalogue's field list, validated as you type →
+materials photographed (preview, retake, crop to the page) → the 告知承诺 commitment → review →
+submitted into the offline cache → receipt printed and shown (the platform's receipt number, or a
+local number and "will be sent when the connection returns")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.flows.base import Flow, Screen, choice
+from kiosk.forms import FormState
+
+
+class SubmitFlow(Flow):
+    name = "submit"
+    in_form = True
+
+    def __init__(self, core: Any, *, service_id: str | None = None) -> None:
+        super().__init__(core)
+        self.state = "pick"
+        self.item = None
+        self.form: FormState | None = None
+        self.materials: dict[int, str] = {}  # index → "photo" | "owed" | "card"
+        self.camera_index: int | None = None
+        self.preview: str | None = None  # path of the cropped photo waiting for "use" / "retake"
+        self.outcome: Any = None
+        self.camera_problem = ""
+        if service_id:
+            self._pick(service_id)
+
+    @property
+    def wants_card(self) -> bool:  # type: ignore[override]
+        return self.state == "card"
+
+    def transient_states(self) -> set[str]:
+        return {"done", "error", "camera"}
+
+    def _pick(self, service_id: str) -> None:
+        item = self.core.catalogue.service(service_id)
+        if item is None or not item.self_service:
+            return
+        self.item = item
+        self.form = FormState(item.form)
+        self.goto("card")
+
+    def on_card(self, card: Any) -> None:
+        if self.state != "card" or self.item is None:
+            return
+        identity = self.core.identity(card)
+        if identity.expired:
+            self.camera_problem = self.tr("submit.card_expired")
+            return
+        self.core.session.card = card
+        for index, material in enumerate(self.item.materials):
+            if "身份证" in material.name:
+                self.materials[index] = "card"
+        self.goto("form")
+
+    def handle(self, action: str, args: dict[str, Any]) -> None:
+        state = self.state
+        if state == "pick" and action == "choose":
+            self._pick(args["id"])
+        elif state == "form" and action == "set" and self.form:
+            self.form.set(str(args["key"]), str(args.get("value", ""))[:200])
+        elif state == "form" and action == "next" and self.form and self.form.valid():
+            self.goto("materials")
+        elif state == "materials":
+            self._materials_action(action, args)
+        elif state == "camera":
+            self._camera_action(action)
+        elif state == "commitment" and action == "accept":
+            self.goto("review")
+        elif state == "review" and action == "submit" and self.outcome is None:
+            self.outcome = self.core.submit_application(self)
+            self.goto("done" if self.outcome.ok else "error")
+        elif state == "error" and action == "retry":
+            self.outcome = None
+            self.goto("review")
+
+    def _materials_action(self, action: str, args: dict[str, Any]) -> None:
+        index = int(args.get("index", -1))
+        if action == "capture" and 0 <= index < len(self.item.materials):
+            self.camera_index, self.preview, self.camera_problem = index, None, ""
+            self.goto("camera")
+            self._take_photo()
+        elif action == "owe" and self.item.materials[index].tolerable:
+            self.materials[index] = "owed"
+        elif action == "next" and self.materials_complete():
+            self.goto("commitment" if self.item.commitment else "review")
+
+    def _camera_action(self, action: str) -> None:
+        if action == "retake":
+            self._take_photo()
+        elif action == "use" and self.preview and self.camera_index is not None:
+            self.core.session.photos[f"material-{self.camera_index}"] = self.preview
+            self.materials[self.camera_index] = "photo"
+            self.preview = None
+            self.back()
+
+    def _take_photo(self) -> None:
+        try:
+            self.preview = str(self.core.take_document_photo(f"material-{self.camera_index}"))
+            self.camera_problem = ""
+        except Exception:
+            self.preview = None
+            self.camera_problem = self.tr("submit.camera_failed")
+
+    def materials_complete(self) -> bool:
+        return all(i in self.materials or (not m.core and not m.tolerable)
+                   for i, m in enumerate(self.item.materials)) if self.item else False
+
+    def owed(self) -> list[str]:
+        return [m.name for i, m in enumerate(self.item.materials) if self.materials.get(i) == "owed"]
+
+    # -- screens ---------------------------------------------------------------------------------
+    def screen(self) -> Screen:
+        tr, pick = self.tr, self.core.translator.pick
+        item = self.item
+        if self.state == "pick":
+            return Screen("menu", tr("submit.pick"), {"choices": [
+                choice(s.id, s.name, s.time_limit_text) for s in self.core.catalogue.self_service_items()]})
+        if self.state == "card":
+            return Screen("card", tr("submit.card"), {"lines": [tr("submit.card.why")], "accepts": ["card"],
+                                                      "problem": self.camera_problem},
+                          speech=tr("speech.insert_card"))
+        if self.state == "form":
+            identity = self.core.identity(self.core.session.card)
+            return Screen("form", item.name, {
+                "who": tr("submit.who", name=identity.masked_name, id=identity.masked_id),
+                "fields": self.form.view(tr, pick), "can_next": self.form.valid(),
+                "next_label": tr("common.next")})
+        if self.state == "materials":
+            rows = []
+            for i, m in enumerate(item.materials):
+                status = self.materials.get(i, "")
+                rows.append({"index": i, "name": m.name, "core": m.core, "tolerable": m.tolerable,
+                             "status": tr(f"submit.material.{status or 'missing'}"), "done": bool(status),
+                             "photo": self.core.session.photos.get(f"material-{i}", "")})
+            return Screen("materials", tr("submit.materials"), {
+                "rows": rows, "can_next": self.materials_complete(), "next_label": tr("common.next"),
+                "labels": {"capture": tr("submit.capture"), "owe": tr("submit.owe")}})
+        if self.state == "camera":
+            name = item.materials[self.camera_index].name if self.camera_index is not None else ""
+            return Screen("camera", tr("submit.camera", name=name), {
+                "preview": self.preview or "", "problem": self.camera_problem, "buttons": [
+                    choice("use", tr("submit.use"), enabled=bool(self.preview)),
+                    choice("retake", tr("submit.retake"))]})
+        if self.state == "commitment":
+            return Screen("message", tr("submit.commitment"), {
+                "kind": "info", "lines": [item.commitment, tr("submit.commitment.note")],
+                "buttons": [choice("accept", tr("submit.accept"), accent="green"), choice("back", tr("common.back"))]})
+        if self.state == "review":
+            return Screen("review", tr("submit.review"), {"rows": self.review_rows(), "buttons": [
+                choice("submit", tr("submit.submit"), accent="green"), choice("back", tr("common.back"))]})
+        if self.state == "error":
+            return self.message(tr("submit.failed"), self.outcome.lines if self.outcome else [], kind="warning",
+                                buttons=[choice("retry", tr("common.retry")), choice("home", tr("common.home"))])
+        return self._receipt()
+
+    def review_rows(self) -> list[dict[str, str]]:
+        tr, pick = self.tr, self.core.translator.pick
+        identity = self.core.identity(self.core.session.card)
+        rows = [{"label": tr("submit.item"), "value": self.item.name},
+                {"label": tr("submit.applicant"), "value": f"{identity.masked_name}  {identity.masked_id}"}]
+        for spec in self.item.form:
+            value = self.form.values.get(spec.key, "")
+            if spec.personal and value:
+                value = value[:3] + "****" + value[-2:] if len(value) > 6 else "****"
+            rows.append({"label": pick(spec.label, spec.label_en), "value": value or "—"})
+        photos = sum(1 for s in self.materials.values() if s == "photo")
+        rows.append({"label": tr("submit.materials"), "value": tr("submit.photos", n=photos)})
+        if self.owed():
+            rows.append({"label": tr("submit.owed"), "value": "、".join(self.owed())})
+        return rows
+
+    def _receipt(self) -> Screen:
+        tr = self.tr
+        o = self.outcome
+        lines = [tr("submit.done.item", item=self.item.name)]
+        if o.receipt_no:
+            lines.append(tr("submit.done.receipt", no=o.receipt_no))
+        else:
+            lines += [tr("submit.done.local", no=o.local_no), tr("submit.done.later")]
+        if self.owed():
+            lines.append(tr("submit.done.owed", items="、".join(self.owed())))
+        lines.append(tr("submit.done.printed") if o.printed else tr("submit.done.not_printed"))
+        return Screen("ticket", tr("submit.done.title"), {
+            "number": o.receipt_no or o.local_no, "service": self.item.name, "lines": lines, "qr": o.qr_url,
+            "printed": o.printed, "buttons": [choice("home", tr("common.finish"))]},
+            speech=tr("speech.submitted"))

@@ -1,0 +1,131 @@
+"""取号: zone → service (people waiting, minutes) → card where the service is real-name, green
+channel offered to the elderly → ticket issued by the hall service → printed, or shown large
+with its QR and staff alerted when the printer can't."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.flows.base import Flow, Screen, choice
+
+GREEN_CHANNEL_AGE = 65
+
+
+class TicketFlow(Flow):
+    name = "ticket"
+
+    def __init__(self, core: Any, *, service_id: str | None = None) -> None:
+        super().__init__(core)
+        self.zone_id: str | None = None
+        self.service_id: str | None = None
+        self.priority = "normal"
+        self.result: dict[str, Any] | None = None
+        self.error: tuple[str, list[str]] | None = None
+        self.state = "zone"
+        if service_id:
+            self._choose_service(service_id)
+
+    @property
+    def wants_card(self) -> bool:  # type: ignore[override]
+        return self.state == "card"
+
+    def transient_states(self) -> set[str]:
+        return {"done", "error", "green"}
+
+    # -- actions -------------------------------------------------------------------------------
+    def handle(self, action: str, args: dict[str, Any]) -> None:
+        if self.state == "zone" and action == "choose":
+            self.zone_id = args["id"]
+            self.goto("service")
+        elif self.state == "service" and action == "choose":
+            self._choose_service(args["id"])
+        elif self.state == "green" and action in ("green", "normal"):
+            self.priority = "green" if action == "green" else "normal"
+            self._issue()
+        elif self.state == "error" and action == "retry":
+            self._issue()
+
+    def _choose_service(self, service_id: str) -> None:
+        item = self.core.catalogue.service(service_id)
+        if item is None:
+            return
+        self.service_id = service_id
+        self.zone_id = item.zone
+        if item.real_name:
+            self.goto("card")
+        else:
+            self._issue()
+
+    def on_card(self, card: Any) -> None:
+        if self.state != "card":
+            return
+        identity = self.core.identity(card)
+        self.core.session.card = card
+        if identity.age is not None and identity.age >= GREEN_CHANNEL_AGE:
+            self.goto("green")
+        else:
+            self._issue()
+
+    def _issue(self) -> None:
+        id_number = self.core.identity(self.core.session.card).id_number if self.core.session.card else None
+        outcome = self.core.issue_ticket(self.service_id, priority=self.priority, id_number=id_number)
+        if outcome.error:
+            self.error = outcome.error
+            self.goto("error")
+            return
+        self.result = outcome.ticket
+        self.goto("done")
+
+    # -- screens ---------------------------------------------------------------------------------
+    def screen(self) -> Screen:
+        tr = self.tr
+        if self.state == "zone":
+            zones = self.core.catalogue.zones
+            return Screen("menu", tr("ticket.zone.title"), {
+                "choices": [choice(z.id, self.core.translator.pick(z.name, z.name_en)) for z in zones]})
+        if self.state == "service":
+            overview = self.core.queue_overview()
+            choices = []
+            for item in self.core.catalogue.in_zone(self.zone_id or ""):
+                info = overview.get(item.id)
+                if info is None:
+                    sub = tr("ticket.service.unknown_wait")
+                elif not info.get("open", True):
+                    sub = tr("ticket.service.closed")
+                else:
+                    sub = tr("ticket.service.wait", waiting=info["waiting"], minutes=info["eta_minutes"])
+                choices.append(choice(item.id, self.core.item_name(item), sub,
+                                      enabled=info is None or info.get("open", True)))
+            return Screen("menu", tr("ticket.service.title"), {"choices": choices})
+        if self.state == "card":
+            item = self.core.catalogue.service(self.service_id or "")
+            return Screen("card", tr("ticket.card.title"), {
+                "lines": [tr("ticket.card.why", service=self.core.item_name(item) if item else "")],
+                "accepts": ["card"]}, speech=tr("speech.insert_card"))
+        if self.state == "green":
+            return Screen("menu", tr("ticket.green.title"), {
+                "lines": [tr("ticket.green.explain")],
+                "choices": [choice("green", tr("ticket.green.yes"), accent="green"),
+                            choice("normal", tr("ticket.green.no"))], "action": "by_id"})
+        if self.state == "error":
+            title, lines = self.error or (tr("ticket.error.title"), [])
+            return self.message(title, lines, kind="warning", buttons=[
+                choice("retry", tr("common.retry")), choice("home", tr("common.home"))])
+        return self._ticket_screen()
+
+    def _ticket_screen(self) -> Screen:
+        tr = self.tr
+        r = self.result or {}
+        item = self.core.catalogue.service(self.service_id or "")
+        lines = [tr("ticket.done.ahead", waiting=r.get("waiting_ahead", 0), minutes=r.get("eta_minutes", 0))]
+        if item and item.window_hint:
+            lines.append(tr("ticket.done.where", where=item.window_hint))
+        if r.get("printed"):
+            lines.append(tr("ticket.done.printed"))
+        else:
+            lines += [tr("ticket.done.not_printed"), tr("ticket.done.staff_told")]
+        return Screen("ticket", tr("ticket.done.title"), {
+            "number": r.get("number", ""), "service": self.core.item_name(item) if item else "",
+            "priority": r.get("priority", "normal"), "lines": lines, "qr": r.get("qr_url", ""),
+            "printed": bool(r.get("printed")), "buttons": [choice("home", tr("common.finish"))]},
+            speech=tr("speech.ticket", number=r.get("number", ""), minutes=r.get("eta_minutes", 0)))

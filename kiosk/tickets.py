@@ -1,0 +1,87 @@
+"""Issuing a ticket at the kiosk: ask the hall service, print it, and when the printer can't,
+keep the citizen served (ticket shown large with its QR) and tell the staff.
+
+Rule breaks from the hall service are turned into plain words here; the codes are the hall
+service's contract (409 with ``error.code``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.app import IssueOutcome, KioskCore
+
+log = logging.getLogger(__name__)
+
+# hall-service error codes that have their own plain-words explanation in the string tables
+KNOWN_RULE_CODES = (
+    "active_ticket_exists", "person_daily_cap", "service_daily_cap", "service_closed", "unknown_service",
+    "appointment_not_found", "appointment_too_early", "appointment_too_late", "appointment_used",
+)
+
+
+def explain_hall_error(core: KioskCore, exc: Exception) -> tuple[str, list[str]]:
+    """Title and lines a citizen understands, for any failure of the hall service."""
+    tr = core.translator.tr
+    code = getattr(exc, "code", None)
+    if code is None or getattr(exc, "status", 0) == 0:
+        core.hall_online = False
+        return tr("ticket.error.offline.title"), [tr("ticket.error.offline.body")]
+    if code in KNOWN_RULE_CODES:
+        return tr(f"hall.{code}.title"), [tr(f"hall.{code}.body")]
+    log.warning("hall service refused a ticket", extra={"ctx": {"code": code}})
+    return tr("ticket.error.title"), [tr("ticket.error.generic")]
+
+
+def issue_and_print(core: KioskCore, service_id: str | None, *, priority: str = "normal",
+                    id_number: str | None = None, appointment_code: str | None = None) -> IssueOutcome:
+    from kiosk.app import IssueOutcome
+
+    if core.hall is None:
+        tr = core.translator.tr
+        return IssueOutcome(error=(tr("ticket.error.offline.title"), [tr("ticket.error.offline.body")]))
+    try:
+        answer = core.hall.issue_ticket(service_id, priority=priority, id_number=id_number,
+                                        appointment_code=appointment_code, channel="kiosk")
+    except Exception as exc:
+        return IssueOutcome(error=explain_hall_error(core, exc))
+    core.hall_online = True
+    ticket: dict[str, Any] = dict(answer["ticket"])
+    ticket["waiting_ahead"] = answer.get("waiting_ahead", 0)
+    ticket["eta_minutes"] = answer.get("eta_minutes", 0)
+    ticket["qr_url"] = core.public_url(answer.get("public_path") or f"/t/{answer.get('public_token', ticket['id'])}")
+    ticket["printed"], ticket["print_problem"] = print_ticket(core, ticket)
+    if not ticket["printed"]:
+        core.alert_staff("printer", core.translator.tr("alert.ticket_not_printed", kiosk=core.kiosk_id,
+                                                       number=ticket["number"]))
+    log.info("ticket issued", extra={"ctx": {"number": ticket["number"], "service": service_id,
+                                             "priority": ticket.get("priority"), "printed": ticket["printed"]}})
+    return IssueOutcome(ticket=ticket)
+
+
+def print_ticket(core: KioskCore, ticket: dict[str, Any]) -> tuple[bool, str | None]:
+    """Print the queue ticket; (printed, reason) — never raises."""
+    printer = getattr(core.devices, "printer", None) if core.devices is not None else None
+    if printer is None:
+        core.printer_problem = "no printer"
+        return False, "no printer"
+    item = core.catalogue.service(ticket.get("service_id", ""))
+    try:
+        from devices.printer import TicketSlip
+
+        slip = TicketSlip(
+            hall_name=core.hall_name, number=ticket["number"], service=item.name if item else "",
+            window=item.window_hint if item else "", waiting_ahead=int(ticket.get("waiting_ahead", 0)),
+            eta_minutes=int(ticket.get("eta_minutes", 0)), issued_at=str(ticket.get("issued_at", "")),
+            qr_url=ticket["qr_url"], notices=[core.translator.tr("ticket.slip.notice")],
+            priority=str(ticket.get("priority", "normal")),
+        )
+        result = printer.print_ticket(slip)
+    except Exception as exc:
+        log.exception("ticket printing failed")
+        core.printer_problem = type(exc).__name__
+        return False, type(exc).__name__
+    core.printer_problem = None if result.ok else (result.reason or "printer error")
+    return bool(result.ok), result.reason

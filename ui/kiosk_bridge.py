@@ -1,0 +1,92 @@
+"""The kiosk role's bridge: re-emits the core's views as a Qt property on the GUI thread and
+forwards taps to the core's worker thread. The demo panel's controls reach the simulators here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Property, QObject, Qt, Signal, Slot
+
+from kiosk.runtime import KioskRuntime
+
+
+class KioskBridge(QObject):
+    viewChanged = Signal()
+    paperChanged = Signal()
+    _incoming = Signal(object)
+
+    def __init__(self, runtime: KioskRuntime, *, demo: Any = None, font_family: str = "Noto Sans CJK SC") -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.demo = demo
+        self._font = font_family
+        self._view: dict[str, Any] = {}
+        self._paper_out = False
+        self.views_seen = 0
+        self._incoming.connect(self._set_view, Qt.ConnectionType.QueuedConnection)
+        runtime.core.subscribe(self._incoming.emit)
+
+    def _set_view(self, view: dict[str, Any]) -> None:
+        self._view = view
+        self.views_seen += 1
+        self.viewChanged.emit()
+
+    @Property("QVariantMap", notify=viewChanged)
+    def view(self) -> dict[str, Any]:
+        return self._view
+
+    @Property(str, constant=True)
+    def hallName(self) -> str:
+        return self.runtime.core.hall_name
+
+    @Property(str, constant=True)
+    def fontFamily(self) -> str:
+        return self._font
+
+    @Slot(str, "QVariantMap")
+    def act(self, action: str, args: dict[str, Any]) -> None:
+        self.runtime.act(action, **dict(args or {}))
+
+    # -- demo panel -------------------------------------------------------------------------------
+    @Property(bool, constant=True)
+    def demoEnabled(self) -> bool:
+        return self.demo is not None
+
+    @Property("QVariantMap", notify=viewChanged)
+    def demoLabels(self) -> dict[str, str]:
+        tr = self.runtime.core.translator.tr
+        return {k: tr(f"demo.{k}") for k in ("title", "card", "remove", "scan", "paper_out", "paper_ok")}
+
+    @Property("QVariantList", constant=True)
+    def demoIdentities(self) -> list[dict[str, str]]:
+        return self.demo.identities() if self.demo else []
+
+    @Property("QVariantList", constant=True)
+    def demoCodes(self) -> list[dict[str, str]]:
+        return self.demo.codes() if self.demo else []
+
+    @Property(bool, notify=paperChanged)
+    def paperOut(self) -> bool:
+        return self._paper_out
+
+    @Slot(str)
+    def demoInsertCard(self, key: str) -> None:
+        if self.demo:
+            self.demo.insert_card(key)
+
+    @Slot()
+    def demoRemoveCard(self) -> None:
+        if self.demo:
+            self.demo.remove_card()
+
+    @Slot(str)
+    def demoScan(self, text: str) -> None:
+        if self.demo:
+            self.demo.scan(text)
+
+    @Slot(bool)
+    def demoPaper(self, out: bool) -> None:
+        if self.demo:
+            self.demo.paper_out(out)
+            self._paper_out = out
+            self.paperChanged.emit()

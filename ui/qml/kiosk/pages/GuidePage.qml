@@ -1,0 +1,41 @@
+// One item's guide: conditions, materials, time limit, fee, where, how — and its 码上办 QR.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import "../../common"
+
+RowLayout {
+    spacing: 40
+    ColumnLayout {
+        Layout.fillWidth: true; Layout.fillHeight: true
+        ScrollView {
+            Layout.fillWidth: true; Layout.fillHeight: true; clip: true
+            contentWidth: availableWidth
+            Column {
+                width: parent.width; spacing: 18 * root.s
+                Repeater {
+                    model: root.page.sections || []
+                    Column {
+                        width: parent.width; spacing: 6
+                        Text { text: modelData.title; font.pixelSize: 30 * root.s; font.bold: true; color: "#1c5fb8" }
+                        Repeater {
+                            model: modelData.items
+                            Text { width: parent.width; text: "• " + modelData; font.pixelSize: 28 * root.s
+                                   color: "#2c3e50"; wrapMode: Text.WordWrap }
+                        }
+                    }
+                }
+            }
+        }
+        Row {
+            spacing: 24
+            Repeater {
+                model: root.page.buttons || []
+                BigButton { objectName: "button_" + modelData.id; text: modelData.label; accent: modelData.accent
+                            scale_: root.s; width: 380 * root.s; onClicked: root.act(modelData.id) }
+            }
+        }
+    }
+    QrImage { Layout.alignment: Qt.AlignTop; value: root.page.qr || ""; caption: root.page.qr_label || ""
+              side: 260 * root.s }
+}

@@ -1,0 +1,69 @@
+"""Qt start-up shared by every role: the application object, the virtual keyboard, a CJK font
+check with a clear message, QML engines with the QR provider, and window screenshots."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtQml import QQmlApplicationEngine
+from PySide6.QtQuick import QQuickWindow
+
+from ui.qr_provider import QrImageProvider
+
+QML_DIR = Path(__file__).resolve().parent / "qml"
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Source Han Sans SC")
+log = logging.getLogger(__name__)
+
+
+def application(argv: list[str] | None = None) -> QGuiApplication:
+    """The one QGuiApplication of the process (created on first call)."""
+    os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
+    os.environ.setdefault("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "0")
+    app = QGuiApplication.instance()
+    if app is None:
+        app = QGuiApplication(argv if argv is not None else sys.argv[:1])
+        app.setApplicationName("hall-kiosk")
+        app.setOrganizationName("hall-kiosk")
+    return app  # type: ignore[return-value]
+
+
+def cjk_family() -> str:
+    """A font family that has Chinese glyphs; raises with the Debian package to install."""
+    families = set(QFontDatabase.families())
+    for family in CJK_FAMILIES:
+        if family in families:
+            return family
+    raise RuntimeError("no Chinese (CJK) font found: install the Debian package fonts-noto-cjk "
+                       "(./setup.sh does it) so that Chinese text is readable")
+
+
+def load_qml(name: str, properties: dict[str, Any]) -> tuple[QQmlApplicationEngine, QQuickWindow]:
+    """Load ``ui/qml/<name>`` giving its root object these (required) properties."""
+    app = application()
+    family = cjk_family()
+    app.setFont(QFont(family, 14))
+    engine = QQmlApplicationEngine()
+    engine.addImageProvider("qr", QrImageProvider())
+    engine.setInitialProperties(properties)
+    engine.load(str(QML_DIR / name))
+    roots = engine.rootObjects()
+    if not roots:
+        raise RuntimeError(f"QML failed to load: {name} (see the QML errors above)")
+    window = roots[0]
+    assert isinstance(window, QQuickWindow)
+    return engine, window
+
+
+def save_screenshot(window: QQuickWindow, path: str | Path) -> Path:
+    """Render the window (works offscreen) and save it as PNG."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = window.grabWindow()
+    if image.isNull() or not image.save(str(path)):
+        raise RuntimeError(f"could not save a screenshot to {path}")
+    return path
