@@ -69,7 +69,9 @@ class KioskCore:
         pulls: Any = None,
         audit: AuditLog | None = None,
         kiosk_id: str = "kiosk-01",
+        hall_id: str = "demo-hall",
         hall_name: str = "",
+        document_camera: Any = None,
         public_base_url: str = "",
         idle_policy: IdlePolicy | None = None,
         session_root: str | Path = "data/sessions",
@@ -85,6 +87,8 @@ class KioskCore:
         self.pulls = pulls
         self.audit = audit
         self.kiosk_id = kiosk_id
+        self.hall_id = hall_id
+        self.document_camera = document_camera
         self.hall_name = hall_name or catalogue.hall_name
         self.public_base_url = public_base_url.rstrip("/")
         self.clock = clock
@@ -226,8 +230,9 @@ class KioskCore:
             age = age_on(birth or id_number, self.today())
         except (ValueError, TypeError):
             age = None
-        return Identity(id_number=id_number, name=getattr(card, "name", ""), age=age,
-                        expired=bool(getattr(card, "expired", False)),
+        is_expired = getattr(card, "is_expired", None)
+        expired = bool(is_expired(self.today())) if callable(is_expired) else bool(is_expired)
+        return Identity(id_number=id_number, name=getattr(card, "name", ""), age=age, expired=expired,
                         card_type=str(getattr(card, "card_type", "")))
 
     def queue_overview(self) -> dict[str, dict[str, Any]]:
@@ -236,7 +241,11 @@ class KioskCore:
         if self.hall is None or self.clock() - stamp < 3:
             return cached
         try:
-            overview = self.hall.overview()
+            overview = {
+                s["id"]: {"waiting": s.get("waiting", 0), "open": s.get("open_now", True),
+                          "eta_minutes": s.get("eta_minutes", 0)}
+                for s in self.hall.services()["services"]
+            }
             self.hall_online = True
         except Exception as exc:  # the hall client raises its own errors; any failure = unknown
             log.warning("hall service overview failed", extra={"ctx": {"error": type(exc).__name__}})

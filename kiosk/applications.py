@@ -1,0 +1,189 @@
+"""Self-service applications and complaints at the kiosk: photos of materials, the durable
+hand-over to the offline cache, the receipt, and progress look-ups.
+
+A submission is confirmed to the citizen only after :meth:`OfflineCache.enqueue` returned —
+then it survives a power cut and reaches the platform exactly once. The kiosk waits a few
+seconds for the platform's receipt number; without it the receipt carries the local number and
+says the application will be sent when the connection returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskCore
+
+log = logging.getLogger(__name__)
+RECEIPT_WAIT_SECONDS = 4.0
+
+
+@dataclass
+class SubmitOutcome:
+    ok: bool
+    record_id: str = ""
+    receipt_no: str | None = None
+    local_no: str = ""
+    printed: bool = False
+    qr_url: str = ""
+    lines: list[str] = field(default_factory=list)
+
+
+def take_document_photo(core: KioskCore, name: str) -> Path:
+    """Capture, crop to the page and keep the JPEG in the session's private folder."""
+    from kiosk.materials import SimulatedDocumentCamera, crop_to_page, encode_jpeg
+
+    camera = core.document_camera or SimulatedDocumentCamera()
+    core.document_camera = camera
+    page, _found = crop_to_page(camera.capture())
+    return core.session.keep_file(f"{name}-{int(time.time() * 1000)}.jpg", encode_jpeg(page))
+
+
+def local_number(core: KioskCore, seq: int) -> str:
+    """Kiosk-local number shown while the platform has not answered: K<kiosk>-<date>-<seq>."""
+    kiosk = "".join(ch for ch in core.kiosk_id if ch.isalnum()).upper()[-4:] or "K"
+    return f"{kiosk}-{core.today():%Y%m%d}-{seq:05d}"
+
+
+def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
+    from offline_cache.store import CacheError, CacheFullError
+
+    tr = core.translator.tr
+    if core.cache is None:
+        return SubmitOutcome(False, lines=[tr("submit.error")])
+    item = flow.item
+    identity = core.identity(core.session.card)
+    form = dict(flow.form.values) if flow.form else {}
+    payload = {
+        "service_id": item.id, "service_name": item.name, "hall_id": core.hall_id, "kiosk_id": core.kiosk_id,
+        "channel": "kiosk_self_service", "id_number": identity.id_number, "name": identity.name,
+        "card_type": identity.card_type, "form": form, "commitment_accepted": bool(item.commitment),
+        "materials": [{"name": m.name, "status": flow.materials.get(i, "missing")}
+                      for i, m in enumerate(item.materials)],
+        "owed_materials": flow.owed(), "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    personal = {"id_number", "name", "form", "address", "phone"}
+    photos = [(Path(p).read_bytes(), "image/jpeg") for key, p in sorted(core.session.photos.items())]
+    try:
+        record_id = core.cache.enqueue("application", payload, photos, personal_fields=personal)
+    except CacheFullError:
+        log.error("application refused: offline cache is full")
+        core.alert_staff("sync", f"{core.kiosk_id}: offline cache full, self-service submissions refused")
+        return SubmitOutcome(False, lines=[tr("submit.full")])
+    except (CacheError, OSError, ValueError):
+        log.exception("application could not be stored")
+        return SubmitOutcome(False, lines=[tr("submit.error")])
+    info = core.cache.get(record_id)
+    outcome = SubmitOutcome(True, record_id=record_id, local_no=local_number(core, info.seq if info else 0))
+    log.info("application stored", extra={"ctx": {"record": record_id, "service": item.id}})
+    outcome.receipt_no = _wait_for_receipt(core, record_id)
+    number = outcome.receipt_no or outcome.local_no
+    outcome.qr_url = core.public_url(f"/a/{number}")
+    outcome.printed = _print_receipt(core, flow, identity, outcome)
+    return outcome
+
+
+def _wait_for_receipt(core: KioskCore, record_id: str) -> str | None:
+    if core.sync is None:
+        return None
+    core.sync.sync_now()
+    deadline = time.monotonic() + RECEIPT_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        info = core.cache.get(record_id)
+        if info and info.receipt_no:
+            core.platform_online = True
+            return info.receipt_no
+        if info and info.state != "pending" and info.state != "inflight":
+            return None
+        time.sleep(0.1)
+    return None
+
+
+def _print_receipt(core: KioskCore, flow: Any, identity: Any, outcome: SubmitOutcome) -> bool:
+    printer = getattr(core.devices, "printer", None) if core.devices is not None else None
+    if printer is None:
+        return False
+    item = flow.item
+    try:
+        from devices.printer import ApplicationReceipt
+
+        receipt = ApplicationReceipt(
+            hall_name=core.hall_name, receipt_no=outcome.receipt_no, local_no=outcome.local_no,
+            item=item.name, owed=flow.owed(), promised_days=item.promised_days,
+            name=identity.name, id_number=identity.id_number, qr_url=outcome.qr_url,
+            submitted_at=time.strftime("%Y-%m-%d %H:%M"),
+        )
+        result = printer.print_receipt(receipt)
+    except Exception:
+        log.exception("receipt printing failed")
+        return False
+    core.printer_problem = None if result.ok else (result.reason or "printer error")
+    return bool(result.ok)
+
+
+def application_status(core: KioskCore, receipt_no: str) -> dict[str, Any]:
+    """The platform's status of an application (or the last one known, with its age)."""
+    tr = core.translator.tr
+    answer: dict[str, Any] = {"receipt_no": receipt_no}
+    local = _local_record(core, receipt_no)
+    if local is not None and not local.receipt_no:
+        return {**answer, "status_text": tr("progress.pending")}
+    if core.pulls is None:
+        return {**answer, "error": "progress.unavailable"}
+    from offline_cache.client import PlatformRefused
+    from offline_cache.pulls import NotCachedError
+
+    try:
+        pulled = core.pulls.application_status(receipt_no)
+    except PlatformRefused:
+        return {**answer, "error": "progress.not_found"}
+    except NotCachedError:
+        core.platform_online = False
+        return {**answer, "error": "progress.unavailable"}
+    data = dict(pulled.data)
+    if not pulled.fresh:
+        core.platform_online = False
+        data["age_text"] = tr("progress.minutes_ago", n=int(pulled.age_seconds // 60))
+    return {**answer, **data}
+
+
+def _local_record(core: KioskCore, number: str) -> Any:
+    """A record of this kiosk by its local number (only while it waits for the platform)."""
+    if core.cache is None or "-" not in number:
+        return None
+    try:
+        seq = int(number.rsplit("-", 1)[1])
+    except ValueError:
+        return None
+    return next((r for r in core.cache.records(limit=1000) if r.seq == seq and r.kind == "application"), None)
+
+
+def receipts_for(core: KioskCore, id_number: str) -> list[str]:
+    """Receipt (or local) numbers of applications this kiosk took for the person on the card."""
+    if core.cache is None:
+        return []
+    records = [r for r in core.cache.find_by_id_number(id_number) if r.kind == "application"]
+    return [r.receipt_no or local_number(core, r.seq) for r in records][-5:]
+
+
+def submit_complaint(core: KioskCore, topic: str, text: str) -> tuple[str, list[str]] | None:
+    """Keep a complaint or suggestion for the platform; None when it is safely stored."""
+    tr = core.translator.tr
+    if core.cache is None:
+        return tr("rating.failed"), [tr("rating.failed.body")]
+    try:
+        # The text is free writing and may name people: it is sealed like personal data.
+        core.cache.enqueue("complaint", {"topic": topic, "text": text, "hall_id": core.hall_id,
+                                         "kiosk_id": core.kiosk_id,
+                                         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+                           personal_fields={"text"})
+    except Exception:
+        log.exception("complaint could not be stored")
+        return tr("rating.failed"), [tr("rating.failed.body")]
+    if core.sync is not None:
+        core.sync.sync_now()
+    return None

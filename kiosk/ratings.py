@@ -1,0 +1,51 @@
+"""好差评 at the kiosk: find today's finished ticket (by its number or its QR) and send the
+citizen's rating to the hall service, whose outbox carries it on to the platform."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskCore
+
+log = logging.getLogger(__name__)
+
+
+def find_ticket(core: KioskCore, *, number: str | None = None, token: str | None = None,
+                ticket_id: str | None = None) -> dict[str, Any] | None:
+    """Today's ticket by number, tracking token or id; None when unknown or unreachable."""
+    if core.hall is None:
+        return None
+    try:
+        if ticket_id:
+            answer = core.hall.ticket(ticket_id)
+        elif token:
+            answer = core.hall.ticket_by_token(token)
+        elif number:
+            answer = core.hall.ticket_by_number(number)
+        else:
+            return None
+    except Exception as exc:
+        if getattr(exc, "status", None) == 0:
+            core.hall_online = False
+        return None
+    core.hall_online = True
+    ticket = dict(answer.get("ticket", answer))
+    ticket["rated"] = bool(answer.get("rating") or ticket.get("rating"))
+    return ticket
+
+
+def submit_rating(core: KioskCore, ticket: dict[str, Any], level: str, reasons: list[str],
+                  comment: str) -> tuple[str, list[str]] | None:
+    """None when the hall service stored the rating; otherwise what to tell the citizen."""
+    tr = core.translator.tr
+    try:
+        core.hall.rate(ticket["id"], level, reason=",".join(reasons) or None, comment=comment or None)
+    except Exception as exc:
+        code = getattr(exc, "code", "")
+        log.warning("rating not stored", extra={"ctx": {"code": code}})
+        if code in ("already_rated", "rating_exists"):
+            return tr("rating.already"), []
+        return tr("rating.failed"), [tr("rating.failed.body")]
+    return None
