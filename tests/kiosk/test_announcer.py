@@ -1,5 +1,6 @@
 """Announcements never overlap, repeat as configured, recalls are said again, quiet hours hold."""
 
+import itertools
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -42,7 +43,7 @@ def test_two_calls_are_queued_not_overlapped_and_repeated() -> None:
         said.append(engine.finish())
     assert said == ["请 A 0 0 1 号 到 3号窗口 办理"] * 2 + ["请 B 0 0 2 号 到 9号窗口 办理"] * 2
     spans = [(a.started_at, a.finished_at) for a in announcer.history]
-    assert all(prev[1] <= nxt[0] for prev, nxt in zip(spans, spans[1:], strict=False))
+    assert all(prev[1] <= nxt[0] for prev, nxt in itertools.pairwise(spans))
 
 
 def test_recall_is_announced_again_after_the_current_phrase() -> None:
