@@ -1,0 +1,27 @@
+// The small screen above one window: the ticket being served there, large.
+import QtQuick
+import QtQuick.Layouts
+
+Window {
+    id: root
+    width: 800; height: 480
+    visible: true
+    color: "#0b1f36"
+    title: "窗口屏"
+    required property var bridge
+    property var view: bridge.view
+    ColumnLayout {
+        anchors.fill: parent; anchors.margins: 24
+        Text { text: root.view.counter || ""; color: "white"; font.family: bridge.fontFamily; font.pixelSize: 56
+               font.bold: true; Layout.alignment: Qt.AlignHCenter }
+        Rectangle { Layout.fillWidth: true; implicitHeight: 4; color: "#27507f" }
+        Text { text: root.view.mine ? bridge.labels.serving : bridge.labels.idle; color: "#8fb3dc"
+               font.family: bridge.fontFamily; font.pixelSize: 40; Layout.alignment: Qt.AlignHCenter }
+        Text { objectName: "serving"; text: root.view.mine ? root.view.mine.number : "—"; color: "#ffe066"
+               font.family: bridge.fontFamily; font.pixelSize: 180; font.bold: true; Layout.alignment: Qt.AlignHCenter }
+        Rectangle { Layout.fillWidth: true; implicitHeight: 50; visible: !root.view.connected; color: "#b03a2e"
+            Text { anchors.centerIn: parent; text: bridge.labels.reconnecting; color: "white"
+                   font.family: bridge.fontFamily; font.pixelSize: 24 } }
+        Item { Layout.fillHeight: true }
+    }
+}
