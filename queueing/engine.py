@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from queueing import eta, policy
+from queueing import eta, policy, stats
 from queueing.model import (
     APPOINTMENT, CALLED, CANCELLED, DONE, NO_SHOW, NORMAL, PRIORITIES, SERVING, TRANSFERRED,
     WAITING, CounterState, Hall, QueueError, Ticket, conflict, not_found,
@@ -287,6 +287,21 @@ class QueueEngine:
             out.append({"number": d["ticket"]["number"], "counter_id": d["counter_id"], "kind": kind,
                         "at": d["at"], "event_id": seq})
         return out
+
+    def stats(self, day_from: str | None = None, day_to: str | None = None) -> dict:
+        """Statistics over the service days ``day_from``..``day_to`` (ISO dates; default today)."""
+        for name, value in (("from", day_from), ("to", day_to)):
+            if value is not None:
+                try:
+                    datetime.strptime(value, "%Y-%m-%d")
+                except ValueError as exc:
+                    raise bad_input("invalid_date", f"{name} must be a date YYYY-MM-DD") from exc
+
+        def op(tx: StoreTx, now: float, day: str) -> dict:
+            start = day_from or day_to or day
+            return stats.compute(tx, self.hall, start, day_to or (day if day_from is None else max(start, day)))
+
+        return self._read(op)  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ counters
 

@@ -49,7 +49,9 @@ class StoreTx(Protocol):
     def append_event(self, at: float, day: str, kind: str, ticket_id: str | None, service_id: str | None,
                      counter_id: str | None, staff_id: str | None, data: dict) -> int: ...
     def events_after(self, seq: int, limit: int) -> list[tuple[int, str, str]]: ...
+    def last_event_seq(self) -> int: ...
     def event_rows(self, day_from: str, day_to: str) -> list[dict]: ...
+    def event_rows_after(self, seq: int, limit: int) -> list[dict]: ...
     def recent_events(self, day: str, kinds: Sequence[str], limit: int) -> list[tuple[int, str, str]]: ...
     def person_tickets(self, since_day: str, until_day: str) -> list[tuple[str, str, str]]: ...
     def put_appointments(self, rows: list[dict]) -> int: ...
@@ -237,6 +239,9 @@ class SQLiteTx:
              json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
         return int(cur.lastrowid or 0)
 
+    def last_event_seq(self) -> int:
+        return int(self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+
     def events_after(self, seq: int, limit: int) -> list[tuple[int, str, str]]:
         return list(self.con.execute("SELECT seq, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                                      (seq, limit)))
@@ -249,6 +254,12 @@ class SQLiteTx:
     def event_rows(self, day_from: str, day_to: str) -> list[dict]:
         cur = self.con.execute("SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
                                "FROM events WHERE day BETWEEN ? AND ? ORDER BY seq", (day_from, day_to))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def event_rows_after(self, seq: int, limit: int) -> list[dict]:
+        cur = self.con.execute("SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
+                               "FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur]
 
