@@ -132,8 +132,12 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) 
         yield
         hub.close()  # ends open event streams so the server can stop
 
-    app = FastAPI(title="Hall queue service", version=API_VERSION, lifespan=lifespan,
-                  description="Tickets, counters, display and events of one service hall (政务服务中心).")
+    app = FastAPI(
+        title="Hall queue service",
+        version=API_VERSION,
+        lifespan=lifespan,
+        description="Tickets, counters, display and events of one service hall (政务服务中心).",
+    )
 
     @app.exception_handler(QueueError)
     async def _queue_error(request: Request, exc: QueueError) -> JSONResponse:
@@ -160,33 +164,64 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) 
 
     def counter_out(cid: str, st: CounterState, cur: Ticket | None) -> dict:
         c = hall.counters[cid]
-        return {"id": c.id, "name": c.name, "zone": c.zone, "services": list(c.services),
-                "weights": c.weights, "paused": st.paused, "pause_reason": st.pause_reason,
-                "staff_id": st.staff_id,
-                "current": None if cur is None or cur.status not in ("called", "serving") else
-                {"ticket_id": cur.id, "number": cur.number, "status": cur.status, "service_id": cur.service_id}}
+        return {
+            "id": c.id,
+            "name": c.name,
+            "zone": c.zone,
+            "services": list(c.services),
+            "weights": c.weights,
+            "paused": st.paused,
+            "pause_reason": st.pause_reason,
+            "staff_id": st.staff_id,
+            "current": None
+            if cur is None or cur.status not in ("called", "serving")
+            else {
+                "ticket_id": cur.id,
+                "number": cur.number,
+                "status": cur.status,
+                "service_id": cur.service_id,
+            },
+        }
 
     # ------------------------------------------------------------------ public and reading
 
     @app.get("/api/v1/health")
     def health() -> dict:
         now = engine.clock()
-        return {"status": "ok", "hall_id": hall.id, "hall_name": hall.name, "day": hall.day(now),
-                "time": hall.iso(now), "api_version": API_VERSION, "last_event_id": hub.last_seq}
+        return {
+            "status": "ok",
+            "hall_id": hall.id,
+            "hall_name": hall.name,
+            "day": hall.day(now),
+            "time": hall.iso(now),
+            "api_version": API_VERSION,
+            "last_event_id": hub.last_seq,
+        }
 
     @app.get("/api/v1/services")
     def services(role: str = require(*ANY)) -> dict:
         counts = engine.waiting_counts()
         local = hall.local(engine.clock())
-        return {"zones": [{"id": z.id, "name": z.name} for z in hall.zones],
-                "services": [{"id": s.id, "name": s.name, "zone": s.zone, "prefix": s.prefix,
-                              "target_wait_minutes": s.target_wait_minutes,
-                              "typical_service_minutes": s.typical_service_minutes, "daily_cap": s.daily_cap,
-                              "opening_hours": s.hours.text(), "open_now": s.hours.is_open(local),
-                              "waiting": counts.get(s.id, 0),
-                              "counters": [c.id for c in hall.counters_serving(s.id)]}
-                             for s in hall.services.values()],
-                "policy": vars(hall.policy)}
+        return {
+            "zones": [{"id": z.id, "name": z.name} for z in hall.zones],
+            "services": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "zone": s.zone,
+                    "prefix": s.prefix,
+                    "target_wait_minutes": s.target_wait_minutes,
+                    "typical_service_minutes": s.typical_service_minutes,
+                    "daily_cap": s.daily_cap,
+                    "opening_hours": s.hours.text(),
+                    "open_now": s.hours.is_open(local),
+                    "waiting": counts.get(s.id, 0),
+                    "counters": [c.id for c in hall.counters_serving(s.id)],
+                }
+                for s in hall.services.values()
+            ],
+            "policy": vars(hall.policy),
+        }
 
     @app.get("/api/v1/counters")
     def counters(role: str = require(*ANY)) -> dict:
@@ -194,20 +229,28 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) 
 
     @app.post("/api/v1/tickets", status_code=201)
     def issue(body: IssueBody, role: str = require("kiosk")) -> dict:
-        t, ahead, minutes = engine.issue(body.service_id, body.priority, body.id_number, body.appointment_code,
-                                         body.channel)
-        log.info("ticket issued", extra={"ctx": {"number": t.number, "service": t.service_id,
-                                                 "priority": t.priority}})
+        t, ahead, minutes = engine.issue(
+            body.service_id, body.priority, body.id_number, body.appointment_code, body.channel
+        )
+        log.info(
+            "ticket issued",
+            extra={"ctx": {"number": t.number, "service": t.service_id, "priority": t.priority}},
+        )
         return ticket_out(t, ahead, minutes, track_token=track_token(t.id))
 
     @app.get("/api/v1/tickets")
-    def waiting(status: Literal["waiting"] = "waiting", service_id: str | None = None,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 200, role: str = require("counter", "display")) -> dict:
+    def waiting(
+        status: Literal["waiting"] = "waiting",
+        service_id: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        role: str = require("counter", "display"),
+    ) -> dict:
         return {"tickets": [t.public(hall) for t in engine.waiting(service_id, limit)]}
 
     @app.get("/api/v1/tickets/{ticket_id}")
-    def ticket(ticket_id: str, track: str | None = None,
-               authorization: Annotated[str | None, Header()] = None) -> dict:
+    def ticket(
+        ticket_id: str, track: str | None = None, authorization: Annotated[str | None, Header()] = None
+    ) -> dict:
         if not (track and hmac.compare_digest(track, track_token(ticket_id))):
             role_of(authorization)  # any role may read a ticket
         t, ahead, minutes = engine.ticket(ticket_id)
@@ -222,8 +265,11 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) 
         return engine.display()
 
     @app.get("/api/v1/stats")
-    def stats(from_: Annotated[str | None, Query(alias="from")] = None, to: str | None = None,
-              role: str = require("admin")) -> dict:
+    def stats(
+        from_: Annotated[str | None, Query(alias="from")] = None,
+        to: str | None = None,
+        role: str = require("admin"),
+    ) -> dict:
         return engine.stats(from_, to)
 
     # ------------------------------------------------------------------ counters
@@ -275,7 +321,9 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) 
         return {"counter": counter_out(counter_id, st, None)}
 
     @app.get("/api/v1/counters/{counter_id}/preview")
-    def preview(counter_id: str, n: Annotated[int, Query(ge=1, le=50)] = 10, role: str = require("admin")) -> dict:
+    def preview(
+        counter_id: str, n: Annotated[int, Query(ge=1, le=50)] = 10, role: str = require("admin")
+    ) -> dict:
         return {"counter_id": counter_id, "next": [t.public(hall) for t in engine.preview(counter_id, n)]}
 
     # ------------------------------------------------------------------ alerts and appointments
@@ -285,7 +333,9 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) 
         return {"alert": engine.raise_alert(body.kind, body.source, body.message)}
 
     @app.get("/api/v1/alerts")
-    def alerts(all_: Annotated[bool, Query(alias="all")] = False, role: str = require("admin", "counter")) -> dict:
+    def alerts(
+        all_: Annotated[bool, Query(alias="all")] = False, role: str = require("admin", "counter")
+    ) -> dict:
         return {"alerts": engine.alerts(all_)}
 
     @app.post("/api/v1/alerts/{alert_id}/ack")
@@ -299,16 +349,25 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) 
 
     # ------------------------------------------------------------------ events
 
-    @app.get("/api/v1/events", response_class=StreamingResponse,
-             responses={200: {"content": {"text/event-stream": {}}}})
-    async def events(token: str | None = None, last_event_id: Annotated[str | None, Header()] = None,
-                     authorization: Annotated[str | None, Header()] = None) -> StreamingResponse:
+    @app.get(
+        "/api/v1/events",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}}},
+    )
+    async def events(
+        token: str | None = None,
+        last_event_id: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> StreamingResponse:
         role_of(authorization, token)
         try:
             last = int(last_event_id) if last_event_id else None
         except ValueError:
             last = None
-        return StreamingResponse(hub.stream(last), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            hub.stream(last),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     return app

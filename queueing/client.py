@@ -59,10 +59,18 @@ class HallClient:
             s.close()
             self._local.session = None
 
-    def _call(self, method: str, path: str, body: dict | None = None, params: dict | None = None,
-              ok_empty: bool = False) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        params: dict | None = None,
+        ok_empty: bool = False,
+    ) -> Any:
         try:
-            r = self.session.request(method, self.base_url + path, json=body, params=params, timeout=self.timeout)
+            r = self.session.request(
+                method, self.base_url + path, json=body, params=params, timeout=self.timeout
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HallUnavailable(f"hall service at {self.base_url} unreachable: {exc}") from exc
         if r.status_code == 204 and ok_empty:
@@ -73,7 +81,9 @@ class HallClient:
             data = None
         if r.status_code >= 400:
             err = (data or {}).get("error", {}) if isinstance(data, dict) else {}
-            raise HallServiceError(r.status_code, err.get("code", "http_error"), err.get("message", r.text[:200]))
+            raise HallServiceError(
+                r.status_code, err.get("code", "http_error"), err.get("message", r.text[:200])
+            )
         return data
 
     @staticmethod
@@ -97,7 +107,9 @@ class HallClient:
         return self._call("GET", "/api/v1/display")
 
     def stats(self, day_from: str | None = None, day_to: str | None = None) -> dict:
-        return self._call("GET", "/api/v1/stats", params={k: v for k, v in (("from", day_from), ("to", day_to)) if v})
+        return self._call(
+            "GET", "/api/v1/stats", params={k: v for k, v in (("from", day_from), ("to", day_to)) if v}
+        )
 
     def waiting(self, service_id: str | None = None, limit: int = 200) -> list[dict]:
         params: dict[str, Any] = {"status": "waiting", "limit": limit}
@@ -112,17 +124,36 @@ class HallClient:
         return self._call("GET", f"/api/v1/counters/{counter_id}/preview", params={"n": n})["next"]
 
     # kiosk
-    def issue_ticket(self, service_id: str | None, priority: str | None = None, id_number: str | None = None,
-                     appointment_code: str | None = None, channel: str | None = None) -> dict:
-        body = {k: v for k, v in (("service_id", service_id), ("priority", priority), ("id_number", id_number),
-                                  ("appointment_code", appointment_code), ("channel", channel)) if v is not None}
+    def issue_ticket(
+        self,
+        service_id: str | None,
+        priority: str | None = None,
+        id_number: str | None = None,
+        appointment_code: str | None = None,
+        channel: str | None = None,
+    ) -> dict:
+        body = {
+            k: v
+            for k, v in (
+                ("service_id", service_id),
+                ("priority", priority),
+                ("id_number", id_number),
+                ("appointment_code", appointment_code),
+                ("channel", channel),
+            )
+            if v is not None
+        }
         return self._call("POST", "/api/v1/tickets", body)
 
     def push_appointments(self, appointments: list[dict]) -> int:
         return self._call("POST", "/api/v1/appointments", {"appointments": appointments})["stored"]
 
-    def rate(self, ticket_id: str, level: int | str, reason: str | None = None, comment: str | None = None) -> dict:
-        body = {k: v for k, v in (("level", level), ("reason", reason), ("comment", comment)) if v is not None}
+    def rate(
+        self, ticket_id: str, level: int | str, reason: str | None = None, comment: str | None = None
+    ) -> dict:
+        body = {
+            k: v for k, v in (("level", level), ("reason", reason), ("comment", comment)) if v is not None
+        }
         return self._call("POST", f"/api/v1/tickets/{ticket_id}/rating", body)["rating"]
 
     # counters
@@ -151,9 +182,12 @@ class HallClient:
     def put_back(self, counter_id: str, ticket_id: str | None = None, staff_id: str | None = None) -> dict:
         return self._counter(counter_id, "put-back", self._staff(staff_id, ticket_id=ticket_id))
 
-    def transfer(self, counter_id: str, service_id: str, staff_id: str | None = None,
-                 reason: str | None = None) -> dict:
-        return self._counter(counter_id, "transfer", self._staff(staff_id, service_id=service_id, reason=reason))
+    def transfer(
+        self, counter_id: str, service_id: str, staff_id: str | None = None, reason: str | None = None
+    ) -> dict:
+        return self._counter(
+            counter_id, "transfer", self._staff(staff_id, service_id=service_id, reason=reason)
+        )
 
     def pause(self, counter_id: str, reason: str, staff_id: str | None = None) -> dict:
         return self._counter(counter_id, "pause", self._staff(staff_id, reason=reason))
@@ -163,7 +197,9 @@ class HallClient:
 
     # alerts
     def raise_alert(self, kind: str, source: str, message: str) -> dict:
-        return self._call("POST", "/api/v1/alerts", {"kind": kind, "source": source, "message": message})["alert"]
+        return self._call("POST", "/api/v1/alerts", {"kind": kind, "source": source, "message": message})[
+            "alert"
+        ]
 
     def alerts(self, include_acked: bool = False) -> list[dict]:
         return self._call("GET", "/api/v1/alerts", params={"all": str(include_acked).lower()})["alerts"]
@@ -179,8 +215,12 @@ class HallClient:
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
         try:
-            r = self.session.get(self.base_url + "/api/v1/events", headers=headers, stream=True,
-                                 timeout=(self.timeout, read_timeout))
+            r = self.session.get(
+                self.base_url + "/api/v1/events",
+                headers=headers,
+                stream=True,
+                timeout=(self.timeout, read_timeout),
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HallUnavailable(f"event stream at {self.base_url} unreachable: {exc}") from exc
         if r.status_code >= 400:
@@ -197,8 +237,9 @@ class HallClient:
         finally:
             r.close()
 
-    def follow_events(self, stop: threading.Event | None = None, last_event_id: int | None = None,
-                      retry_max: float = 10.0) -> Iterator[Event]:
+    def follow_events(
+        self, stop: threading.Event | None = None, last_event_id: int | None = None, retry_max: float = 10.0
+    ) -> Iterator[Event]:
         """``events()`` forever, reconnecting with backoff and resuming after the last event seen."""
         delay = 0.5
         while stop is None or not stop.is_set():

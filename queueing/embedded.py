@@ -43,8 +43,12 @@ class HallService:
         self.store.close()
 
 
-def build_service(data_dir: Path | str, clock: Callable[[], float] = time.time, heartbeat: float = 15.0,
-                  outbox: Outbox | None = None) -> HallService:
+def build_service(
+    data_dir: Path | str,
+    clock: Callable[[], float] = time.time,
+    heartbeat: float = 15.0,
+    outbox: Outbox | None = None,
+) -> HallService:
     """Load hall.toml and credentials (writing samples on first start), open the store, wire the
     engine's commits to the SSE hub and, when given, the platform outbox."""
     data_dir = Path(data_dir)
@@ -66,8 +70,14 @@ def build_service(data_dir: Path | str, clock: Callable[[], float] = time.time, 
 def uvicorn_server(app: object, log_level: str = "warning"):
     import uvicorn
 
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, timeout_graceful_shutdown=2,
-                            lifespan="on", log_config=None)
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+        lifespan="on",
+        log_config=None,
+    )
     return uvicorn.Server(config)
 
 
@@ -101,9 +111,15 @@ class RunningHall:
         self.stop()
 
 
-def start_hall_service(data_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
-                       clock: Callable[[], float] = time.time, heartbeat: float = 15.0,
-                       outbox: Outbox | None = None, ready_timeout: float = 15.0) -> RunningHall:
+def start_hall_service(
+    data_dir: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    clock: Callable[[], float] = time.time,
+    heartbeat: float = 15.0,
+    outbox: Outbox | None = None,
+    ready_timeout: float = 15.0,
+) -> RunningHall:
     """Run the hall service in this process (uvicorn on a background thread); returns when it
     accepts connections. ``port=0`` picks a free port; see ``RunningHall.base_url``."""
     service = build_service(data_dir, clock=clock, heartbeat=heartbeat, outbox=outbox)

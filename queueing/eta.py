@@ -26,8 +26,9 @@ def service_minutes(tx: StoreTx, hall: Hall, service_id: str) -> float:
     return (sum(recent) / 60 + typical * PRIOR_WEIGHT) / (len(recent) + PRIOR_WEIGHT)
 
 
-def estimate(tx: StoreTx, hall: Hall, t: Ticket, now: float,
-             states: dict[str, CounterState]) -> tuple[int, int]:
+def estimate(
+    tx: StoreTx, hall: Hall, t: Ticket, now: float, states: dict[str, CounterState]
+) -> tuple[int, int]:
     """(people ahead in the same service, minutes to wait) for a waiting ticket."""
     if t.status != "waiting":
         return 0, 0
@@ -39,8 +40,9 @@ def estimate(tx: StoreTx, hall: Hall, t: Ticket, now: float,
     counts = tx.ahead_counts(t.day, sorted(services), ticket_class(t, now), now, t.key_time, t.seq)
     work = 0.0
     for sid, n in counts.items():
-        theirs = [c for c in hall.counters_serving(sid)
-                  if not states.get(c.id, CounterState(c.id)).paused] or hall.counters_serving(sid)
+        theirs = [
+            c for c in hall.counters_serving(sid) if not states.get(c.id, CounterState(c.id)).paused
+        ] or hall.counters_serving(sid)
         share = sum(1 for c in theirs if c.id in our_ids) / max(1, len(theirs))
         work += n * share * service_minutes(tx, hall, sid)
     minutes = work / max(1, len(ours))

@@ -85,7 +85,7 @@ class EventHub:
                 return []
             if self._seqs and self._seqs[0] <= cursor + 1:
                 i = bisect.bisect_right(self._seqs, cursor)
-                return self._rows[i:i + BATCH]
+                return self._rows[i : i + BATCH]
         return None
 
     def _from_store(self, cursor: int) -> list[tuple[int, str, str]]:

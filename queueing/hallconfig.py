@@ -47,13 +47,13 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         f"id = {_toml_str(cat.get('hall_id', 'hall-1'))}",
         f"name = {_toml_str(cat.get('hall_name', '政务服务中心'))}",
         'timezone = "Asia/Shanghai"',
-        "# Default opening hours of every service (\"HH:MM-HH:MM,...\"). The sample hall is open",
+        '# Default opening hours of every service ("HH:MM-HH:MM,..."). The sample hall is open',
         "# around the clock so the demo works at any hour; a real hall writes e.g.",
         '# "08:30-12:00,13:30-17:30".',
         'opening_hours = "00:00-24:00"',
         "",
         "[policy]",
-        '# strict | interleave | aging (docs/queueing.md explains each)',
+        "# strict | interleave | aging (docs/queueing.md explains each)",
         'kind = "interleave"',
         "interleave_normal = 3          # interleave: this many normal calls, then one priority",
         "aging_boost_minutes = 20       # aging: a priority ticket counts as waiting this much longer",
@@ -83,9 +83,15 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         lines.append("")
 
     def counter(cid: str, name: str, zone: str, services: list[str], weights: dict[str, int]) -> None:
-        lines.extend(["[[counters]]", f"id = {_toml_str(cid)}", f"name = {_toml_str(name)}",
-                      f"zone = {_toml_str(zone)}",
-                      "services = [" + ", ".join(_toml_str(s) for s in services) + "]"])
+        lines.extend(
+            [
+                "[[counters]]",
+                f"id = {_toml_str(cid)}",
+                f"name = {_toml_str(name)}",
+                f"zone = {_toml_str(zone)}",
+                "services = [" + ", ".join(_toml_str(s) for s in services) + "]",
+            ]
+        )
         if weights:
             lines.append("weights = { " + ", ".join(f"{k} = {v}" for k, v in weights.items()) + " }")
         lines.append("")
@@ -118,7 +124,7 @@ _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 def _parse_hours(text: Any, where: str) -> Hours:
     if not isinstance(text, str):
-        raise ConfigError(f"{where} must be a string like \"08:30-12:00,13:30-17:30\"")
+        raise ConfigError(f'{where} must be a string like "08:30-12:00,13:30-17:30"')
     ranges = []
     for part in text.split(","):
         m = _HOURS.match(part.strip())
@@ -132,8 +138,13 @@ def _parse_hours(text: Any, where: str) -> Hours:
     return Hours(tuple(ranges))
 
 
-def _table(doc: dict, key: str, where: str, allowed: dict[str, type | tuple[type, ...]],
-           required: tuple[str, ...] = ()) -> dict:
+def _table(
+    doc: dict,
+    key: str,
+    where: str,
+    allowed: dict[str, type | tuple[type, ...]],
+    required: tuple[str, ...] = (),
+) -> dict:
     for k, v in doc.items():
         if k not in allowed:
             raise ConfigError(f"{where}.{k}: unknown key (known: {', '.join(sorted(allowed))})")
@@ -151,22 +162,44 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
     num = (int, float)
-    _table(doc, "", source, {"version": int, "hall": dict, "policy": dict, "zones": list,
-                             "services": list, "counters": list}, ("version", "services", "counters"))
+    _table(
+        doc,
+        "",
+        source,
+        {"version": int, "hall": dict, "policy": dict, "zones": list, "services": list, "counters": list},
+        ("version", "services", "counters"),
+    )
     if doc["version"] != CONFIG_VERSION:
-        raise ConfigError(f"{source}: version = {doc['version']} is not supported (expected {CONFIG_VERSION})")
-    hall = _table(doc.get("hall", {}), "hall", f"{source}: hall",
-                  {"id": str, "name": str, "timezone": str, "opening_hours": str})
+        raise ConfigError(
+            f"{source}: version = {doc['version']} is not supported (expected {CONFIG_VERSION})"
+        )
+    hall = _table(
+        doc.get("hall", {}),
+        "hall",
+        f"{source}: hall",
+        {"id": str, "name": str, "timezone": str, "opening_hours": str},
+    )
     try:
         tz = ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"{source}: hall.timezone: unknown time zone {hall.get('timezone')!r}") from exc
     default_hours = _parse_hours(hall.get("opening_hours", "00:00-24:00"), f"{source}: hall.opening_hours")
 
-    pol = _table(doc.get("policy", {}), "policy", f"{source}: policy",
-                 {"kind": str, "interleave_normal": int, "aging_boost_minutes": num, "max_wait_minutes": num,
-                  "appointment_early_minutes": num, "appointment_late_minutes": num,
-                  "max_recalls": int, "person_daily_cap": int})
+    pol = _table(
+        doc.get("policy", {}),
+        "policy",
+        f"{source}: policy",
+        {
+            "kind": str,
+            "interleave_normal": int,
+            "aging_boost_minutes": num,
+            "max_wait_minutes": num,
+            "appointment_early_minutes": num,
+            "appointment_late_minutes": num,
+            "max_recalls": int,
+            "person_daily_cap": int,
+        },
+    )
     if pol.get("kind", "interleave") not in POLICIES:
         raise ConfigError(f"{source}: policy.kind must be one of {', '.join(POLICIES)}, got {pol['kind']!r}")
     for k in ("interleave_normal",):
@@ -191,9 +224,22 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
         where = f"{source}: services[{i}]"
         if not isinstance(s, dict):
             raise ConfigError(f"{where} must be a table")
-        _table(s, "", where, {"id": str, "name": str, "zone": str, "prefix": str, "target_wait_minutes": num,
-                              "typical_service_minutes": num, "daily_cap": int, "opening_hours": str},
-               ("id", "name", "zone", "prefix"))
+        _table(
+            s,
+            "",
+            where,
+            {
+                "id": str,
+                "name": str,
+                "zone": str,
+                "prefix": str,
+                "target_wait_minutes": num,
+                "typical_service_minutes": num,
+                "daily_cap": int,
+                "opening_hours": str,
+            },
+            ("id", "name", "zone", "prefix"),
+        )
         if s["id"] in services:
             raise ConfigError(f"{where}.id: duplicate service id {s['id']!r}")
         if not re.fullmatch(r"[A-Z]", s["prefix"]):
@@ -204,19 +250,34 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
             raise ConfigError(f"{where}: target_wait_minutes and typical_service_minutes must be positive")
         if s.get("daily_cap", 0) < 0:
             raise ConfigError(f"{where}.daily_cap: must not be negative")
-        hours = _parse_hours(s["opening_hours"], f"{where}.opening_hours") if "opening_hours" in s \
+        hours = (
+            _parse_hours(s["opening_hours"], f"{where}.opening_hours")
+            if "opening_hours" in s
             else default_hours
+        )
         services[s["id"]] = Service(
-            s["id"], s["name"], s["zone"], s["prefix"], float(s.get("target_wait_minutes", 20)),
-            float(s.get("typical_service_minutes", 8)), int(s.get("daily_cap", 0)), hours)
+            s["id"],
+            s["name"],
+            s["zone"],
+            s["prefix"],
+            float(s.get("target_wait_minutes", 20)),
+            float(s.get("typical_service_minutes", 8)),
+            int(s.get("daily_cap", 0)),
+            hours,
+        )
 
     counters: dict[str, Counter] = {}
     for i, c in enumerate(doc["counters"]):
         where = f"{source}: counters[{i}]"
         if not isinstance(c, dict):
             raise ConfigError(f"{where} must be a table")
-        _table(c, "", where, {"id": str, "name": str, "zone": str, "services": list, "weights": dict},
-               ("id", "name", "services"))
+        _table(
+            c,
+            "",
+            where,
+            {"id": str, "name": str, "zone": str, "services": list, "weights": dict},
+            ("id", "name", "services"),
+        )
         if c["id"] in counters:
             raise ConfigError(f"{where}.id: duplicate counter id {c['id']!r}")
         if not c["services"]:
@@ -230,12 +291,24 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
                 raise ConfigError(f"{where}.weights.{sid}: not a service of this counter")
             if not isinstance(w, int | float) or isinstance(w, bool) or w <= 0:
                 raise ConfigError(f"{where}.weights.{sid}: must be a positive number")
-        counters[c["id"]] = Counter(c["id"], c["name"], c.get("zone", ""), tuple(dict.fromkeys(c["services"])),
-                                    {k: float(v) for k, v in weights.items()})
+        counters[c["id"]] = Counter(
+            c["id"],
+            c["name"],
+            c.get("zone", ""),
+            tuple(dict.fromkeys(c["services"])),
+            {k: float(v) for k, v in weights.items()},
+        )
     if not counters:
         raise ConfigError(f"{source}: counters: at least one counter is needed")
-    return Hall(hall.get("id", "hall-1"), hall.get("name", "政务服务中心"), tz, tuple(zones), services,
-                counters, policy)
+    return Hall(
+        hall.get("id", "hall-1"),
+        hall.get("name", "政务服务中心"),
+        tz,
+        tuple(zones),
+        services,
+        counters,
+        policy,
+    )
 
 
 def load_hall(data_dir: Path) -> Hall:

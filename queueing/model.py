@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED, CANCELLED = (
-    "waiting", "called", "serving", "done", "no_show", "transferred", "cancelled",
+    "waiting",
+    "called",
+    "serving",
+    "done",
+    "no_show",
+    "transferred",
+    "cancelled",
 )
 STATUSES = (WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED, CANCELLED)
 ACTIVE = (WAITING, CALLED, SERVING)

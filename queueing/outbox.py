@@ -24,8 +24,19 @@ from queueing.store import QueueStore
 
 log = logging.getLogger(__name__)
 
-TICKET_KINDS = {"issue", "call", "recall", "start", "finish", "no_show", "put_back", "transfer", "cancel",
-                "pause", "resume"}
+TICKET_KINDS = {
+    "issue",
+    "call",
+    "recall",
+    "start",
+    "finish",
+    "no_show",
+    "put_back",
+    "transfer",
+    "cancel",
+    "pause",
+    "resume",
+}
 
 
 class Outbox(Protocol):
@@ -64,8 +75,13 @@ class OutboxForwarder:
                 self.outbox.enqueue("stats", {"hall_id": self.hall.id, "day": last_day, "stats": summary})
             kind = row["kind"]
             if kind in TICKET_KINDS or kind == "rating":
-                payload = {"hall_id": self.hall.id, "event_seq": row["seq"], "event": kind,
-                           "at": self.hall.iso(row["at"]), **json.loads(row["data"])}
+                payload = {
+                    "hall_id": self.hall.id,
+                    "event_seq": row["seq"],
+                    "event": kind,
+                    "at": self.hall.iso(row["at"]),
+                    **json.loads(row["data"]),
+                }
                 self.outbox.enqueue("rating" if kind == "rating" else "ticket_event", payload)
             last_day = row["day"]
             with self.store.write() as tx:

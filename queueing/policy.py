@@ -37,8 +37,9 @@ def _best(group: list[Ticket], counter: Counter, now: float, boost: float = 0.0)
     return max(group, key=lambda t: ((now - t.key_time + boost) * counter.weight(t.service_id), -t.seq))
 
 
-def choose(cands: Iterable[Ticket], counter: Counter, streak: int, now: float, policy: Policy
-           ) -> tuple[Ticket | None, str]:
+def choose(
+    cands: Iterable[Ticket], counter: Counter, streak: int, now: float, policy: Policy
+) -> tuple[Ticket | None, str]:
     """The ticket to call next and its class ('' when nobody waits)."""
     classes: dict[str, list[Ticket]] = {"P": [], "N": [], "L": []}
     for t in cands:
@@ -52,8 +53,11 @@ def choose(cands: Iterable[Ticket], counter: Counter, streak: int, now: float, p
         boost = policy.aging_boost_minutes * 60
         bp = _best(p, counter, now, boost) if p else None
         bn = _best(n, counter, now) if n else None
-        if bp is None or (bn is not None and (now - bn.key_time) * counter.weight(bn.service_id)
-                          > (now - bp.key_time + boost) * counter.weight(bp.service_id)):
+        if bp is None or (
+            bn is not None
+            and (now - bn.key_time) * counter.weight(bn.service_id)
+            > (now - bp.key_time + boost) * counter.weight(bp.service_id)
+        ):
             return bn, "N"
         return bp, "P"
     if p and (not n or policy.kind == "strict" or streak >= policy.interleave_normal):
@@ -69,8 +73,9 @@ def next_streak(streak: int, cls: str) -> int:
     return 0 if cls == "P" else streak + 1 if cls == "N" else streak
 
 
-def preview(cands: Iterable[Ticket], counter: Counter, streak: int, now: float, policy: Policy,
-            n: int) -> list[Ticket]:
+def preview(
+    cands: Iterable[Ticket], counter: Counter, streak: int, now: float, policy: Policy, n: int
+) -> list[Ticket]:
     """The next ``n`` calls this counter would make if nothing else changed."""
     pool = list(cands)
     out: list[Ticket] = []

@@ -30,9 +30,15 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def _summary(values: list[float]) -> dict:
-    r = (lambda v: None if v is None else round(v, 2))
-    return {"n": len(values), "mean": r(sum(values) / len(values)) if values else None,
-            "p50": r(percentile(values, 50)), "p90": r(percentile(values, 90))}
+    def r(v: float | None) -> float | None:
+        return None if v is None else round(v, 2)
+
+    return {
+        "n": len(values),
+        "mean": r(sum(values) / len(values)) if values else None,
+        "p50": r(percentile(values, 50)),
+        "p90": r(percentile(values, 90)),
+    }
 
 
 class _Group:
@@ -44,17 +50,27 @@ class _Group:
         self.ratings: list[int] = []
 
     def out(self) -> dict:
-        return {"issued": self.issued, "called": self.called, "served": self.served, "no_shows": self.no_shows,
-                "transferred": self.transferred, "waiting_minutes": _summary(self.waits),
-                "service_minutes": _summary(self.services),
-                "over_target_share": round(self.over_target / len(self.waits), 4) if self.waits else None,
-                "ratings": {"n": len(self.ratings),
-                            "mean": round(sum(self.ratings) / len(self.ratings), 2) if self.ratings else None,
-                            "bad": sum(1 for x in self.ratings if x <= 2)}}
+        return {
+            "issued": self.issued,
+            "called": self.called,
+            "served": self.served,
+            "no_shows": self.no_shows,
+            "transferred": self.transferred,
+            "waiting_minutes": _summary(self.waits),
+            "service_minutes": _summary(self.services),
+            "over_target_share": round(self.over_target / len(self.waits), 4) if self.waits else None,
+            "ratings": {
+                "n": len(self.ratings),
+                "mean": round(sum(self.ratings) / len(self.ratings), 2) if self.ratings else None,
+                "bad": sum(1 for x in self.ratings if x <= 2),
+            },
+        }
 
 
 def _groups(hall: Hall, events: Iterable[dict]) -> dict[str, dict[str, _Group]]:
-    g: dict[str, dict[str, _Group]] = {k: defaultdict(_Group) for k in ("service", "counter", "staff", "hour")}
+    g: dict[str, dict[str, _Group]] = {
+        k: defaultdict(_Group) for k in ("service", "counter", "staff", "hour")
+    }
     total = _Group()
     queued: dict[str, tuple[float, str, str]] = {}  # ticket id -> (since, service, hour of issue)
     called: dict[str, tuple[str | None, str | None, float]] = {}  # ticket -> (counter, staff, call time)
@@ -130,14 +146,20 @@ def repeat_visits(tx: StoreTx, hall: Hall, day_to: str, window_days: int = REPEA
             entry = by_service.setdefault(sid, {"repeat_visits": 0, "persons": 0})
             entry["repeat_visits"] += n - 1
             entry["persons"] += 1
-    return {"window_days": window_days, "from": since, "to": day_to,
-            "total": sum(v["repeat_visits"] for v in by_service.values()), "by_service": by_service}
+    return {
+        "window_days": window_days,
+        "from": since,
+        "to": day_to,
+        "total": sum(v["repeat_visits"] for v in by_service.values()),
+        "by_service": by_service,
+    }
 
 
 def compute(tx: StoreTx, hall: Hall, day_from: str, day_to: str) -> dict:
     groups = _groups(hall, tx.event_rows(day_from, day_to))
     return {
-        "from": day_from, "to": day_to,
+        "from": day_from,
+        "to": day_to,
         "totals": groups["total"]["all"].out(),
         "by_service": {k: v.out() for k, v in sorted(groups["service"].items())},
         "by_counter": {k: v.out() for k, v in sorted(groups["counter"].items())},

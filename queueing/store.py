@@ -20,7 +20,7 @@ from dataclasses import astuple, fields
 from pathlib import Path
 from typing import Any, Protocol
 
-from queueing.model import ACTIVE, WAITING, CounterState, Ticket
+from queueing.model import ACTIVE, CounterState, Ticket
 
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
 
@@ -37,8 +37,9 @@ class StoreTx(Protocol):
     def waiting_heads(self, day: str, service_ids: Sequence[str], per_group: int) -> list[Ticket]: ...
     def waiting(self, day: str, service_id: str | None, limit: int) -> list[Ticket]: ...
     def waiting_counts(self, day: str) -> dict[tuple[str, str], int]: ...
-    def ahead_counts(self, day: str, service_ids: Sequence[str], cls: str, now: float, key_time: float,
-                     seq: int) -> dict[str, int]: ...
+    def ahead_counts(
+        self, day: str, service_ids: Sequence[str], cls: str, now: float, key_time: float, seq: int
+    ) -> dict[str, int]: ...
     def count_person(self, day: str, person_hash: str, service_id: str | None, active_only: bool) -> int: ...
     def count_issued(self, day: str, service_id: str) -> int: ...
     def stale_active(self, day: str) -> list[Ticket]: ...
@@ -46,8 +47,17 @@ class StoreTx(Protocol):
     def get_counter_state(self, counter_id: str) -> CounterState: ...
     def put_counter_state(self, st: CounterState) -> None: ...
     def active_at_counters(self, day: str) -> list[Ticket]: ...
-    def append_event(self, at: float, day: str, kind: str, ticket_id: str | None, service_id: str | None,
-                     counter_id: str | None, staff_id: str | None, data: dict) -> int: ...
+    def append_event(
+        self,
+        at: float,
+        day: str,
+        kind: str,
+        ticket_id: str | None,
+        service_id: str | None,
+        counter_id: str | None,
+        staff_id: str | None,
+        data: dict,
+    ) -> int: ...
     def events_after(self, seq: int, limit: int) -> list[tuple[int, str, str]]: ...
     def last_event_seq(self) -> int: ...
     def event_rows(self, day_from: str, day_to: str) -> list[dict]: ...
@@ -83,7 +93,8 @@ CREATE TABLE IF NOT EXISTS tickets(
     transferred_to TEXT);
 CREATE INDEX IF NOT EXISTS tickets_waiting ON tickets(service_id, priority, day, key_time, seq)
     WHERE status = 'waiting';
-CREATE INDEX IF NOT EXISTS tickets_active ON tickets(day, status) WHERE status IN ('waiting','called','serving');
+CREATE INDEX IF NOT EXISTS tickets_active ON tickets(day, status)
+    WHERE status IN ('waiting','called','serving');
 CREATE INDEX IF NOT EXISTS tickets_person ON tickets(person_hash, day) WHERE person_hash IS NOT NULL;
 CREATE INDEX IF NOT EXISTS tickets_service_day ON tickets(service_id, day);
 CREATE INDEX IF NOT EXISTS tickets_finished ON tickets(service_id, finished_at) WHERE status = 'done';
@@ -120,13 +131,17 @@ class SQLiteTx:
         return None if row is None else row[0]
 
     def set_meta(self, key: str, value: str) -> None:
-        self.con.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                         (key, value))
+        self.con.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
 
     def next_number(self, day: str, prefix: str) -> int:
         row = self.con.execute(
             "INSERT INTO sequences(day, prefix, last) VALUES(?, ?, 1) "
-            "ON CONFLICT(day, prefix) DO UPDATE SET last = last + 1 RETURNING last", (day, prefix)).fetchone()
+            "ON CONFLICT(day, prefix) DO UPDATE SET last = last + 1 RETURNING last",
+            (day, prefix),
+        ).fetchone()
         return int(row[0])
 
     def insert_ticket(self, t: Ticket) -> None:
@@ -141,7 +156,9 @@ class SQLiteTx:
             sql += " AND status=?"
             args.append(expect_status)
         if self.con.execute(sql, args).rowcount != 1:
-            raise RuntimeError(f"ticket {t.id} changed under the transaction")  # cannot happen: write lock held
+            raise RuntimeError(
+                f"ticket {t.id} changed under the transaction"
+            )  # cannot happen: write lock held
 
     def get_ticket(self, ticket_id: str) -> Ticket | None:
         return _ticket(self.con.execute(_SELECT + " WHERE id=?", (ticket_id,)).fetchone())
@@ -150,8 +167,10 @@ class SQLiteTx:
         key = (len(service_ids), per_group)
         sql = self._heads_sql.get(key)
         if sql is None:
-            one = (f"SELECT * FROM ({_SELECT} WHERE status='waiting' AND service_id=? AND priority=? AND day=? "
-                   f"ORDER BY key_time, seq LIMIT {int(per_group)})")
+            one = (
+                f"SELECT * FROM ({_SELECT} WHERE status='waiting' AND service_id=? AND priority=? AND day=? "
+                f"ORDER BY key_time, seq LIMIT {int(per_group)})"
+            )
             sql = " UNION ALL ".join([one] * (3 * len(service_ids)))
             self._heads_sql[key] = sql
         args: list[Any] = []
@@ -162,36 +181,50 @@ class SQLiteTx:
 
     def waiting(self, day: str, service_id: str | None, limit: int) -> list[Ticket]:
         if service_id is None:
-            rows = self.con.execute(_SELECT + " WHERE status='waiting' AND day=? ORDER BY key_time, seq LIMIT ?",
-                                    (day, limit))
+            rows = self.con.execute(
+                _SELECT + " WHERE status='waiting' AND day=? ORDER BY key_time, seq LIMIT ?", (day, limit)
+            )
         else:
-            rows = self.con.execute(_SELECT + " WHERE status='waiting' AND day=? AND service_id=? "
-                                    "ORDER BY key_time, seq LIMIT ?", (day, service_id, limit))
+            rows = self.con.execute(
+                _SELECT + " WHERE status='waiting' AND day=? AND service_id=? ORDER BY key_time, seq LIMIT ?",
+                (day, service_id, limit),
+            )
         return [Ticket(*r) for r in rows]
 
     def waiting_counts(self, day: str) -> dict[tuple[str, str], int]:
-        rows = self.con.execute("SELECT service_id, priority, count(*) FROM tickets WHERE status='waiting' AND day=? "
-                                "GROUP BY service_id, priority", (day,))
+        rows = self.con.execute(
+            "SELECT service_id, priority, count(*) FROM tickets WHERE status='waiting' AND day=? "
+            "GROUP BY service_id, priority",
+            (day,),
+        )
         return {(s, p): n for s, p, n in rows}
 
-    def ahead_counts(self, day: str, service_ids: Sequence[str], cls: str, now: float, key_time: float,
-                     seq: int) -> dict[str, int]:
+    def ahead_counts(
+        self, day: str, service_ids: Sequence[str], cls: str, now: float, key_time: float, seq: int
+    ) -> dict[str, int]:
         """Waiting tickets a strict policy calls before a ticket of class ``cls`` (policy.py), per service."""
         due_p = "(priority='green' OR (priority='appointment' AND slot_start <= ?))"
         earlier = "(key_time < ? OR (key_time = ? AND seq < ?))"
-        cond = {"P": f"{due_p} AND {earlier}",
-                "N": f"({due_p} OR (priority='normal' AND {earlier}))",
-                "L": f"({due_p} OR priority='normal' OR (priority='appointment' AND {earlier}))"}[cls]
+        cond = {
+            "P": f"{due_p} AND {earlier}",
+            "N": f"({due_p} OR (priority='normal' AND {earlier}))",
+            "L": f"({due_p} OR priority='normal' OR (priority='appointment' AND {earlier}))",
+        }[cls]
         marks = ",".join("?" * len(service_ids))
         rows = self.con.execute(
-            f"SELECT service_id, count(*) FROM tickets WHERE status='waiting' AND day=? AND service_id IN ({marks}) "
-            f"AND {cond} GROUP BY service_id", [day, *service_ids, now, key_time, key_time, seq])
+            f"SELECT service_id, count(*) FROM tickets WHERE status='waiting' AND day=? "
+            f"AND service_id IN ({marks}) "
+            f"AND {cond} GROUP BY service_id",
+            [day, *service_ids, now, key_time, key_time, seq],
+        )
         return dict(rows)
 
     def count_person(self, day: str, person_hash: str, service_id: str | None, active_only: bool) -> int:
-        sql = ("SELECT count(*) FROM tickets WHERE person_hash=? AND day=? AND transferred_from IS NULL"
-               if not active_only else
-               f"SELECT count(*) FROM tickets WHERE person_hash=? AND day=? AND status IN {ACTIVE!r}")
+        sql = (
+            "SELECT count(*) FROM tickets WHERE person_hash=? AND day=? AND transferred_from IS NULL"
+            if not active_only
+            else f"SELECT count(*) FROM tickets WHERE person_hash=? AND day=? AND status IN {ACTIVE!r}"
+        )
         args: list[Any] = [person_hash, day]
         if service_id is not None:
             sql += " AND service_id=?"
@@ -199,22 +232,33 @@ class SQLiteTx:
         return int(self.con.execute(sql, args).fetchone()[0])
 
     def count_issued(self, day: str, service_id: str) -> int:
-        return int(self.con.execute("SELECT count(*) FROM tickets WHERE service_id=? AND day=? "
-                                    "AND transferred_from IS NULL", (service_id, day)).fetchone()[0])
+        return int(
+            self.con.execute(
+                "SELECT count(*) FROM tickets WHERE service_id=? AND day=? AND transferred_from IS NULL",
+                (service_id, day),
+            ).fetchone()[0]
+        )
 
     def stale_active(self, day: str) -> list[Ticket]:
-        return [Ticket(*r) for r in self.con.execute(
-            _SELECT + f" WHERE status IN {ACTIVE!r} AND day < ?", (day,))]
+        return [
+            Ticket(*r) for r in self.con.execute(_SELECT + f" WHERE status IN {ACTIVE!r} AND day < ?", (day,))
+        ]
 
     def recent_service_seconds(self, service_id: str, limit: int) -> list[float]:
         rows = self.con.execute(
-            "SELECT finished_at - coalesce(started_at, called_at) FROM tickets WHERE service_id=? AND status='done' "
-            "AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?", (service_id, limit))
+            "SELECT finished_at - coalesce(started_at, called_at) FROM tickets "
+            "WHERE service_id=? AND status='done' "
+            "AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+            (service_id, limit),
+        )
         return [r[0] for r in rows if r[0] is not None and r[0] >= 0]
 
     def get_counter_state(self, counter_id: str) -> CounterState:
-        row = self.con.execute("SELECT counter_id, paused, pause_reason, current_ticket_id, staff_id, normal_streak "
-                               "FROM counter_state WHERE counter_id=?", (counter_id,)).fetchone()
+        row = self.con.execute(
+            "SELECT counter_id, paused, pause_reason, current_ticket_id, staff_id, normal_streak "
+            "FROM counter_state WHERE counter_id=?",
+            (counter_id,),
+        ).fetchone()
         if row is None:
             return CounterState(counter_id)
         return CounterState(row[0], bool(row[1]), row[2], row[3], row[4], row[5])
@@ -222,67 +266,127 @@ class SQLiteTx:
     def put_counter_state(self, st: CounterState) -> None:
         self.con.execute(
             "INSERT INTO counter_state VALUES(?,?,?,?,?,?) ON CONFLICT(counter_id) DO UPDATE SET "
-            "paused=excluded.paused, pause_reason=excluded.pause_reason, current_ticket_id=excluded.current_ticket_id,"
+            "paused=excluded.paused, pause_reason=excluded.pause_reason, "
+            "current_ticket_id=excluded.current_ticket_id,"
             " staff_id=excluded.staff_id, normal_streak=excluded.normal_streak",
-            (st.counter_id, int(st.paused), st.pause_reason, st.current_ticket_id, st.staff_id, st.normal_streak))
+            (
+                st.counter_id,
+                int(st.paused),
+                st.pause_reason,
+                st.current_ticket_id,
+                st.staff_id,
+                st.normal_streak,
+            ),
+        )
 
     def active_at_counters(self, day: str) -> list[Ticket]:
-        return [Ticket(*r) for r in self.con.execute(
-            _SELECT + " WHERE status IN ('called','serving') AND day=? ORDER BY called_at DESC", (day,))]
+        return [
+            Ticket(*r)
+            for r in self.con.execute(
+                _SELECT + " WHERE status IN ('called','serving') AND day=? ORDER BY called_at DESC", (day,)
+            )
+        ]
 
-    def append_event(self, at: float, day: str, kind: str, ticket_id: str | None, service_id: str | None,
-                     counter_id: str | None, staff_id: str | None, data: dict) -> int:
+    def append_event(
+        self,
+        at: float,
+        day: str,
+        kind: str,
+        ticket_id: str | None,
+        service_id: str | None,
+        counter_id: str | None,
+        staff_id: str | None,
+        data: dict,
+    ) -> int:
         cur = self.con.execute(
             "INSERT INTO events(at, day, kind, ticket_id, service_id, counter_id, staff_id, data) "
             "VALUES(?,?,?,?,?,?,?,?)",
-            (at, day, kind, ticket_id, service_id, counter_id, staff_id,
-             json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+            (
+                at,
+                day,
+                kind,
+                ticket_id,
+                service_id,
+                counter_id,
+                staff_id,
+                json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+            ),
+        )
         return int(cur.lastrowid or 0)
 
     def last_event_seq(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
 
     def events_after(self, seq: int, limit: int) -> list[tuple[int, str, str]]:
-        return list(self.con.execute("SELECT seq, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                                     (seq, limit)))
+        return list(
+            self.con.execute(
+                "SELECT seq, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            )
+        )
 
     def recent_events(self, day: str, kinds: Sequence[str], limit: int) -> list[tuple[int, str, str]]:
         marks = ",".join("?" * len(kinds))
-        return list(self.con.execute(f"SELECT seq, kind, data FROM events WHERE day=? AND kind IN ({marks}) "
-                                     "ORDER BY seq DESC LIMIT ?", (day, *kinds, limit)))
+        return list(
+            self.con.execute(
+                f"SELECT seq, kind, data FROM events WHERE day=? AND kind IN ({marks}) "
+                "ORDER BY seq DESC LIMIT ?",
+                (day, *kinds, limit),
+            )
+        )
 
     def event_rows(self, day_from: str, day_to: str) -> list[dict]:
-        cur = self.con.execute("SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
-                               "FROM events WHERE day BETWEEN ? AND ? ORDER BY seq", (day_from, day_to))
+        cur = self.con.execute(
+            "SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
+            "FROM events WHERE day BETWEEN ? AND ? ORDER BY seq",
+            (day_from, day_to),
+        )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur]
 
     def event_rows_after(self, seq: int, limit: int) -> list[dict]:
-        cur = self.con.execute("SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
-                               "FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+        cur = self.con.execute(
+            "SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
+            "FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur]
 
     def person_tickets(self, since_day: str, until_day: str) -> list[tuple[str, str, str]]:
-        return list(self.con.execute(
-            "SELECT person_hash, service_id, day FROM tickets WHERE person_hash IS NOT NULL AND day BETWEEN ? AND ? "
-            "AND transferred_from IS NULL AND status != 'cancelled' ORDER BY day", (since_day, until_day)))
+        return list(
+            self.con.execute(
+                "SELECT person_hash, service_id, day FROM tickets "
+                "WHERE person_hash IS NOT NULL AND day BETWEEN ? AND ? "
+                "AND transferred_from IS NULL ORDER BY day",
+                (since_day, until_day),
+            )
+        )
 
     def put_appointments(self, rows: list[dict]) -> int:
         n = 0
         for r in rows:
             n += self.con.execute(
-                "INSERT INTO appointments(code, day, service_id, id_number_hash, slot_start, slot_end, name_masked) "
+                "INSERT INTO appointments(code, day, service_id, id_number_hash, slot_start, slot_end, "
+                "name_masked) "
                 "VALUES(:code, :day, :service_id, :id_number_hash, :slot_start, :slot_end, :name_masked) "
                 "ON CONFLICT(code) DO UPDATE SET day=excluded.day, service_id=excluded.service_id, "
-                "id_number_hash=excluded.id_number_hash, slot_start=excluded.slot_start, slot_end=excluded.slot_end,"
-                " name_masked=excluded.name_masked WHERE appointments.ticket_id IS NULL", r).rowcount
+                "id_number_hash=excluded.id_number_hash, slot_start=excluded.slot_start, "
+                "slot_end=excluded.slot_end,"
+                " name_masked=excluded.name_masked WHERE appointments.ticket_id IS NULL",
+                r,
+            ).rowcount
         return n
 
     def find_appointment(self, code: str | None, id_hash: str | None, day: str) -> dict | None:
-        cur = (self.con.execute("SELECT * FROM appointments WHERE code=?", (code,)) if code else
-               self.con.execute("SELECT * FROM appointments WHERE id_number_hash=? AND day=? AND ticket_id IS NULL "
-                                "ORDER BY slot_start LIMIT 1", (id_hash, day)))
+        cur = (
+            self.con.execute("SELECT * FROM appointments WHERE code=?", (code,))
+            if code
+            else self.con.execute(
+                "SELECT * FROM appointments WHERE id_number_hash=? AND day=? AND ticket_id IS NULL "
+                "ORDER BY slot_start LIMIT 1",
+                (id_hash, day),
+            )
+        )
         row = cur.fetchone()
         return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
 
@@ -290,8 +394,11 @@ class SQLiteTx:
         self.con.execute("UPDATE appointments SET ticket_id=? WHERE code=?", (ticket_id, code))
 
     def put_rating(self, row: dict) -> None:
-        self.con.execute("INSERT INTO ratings VALUES(:ticket_id, :level, :reason, :comment, :at, :service_id, "
-                         ":counter_id, :staff_id)", row)
+        self.con.execute(
+            "INSERT INTO ratings VALUES(:ticket_id, :level, :reason, :comment, :at, :service_id, "
+            ":counter_id, :staff_id)",
+            row,
+        )
 
     def get_rating(self, ticket_id: str) -> dict | None:
         cur = self.con.execute("SELECT * FROM ratings WHERE ticket_id=?", (ticket_id,))
@@ -299,19 +406,28 @@ class SQLiteTx:
         return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
 
     def add_alert(self, row: dict) -> int:
-        cur = self.con.execute("INSERT INTO alerts(at, kind, source, message) VALUES(:at, :kind, :source, :message)",
-                               row)
+        cur = self.con.execute(
+            "INSERT INTO alerts(at, kind, source, message) VALUES(:at, :kind, :source, :message)", row
+        )
         return int(cur.lastrowid or 0)
 
     def alerts(self, include_acked: bool, limit: int) -> list[dict]:
-        cur = self.con.execute("SELECT * FROM alerts" + ("" if include_acked else " WHERE acked_at IS NULL")
-                               + " ORDER BY id DESC LIMIT ?", (limit,))
+        cur = self.con.execute(
+            "SELECT * FROM alerts"
+            + ("" if include_acked else " WHERE acked_at IS NULL")
+            + " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur]
 
     def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool:
-        return self.con.execute("UPDATE alerts SET acked_at=?, acked_by=? WHERE id=? AND acked_at IS NULL",
-                                (at, by, alert_id)).rowcount == 1
+        return (
+            self.con.execute(
+                "UPDATE alerts SET acked_at=?, acked_by=? WHERE id=? AND acked_at IS NULL", (at, by, alert_id)
+            ).rowcount
+            == 1
+        )
 
 
 class SQLiteStore:
@@ -328,8 +444,9 @@ class SQLiteStore:
     def _tx(self) -> SQLiteTx:
         tx = getattr(self._local, "tx", None)
         if tx is None:
-            con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=
-                                  self.busy_timeout_ms / 1000)
+            con = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout_ms / 1000
+            )
             con.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=FULL")
