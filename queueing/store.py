@@ -439,6 +439,10 @@ class SQLiteStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Threads of one process queue here instead of in SQLite's busy handler, which sleeps
+        # in growing steps and lets one busy thread starve the others; other processes still
+        # serialise on SQLite's own lock (busy_timeout).
+        self._write_lock = threading.Lock()
         self._tx().con.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
 
     def _tx(self) -> SQLiteTx:
@@ -458,13 +462,14 @@ class SQLiteStore:
     @contextmanager
     def write(self) -> Iterator[SQLiteTx]:
         tx = self._tx()
-        tx.con.execute("BEGIN IMMEDIATE")
-        try:
-            yield tx
-        except BaseException:
-            tx.con.execute("ROLLBACK")
-            raise
-        tx.con.execute("COMMIT")
+        with self._write_lock:
+            tx.con.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                tx.con.execute("ROLLBACK")
+                raise
+            tx.con.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[SQLiteTx]:
