@@ -1,7 +1,7 @@
 """Receipt printer: profile, layouts (templates), ESC/POS encoder, status, driver, simulator."""
 
 from devices.printer.driver import Printer, PrintResult
-from devices.printer.profile import PrinterProfile
+from devices.printer.printer_profile import PrinterProfile
 from devices.printer.status import REASON_TEXT, PrinterStatus
 from devices.printer.templates import ApplicationReceipt, RatingSlip, TicketSlip
 

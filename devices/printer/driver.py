@@ -25,7 +25,7 @@ from urllib.parse import parse_qs
 
 from devices.printer.encoder import encode
 from devices.printer.layout import Element
-from devices.printer.profile import PrinterProfile
+from devices.printer.printer_profile import PrinterProfile
 from devices.printer.status import DLE_EOT, REASON_TEXT, PrinterStatus, is_status_byte, parse_status
 from devices.printer.templates import (
     ApplicationReceipt,
@@ -142,8 +142,8 @@ def open_link(connection: str, profile: PrinterProfile, timeout: float) -> _Link
 
         return _EscposLink(Usb(int(vid, 16), int(pid, 16), timeout=int(timeout * 1000),
                                in_ep=profile.usb_in_ep, out_ep=profile.usb_out_ep), True)
-    raise ValueError(f"unknown printer connection {connection!r}: use usb:VID:PID, serial:URL, tcp:HOST:PORT, "
-                     "file:PATH or sim")
+    raise ValueError(f"unknown printer connection {connection!r}: "
+                     "use usb:VID:PID, serial:URL, tcp:HOST:PORT, file:PATH or sim")
 
 
 class Printer:
@@ -250,7 +250,8 @@ class Printer:
         return self.print_elements(rating_layout(slip), "rating_slip")
 
     def print_test_page(self) -> PrintResult:
-        return self.print_elements(test_page_layout(self.profile, dt.datetime.now(), self.connection), "test_page")
+        layout = test_page_layout(self.profile, dt.datetime.now(), self.connection)
+        return self.print_elements(layout, "test_page")
 
     def wait_idle(self, seconds: float = 0.2) -> None:
         """Give a simulator behind a pty time to finish interpreting (tests, CLI preview)."""

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from devices.fonts import cjk_font
 from devices.printer.layout import QR, Element, Feed, Rule, Text, wrap_columns
-from devices.printer.profile import PrinterProfile
+from devices.printer.printer_profile import PrinterProfile
 
 ESC, GS, FS, LF = b"\x1b", b"\x1d", b"\x1c", b"\n"
 INIT = ESC + b"@"

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from devices.fonts import cjk_font
 from devices.printer.layout import char_columns
-from devices.printer.profile import DOTS
+from devices.printer.printer_profile import DOTS
 from devices.printer.status import status_bytes
 from devices.simport import SimPort
 

@@ -101,7 +101,8 @@ def status_bytes(*, offline: bool = False, cover_open: bool = False, paper_near_
     stopped = offline or cover_open or paper_out or cutter_error
     return {
         1: FIXED_VALUE | (0x08 if stopped else 0),
-        2: FIXED_VALUE | (0x04 if cover_open else 0) | (0x20 if paper_out else 0) | (0x40 if cutter_error else 0),
+        2: FIXED_VALUE | (0x04 if cover_open else 0) | (0x20 if paper_out else 0)
+        | (0x40 if cutter_error else 0),
         3: FIXED_VALUE | (0x08 if cutter_error else 0),
         4: FIXED_VALUE | (0x0C if paper_near_end else 0) | (0x60 if paper_out else 0),
     }

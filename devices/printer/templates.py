@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 
 from devices.idcard.identity import mask_id_number, mask_name
 from devices.printer.layout import QR, Element, Feed, Rule, Text
-from devices.printer.profile import PrinterProfile
+from devices.printer.printer_profile import PrinterProfile
 
-DEFAULT_NOTICES = ("请留意叫号屏幕和语音提示，过号需重新取号。", "Please watch the display; a missed call needs a new ticket.")
+DEFAULT_NOTICES = (
+    "请留意叫号屏幕和语音提示，过号需重新取号。",
+    "Please watch the display; a missed call needs a new ticket.",
+)
 
 
 @dataclass
@@ -78,7 +81,8 @@ def ticket_layout(t: TicketSlip) -> list[Element]:
         Text(f"前面还有 {t.people_ahead} 人 · people ahead", 1, "center", bold=True),
     ]
     if t.estimated_minutes is not None:
-        els.append(Text(f"预计等候约 {t.estimated_minutes} 分钟 · about {t.estimated_minutes} min", 1, "center"))
+        minutes = t.estimated_minutes
+        els.append(Text(f"预计等候约 {minutes} 分钟 · about {minutes} min", 1, "center"))
     els.append(Text(f"取号时间 {_when(t.issued_at)}", 1, "center"))
     if t.qr_url:
         els += [QR(t.qr_url, 5), Text("微信/浏览器扫码，手机查看排队进度", 1, "center"),
@@ -141,8 +145,8 @@ RARE_LINE = "生僻字: 䶮 𠮷 龘 齉 㐀 㵘"
 def test_page_layout(profile: PrinterProfile, printed_at: dt.datetime, label: str = "") -> list[Element]:
     els: list[Element] = [
         Text("打印机自检页 Printer test page", 1, "center", bold=True),
-        Text(f"{label} {profile.paper_mm}mm · {profile.dots} dots · {profile.text_mode} · {profile.font_charset}",
-             1, "center"),
+        Text(f"{label} {profile.paper_mm}mm · {profile.dots} dots", 1, "center"),
+        Text(f"{profile.text_mode} · {profile.font_charset} · native QR {profile.native_qr}", 1, "center"),
         Rule(),
         Text("左对齐 left", 1, "left"),
         Text("居中 center", 1, "center"),
