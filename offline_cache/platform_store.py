@@ -245,8 +245,9 @@ class PlatformStore:
         surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
         people = [(DEMO_ID_NUMBER, "张*"), (DEMO_ID_NUMBER, "张*")]
         for _ in range(10):
-            first17 = rng.choice(("110105", "310104", "440106", "330106")) + \
-                f"{rng.randint(1950, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+            born = f"{rng.randint(1950, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+            area = rng.choice(("110105", "310104", "440106", "330106"))
+            first17 = area + born + f"{rng.randint(0, 999):03d}"
             name = rng.choice(surnames) + "*" + ("" if rng.random() < 0.5 else rng.choice("华明芳伟娟"))
             people.append((first17 + id_check_char(first17), name))
         out = []
