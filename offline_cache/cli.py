@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="how fast application status advances (default 120 s per step)")
     p.add_argument("--catalogue", help="serve this catalogue JSON instead of the sample")
     p.add_argument("--hall-id", default="demo-hall")
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM, may include the key)")
+    p.add_argument("--tls-key", help="private key of --tls-cert if separate")
+    p.add_argument("--tls-client-ca", help="require device client certificates signed by this CA")
     p.set_defaults(func=_platform)
 
     c = subparsers.add_parser("cache", help="offline cache status and sync (technicians)")
@@ -71,7 +74,7 @@ def _platform(args: argparse.Namespace) -> int:
     import threading
 
     from .platform_faults import FaultRule
-    from .platform_server import ReferencePlatform, make_server, write_endpoint
+    from .platform_server import ReferencePlatform, make_server, server_url, tls_context, write_endpoint
 
     catalogue = json.loads(Path(args.catalogue).read_text("utf-8")) if args.catalogue else None
     try:
@@ -83,9 +86,9 @@ def _platform(args: argparse.Namespace) -> int:
                                  status_step_seconds=args.status_step_seconds, hall_id=args.hall_id)
     if args.fault_seed is not None:
         platform.faults.replace(platform.faults.rules, args.fault_seed)
-    server = make_server(platform, args.host, args.port)
-    host, port = server.server_address[:2]
-    base_url = f"http://{host}:{port}"
+    tls = tls_context(args.tls_cert, args.tls_key, args.tls_client_ca) if args.tls_cert else None
+    server = make_server(platform, args.host, args.port, tls)
+    base_url = server_url(server)
     write_endpoint(platform.data_dir, base_url)
     print(f"reference platform listening on {base_url} "
           f"(credentials: {platform.data_dir / 'platform-credentials.json'})", flush=True)

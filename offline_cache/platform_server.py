@@ -18,6 +18,7 @@ import math
 import os
 import secrets
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -88,11 +89,17 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    scheme = "http"
+
     def __init__(self, addr: tuple[str, int], platform: ReferencePlatform) -> None:
         self.platform = platform
         self.connections: set[socket.socket] = set()
         self.conn_lock = threading.Lock()
         super().__init__(addr, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # failed TLS handshakes and dropped peers are the clients' business, not a traceback
+        log.debug("platform: connection from %s failed", client_address, exc_info=True)
 
     def close_all_connections(self) -> None:
         with self.conn_lock:
@@ -353,8 +360,30 @@ class _Handler(BaseHTTPRequestHandler):
 
 # --- running it ------------------------------------------------------------------------------
 
-def make_server(platform: ReferencePlatform, host: str = "127.0.0.1", port: int = 0) -> _Server:
-    return _Server((host, port), platform)
+def tls_context(cert: str, key: str | None = None, client_ca: str | None = None) -> ssl.SSLContext:
+    """Server TLS context; with ``client_ca`` devices must present a certificate it signed."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    if client_ca:
+        ctx.load_verify_locations(client_ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def make_server(platform: ReferencePlatform, host: str = "127.0.0.1", port: int = 0,
+                tls: ssl.SSLContext | None = None) -> _Server:
+    server = _Server((host, port), platform)
+    if tls is not None:
+        # the handshake runs on the first read, in the connection's own thread
+        server.socket = tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        server.scheme = "https"
+    return server
+
+
+def server_url(server: _Server) -> str:
+    host, port = server.server_address[:2]
+    return f"{server.scheme}://{host}:{port}"
 
 
 def write_endpoint(data_dir: Path, base_url: str) -> None:
@@ -394,16 +423,16 @@ class RunningPlatform:
 
 
 def start_reference_platform(data_dir: str | os.PathLike[str], port: int = 0, host: str = "127.0.0.1",
-                             **kwargs: Any) -> RunningPlatform:
-    """Start a platform on ``host:port`` (0 = a free port) in a daemon thread and return it."""
+                             tls: ssl.SSLContext | None = None, **kwargs: Any) -> RunningPlatform:
+    """Start a platform on ``host:port`` (0 = a free port) in a daemon thread and return it.
+    ``kwargs`` go to :class:`ReferencePlatform` (catalogue, status_step_seconds, faults, ...)."""
     platform = ReferencePlatform(data_dir, **kwargs)
-    server = make_server(platform, host, port)
-    real_host, real_port = server.server_address[:2]
+    server = make_server(platform, host, port, tls)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
                               name="reference-platform", daemon=True)
     thread.start()
     creds = platform.credentials
-    base_url = f"http://{real_host}:{real_port}"
+    base_url = server_url(server)
     write_endpoint(platform.data_dir, base_url)
     log.info("reference platform running", extra={"ctx": {"base_url": base_url}})
     return RunningPlatform(base_url, creds["device_token"], creds["admin_token"], creds["hall_key"],
