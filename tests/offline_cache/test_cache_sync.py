@@ -304,3 +304,37 @@ def test_background_sync_resumes_when_the_platform_comes_back(platform, make_cac
     finally:
         engine.close()
         back.stop()
+
+
+def test_no_personal_data_in_files_or_logs_after_a_faulty_sync(platform, make_cache, make_engine,
+                                                               tmp_path, caplog) -> None:
+    import logging
+
+    from cache_testlib import ADDRESS, ID_NUMBER, NAME
+
+    caplog.set_level(logging.DEBUG)
+    cache = make_cache()
+    ids, payloads = fill(cache, 120, attachments_every=10)
+    cache.enqueue("selfie", application(999))  # rejected: its reason is logged and stored
+    platform.faults.replace([FaultRule("truncate", times=1), FaultRule("error", times=1),
+                             FaultRule("reset", path="/v1/attachments", times=1)])
+    drain(make_engine(cache))
+    assert_exactly_once(cache, platform, ids, payloads)
+    files = [p for p in (tmp_path / "kiosk").rglob("*") if p.is_file()]
+    assert any(p.name.endswith("-wal") for p in files)
+    for needle in (ID_NUMBER, NAME, ADDRESS, "13800138000"):
+        for path in files:
+            assert needle.encode() not in path.read_bytes(), (needle, path.name)
+        assert needle not in caplog.text
+
+
+def test_engine_purges_personal_data_after_the_retention_window(platform, make_cache, make_engine) -> None:
+    cache = make_cache(retention_seconds=0)
+    photo = cache.add_attachment(b"id card" * 40, "image/jpeg")
+    rid = cache.enqueue("application", application(), [photo])
+    engine = make_engine(cache, purge_interval=0)
+    drain(engine)
+    engine.sync_once()  # the next pass purges what is acked and past retention
+    assert cache.get(rid).personal_purged and cache.payload(rid)["name"] is None
+    assert not (cache.attachments_dir / photo).exists()
+    assert platform.store.get_record(rid)["payload"]["name"] == application()["name"]
