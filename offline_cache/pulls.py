@@ -1,0 +1,122 @@
+"""Pulls from the platform kept for offline use: the catalogue (ETag / If-None-Match), a day's
+appointments of a hall, and an application's status by receipt number. Each answer is stored
+in the cache's SQLite file (``pulls`` table) with the time it was fetched, so a kiosk without a
+link still shows the last answer and how old it is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from .client import PlatformClient, PlatformError, PlatformRefused
+from .sealing import id_number_hash
+from .store import OfflineCache
+
+log = logging.getLogger(__name__)
+
+
+class NotCachedError(LookupError):
+    """The platform is out of reach and no earlier answer is stored."""
+
+
+@dataclass(frozen=True)
+class Pulled:
+    data: Any
+    fetched_at: str  # wall clock, for people
+    age_seconds: float
+    fresh: bool  # True: fetched (or confirmed by 304) just now; False: an older stored answer
+    error: str | None = None  # why the platform could not be asked, when not fresh
+
+
+def load_sample_catalogue() -> dict[str, Any]:
+    """The realistic sample catalogue shipped with the package (what the reference platform serves)."""
+    text = resources.files("offline_cache").joinpath("data/sample_catalogue.json").read_text("utf-8")
+    return json.loads(text)
+
+
+class PullCache:
+    """Last answers of the platform's pulls, refreshed when it can be reached."""
+
+    def __init__(self, cache: OfflineCache, client: PlatformClient) -> None:
+        self.cache = cache
+        self.client = client
+
+    def _stored(self, key: str, error: str | None) -> Pulled:
+        row = self.cache.pull_get(key)
+        if row is None:
+            raise NotCachedError(f"no stored answer for {key}; platform: {error}")
+        body, _etag, fetched_at, fetched_ts = row
+        return Pulled(json.loads(body), fetched_at, max(0.0, time.time() - fetched_ts), False, error)
+
+    def _fresh(self, key: str) -> Pulled:
+        body, _etag, fetched_at, _ts = self.cache.pull_get(key)  # type: ignore[misc]
+        return Pulled(json.loads(body), fetched_at, 0.0, True)
+
+    def stored(self, key: str) -> Pulled | None:
+        """The stored answer for a key without asking the platform (None if never fetched)."""
+        try:
+            return self._stored(key, None)
+        except NotCachedError:
+            return None
+
+    def catalogue(self, refresh: bool = True) -> Pulled:
+        key = "catalogue"
+        if not refresh:
+            return self._stored(key, "not asked")
+        row = self.cache.pull_get(key)
+        try:
+            answer = self.client.get_catalogue(row[1] if row else None)
+        except PlatformError as exc:
+            return self._stored(key, str(exc))
+        if answer.changed:
+            self.cache.pull_put(key, json.dumps(answer.body, ensure_ascii=False), answer.etag)
+            log.info("catalogue updated", extra={"ctx": {"version": answer.body.get("version"),
+                                                         "etag": answer.etag}})
+        else:
+            self.cache.pull_touch(key)
+        return self._fresh(key)
+
+    def appointments(self, hall_id: str, date: str, refresh: bool = True) -> Pulled:
+        key = f"appointments:{hall_id}:{date}"
+        if not refresh:
+            return self._stored(key, "not asked")
+        try:
+            body = self.client.get_appointments(hall_id, date)
+        except PlatformError as exc:
+            return self._stored(key, str(exc))
+        self.cache.pull_put(key, json.dumps(body, ensure_ascii=False), None)
+        return self._fresh(key)
+
+    def appointments_for_id(self, hall_id: str, date: str, hall_key: str, id_number: str,
+                            refresh: bool = True) -> tuple[list[dict[str, Any]], Pulled]:
+        """Appointments of the day that belong to a swiped ID card (matched by HMAC)."""
+        pulled = self.appointments(hall_id, date, refresh)
+        digest = id_number_hash(hall_key, id_number)
+        mine = [a for a in pulled.data.get("appointments", []) if a.get("id_number_hash") == digest]
+        return mine, pulled
+
+    def appointment_by_code(self, hall_id: str, date: str, code: str,
+                            refresh: bool = True) -> tuple[dict[str, Any] | None, Pulled]:
+        pulled = self.appointments(hall_id, date, refresh)
+        found = next((a for a in pulled.data.get("appointments", []) if a.get("code") == code), None)
+        return found, pulled
+
+    def application_status(self, receipt_no: str, refresh: bool = True) -> Pulled:
+        key = f"application:{receipt_no}"
+        if not refresh:
+            return self._stored(key, "not asked")
+        try:
+            body = self.client.get_application(receipt_no)
+        except PlatformRefused as exc:
+            if exc.status == 404:
+                raise  # the platform says there is no such case: not an offline situation
+            return self._stored(key, str(exc))
+        except PlatformError as exc:
+            return self._stored(key, str(exc))
+        self.cache.pull_put(key, json.dumps(body, ensure_ascii=False), None)
+        return self._fresh(key)

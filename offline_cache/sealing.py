@@ -1,0 +1,158 @@
+"""Hashing and encryption at rest: canonical JSON and its sha256 (the contract's
+``payload_sha256``), the AES-GCM key file of a cache, sealing of personal payload fields and
+attachment bytes, and the HMACs used to look up an ID number without storing it.
+
+The key file holds 64 random bytes: 32 for AES-256-GCM, 32 for the local HMAC. It is created
+with mode 0600 beside the database unless the deployment hands in its own key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+log = logging.getLogger(__name__)
+
+KEY_BYTES = 64
+_MAGIC = b"OCS1"  # format marker of every sealed blob, so a wrong file is recognised as such
+
+#: Payload keys treated as personal when ``enqueue`` is not told otherwise. Matched at any depth.
+DEFAULT_PERSONAL_FIELDS: frozenset[str] = frozenset({
+    "id_number", "id_no", "id_card", "name", "full_name", "applicant_name", "address",
+    "phone", "mobile", "email", "photo", "face_photo", "birth_date", "birthday",
+    "contact_name", "contact_phone", "signature",
+})
+
+
+def canonical_json(obj: Any) -> str:
+    """The contract's canonical form: sorted keys, no whitespace, UTF-8, no ASCII escaping."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def payload_sha256(payload: Any) -> str:
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def normalise_id_number(id_number: str) -> str:
+    return id_number.strip().upper()
+
+
+def id_number_hash(hall_key: str, id_number: str) -> str:
+    """``hex(HMAC-SHA256(hall_key, id_number))`` as in the contract's appointments.
+
+    The key is the ``hall_key`` string as UTF-8 bytes; the ID number is stripped and its
+    check character upper-cased (``x`` → ``X``) before hashing.
+    """
+    return hmac.new(hall_key.encode("utf-8"), normalise_id_number(id_number).encode("utf-8"),
+                    hashlib.sha256).hexdigest()
+
+
+class KeyFileError(RuntimeError):
+    """The key file is missing, unreadable or of the wrong size."""
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """Read the 64-byte key at ``path`` or create it (mode 0600, fsynced)."""
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            log.warning("key file was readable by others; tightening to 0600",
+                        extra={"ctx": {"path": str(path), "mode": oct(mode)}})
+            os.chmod(path, 0o600)
+        key = path.read_bytes()
+        if len(key) != KEY_BYTES:
+            raise KeyFileError(f"key file {path} has {len(key)} bytes, expected {KEY_BYTES}")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = os.urandom(KEY_BYTES)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    log.info("created a new cache key file", extra={"ctx": {"path": str(path)}})
+    return key
+
+
+class Sealer:
+    """AES-GCM sealing bound to a purpose string (the associated data), plus a local HMAC."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise KeyFileError(f"cache key must be {KEY_BYTES} bytes, got {len(key)}")
+        self._aead = AESGCM(key[:32])
+        self._mac_key = key[32:]
+
+    def seal(self, data: bytes, aad: str) -> bytes:
+        nonce = os.urandom(12)
+        return _MAGIC + nonce + self._aead.encrypt(nonce, data, aad.encode("utf-8"))
+
+    def open(self, blob: bytes, aad: str) -> bytes:
+        if blob[:4] != _MAGIC:
+            raise ValueError("not a sealed blob")
+        return self._aead.decrypt(blob[4:16], blob[16:], aad.encode("utf-8"))
+
+    def id_hash(self, id_number: str) -> str:
+        return hmac.new(self._mac_key, normalise_id_number(id_number).encode("utf-8"),
+                        hashlib.sha256).hexdigest()
+
+
+# --- splitting a payload into its public and personal parts -------------------------------
+
+def split_personal(payload: Any, personal: Iterable[str]) -> tuple[Any, list[list[Any]]]:
+    """Return ``(public, sealed)``: the payload with personal values replaced by ``None`` and a
+    list of ``[path, value]`` pairs that put them back. Keys match at any depth."""
+    names = frozenset(personal)
+    sealed: list[list[Any]] = []
+
+    def walk(node: Any, path: list[Any]) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key in names and value is not None:
+                    sealed.append([[*path, key], value])
+                    out[key] = None
+                else:
+                    out[key] = walk(value, [*path, key])
+            return out
+        if isinstance(node, list):
+            return [walk(item, [*path, i]) for i, item in enumerate(node)]
+        return node
+
+    return walk(payload, []), sealed
+
+
+def join_personal(public: Any, sealed: list[list[Any]]) -> Any:
+    """Inverse of :func:`split_personal` (mutates and returns ``public``)."""
+    for path, value in sealed:
+        node = public
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = value
+    return public
+
+
+def find_first(payload: Any, key: str) -> Any:
+    """The first value stored under ``key`` at any depth, or None."""
+    if isinstance(payload, dict):
+        if isinstance(payload.get(key), str):
+            return payload[key]
+        children = payload.values()
+    elif isinstance(payload, list):
+        children = payload
+    else:
+        return None
+    for child in children:
+        found = find_first(child, key)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,373 @@
+"""The hall service's HTTP JSON API (FastAPI; OpenAPI at ``/openapi.json``).
+
+Owns: the contract paths, bearer-token roles (kiosk, counter, display, admin; 401 for a missing
+or wrong token, 403 for a wrong role), the error shape ``{"error": {"code", "message"}}`` for
+every 4xx, and the SSE endpoint. All rules live in the engine; handlers only translate.
+
+Tokens are also accepted as ``?token=`` on ``/api/v1/events`` (a browser's EventSource cannot
+set headers), and a ticket can be read without a role token with its own ``?track=`` token
+(returned when it is issued), which is what a citizen's phone page uses."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from queueing.engine import OUTCOMES, QueueEngine
+from queueing.events import EventHub
+from queueing.model import CounterState, QueueError, Ticket
+
+log = logging.getLogger(__name__)
+API_VERSION = "1"
+ANY = ("kiosk", "counter", "display", "admin")
+
+
+class IssueBody(BaseModel):
+    service_id: str | None = Field(None, examples=["S0101"])
+    priority: Literal["normal", "green", "appointment"] | None = None
+    id_number: str | None = Field(None, description="read from the ID card; only its HMAC is stored")
+    appointment_code: str | None = None
+    channel: str | None = Field(None, max_length=40, examples=["kiosk-03"])
+
+
+class StaffBody(BaseModel):
+    staff_id: str | None = Field(None, max_length=64)
+
+
+class CallBody(StaffBody):
+    ticket_id: str
+    reason: str = Field(..., min_length=1, max_length=200)
+
+
+class FinishBody(StaffBody):
+    outcome: str = Field("done", description="one of: " + ", ".join(OUTCOMES))
+
+
+class TransferBody(StaffBody):
+    service_id: str
+    reason: str | None = Field(None, max_length=200)
+
+
+class PauseBody(StaffBody):
+    reason: str = Field(..., min_length=1, max_length=200)
+
+
+class PutBackBody(StaffBody):
+    ticket_id: str | None = None
+
+
+class RatingBody(BaseModel):
+    level: int | Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
+    reason: str | None = Field(None, max_length=200)
+    comment: str | None = Field(None, max_length=1000)
+
+
+class AlertBody(BaseModel):
+    kind: str = Field(..., min_length=1, max_length=40, examples=["help", "printer", "device", "sync"])
+    source: str = Field("", max_length=80)
+    message: str = Field("", max_length=500)
+
+
+class Appointment(BaseModel):
+    code: str
+    service_id: str
+    id_number_hash: str | None = None
+    slot_start: str
+    slot_end: str
+    name_masked: str | None = None
+
+
+class AppointmentsBody(BaseModel):
+    appointments: list[Appointment]
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) -> FastAPI:
+    hall = engine.hall
+    tokens = {credentials[r]: r for r in ANY if credentials.get(r)}
+    track_key = hashlib.sha256(b"track:" + credentials["hall_key"].encode()).digest()
+
+    def track_token(ticket_id: str) -> str:
+        return hmac.new(track_key, ticket_id.encode(), hashlib.sha256).hexdigest()[:24]
+
+    def role_of(authorization: str | None, token: str | None = None) -> str:
+        presented = None
+        if authorization and authorization.lower().startswith("bearer "):
+            presented = authorization[7:].strip()
+        elif token:
+            presented = token
+        if not presented:
+            raise QueueError(401, "unauthorized", "a bearer token is required")
+        for known, role in tokens.items():
+            if hmac.compare_digest(known, presented):
+                return role
+        raise QueueError(401, "unauthorized", "unknown token")
+
+    def require(*roles: str):
+        def dep(authorization: Annotated[str | None, Header()] = None) -> str:
+            role = role_of(authorization)
+            if role != "admin" and role not in roles:
+                raise QueueError(403, "forbidden", f"the {role} role cannot do this")
+            return role
+
+        return Depends(dep)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hub.bind(asyncio.get_running_loop())  # the hub wakes SSE subscribers on this loop
+        yield
+        hub.close()  # ends open event streams so the server can stop
+
+    app = FastAPI(
+        title="Hall queue service",
+        version=API_VERSION,
+        lifespan=lifespan,
+        description="Tickets, counters, display and events of one service hall (政务服务中心).",
+    )
+
+    @app.exception_handler(QueueError)
+    async def _queue_error(request: Request, exc: QueueError) -> JSONResponse:
+        return error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for e in exc.errors()[:5]:
+            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+            parts.append(f"{where or 'body'}: {e.get('msg')}")
+        return error(422, "invalid_request", "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error(exc.status_code, code, str(exc.detail))
+
+    def ticket_out(t: Ticket, ahead: int | None = None, minutes: int | None = None, **extra: object) -> dict:
+        out: dict = {"ticket": t.public(hall), **extra}
+        if ahead is not None:
+            out["waiting_ahead"], out["eta_minutes"] = ahead, minutes
+        return out
+
+    def counter_out(cid: str, st: CounterState, cur: Ticket | None) -> dict:
+        c = hall.counters[cid]
+        return {
+            "id": c.id,
+            "name": c.name,
+            "zone": c.zone,
+            "services": list(c.services),
+            "weights": c.weights,
+            "paused": st.paused,
+            "pause_reason": st.pause_reason,
+            "staff_id": st.staff_id,
+            "current": None
+            if cur is None or cur.status not in ("called", "serving")
+            else {
+                "ticket_id": cur.id,
+                "number": cur.number,
+                "status": cur.status,
+                "service_id": cur.service_id,
+            },
+        }
+
+    # ------------------------------------------------------------------ public and reading
+
+    @app.get("/api/v1/health")
+    def health() -> dict:
+        now = engine.clock()
+        return {
+            "status": "ok",
+            "hall_id": hall.id,
+            "hall_name": hall.name,
+            "day": hall.day(now),
+            "time": hall.iso(now),
+            "api_version": API_VERSION,
+            "last_event_id": hub.last_seq,
+        }
+
+    @app.get("/api/v1/services")
+    def services(role: str = require(*ANY)) -> dict:
+        counts = engine.waiting_counts()
+        local = hall.local(engine.clock())
+        return {
+            "zones": [{"id": z.id, "name": z.name} for z in hall.zones],
+            "services": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "zone": s.zone,
+                    "prefix": s.prefix,
+                    "target_wait_minutes": s.target_wait_minutes,
+                    "typical_service_minutes": s.typical_service_minutes,
+                    "daily_cap": s.daily_cap,
+                    "opening_hours": s.hours.text(),
+                    "open_now": s.hours.is_open(local),
+                    "waiting": counts.get(s.id, 0),
+                    "counters": [c.id for c in hall.counters_serving(s.id)],
+                }
+                for s in hall.services.values()
+            ],
+            "policy": vars(hall.policy),
+        }
+
+    @app.get("/api/v1/counters")
+    def counters(role: str = require(*ANY)) -> dict:
+        return {"counters": [counter_out(cid, st, cur) for cid, (st, cur) in engine.counter_states().items()]}
+
+    @app.post("/api/v1/tickets", status_code=201)
+    def issue(body: IssueBody, role: str = require("kiosk")) -> dict:
+        t, ahead, minutes = engine.issue(
+            body.service_id, body.priority, body.id_number, body.appointment_code, body.channel
+        )
+        log.info(
+            "ticket issued",
+            extra={"ctx": {"number": t.number, "service": t.service_id, "priority": t.priority}},
+        )
+        return ticket_out(t, ahead, minutes, track_token=track_token(t.id))
+
+    @app.get("/api/v1/tickets")
+    def waiting(
+        status: Literal["waiting"] = "waiting",
+        service_id: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        role: str = require("counter", "display"),
+    ) -> dict:
+        return {"tickets": [t.public(hall) for t in engine.waiting(service_id, limit)]}
+
+    @app.get("/api/v1/tickets/{ticket_id}")
+    def ticket(
+        ticket_id: str, track: str | None = None, authorization: Annotated[str | None, Header()] = None
+    ) -> dict:
+        if not (track and hmac.compare_digest(track, track_token(ticket_id))):
+            role_of(authorization)  # any role may read a ticket
+        t, ahead, minutes = engine.ticket(ticket_id)
+        return ticket_out(t, ahead, minutes)
+
+    @app.post("/api/v1/tickets/{ticket_id}/rating", status_code=201)
+    def rate(ticket_id: str, body: RatingBody, role: str = require("kiosk", "counter")) -> dict:
+        return {"rating": engine.rate(ticket_id, body.level, body.reason, body.comment)}
+
+    @app.get("/api/v1/display")
+    def display(role: str = require(*ANY)) -> dict:
+        return engine.display()
+
+    @app.get("/api/v1/stats")
+    def stats(
+        from_: Annotated[str | None, Query(alias="from")] = None,
+        to: str | None = None,
+        role: str = require("admin"),
+    ) -> dict:
+        return engine.stats(from_, to)
+
+    # ------------------------------------------------------------------ counters
+
+    def staff(body: StaffBody | None) -> str | None:
+        return body.staff_id if body else None
+
+    @app.post("/api/v1/counters/{counter_id}/call-next", responses={204: {"description": "nobody waits"}})
+    def call_next(counter_id: str, body: StaffBody | None = None, role: str = require("counter")):
+        t = engine.call_next(counter_id, staff(body))
+        return Response(status_code=204) if t is None else ticket_out(t)
+
+    @app.post("/api/v1/counters/{counter_id}/call")
+    def call_ticket(counter_id: str, body: CallBody, role: str = require("counter")) -> dict:
+        return ticket_out(engine.call_ticket(counter_id, body.ticket_id, body.reason, body.staff_id))
+
+    @app.post("/api/v1/counters/{counter_id}/recall")
+    def recall(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict:
+        return ticket_out(engine.recall(counter_id, staff(body)))
+
+    @app.post("/api/v1/counters/{counter_id}/start")
+    def start(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict:
+        return ticket_out(engine.start(counter_id, staff(body)))
+
+    @app.post("/api/v1/counters/{counter_id}/finish")
+    def finish(counter_id: str, body: FinishBody | None = None, role: str = require("counter")) -> dict:
+        return ticket_out(engine.finish(counter_id, body.outcome if body else "done", staff(body)))
+
+    @app.post("/api/v1/counters/{counter_id}/no-show")
+    def no_show(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict:
+        return ticket_out(engine.no_show(counter_id, staff(body)))
+
+    @app.post("/api/v1/counters/{counter_id}/put-back")
+    def put_back(counter_id: str, body: PutBackBody | None = None, role: str = require("counter")) -> dict:
+        return ticket_out(engine.put_back(counter_id, body.ticket_id if body else None, staff(body)))
+
+    @app.post("/api/v1/counters/{counter_id}/transfer")
+    def transfer(counter_id: str, body: TransferBody, role: str = require("counter")) -> dict:
+        return ticket_out(engine.transfer(counter_id, body.service_id, body.staff_id, body.reason))
+
+    @app.post("/api/v1/counters/{counter_id}/pause")
+    def pause(counter_id: str, body: PauseBody, role: str = require("counter")) -> dict:
+        st = engine.pause(counter_id, body.reason, body.staff_id)
+        return {"counter": counter_out(counter_id, st, None)}
+
+    @app.post("/api/v1/counters/{counter_id}/resume")
+    def resume(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict:
+        st = engine.resume(counter_id, staff(body))
+        return {"counter": counter_out(counter_id, st, None)}
+
+    @app.get("/api/v1/counters/{counter_id}/preview")
+    def preview(
+        counter_id: str, n: Annotated[int, Query(ge=1, le=50)] = 10, role: str = require("admin")
+    ) -> dict:
+        return {"counter_id": counter_id, "next": [t.public(hall) for t in engine.preview(counter_id, n)]}
+
+    # ------------------------------------------------------------------ alerts and appointments
+
+    @app.post("/api/v1/alerts", status_code=201)
+    def raise_alert(body: AlertBody, role: str = require(*ANY)) -> dict:
+        return {"alert": engine.raise_alert(body.kind, body.source, body.message)}
+
+    @app.get("/api/v1/alerts")
+    def alerts(
+        all_: Annotated[bool, Query(alias="all")] = False, role: str = require("admin", "counter")
+    ) -> dict:
+        return {"alerts": engine.alerts(all_)}
+
+    @app.post("/api/v1/alerts/{alert_id}/ack")
+    def ack(alert_id: int, body: StaffBody | None = None, role: str = require("admin")) -> dict:
+        engine.ack_alert(alert_id, staff(body))
+        return {"acknowledged": alert_id}
+
+    @app.post("/api/v1/appointments")
+    def appointments(body: AppointmentsBody, role: str = require("kiosk")) -> dict:
+        return {"stored": engine.push_appointments([a.model_dump() for a in body.appointments])}
+
+    # ------------------------------------------------------------------ events
+
+    @app.get(
+        "/api/v1/events",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}}},
+    )
+    async def events(
+        token: str | None = None,
+        last_event_id: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> StreamingResponse:
+        role_of(authorization, token)
+        try:
+            last = int(last_event_id) if last_event_id else None
+        except ValueError:
+            last = None
+        return StreamingResponse(
+            hub.stream(last),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    return app

@@ -1,0 +1,54 @@
+"""``python main.py hall-server``: the hall queue service as its own process."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "hall-server",
+        help="run the hall queue service (HTTP API, OpenAPI, server-sent events)",
+        description="Serve one hall's queue. On first start writes <data-dir>/hall.toml "
+        "(a sample hall to edit) "
+        "and <data-dir>/credentials.json (bearer tokens per role, mode 0600).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8600, help="TCP port (default 8600; 0 picks a free one)")
+    p.add_argument(
+        "--data-dir", default="data/hall", help="hall.toml, credentials.json, queue.db (default data/hall)"
+    )
+    p.add_argument("--heartbeat", type=float, default=15.0, help="seconds between SSE heartbeat comments")
+    p.set_defaults(func=run_hall_server)
+
+
+def run_hall_server(args: argparse.Namespace) -> int:
+    from queueing.embedded import build_service, uvicorn_server
+    from queueing.hallconfig import ConfigError
+
+    try:
+        service = build_service(args.data_dir, heartbeat=args.heartbeat)
+    except ConfigError as exc:
+        log.error("cannot start the hall service: %s", exc)
+        return 2
+    server = uvicorn_server(service.app, log_level="info")
+    server.config.host, server.config.port = args.host, args.port
+    log.info(
+        "hall service starting",
+        extra={
+            "ctx": {
+                "host": args.host,
+                "port": args.port,
+                "data_dir": str(args.data_dir),
+                "hall": service.engine.hall.id,
+            }
+        },
+    )
+    try:
+        server.run()
+    finally:
+        service.close()
+    return 0

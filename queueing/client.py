@@ -1,0 +1,290 @@
+"""``HallClient``: the Python client of the hall service that kiosk and UI code use (requests).
+
+One method per endpoint; answers are the API's JSON as dicts. A 4xx/5xx raises
+``HallServiceError(status, code, message)``; no connection or a timeout raises
+``HallUnavailable`` (a subclass, status 0), so callers can show "queue service offline".
+
+``events()`` is a blocking iterator of parsed server-sent events for the caller's own thread;
+``follow_events()`` wraps it with reconnects that resume from the last event id, so nothing is
+missed across a dropped link."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+
+class HallServiceError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+class HallUnavailable(HallServiceError):
+    def __init__(self, message: str) -> None:
+        super().__init__(0, "unavailable", message)
+
+
+@dataclass
+class Event:
+    id: int | None
+    kind: str
+    data: dict
+
+
+class HallClient:
+    def __init__(self, base_url: str, token: str, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._local = threading.local()  # one pooled session per thread (requests.Session is not thread-safe)
+
+    @property
+    def session(self) -> requests.Session:
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = self._local.session = requests.Session()
+            s.headers["Authorization"] = f"Bearer {self.token}"
+        return s
+
+    def close(self) -> None:
+        s = getattr(self._local, "session", None)
+        if s is not None:
+            s.close()
+            self._local.session = None
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        params: dict | None = None,
+        ok_empty: bool = False,
+    ) -> Any:
+        try:
+            r = self.session.request(
+                method, self.base_url + path, json=body, params=params, timeout=self.timeout
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise HallUnavailable(f"hall service at {self.base_url} unreachable: {exc}") from exc
+        if r.status_code == 204 and ok_empty:
+            return None
+        try:
+            data = r.json()
+        except ValueError:
+            data = None
+        if r.status_code >= 400:
+            err = (data or {}).get("error", {}) if isinstance(data, dict) else {}
+            raise HallServiceError(
+                r.status_code, err.get("code", "http_error"), err.get("message", r.text[:200])
+            )
+        return data
+
+    @staticmethod
+    def _staff(staff_id: str | None, **more: Any) -> dict:
+        body = {k: v for k, v in more.items() if v is not None}
+        if staff_id is not None:
+            body["staff_id"] = staff_id
+        return body
+
+    # reading
+    def health(self) -> dict:
+        return self._call("GET", "/api/v1/health")
+
+    def services(self) -> dict:
+        return self._call("GET", "/api/v1/services")
+
+    def counters(self) -> dict:
+        return self._call("GET", "/api/v1/counters")
+
+    def display(self) -> dict:
+        return self._call("GET", "/api/v1/display")
+
+    def stats(self, day_from: str | None = None, day_to: str | None = None) -> dict:
+        return self._call(
+            "GET", "/api/v1/stats", params={k: v for k, v in (("from", day_from), ("to", day_to)) if v}
+        )
+
+    def waiting(self, service_id: str | None = None, limit: int = 200) -> list[dict]:
+        params: dict[str, Any] = {"status": "waiting", "limit": limit}
+        if service_id:
+            params["service_id"] = service_id
+        return self._call("GET", "/api/v1/tickets", params=params)["tickets"]
+
+    def ticket(self, ticket_id: str) -> dict:
+        return self._call("GET", f"/api/v1/tickets/{ticket_id}")
+
+    def preview(self, counter_id: str, n: int = 10) -> list[dict]:
+        return self._call("GET", f"/api/v1/counters/{counter_id}/preview", params={"n": n})["next"]
+
+    # kiosk
+    def issue_ticket(
+        self,
+        service_id: str | None,
+        priority: str | None = None,
+        id_number: str | None = None,
+        appointment_code: str | None = None,
+        channel: str | None = None,
+    ) -> dict:
+        body = {
+            k: v
+            for k, v in (
+                ("service_id", service_id),
+                ("priority", priority),
+                ("id_number", id_number),
+                ("appointment_code", appointment_code),
+                ("channel", channel),
+            )
+            if v is not None
+        }
+        return self._call("POST", "/api/v1/tickets", body)
+
+    def push_appointments(self, appointments: list[dict]) -> int:
+        return self._call("POST", "/api/v1/appointments", {"appointments": appointments})["stored"]
+
+    def rate(
+        self, ticket_id: str, level: int | str, reason: str | None = None, comment: str | None = None
+    ) -> dict:
+        body = {
+            k: v for k, v in (("level", level), ("reason", reason), ("comment", comment)) if v is not None
+        }
+        return self._call("POST", f"/api/v1/tickets/{ticket_id}/rating", body)["rating"]
+
+    # counters
+    def _counter(self, counter_id: str, op: str, body: dict | None = None, ok_empty: bool = False) -> Any:
+        return self._call("POST", f"/api/v1/counters/{counter_id}/{op}", body or {}, ok_empty=ok_empty)
+
+    def call_next(self, counter_id: str, staff_id: str | None = None) -> dict | None:
+        """The called ticket's answer ``{"ticket": …}``, or None when nobody waits."""
+        return self._counter(counter_id, "call-next", self._staff(staff_id), ok_empty=True)
+
+    def call_ticket(self, counter_id: str, ticket_id: str, reason: str, staff_id: str | None = None) -> dict:
+        return self._counter(counter_id, "call", self._staff(staff_id, ticket_id=ticket_id, reason=reason))
+
+    def recall(self, counter_id: str, staff_id: str | None = None) -> dict:
+        return self._counter(counter_id, "recall", self._staff(staff_id))
+
+    def start(self, counter_id: str, staff_id: str | None = None) -> dict:
+        return self._counter(counter_id, "start", self._staff(staff_id))
+
+    def finish(self, counter_id: str, outcome: str = "done", staff_id: str | None = None) -> dict:
+        return self._counter(counter_id, "finish", self._staff(staff_id, outcome=outcome))
+
+    def no_show(self, counter_id: str, staff_id: str | None = None) -> dict:
+        return self._counter(counter_id, "no-show", self._staff(staff_id))
+
+    def put_back(self, counter_id: str, ticket_id: str | None = None, staff_id: str | None = None) -> dict:
+        return self._counter(counter_id, "put-back", self._staff(staff_id, ticket_id=ticket_id))
+
+    def transfer(
+        self, counter_id: str, service_id: str, staff_id: str | None = None, reason: str | None = None
+    ) -> dict:
+        return self._counter(
+            counter_id, "transfer", self._staff(staff_id, service_id=service_id, reason=reason)
+        )
+
+    def pause(self, counter_id: str, reason: str, staff_id: str | None = None) -> dict:
+        return self._counter(counter_id, "pause", self._staff(staff_id, reason=reason))
+
+    def resume(self, counter_id: str, staff_id: str | None = None) -> dict:
+        return self._counter(counter_id, "resume", self._staff(staff_id))
+
+    # alerts
+    def raise_alert(self, kind: str, source: str, message: str) -> dict:
+        return self._call("POST", "/api/v1/alerts", {"kind": kind, "source": source, "message": message})[
+            "alert"
+        ]
+
+    def alerts(self, include_acked: bool = False) -> list[dict]:
+        return self._call("GET", "/api/v1/alerts", params={"all": str(include_acked).lower()})["alerts"]
+
+    def ack_alert(self, alert_id: int, staff_id: str | None = None) -> None:
+        self._call("POST", f"/api/v1/alerts/{alert_id}/ack", self._staff(staff_id))
+
+    # events
+    def events(self, last_event_id: int | None = None, read_timeout: float = 45.0) -> Iterator[Event]:
+        """Server-sent events, blocking; run it on your own thread. Ends when the link drops
+        (``HallUnavailable``); ``read_timeout`` > the heartbeat detects a dead link."""
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        try:
+            r = self.session.get(
+                self.base_url + "/api/v1/events",
+                headers=headers,
+                stream=True,
+                timeout=(self.timeout, read_timeout),
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise HallUnavailable(f"event stream at {self.base_url} unreachable: {exc}") from exc
+        if r.status_code >= 400:
+            try:
+                err = r.json().get("error", {})
+            except ValueError:
+                err = {}
+            r.close()
+            raise HallServiceError(r.status_code, err.get("code", "http_error"), err.get("message", ""))
+        try:
+            yield from parse_sse(r.iter_lines(decode_unicode=True))
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise HallUnavailable(f"event stream lost: {exc}") from exc
+        finally:
+            r.close()
+
+    def follow_events(
+        self, stop: threading.Event | None = None, last_event_id: int | None = None, retry_max: float = 10.0
+    ) -> Iterator[Event]:
+        """``events()`` forever, reconnecting with backoff and resuming after the last event seen."""
+        delay = 0.5
+        while stop is None or not stop.is_set():
+            try:
+                for ev in self.events(last_event_id):
+                    delay = 0.5
+                    if ev.id is not None:
+                        last_event_id = ev.id
+                    yield ev
+                    if stop is not None and stop.is_set():
+                        return
+            except HallUnavailable:
+                pass
+            if stop is not None:
+                stop.wait(delay)
+            else:
+                time.sleep(delay)
+            delay = min(delay * 2, retry_max)
+
+
+def parse_sse(lines: Iterator[str]) -> Iterator[Event]:
+    """Parse text/event-stream lines into events (comments and retry lines are skipped)."""
+    eid: int | None = None
+    kind, data = "message", []
+    for line in lines:
+        if line == "":
+            if data:
+                text = "\n".join(data)
+                try:
+                    payload = json.loads(text)
+                except ValueError:
+                    payload = {"raw": text}
+                yield Event(eid, kind, payload)
+            kind, data, eid = "message", [], None
+            continue
+        if line.startswith(":"):
+            continue
+        field_name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field_name == "id":
+            try:
+                eid = int(value)
+            except ValueError:
+                eid = None
+        elif field_name == "event":
+            kind = value
+        elif field_name == "data":
+            data.append(value)

@@ -1,0 +1,155 @@
+"""Assembling and running the hall service: in-process (embedded default, test fixtures) or as
+the ``hall-server`` process. Both serve the same FastAPI app over real HTTP, so the embedded
+kiosk talks to its hall through the very same ``HallClient`` as a networked one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from queueing.api import create_app
+from queueing.engine import QueueEngine
+from queueing.events import EventHub
+from queueing.hallconfig import load_credentials, load_hall
+from queueing.outbox import Outbox, OutboxForwarder
+from queueing.store import SQLiteStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HallService:
+    """Everything one hall service owns, before it listens anywhere."""
+
+    data_dir: Path
+    engine: QueueEngine
+    store: SQLiteStore
+    hub: EventHub
+    credentials: dict[str, str]
+    app: object
+    forwarder: OutboxForwarder | None = None
+
+    def close(self) -> None:
+        self.hub.close()
+        if self.forwarder:
+            self.forwarder.stop()
+        self.store.close()
+
+
+def build_service(
+    data_dir: Path | str,
+    clock: Callable[[], float] = time.time,
+    heartbeat: float = 15.0,
+    outbox: Outbox | None = None,
+) -> HallService:
+    """Load hall.toml and credentials (writing samples on first start), open the store, wire the
+    engine's commits to the SSE hub and, when given, the platform outbox."""
+    data_dir = Path(data_dir)
+    hall = load_hall(data_dir)
+    creds = load_credentials(data_dir)
+    store = SQLiteStore(data_dir / "queue.db")
+    engine = QueueEngine(hall, store, creds["hall_key"], clock=clock)
+    hub = EventHub(store, heartbeat=heartbeat)
+    engine.on_commit(hub.publish)
+    forwarder = None
+    if outbox is not None:
+        forwarder = OutboxForwarder(store, hall, outbox)
+        engine.on_commit(forwarder.notify)
+        forwarder.start()
+    app = create_app(engine, creds, hub)
+    return HallService(data_dir, engine, store, hub, creds, app, forwarder)
+
+
+def uvicorn_server(app: object, log_level: str = "warning"):
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+        lifespan="on",
+        log_config=None,
+    )
+    return uvicorn.Server(config)
+
+
+@dataclass
+class RunningHall:
+    """A hall service listening on ``base_url`` in a background thread of this process."""
+
+    base_url: str
+    credentials: dict[str, str]
+    service: HallService
+    _server: object = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    @property
+    def engine(self) -> QueueEngine:
+        return self.service.engine
+
+    def token(self, role: str) -> str:
+        return self.credentials[role]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.service.hub.close()
+        self._server.should_exit = True  # type: ignore[attr-defined]
+        self._thread.join(timeout)
+        self.service.close()
+
+    def __enter__(self) -> RunningHall:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_hall_service(
+    data_dir: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    clock: Callable[[], float] = time.time,
+    heartbeat: float = 15.0,
+    outbox: Outbox | None = None,
+    ready_timeout: float = 15.0,
+) -> RunningHall:
+    """Run the hall service in this process (uvicorn on a background thread); returns when it
+    accepts connections. ``port=0`` picks a free port; see ``RunningHall.base_url``."""
+    service = build_service(data_dir, clock=clock, heartbeat=heartbeat, outbox=outbox)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    bound = sock.getsockname()
+    server = uvicorn_server(service.app)
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(server.serve(sockets=[sock]))
+        except BaseException as exc:  # reported to the caller below
+            failed.append(exc)
+        finally:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    thread = threading.Thread(target=run, name=f"hall-service-{bound[1]}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + ready_timeout
+    while not server.started:
+        if failed or not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            service.close()
+            raise RuntimeError(f"hall service did not start: {failed[0] if failed else 'timeout'}")
+        time.sleep(0.01)
+    host_part = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+    base_url = f"http://{host_part}:{bound[1]}"
+    log.info("hall service running", extra={"ctx": {"url": base_url, "data_dir": str(data_dir)}})
+    return RunningHall(base_url, dict(service.credentials), service, server, thread)

@@ -1,0 +1,739 @@
+"""The queue engine: every rule of tickets and counters, one store transaction per operation.
+
+Owns issuing (numbers, per-citizen rules, caps, opening hours, appointment check-in), the counter
+operations (call next / a chosen ticket, recall, start, finish, no-show, put back, transfer,
+pause, resume), ratings, alerts and the event log entry of every state change. The service day
+is derived from the clock on every operation, so the day rolls over at local midnight by itself:
+the first operation of a new day cancels what was left active and numbering starts again at 001.
+
+Thread- and process-safe through the store's write transactions; listeners registered with
+``on_commit`` run after each commit (the SSE broadcaster, the platform outbox)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from queueing import eta, policy, stats
+from queueing.model import (
+    APPOINTMENT,
+    CALLED,
+    CANCELLED,
+    DONE,
+    NO_SHOW,
+    NORMAL,
+    PRIORITIES,
+    SERVING,
+    TRANSFERRED,
+    WAITING,
+    CounterState,
+    Hall,
+    QueueError,
+    Ticket,
+    conflict,
+    not_found,
+)
+from queueing.store import QueueStore, StoreTx
+
+log = logging.getLogger(__name__)
+
+OUTCOMES = (
+    "done",
+    "materials_missing",
+    "accepted_with_commitment",
+    "accepted_with_gaps",
+    "rejected",
+    "consulted",
+    "referred",
+)
+RATING_LEVELS = {"very_satisfied": 5, "satisfied": 4, "basic": 3, "dissatisfied": 2, "very_dissatisfied": 1}
+RATING_NAMES = {v: k for k, v in RATING_LEVELS.items()}
+
+
+def bad_input(code: str, message: str) -> QueueError:
+    return QueueError(422, code, message)
+
+
+class QueueEngine:
+    def __init__(
+        self, hall: Hall, store: QueueStore, hall_key: bytes | str, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.hall, self.store, self.clock = hall, store, clock
+        self._key = hall_key.encode() if isinstance(hall_key, str) else hall_key
+        self._day_seen: str | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    # ------------------------------------------------------------------ plumbing
+
+    def on_commit(self, fn: Callable[[], None]) -> None:
+        self._listeners.append(fn)
+
+    def _committed(self) -> None:
+        for fn in self._listeners:
+            try:
+                fn()
+            except Exception:  # a listener must never undo a committed operation
+                log.exception("commit listener failed")
+
+    def person_hash(self, id_number: str) -> str:
+        """hex(HMAC-SHA256(hall_key, id_number)): equals the platform's ``id_number_hash``."""
+        return hmac.new(self._key, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+    def _begin(self, tx: StoreTx) -> tuple[float, str]:
+        now = self.clock()
+        day = self.hall.day(now)
+        if day != self._day_seen:
+            self._rollover(tx, now, day)
+            self._day_seen = day
+        return now, day
+
+    def _rollover(self, tx: StoreTx, now: float, day: str) -> None:
+        if tx.get_meta("day") == day:
+            return
+        stale = tx.stale_active(day)
+        for t in stale:
+            t.status, t.outcome = CANCELLED, "day_closed"
+            tx.update_ticket(t)
+            self._event(tx, now, day, "cancel", t, t.counter_id, None, reason="day_closed")
+        for cid in self.hall.counters:
+            st = tx.get_counter_state(cid)
+            st.current_ticket_id, st.normal_streak = None, 0
+            tx.put_counter_state(st)
+        tx.set_meta("day", day)
+        if stale:
+            log.info("day rolled over", extra={"ctx": {"day": day, "cancelled": len(stale)}})
+
+    def _event(
+        self,
+        tx: StoreTx,
+        now: float,
+        day: str,
+        kind: str,
+        t: Ticket | None,
+        counter_id: str | None,
+        staff_id: str | None,
+        **extra: object,
+    ) -> int:
+        data: dict = {"at": self.hall.iso(now), "counter_id": counter_id, "staff_id": staff_id, **extra}
+        if t is not None:
+            data["ticket"] = t.public(self.hall)
+        return tx.append_event(
+            now, day, kind, t.id if t else None, t.service_id if t else None, counter_id, staff_id, data
+        )
+
+    def _run(self, fn: Callable[[StoreTx, float, str], object]) -> object:
+        with self.store.write() as tx:
+            now, day = self._begin(tx)
+            result = fn(tx, now, day)
+        self._committed()
+        return result
+
+    def _read(self, fn: Callable[[StoreTx, float, str], object]) -> object:
+        now = self.clock()
+        day = self.hall.day(now)
+        if day != self._day_seen:
+            self._run(lambda tx, n, d: None)
+        with self.store.read() as tx:
+            return fn(tx, now, day)
+
+    def _states(self, tx: StoreTx) -> dict[str, CounterState]:
+        return {cid: tx.get_counter_state(cid) for cid in self.hall.counters}
+
+    def _counter(self, counter_id: str):
+        c = self.hall.counters.get(counter_id)
+        if c is None:
+            raise not_found("counter", counter_id)
+        return c
+
+    # ------------------------------------------------------------------ issuing
+
+    def issue(
+        self,
+        service_id: str | None,
+        priority: str | None = None,
+        id_number: str | None = None,
+        appointment_code: str | None = None,
+        channel: str | None = None,
+    ) -> tuple[Ticket, int, int]:
+        """A new ticket and its estimate (people ahead, minutes)."""
+        priority = priority or NORMAL
+        if priority not in PRIORITIES:
+            raise bad_input("invalid_priority", f"priority must be one of {', '.join(PRIORITIES)}")
+        if id_number is not None and not (6 <= len(id_number.strip()) <= 32):
+            raise bad_input("invalid_id_number", "id_number has an impossible length")
+        person = self.person_hash(id_number) if id_number else None
+        if service_id is None and not appointment_code:
+            raise bad_input("missing_service_id", "service_id is required")
+        if service_id is not None and service_id not in self.hall.services:
+            raise bad_input("unknown_service", f"no service {service_id!r} in this hall")
+
+        def op(tx: StoreTx, now: float, day: str) -> tuple[Ticket, int, int]:
+            nonlocal service_id, person
+            appt = None
+            if appointment_code or priority == APPOINTMENT:
+                if not appointment_code and not person:
+                    raise bad_input(
+                        "appointment_needs_code",
+                        "an appointment check-in needs appointment_code or id_number",
+                    )
+                appt = self._check_in(tx, now, day, appointment_code, person, service_id)
+                service_id, person = appt["service_id"], person or appt["id_number_hash"]
+            assert service_id is not None
+            svc = self.hall.services[service_id]
+            if not svc.hours.is_open(self.hall.local(now)):
+                raise conflict("service_closed", f"{svc.name} takes tickets {svc.hours.text()}")
+            if person:
+                if tx.count_person(day, person, service_id, active_only=True):
+                    raise conflict(
+                        "active_ticket_exists", "this person already has an active ticket for this service"
+                    )
+                cap = self.hall.policy.person_daily_cap
+                if cap and tx.count_person(day, person, None, active_only=False) >= cap:
+                    raise conflict("person_daily_cap", f"at most {cap} tickets per person per day")
+            if svc.daily_cap and tx.count_issued(day, service_id) >= svc.daily_cap:
+                raise conflict(
+                    "service_cap_reached", f"{svc.name}: today's {svc.daily_cap} tickets are all issued"
+                )
+            seq = tx.next_number("", "*")
+            n = tx.next_number(day, svc.prefix)
+            prio = APPOINTMENT if appt else priority
+            t = Ticket(
+                id=str(uuid.uuid4()),
+                day=day,
+                number=f"{svc.prefix}{n:03d}",
+                service_id=service_id,
+                priority=prio,
+                status=WAITING,
+                issued_at=now,
+                key_time=appt["slot_start"] if appt else now,
+                seq=seq,
+                person_hash=person,
+                channel=channel,
+                appointment_code=appt["code"] if appt else None,
+                slot_start=appt["slot_start"] if appt else None,
+                slot_end=appt["slot_end"] if appt else None,
+            )
+            tx.insert_ticket(t)
+            if appt:
+                tx.use_appointment(appt["code"], t.id)
+            self._event(tx, now, day, "issue", t, None, None)
+            ahead, minutes = eta.estimate(tx, self.hall, t, now, self._states(tx))
+            return t, ahead, minutes
+
+        return self._run(op)  # type: ignore[return-value]
+
+    def _check_in(
+        self, tx: StoreTx, now: float, day: str, code: str | None, person: str | None, service_id: str | None
+    ) -> dict:
+        appt = tx.find_appointment(code, None if code else person, day)
+        if appt is None or (service_id and appt["service_id"] != service_id and not code):
+            raise conflict("appointment_not_found", "no appointment for this code or person today")
+        if appt["ticket_id"]:
+            raise conflict("appointment_used", "this appointment is already checked in")
+        pol = self.hall.policy
+        if appt["day"] > day or now < appt["slot_start"] - pol.appointment_early_minutes * 60:
+            raise conflict(
+                "appointment_too_early",
+                f"check-in opens {pol.appointment_early_minutes:g} minutes "
+                f"before the slot ({self.hall.iso(appt['slot_start'])})",
+            )
+        if appt["day"] < day or now > appt["slot_start"] + pol.appointment_late_minutes * 60:
+            raise conflict(
+                "appointment_too_late",
+                f"check-in closed {pol.appointment_late_minutes:g} minutes "
+                f"after the slot start ({self.hall.iso(appt['slot_start'])}); take a normal ticket",
+            )
+        return appt
+
+    def push_appointments(self, appointments: Sequence[dict]) -> int:
+        """Load the platform's appointment list (``GET /v1/appointments`` shape); returns rows stored."""
+        rows = []
+        for i, a in enumerate(appointments):
+            try:
+                start = datetime.fromisoformat(a["slot_start"])
+                end = datetime.fromisoformat(a["slot_end"])
+                code, sid = str(a["code"]), str(a["service_id"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise bad_input(
+                    "invalid_appointment",
+                    f"appointments[{i}]: needs code, service_id, slot_start and slot_end (ISO 8601): {exc}",
+                ) from exc
+            if sid not in self.hall.services:
+                raise bad_input("unknown_service", f"appointments[{i}].service_id: no service {sid!r}")
+            if start.tzinfo is None:
+                start, end = start.replace(tzinfo=self.hall.tz), end.replace(tzinfo=self.hall.tz)
+            rows.append(
+                {
+                    "code": code,
+                    "service_id": sid,
+                    "id_number_hash": a.get("id_number_hash"),
+                    "slot_start": start.timestamp(),
+                    "slot_end": end.timestamp(),
+                    "day": self.hall.day(start.timestamp()),
+                    "name_masked": a.get("name_masked"),
+                }
+            )
+
+        def op(tx: StoreTx, now: float, day: str) -> int:
+            n = tx.put_appointments(rows)
+            self._event(tx, now, day, "appointments", None, None, None, count=n)
+            return n
+
+        return self._run(op)  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ reading
+
+    def ticket(self, ticket_id: str) -> tuple[Ticket, int, int]:
+        def op(tx: StoreTx, now: float, day: str) -> tuple[Ticket, int, int]:
+            t = tx.get_ticket(ticket_id)
+            if t is None:
+                raise not_found("ticket", ticket_id)
+            ahead, minutes = eta.estimate(tx, self.hall, t, now, self._states(tx))
+            return t, ahead, minutes
+
+        return self._read(op)  # type: ignore[return-value]
+
+    def waiting(self, service_id: str | None = None, limit: int = 200) -> list[Ticket]:
+        if service_id is not None and service_id not in self.hall.services:
+            raise not_found("service", service_id)
+        return self._read(lambda tx, now, day: tx.waiting(day, service_id, limit))  # type: ignore[return-value]
+
+    def preview(self, counter_id: str, n: int = 10) -> list[Ticket]:
+        c = self._counter(counter_id)
+
+        def op(tx: StoreTx, now: float, day: str) -> list[Ticket]:
+            st = tx.get_counter_state(counter_id)
+            heads = tx.waiting_heads(day, c.services, n)
+            return policy.preview(heads, c, st.normal_streak, now, self.hall.policy, n)
+
+        return self._read(op)  # type: ignore[return-value]
+
+    def counter_states(self) -> dict[str, tuple[CounterState, Ticket | None]]:
+        def op(tx: StoreTx, now: float, day: str) -> dict:
+            out = {}
+            for cid, st in self._states(tx).items():
+                cur = tx.get_ticket(st.current_ticket_id) if st.current_ticket_id else None
+                out[cid] = (st, cur)
+            return out
+
+        return self._read(op)  # type: ignore[return-value]
+
+    def waiting_counts(self) -> dict[str, int]:
+        counts = self._read(lambda tx, now, day: tx.waiting_counts(day))
+        out = dict.fromkeys(self.hall.services, 0)
+        for (sid, _prio), n in counts.items():  # type: ignore[union-attr]
+            out[sid] = out.get(sid, 0) + n
+        return out
+
+    def display(self, recent: int = 10) -> dict:
+        """Current calls, recent calls, waiting per service: what the hall display shows."""
+
+        def op(tx: StoreTx, now: float, day: str) -> dict:
+            active = tx.active_at_counters(day)
+            counts = tx.waiting_counts(day)
+            waiting = {}
+            for sid in self.hall.services:
+                nxt = tx.waiting(day, sid, 3)
+                waiting[sid] = {
+                    "count": sum(n for (s, _p), n in counts.items() if s == sid),
+                    "next": [t.number for t in nxt],
+                }
+            current = [
+                {
+                    "counter_id": t.counter_id,
+                    "counter_name": self.hall.counters[t.counter_id].name
+                    if t.counter_id in self.hall.counters
+                    else t.counter_id,
+                    "number": t.number,
+                    "service_id": t.service_id,
+                    "status": t.status,
+                    "called_at": self.hall.iso(t.called_at),
+                    "recalls": t.recalls,
+                }
+                for t in active
+            ]
+            return {
+                "day": day,
+                "now": self.hall.iso(now),
+                "current": current,
+                "recent": self._recent_calls(tx, day, recent),
+                "waiting": waiting,
+            }
+
+        return self._read(op)  # type: ignore[return-value]
+
+    def _recent_calls(self, tx: StoreTx, day: str, n: int) -> list[dict]:
+        out = []
+        for seq, kind, data in tx.recent_events(day, ("call", "recall"), n):
+            d = json.loads(data)
+            out.append(
+                {
+                    "number": d["ticket"]["number"],
+                    "counter_id": d["counter_id"],
+                    "kind": kind,
+                    "at": d["at"],
+                    "event_id": seq,
+                }
+            )
+        return out
+
+    def stats(self, day_from: str | None = None, day_to: str | None = None) -> dict:
+        """Statistics over the service days ``day_from``..``day_to`` (ISO dates; default today)."""
+        for name, value in (("from", day_from), ("to", day_to)):
+            if value is not None:
+                try:
+                    datetime.strptime(value, "%Y-%m-%d")
+                except ValueError as exc:
+                    raise bad_input("invalid_date", f"{name} must be a date YYYY-MM-DD") from exc
+
+        def op(tx: StoreTx, now: float, day: str) -> dict:
+            start = day_from or day_to or day
+            return stats.compute(
+                tx, self.hall, start, day_to or (day if day_from is None else max(start, day))
+            )
+
+        return self._read(op)  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ counters
+
+    def _current(
+        self, tx: StoreTx, counter_id: str, statuses: tuple[str, ...]
+    ) -> tuple[CounterState, Ticket]:
+        st = tx.get_counter_state(counter_id)
+        t = tx.get_ticket(st.current_ticket_id) if st.current_ticket_id else None
+        if t is None or t.status not in statuses:
+            raise conflict(
+                "no_current_ticket", f"counter {counter_id} has no ticket in state {' or '.join(statuses)}"
+            )
+        return st, t
+
+    def _take(
+        self,
+        tx: StoreTx,
+        now: float,
+        day: str,
+        st: CounterState,
+        t: Ticket,
+        staff_id: str | None,
+        kind: str,
+        **extra: object,
+    ) -> Ticket:
+        t.status, t.counter_id, t.called_at, t.staff_id = CALLED, st.counter_id, now, staff_id or st.staff_id
+        tx.update_ticket(t, expect_status=WAITING)
+        st.current_ticket_id, st.staff_id = t.id, staff_id or st.staff_id
+        tx.put_counter_state(st)
+        seq = self._event(tx, now, day, kind, t, st.counter_id, t.staff_id, **extra)
+        tx.set_meta("last_call_seq", str(seq))
+        return t
+
+    def _ready(self, tx: StoreTx, counter_id: str) -> CounterState:
+        st = tx.get_counter_state(counter_id)
+        if st.paused:
+            raise conflict(
+                "counter_paused", f"counter {counter_id} is paused ({st.pause_reason}); resume first"
+            )
+        if st.current_ticket_id:
+            cur = tx.get_ticket(st.current_ticket_id)
+            if cur is not None and cur.status in (CALLED, SERVING):
+                raise conflict(
+                    "counter_busy",
+                    f"counter {counter_id} still has {cur.number} ({cur.status}); "
+                    "finish, transfer or mark no-show first",
+                )
+        return st
+
+    def call_next(self, counter_id: str, staff_id: str | None = None) -> Ticket | None:
+        """The next ticket by policy, or None when nobody waits for this counter's services."""
+        c = self._counter(counter_id)
+
+        def op(tx: StoreTx, now: float, day: str) -> Ticket | None:
+            st = self._ready(tx, counter_id)
+            t, cls = policy.choose(
+                tx.waiting_heads(day, c.services, 1), c, st.normal_streak, now, self.hall.policy
+            )
+            if t is None:
+                return None
+            st.normal_streak = policy.next_streak(st.normal_streak, cls)
+            return self._take(tx, now, day, st, t, staff_id, "call")
+
+        return self._run(op)  # type: ignore[return-value]
+
+    def call_ticket(
+        self, counter_id: str, ticket_id: str, reason: str, staff_id: str | None = None
+    ) -> Ticket:
+        """Call a chosen waiting ticket out of order; the reason goes into the event log (audit)."""
+        c = self._counter(counter_id)
+        if not reason or not reason.strip():
+            raise bad_input("reason_required", "calling out of order needs a reason")
+
+        def op(tx: StoreTx, now: float, day: str) -> Ticket:
+            st = self._ready(tx, counter_id)
+            t = tx.get_ticket(ticket_id)
+            if t is None or t.day != day:
+                raise not_found("ticket", ticket_id)
+            if t.status != WAITING:
+                raise conflict("ticket_not_waiting", f"{t.number} is {t.status}")
+            if t.service_id not in c.services:
+                raise conflict(
+                    "service_not_at_counter", f"counter {counter_id} does not serve {t.service_id}"
+                )
+            return self._take(tx, now, day, st, t, staff_id, "call", reason=reason.strip(), out_of_order=True)
+
+        return self._run(op)  # type: ignore[return-value]
+
+    def _counter_op(
+        self,
+        counter_id: str,
+        statuses: tuple[str, ...],
+        change: Callable[[StoreTx, float, str, CounterState, Ticket], str],
+        staff_id: str | None,
+        **extra: object,
+    ) -> Ticket:
+        self._counter(counter_id)
+
+        def op(tx: StoreTx, now: float, day: str) -> Ticket:
+            st, t = self._current(tx, counter_id, statuses)
+            before = t.status
+            kind = change(tx, now, day, st, t)
+            tx.update_ticket(t, expect_status=before)
+            tx.put_counter_state(st)
+            self._event(tx, now, day, kind, t, counter_id, staff_id or st.staff_id, **extra)
+            return t
+
+        return self._run(op)  # type: ignore[return-value]
+
+    def recall(self, counter_id: str, staff_id: str | None = None) -> Ticket:
+        def change(tx, now, day, st, t):
+            if t.recalls >= self.hall.policy.max_recalls:
+                raise conflict("recall_limit", f"{t.number} was recalled {t.recalls} times already")
+            t.recalls += 1
+            return "recall"
+
+        return self._counter_op(counter_id, (CALLED,), change, staff_id)
+
+    def start(self, counter_id: str, staff_id: str | None = None) -> Ticket:
+        def change(tx, now, day, st, t):
+            t.status, t.started_at = SERVING, now
+            return "start"
+
+        return self._counter_op(counter_id, (CALLED,), change, staff_id)
+
+    def finish(self, counter_id: str, outcome: str = "done", staff_id: str | None = None) -> Ticket:
+        if outcome not in OUTCOMES:
+            raise bad_input("invalid_outcome", f"outcome must be one of {', '.join(OUTCOMES)}")
+
+        def change(tx, now, day, st, t):
+            if t.started_at is None:
+                t.started_at = now
+            t.status, t.finished_at, t.outcome = DONE, now, outcome
+            st.current_ticket_id = None
+            return "finish"
+
+        return self._counter_op(counter_id, (CALLED, SERVING), change, staff_id, outcome=outcome)
+
+    def no_show(self, counter_id: str, staff_id: str | None = None) -> Ticket:
+        def change(tx, now, day, st, t):
+            t.status, t.finished_at, t.outcome = NO_SHOW, now, "no_show"
+            st.current_ticket_id = None
+            tx.set_meta(f"last_no_show:{counter_id}", t.id)
+            return "no_show"
+
+        return self._counter_op(counter_id, (CALLED,), change, staff_id)
+
+    def transfer(
+        self, counter_id: str, service_id: str, staff_id: str | None = None, reason: str | None = None
+    ) -> Ticket:
+        """Send the counter's ticket to another service; it keeps its number and original arrival time.
+
+        The old ticket row becomes ``transferred`` (pointing at the new one) so every counter's
+        statistics stay true; the new row waits in the target service's queue."""
+        self._counter(counter_id)
+        if service_id not in self.hall.services:
+            raise bad_input("unknown_service", f"no service {service_id!r} in this hall")
+
+        def op(tx: StoreTx, now: float, day: str) -> Ticket:
+            st, t = self._current(tx, counter_id, (CALLED, SERVING))
+            if t.service_id == service_id:
+                raise conflict("same_service", "the ticket is already in that service")
+            new = Ticket(
+                id=str(uuid.uuid4()),
+                day=day,
+                number=t.number,
+                service_id=service_id,
+                priority=NORMAL if t.priority == APPOINTMENT else t.priority,
+                status=WAITING,
+                issued_at=t.issued_at,
+                key_time=min(t.key_time, t.issued_at),
+                seq=tx.next_number("", "*"),
+                person_hash=t.person_hash,
+                channel=t.channel,
+                transferred_from=t.id,
+            )
+            before = t.status
+            t.status, t.finished_at, t.outcome, t.transferred_to = TRANSFERRED, now, "transferred", new.id
+            if t.started_at is None:
+                t.started_at = now
+            tx.update_ticket(t, expect_status=before)
+            tx.insert_ticket(new)
+            st.current_ticket_id = None
+            tx.put_counter_state(st)
+            self._event(
+                tx,
+                now,
+                day,
+                "transfer",
+                t,
+                counter_id,
+                staff_id or st.staff_id,
+                to_service_id=service_id,
+                new_ticket=new.public(self.hall),
+                reason=reason,
+            )
+            return new
+
+        return self._run(op)  # type: ignore[return-value]
+
+    def put_back(self, counter_id: str, ticket_id: str | None = None, staff_id: str | None = None) -> Ticket:
+        """A no-show ticket waits again, keeping its original arrival time (it is called next)."""
+        self._counter(counter_id)
+
+        def op(tx: StoreTx, now: float, day: str) -> Ticket:
+            tid = ticket_id or tx.get_meta(f"last_no_show:{counter_id}")
+            t = tx.get_ticket(tid) if tid else None
+            if t is None or t.day != day:
+                raise not_found("ticket", tid or "(none)")
+            if t.status != NO_SHOW:
+                raise conflict("ticket_not_no_show", f"{t.number} is {t.status}, not no_show")
+            t.status, t.finished_at, t.outcome, t.counter_id, t.called_at = WAITING, None, None, None, None
+            tx.update_ticket(t, expect_status=NO_SHOW)
+            self._event(tx, now, day, "put_back", t, counter_id, staff_id)
+            return t
+
+        return self._run(op)  # type: ignore[return-value]
+
+    def pause(self, counter_id: str, reason: str, staff_id: str | None = None) -> CounterState:
+        self._counter(counter_id)
+        if not reason or not reason.strip():
+            raise bad_input("reason_required", "a pause needs a reason")
+
+        def op(tx: StoreTx, now: float, day: str) -> CounterState:
+            st = tx.get_counter_state(counter_id)
+            if st.paused:
+                raise conflict("counter_paused", f"counter {counter_id} is already paused")
+            st.paused, st.pause_reason = True, reason.strip()
+            st.staff_id = staff_id or st.staff_id
+            tx.put_counter_state(st)
+            self._event(tx, now, day, "pause", None, counter_id, st.staff_id, reason=st.pause_reason)
+            return st
+
+        return self._run(op)  # type: ignore[return-value]
+
+    def resume(self, counter_id: str, staff_id: str | None = None) -> CounterState:
+        self._counter(counter_id)
+
+        def op(tx: StoreTx, now: float, day: str) -> CounterState:
+            st = tx.get_counter_state(counter_id)
+            if not st.paused:
+                raise conflict("counter_not_paused", f"counter {counter_id} is not paused")
+            st.paused, st.pause_reason = False, None
+            st.staff_id = staff_id or st.staff_id
+            tx.put_counter_state(st)
+            self._event(tx, now, day, "resume", None, counter_id, st.staff_id)
+            return st
+
+        return self._run(op)  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ ratings and alerts
+
+    def rate(
+        self, ticket_id: str, level: int | str, reason: str | None = None, comment: str | None = None
+    ) -> dict:
+        """好差评: one rating per finished ticket; 不满意 / 非常不满意 need a reason."""
+        if isinstance(level, str):
+            if level not in RATING_LEVELS:
+                raise bad_input("invalid_level", f"level must be 1..5 or one of {', '.join(RATING_LEVELS)}")
+            level = RATING_LEVELS[level]
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
+            raise bad_input("invalid_level", "level must be 1..5")
+        if level <= 2 and not (reason and reason.strip()):
+            raise bad_input("reason_required", "a 不满意 or 非常不满意 rating needs a reason")
+
+        def op(tx: StoreTx, now: float, day: str) -> dict:
+            t = tx.get_ticket(ticket_id)
+            if t is None:
+                raise not_found("ticket", ticket_id)
+            if t.status not in (DONE, TRANSFERRED):
+                raise conflict(
+                    "ticket_not_finished", f"{t.number} is {t.status}; only a finished ticket is rated"
+                )
+            if tx.get_rating(ticket_id) is not None:
+                raise conflict("already_rated", f"{t.number} has been rated")
+            row = {
+                "ticket_id": t.id,
+                "level": level,
+                "reason": reason,
+                "comment": comment,
+                "at": now,
+                "service_id": t.service_id,
+                "counter_id": t.counter_id,
+                "staff_id": t.staff_id,
+            }
+            tx.put_rating(row)
+            self._event(
+                tx,
+                now,
+                day,
+                "rating",
+                t,
+                t.counter_id,
+                t.staff_id,
+                level=level,
+                level_name=RATING_NAMES[level],
+                reason=reason,
+                comment=comment,
+            )
+            return {**row, "level_name": RATING_NAMES[level], "at": self.hall.iso(now)}
+
+        return self._run(op)  # type: ignore[return-value]
+
+    def raise_alert(self, kind: str, source: str, message: str) -> dict:
+        if not kind or not isinstance(kind, str) or len(kind) > 40:
+            raise bad_input("invalid_kind", "kind is a short word such as help, printer, device, sync")
+
+        def op(tx: StoreTx, now: float, day: str) -> dict:
+            row = {"at": now, "kind": kind, "source": source, "message": message}
+            aid = tx.add_alert(row)
+            self._event(
+                tx,
+                now,
+                day,
+                "alert",
+                None,
+                None,
+                None,
+                alert_id=aid,
+                alert_kind=kind,
+                source=source,
+                message=message,
+            )
+            return {"id": aid, **row, "at": self.hall.iso(now), "acked_at": None}
+
+        return self._run(op)  # type: ignore[return-value]
+
+    def alerts(self, include_acked: bool = False, limit: int = 100) -> list[dict]:
+        rows = self._read(lambda tx, now, day: tx.alerts(include_acked, limit))
+        return [{**r, "at": self.hall.iso(r["at"]), "acked_at": self.hall.iso(r["acked_at"])} for r in rows]  # type: ignore[union-attr]
+
+    def ack_alert(self, alert_id: int, by: str | None = None) -> None:
+        def op(tx: StoreTx, now: float, day: str) -> None:
+            if not tx.ack_alert(alert_id, now, by):
+                raise not_found("alert", str(alert_id))
+            self._event(tx, now, day, "alert_ack", None, None, by, alert_id=alert_id)
+
+        self._run(op)

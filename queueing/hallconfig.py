@@ -1,0 +1,352 @@
+"""The hall layout file ``<data-dir>/hall.toml`` and the role tokens ``<data-dir>/credentials.json``.
+
+Owns: writing a realistic sample hall on first start (services from the sample catalogue, so
+ids match what the kiosk shows), validating hall.toml with messages that name the bad key, and
+creating the bearer tokens per role (file mode 0600)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from queueing.model import POLICIES, Counter, Hall, Hours, Policy, Service, Zone
+
+CONFIG_VERSION = 1
+ROLES = ("kiosk", "counter", "display", "admin")
+CATALOGUE = Path(__file__).resolve().parent.parent / "offline_cache" / "data" / "sample_catalogue.json"
+
+
+class ConfigError(ValueError):
+    """hall.toml is unusable; the message names the file and the key."""
+
+
+# ---------------------------------------------------------------- sample hall
+
+
+def _toml_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
+    """A realistic hall: 一窗受理 windows 1–8 over 人社医保 and 综合受理 items, specialised windows
+    9–15 sharing services, and the auxiliary windows 总服务台, 帮办代办, 咨询服务, 投诉受理."""
+    cat = json.loads(catalogue_path.read_text(encoding="utf-8"))
+    by_zone: dict[str, list[str]] = {}
+    lines = [
+        "# The hall layout (read by the hall service on start; restart it after a change).",
+        "# Written on first start as a sample: edit it for the real hall.",
+        f"version = {CONFIG_VERSION}",
+        "",
+        "[hall]",
+        f"id = {_toml_str(cat.get('hall_id', 'hall-1'))}",
+        f"name = {_toml_str(cat.get('hall_name', '政务服务中心'))}",
+        'timezone = "Asia/Shanghai"',
+        '# Default opening hours of every service ("HH:MM-HH:MM,..."). The sample hall is open',
+        "# around the clock so the demo works at any hour; a real hall writes e.g.",
+        '# "08:30-12:00,13:30-17:30".',
+        'opening_hours = "00:00-24:00"',
+        "",
+        "[policy]",
+        "# strict | interleave | aging (docs/queueing.md explains each)",
+        'kind = "interleave"',
+        "interleave_normal = 3          # interleave: this many normal calls, then one priority",
+        "aging_boost_minutes = 20       # aging: a priority ticket counts as waiting this much longer",
+        "max_wait_minutes = 45          # any policy: a normal ticket waiting longer goes first (0 = off)",
+        "appointment_early_minutes = 30 # check-in allowed this long before the slot",
+        "appointment_late_minutes = 15  # ... and this long after the slot starts",
+        "max_recalls = 3",
+        "person_daily_cap = 5           # tickets per person (ID-number HMAC) per day",
+        "",
+    ]
+    for zone in cat["zones"]:
+        lines += ["[[zones]]", f"id = {_toml_str(zone['id'])}", f"name = {_toml_str(zone['name'])}", ""]
+    for svc in cat["services"]:
+        by_zone.setdefault(svc["zone"], []).append(svc["id"])
+        lines += [
+            "[[services]]",
+            f"id = {_toml_str(svc['id'])}",
+            f"name = {_toml_str(svc['name'])}",
+            f"zone = {_toml_str(svc['zone'])}",
+            f"prefix = {_toml_str(svc['prefix'])}",
+            f"target_wait_minutes = {svc.get('target_wait_minutes', 20)}",
+            f"typical_service_minutes = {svc.get('typical_service_minutes', 8)}",
+            f"daily_cap = {300 if svc['zone'] != 'assist' else 0}",
+        ]
+        if svc["id"] == "S0303":  # one service with real hours, to show the rule
+            lines.append('opening_hours = "08:30-12:00,13:30-17:30"')
+        lines.append("")
+
+    def counter(cid: str, name: str, zone: str, services: list[str], weights: dict[str, int]) -> None:
+        lines.extend(
+            [
+                "[[counters]]",
+                f"id = {_toml_str(cid)}",
+                f"name = {_toml_str(name)}",
+                f"zone = {_toml_str(zone)}",
+                "services = [" + ", ".join(_toml_str(s) for s in services) + "]",
+            ]
+        )
+        if weights:
+            lines.append("weights = { " + ", ".join(f"{k} = {v}" for k, v in weights.items()) + " }")
+        lines.append("")
+
+    social, general = by_zone.get("social", []), by_zone.get("general", [])
+    realestate, police = by_zone.get("realestate", []), by_zone.get("police", [])
+    assist = by_zone.get("assist", [])
+    lines.append("# 一窗受理: windows 1-8 accept every 人社医保 and 综合受理 item, each with a home area.")
+    for n in range(1, 9):
+        home = social[:3] if n <= 4 else social[3:] if n <= 6 else general
+        counter(f"W{n:02d}", f"{n}号窗口", "general", social + general, {s: 2 for s in home})
+    for n in range(9, 13):
+        svcs = realestate[:2] if n <= 10 else realestate[1:]
+        counter(f"W{n:02d}", f"{n}号窗口", "realestate", svcs, {})
+    for n in (13, 14):
+        counter(f"W{n:02d}", f"{n}号窗口", "police", police[:2], {})
+    counter("W15", "15号窗口", "police", police[2:] + police[:1], {})
+    if len(assist) >= 3:
+        counter("H01", "总服务台", "assist", [assist[0], assist[1]], {})
+        counter("H02", "帮办代办", "assist", [assist[1]], {})
+        counter("H03", "咨询服务", "assist", [assist[0]], {})
+        counter("H04", "投诉受理", "assist", [assist[2]], {})
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- validation
+
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+def _parse_hours(text: Any, where: str) -> Hours:
+    if not isinstance(text, str):
+        raise ConfigError(f'{where} must be a string like "08:30-12:00,13:30-17:30"')
+    ranges = []
+    for part in text.split(","):
+        m = _HOURS.match(part.strip())
+        if not m:
+            raise ConfigError(f"{where}: {part.strip()!r} is not HH:MM-HH:MM")
+        h1, m1, h2, m2 = map(int, m.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if m1 > 59 or m2 > 59 or start >= end or end > 24 * 60:
+            raise ConfigError(f"{where}: {part.strip()!r} is not a valid time range")
+        ranges.append((start, end))
+    return Hours(tuple(ranges))
+
+
+def _table(
+    doc: dict,
+    key: str,
+    where: str,
+    allowed: dict[str, type | tuple[type, ...]],
+    required: tuple[str, ...] = (),
+) -> dict:
+    for k, v in doc.items():
+        if k not in allowed:
+            raise ConfigError(f"{where}.{k}: unknown key (known: {', '.join(sorted(allowed))})")
+        if not isinstance(v, allowed[k]) or (isinstance(v, bool) and allowed[k] in ((int, float), int)):
+            raise ConfigError(f"{where}.{k}: wrong type {type(v).__name__}")
+    for k in required:
+        if k not in doc:
+            raise ConfigError(f"{where}.{k}: missing")
+    return doc
+
+
+def parse_hall(text: str, source: str = "hall.toml") -> Hall:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    num = (int, float)
+    _table(
+        doc,
+        "",
+        source,
+        {"version": int, "hall": dict, "policy": dict, "zones": list, "services": list, "counters": list},
+        ("version", "services", "counters"),
+    )
+    if doc["version"] != CONFIG_VERSION:
+        raise ConfigError(
+            f"{source}: version = {doc['version']} is not supported (expected {CONFIG_VERSION})"
+        )
+    hall = _table(
+        doc.get("hall", {}),
+        "hall",
+        f"{source}: hall",
+        {"id": str, "name": str, "timezone": str, "opening_hours": str},
+    )
+    try:
+        tz = ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{source}: hall.timezone: unknown time zone {hall.get('timezone')!r}") from exc
+    default_hours = _parse_hours(hall.get("opening_hours", "00:00-24:00"), f"{source}: hall.opening_hours")
+
+    pol = _table(
+        doc.get("policy", {}),
+        "policy",
+        f"{source}: policy",
+        {
+            "kind": str,
+            "interleave_normal": int,
+            "aging_boost_minutes": num,
+            "max_wait_minutes": num,
+            "appointment_early_minutes": num,
+            "appointment_late_minutes": num,
+            "max_recalls": int,
+            "person_daily_cap": int,
+        },
+    )
+    if pol.get("kind", "interleave") not in POLICIES:
+        raise ConfigError(f"{source}: policy.kind must be one of {', '.join(POLICIES)}, got {pol['kind']!r}")
+    for k in ("interleave_normal",):
+        if k in pol and pol[k] < 1:
+            raise ConfigError(f"{source}: policy.{k} must be at least 1")
+    for k, v in pol.items():
+        if k != "kind" and v < 0:
+            raise ConfigError(f"{source}: policy.{k} must not be negative")
+    policy = Policy(**pol)
+
+    zones = []
+    for i, z in enumerate(doc.get("zones", [])):
+        where = f"{source}: zones[{i}]"
+        if not isinstance(z, dict):
+            raise ConfigError(f"{where} must be a table")
+        _table(z, "", where, {"id": str, "name": str}, ("id", "name"))
+        zones.append(Zone(z["id"], z["name"]))
+    zone_ids = {z.id for z in zones}
+
+    services: dict[str, Service] = {}
+    for i, s in enumerate(doc["services"]):
+        where = f"{source}: services[{i}]"
+        if not isinstance(s, dict):
+            raise ConfigError(f"{where} must be a table")
+        _table(
+            s,
+            "",
+            where,
+            {
+                "id": str,
+                "name": str,
+                "zone": str,
+                "prefix": str,
+                "target_wait_minutes": num,
+                "typical_service_minutes": num,
+                "daily_cap": int,
+                "opening_hours": str,
+            },
+            ("id", "name", "zone", "prefix"),
+        )
+        if s["id"] in services:
+            raise ConfigError(f"{where}.id: duplicate service id {s['id']!r}")
+        if not re.fullmatch(r"[A-Z]", s["prefix"]):
+            raise ConfigError(f"{where}.prefix: must be one capital letter A-Z, got {s['prefix']!r}")
+        if zone_ids and s["zone"] not in zone_ids:
+            raise ConfigError(f"{where}.zone: unknown zone {s['zone']!r}")
+        if s.get("typical_service_minutes", 8) <= 0 or s.get("target_wait_minutes", 20) <= 0:
+            raise ConfigError(f"{where}: target_wait_minutes and typical_service_minutes must be positive")
+        if s.get("daily_cap", 0) < 0:
+            raise ConfigError(f"{where}.daily_cap: must not be negative")
+        hours = (
+            _parse_hours(s["opening_hours"], f"{where}.opening_hours")
+            if "opening_hours" in s
+            else default_hours
+        )
+        services[s["id"]] = Service(
+            s["id"],
+            s["name"],
+            s["zone"],
+            s["prefix"],
+            float(s.get("target_wait_minutes", 20)),
+            float(s.get("typical_service_minutes", 8)),
+            int(s.get("daily_cap", 0)),
+            hours,
+        )
+
+    counters: dict[str, Counter] = {}
+    for i, c in enumerate(doc["counters"]):
+        where = f"{source}: counters[{i}]"
+        if not isinstance(c, dict):
+            raise ConfigError(f"{where} must be a table")
+        _table(
+            c,
+            "",
+            where,
+            {"id": str, "name": str, "zone": str, "services": list, "weights": dict},
+            ("id", "name", "services"),
+        )
+        if c["id"] in counters:
+            raise ConfigError(f"{where}.id: duplicate counter id {c['id']!r}")
+        if not c["services"]:
+            raise ConfigError(f"{where}.services: a counter must serve at least one service")
+        for sid in c["services"]:
+            if sid not in services:
+                raise ConfigError(f"{where}.services: unknown service {sid!r}")
+        weights = c.get("weights", {})
+        for sid, w in weights.items():
+            if sid not in c["services"]:
+                raise ConfigError(f"{where}.weights.{sid}: not a service of this counter")
+            if not isinstance(w, int | float) or isinstance(w, bool) or w <= 0:
+                raise ConfigError(f"{where}.weights.{sid}: must be a positive number")
+        counters[c["id"]] = Counter(
+            c["id"],
+            c["name"],
+            c.get("zone", ""),
+            tuple(dict.fromkeys(c["services"])),
+            {k: float(v) for k, v in weights.items()},
+        )
+    if not counters:
+        raise ConfigError(f"{source}: counters: at least one counter is needed")
+    return Hall(
+        hall.get("id", "hall-1"),
+        hall.get("name", "政务服务中心"),
+        tz,
+        tuple(zones),
+        services,
+        counters,
+        policy,
+    )
+
+
+def load_hall(data_dir: Path) -> Hall:
+    """Read ``<data-dir>/hall.toml``, writing the sample hall first if there is none."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "hall.toml"
+    if not path.exists():
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text(sample_hall_toml(), encoding="utf-8")
+        os.replace(tmp, path)
+    return parse_hall(path.read_text(encoding="utf-8"), str(path))
+
+
+# ---------------------------------------------------------------- credentials
+
+
+def load_credentials(data_dir: Path) -> dict[str, str]:
+    """Tokens per role plus ``hall_key`` (the HMAC key for ID numbers, shared with the platform).
+
+    Created on first start with mode 0600; missing entries are added, present ones kept."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "credentials.json"
+    creds: dict[str, str] = {}
+    if path.exists():
+        try:
+            creds = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+        if not isinstance(creds, dict) or not all(isinstance(v, str) for v in creds.values()):
+            raise ConfigError(f"{path}: must be an object of strings")
+    missing = [k for k in (*ROLES, "hall_key") if not creds.get(k)]
+    if missing:
+        for k in missing:
+            creds[k] = secrets.token_urlsafe(32)
+        tmp = path.with_suffix(".json.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(creds, fh, indent=2)
+        os.replace(tmp, path)
+    os.chmod(path, 0o600)
+    return creds

@@ -1,0 +1,191 @@
+"""The queue's vocabulary: statuses, priorities, the hall layout (services, counters, policy),
+tickets, counter state, and the one error type every rule violation raises.
+
+Plain dataclasses only; no I/O. The strings here are the contract of the HTTP API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED, CANCELLED = (
+    "waiting",
+    "called",
+    "serving",
+    "done",
+    "no_show",
+    "transferred",
+    "cancelled",
+)
+STATUSES = (WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED, CANCELLED)
+ACTIVE = (WAITING, CALLED, SERVING)
+
+NORMAL, GREEN, APPOINTMENT = "normal", "green", "appointment"
+PRIORITIES = (NORMAL, GREEN, APPOINTMENT)
+
+POLICIES = ("strict", "interleave", "aging")
+
+
+class QueueError(Exception):
+    """A broken rule or bad input. ``status`` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def not_found(what: str, key: str) -> QueueError:
+    return QueueError(404, f"{what}_not_found", f"no {what} {key!r}")
+
+
+def conflict(code: str, message: str) -> QueueError:
+    return QueueError(409, code, message)
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Opening hours as minute ranges of the local day, e.g. 08:30-12:00,13:30-17:30."""
+
+    ranges: tuple[tuple[int, int], ...] = ((0, 24 * 60),)
+
+    def is_open(self, local: datetime) -> bool:
+        minute = local.hour * 60 + local.minute
+        return any(start <= minute < end for start, end in self.ranges)
+
+    def text(self) -> str:
+        return ",".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in self.ranges)
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    name: str
+    zone: str
+    prefix: str
+    target_wait_minutes: float = 20.0
+    typical_service_minutes: float = 8.0
+    daily_cap: int = 0  # 0 = no cap
+    hours: Hours = field(default_factory=Hours)
+
+
+@dataclass(frozen=True)
+class Counter:
+    id: str
+    name: str
+    zone: str
+    services: tuple[str, ...]
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def weight(self, service_id: str) -> float:
+        return self.weights.get(service_id, 1.0)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How call-next orders the classes; see docs/queueing.md, "Ordering policies"."""
+
+    kind: str = "interleave"
+    interleave_normal: int = 3
+    aging_boost_minutes: float = 20.0
+    max_wait_minutes: float = 0.0  # 0 = off
+    appointment_early_minutes: float = 30.0
+    appointment_late_minutes: float = 15.0
+    max_recalls: int = 3
+    person_daily_cap: int = 5
+
+
+@dataclass(frozen=True)
+class Zone:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Hall:
+    id: str
+    name: str
+    tz: tzinfo
+    zones: tuple[Zone, ...]
+    services: dict[str, Service]
+    counters: dict[str, Counter]
+    policy: Policy = field(default_factory=Policy)
+
+    def local(self, ts: float) -> datetime:
+        return datetime.fromtimestamp(ts, self.tz)
+
+    def day(self, ts: float) -> str:
+        """The service day: the local calendar date, so the day rolls over at local midnight."""
+        return self.local(ts).date().isoformat()
+
+    def iso(self, ts: float | None) -> str | None:
+        return None if ts is None else self.local(ts).isoformat(timespec="seconds")
+
+    def day_start(self, day: str) -> float:
+        d = datetime.fromisoformat(day).replace(tzinfo=self.tz)
+        return d.timestamp()
+
+    def day_before(self, day: str, days: int) -> str:
+        return (datetime.fromisoformat(day) - timedelta(days=days)).date().isoformat()
+
+    def counters_serving(self, service_id: str) -> list[Counter]:
+        return [c for c in self.counters.values() if service_id in c.services]
+
+
+@dataclass
+class Ticket:
+    id: str
+    day: str
+    number: str
+    service_id: str
+    priority: str
+    status: str
+    issued_at: float
+    key_time: float  # when the ticket queues from: arrival, the original arrival, or the slot
+    seq: int = 0  # global issue order, for stable tie-breaks
+    person_hash: str | None = None
+    channel: str | None = None
+    appointment_code: str | None = None
+    slot_start: float | None = None
+    slot_end: float | None = None
+    counter_id: str | None = None
+    staff_id: str | None = None
+    called_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    recalls: int = 0
+    outcome: str | None = None
+    transferred_from: str | None = None
+    transferred_to: str | None = None
+
+    def public(self, hall: Hall) -> dict:
+        """The ticket as the API shows it: never the person hash."""
+        return {
+            "id": self.id,
+            "number": self.number,
+            "service_id": self.service_id,
+            "status": self.status,
+            "priority": self.priority,
+            "issued_at": hall.iso(self.issued_at),
+            "queued_since": hall.iso(self.key_time),
+            "channel": self.channel,
+            "counter_id": self.counter_id,
+            "called_at": hall.iso(self.called_at),
+            "started_at": hall.iso(self.started_at),
+            "finished_at": hall.iso(self.finished_at),
+            "recalls": self.recalls,
+            "outcome": self.outcome,
+            "slot_start": hall.iso(self.slot_start),
+            "slot_end": hall.iso(self.slot_end),
+            "transferred_from": self.transferred_from,
+            "transferred_to": self.transferred_to,
+        }
+
+
+@dataclass
+class CounterState:
+    counter_id: str
+    paused: bool = False
+    pause_reason: str | None = None
+    current_ticket_id: str | None = None
+    staff_id: str | None = None
+    normal_streak: int = 0  # normal calls since the last priority call (interleave policy)

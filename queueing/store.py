@@ -1,0 +1,491 @@
+"""The store interface of the queue engine and its SQLite implementation.
+
+The engine holds every rule; a store only keeps rows. One engine operation is one store
+transaction (``with store.write() as tx``), begun with the write lock already held (SQLite
+``BEGIN IMMEDIATE``), so two counters pulling at the same millisecond — from two threads or two
+processes — are serialised and can never get the same ticket. A PostgreSQL store implements the
+same ``StoreTx`` methods inside a transaction that first locks the hall's row
+(``SELECT … FOR UPDATE``) to get the same serialisation.
+
+SQLite runs in WAL mode with ``synchronous=FULL``: a committed ticket survives a power cut."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import astuple, fields
+from pathlib import Path
+from typing import Any, Protocol
+
+from queueing.model import ACTIVE, CounterState, Ticket
+
+TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
+
+
+class StoreTx(Protocol):
+    """What the engine needs inside one transaction."""
+
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+    def next_number(self, day: str, prefix: str) -> int: ...
+    def insert_ticket(self, t: Ticket) -> None: ...
+    def update_ticket(self, t: Ticket, expect_status: str | None = None) -> None: ...
+    def get_ticket(self, ticket_id: str) -> Ticket | None: ...
+    def waiting_heads(self, day: str, service_ids: Sequence[str], per_group: int) -> list[Ticket]: ...
+    def waiting(self, day: str, service_id: str | None, limit: int) -> list[Ticket]: ...
+    def waiting_counts(self, day: str) -> dict[tuple[str, str], int]: ...
+    def ahead_counts(
+        self, day: str, service_ids: Sequence[str], cls: str, now: float, key_time: float, seq: int
+    ) -> dict[str, int]: ...
+    def count_person(self, day: str, person_hash: str, service_id: str | None, active_only: bool) -> int: ...
+    def count_issued(self, day: str, service_id: str) -> int: ...
+    def stale_active(self, day: str) -> list[Ticket]: ...
+    def recent_service_seconds(self, service_id: str, limit: int) -> list[float]: ...
+    def get_counter_state(self, counter_id: str) -> CounterState: ...
+    def put_counter_state(self, st: CounterState) -> None: ...
+    def active_at_counters(self, day: str) -> list[Ticket]: ...
+    def append_event(
+        self,
+        at: float,
+        day: str,
+        kind: str,
+        ticket_id: str | None,
+        service_id: str | None,
+        counter_id: str | None,
+        staff_id: str | None,
+        data: dict,
+    ) -> int: ...
+    def events_after(self, seq: int, limit: int) -> list[tuple[int, str, str]]: ...
+    def last_event_seq(self) -> int: ...
+    def event_rows(self, day_from: str, day_to: str) -> list[dict]: ...
+    def event_rows_after(self, seq: int, limit: int) -> list[dict]: ...
+    def recent_events(self, day: str, kinds: Sequence[str], limit: int) -> list[tuple[int, str, str]]: ...
+    def person_tickets(self, since_day: str, until_day: str) -> list[tuple[str, str, str]]: ...
+    def put_appointments(self, rows: list[dict]) -> int: ...
+    def find_appointment(self, code: str | None, id_hash: str | None, day: str) -> dict | None: ...
+    def use_appointment(self, code: str, ticket_id: str) -> None: ...
+    def put_rating(self, row: dict) -> None: ...
+    def get_rating(self, ticket_id: str) -> dict | None: ...
+    def add_alert(self, row: dict) -> int: ...
+    def alerts(self, include_acked: bool, limit: int) -> list[dict]: ...
+    def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool: ...
+
+
+class QueueStore(Protocol):
+    def write(self) -> AbstractContextManager[StoreTx]: ...
+    def read(self) -> AbstractContextManager[StoreTx]: ...
+    def close(self) -> None: ...
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sequences(day TEXT NOT NULL, prefix TEXT NOT NULL, last INTEGER NOT NULL,
+    PRIMARY KEY(day, prefix));
+CREATE TABLE IF NOT EXISTS tickets(
+    id TEXT PRIMARY KEY, day TEXT NOT NULL, number TEXT NOT NULL, service_id TEXT NOT NULL,
+    priority TEXT NOT NULL, status TEXT NOT NULL, issued_at REAL NOT NULL, key_time REAL NOT NULL,
+    seq INTEGER NOT NULL UNIQUE, person_hash TEXT, channel TEXT, appointment_code TEXT,
+    slot_start REAL, slot_end REAL, counter_id TEXT, staff_id TEXT, called_at REAL, started_at REAL,
+    finished_at REAL, recalls INTEGER NOT NULL DEFAULT 0, outcome TEXT, transferred_from TEXT,
+    transferred_to TEXT);
+CREATE INDEX IF NOT EXISTS tickets_waiting ON tickets(service_id, priority, day, key_time, seq)
+    WHERE status = 'waiting';
+CREATE INDEX IF NOT EXISTS tickets_active ON tickets(day, status)
+    WHERE status IN ('waiting','called','serving');
+CREATE INDEX IF NOT EXISTS tickets_person ON tickets(person_hash, day) WHERE person_hash IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tickets_service_day ON tickets(service_id, day);
+CREATE INDEX IF NOT EXISTS tickets_finished ON tickets(service_id, finished_at) WHERE status = 'done';
+CREATE TABLE IF NOT EXISTS counter_state(counter_id TEXT PRIMARY KEY, paused INTEGER NOT NULL,
+    pause_reason TEXT, current_ticket_id TEXT, staff_id TEXT, normal_streak INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, day TEXT NOT NULL,
+    kind TEXT NOT NULL, ticket_id TEXT, service_id TEXT, counter_id TEXT, staff_id TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_day ON events(day, kind, seq);
+CREATE TABLE IF NOT EXISTS appointments(code TEXT PRIMARY KEY, day TEXT NOT NULL, service_id TEXT NOT NULL,
+    id_number_hash TEXT, slot_start REAL NOT NULL, slot_end REAL NOT NULL, name_masked TEXT, ticket_id TEXT);
+CREATE INDEX IF NOT EXISTS appointments_person ON appointments(id_number_hash, day);
+CREATE TABLE IF NOT EXISTS ratings(ticket_id TEXT PRIMARY KEY, level INTEGER NOT NULL, reason TEXT,
+    comment TEXT, at REAL NOT NULL, service_id TEXT, counter_id TEXT, staff_id TEXT);
+CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
+    source TEXT, message TEXT, acked_at REAL, acked_by TEXT);
+"""
+
+_SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
+
+
+def _ticket(row: tuple | None) -> Ticket | None:
+    return None if row is None else Ticket(*row)
+
+
+class SQLiteTx:
+    """One transaction on one connection; see ``StoreTx`` for the meaning of each method."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+        self._heads_sql: dict[tuple[int, int], str] = {}
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    def next_number(self, day: str, prefix: str) -> int:
+        row = self.con.execute(
+            "INSERT INTO sequences(day, prefix, last) VALUES(?, ?, 1) "
+            "ON CONFLICT(day, prefix) DO UPDATE SET last = last + 1 RETURNING last",
+            (day, prefix),
+        ).fetchone()
+        return int(row[0])
+
+    def insert_ticket(self, t: Ticket) -> None:
+        marks = ", ".join("?" * len(TICKET_COLUMNS))
+        self.con.execute(f"INSERT INTO tickets({', '.join(TICKET_COLUMNS)}) VALUES({marks})", astuple(t))
+
+    def update_ticket(self, t: Ticket, expect_status: str | None = None) -> None:
+        cols = [c for c in TICKET_COLUMNS if c != "id"]
+        sql = f"UPDATE tickets SET {', '.join(c + '=?' for c in cols)} WHERE id=?"
+        args: list[Any] = [getattr(t, c) for c in cols] + [t.id]
+        if expect_status is not None:
+            sql += " AND status=?"
+            args.append(expect_status)
+        if self.con.execute(sql, args).rowcount != 1:
+            raise RuntimeError(
+                f"ticket {t.id} changed under the transaction"
+            )  # cannot happen: write lock held
+
+    def get_ticket(self, ticket_id: str) -> Ticket | None:
+        return _ticket(self.con.execute(_SELECT + " WHERE id=?", (ticket_id,)).fetchone())
+
+    def waiting_heads(self, day: str, service_ids: Sequence[str], per_group: int) -> list[Ticket]:
+        key = (len(service_ids), per_group)
+        sql = self._heads_sql.get(key)
+        if sql is None:
+            one = (
+                f"SELECT * FROM ({_SELECT} WHERE status='waiting' AND service_id=? AND priority=? AND day=? "
+                f"ORDER BY key_time, seq LIMIT {int(per_group)})"
+            )
+            sql = " UNION ALL ".join([one] * (3 * len(service_ids)))
+            self._heads_sql[key] = sql
+        args: list[Any] = []
+        for sid in service_ids:
+            for prio in ("normal", "green", "appointment"):
+                args += [sid, prio, day]
+        return [Ticket(*r) for r in self.con.execute(sql, args)]
+
+    def waiting(self, day: str, service_id: str | None, limit: int) -> list[Ticket]:
+        if service_id is None:
+            rows = self.con.execute(
+                _SELECT + " WHERE status='waiting' AND day=? ORDER BY key_time, seq LIMIT ?", (day, limit)
+            )
+        else:
+            rows = self.con.execute(
+                _SELECT + " WHERE status='waiting' AND day=? AND service_id=? ORDER BY key_time, seq LIMIT ?",
+                (day, service_id, limit),
+            )
+        return [Ticket(*r) for r in rows]
+
+    def waiting_counts(self, day: str) -> dict[tuple[str, str], int]:
+        rows = self.con.execute(
+            "SELECT service_id, priority, count(*) FROM tickets WHERE status='waiting' AND day=? "
+            "GROUP BY service_id, priority",
+            (day,),
+        )
+        return {(s, p): n for s, p, n in rows}
+
+    def ahead_counts(
+        self, day: str, service_ids: Sequence[str], cls: str, now: float, key_time: float, seq: int
+    ) -> dict[str, int]:
+        """Waiting tickets a strict policy calls before a ticket of class ``cls`` (policy.py), per service."""
+        due_p = "(priority='green' OR (priority='appointment' AND slot_start <= ?))"
+        earlier = "(key_time < ? OR (key_time = ? AND seq < ?))"
+        cond = {
+            "P": f"{due_p} AND {earlier}",
+            "N": f"({due_p} OR (priority='normal' AND {earlier}))",
+            "L": f"({due_p} OR priority='normal' OR (priority='appointment' AND {earlier}))",
+        }[cls]
+        marks = ",".join("?" * len(service_ids))
+        rows = self.con.execute(
+            f"SELECT service_id, count(*) FROM tickets WHERE status='waiting' AND day=? "
+            f"AND service_id IN ({marks}) "
+            f"AND {cond} GROUP BY service_id",
+            [day, *service_ids, now, key_time, key_time, seq],
+        )
+        return dict(rows)
+
+    def count_person(self, day: str, person_hash: str, service_id: str | None, active_only: bool) -> int:
+        sql = (
+            "SELECT count(*) FROM tickets WHERE person_hash=? AND day=? AND transferred_from IS NULL"
+            if not active_only
+            else f"SELECT count(*) FROM tickets WHERE person_hash=? AND day=? AND status IN {ACTIVE!r}"
+        )
+        args: list[Any] = [person_hash, day]
+        if service_id is not None:
+            sql += " AND service_id=?"
+            args.append(service_id)
+        return int(self.con.execute(sql, args).fetchone()[0])
+
+    def count_issued(self, day: str, service_id: str) -> int:
+        return int(
+            self.con.execute(
+                "SELECT count(*) FROM tickets WHERE service_id=? AND day=? AND transferred_from IS NULL",
+                (service_id, day),
+            ).fetchone()[0]
+        )
+
+    def stale_active(self, day: str) -> list[Ticket]:
+        return [
+            Ticket(*r) for r in self.con.execute(_SELECT + f" WHERE status IN {ACTIVE!r} AND day < ?", (day,))
+        ]
+
+    def recent_service_seconds(self, service_id: str, limit: int) -> list[float]:
+        rows = self.con.execute(
+            "SELECT finished_at - coalesce(started_at, called_at) FROM tickets "
+            "WHERE service_id=? AND status='done' "
+            "AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+            (service_id, limit),
+        )
+        return [r[0] for r in rows if r[0] is not None and r[0] >= 0]
+
+    def get_counter_state(self, counter_id: str) -> CounterState:
+        row = self.con.execute(
+            "SELECT counter_id, paused, pause_reason, current_ticket_id, staff_id, normal_streak "
+            "FROM counter_state WHERE counter_id=?",
+            (counter_id,),
+        ).fetchone()
+        if row is None:
+            return CounterState(counter_id)
+        return CounterState(row[0], bool(row[1]), row[2], row[3], row[4], row[5])
+
+    def put_counter_state(self, st: CounterState) -> None:
+        self.con.execute(
+            "INSERT INTO counter_state VALUES(?,?,?,?,?,?) ON CONFLICT(counter_id) DO UPDATE SET "
+            "paused=excluded.paused, pause_reason=excluded.pause_reason, "
+            "current_ticket_id=excluded.current_ticket_id,"
+            " staff_id=excluded.staff_id, normal_streak=excluded.normal_streak",
+            (
+                st.counter_id,
+                int(st.paused),
+                st.pause_reason,
+                st.current_ticket_id,
+                st.staff_id,
+                st.normal_streak,
+            ),
+        )
+
+    def active_at_counters(self, day: str) -> list[Ticket]:
+        return [
+            Ticket(*r)
+            for r in self.con.execute(
+                _SELECT + " WHERE status IN ('called','serving') AND day=? ORDER BY called_at DESC", (day,)
+            )
+        ]
+
+    def append_event(
+        self,
+        at: float,
+        day: str,
+        kind: str,
+        ticket_id: str | None,
+        service_id: str | None,
+        counter_id: str | None,
+        staff_id: str | None,
+        data: dict,
+    ) -> int:
+        cur = self.con.execute(
+            "INSERT INTO events(at, day, kind, ticket_id, service_id, counter_id, staff_id, data) "
+            "VALUES(?,?,?,?,?,?,?,?)",
+            (
+                at,
+                day,
+                kind,
+                ticket_id,
+                service_id,
+                counter_id,
+                staff_id,
+                json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def last_event_seq(self) -> int:
+        return int(self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+
+    def events_after(self, seq: int, limit: int) -> list[tuple[int, str, str]]:
+        return list(
+            self.con.execute(
+                "SELECT seq, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            )
+        )
+
+    def recent_events(self, day: str, kinds: Sequence[str], limit: int) -> list[tuple[int, str, str]]:
+        marks = ",".join("?" * len(kinds))
+        return list(
+            self.con.execute(
+                f"SELECT seq, kind, data FROM events WHERE day=? AND kind IN ({marks}) "
+                "ORDER BY seq DESC LIMIT ?",
+                (day, *kinds, limit),
+            )
+        )
+
+    def event_rows(self, day_from: str, day_to: str) -> list[dict]:
+        cur = self.con.execute(
+            "SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
+            "FROM events WHERE day BETWEEN ? AND ? ORDER BY seq",
+            (day_from, day_to),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def event_rows_after(self, seq: int, limit: int) -> list[dict]:
+        cur = self.con.execute(
+            "SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
+            "FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def person_tickets(self, since_day: str, until_day: str) -> list[tuple[str, str, str]]:
+        return list(
+            self.con.execute(
+                "SELECT person_hash, service_id, day FROM tickets "
+                "WHERE person_hash IS NOT NULL AND day BETWEEN ? AND ? "
+                "AND transferred_from IS NULL ORDER BY day",
+                (since_day, until_day),
+            )
+        )
+
+    def put_appointments(self, rows: list[dict]) -> int:
+        n = 0
+        for r in rows:
+            n += self.con.execute(
+                "INSERT INTO appointments(code, day, service_id, id_number_hash, slot_start, slot_end, "
+                "name_masked) "
+                "VALUES(:code, :day, :service_id, :id_number_hash, :slot_start, :slot_end, :name_masked) "
+                "ON CONFLICT(code) DO UPDATE SET day=excluded.day, service_id=excluded.service_id, "
+                "id_number_hash=excluded.id_number_hash, slot_start=excluded.slot_start, "
+                "slot_end=excluded.slot_end,"
+                " name_masked=excluded.name_masked WHERE appointments.ticket_id IS NULL",
+                r,
+            ).rowcount
+        return n
+
+    def find_appointment(self, code: str | None, id_hash: str | None, day: str) -> dict | None:
+        cur = (
+            self.con.execute("SELECT * FROM appointments WHERE code=?", (code,))
+            if code
+            else self.con.execute(
+                "SELECT * FROM appointments WHERE id_number_hash=? AND day=? AND ticket_id IS NULL "
+                "ORDER BY slot_start LIMIT 1",
+                (id_hash, day),
+            )
+        )
+        row = cur.fetchone()
+        return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def use_appointment(self, code: str, ticket_id: str) -> None:
+        self.con.execute("UPDATE appointments SET ticket_id=? WHERE code=?", (ticket_id, code))
+
+    def put_rating(self, row: dict) -> None:
+        self.con.execute(
+            "INSERT INTO ratings VALUES(:ticket_id, :level, :reason, :comment, :at, :service_id, "
+            ":counter_id, :staff_id)",
+            row,
+        )
+
+    def get_rating(self, ticket_id: str) -> dict | None:
+        cur = self.con.execute("SELECT * FROM ratings WHERE ticket_id=?", (ticket_id,))
+        row = cur.fetchone()
+        return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def add_alert(self, row: dict) -> int:
+        cur = self.con.execute(
+            "INSERT INTO alerts(at, kind, source, message) VALUES(:at, :kind, :source, :message)", row
+        )
+        return int(cur.lastrowid or 0)
+
+    def alerts(self, include_acked: bool, limit: int) -> list[dict]:
+        cur = self.con.execute(
+            "SELECT * FROM alerts"
+            + ("" if include_acked else " WHERE acked_at IS NULL")
+            + " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool:
+        return (
+            self.con.execute(
+                "UPDATE alerts SET acked_at=?, acked_by=? WHERE id=? AND acked_at IS NULL", (at, by, alert_id)
+            ).rowcount
+            == 1
+        )
+
+
+class SQLiteStore:
+    """One SQLite file, one connection per thread (WAL: readers never block the writer)."""
+
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 30_000) -> None:
+        self.path = str(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        # Threads of one process queue here instead of in SQLite's busy handler, which sleeps
+        # in growing steps and lets one busy thread starve the others; other processes still
+        # serialise on SQLite's own lock (busy_timeout).
+        self._write_lock = threading.Lock()
+        self._tx().con.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+
+    def _tx(self) -> SQLiteTx:
+        tx = getattr(self._local, "tx", None)
+        if tx is None:
+            con = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout_ms / 1000
+            )
+            con.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=FULL")
+            tx = self._local.tx = SQLiteTx(con)
+            with self._lock:
+                self._all.append(con)
+        return tx
+
+    @contextmanager
+    def write(self) -> Iterator[SQLiteTx]:
+        tx = self._tx()
+        with self._write_lock:
+            tx.con.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                tx.con.execute("ROLLBACK")
+                raise
+            tx.con.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[SQLiteTx]:
+        tx = self._tx()
+        tx.con.execute("BEGIN")
+        try:
+            yield tx
+        finally:
+            tx.con.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for con in self._all:
+                try:
+                    con.close()
+                except sqlite3.ProgrammingError:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
