@@ -99,6 +99,7 @@ class KioskCore:
         self.hall_online = True
         self.platform_online = True
         self.printer_problem: str | None = None
+        self.card_present = False  # a card lies on the reader (read once; removal clears it)
         self.notice: str | None = None  # one-line toast (e.g. "staff are on their way")
         self.flow: Flow = HomeFlow(self)
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -145,10 +146,15 @@ class KioskCore:
 
     def card_read(self, card: Any) -> None:
         self.idle.touch()
+        self.card_present = True
         if self.flow.wants_card:
             self.flow.on_card(card)
         else:
             self.notice = self.translator.tr("notice.card_not_needed")
+        self._publish()
+
+    def card_removed(self) -> None:
+        self.card_present = False
         self._publish()
 
     def scanned(self, payload: Any) -> None:
@@ -187,10 +193,21 @@ class KioskCore:
             "elder": self.elder,
             "banner": self.banner(),
             "countdown": left if phase is IdlePhase.COUNTDOWN else 0,
-            "notice": self.notice or "",
+            "notice": self.notice or self._card_notice(),
             "labels": {k: self.translator.tr(f"common.{k}") for k in
                        ("home", "back", "help", "language", "elder", "countdown", "stay")},
         }
+
+    def _card_notice(self) -> str:
+        # A card left on the reader is never reused for a new step: privacy first, the citizen
+        # places it again. At home it is a reminder to take it.
+        if not self.card_present:
+            return ""
+        if self.flow.wants_card:
+            return self.translator.tr("notice.replace_card")
+        if isinstance(self.flow, HomeFlow):
+            return self.translator.tr("notice.take_card")
+        return ""
 
     def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> None:
         self.listeners.append(listener)
@@ -294,16 +311,17 @@ class KioskCore:
         return (value + key)[:limit] if len(key) == 1 and key.isalnum() else value
 
     def classify(self, payload: Any) -> tuple[str, str]:
-        """(kind, text) of a scanned code, whatever the scanner's payload type is."""
-        kind = getattr(payload, "kind", None)
-        text = getattr(payload, "text", None)
-        if kind is not None and text is not None:
-            return str(getattr(kind, "value", kind)), str(text)
-        from devices.scanner.payloads import classify_payload
+        """(kind, value) of a scanned code: appointment codes come back whole (``APPT1:…``)."""
+        if not hasattr(payload, "kind"):
+            from devices.scanner.classify import classify
 
-        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
-        result = classify_payload(text.encode(), public_base_url=self.public_base_url)
-        return str(getattr(result.kind, "value", result.kind)), result.text
+            payload = classify(payload, base_url=self.public_base_url or None)
+        kind, value = str(payload.kind), str(payload.value)
+        if kind == "appointment":
+            from devices.scanner.classify import APPOINTMENT_PREFIX
+
+            value = APPOINTMENT_PREFIX + value
+        return kind, value
 
     # -- documents, applications, ratings (see kiosk.applications) -----------------------------
     def take_document_photo(self, name: str) -> Path:

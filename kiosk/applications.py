@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,25 +105,35 @@ def _wait_for_receipt(core: KioskCore, record_id: str) -> str | None:
 
 
 def _print_receipt(core: KioskCore, flow: Any, identity: Any, outcome: SubmitOutcome) -> bool:
-    printer = getattr(core.devices, "printer", None) if core.devices is not None else None
-    if printer is None:
+    if core.devices is None or getattr(core.devices, "printer", None) is None:
         return False
     item = flow.item
     try:
         from devices.printer import ApplicationReceipt
 
+        promised = add_working_days(core.today(), item.promised_days) if item.promised_days else None
         receipt = ApplicationReceipt(
-            hall_name=core.hall_name, receipt_no=outcome.receipt_no, local_no=outcome.local_no,
-            item=item.name, owed=flow.owed(), promised_days=item.promised_days,
-            name=identity.name, id_number=identity.id_number, qr_url=outcome.qr_url,
-            submitted_at=time.strftime("%Y-%m-%d %H:%M"),
+            hall_name=core.hall_name, item_name=item.name, applicant_name=identity.name,
+            id_number=identity.id_number, issued_at=datetime.now(), receipt_number=outcome.receipt_no,
+            local_number=None if outcome.receipt_no else outcome.local_no, owed_materials=flow.owed(),
+            promised_date=promised, qr_url=outcome.qr_url,
         )
-        result = printer.print_receipt(receipt)
+        result = core.devices.print_job("print_receipt", receipt)
     except Exception:
         log.exception("receipt printing failed")
         return False
     core.printer_problem = None if result.ok else (result.reason or "printer error")
     return bool(result.ok)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """Promised date: ``days`` working days (Monday–Friday) after ``start``."""
+    current, left = start, days
+    while left > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            left -= 1
+    return current
 
 
 def application_status(core: KioskCore, receipt_no: str) -> dict[str, Any]:

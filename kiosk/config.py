@@ -71,10 +71,10 @@ class PrinterSection:
     #: sim, usb:VID:PID, serial:<url>[?baudrate=N], tcp:HOST:PORT, file:PATH
     connection: str = "sim"
     paper_mm: int = 80
-    #: gb18030: the printer has a Chinese font; raster: text is drawn as an image
-    chinese: str = "gb18030"
+    #: native: the printer has a Chinese font (GB18030 inside FS & … FS .); raster: text drawn as an image
+    text_mode: str = "native"
 
-    _choices: ClassVar[dict[str, tuple]] = {"paper_mm": (58, 80), "chinese": ("gb18030", "raster")}
+    _choices: ClassVar[dict[str, tuple]] = {"paper_mm": (58, 80), "text_mode": ("native", "raster")}
 
 
 @dataclass

@@ -8,6 +8,7 @@ service's contract (409 with ``error.code``).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -63,25 +64,32 @@ def issue_and_print(core: KioskCore, service_id: str | None, *, priority: str = 
 
 def print_ticket(core: KioskCore, ticket: dict[str, Any]) -> tuple[bool, str | None]:
     """Print the queue ticket; (printed, reason) — never raises."""
-    printer = getattr(core.devices, "printer", None) if core.devices is not None else None
-    if printer is None:
+    if core.devices is None or getattr(core.devices, "printer", None) is None:
         core.printer_problem = "no printer"
         return False, "no printer"
     item = core.catalogue.service(ticket.get("service_id", ""))
     try:
         from devices.printer import TicketSlip
 
+        channel = {"green": core.translator.tr("ticket.slip.green"),
+                   "appointment": core.translator.tr("ticket.slip.appointment")}.get(str(ticket.get("priority")))
         slip = TicketSlip(
-            hall_name=core.hall_name, number=ticket["number"], service=item.name if item else "",
-            window=item.window_hint if item else "", waiting_ahead=int(ticket.get("waiting_ahead", 0)),
-            eta_minutes=int(ticket.get("eta_minutes", 0)), issued_at=str(ticket.get("issued_at", "")),
-            qr_url=ticket["qr_url"], notices=[core.translator.tr("ticket.slip.notice")],
-            priority=str(ticket.get("priority", "normal")),
+            hall_name=core.hall_name, number=ticket["number"], service_name=item.name if item else "",
+            window=item.window_hint if item else "", people_ahead=int(ticket.get("waiting_ahead", 0)),
+            estimated_minutes=int(ticket.get("eta_minutes", 0)), issued_at=_when(ticket.get("issued_at")),
+            qr_url=ticket["qr_url"], channel=channel,
         )
-        result = printer.print_ticket(slip)
+        result = core.devices.print_job("print_ticket", slip)
     except Exception as exc:
         log.exception("ticket printing failed")
         core.printer_problem = type(exc).__name__
         return False, type(exc).__name__
     core.printer_problem = None if result.ok else (result.reason or "printer error")
     return bool(result.ok), result.reason
+
+
+def _when(iso: Any) -> datetime:
+    try:
+        return datetime.fromisoformat(str(iso))
+    except ValueError:
+        return datetime.now()

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
+from PySide6.QtWidgets import QApplication
 
 from ui.qr_provider import QrImageProvider
 
@@ -26,7 +27,7 @@ def application(argv: list[str] | None = None) -> QGuiApplication:
     os.environ.setdefault("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "0")
     app = QGuiApplication.instance()
     if app is None:
-        app = QGuiApplication(argv if argv is not None else sys.argv[:1])
+        app = QApplication(argv if argv is not None else sys.argv[:1])
         app.setApplicationName("hall-kiosk")
         app.setOrganizationName("hall-kiosk")
     return app  # type: ignore[return-value]

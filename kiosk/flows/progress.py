@@ -44,7 +44,7 @@ class ProgressFlow(Flow):
             return
         kind, text = self.core.classify(payload)
         receipt = text.rstrip("/").rsplit("/", 1)[-1] if kind in ("receipt", "url") else text
-        if not RECEIPT_NO.match(receipt.upper()):
+        if kind != "receipt" and not RECEIPT_NO.match(receipt.upper()):
             self.problem = self.tr("progress.not_receipt")
             return
         self._look_up([receipt.upper()])

@@ -1,0 +1,264 @@
+"""Wiring of the kiosk-side roles from a :class:`~kiosk.config.Config`: which platform and hall
+service to talk to (or start in-process for the embedded default), the offline cache and its
+sync engine, the catalogue, the devices, and the kiosk core on its worker thread.
+
+``python main.py`` with no configuration gets everything in one process: the reference platform,
+the hall service (whose own outbox syncs to that platform), a kiosk with simulated devices.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kiosk.app import KioskCore
+from kiosk.audit import AuditLog
+from kiosk.catalogue import Catalogue, load_sample_catalogue, parse_catalogue
+from kiosk.config import Config
+from kiosk.i18n import Translator
+from kiosk.runtime import KioskRuntime
+from kiosk.session import IdlePolicy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlatformLink:
+    url: str | None
+    token: str = ""
+    hall_key: str = ""
+    running: Any = None  # the in-process reference platform, when embedded
+
+
+@dataclass
+class HallLink:
+    url: str
+    tokens: dict[str, str]
+    running: Any = None  # the in-process hall service, when embedded
+    outbox: Any = None
+    sync: Any = None
+
+
+@dataclass
+class Assembly:
+    config: Config
+    platform: PlatformLink
+    hall: HallLink
+    hall_client: Any
+    cache: Any = None
+    sync: Any = None
+    pulls: Any = None
+    devices: Any = None
+    core: KioskCore | None = None
+    runtime: KioskRuntime | None = None
+    audit: AuditLog | None = None
+    stops: list[Any] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop everything in reverse order of starting; never raises."""
+        for stop in reversed(self.stops):
+            try:
+                stop()
+            except Exception:
+                log.exception("error while stopping")
+        self.stops.clear()
+
+
+def data_path(config: Config, *parts: str) -> Path:
+    path = Path(config.data_dir).joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def connect_platform(config: Config, assembly_stops: list[Any]) -> PlatformLink:
+    """The configured platform, or the reference platform in-process when none is configured."""
+    if config.platform.url == "off":
+        return PlatformLink(None)
+    if config.platform.url:
+        return PlatformLink(config.platform.url, config.platform.token, config.platform.hall_key)
+    from offline_cache.platform_server import start_reference_platform
+
+    running = start_reference_platform(data_path(config, "platform"))
+    assembly_stops.append(running.stop)
+    log.info("embedded reference platform", extra={"ctx": {"url": running.base_url}})
+    return PlatformLink(running.base_url, running.token, running.hall_key, running)
+
+
+def new_sync_engine(config: Config, cache: Any, platform: PlatformLink, device_id: str) -> Any:
+    from offline_cache.sync import SyncEngine
+
+    cert: Any = None
+    if config.platform.client_cert:
+        cert = (config.platform.client_cert, config.platform.client_key) if config.platform.client_key \
+            else config.platform.client_cert
+    return SyncEngine(cache, platform.url or "", platform.token, device_id,
+                      interval=config.platform.sync_interval_s, ca_bundle=config.platform.ca_bundle or None,
+                      client_cert=cert, read_timeout=config.platform.timeout_s)
+
+
+def connect_hall(config: Config, platform: PlatformLink, stops: list[Any]) -> HallLink:
+    """The configured hall service, or one started in-process (with its outbox to the platform)."""
+    if config.hall_service.url:
+        return HallLink(config.hall_service.url, {"kiosk": config.hall_service.token,
+                                                   "counter": config.hall_service.token,
+                                                   "display": config.hall_service.token,
+                                                   "admin": config.hall_service.token})
+    from offline_cache.store import OfflineCache
+    from queueing.embedded import start_hall_service
+
+    hall_dir = data_path(config, "hall")
+    credentials = hall_dir / "credentials.json"
+    if platform.hall_key and not credentials.exists():
+        # The hall matches swiped cards against the platform's appointments: same HMAC key.
+        fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"hall_key": platform.hall_key}, fh)
+    outbox = sync = None
+    if platform.url:
+        outbox = OfflineCache(hall_dir / "outbox.db", retention_seconds=config.privacy.retention_days * 86400)
+        stops.append(outbox.close)
+        sync = new_sync_engine(config, outbox, platform, f"hall-{config.kiosk.hall_id}")
+        sync.start()
+        stops.append(sync.stop)
+    running = start_hall_service(hall_dir, outbox=outbox)
+    stops.append(running.stop)
+    log.info("embedded hall service", extra={"ctx": {"url": running.base_url}})
+    return HallLink(running.base_url, dict(running.credentials), running, outbox, sync)
+
+
+def load_catalogue(pulls: Any) -> Catalogue:
+    """The platform's catalogue (fresh or the stored copy, with its age), else the bundled sample."""
+    if pulls is not None:
+        from offline_cache.pulls import NotCachedError
+
+        try:
+            pulled = pulls.catalogue()
+            return parse_catalogue(pulled.data, age_seconds=pulled.age_seconds)
+        except NotCachedError:
+            log.warning("no catalogue from the platform yet: using the bundled sample")
+        except (KeyError, TypeError, ValueError):
+            log.exception("the platform's catalogue could not be read: using the bundled sample")
+    return load_sample_catalogue()
+
+
+def device_config(config: Config, public_base_url: str) -> dict[str, Any]:
+    d = config.devices
+    result: dict[str, Any] = {"base_url": public_base_url}
+    if d.idcard.port != "none":
+        result["idcard"] = {"port": d.idcard.port, "baud": d.idcard.baud}
+    if d.printer.connection != "none":
+        result["printer"] = {"connection": d.printer.connection,
+                             "profile": {"paper_mm": d.printer.paper_mm, "text_mode": d.printer.text_mode}}
+    if d.scanner.kind != "none":
+        result["scanner"] = {"kind": d.scanner.kind, "port": d.scanner.port, "camera": d.scanner.camera_index,
+                             "backend": d.scanner.backend}
+    return result
+
+
+def assemble_kiosk(config: Config, *, start_devices: bool = True, today: Any = date.today) -> Assembly:
+    """Everything the kiosk role needs, started. Call :meth:`Assembly.stop` to end it."""
+    from offline_cache.pulls import PullCache
+    from offline_cache.store import OfflineCache
+    from queueing.client import HallClient
+
+    stops: list[Any] = []
+    try:
+        platform = connect_platform(config, stops)
+        hall = connect_hall(config, platform, stops)
+        public_base_url = config.kiosk.public_base_url or hall.url
+        client = HallClient(hall.url, hall.tokens["kiosk"], timeout=config.hall_service.timeout_s)
+        assembly = Assembly(config, platform, hall, client, stops=stops)
+        kiosk_dir = data_path(config, "kiosk")
+        assembly.audit = AuditLog(kiosk_dir / "audit.jsonl")
+        assembly.cache = OfflineCache(kiosk_dir / "outbox.db",
+                                      retention_seconds=config.privacy.retention_days * 86400)
+        stops.append(assembly.cache.close)
+        if platform.url:
+            assembly.sync = new_sync_engine(config, assembly.cache, platform, config.kiosk.id)
+            assembly.pulls = PullCache(assembly.cache, assembly.sync.client)
+        catalogue = load_catalogue(assembly.pulls)
+        core = KioskCore(
+            catalogue=catalogue, translator=Translator(config.kiosk.language), hall=client,
+            cache=assembly.cache, sync=assembly.sync, pulls=assembly.pulls, audit=assembly.audit,
+            kiosk_id=config.kiosk.id, hall_id=config.kiosk.hall_id, hall_name=config.kiosk.hall_name,
+            public_base_url=public_base_url, session_root=kiosk_dir / "sessions", today=today,
+            idle_policy=IdlePolicy(config.privacy.idle_seconds, config.privacy.form_idle_seconds,
+                                   config.privacy.elder_idle_seconds, config.privacy.countdown_seconds),
+        )
+        runtime = KioskRuntime(core)
+        assembly.core, assembly.runtime = core, runtime
+        _push_appointments(assembly, today())
+        if start_devices:
+            assembly.devices = start_kiosk_devices(config, runtime, public_base_url)
+            core.devices = assembly.devices
+            stops.append(assembly.devices.close)
+        if assembly.sync is not None:
+            assembly.sync.add_listener(lambda event: runtime.post(lambda c: _sync_event(c, event)))
+            assembly.sync.start()
+            stops.append(assembly.sync.stop)
+        runtime.start()
+        stops.append(runtime.stop)
+        return assembly
+    except BaseException:
+        for stop in reversed(stops):
+            try:
+                stop()
+            except Exception:
+                log.exception("error while stopping after a failed start")
+        raise
+
+
+def _push_appointments(assembly: Assembly, day: date) -> None:
+    """Hand today's appointments from the platform to the hall service (for check-in)."""
+    if assembly.pulls is None:
+        return
+    from offline_cache.pulls import NotCachedError
+
+    try:
+        pulled = assembly.pulls.appointments(assembly.config.kiosk.hall_id, day.isoformat())
+        stored = assembly.hall_client.push_appointments(pulled.data.get("appointments", []))
+        log.info("appointments handed to the hall service", extra={"ctx": {"count": stored}})
+    except NotCachedError:
+        log.warning("today's appointments are not available yet")
+    except Exception as exc:
+        log.warning("appointments could not be handed to the hall service",
+                    extra={"ctx": {"error": type(exc).__name__}})
+
+
+def _sync_event(core: KioskCore, event: Any) -> None:
+    if event.kind == "success":
+        core.platform_online = True
+    elif event.kind in ("error", "auth_failure"):
+        core.platform_online = False
+    else:
+        return
+    core._publish()
+
+
+def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: str) -> Any:
+    from devices.manager import DeviceManager
+
+    core = runtime.core
+
+    def on_state(kind: str, state: Any, reason: str | None) -> None:
+        if kind == "printer":
+            runtime.post(lambda c: _printer_state(c, str(state), reason))
+
+    def on_alert(kind: str, message: str) -> None:
+        runtime.post(lambda c: c.alert_staff(kind, f"{c.kiosk_id}: {message}"))
+
+    manager = DeviceManager(device_config(config, public_base_url), on_card=runtime.card_read,
+                            on_card_removed=lambda: runtime.post(lambda c: c.card_removed()),
+                            on_scan=runtime.scanned, on_state=on_state, on_alert=on_alert)
+    core.devices = manager
+    return manager.start()
+
+
+def _printer_state(core: KioskCore, state: str, reason: str | None) -> None:
+    core.printer_problem = reason if state == "error" else None
+    core._publish()

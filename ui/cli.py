@@ -1,0 +1,170 @@
+"""The Qt roles of ``main.py``: kiosk (the default), display, counter, dashboard, technician.
+
+Each role reads the kiosk-side configuration (``--config kiosk.toml``; none = embedded default),
+builds what it needs through :mod:`kiosk.assembly`, and runs a Qt event loop. ``--screenshot``
+with ``--quit-after`` renders the window offscreen for docs and checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="kiosk.toml (default: embedded default, everything in-process)")
+    parser.add_argument("--data-dir", help="override data_dir of the configuration")
+    parser.add_argument("--fullscreen", action="store_true", help="full screen (kiosk session, hall TV)")
+    parser.add_argument("--screenshot", help="save a PNG of the window after --quit-after seconds")
+    parser.add_argument("--quit-after", type=float, default=0.0, help="quit after this many seconds")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    kiosk = subparsers.add_parser("kiosk", help="the citizen kiosk (touch screen)")
+    _common(kiosk)
+    kiosk.add_argument("--no-demo-panel", action="store_true", help="hide the simulator panel")
+    kiosk.add_argument("--rating-pad", metavar="COUNTER", help="run as the rating pad beside a counter")
+    kiosk.set_defaults(func=run_kiosk)
+
+    display = subparsers.add_parser("display", help="the hall queue display with voice")
+    _common(display)
+    display.add_argument("--counter", help="the small screen of one window instead of the hall TV")
+    display.add_argument("--english", action="store_true", help="announce in English too")
+    display.set_defaults(func=run_display)
+
+    counter = subparsers.add_parser("counter", help="the counter console of one window")
+    _common(counter)
+    counter.add_argument("--counter", required=True, help="counter id from hall.toml, e.g. W01")
+    counter.set_defaults(func=run_counter)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from kiosk.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if getattr(args, "data_dir", None):
+        config.data_dir = args.data_dir
+    return config
+
+
+def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -> int:
+    from PySide6.QtCore import QTimer
+
+    if getattr(args, "fullscreen", False):
+        window.showFullScreen()
+    if args.quit_after:
+        def finish() -> None:
+            if args.screenshot:
+                from ui.qt_app import save_screenshot
+
+                save_screenshot(window, args.screenshot) if hasattr(window, "grabWindow") else \
+                    window.grab().save(args.screenshot)
+                log.info("screenshot saved", extra={"ctx": {"path": args.screenshot}})
+            app.quit()
+
+        QTimer.singleShot(int(args.quit_after * 1000), finish)
+    try:
+        return app.exec()
+    finally:
+        cleanup()
+
+
+def run_kiosk(args: argparse.Namespace) -> int:
+    from kiosk.assembly import assemble_kiosk
+    from ui.demo import DemoControls
+    from ui.kiosk_bridge import KioskBridge
+    from ui.qt_app import application, cjk_family, load_qml
+
+    config = _config(args)
+    app = application()
+    try:
+        family = cjk_family()
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    assembly = assemble_kiosk(config)
+    demo = None
+    if config.kiosk.demo_panel and not getattr(args, "no_demo_panel", False) and assembly.devices is not None:
+        demo = DemoControls(assembly.devices, assembly.runtime)
+    if getattr(args, "rating_pad", None):
+        from kiosk.rating_pad import follow_counter
+
+        follow_counter(assembly, args.rating_pad)
+    bridge = KioskBridge(assembly.runtime, demo=demo, font_family=family)
+    _engine, window = load_qml("kiosk/Main.qml", {"bridge": bridge})
+    return _run_window(app, window, args, assembly.stop)
+
+
+def run_embedded_default(args: argparse.Namespace) -> int:
+    """``python main.py``: everything in one process with simulated devices."""
+    defaults = argparse.Namespace(config=None, data_dir=os.environ.get("HALL_KIOSK_DATA", "data"), fullscreen=False,
+                                  screenshot=None, quit_after=0.0, no_demo_panel=False, rating_pad=None)
+    log.info("embedded default: reference platform, hall service and kiosk in one process; "
+             "data in %s", Path(defaults.data_dir).resolve())
+    return run_kiosk(defaults)
+
+
+def _hall_client(config: Any, role: str) -> tuple[Any, Any]:
+    """A hall client for a staff role; with no hall configured, an embedded hall (demo)."""
+    from kiosk.assembly import connect_hall, connect_platform
+    from queueing.client import HallClient
+
+    stops: list[Any] = []
+    platform = connect_platform(config, stops) if not config.hall_service.url else None
+    hall = connect_hall(config, platform, stops) if platform is not None else None
+    url = config.hall_service.url or hall.url
+    token = config.hall_service.token or hall.tokens[role]
+
+    def stop() -> None:
+        for fn in reversed(stops):
+            fn()
+
+    return HallClient(url, token, timeout=config.hall_service.timeout_s), stop
+
+
+def run_display(args: argparse.Namespace) -> int:
+    from kiosk.announcer import Announcer
+    from kiosk.speech import best_engine
+    from ui.display_app import DisplayBridge
+    from ui.qt_app import application, cjk_family, load_qml
+
+    config = _config(args)
+    app = application()
+    client, stop_hall = _hall_client(config, "display")
+    announcer = Announcer(best_engine(), repeat=config.display.repeat, english=args.english,
+                          volume=config.display.volume, quiet_hours=config.display.quiet_hours) \
+        if config.display.voice else None
+    bridge = DisplayBridge(client, announcer, hall_name=config.kiosk.hall_name, font_family=cjk_family(),
+                           counter_id=args.counter).start()
+    _engine, window = load_qml("display/Window.qml" if args.counter else "display/Main.qml", {"bridge": bridge})
+
+    def cleanup() -> None:
+        bridge.stop()
+        stop_hall()
+
+    return _run_window(app, window, args, cleanup)
+
+
+def run_counter(args: argparse.Namespace) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from ui.counter_app import CounterController, CounterWindow
+    from ui.qt_app import cjk_family
+
+    config = _config(args)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    client, stop_hall = _hall_client(config, "counter")
+    controller = CounterController(client, args.counter)
+    window = CounterWindow(controller, font_family=cjk_family())
+    window.show()
+    return _run_window(app, window, args, stop_hall)
