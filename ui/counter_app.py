@@ -271,7 +271,8 @@ class CounterWindow(QMainWindow):
         self.link.setStyleSheet("color: #1f8f4e")
         counter = snapshot["counter"]
         self.services = {sid: snapshot["services"][sid] for sid in counter["services"] if sid in snapshot["services"]}
-        self.counter_label.setText(counter["name"] + (f"（暂停：{counter['pause_reason']}）" if counter["paused"] else ""))
+        paused = f"（暂停 paused：{counter['pause_reason']}）" if counter["paused"] else ""
+        self.counter_label.setText(counter["name"] + paused)
         self.current = counter.get("current")
         if self.current:
             self.now_label.setText(self.current["number"])
@@ -291,7 +292,8 @@ class CounterWindow(QMainWindow):
                 self.table.setItem(row, col, QTableWidgetItem(value))
         stats = snapshot.get("stats") or {}
         self.counts.setText(f"今日 Today: 已办 served {stats.get('served', 0)} · 过号 no-show "
-                            f"{stats.get('no_shows', 0)} · 平均办理 avg service {stats.get('service_mean_min', '—')} min")
+                            f"{stats.get('no_shows', 0)} · 平均办理 avg service "
+                            f"{stats.get('service_mean_min', '—')} min")
         self._update_buttons()
 
     def _update_buttons(self) -> None:

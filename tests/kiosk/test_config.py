@@ -44,7 +44,7 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_dump_round_trips_and_hides_secrets() -> None:
     config = parse_config({"hall_service": {"url": "http://hall:8600", "token": "s3cret"},
-                           "devices": {"printer": {"paper_mm": 58, "chinese": "raster"}},
+                           "devices": {"printer": {"paper_mm": 58, "text_mode": "raster"}},
                            "display": {"quiet_hours": "12:00-13:30"}})
     import tomllib
 
