@@ -48,6 +48,10 @@ ORPHAN_ATTACHMENT_SECONDS = 24 * 3600
 ACTIVE = ("pending", "inflight")
 
 
+class _CorruptFile(sqlite3.DatabaseError):
+    """quick_check found damage."""
+
+
 class CacheError(RuntimeError):
     """Base of the errors the cache raises on purpose."""
 
@@ -258,12 +262,15 @@ class OfflineCache:
             conn = self._connect()
             rows = conn.execute("PRAGMA quick_check").fetchall()
             if [r[0] for r in rows] != ["ok"]:
-                raise sqlite3.DatabaseError("quick_check: " + "; ".join(str(r[0]) for r in rows[:5]))
+                raise _CorruptFile("quick_check: " + "; ".join(str(r[0]) for r in rows[:5]))
             self._prepare(conn)
             return conn
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()
+            name = getattr(exc, "sqlite_errorname", "") or ""
+            if not isinstance(exc, _CorruptFile) and not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+                raise  # busy, locked, I/O, permissions: not a reason to set the file aside
             self._quarantine(str(exc))
             conn = self._connect()
             self._prepare(conn)
@@ -288,7 +295,10 @@ class OfflineCache:
                 while dst.exists():
                     dst = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}{suffix}")
                     n += 1
-                os.replace(src, dst)
+                try:
+                    os.replace(src, dst)
+                except FileNotFoundError:  # another process set it aside first
+                    continue
                 moved.append(dst)
         _fsync_dir(self.path.parent)
         self.quarantined.extend(moved)
