@@ -761,49 +761,11 @@ class OfflineCache:
     # --- recovery --------------------------------------------------------------------------
 
     def salvage(self, quarantined: str | os.PathLike[str], key: bytes | None = None) -> dict[str, int]:
-        """Re-enqueue, under their original ids, the records still readable in a quarantined
-        file (same key unless ``key`` given). Records the platform already holds come back as
-        ``duplicate`` — the platform's permanent de-duplication makes this safe."""
-        other = sqlite3.connect(f"file:{Path(quarantined)}?mode=ro", uri=True)
-        sealer = Sealer(key) if key else self._sealer
-        found = imported = failed = 0
-        try:
-            rows = other.execute("SELECT id, kind, payload_public, payload_sealed, payload_sha256, "
-                                 "created_at, state FROM records ORDER BY seq")
-            while True:
-                try:
-                    row = rows.fetchone()
-                except sqlite3.DatabaseError:
-                    failed += 1
-                    break
-                if row is None:
-                    break
-                found += 1
-                rid, kind, public, sealed, sha, created, _state = row
-                try:
-                    body = json.loads(public)
-                    if sealed:
-                        body = join_personal(body, json.loads(sealer.open(sealed, "payload:" + rid)))
-                    if self.get(rid) is not None:
-                        continue
-                    atts = [r[0] for r in other.execute(
-                        "SELECT sha256 FROM record_attachments WHERE record_id=? ORDER BY position",
-                        (rid,))]
-                    if hashlib.sha256(canonical_json(body).encode()).hexdigest() != sha:
-                        failed += 1
-                        continue
-                    self.enqueue(kind, body, [a for a in atts if self._attachment_file(a).exists()],
-                                 record_id=rid, created_at=created)
-                    imported += 1
-                except Exception:
-                    failed += 1
-        except sqlite3.DatabaseError:
-            failed += 1
-        finally:
-            other.close()
-        log.warning("salvaged records from a quarantined cache",
-                    extra={"ctx": {"found": found, "imported": imported, "failed": failed}})
-        return {"found": found, "imported": imported, "failed": failed}
+        """Re-enqueue the readable records of a quarantined file under their original ids
+        (see :func:`offline_cache.salvage.salvage`)."""
+        from .salvage import salvage
+
+        return salvage(self, Path(quarantined), key)
 
     # --- pulls storage (used by PullCache) ---------------------------------------------------
 
