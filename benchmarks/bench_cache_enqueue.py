@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from offline_cache.store import OfflineCache  # noqa: E402
+from offline_cache.store import OfflineCache
 
 
 def payload(i: int) -> dict:

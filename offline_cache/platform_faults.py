@@ -10,7 +10,8 @@ Faults before the request is applied (nothing stored):
   ``conflict`` (409), ``too_large`` (413; with ``max_records`` only batches above that size),
   ``bad_request`` (400), ``unauthorized`` (401), ``forbidden`` (403),
   ``reset`` (TCP reset), ``hang`` (no answer for ``seconds``, then close), ``delay`` (sleep
-  ``seconds`` then answer normally).
+  ``seconds`` then answer normally), ``raw`` (answer ``status`` with ``body`` as given, with
+  ``content_type``: any answer an integrator wants to try).
 Faults after the batch was committed (the client cannot know it was stored):
   ``lose_after_commit`` (close without an answer), ``truncate`` (half the body, then close),
   ``error_after_commit`` (500), ``partial`` (only every other result listed).
@@ -24,7 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 PRE = frozenset({"error", "rate_limit", "html", "empty", "wrong_ids", "conflict", "too_large",
-                 "bad_request", "unauthorized", "forbidden", "reset", "hang", "delay"})
+                 "bad_request", "unauthorized", "forbidden", "reset", "hang", "delay", "raw"})
 POST = frozenset({"lose_after_commit", "truncate", "error_after_commit", "partial"})
 FAULTS = PRE | POST
 
@@ -41,6 +42,8 @@ class FaultRule:
     http_date: bool = False
     seconds: float = 1.0
     max_records: int | None = None
+    body: str = ""
+    content_type: str = "application/json"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultRule:

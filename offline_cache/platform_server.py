@@ -273,6 +273,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._err(rule.status or 429, "rate_limited", "slow down", headers={"Retry-After": after})
         elif kind == "html":
             self._send(200, _HTML, ctype="text/html; charset=utf-8")
+        elif kind == "raw":
+            self._send(rule.status or 200, rule.body.encode("utf-8"), ctype=rule.content_type)
         elif kind == "empty":
             self._send(200, b"", ctype="application/json")
         elif kind == "wrong_ids":

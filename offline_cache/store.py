@@ -48,6 +48,10 @@ ORPHAN_ATTACHMENT_SECONDS = 24 * 3600
 ACTIVE = ("pending", "inflight")
 
 
+class _CorruptFile(sqlite3.DatabaseError):
+    """quick_check found damage."""
+
+
 class CacheError(RuntimeError):
     """Base of the errors the cache raises on purpose."""
 
@@ -258,12 +262,15 @@ class OfflineCache:
             conn = self._connect()
             rows = conn.execute("PRAGMA quick_check").fetchall()
             if [r[0] for r in rows] != ["ok"]:
-                raise sqlite3.DatabaseError("quick_check: " + "; ".join(str(r[0]) for r in rows[:5]))
+                raise _CorruptFile("quick_check: " + "; ".join(str(r[0]) for r in rows[:5]))
             self._prepare(conn)
             return conn
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()
+            name = getattr(exc, "sqlite_errorname", "") or ""
+            if not isinstance(exc, _CorruptFile) and not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+                raise  # busy, locked, I/O, permissions: not a reason to set the file aside
             self._quarantine(str(exc))
             conn = self._connect()
             self._prepare(conn)
@@ -288,7 +295,10 @@ class OfflineCache:
                 while dst.exists():
                     dst = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}{suffix}")
                     n += 1
-                os.replace(src, dst)
+                try:
+                    os.replace(src, dst)
+                except FileNotFoundError:  # another process set it aside first
+                    continue
                 moved.append(dst)
         _fsync_dir(self.path.parent)
         self.quarantined.extend(moved)
@@ -751,49 +761,11 @@ class OfflineCache:
     # --- recovery --------------------------------------------------------------------------
 
     def salvage(self, quarantined: str | os.PathLike[str], key: bytes | None = None) -> dict[str, int]:
-        """Re-enqueue, under their original ids, the records still readable in a quarantined
-        file (same key unless ``key`` given). Records the platform already holds come back as
-        ``duplicate`` — the platform's permanent de-duplication makes this safe."""
-        other = sqlite3.connect(f"file:{Path(quarantined)}?mode=ro", uri=True)
-        sealer = Sealer(key) if key else self._sealer
-        found = imported = failed = 0
-        try:
-            rows = other.execute("SELECT id, kind, payload_public, payload_sealed, payload_sha256, "
-                                 "created_at, state FROM records ORDER BY seq")
-            while True:
-                try:
-                    row = rows.fetchone()
-                except sqlite3.DatabaseError:
-                    failed += 1
-                    break
-                if row is None:
-                    break
-                found += 1
-                rid, kind, public, sealed, sha, created, _state = row
-                try:
-                    body = json.loads(public)
-                    if sealed:
-                        body = join_personal(body, json.loads(sealer.open(sealed, "payload:" + rid)))
-                    if self.get(rid) is not None:
-                        continue
-                    atts = [r[0] for r in other.execute(
-                        "SELECT sha256 FROM record_attachments WHERE record_id=? ORDER BY position",
-                        (rid,))]
-                    if hashlib.sha256(canonical_json(body).encode()).hexdigest() != sha:
-                        failed += 1
-                        continue
-                    self.enqueue(kind, body, [a for a in atts if self._attachment_file(a).exists()],
-                                 record_id=rid, created_at=created)
-                    imported += 1
-                except Exception:
-                    failed += 1
-        except sqlite3.DatabaseError:
-            failed += 1
-        finally:
-            other.close()
-        log.warning("salvaged records from a quarantined cache",
-                    extra={"ctx": {"found": found, "imported": imported, "failed": failed}})
-        return {"found": found, "imported": imported, "failed": failed}
+        """Re-enqueue the readable records of a quarantined file under their original ids
+        (see :func:`offline_cache.salvage.salvage`)."""
+        from .salvage import salvage
+
+        return salvage(self, Path(quarantined), key)
 
     # --- pulls storage (used by PullCache) ---------------------------------------------------
 

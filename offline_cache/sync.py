@@ -25,7 +25,7 @@ from typing import Any
 from .client import PlatformAuthError, PlatformClient, PlatformRefused, PlatformUnavailable
 from .crash import crash_point
 from .sealing import payload_sha256
-from .store import AttachmentCorruptError, OfflineCache, OutgoingRecord, now_iso
+from .store import AttachmentCorruptError, OfflineCache, OutgoingRecord, RecordInfo, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +195,22 @@ class SyncEngine:
         self.auth_failed = False
         self._wake.set()
 
+    def dead_letters(self) -> list[RecordInfo]:
+        return self.cache.dead_letters()
+
+    def retry(self, record_id: str) -> bool:
+        """Send a dead letter again, now."""
+        ok = self.cache.retry(record_id)
+        if ok:
+            self._wake.set()
+        return ok
+
+    def discard(self, record_id: str, reason: str) -> bool:
+        ok = self.cache.discard(record_id, reason)
+        if ok:
+            self._emit("dead_letter", discarded=record_id)
+        return ok
+
     def new_client(self) -> PlatformClient:
         """A client with this engine's settings, for another thread (e.g. a PullCache)."""
         return PlatformClient(self.base_url, self.client.token, self.device_id, **self._client_args)
@@ -230,7 +246,15 @@ class SyncEngine:
                             break
                         crash_point("after_claim")
                         report.batches += 1
-                        if not self._send(batch, report):
+                        try:
+                            sent_ok = self._send(batch, report)
+                        except BaseException:
+                            # a bug or a broken disk: hand the leases back rather than wait them out
+                            with contextlib.suppress(Exception):
+                                self.cache.release([r.id for r in batch], self.owner,
+                                                   next_attempt=self._backoff(), error="sync pass failed")
+                            raise
+                        if not sent_ok:
                             break
                         self._emit("progress", sent=report.sent, synced=report.synced)
                 finally:

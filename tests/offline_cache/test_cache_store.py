@@ -244,3 +244,23 @@ def test_leases_keep_two_claimers_apart(make_cache, tmp_path: Path) -> None:
     # an expired lease is taken over
     assert len(b.claim("B", now=now + 61, lease_seconds=60)) == 10
     b.close()
+
+
+def test_a_busy_file_is_not_mistaken_for_a_corrupt_one(make_cache, tmp_path: Path) -> None:
+    cache = make_cache()
+    cache.enqueue("rating", {"level": "满意"})
+    cache.close()
+    db = tmp_path / "kiosk" / "cache.db"
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=DELETE")  # a rollback journal: readers are locked out
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            OfflineCache(db, busy_timeout_ms=200)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    again = OfflineCache(db)
+    assert not again.alerts and again.pending_count() == 1
+    assert not list(db.parent.glob("cache.db.corrupt-*"))
+    again.close()
