@@ -65,7 +65,7 @@ def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
         "card_type": identity.card_type, "form": form, "commitment_accepted": bool(item.commitment),
         "materials": [{"name": m.name, "status": flow.materials.get(i, "missing")}
                       for i, m in enumerate(item.materials)],
-        "owed_materials": flow.owed(), "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "missing_materials": flow.owed(), "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     personal = {"id_number", "name", "form", "address", "phone"}
     photos = [(Path(p).read_bytes(), "image/jpeg") for key, p in sorted(core.session.photos.items())]

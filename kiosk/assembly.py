@@ -120,7 +120,7 @@ def connect_hall(config: Config, platform: PlatformLink, stops: list[Any]) -> Ha
             json.dump({"hall_key": platform.hall_key}, fh)
     outbox = sync = None
     if platform.url:
-        outbox = OfflineCache(hall_dir / "outbox.db", retention_seconds=config.privacy.retention_days * 86400)
+        outbox = OfflineCache(hall_dir / "offline-cache.db", retention_seconds=config.privacy.retention_days * 86400)
         stops.append(outbox.close)
         sync = new_sync_engine(config, outbox, platform, f"hall-{config.kiosk.hall_id}")
         sync.start()
@@ -175,7 +175,7 @@ def assemble_kiosk(config: Config, *, start_devices: bool = True, today: Any = d
         assembly = Assembly(config, platform, hall, client, stops=stops)
         kiosk_dir = data_path(config, "kiosk")
         assembly.audit = AuditLog(kiosk_dir / "audit.jsonl")
-        assembly.cache = OfflineCache(kiosk_dir / "outbox.db",
+        assembly.cache = OfflineCache(kiosk_dir / "offline-cache.db",
                                       retention_seconds=config.privacy.retention_days * 86400)
         stops.append(assembly.cache.close)
         if platform.url:
