@@ -5,6 +5,7 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import QtQuick.VirtualKeyboard
+import QtQuick.VirtualKeyboard.Settings
 import "../common"
 
 ApplicationWindow {
@@ -23,6 +24,10 @@ ApplicationWindow {
     property int columns: portrait ? 2 : (view.elder ? 2 : 3)
 
     function act(name, args) { bridge.act(name, args || {}) }
+    // Pinyin for Chinese, with English one tap away on the keyboard's language key.
+    Component.onCompleted: VirtualKeyboardSettings.activeLocales = ["zh_CN", "en_US"]
+    Binding { target: VirtualKeyboardSettings; property: "locale"
+              value: root.view.language === "en" ? "en_US" : "zh_CN" }
     function pageFile(template) {
         return "pages/" + template.charAt(0).toUpperCase() + template.slice(1) + "Page.qml"
     }
@@ -93,7 +98,7 @@ ApplicationWindow {
         }
         RowLayout {
             Layout.fillWidth: true; Layout.margins: 24; spacing: 24
-            visible: root.view.flow !== "home"
+            visible: root.view.flow !== "home" && !keyboard.active
             BigButton { objectName: "nav_back"; text: labels.back || ""; scale_: root.s * 0.8
                         Layout.preferredWidth: 300 * root.s; onClicked: root.act("back") }
             Item { Layout.fillWidth: true }

@@ -11,12 +11,13 @@ RowLayout {
         ScrollView {
             Layout.fillWidth: true; Layout.fillHeight: true; clip: true
             contentWidth: availableWidth
-            Column {
-                width: parent.width; spacing: 18 * root.s
+            GridLayout {
+                width: parent.width; columns: root.portrait ? 1 : 2; columnSpacing: 40; rowSpacing: 18 * root.s
                 Repeater {
                     model: root.page.sections || []
                     Column {
-                        width: parent.width; spacing: 6
+                        Layout.fillWidth: true; Layout.alignment: Qt.AlignTop
+                        Layout.preferredWidth: 1; spacing: 6
                         Text { text: modelData.title; font.pixelSize: 30 * root.s; font.bold: true; color: "#1c5fb8" }
                         Repeater {
                             model: modelData.items

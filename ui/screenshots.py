@@ -1,0 +1,172 @@
+"""Screenshots of every kiosk screen (Chinese, elder mode, English) and of the staff roles, for
+``docs/screenshots/``: ``python -m ui.screenshots [OUT_DIR]``. Runs offscreen with the embedded
+platform, hall service and simulators, driving the real QML through the real bridge."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_QUICK_BACKEND", "software")
+
+
+def pump(app: Any, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+class KioskDriver:
+    """The kiosk window with its assembly; ``do`` runs steps on the core and waits for the redraw."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from kiosk.assembly import assemble_kiosk
+        from kiosk.config import Config
+        from ui.demo import DemoControls
+        from ui.kiosk_bridge import KioskBridge
+        from ui.qt_app import application, cjk_family, load_qml
+
+        self.app = application()
+        config = Config()
+        config.data_dir = str(data_dir)
+        self.assembly = assemble_kiosk(config)
+        self.runtime = self.assembly.runtime
+        self.bridge = KioskBridge(self.runtime, demo=DemoControls(self.assembly.devices, self.runtime),
+                                  font_family=cjk_family())
+        self.engine, self.window = load_qml("kiosk/Main.qml", {"bridge": self.bridge})
+        pump(self.app, 0.8)
+
+    def do(self, fn: Callable[[Any], Any], settle: float = 0.4) -> None:
+        self.runtime.call(fn)
+        self.runtime.call(lambda c: c._publish())
+        pump(self.app, settle)
+
+    def act(self, action: str, settle: float = 0.4, **args: Any) -> None:
+        self.do(lambda c: c.act(action, **args), settle)
+
+    def wait_state(self, *states: str, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.runtime.call(lambda c: c.flow.state) in states:
+                break
+            pump(self.app, 0.05)
+        pump(self.app, 0.4)
+
+    def shot(self, path: Path) -> Path:
+        from ui.qt_app import save_screenshot
+
+        return save_screenshot(self.window, path)
+
+    def close(self) -> None:
+        self.window.close()
+        self.assembly.stop()
+
+
+def kiosk_tour(driver: KioskDriver, out: Path, prefix: str) -> list[Path]:
+    """Walk every screen once and save each; returns the files."""
+    sims = driver.assembly.devices.simulators
+    saved: list[Path] = []
+
+    def shot(name: str) -> None:
+        saved.append(driver.shot(out / f"{prefix}-{name}.png"))
+
+    shot("01-home")
+    driver.act("start", flow="ticket")
+    shot("02-ticket-zone")
+    driver.act("choose", id="social")
+    shot("03-ticket-service")
+    driver.act("choose", id="S0101")
+    shot("04-ticket-card")
+    sims["idcard"].insert("elderly")
+    driver.wait_state("green")
+    shot("05-ticket-green")
+    driver.act("green")
+    shot("06-ticket-done")
+    sims["idcard"].remove()
+    driver.act("home")
+    sims["printer"].set_status(paper_out=True)
+    driver.act("start", flow="ticket")
+    driver.act("choose", id="assist")
+    driver.act("choose", id="S0501")
+    shot("07-ticket-not-printed")
+    sims["printer"].set_status(paper_out=False)
+    driver.act("home")
+    driver.act("start", flow="checkin")
+    shot("08-checkin")
+    driver.act("home")
+    driver.act("start", flow="guide")
+    shot("09-guide")
+    driver.act("choose", id="search")
+    driver.act("query", text="sb")
+    shot("10-guide-search")
+    driver.act("choose", id="S0101")
+    shot("11-guide-detail")
+    driver.act("home")
+    pump(driver.app, 1.2)  # the reader notices the card was taken away
+    driver.act("start", flow="submit")
+    shot("12-submit-pick")
+    driver.act("choose", id="S0403")
+    sims["idcard"].insert("zhang_san")
+    driver.wait_state("form")
+    driver.act("set", key="phone", value="1380013")
+    shot("13-submit-form")
+    driver.act("set", key="phone", value="13800138000")
+    driver.act("set", key="reason", value="租房")
+    driver.act("set", key="amount", value="3000")
+    driver.act("next")
+    shot("14-submit-materials")
+    driver.act("capture", index=1)
+    shot("15-submit-camera")
+    driver.act("use")
+    driver.act("next")
+    shot("16-submit-commitment")
+    driver.act("accept")
+    shot("17-submit-review")
+    driver.act("submit")
+    driver.wait_state("done")
+    shot("18-submit-receipt")
+    sims["idcard"].remove()
+    driver.act("home")
+    driver.act("start", flow="progress")
+    shot("19-progress")
+    driver.act("type")
+    for key in "SG2026":
+        driver.act("key", key=key, settle=0.05)
+    shot("20-progress-keypad")
+    driver.act("home")
+    driver.act("start", flow="rating")
+    shot("21-rating")
+    driver.act("choose", id="complain")
+    driver.act("choose", id="facility")
+    driver.act("text", text="二楼的叫号屏不亮了")
+    shot("22-complaint")
+    driver.act("home")
+    return saved
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1] if len(argv) > 1 else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    for prefix, setup in (("kiosk-zh", ()), ("kiosk-elder", ("elder",)), ("kiosk-en", ("language",))):
+        with tempfile.TemporaryDirectory() as tmp:
+            driver = KioskDriver(Path(tmp) / "data")
+            try:
+                for action in setup:
+                    driver.act(action)
+                files += kiosk_tour(driver, out, prefix)
+            finally:
+                driver.close()
+    print("\n".join(str(f) for f in files))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
