@@ -235,7 +235,11 @@ class KioskCore:
 
     # -- helpers for flows ----------------------------------------------------------------------
     def item_name(self, item: ServiceItem | None) -> str:
-        return item.name if item else ""
+        return self.translator.pick(item.name, item.name_en) if item else ""
+
+    def time_limit(self, item: ServiceItem) -> str:
+        tr = self.translator.tr
+        return tr("guide.same_day") if item.kind == "即办件" else tr("guide.promised", days=item.promised_days)
 
     def identity(self, card: Any) -> Identity:
         """Adapter from the device layer's card record to what flows use."""

@@ -46,6 +46,7 @@ class ServiceItem:
     name: str
     zone: str
     prefix: str
+    name_en: str = ""
     theme: str = ""
     kind: str = "即办件"
     promised_days: int = 0
@@ -60,10 +61,6 @@ class ServiceItem:
     window_hint: str = ""
     commitment: str = ""
     target_wait_minutes: int = 20
-
-    @property
-    def time_limit_text(self) -> str:
-        return "即办" if self.kind == "即办件" else f"{self.promised_days} 个工作日"
 
     @property
     def tolerable_materials(self) -> list[Material]:
@@ -165,6 +162,7 @@ def parse_catalogue(data: dict[str, Any], age_seconds: float | None = None) -> C
         )
         services.append(ServiceItem(
             id=raw["id"], name=raw["name"], zone=raw.get("zone", ""), prefix=raw.get("prefix", "A"),
+            name_en=raw.get("name_en", ""),
             theme=raw.get("theme", ""), kind=raw.get("kind", "即办件"),
             promised_days=int(raw.get("promised_days", 0)), legal_days=int(raw.get("legal_days", 0)),
             fee=raw.get("fee", ""), online=bool(raw.get("online")), self_service=bool(raw.get("self_service")),

@@ -51,13 +51,13 @@ class GuideFlow(Flow):
             kind, gid = self.group or ("zone", "")
             items = cat.in_zone(gid) if kind == "zone" else cat.in_theme(gid)
             return Screen("menu", tr("guide.list.title"), {"choices": [
-                choice(s.id, s.name, s.time_limit_text) for s in items]})
+                choice(s.id, self.core.item_name(s), self.core.time_limit(s)) for s in items]})
         if self.state == "search":
             results = cat.search(self.query)
             lines = [tr("guide.search.none")] if self.query and not results else []
             return Screen("search", tr("guide.search"), {
                 "query": self.query, "placeholder": tr("guide.search.placeholder"), "lines": lines,
-                "choices": [choice(s.id, s.name, s.window_hint) for s in results]})
+                "choices": [choice(s.id, self.core.item_name(s), s.window_hint) for s in results]})
         return self._detail()
 
     def _detail(self) -> Screen:
@@ -65,7 +65,7 @@ class GuideFlow(Flow):
         item = self.core.catalogue.service(self.service_id or "")
         if item is None:
             return self.message(tr("guide.missing"), [])
-        limit = tr("guide.same_day") if item.kind == "即办件" else tr("guide.promised", days=item.promised_days)
+        limit = self.core.time_limit(item)
         sections = [
             {"title": tr("guide.conditions"), "items": list(item.conditions) or [tr("guide.none")]},
             {"title": tr("guide.materials"), "items": [
@@ -82,6 +82,6 @@ class GuideFlow(Flow):
         buttons = [choice("ticket", tr("guide.take_ticket"))]
         if item.self_service:
             buttons.insert(0, choice("submit", tr("guide.do_here"), accent="green"))
-        return Screen("guide", item.name, {"sections": sections, "buttons": buttons,
+        return Screen("guide", self.core.item_name(item), {"sections": sections, "buttons": buttons,
                                            "qr": self.core.public_url(f"/g/{item.id}"),
                                            "qr_label": tr("guide.qr")})

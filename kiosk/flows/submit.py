@@ -117,15 +117,16 @@ class SubmitFlow(Flow):
         tr, pick = self.tr, self.core.translator.pick
         item = self.item
         if self.state == "pick":
+            items = self.core.catalogue.self_service_items()
             return Screen("menu", tr("submit.pick"), {"choices": [
-                choice(s.id, s.name, s.time_limit_text) for s in self.core.catalogue.self_service_items()]})
+                choice(s.id, self.core.item_name(s), self.core.time_limit(s)) for s in items]})
         if self.state == "card":
             return Screen("card", tr("submit.card"), {"lines": [tr("submit.card.why")], "accepts": ["card"],
                                                       "problem": self.camera_problem},
                           speech=tr("speech.insert_card"))
         if self.state == "form":
             identity = self.core.identity(self.core.session.card)
-            return Screen("form", item.name, {
+            return Screen("form", self.core.item_name(item), {
                 "who": tr("submit.who", name=identity.masked_name, id=identity.masked_id),
                 "fields": self.form.view(tr, pick), "can_next": self.form.valid(),
                 "next_label": tr("common.next")})
@@ -160,7 +161,7 @@ class SubmitFlow(Flow):
     def review_rows(self) -> list[dict[str, str]]:
         tr, pick = self.tr, self.core.translator.pick
         identity = self.core.identity(self.core.session.card)
-        rows = [{"label": tr("submit.item"), "value": self.item.name},
+        rows = [{"label": tr("submit.item"), "value": self.core.item_name(self.item)},
                 {"label": tr("submit.applicant"), "value": f"{identity.masked_name}  {identity.masked_id}"}]
         for spec in self.item.form:
             value = self.form.values.get(spec.key, "")
@@ -176,7 +177,7 @@ class SubmitFlow(Flow):
     def _receipt(self) -> Screen:
         tr = self.tr
         o = self.outcome
-        lines = [tr("submit.done.item", item=self.item.name)]
+        lines = [tr("submit.done.item", item=self.core.item_name(self.item))]
         if o.receipt_no:
             lines.append(tr("submit.done.receipt", no=o.receipt_no))
         else:
@@ -185,6 +186,6 @@ class SubmitFlow(Flow):
             lines.append(tr("submit.done.owed", items="、".join(self.owed())))
         lines.append(tr("submit.done.printed") if o.printed else tr("submit.done.not_printed"))
         return Screen("ticket", tr("submit.done.title"), {
-            "number": o.receipt_no or o.local_no, "service": self.item.name, "lines": lines, "qr": o.qr_url,
-            "printed": o.printed, "buttons": [choice("home", tr("common.finish"))]},
+            "number": o.receipt_no or o.local_no, "service": self.core.item_name(self.item), "lines": lines,
+            "qr": o.qr_url, "printed": o.printed, "buttons": [choice("home", tr("common.finish"))]},
             speech=tr("speech.submitted"))
