@@ -56,6 +56,7 @@ class Assembly:
     devices: Any = None
     core: KioskCore | None = None
     runtime: KioskRuntime | None = None
+    technician: Any = None
     audit: AuditLog | None = None
     stops: list[Any] = field(default_factory=list)
 
@@ -160,7 +161,8 @@ def device_config(config: Config, public_base_url: str) -> dict[str, Any]:
     return result
 
 
-def assemble_kiosk(config: Config, *, start_devices: bool = True, today: Any = date.today) -> Assembly:
+def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, start_devices: bool = True,
+                   today: Any = date.today) -> Assembly:
     """Everything the kiosk role needs, started. Call :meth:`Assembly.stop` to end it."""
     from offline_cache.pulls import PullCache
     from offline_cache.store import OfflineCache
@@ -193,8 +195,13 @@ def assemble_kiosk(config: Config, *, start_devices: bool = True, today: Any = d
         runtime = KioskRuntime(core)
         assembly.core, assembly.runtime = core, runtime
         _push_appointments(assembly, today())
+        from kiosk.technician import Technician
+
+        assembly.technician = Technician(config=config, config_path=config_path, audit=assembly.audit,
+                                         cache=assembly.cache, sync=assembly.sync, catalogue=catalogue)
         if start_devices:
-            assembly.devices = start_kiosk_devices(config, runtime, public_base_url)
+            assembly.devices = start_kiosk_devices(config, runtime, public_base_url, assembly.technician)
+            assembly.technician.devices = assembly.devices
             core.devices = assembly.devices
             stops.append(assembly.devices.close)
         if assembly.sync is not None:
@@ -240,10 +247,18 @@ def _sync_event(core: KioskCore, event: Any) -> None:
     core._publish()
 
 
-def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: str) -> Any:
+def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: str, technician: Any) -> Any:
     from devices.manager import DeviceManager
 
     core = runtime.core
+
+    def on_card(card: Any) -> None:
+        technician.note_card(card)
+        runtime.card_read(card)
+
+    def on_scan(scan: Any) -> None:
+        technician.note_scan(scan)
+        runtime.scanned(scan)
 
     def on_state(kind: str, state: Any, reason: str | None) -> None:
         if kind == "printer":
@@ -252,9 +267,9 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
     def on_alert(kind: str, message: str) -> None:
         runtime.post(lambda c: c.alert_staff(kind, f"{c.kiosk_id}: {message}"))
 
-    manager = DeviceManager(device_config(config, public_base_url), on_card=runtime.card_read,
+    manager = DeviceManager(device_config(config, public_base_url), on_card=on_card,
                             on_card_removed=lambda: runtime.post(lambda c: c.card_removed()),
-                            on_scan=runtime.scanned, on_state=on_state, on_alert=on_alert)
+                            on_scan=on_scan, on_state=on_state, on_alert=on_alert)
     core.devices = manager
     return manager.start()
 

@@ -7,6 +7,7 @@ as a last line of defence: code must not log personal data in the first place.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import re
@@ -62,6 +63,27 @@ class TextFormatter(logging.Formatter):
         return scrub(line)
 
 
+class RecentLines(logging.Handler):
+    """The last lines logged (already scrubbed), for the technician's diagnostics bundle."""
+
+    def __init__(self, capacity: int = 2000) -> None:
+        super().__init__()
+        self.lines: collections.deque[str] = collections.deque(maxlen=capacity)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+RECENT = RecentLines()
+
+
+def recent_lines() -> list[str]:
+    return list(RECENT.lines)
+
+
 def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Configure the root logger once for the process (stderr; the journal collects it)."""
     root = logging.getLogger()
@@ -74,6 +96,9 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
+    RECENT.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    RECENT.addFilter(RedactingFilter())
+    root.addHandler(RECENT)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     for noisy in ("urllib3", "uvicorn.access", "PIL", "escpos"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

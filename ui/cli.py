@@ -43,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     counter.add_argument("--counter", required=True, help="counter id from hall.toml, e.g. W01")
     counter.set_defaults(func=run_counter)
 
+    technician = subparsers.add_parser("technician", help="the technician panel (PIN; devices, sync, config)")
+    _common(technician)
+    technician.set_defaults(func=run_technician)
+
 
 def _config(args: argparse.Namespace) -> Any:
     from kiosk.config import ConfigError, load_config
@@ -92,7 +96,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    assembly = assemble_kiosk(config)
+    assembly = assemble_kiosk(config, config_path=args.config)
     demo = None
     if config.kiosk.demo_panel and not getattr(args, "no_demo_panel", False) and assembly.devices is not None:
         demo = DemoControls(assembly.devices, assembly.runtime)
@@ -100,9 +104,45 @@ def run_kiosk(args: argparse.Namespace) -> int:
         from kiosk.rating_pad import follow_counter
 
         follow_counter(assembly, args.rating_pad)
-    bridge = KioskBridge(assembly.runtime, demo=demo, font_family=family)
+    holder: dict[str, Any] = {}
+
+    def open_technician() -> None:
+        holder["panel"] = open_technician_panel(assembly, family, on_exit=app.quit)
+
+    bridge = KioskBridge(assembly.runtime, demo=demo, font_family=family, technician=open_technician)
     _engine, window = load_qml("kiosk/Main.qml", {"bridge": bridge})
     return _run_window(app, window, args, assembly.stop)
+
+
+def open_technician_panel(assembly: Any, family: str, on_exit: Any = None) -> Any:
+    """PIN first (lockout, audited), then the panel; None when the PIN was not given."""
+    from kiosk.logs import recent_lines
+    from kiosk.pin import PinGuard
+    from ui.technician_app import PinDialog, TechnicianWindow
+
+    tc = assembly.config.technician
+    guard = PinGuard(tc.pin_hash, Path(assembly.config.data_dir) / "kiosk" / "pin-state.json", assembly.audit,
+                     max_attempts=tc.max_attempts, lockout_seconds=tc.lockout_minutes * 60)
+    if PinDialog(guard).exec() != PinDialog.DialogCode.Accepted:
+        return None
+    panel = TechnicianWindow(assembly.technician, recent_logs=recent_lines, on_exit_to_desktop=on_exit,
+                             font_family=family)
+    panel.show()
+    return panel
+
+
+def run_technician(args: argparse.Namespace) -> int:
+    from kiosk.assembly import assemble_kiosk
+    from ui.qt_app import application, cjk_family
+
+    config = _config(args)
+    app = application()
+    assembly = assemble_kiosk(config, config_path=args.config)
+    panel = open_technician_panel(assembly, cjk_family(), on_exit=app.quit)
+    if panel is None:
+        assembly.stop()
+        return 1
+    return _run_window(app, panel, args, assembly.stop)
 
 
 def run_embedded_default(args: argparse.Namespace) -> int:

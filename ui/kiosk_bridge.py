@@ -15,8 +15,10 @@ class KioskBridge(QObject):
     paperChanged = Signal()
     _incoming = Signal(object)
 
-    def __init__(self, runtime: KioskRuntime, *, demo: Any = None, font_family: str = "Noto Sans CJK SC") -> None:
+    def __init__(self, runtime: KioskRuntime, *, demo: Any = None, font_family: str = "Noto Sans CJK SC",
+                 technician: Any = None) -> None:
         super().__init__()
+        self.technician = technician  # opens the PIN dialog and the technician panel
         self.runtime = runtime
         self.demo = demo
         self._font = font_family
@@ -46,6 +48,11 @@ class KioskBridge(QObject):
     @Slot(str, "QVariantMap")
     def act(self, action: str, args: dict[str, Any]) -> None:
         self.runtime.act(action, **dict(args or {}))
+
+    @Slot()
+    def openTechnician(self) -> None:
+        if self.technician is not None:
+            self.technician()
 
     # -- demo panel -------------------------------------------------------------------------------
     @Property(bool, constant=True)

@@ -40,6 +40,9 @@ ApplicationWindow {
             Text {
                 text: bridge.hallName; color: "white"; font.bold: true
                 font.pixelSize: 36 * root.s; Layout.fillWidth: true; elide: Text.ElideRight
+                // Technicians: hold the hall name for 3 seconds (then a PIN is asked).
+                MouseArea { anchors.fill: parent; pressAndHoldInterval: 3000
+                            onPressAndHold: bridge.openTechnician() }
             }
             Text { id: clock; color: "#cfe0f5"; font.pixelSize: 30 * root.s }
             Timer { interval: 1000; running: true; repeat: true; triggeredOnStart: true

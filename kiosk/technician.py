@@ -1,0 +1,209 @@
+"""What a technician can see and do, without Qt: device states and tests, simulator faults in
+demo mode, the serial ports present, sync health and dead letters, the catalogue's version and
+age, the configuration (validated before it is saved), and a diagnostics bundle without secrets
+or personal data. Every action goes into the hash-chained audit log.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.audit import AuditLog
+from kiosk.config import Config, ConfigError, dump_config, parse_config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TestResult:
+    ok: bool
+    text: str
+
+
+class Technician:
+    def __init__(self, *, config: Config, config_path: str | Path | None, audit: AuditLog, devices: Any = None,
+                 cache: Any = None, sync: Any = None, catalogue: Any = None, actor: str = "technician") -> None:
+        self.config = config
+        self.config_path = Path(config_path) if config_path else Path(config.data_dir) / "kiosk.toml"
+        self.audit = audit
+        self.devices = devices
+        self.cache = cache
+        self.sync = sync
+        self.catalogue = catalogue
+        self.actor = actor
+        self._cards: list[Any] = []
+        self._scans: list[Any] = []
+        self._got = threading.Condition()
+
+    def _audit(self, action: str, **details: Any) -> None:
+        self.audit.record(self.actor, action, **details)
+
+    # -- devices ------------------------------------------------------------------------------
+    def device_rows(self) -> list[dict[str, str]]:
+        rows = []
+        cfg = self.config.devices
+        ports = {"idcard": cfg.idcard.port, "printer": cfg.printer.connection, "scanner": cfg.scanner.kind}
+        for kind in ("idcard", "printer", "scanner"):
+            state, reason = self.devices.state(kind) if self.devices is not None else ("disconnected", "not started")
+            rows.append({"kind": kind, "state": str(getattr(state, "value", state)), "reason": reason or "",
+                         "port": ports[kind], "sim": "yes" if self.devices is not None
+                         and kind in getattr(self.devices, "simulators", {}) else ""})
+        return rows
+
+    @staticmethod
+    def serial_ports() -> list[dict[str, str]]:
+        from serial.tools import list_ports
+
+        return [{"device": p.device, "description": p.description or "",
+                 "usb": f"{p.vid:04x}:{p.pid:04x}" if p.vid is not None else ""}
+                for p in sorted(list_ports.comports(), key=lambda p: p.device)]
+
+    def note_card(self, card: Any) -> None:
+        with self._got:
+            self._cards.append(card)
+            self._got.notify_all()
+
+    def note_scan(self, scan: Any) -> None:
+        with self._got:
+            self._scans.append(scan)
+            self._got.notify_all()
+
+    def _wait(self, box: list[Any], timeout: float) -> Any:
+        with self._got:
+            box.clear()
+            self._got.wait_for(lambda: bool(box), timeout)
+            return box[0] if box else None
+
+    def test_idcard(self, timeout: float = 15.0) -> TestResult:
+        """Wait for a card to be placed and show what was read (masked)."""
+        self._audit("device.test", device="idcard")
+        card = self._wait(self._cards, timeout)
+        if card is None:
+            state = self.devices.state("idcard") if self.devices is not None else ("disconnected", "")
+            return TestResult(False, f"no card read in {timeout:.0f} s (reader {state[0]}: {state[1] or 'no reason'})")
+        shown = card.to_dict(masked=True) if hasattr(card, "to_dict") else {"card": "read"}
+        problems = card.problems() if hasattr(card, "problems") else []
+        return TestResult(True, json.dumps({**shown, "problems": problems}, ensure_ascii=False, indent=1))
+
+    def test_printer(self) -> TestResult:
+        self._audit("device.test", device="printer")
+        if self.devices is None:
+            return TestResult(False, "no printer configured")
+        result = self.devices.print_job("print_test_page")
+        return TestResult(bool(result.ok), f"{'printed' if result.ok else 'not printed'}: "
+                                          f"{result.reason or 'ok'} {result.message}".strip())
+
+    def test_scanner(self, timeout: float = 15.0) -> TestResult:
+        self._audit("device.test", device="scanner")
+        scan = self._wait(self._scans, timeout)
+        if scan is None:
+            return TestResult(False, f"nothing scanned in {timeout:.0f} s")
+        return TestResult(scan.kind != "rejected", f"{scan.kind}: {scan.value or scan.reason}")
+
+    def set_fault(self, kind: str, fault: str | None) -> None:
+        """Demo mode only: make a simulator misbehave (or behave again)."""
+        sims = getattr(self.devices, "simulators", {}) if self.devices is not None else {}
+        if kind not in sims:
+            raise ValueError(f"{kind} is a real device: faults exist only on simulators")
+        if kind == "printer":
+            flags = {"paper_out": False, "paper_near_end": False, "cover_open": False, "cutter_error": False,
+                     "offline": False}
+            if fault:
+                flags[fault] = True
+            sims[kind].set_status(**flags)
+        else:
+            sims[kind].set_fault(fault)
+        self._audit("device.fault", device=kind, fault=fault or "none")
+
+    # -- sync ---------------------------------------------------------------------------------
+    def sync_health(self) -> dict[str, Any]:
+        if self.sync is None:
+            counts = self.cache.counts() if self.cache is not None else {}
+            return {"pending": counts.get("pending", 0), "dead_letters": counts.get("dead", 0),
+                    "last_success": None, "last_error": "no platform configured"}
+        return self.sync.health().as_dict()
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        if self.cache is None:
+            return []
+        return [{"id": r.id, "kind": r.kind, "created_at": r.created_at, "attempts": r.attempts,
+                 "reason": (r.dead_reason or {}).get("message") or (r.dead_reason or {}).get("code") or r.last_error}
+                for r in self.cache.dead_letters()]
+
+    def retry(self, record_id: str) -> bool:
+        self._audit("sync.retry", record=record_id)
+        ok = bool(self.cache.retry(record_id))
+        if ok and self.sync is not None:
+            self.sync.sync_now()
+        return ok
+
+    def discard(self, record_id: str, reason: str) -> bool:
+        if not reason.strip():
+            raise ValueError("a reason is needed to discard a record")
+        self._audit("sync.discard", record=record_id, reason=reason.strip())
+        return bool(self.cache.discard(record_id, reason.strip()))
+
+    def sync_now(self) -> None:
+        self._audit("sync.now")
+        if self.sync is not None:
+            self.sync.sync_now()
+
+    def catalogue_info(self) -> dict[str, Any]:
+        cat = self.catalogue
+        if cat is None:
+            return {"version": "", "age": "not loaded"}
+        age = "bundled sample" if cat.age_seconds is None else f"{int(cat.age_seconds // 60)} min"
+        return {"version": cat.version, "age": age, "services": len(cat.services)}
+
+    # -- configuration --------------------------------------------------------------------------
+    def config_text(self) -> str:
+        return dump_config(self.config)
+
+    def save_config(self, text: str) -> Config:
+        """Validate TOML text and save it; raises :class:`ConfigError` naming the bad key."""
+        import tomllib
+
+        try:
+            new = parse_config(tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"not valid TOML ({exc})") from None
+        old, fresh = self.config.to_dict(), new.to_dict()
+        changed = sorted(f"{s}.{k}" for s in fresh if isinstance(fresh[s], dict)
+                         for k in fresh[s] if fresh[s][k] != old.get(s, {}).get(k))
+        self.config_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.config_path.with_suffix(".tmp")
+        tmp.write_text(dump_config(new), encoding="utf-8")
+        tmp.replace(self.config_path)
+        self.config = new
+        self._audit("config.saved", keys=changed, path=str(self.config_path))
+        return new
+
+    # -- diagnostics ----------------------------------------------------------------------------
+    def diagnostics_bundle(self, recent_logs: list[str] | None = None) -> bytes:
+        """A zip for the support desk: config without secrets, device states, sync health, dead
+        letters (no payloads), catalogue info, the audit head and recent (scrubbed) log lines."""
+        from kiosk.logs import scrub
+
+        self._audit("diagnostics.exported")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            def put(name: str, obj: Any) -> None:
+                zf.writestr(name, json.dumps(obj, ensure_ascii=False, indent=1, default=str))
+
+            put("config.json", self.config.to_dict(secrets=False))
+            put("devices.json", self.device_rows())
+            put("sync.json", self.sync_health())
+            put("dead_letters.json", self.dead_letters())
+            put("catalogue.json", self.catalogue_info())
+            put("audit_head.json", self.audit.head())
+            put("created.json", {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+            zf.writestr("recent.log", "\n".join(scrub(line) for line in (recent_logs or [])))
+        return buffer.getvalue()
