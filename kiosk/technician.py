@@ -175,9 +175,8 @@ class Technician:
             new = parse_config(tomllib.loads(text))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"not valid TOML ({exc})") from None
-        old, fresh = self.config.to_dict(), new.to_dict()
-        changed = sorted(f"{s}.{k}" for s in fresh if isinstance(fresh[s], dict)
-                         for k in fresh[s] if fresh[s][k] != old.get(s, {}).get(k))
+        old, fresh = _flatten(self.config.to_dict()), _flatten(new.to_dict())
+        changed = sorted(k for k in fresh if fresh[k] != old.get(k))
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.config_path.with_suffix(".tmp")
         tmp.write_text(dump_config(new), encoding="utf-8")
@@ -207,3 +206,13 @@ class Technician:
             put("created.json", {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
             zf.writestr("recent.log", "\n".join(scrub(line) for line in (recent_logs or [])))
         return buffer.getvalue()
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

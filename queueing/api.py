@@ -268,7 +268,7 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) 
     def stats(
         from_: Annotated[str | None, Query(alias="from")] = None,
         to: str | None = None,
-        role: str = require("admin"),
+        role: str = require("admin", "counter"),  # counters show their own day's counts
     ) -> dict:
         return engine.stats(from_, to)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.kiosk.conftest import Kiosk
 
@@ -73,7 +73,7 @@ def _appointment(code: str, start: datetime) -> dict:
 
 
 def test_appointment_check_in_by_qr(kiosk: Kiosk) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     kiosk.staff("kiosk").push_appointments([_appointment("APPT1:NOWSLOT01", now - timedelta(minutes=5)),
                                             _appointment("APPT1:LATERSLOT", now + timedelta(hours=3))])
     view = kiosk.act("start", flow="checkin")

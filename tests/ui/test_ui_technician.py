@@ -1,0 +1,96 @@
+"""Technician panel: PIN lockout, device tests against the simulators, faults, dead letters,
+configuration validated before saving, a diagnostics bundle with no secrets or personal data."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from kiosk.assembly import assemble_kiosk
+from kiosk.pin import PinGuard, hash_pin
+from tests.kiosk.conftest import make_config
+from ui.qt_app import application
+from ui.technician_app import PinDialog, TechnicianWindow
+
+
+@pytest.fixture
+def assembly(tmp_path: Path):
+    built = assemble_kiosk(make_config(tmp_path))
+    yield built
+    built.stop()
+
+
+def test_pin_lockout_in_the_dialog(qtbot, tmp_path: Path, assembly) -> None:
+    application()
+    guard = PinGuard(hash_pin("975310"), tmp_path / "pin.json", assembly.audit, max_attempts=3, lockout_seconds=120)
+    dialog = PinDialog(guard)
+    qtbot.addWidget(dialog)
+    for wrong in ("1", "2", "3"):
+        qtbot.keyClicks(dialog.pin, wrong)
+        qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    assert "120" in dialog.message.text()
+    qtbot.keyClicks(dialog.pin, "975310")
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    assert dialog.result() != PinDialog.DialogCode.Accepted and "Locked" in dialog.message.text()
+    actions = [e["action"] for e in assembly.audit.entries()]
+    assert actions[-4:] == ["pin.failed", "pin.failed", "pin.locked", "pin.refused_locked"]
+
+
+def test_device_tests_and_faults_from_the_panel(qtbot, assembly) -> None:
+    application()
+    window = TechnicianWindow(assembly.technician)
+    qtbot.addWidget(window)
+    states = {window.device_table.item(r, 0).text(): window.device_table.item(r, 1).text()
+              for r in range(window.device_table.rowCount())}
+    assert set(states) == {"idcard", "printer", "scanner"}
+    before = len(assembly.devices.simulators["printer"].pages())
+    qtbot.mouseClick(_button(window, "test_printer"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "✓" in window.test_output.toPlainText(), timeout=10000)
+    assert len(assembly.devices.simulators["printer"].pages()) == before + 1
+
+    qtbot.mouseClick(_button(window, "test_idcard"), Qt.MouseButton.LeftButton)
+    assembly.devices.simulators["idcard"].insert("rare_name")
+    qtbot.waitUntil(lambda: "✓" in window.test_output.toPlainText(), timeout=10000)
+    shown = window.test_output.toPlainText()
+    assert "王*" in shown and "440304" in shown and "䶮" not in shown
+
+    window.fault_boxes["printer"].setCurrentText("paper_out")
+    qtbot.mouseClick(_button(window, "test_printer"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "✗" in window.test_output.toPlainText(), timeout=10000)
+    assert "paper" in window.test_output.toPlainText()
+
+
+def _button(window, name: str):
+    from PySide6.QtWidgets import QPushButton
+
+    return window.findChild(QPushButton, name)
+
+
+def test_config_is_validated_and_bundle_has_no_secrets(qtbot, assembly, tmp_path: Path) -> None:
+    application()
+    window = TechnicianWindow(assembly.technician, recent_logs=lambda: ["read card 11010519491231002X ok"])
+    qtbot.addWidget(window)
+    text = window.config_edit.toPlainText()
+    window.config_edit.setPlainText(text.replace("paper_mm = 80", "paper_mm = 70"))
+    qtbot.mouseClick(_button(window, "save_config"), Qt.MouseButton.LeftButton)
+    assert "devices.printer.paper_mm" in window.config_message.text()
+    assert not assembly.technician.config_path.exists()
+    window.config_edit.setPlainText(text.replace("paper_mm = 80", "paper_mm = 58"))
+    qtbot.mouseClick(_button(window, "save_config"), Qt.MouseButton.LeftButton)
+    assert "paper_mm = 58" in assembly.technician.config_path.read_text()
+    audit = [e for e in assembly.audit.entries() if e["action"] == "config.saved"]
+    assert audit and audit[-1]["details"]["keys"] == ["devices.printer.paper_mm"]
+
+    assembly.technician.config.platform.token = "s3cr3t-device-token"
+    bundle = window.export_to(tmp_path / "diag.zip")
+    with zipfile.ZipFile(bundle) as zf:
+        config = json.loads(zf.read("config.json"))
+        log = zf.read("recent.log").decode()
+        everything = b"".join(zf.read(name) for name in zf.namelist())
+        assert set(zf.namelist()) >= {"devices.json", "sync.json", "dead_letters.json", "audit_head.json"}
+    assert config["platform"]["token"] == "***" and b"s3cr3t-device-token" not in everything
+    assert "11010519491231002X" not in log and "110105********002X" in log
