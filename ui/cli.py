@@ -43,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     counter.add_argument("--counter", required=True, help="counter id from hall.toml, e.g. W01")
     counter.set_defaults(func=run_counter)
 
+    dashboard = subparsers.add_parser("dashboard", help="the hall supervisor's dashboard")
+    _common(dashboard)
+    dashboard.set_defaults(func=run_dashboard)
+
     technician = subparsers.add_parser("technician", help="the technician panel (PIN; devices, sync, config)")
     _common(technician)
     technician.set_defaults(func=run_technician)
@@ -206,5 +210,17 @@ def run_counter(args: argparse.Namespace) -> int:
     client, stop_hall = _hall_client(config, "counter")
     controller = CounterController(client, args.counter)
     window = CounterWindow(controller, font_family=cjk_family())
+    window.show()
+    return _run_window(app, window, args, stop_hall)
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    from ui.dashboard_app import DashboardWindow
+    from ui.qt_app import application, cjk_family
+
+    config = _config(args)
+    app = application()
+    client, stop_hall = _hall_client(config, "admin")
+    window = DashboardWindow(client, font_family=cjk_family())
     window.show()
     return _run_window(app, window, args, stop_hall)

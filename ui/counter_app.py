@@ -293,7 +293,7 @@ class CounterWindow(QMainWindow):
         stats = snapshot.get("stats") or {}
         self.counts.setText(f"今日 Today: 已办 served {stats.get('served', 0)} · 过号 no-show "
                             f"{stats.get('no_shows', 0)} · 平均办理 avg service "
-                            f"{stats.get('service_mean_min', '—')} min")
+                            f"{(stats.get('service_minutes') or {}).get('mean') or '—'} min")
         self._update_buttons()
 
     def _update_buttons(self) -> None:

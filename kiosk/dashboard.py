@@ -1,0 +1,131 @@
+"""The supervisor's figures, without Qt: the queue now (waiting per service, longest wait, open
+and paused counters, alerts), the day or a range of days (issued, served, no-shows, waiting and
+service times against the target, satisfaction, bad ratings and the share rectified, repeat
+visits 跑动次数), and export of the monthly report to CSV or XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+LEVEL_NAMES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
+
+@dataclass
+class Snapshot:
+    now: list[dict[str, Any]] = field(default_factory=list)  # per service
+    counters: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    bad_ratings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def longest_wait_minutes(self) -> int:
+        return max((row["longest_wait_minutes"] for row in self.now), default=0)
+
+    @property
+    def rectified_share(self) -> float | None:
+        if not self.bad_ratings:
+            return None
+        done = sum(1 for r in self.bad_ratings if (r.get("rectification") or {}).get("response"))
+        return done / len(self.bad_ratings)
+
+    @property
+    def satisfaction(self) -> float | None:
+        ratings = (self.stats.get("totals") or {}).get("ratings") or {}
+        n = ratings.get("n") or 0
+        return None if not n else (n - ratings.get("bad", 0)) / n
+
+
+def _minutes_since(iso: str | None, now: datetime) -> int:
+    if not iso:
+        return 0
+    try:
+        return max(0, int((now - datetime.fromisoformat(iso)).total_seconds() // 60))
+    except ValueError:
+        return 0
+
+
+def collect(client: Any, day_from: str | None = None, day_to: str | None = None) -> Snapshot:
+    """Everything the dashboard shows, from the hall service (admin token)."""
+    services = client.services()
+    counters = client.counters()["counters"]
+    snapshot = Snapshot(counters=counters, alerts=client.alerts(), stats=client.stats(day_from, day_to),
+                        bad_ratings=client.ratings(day_from, day_to, bad=True))
+    by_service = snapshot.stats.get("by_service", {})
+    now = datetime.now().astimezone()
+    for service in services["services"]:
+        waiting = client.waiting(service["id"], limit=500)
+        day = by_service.get(service["id"], {})
+        snapshot.now.append({
+            "service_id": service["id"], "service": service["name"], "waiting": len(waiting),
+            "longest_wait_minutes": max((_minutes_since(t.get("queued_since") or t.get("issued_at"), now)
+                                         for t in waiting), default=0),
+            "target_minutes": service.get("target_wait_minutes"),
+            "open_counters": sum(1 for c in counters if service["id"] in c["services"] and not c["paused"]),
+            "issued": day.get("issued", 0), "served": day.get("served", 0),
+            "wait_mean": (day.get("waiting_minutes") or {}).get("mean"),
+            "over_target_share": day.get("over_target_share"),
+        })
+    return snapshot
+
+
+REPORT_COLUMNS = ("group", "key", "issued", "served", "no_shows", "wait_mean", "wait_p50", "wait_p90",
+                  "service_mean", "over_target_share", "ratings", "rating_mean", "bad_ratings")
+
+
+def report_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per service, counter, staff member and hour, plus the total: the monthly report."""
+    rows = []
+    groups = [("total", {"all": stats.get("totals", {})})]
+    groups += [(name, stats.get(f"by_{name}", {})) for name in ("service", "counter", "staff", "hour")]
+    for group, items in groups:
+        for key, g in items.items():
+            waits, service, ratings = g.get("waiting_minutes") or {}, g.get("service_minutes") or {}, \
+                g.get("ratings") or {}
+            rows.append({"group": group, "key": key, "issued": g.get("issued", 0), "served": g.get("served", 0),
+                         "no_shows": g.get("no_shows", 0), "wait_mean": waits.get("mean"),
+                         "wait_p50": waits.get("p50"), "wait_p90": waits.get("p90"),
+                         "service_mean": service.get("mean"), "over_target_share": g.get("over_target_share"),
+                         "ratings": ratings.get("n", 0), "rating_mean": ratings.get("mean"),
+                         "bad_ratings": ratings.get("bad", 0)})
+    return rows
+
+
+def export_csv(stats: dict[str, Any]) -> bytes:
+    """UTF-8 with a BOM so that Excel opens the Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS)
+    writer.writeheader()
+    writer.writerows(report_rows(stats))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def export_xlsx(stats: dict[str, Any], bad_ratings: list[dict[str, Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "统计 Statistics"
+    sheet.append(list(REPORT_COLUMNS))
+    for row in report_rows(stats):
+        sheet.append([row[c] for c in REPORT_COLUMNS])
+    bad = book.create_sheet("差评整改 Bad ratings")
+    bad.append(["ticket", "service", "counter", "staff", "level", "reason", "comment", "at", "response",
+                "rectified_at"])
+    for r in bad_ratings:
+        fix = r.get("rectification") or {}
+        bad.append([r.get("number"), r.get("service_id"), r.get("counter_id"), r.get("staff_id"),
+                    LEVEL_NAMES.get(r.get("level"), r.get("level")), r.get("reason"), r.get("comment"), r.get("at"),
+                    fix.get("response"), fix.get("at")])
+    visits = book.create_sheet("跑动次数 Repeat visits")
+    visits.append(["key", "value"])
+    for key, value in (stats.get("repeat_visits") or {}).items():
+        visits.append([key, str(value)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
