@@ -130,7 +130,9 @@ def test_golden_ticket():
 def test_qr_on_the_printed_ticket_decodes():
     import zxingcpp
 
-    for profile in (PrinterProfile(), PrinterProfile(paper_mm=58, text_mode="raster"), PrinterProfile(native_qr=True)):
+    profiles = (PrinterProfile(), PrinterProfile(paper_mm=58, text_mode="raster"),
+                PrinterProfile(native_qr=True))
+    for profile in profiles:
         page = np.asarray(render(profile, ticket_layout(SLIP)))
         found = [r.text for r in zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)]
         assert found == [SLIP.qr_url]
