@@ -154,6 +154,9 @@ class Printer:
         self.profile = profile if isinstance(profile, PrinterProfile) else PrinterProfile.from_dict(profile)
         self.connection, self.timeout, self.on_alert, self.label = connection, timeout, on_alert, label
         self.simulator = None
+        if connection != "sim" and connection.partition(":")[0] not in ("usb", "serial", "tcp", "file"):
+            raise ValueError(f"unknown printer connection {connection!r}: "
+                             "use usb:VID:PID, serial:URL, tcp:HOST:PORT, file:PATH or sim")
         if connection == "sim":
             from devices.printer.simulator import PrinterSimulator
 

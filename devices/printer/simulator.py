@@ -103,12 +103,12 @@ class EscposPaper:
             if i + 1 >= len(b):
                 return None
             return {0x1B: self._esc, 0x1D: self._gs, 0x1C: self._fs}[c](b, i, bytes([b[i + 1]]))
-        if c < 0x20:
+        if c < 0x20 or c == 0x7F:
             self.unknown += 1
             return i + 1
         # Printable data: in Chinese mode keep multi-byte GB18030 sequences whole.
         j = i
-        while j < len(b) and b[j] >= 0x20 and b[j] not in (0x7F,):
+        while j < len(b) and b[j] >= 0x20 and b[j] != 0x7F:
             j += 1
         self._add_text(bytes(b[i:j]))
         return j
@@ -167,6 +167,9 @@ class EscposPaper:
             xb = int.from_bytes(b[i + 4:i + 6], "little")
             rows = int.from_bytes(b[i + 6:i + 8], "little")
             end = i + 8 + xb * rows
+            if xb * 8 > 4 * self.width or rows > 8192:   # no printer takes this: a corrupt header
+                self.unknown += 1
+                return i + 2
             if end > len(b):
                 return None
             self._raster(bytes(b[i + 8:end]), xb, rows)

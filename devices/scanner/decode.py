@@ -15,10 +15,15 @@ DEFAULT_BACKEND = "zxing"
 
 
 def _gray(frame: np.ndarray) -> np.ndarray:
-    if frame.ndim == 3:
-        import cv2
+    """Grey, with a washed-out frame stretched to the full range: zxing-cpp's local binariser
+    finds nothing in a code squeezed into ~20 grey levels (measured), a min-max stretch fixes it."""
+    import cv2
 
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    if frame.ndim == 3:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    low, high, _, _ = cv2.minMaxLoc(frame)
+    if high - low < 96:
+        frame = cv2.normalize(frame, None, 0, 255, cv2.NORM_MINMAX)
     return frame
 
 

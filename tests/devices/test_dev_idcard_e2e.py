@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from dev_helpers import wait_for
 
 from devices.idcard.card import FOREIGN_2023, FOREIGN_OLD, HMT_PERMIT, RESIDENT
 from devices.idcard.identity import age_on
@@ -16,8 +17,6 @@ from devices.idcard.reader import (
     SamError,
 )
 from devices.state import DeviceState
-
-from dev_helpers import wait_for
 
 
 @pytest.fixture
@@ -33,7 +32,8 @@ def test_reads_every_identity(idsim, reader):
         idsim.insert(key)
         card = reader.read_card(appended_address=True)
         types.add(card.card_type)
-        assert (card.name, card.id_number, card.card_type) == (expected.name, expected.id_number, expected.card_type)
+        got = (card.name, card.id_number, card.card_type)
+        assert got == (expected.name, expected.id_number, expected.card_type)
         assert len(card.photo) == 1024
     assert types == {RESIDENT, HMT_PERMIT, FOREIGN_OLD, FOREIGN_2023}
 
