@@ -25,7 +25,7 @@ def test_every_key_used_in_the_code_exists() -> None:
     keys = set(strings("zh_CN"))
     used = set()
     for path in list((root / "kiosk").rglob("*.py")) + list((root / "ui").rglob("*.py")):
-        used |= set(re.findall(r'tr\("([a-z_.]+)"', path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'(?<![A-Za-z_])tr\("([a-z_.]+)"', path.read_text(encoding="utf-8")))
     assert used - keys == set()
 
 
