@@ -10,6 +10,7 @@ from PySide6.QtCore import Property, QObject, Qt, Signal
 
 from kiosk.announcer import Announcer
 from kiosk.hall_display import DisplayFollower, DisplayModel
+from ui.qt_app import to_qml
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class DisplayBridge(QObject):
         self._hall = hall_name
         self._font = font_family
         self._labels = LABELS.get(language, LABELS["zh_CN"])
-        self._view: dict[str, Any] = self.model.view()
+        self._view: dict[str, Any] = to_qml(self.model.view())
         self._changed.connect(self._refresh, Qt.ConnectionType.QueuedConnection)
         self.follower = DisplayFollower(client, self.model, self._changed.emit, self._on_call)
         self.redraws = 0
@@ -60,7 +61,7 @@ class DisplayBridge(QObject):
         if self.counter_id:
             view["mine"] = self.model.current.get(self.counter_id)
             view["counter"] = self.model.counters.get(self.counter_id, self.counter_id)
-        self._view = view
+        self._view = to_qml(view)
         self.redraws += 1
         self.viewChanged.emit()
 

@@ -3,17 +3,19 @@ forwards taps to the core's worker thread. The demo panel's controls reach the s
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from PySide6.QtCore import Property, QObject, Qt, Signal, Slot
 
 from kiosk.runtime import KioskRuntime
+from ui.qt_app import to_qml
 
 
 class KioskBridge(QObject):
     viewChanged = Signal()
     paperChanged = Signal()
-    _incoming = Signal(object)
+    _incoming = Signal()
 
     def __init__(self, runtime: KioskRuntime, *, demo: Any = None, font_family: str = "Noto Sans CJK SC",
                  technician: Any = None) -> None:
@@ -25,11 +27,26 @@ class KioskBridge(QObject):
         self._view: dict[str, Any] = {}
         self._paper_out = False
         self.views_seen = 0
+        self._latest: dict[str, Any] | None = None
+        self._lock = threading.Lock()
         self._incoming.connect(self._set_view, Qt.ConnectionType.QueuedConnection)
-        runtime.core.subscribe(self._incoming.emit)
+        runtime.core.subscribe(self._receive)
+        runtime.post(lambda core: core._publish())  # the current screen, even if the core started earlier
 
-    def _set_view(self, view: dict[str, Any]) -> None:
-        self._view = view
+    def _receive(self, view: dict[str, Any]) -> None:
+        # Worker thread: keep only the newest view and wake the GUI thread (bursts coalesce).
+        with self._lock:
+            pending = self._latest is not None
+            self._latest = view
+        if not pending:
+            self._incoming.emit()
+
+    def _set_view(self) -> None:
+        with self._lock:
+            view, self._latest = self._latest, None
+        if view is None:
+            return
+        self._view = to_qml(view)
         self.views_seen += 1
         self.viewChanged.emit()
 

@@ -68,3 +68,19 @@ def save_screenshot(window: QQuickWindow, path: str | Path) -> Path:
     if image.isNull() or not image.save(str(path)):
         raise RuntimeError(f"could not save a screenshot to {path}")
     return path
+
+
+def to_qml(value: Any) -> Any:
+    """A copy safe to hand to QML as QVariantMap/List: ``None`` becomes ``""`` (falsy in QML).
+
+    PySide6 6.12 drops one reference to ``None`` each time it converts a ``None`` inside a dict
+    into a QVariant; a kiosk redrawing all day would eventually free ``None`` and abort
+    ("none_dealloc"). Views never carry ``None`` across the bridge for that reason.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return {str(k): to_qml(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_qml(v) for v in value]
+    return value
