@@ -9,8 +9,10 @@ cd "$(dirname "$0")"
 #   libzbar0         pyzbar QR decoding
 #   libpulse0        Qt Virtual Keyboard / Qt Multimedia QML plugins
 #   libxcb-cursor0, libegl1, libgl1, libxkbcommon0, libfontconfig1, libdbus-1-3  Qt runtime
-SYSTEM_PACKAGES=(fonts-noto-cjk libzbar0 libpulse0 libxcb-cursor0 libegl1 libgl1 libxkbcommon0
-                 libfontconfig1 libdbus-1-3 ${EXTRA_SYSTEM_PACKAGES:-})
+#   fontconfig       fc-match finds the CJK font for raster printing
+#   espeak-ng        offline voice for call announcements and elder mode
+SYSTEM_PACKAGES=(fonts-noto-cjk fontconfig libzbar0 libpulse0 libxcb-cursor0 libegl1 libgl1 libxkbcommon0
+                 libfontconfig1 libdbus-1-3 espeak-ng ${EXTRA_SYSTEM_PACKAGES:-})
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
