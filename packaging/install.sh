@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# Install or update one role of the hall kiosk product on Debian/Ubuntu. Idempotent: a second
+# run with the same source changes nothing and says so ("0 changes").
+#
+#   sudo packaging/install.sh ROLE [options]      ROLE = kiosk | display | hall-server | counter
+#
+#   --root DIR     install into DIR as if it were / (tests, images): no apt, no systemctl
+#                  start, no udev reload; the system packages must already be on this machine
+#   --wheels DIR   install Python packages from this wheelhouse only (offline USB stick)
+#   --no-apt       never call apt-get; fail with the list of missing packages instead
+#   --no-start     enable the units but do not (re)start them now
+#
+# Layout: application in /opt/hall-kiosk/releases/<version>-<hash>/ (its own venv, the source it
+# was built from), /opt/hall-kiosk/current -> the active release (rollback = point it back),
+# configuration in /etc/hall-kiosk, data in /var/lib/hall-kiosk/<role>, logs in the journal.
+set -euo pipefail
+
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+ROLE=${1:-}
+case $ROLE in
+  kiosk | display | hall-server | counter) shift ;;
+  -h | --help) usage ;;
+  *) echo "install: ROLE must be kiosk, display, hall-server or counter" >&2; usage ;;
+esac
+ROOT=""
+WHEELS=""
+APT=1
+START=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --root) ROOT=$(readlink -f "${2:?--root needs a directory}"); APT=0; START=0; shift 2 ;;
+    --wheels) WHEELS=$(readlink -f "${2:?--wheels needs a directory}"); shift 2 ;;
+    --no-apt) APT=0; shift ;;
+    --no-start) START=0; shift ;;
+    *) echo "install: unknown option $1" >&2; usage ;;
+  esac
+done
+
+HERE=$(dirname "$(readlink -f "$0")")
+SRC=$(dirname "$HERE")
+USER_NAME=kiosk
+OPT=/opt/hall-kiosk
+PYTHON=${PYTHON:-/usr/bin/python3}
+CHANGES=0
+
+[ "$(id -u)" = 0 ] || { echo "install: run as root (sudo $0 $ROLE ...)" >&2; exit 1; }
+if [ ! -f "$SRC/main.py" ] || [ ! -f "$SRC/pyproject.toml" ]; then
+  echo "install: $SRC is not the application source" >&2; exit 1
+fi
+
+say() { printf 'install: %s\n' "$*"; }
+changed() { CHANGES=$((CHANGES + 1)); say "changed: $*"; }
+
+# --- 1. system packages --------------------------------------------------------------------
+PKGS=(python3 python3-venv ca-certificates)
+QT_PKGS=(fonts-noto-cjk libpulse0 libxcb-cursor0 libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3
+         libwayland-client0 libwayland-cursor0 libwayland-egl1)
+case $ROLE in
+  kiosk) PKGS+=("${QT_PKGS[@]}" cage xwayland libzbar0) ;;
+  display) PKGS+=("${QT_PKGS[@]}" cage xwayland espeak-ng) ;;
+  counter) PKGS+=("${QT_PKGS[@]}" libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-render-util0
+                  libxcb-shape0 libxcb-randr0 libxcb-keysyms1) ;;
+  hall-server) ;;
+esac
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ $APT = 0 ]; then
+    echo "install: missing Debian packages (install them, then run again): apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  changed "system packages ${missing[*]}"
+fi
+
+# --- helpers that write only when something differs ----------------------------------------
+# Owner lookups read $ROOT/etc/passwd so that a --root install never depends on this machine's users.
+uid_of() { awk -F: -v n="$1" '$1 == n { print $3 }' "$ROOT/etc/passwd"; }
+gid_of() { awk -F: -v n="$1" '$1 == n { print $3 }' "$ROOT/etc/group"; }
+owner_ids() { # user:group -> uid:gid
+  local u=${1%%:*} g=${1##*:} ui gi
+  if [ "$u" = root ]; then ui=0; else ui=$(uid_of "$u"); fi
+  if [ "$g" = root ]; then gi=0; else gi=$(gid_of "$g"); fi
+  echo "$ui:$gi"
+}
+ensure_dir() { # path mode user:group
+  local path=$ROOT$1 mode=$2 ids
+  ids=$(owner_ids "$3")
+  if [ ! -d "$path" ]; then mkdir -p "$path"; changed "directory $1"; fi
+  if [ "$(stat -c '%a %u:%g' "$path")" != "${mode#0} $ids" ]; then
+    chmod "$mode" "$path"; chown "$ids" "$path"; changed "owner/mode of $1"
+  fi
+}
+ensure_file() { # source dest mode user:group
+  local src=$1 dest=$ROOT$2 mode=$3 ids
+  ids=$(owner_ids "$4")
+  if ! cmp -s "$src" "$dest"; then
+    mkdir -p "$(dirname "$dest")"; cp "$src" "$dest.new"; chmod "$mode" "$dest.new"; chown "$ids" "$dest.new"
+    mv -f "$dest.new" "$dest"; changed "file $2"
+  elif [ "$(stat -c '%a %u:%g' "$dest")" != "${mode#0} $ids" ]; then
+    chmod "$mode" "$dest"; chown "$ids" "$dest"; changed "owner/mode of $2"
+  fi
+}
+ensure_file_once() { # like ensure_file, but never replaces an existing (edited) file
+  if [ -e "$ROOT$2" ]; then return 0; fi
+  ensure_file "$@"
+}
+ensure_link() { # target linkpath
+  if [ "$(readlink "$ROOT$2" 2>/dev/null)" != "$1" ]; then
+    mkdir -p "$(dirname "$ROOT$2")"; ln -sfn "$1" "$ROOT$2"; changed "link $2 -> $1"
+  fi
+}
+
+# --- 2. the kiosk system user ----------------------------------------------------------------
+for f in passwd group shadow gshadow; do
+  [ -f "$ROOT/etc/$f" ] || { echo "install: $ROOT/etc/$f is missing (a --root needs a base /etc)" >&2; exit 1; }
+done
+prefix=()
+[ -n "$ROOT" ] && prefix=(--prefix "$ROOT")
+if [ -z "$(uid_of "$USER_NAME")" ]; then
+  useradd "${prefix[@]}" --system --user-group --home-dir /var/lib/hall-kiosk/home --no-create-home \
+    --shell /usr/sbin/nologin --comment "hall kiosk" "$USER_NAME"
+  changed "system user $USER_NAME"
+fi
+case $ROLE in
+  kiosk) GROUPS_WANTED=(dialout lp input video render audio) ;;
+  display) GROUPS_WANTED=(video render audio) ;;
+  *) GROUPS_WANTED=() ;;
+esac
+for g in "${GROUPS_WANTED[@]}"; do
+  [ -n "$(gid_of "$g")" ] || { groupadd "${prefix[@]}" --system "$g"; changed "group $g"; }
+  if ! awk -F: -v g="$g" -v u="$USER_NAME" '$1 == g { n = split($4, m, ","); for (i = 1; i <= n; i++) if (m[i] == u) f = 1 } END { exit !f }' "$ROOT/etc/group"; then
+    usermod "${prefix[@]}" --append --groups "$g" "$USER_NAME"; changed "$USER_NAME joins group $g"
+  fi
+done
+
+# --- 3. the application release in its own virtual environment --------------------------------
+cd "$SRC"
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
+APP_PATHS=(main.py pyproject.toml README.md kiosk devices queueing offline_cache ui packaging docs/deploy.md)
+present=()
+for p in "${APP_PATHS[@]}"; do [ -e "$p" ] && present+=("$p"); done
+HASH=$(find "${present[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | LC_ALL=C sort -z \
+       | xargs -0 sha256sum | sha256sum | cut -c1-12)
+RELEASE=$VERSION-$HASH
+REL_DIR=$ROOT$OPT/releases/$RELEASE
+ensure_dir /opt/hall-kiosk 0755 root:root
+ensure_dir /opt/hall-kiosk/releases 0755 root:root
+if [ ! -f "$REL_DIR/.complete" ]; then
+  say "building release $RELEASE (virtual environment and Python packages; takes a minute)"
+  rm -rf "$REL_DIR"
+  mkdir -p "$REL_DIR/src"
+  # pip builds in the source tree: copy it so a read-only USB stick works and nothing is left behind.
+  tar -cf - --exclude=__pycache__ --exclude='*.pyc' "${present[@]}" | tar -xf - -C "$REL_DIR/src"
+  "$PYTHON" -m venv "$REL_DIR/venv"
+  pip_args=(--quiet --disable-pip-version-check --no-warn-script-location)
+  [ -n "$WHEELS" ] && pip_args+=(--no-index --find-links "$WHEELS")
+  if ! "$REL_DIR/venv/bin/python" -m pip install "${pip_args[@]}" "$REL_DIR/src" >"$REL_DIR/pip.log" 2>&1; then
+    tail -20 "$REL_DIR/pip.log" >&2
+    echo "install: pip install failed (log: $REL_DIR/pip.log)" >&2
+    exit 1
+  fi
+  rm -rf "$REL_DIR/src/build" "$REL_DIR/src/"*.egg-info
+  # Byte-compile now, as root: the sandboxed services cannot write into /opt.
+  "$REL_DIR/venv/bin/python" -m compileall -q "$REL_DIR/venv/lib" >/dev/null 2>&1 || true
+  "$REL_DIR/venv/bin/python" -P -m main --version >/dev/null
+  echo "$RELEASE" >"$REL_DIR/.complete"
+  changed "release $RELEASE"
+fi
+PREVIOUS=$(readlink "$ROOT$OPT/current" 2>/dev/null || true)
+ensure_link "releases/$RELEASE" /opt/hall-kiosk/current
+if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "releases/$RELEASE" ]; then
+  echo "$PREVIOUS" >"$ROOT$OPT/previous"
+  say "previous release kept for rollback: $PREVIOUS"
+fi
+# Keep the current, the previous and one more release; older ones go.
+keep=$(printf '%s\n%s\n' "releases/$RELEASE" "$(cat "$ROOT$OPT/previous" 2>/dev/null || true)")
+old=$(find "$ROOT$OPT/releases" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %f\n' | sort -rn | awk '{ print $2 }' | tail -n +4)
+for r in $old; do
+  grep -qx "releases/$r" <<<"$keep" || { rm -rf "${ROOT:?}$OPT/releases/$r"; changed "removed old release $r"; }
+done
+
+ensure_dir /opt/hall-kiosk/bin 0755 root:root
+for b in hall-kiosk hall-kiosk-session hall-kiosk-counter; do
+  ensure_file "$HERE/bin/$b" "/opt/hall-kiosk/bin/$b" 0755 root:root
+done
+ensure_dir /usr/local/bin 0755 root:root
+ensure_link /opt/hall-kiosk/bin/hall-kiosk /usr/local/bin/hall-kiosk
+
+# --- 4. configuration in /etc, data in /var/lib ------------------------------------------------
+ensure_dir /etc/hall-kiosk 0750 root:$USER_NAME
+ensure_dir /var/lib/hall-kiosk 0755 root:root
+ensure_dir /var/lib/hall-kiosk/home 0750 $USER_NAME:$USER_NAME
+case $ROLE in
+  kiosk | display | counter)
+    ensure_file "$HERE/etc/$ROLE.toml" "/etc/hall-kiosk/$ROLE.toml.dist" 0640 root:$USER_NAME
+    ensure_file_once "$HERE/etc/$ROLE.toml" "/etc/hall-kiosk/$ROLE.toml" 0640 root:$USER_NAME ;;
+  hall-server)
+    ensure_file_once "$HERE/etc/hall-server.env" /etc/hall-kiosk/hall-server.env 0640 root:$USER_NAME ;;
+esac
+DATA=/var/lib/hall-kiosk/${ROLE/hall-server/hall}
+if [ "$ROLE" = counter ]; then
+  # Staff accounts that run the console join the kiosk group (docs/deploy.md).
+  ensure_dir "$DATA" 2770 $USER_NAME:$USER_NAME
+  ensure_file_once "$HERE/etc/counter.env" /etc/hall-kiosk/counter.env 0640 root:$USER_NAME
+else
+  ensure_dir "$DATA" 0750 $USER_NAME:$USER_NAME
+fi
+
+# --- 5. systemd units, session, lockdown, devices -----------------------------------------------
+UNITS=()
+case $ROLE in
+  kiosk | display | hall-server) UNITS=("hall-kiosk-$ROLE.service") ;;
+esac
+units_changed=$CHANGES
+for u in "${UNITS[@]}"; do ensure_file "$HERE/systemd/$u" "/etc/systemd/system/$u" 0644 root:root; done
+if [ "$ROLE" = kiosk ] || [ "$ROLE" = display ]; then
+  ensure_file "$HERE/pam/hall-kiosk-session" /etc/pam.d/hall-kiosk-session 0644 root:root
+  ensure_file "$HERE/etc/logind-hall-kiosk.conf" /etc/systemd/logind.conf.d/hall-kiosk.conf 0644 root:root
+  ensure_file "$HERE/etc/sysctl-hall-kiosk.conf" /etc/sysctl.d/90-hall-kiosk.conf 0644 root:root
+  ensure_file "$HERE/etc/grub-hall-kiosk.cfg" /etc/default/grub.d/hall-kiosk.cfg 0644 root:root
+  # No Ctrl+Alt+Del reboot from a keyboard on a public kiosk.
+  ensure_link /dev/null /etc/systemd/system/ctrl-alt-del.target
+  ensure_link /lib/systemd/system/graphical.target /etc/systemd/system/default.target
+fi
+if [ "$ROLE" = kiosk ]; then
+  ensure_file "$HERE/udev/70-hall-kiosk.rules" /etc/udev/rules.d/70-hall-kiosk.rules 0644 root:root
+fi
+if [ "$ROLE" = counter ]; then
+  ensure_file "$HERE/desktop/hall-kiosk-counter.desktop" /usr/share/applications/hall-kiosk-counter.desktop 0644 root:root
+  ensure_file "$HERE/desktop/hall-kiosk-counter.desktop" /etc/xdg/autostart/hall-kiosk-counter.desktop 0644 root:root
+fi
+for u in "${UNITS[@]}"; do
+  # What `systemctl enable` does, written directly so that --root needs no systemctl.
+  target=multi-user.target
+  [ "$u" = hall-kiosk-hall-server.service ] || target=graphical.target
+  ensure_link "/etc/systemd/system/$u" "/etc/systemd/system/$target.wants/$u"
+done
+
+# --- 6. apply on the live system ---------------------------------------------------------------
+if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
+  if [ $CHANGES -gt "$units_changed" ] || [ "$PREVIOUS" != "releases/$RELEASE" ]; then
+    systemctl daemon-reload
+    [ "$ROLE" = kiosk ] && command -v udevadm >/dev/null && { udevadm control --reload; udevadm trigger; }
+    { [ "$ROLE" = kiosk ] || [ "$ROLE" = display ]; } && command -v update-grub >/dev/null && update-grub >/dev/null 2>&1
+    sysctl --system >/dev/null 2>&1 || true
+    if [ $START = 1 ]; then
+      for u in "${UNITS[@]}"; do systemctl restart "$u"; say "restarted $u"; done
+    fi
+  fi
+fi
+say "role $ROLE, release $RELEASE: $CHANGES changes"

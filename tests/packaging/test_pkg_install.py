@@ -1,0 +1,73 @@
+"""packaging/install.sh in a throwaway root: every role installs, the second run changes
+nothing (same files, modes, owners and modification times), and the layout is the documented one."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+
+from tests.packaging.conftest import ROLES
+
+
+def test_second_run_changes_nothing(installed_root) -> None:
+    for role in ROLES:
+        out = installed_root.second[role]
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert out.stdout.strip().endswith(": 0 changes"), out.stdout
+        assert "changed:" not in out.stdout, out.stdout
+    assert installed_root.after_second == installed_root.after_first
+
+
+def test_first_run_built_the_release_and_wrote_the_layout(installed_root) -> None:
+    root = installed_root.path
+    assert "changed: release " in installed_root.first["kiosk"].stdout
+    current = (root / "opt/hall-kiosk/current").resolve()
+    assert (current / ".complete").is_file() and (current / "venv/bin/python").exists()
+    passwd = (root / "etc/passwd").read_text(encoding="utf-8")
+    kiosk = next(line.split(":") for line in passwd.splitlines() if line.startswith("kiosk:"))
+    uid, home, shell = int(kiosk[2]), kiosk[5], kiosk[6]
+    assert uid < 1000 and home == "/var/lib/hall-kiosk/home" and shell == "/usr/sbin/nologin"
+    group_lines = (root / "etc/group").read_text(encoding="utf-8").splitlines()
+    for group in ("dialout", "input", "video", "audio"):
+        line = next(g for g in group_lines if g.startswith(f"{group}:"))
+        assert "kiosk" in line.split(":")[3].split(","), group
+    for role, data in (("kiosk", "kiosk"), ("display", "display"), ("hall-server", "hall")):
+        st = (root / "var/lib/hall-kiosk" / data).stat()
+        assert st.st_uid == uid and stat.S_IMODE(st.st_mode) == 0o750, role
+        assert (root / f"etc/systemd/system/hall-kiosk-{role}.service").is_file()
+    conf = (root / "etc/hall-kiosk/kiosk.toml").stat()
+    assert stat.S_IMODE(conf.st_mode) == 0o640 and conf.st_uid == 0  # tokens: not world-readable
+    wants = root / "etc/systemd/system/graphical.target.wants/hall-kiosk-kiosk.service"
+    assert wants.is_symlink()
+    assert (root / "etc/systemd/system/multi-user.target.wants/hall-kiosk-hall-server.service").is_symlink()
+    assert str((root / "etc/systemd/system/ctrl-alt-del.target").readlink()) == "/dev/null"
+    assert (root / "etc/udev/rules.d/70-hall-kiosk.rules").is_file()
+
+
+def test_installed_command_runs_and_reads_the_installed_config(installed_root) -> None:
+    root = installed_root.path
+    version = subprocess.run([str(root / "opt/hall-kiosk/bin/hall-kiosk"), "--version"], capture_output=True,
+                             text=True, timeout=60, check=True)
+    assert version.stdout.startswith("hall-kiosk ")
+    # The shipped templates are valid configurations for the application's own loader.
+    py = root / "opt/hall-kiosk/current/venv/bin/python"
+    for name in ("kiosk", "display", "counter"):
+        check = subprocess.run([str(py), "-P", "-c", "import sys; from kiosk.config import load_config; "
+                                "print(load_config(sys.argv[1]).data_dir)", str(root / f"etc/hall-kiosk/{name}.toml")],
+                               capture_output=True, text=True, timeout=60, check=False)
+        assert check.returncode == 0, check.stderr
+        assert check.stdout.strip() == f"/var/lib/hall-kiosk/{name}"
+
+
+def test_edited_configuration_survives_a_reinstall(installed_root, tmp_path) -> None:
+    from tests.packaging.conftest import run_install
+
+    conf = installed_root.path / "etc/hall-kiosk/counter.toml"
+    original = conf.read_text(encoding="utf-8")
+    conf.write_text(original + "# edited by the technician\n", encoding="utf-8")
+    try:
+        out = run_install("counter", installed_root.path)
+        assert out.returncode == 0 and out.stdout.strip().endswith(": 0 changes"), out.stdout + out.stderr
+        assert conf.read_text(encoding="utf-8").endswith("# edited by the technician\n")
+    finally:
+        conf.write_text(original, encoding="utf-8")
