@@ -32,6 +32,10 @@ class KioskRuntime:
         self.post(lambda core: core._publish())
         return self
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def post(self, job: Callable[[KioskCore], None]) -> None:
         self._inbox.put(job)
 

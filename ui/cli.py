@@ -69,7 +69,9 @@ def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -
     from PySide6.QtCore import QTimer
 
     if getattr(args, "fullscreen", False):
+        window.setGeometry(window.screen().geometry())
         window.showFullScreen()
+    watchdog_timer = _watchdog(app)
     if args.quit_after:
         def finish() -> None:
             if args.screenshot:
@@ -84,7 +86,25 @@ def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -
     try:
         return app.exec()
     finally:
+        if watchdog_timer is not None:
+            watchdog_timer.stop()
         cleanup()
+
+
+def _watchdog(app: Any) -> Any:
+    """Under systemd: READY once the loop runs, then a ping from the event loop (a hung UI is restarted)."""
+    from PySide6.QtCore import QTimer
+
+    from kiosk.watchdog import Watchdog
+
+    dog = Watchdog.from_env()
+    if not dog.enabled:
+        return None
+    timer = QTimer(app)
+    timer.timeout.connect(dog.ping)
+    timer.start(int(dog.ping_interval_s * 1000))
+    QTimer.singleShot(0, lambda: dog.ready("window shown"))
+    return timer
 
 
 def run_kiosk(args: argparse.Namespace) -> int:

@@ -31,7 +31,8 @@ class KioskBridge(QObject):
         self._lock = threading.Lock()
         self._incoming.connect(self._set_view, Qt.ConnectionType.QueuedConnection)
         runtime.core.subscribe(self._receive)
-        runtime.post(lambda core: core._publish())  # the current screen, even if the core started earlier
+        # The current screen before the first frame (the core may have started earlier).
+        self._view = to_qml(runtime.call(lambda core: core.view()) if runtime.running else runtime.core.view())
 
     def _receive(self, view: dict[str, Any]) -> None:
         # Worker thread: keep only the newest view and wake the GUI thread (bursts coalesce).

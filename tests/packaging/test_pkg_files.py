@@ -40,8 +40,6 @@ def test_every_packaging_script_passes_shellcheck() -> None:
     _shellcheck(scripts)
 
 
-@pytest.mark.xfail(strict=True, reason="setup.sh line 13: SC2206 on ${EXTRA_SYSTEM_PACKAGES:-} (word splitting is "
-                   "meant there): add '# shellcheck disable=SC2206' above SYSTEM_PACKAGES=, then drop this marker")
 def test_top_level_scripts_pass_shellcheck() -> None:
     _shellcheck([p for p in TOP_LEVEL if p.exists()])
 
