@@ -143,7 +143,8 @@ class QueueEngine:
             return fn(tx, now, day)
 
     def _states(self, tx: StoreTx) -> dict[str, CounterState]:
-        return {cid: tx.get_counter_state(cid) for cid in self.hall.counters}
+        known = tx.all_counter_states()
+        return {cid: known.get(cid) or CounterState(cid) for cid in self.hall.counters}
 
     def _counter(self, counter_id: str):
         c = self.hall.counters.get(counter_id)
