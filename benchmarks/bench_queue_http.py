@@ -51,8 +51,15 @@ def prepare(data: Path, clients: int) -> list[str]:
     return [s.strip('"') for s in services.split(", ")]
 
 
-def worker(base: str, tokens: dict, counters: list[str], services: list[str], start_at: float, stop_at: float,
-           out: mp.Queue) -> None:
+def worker(
+    base: str,
+    tokens: dict,
+    counters: list[str],
+    services: list[str],
+    start_at: float,
+    stop_at: float,
+    out: mp.Queue,
+) -> None:
     from queueing.client import HallClient
 
     lat: dict[str, list[float]] = {"issue": [], "call-next": [], "start": [], "finish": []}
@@ -108,8 +115,20 @@ def main() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--log-level", "WARNING", "hall-server",
-                               "--port", str(port), "--data-dir", str(data)], cwd=ROOT)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "--log-level",
+            "WARNING",
+            "hall-server",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+        ],
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         import requests
@@ -126,8 +145,13 @@ def main() -> int:
         out = ctx.Queue()
         start_at = time.time() + 3
         stop_at = start_at + args.seconds
-        procs = [ctx.Process(target=worker, args=(base, tokens, counters[i :: args.processes], services, start_at,
-                                                  stop_at, out)) for i in range(args.processes)]
+        procs = [
+            ctx.Process(
+                target=worker,
+                args=(base, tokens, counters[i :: args.processes], services, start_at, stop_at, out),
+            )
+            for i in range(args.processes)
+        ]
         for p in procs:
             p.start()
         results = [out.get(timeout=args.seconds + 120) for _ in procs]
@@ -142,8 +166,10 @@ def main() -> int:
             lat.setdefault(k, []).extend(v)
     cycles = sum(r["cycles"] for r in results)
     requests_n = sum(len(v) for v in lat.values())
-    print(f"{args.clients} clients, {args.seconds:.0f} s: {cycles} life cycles = {cycles / args.seconds:.0f}/s, "
-          f"{requests_n / args.seconds:.0f} requests/s")
+    print(
+        f"{args.clients} clients, {args.seconds:.0f} s: {cycles} life cycles = {cycles / args.seconds:.0f}/s, "
+        f"{requests_n / args.seconds:.0f} requests/s"
+    )
     print("| request | count | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|")
     for k, v in lat.items():
