@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from queueing.engine import QueueEngine  # noqa: E402
-from queueing.hallconfig import load_credentials, load_hall  # noqa: E402
-from queueing.stats import percentile  # noqa: E402
-from queueing.store import SQLiteStore  # noqa: E402
+from queueing.engine import QueueEngine
+from queueing.hallconfig import load_credentials, load_hall
+from queueing.stats import percentile
+from queueing.store import SQLiteStore
 
 
 def main() -> int:
@@ -67,7 +67,8 @@ def main() -> int:
         eng.finish(c)
         issue()
     print(
-        f"seeded {args.waiting} tickets in {seeded:.1f} s ({seeded / max(1, args.waiting) * 1000:.2f} ms per issue)"
+        f"seeded {args.waiting} tickets in {seeded:.1f} s "
+        f"({seeded / max(1, args.waiting) * 1000:.2f} ms per issue)"
     )
     print("| synchronous | waiting | calls | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")

@@ -167,7 +167,8 @@ def main() -> int:
     cycles = sum(r["cycles"] for r in results)
     requests_n = sum(len(v) for v in lat.values())
     print(
-        f"{args.clients} clients, {args.seconds:.0f} s: {cycles} life cycles = {cycles / args.seconds:.0f}/s, "
+        f"{args.clients} clients, {args.seconds:.0f} s: {cycles} life cycles = "
+        f"{cycles / args.seconds:.0f}/s, "
         f"{requests_n / args.seconds:.0f} requests/s"
     )
     print("| request | count | p50 ms | p99 ms |")
