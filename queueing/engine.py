@@ -143,7 +143,8 @@ class QueueEngine:
             return fn(tx, now, day)
 
     def _states(self, tx: StoreTx) -> dict[str, CounterState]:
-        return {cid: tx.get_counter_state(cid) for cid in self.hall.counters}
+        known = tx.all_counter_states()
+        return {cid: known.get(cid) or CounterState(cid) for cid in self.hall.counters}
 
     def _counter(self, counter_id: str):
         c = self.hall.counters.get(counter_id)
@@ -428,8 +429,7 @@ class QueueEngine:
         tx.update_ticket(t, expect_status=WAITING)
         st.current_ticket_id, st.staff_id = t.id, staff_id or st.staff_id
         tx.put_counter_state(st)
-        seq = self._event(tx, now, day, kind, t, st.counter_id, t.staff_id, **extra)
-        tx.set_meta("last_call_seq", str(seq))
+        self._event(tx, now, day, kind, t, st.counter_id, t.staff_id, **extra)
         return t
 
     def _ready(self, tx: StoreTx, counter_id: str) -> CounterState:

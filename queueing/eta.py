@@ -47,5 +47,5 @@ def estimate(
         work += n * share * service_minutes(tx, hall, sid)
     minutes = work / max(1, len(ours))
     if ours and all(states.get(c.id, CounterState(c.id)).current_ticket_id for c in ours):
-        minutes += 0.5 * service_minutes(tx, hall, t.service_id)
+        minutes += service_minutes(tx, hall, t.service_id) / (len(ours) + 1)
     return counts.get(t.service_id, 0), round(minutes)

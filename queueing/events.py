@@ -94,6 +94,8 @@ class EventHub:
 
     async def stream(self, last_event_id: int | None) -> AsyncIterator[bytes]:
         cursor = self._last if last_event_id is None else max(0, last_event_id)
+        if cursor > self._last:  # an id from another database (restored or reset): start from now
+            cursor = self._last
         ev = asyncio.Event()
         self._waiters.add(ev)
         try:

@@ -46,6 +46,7 @@ class StoreTx(Protocol):
     def recent_service_seconds(self, service_id: str, limit: int) -> list[float]: ...
     def get_counter_state(self, counter_id: str) -> CounterState: ...
     def put_counter_state(self, st: CounterState) -> None: ...
+    def all_counter_states(self) -> dict[str, CounterState]: ...
     def active_at_counters(self, day: str) -> list[Ticket]: ...
     def append_event(
         self,
@@ -262,6 +263,13 @@ class SQLiteTx:
         if row is None:
             return CounterState(counter_id)
         return CounterState(row[0], bool(row[1]), row[2], row[3], row[4], row[5])
+
+    def all_counter_states(self) -> dict[str, CounterState]:
+        rows = self.con.execute(
+            "SELECT counter_id, paused, pause_reason, current_ticket_id, staff_id, normal_streak "
+            "FROM counter_state"
+        )
+        return {r[0]: CounterState(r[0], bool(r[1]), r[2], r[3], r[4], r[5]) for r in rows}
 
     def put_counter_state(self, st: CounterState) -> None:
         self.con.execute(

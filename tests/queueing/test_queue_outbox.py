@@ -1,0 +1,71 @@
+"""The outbox seam: the event log is forwarded to an outbox (anything with ``enqueue(kind,
+payload)``; in production the offline cache) from a persisted cursor, without personal data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from queue_helpers import FakeClock, at, make_engine, small_hall
+
+from queueing.outbox import OutboxForwarder
+
+
+class ListOutbox:
+    """Records what would be queued for the platform."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, dict]] = []
+
+    def enqueue(self, kind: str, payload: dict) -> str:
+        self.records.append((kind, payload))
+        return f"r{len(self.records)}"
+
+
+def test_events_ratings_and_daily_stats_are_forwarded_once(tmp_path: Path, clock: FakeClock) -> None:
+    e = make_engine(tmp_path / "h", clock, small_hall())
+    out = ListOutbox()
+    fwd = OutboxForwarder(e.store, e.hall, out)
+    t = e.issue("S1", id_number="110105194912310021")[0]
+    e.call_next("C2", staff_id="st-1")
+    e.finish("C2")
+    e.rate(t.id, 5)
+    e.raise_alert("help", "kiosk-1", "x")  # alerts are local: not forwarded
+    while fwd.pump():
+        pass
+    kinds = [k for k, _p in out.records]
+    assert kinds == ["ticket_event"] * 3 + ["rating"]
+    assert [p["event"] for _k, p in out.records] == ["issue", "call", "finish", "rating"]
+    assert all(p["hall_id"] == "test-hall" and p["event_seq"] for _k, p in out.records)
+    assert "110105" not in repr(out.records) and t.person_hash not in repr(out.records)
+
+    # a restarted forwarder continues from the stored cursor: nothing is sent twice
+    fwd2 = OutboxForwarder(e.store, e.hall, out)
+    assert fwd2.pump() == 0
+    clock.set(at(9, 0, day=24))
+    e.issue("S1")
+    while fwd2.pump():
+        pass
+    stats = [p for k, p in out.records if k == "stats"]
+    assert len(stats) == 1 and stats[0]["day"] == "2026-11-23"
+    assert stats[0]["stats"]["totals"]["served"] == 1
+    assert out.records[-1][1]["event"] == "issue"
+    e.store.close()
+
+
+def test_forwarder_thread_follows_commits(tmp_path: Path, clock: FakeClock) -> None:
+    e = make_engine(tmp_path / "h", clock, small_hall())
+    out = ListOutbox()
+    fwd = OutboxForwarder(e.store, e.hall, out)
+    e.on_commit(fwd.notify)
+    fwd.start()
+    try:
+        e.issue("S1")
+        e.issue("S2")
+        for _ in range(500):
+            if len(out.records) == 2:
+                break
+            fwd._stop.wait(0.01)
+        assert [p["ticket"]["number"] for _k, p in out.records] == ["A001", "B001"]
+    finally:
+        fwd.stop()
+        e.store.close()
