@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from queueing.engine import OUTCOMES, QueueEngine
 from queueing.events import EventHub
 from queueing.model import CounterState, QueueError, Ticket
+from queueing.public_pages import PublicPagesConfig, mount_public_pages, public_links
 
 log = logging.getLogger(__name__)
 API_VERSION = "1"
@@ -96,7 +97,9 @@ def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) -> FastAPI:
+def create_app(
+    engine: QueueEngine, credentials: dict[str, str], hub: EventHub, public: PublicPagesConfig | None = None
+) -> FastAPI:
     hall = engine.hall
     tokens = {credentials[r]: r for r in ANY if credentials.get(r)}
     track_key = hashlib.sha256(b"track:" + credentials["hall_key"].encode()).digest()
@@ -183,6 +186,8 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) 
             },
         }
 
+    mount_public_pages(app, engine, hub, credentials["hall_key"], public)  # /t/ /a/ /g/ phone pages
+
     # ------------------------------------------------------------------ public and reading
 
     @app.get("/api/v1/health")
@@ -236,7 +241,8 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub) 
             "ticket issued",
             extra={"ctx": {"number": t.number, "service": t.service_id, "priority": t.priority}},
         )
-        return ticket_out(t, ahead, minutes, track_token=track_token(t.id))
+        links = public_links(credentials["hall_key"], t.id, public.base_url if public else "")
+        return ticket_out(t, ahead, minutes, track_token=track_token(t.id), **links)
 
     @app.get("/api/v1/tickets")
     def waiting(
