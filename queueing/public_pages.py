@@ -377,7 +377,7 @@ class PublicPages:
             body += "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in owed) + "</ul>"
         body += "</section>"
         if status.age_seconds > 0:
-            body += f'<p class="muted">{t(lang, "app.old", minutes=int(status.age_seconds // 60))}</p>'
+            body += f'<p class="muted">{t(lang, "app.old", minutes=max(1, int(status.age_seconds // 60)))}</p>'
         return self.page(lang, f'{t(lang, "app.title")} · {receipt}', body, path)
 
     def guide_page(self, service_id: str, lang: str) -> HTMLResponse:
