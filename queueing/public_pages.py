@@ -375,6 +375,9 @@ class PublicPages:
         body += f'<section class="state {tone}"><h1>{t(lang, "app.owed") if owed else t(lang, "app.owed.none")}</h1>'
         if owed:
             body += "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in owed) + "</ul>"
+            item = self.sources.service(sid) if sid else None
+            if item and item.get("window_hint"):
+                body += f'<p>{t(lang, "app.where", where=esc(item["window_hint"]))}</p>'
         body += "</section>"
         if status.age_seconds > 0:
             body += f'<p class="muted">{t(lang, "app.old", minutes=max(1, int(status.age_seconds // 60)))}</p>'
@@ -390,7 +393,8 @@ class PublicPages:
         promised, legal = int(item.get("promised_days") or 0), int(item.get("legal_days") or 0)
         limit = t(lang, "guide.same_day") if promised == 0 else t(lang, "guide.promised", days=promised, legal=legal)
         zone = self.sources.zone_name(str(item.get("zone", "")), lang)
-        where = " · ".join(x for x in (zone, str(item.get("window_hint") or "")) if x)
+        hint = str(item.get("window_hint") or "")
+        where = hint if zone and hint.startswith(zone) else " · ".join(x for x in (zone, hint) if x)
         rows = [("guide.kind", item.get("kind", "")), ("guide.time_limit", limit), ("guide.fee", item.get("fee", "")),
                 ("guide.where", where)]
         body = f'<h1>{esc(name)}</h1><p class="muted">{esc(item.get("name", "")) if en else ""}</p>'
@@ -418,7 +422,10 @@ class PublicPages:
         version = self.sources.catalogue().get("version")
         if version:
             body += f'<p class="muted">{t(lang, "guide.catalogue_version")}: {esc(version)}</p>'
-        return self.page(lang, f'{name} · {t(lang, "guide.title")}', body, path, private=False)
+        body += f'<button class="btn plain" id="print" type="button" hidden>{t(lang, "guide.print")}</button>'
+        script = ('var b=document.getElementById("print");if(window.print){b.hidden=false;'
+                  'b.addEventListener("click",function(){window.print();});}')
+        return self.page(lang, f'{name} · {t(lang, "guide.title")}', body, path, private=False, script=script)
 
 
 def mask_name(name: str) -> str:
