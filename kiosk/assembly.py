@@ -126,7 +126,13 @@ def connect_hall(config: Config, platform: PlatformLink, stops: list[Any]) -> Ha
         sync = new_sync_engine(config, outbox, platform, f"hall-{config.kiosk.hall_id}")
         sync.start()
         stops.append(sync.stop)
-    running = start_hall_service(hall_dir, outbox=outbox)
+    from queueing.public_sources import PlatformSettings
+
+    # the phone pages (/a/ status, /g/ guides) ask the same platform as the kiosk
+    pages_platform = PlatformSettings(platform.url, platform.token, f"hall-{config.kiosk.hall_id}-pages",
+                                      config.platform.ca_bundle or None) if platform.url else None
+    running = start_hall_service(hall_dir, outbox=outbox, public_base_url=config.kiosk.public_base_url,
+                                 platform=pages_platform)
     stops.append(running.stop)
     log.info("embedded hall service", extra={"ctx": {"url": running.base_url}})
     return HallLink(running.base_url, dict(running.credentials), running, outbox, sync)
