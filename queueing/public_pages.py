@@ -478,7 +478,9 @@ def mount_public_pages(
 
     @app.post("/t/{token}/rate", response_class=HTMLResponse, include_in_schema=False)
     async def rate_submit(token: str, request: Request) -> Response:
-        raw = (await request.body())[:8192].decode("utf-8", "replace")
+        if int(request.headers.get("content-length") or 0) > 16384:  # the form is a few hundred bytes
+            return pages.problem(_lang(request), 413, "error.title", "error.server", request.url.path)
+        raw = (await request.body())[:16384].decode("utf-8", "replace")
         form = {k: v[0] for k, v in parse_qs(raw).items()}
         return await asyncio.to_thread(guarded(lambda tok, lg: pages.rate_submit(tok, lg, form)), request, token)
 
