@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default: links relative to this server)",
     )
     p.add_argument("--platform-url", default="", help="central platform base URL for guides and application status")
-    p.add_argument("--platform-token", default="", help="device bearer token for --platform-url")
+    p.add_argument(
+        "--platform-token", default=os.environ.get("HALL_PLATFORM_TOKEN", ""),
+        help="device bearer token for --platform-url (default: $HALL_PLATFORM_TOKEN, which keeps it out of ps)",
+    )
     p.set_defaults(func=run_hall_server)
 
 
