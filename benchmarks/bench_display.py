@@ -44,9 +44,9 @@ class StartRecorder:
 
 def main() -> None:
     from PySide6.QtCore import QTimer
+    from queue_helpers import ServerProcess
 
     from kiosk.announcer import Announcer
-    from queue_helpers import ServerProcess
     from queueing.client import HallClient
     from ui.display_app import DisplayBridge
     from ui.qt_app import application, cjk_family, load_qml
@@ -66,7 +66,7 @@ def main() -> None:
         announcer = Announcer(engine, repeat=1)
         bridge = DisplayBridge(HallClient(server.base_url, server.token("display")), announcer,
                                hall_name="示范区政务服务中心", font_family=cjk_family())
-        qml_engine, window = load_qml("display/Main.qml", {"bridge": bridge})
+        _qml_engine, window = load_qml("display/Main.qml", {"bridge": bridge})
         drawn: dict[str, float] = {}
         seen = threading.Condition()
 

@@ -80,7 +80,7 @@ def tap_to_print(tickets: int) -> tuple[list[float], float]:
         config.platform.sync_interval_s = 0.5
         assembly = assemble_kiosk(config)
         bridge = KioskBridge(assembly.runtime, font_family=cjk_family())
-        engine, window = load_qml("kiosk/Main.qml", {"bridge": bridge})
+        _engine, window = load_qml("kiosk/Main.qml", {"bridge": bridge})
         printer = assembly.devices.simulators["printer"]
         got: dict[str, float] = {}
         original = printer.port._handler

@@ -73,6 +73,7 @@ class KioskCore:
         hall_name: str = "",
         document_camera: Any = None,
         public_base_url: str = "",
+        hall_key: str = "",
         idle_policy: IdlePolicy | None = None,
         session_root: str | Path = "data/sessions",
         clock: Callable[[], float] = time.monotonic,
@@ -91,6 +92,7 @@ class KioskCore:
         self.document_camera = document_camera
         self.hall_name = hall_name or catalogue.hall_name
         self.public_base_url = public_base_url.rstrip("/")
+        self.hall_key = hall_key  # signs the receipt QR's /a/ token (queueing.public_tokens)
         self.clock = clock
         self.today = today
         self.idle = IdleWatch(idle_policy or IdlePolicy(), clock)

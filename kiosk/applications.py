@@ -83,9 +83,24 @@ def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
     log.info("application stored", extra={"ctx": {"record": record_id, "service": item.id}})
     outcome.receipt_no = _wait_for_receipt(core, record_id)
     number = outcome.receipt_no or outcome.local_no
-    outcome.qr_url = core.public_url(f"/a/{number}")
+    outcome.qr_url = core.public_url(application_path(core, number))
     outcome.printed = _print_receipt(core, flow, identity, outcome)
     return outcome
+
+
+def application_path(core: KioskCore, number: str) -> str:
+    """The receipt QR's path: ``/a/<number>-<HMAC>`` (the hall service's phone page), signed with
+    the hall key so nobody can read other cases by counting receipt numbers."""
+    from queueing.public_tokens import application_token
+
+    if core.hall_key:
+        try:
+            return f"/a/{application_token(core.hall_key, number)}"
+        except ValueError:
+            log.warning("receipt number unfit for a QR token", extra={"ctx": {"number": number}})
+    else:
+        log.warning("no hall key configured: the receipt QR cannot be signed")
+    return f"/a/{number}"
 
 
 def _wait_for_receipt(core: KioskCore, record_id: str) -> str | None:

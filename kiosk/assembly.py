@@ -126,7 +126,13 @@ def connect_hall(config: Config, platform: PlatformLink, stops: list[Any]) -> Ha
         sync = new_sync_engine(config, outbox, platform, f"hall-{config.kiosk.hall_id}")
         sync.start()
         stops.append(sync.stop)
-    running = start_hall_service(hall_dir, outbox=outbox)
+    from queueing.public_sources import PlatformSettings
+
+    # the phone pages (/a/ status, /g/ guides) ask the same platform as the kiosk
+    pages_platform = PlatformSettings(platform.url, platform.token, f"hall-{config.kiosk.hall_id}-pages",
+                                      config.platform.ca_bundle or None) if platform.url else None
+    running = start_hall_service(hall_dir, outbox=outbox, public_base_url=config.kiosk.public_base_url,
+                                 platform=pages_platform)
     stops.append(running.stop)
     log.info("embedded hall service", extra={"ctx": {"url": running.base_url}})
     return HallLink(running.base_url, dict(running.credentials), running, outbox, sync)
@@ -188,7 +194,8 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             catalogue=catalogue, translator=Translator(config.kiosk.language), hall=client,
             cache=assembly.cache, sync=assembly.sync, pulls=assembly.pulls, audit=assembly.audit,
             kiosk_id=config.kiosk.id, hall_id=config.kiosk.hall_id, hall_name=config.kiosk.hall_name,
-            public_base_url=public_base_url, session_root=kiosk_dir / "sessions", today=today,
+            public_base_url=public_base_url, hall_key=platform.hall_key, session_root=kiosk_dir / "sessions",
+            today=today,
             idle_policy=IdlePolicy(config.privacy.idle_seconds, config.privacy.form_idle_seconds,
                                    config.privacy.elder_idle_seconds, config.privacy.countdown_seconds),
         )

@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from queueing.engine import OUTCOMES, QueueEngine
 from queueing.events import EventHub
 from queueing.model import CounterState, QueueError, Ticket
+from queueing.public_pages import PublicPagesConfig, mount_public_pages, public_links
 
 log = logging.getLogger(__name__)
 API_VERSION = "1"
@@ -119,7 +120,13 @@ class _InPool:
         return call
 
 
-def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub, workers: int = 1) -> FastAPI:
+def create_app(
+    engine: QueueEngine,
+    credentials: dict[str, str],
+    hub: EventHub,
+    workers: int = 1,
+    public: PublicPagesConfig | None = None,
+) -> FastAPI:
     hall = engine.hall
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hall-engine")
     eng: Any = _InPool(engine, pool)
@@ -209,6 +216,8 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub, 
             },
         }
 
+    mount_public_pages(app, engine, hub, credentials["hall_key"], public)  # /t/ /a/ /g/ phone pages
+
     # ------------------------------------------------------------------ public and reading
 
     @app.get("/api/v1/health")
@@ -264,7 +273,8 @@ def create_app(engine: QueueEngine, credentials: dict[str, str], hub: EventHub, 
             "ticket issued",
             extra={"ctx": {"number": t.number, "service": t.service_id, "priority": t.priority}},
         )
-        return ticket_out(t, ahead, minutes, track_token=track_token(t.id))
+        links = public_links(credentials["hall_key"], t.id, public.base_url if public else "")
+        return ticket_out(t, ahead, minutes, track_token=track_token(t.id), **links)
 
     @app.get("/api/v1/tickets")
     async def waiting(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +23,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--data-dir", default="data/hall", help="hall.toml, credentials.json, queue.db (default data/hall)"
     )
     p.add_argument("--heartbeat", type=float, default=15.0, help="seconds between SSE heartbeat comments")
+    p.add_argument(
+        "--public-base-url", default="",
+        help="where citizens' phones reach the ticket/application/guide pages, e.g. https://hall.example.gov.cn/q "
+        "(default: links relative to this server)",
+    )
+    p.add_argument("--platform-url", default="", help="central platform base URL for guides and application status")
+    p.add_argument(
+        "--platform-token", default=os.environ.get("HALL_PLATFORM_TOKEN", ""),
+        help="device bearer token for --platform-url (default: $HALL_PLATFORM_TOKEN, which keeps it out of ps)",
+    )
     p.set_defaults(func=run_hall_server)
 
 
 def run_hall_server(args: argparse.Namespace) -> int:
     from queueing.embedded import build_service, uvicorn_server
     from queueing.hallconfig import ConfigError
+    from queueing.public_sources import PlatformSettings
 
+    platform = PlatformSettings(args.platform_url, args.platform_token) if args.platform_url else None
     try:
-        service = build_service(args.data_dir, heartbeat=args.heartbeat)
+        service = build_service(
+            args.data_dir, heartbeat=args.heartbeat, public_base_url=args.public_base_url, platform=platform
+        )
     except ConfigError as exc:
         log.error("cannot start the hall service: %s", exc)
         return 2

@@ -120,6 +120,11 @@ class HallClient:
     def ticket(self, ticket_id: str) -> dict:
         return self._call("GET", f"/api/v1/tickets/{ticket_id}")
 
+    def ticket_by_token(self, token: str) -> dict:
+        """A ticket by the token of its QR (``…/t/<token>``): ``{"ticket", "waiting_ahead",
+        "eta_minutes", "rating"}``, following transfers; 404/410 raise ``HallServiceError``."""
+        return self._call("GET", f"/api/v1/public/tickets/{token}")
+
     def preview(self, counter_id: str, n: int = 10) -> list[dict]:
         return self._call("GET", f"/api/v1/counters/{counter_id}/preview", params={"n": n})["next"]
 

@@ -19,6 +19,8 @@ from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.hallconfig import load_credentials, load_hall
 from queueing.outbox import Outbox, OutboxForwarder
+from queueing.public_pages import PublicPagesConfig
+from queueing.public_sources import PlatformSettings, PublicSources
 from queueing.store import SQLiteStore
 
 log = logging.getLogger(__name__)
@@ -35,11 +37,14 @@ class HallService:
     credentials: dict[str, str]
     app: object
     forwarder: OutboxForwarder | None = None
+    sources: PublicSources | None = None
 
     def close(self) -> None:
         self.hub.close()
         if self.forwarder:
             self.forwarder.stop()
+        if self.sources:
+            self.sources.close()
         self.store.close()
 
 
@@ -48,9 +53,13 @@ def build_service(
     clock: Callable[[], float] = time.time,
     heartbeat: float = 15.0,
     outbox: Outbox | None = None,
+    public_base_url: str = "",
+    platform: PlatformSettings | None = None,
 ) -> HallService:
     """Load hall.toml and credentials (writing samples on first start), open the store, wire the
-    engine's commits to the SSE hub and, when given, the platform outbox."""
+    engine's commits to the SSE hub and, when given, the platform outbox. ``public_base_url`` is
+    where citizens' phones reach the /t/ /a/ /g/ pages; ``platform`` is asked for the catalogue
+    and application status by those pages (without it: bundled catalogue, no status)."""
     data_dir = Path(data_dir)
     hall = load_hall(data_dir)
     creds = load_credentials(data_dir)
@@ -63,8 +72,9 @@ def build_service(
         forwarder = OutboxForwarder(store, hall, outbox)
         engine.on_commit(forwarder.notify)
         forwarder.start()
-    app = create_app(engine, creds, hub)
-    return HallService(data_dir, engine, store, hub, creds, app, forwarder)
+    sources = PublicSources(platform, cache_path=data_dir / "public-pages" / "cache.db")
+    app = create_app(engine, creds, hub, public=PublicPagesConfig(public_base_url, sources))
+    return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources)
 
 
 def uvicorn_server(app: object, log_level: str = "warning"):
@@ -119,10 +129,14 @@ def start_hall_service(
     heartbeat: float = 15.0,
     outbox: Outbox | None = None,
     ready_timeout: float = 15.0,
+    public_base_url: str = "",
+    platform: PlatformSettings | None = None,
 ) -> RunningHall:
     """Run the hall service in this process (uvicorn on a background thread); returns when it
     accepts connections. ``port=0`` picks a free port; see ``RunningHall.base_url``."""
-    service = build_service(data_dir, clock=clock, heartbeat=heartbeat, outbox=outbox)
+    service = build_service(
+        data_dir, clock=clock, heartbeat=heartbeat, outbox=outbox, public_base_url=public_base_url, platform=platform
+    )
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

@@ -69,7 +69,6 @@ def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -
     from PySide6.QtCore import QTimer
 
     if getattr(args, "fullscreen", False):
-        window.setGeometry(window.screen().geometry())
         window.showFullScreen()
     watchdog_timer = _watchdog(app)
     if args.quit_after:

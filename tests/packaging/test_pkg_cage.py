@@ -50,7 +50,8 @@ def session_dir(installed_root) -> Iterator[Path]:
     shutil.copy(installed_root.path / "etc/hall-kiosk/kiosk.toml", base / "kiosk.toml")
     (base / "kiosk.toml").chmod(0o644)
     yield base
-    shutil.rmtree(base, ignore_errors=True)
+    if not os.environ.get("HALL_KIOSK_KEEP_SESSION"):
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _env(base: Path, **extra: str) -> dict[str, str]:

@@ -7,8 +7,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.packaging.conftest import PACKAGING, REPO, need
 
 UNITS = sorted((PACKAGING / "systemd").glob("*.service"))

@@ -1,0 +1,501 @@
+"""The citizen's phone pages, served by the hall service from the QR codes it prints:
+
+- ``/t/<token>``: one ticket, live: number, service, people ahead, minutes, "it's your turn: go
+  to window 3" (sound and vibration where the browser allows), recalled / no-show / done, and a
+  rating form ``/t/<token>/rate`` once served. ``/t/<token>/events`` is its token-scoped SSE
+  stream: snapshots of this ticket's state only, never the hall's event log.
+- ``/a/<token>``: an application's status from the platform (masked personal data only).
+- ``/g/<service_id>``: the printable guide of one service item from the catalogue.
+- ``/api/v1/public/tickets/<token>``: the JSON behind a ticket QR (the kiosk's rating flow).
+
+Server-rendered HTML, Chinese first with a ``?lang=en`` switch; the static parts work without
+JavaScript (the ticket page refreshes itself every 30 s under ``<noscript>``), the live part is
+one small inline script. No third-party scripts or fonts. A forged, expired or unknown token
+gets a plain page with HTTP 404/410 saying what to do, never a trace. Tokens: public_tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+
+from queueing.engine import QueueEngine
+from queueing.events import EventHub
+from queueing.model import CALLED, CANCELLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING, QueueError, Ticket
+from queueing.public_sources import PublicSources
+from queueing.public_tokens import receipt_from_token, ticket_id_from_token, ticket_token
+
+log = logging.getLogger(__name__)
+LANGS = ("zh", "en")
+_LOCAL_NUMBER = re.compile(r"^[A-Z0-9]{1,8}-\d{8}-\d{5}$")  # kiosk/applications.py local_number()
+_WINDOW_NO = re.compile(r"^(\d+)\s*号窗口$")
+
+
+@dataclass
+class PublicPagesConfig:
+    """What the pages need beyond the queue: their public base URL and the platform sources."""
+
+    base_url: str = ""  # e.g. https://hall.example.gov.cn/q ; "" = links relative to this host
+    sources: PublicSources = field(default_factory=PublicSources)
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("queueing").joinpath(f"public/{name}").read_text("utf-8")
+
+
+@cache
+def _strings() -> dict[str, dict[str, str]]:
+    return json.loads(_asset("strings.json"))
+
+
+def t(lang: str, key: str, **fmt: Any) -> str:
+    text = _strings()[lang].get(key) or _strings()["zh"].get(key, key)
+    return text.format(**fmt) if fmt else text
+
+
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def public_links(hall_key: str, ticket_id: str, base_url: str = "") -> dict[str, str]:
+    """The keys added to the answer of ``POST /api/v1/tickets``: the ticket page's path (and URL)."""
+    path = f"/t/{ticket_token(hall_key, ticket_id)}"
+    links = {"public_path": path}
+    if base_url:
+        links["public_url"] = base_url.rstrip("/") + path
+    return links
+
+
+class PublicPages:
+    def __init__(self, engine: QueueEngine, hub: EventHub, hall_key: str, config: PublicPagesConfig) -> None:
+        self.engine, self.hub, self.hall_key = engine, hub, hall_key
+        self.base = config.base_url.rstrip("/")
+        self.sources = config.sources
+        self.hall = engine.hall
+
+    # ---------------------------------------------------------------- helpers
+
+    def href(self, path: str, lang: str = "zh", **query: str) -> str:
+        q = {**query, **({"lang": "en"} if lang == "en" else {})}
+        return self.base + path + ("?" + "&".join(f"{k}={v}" for k, v in q.items()) if q else "")
+
+    def page(
+        self, lang: str, title: str, body: str, path: str, status: int = 200, *, script: str = "",
+        head: str = "", private: bool = True, attrs: str = "",
+    ) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(12)
+        other = "en" if lang == "zh" else "zh"
+        doc = (
+            f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f'<meta name="referrer" content="no-referrer"><title>{esc(title)}</title>{head}'
+            f"<style>{_asset('style.css')}</style></head><body{attrs}>"
+            f'<header><span class="hall">{esc(self.hall.name)}</span>'
+            f'<a href="{esc(self.href(path, other))}" hreflang="{other}">{t(lang, "lang_switch")}</a></header>'
+            f"<main>{body}</main>"
+            + (f'<script nonce="{nonce}">{script}</script>' if script else "")
+            + "</body></html>"
+        )
+        origin = "'self'" + (" " + re.sub(r"^(https?://[^/]+).*$", r"\1", self.base) if self.base else "")
+        headers = {
+            "Content-Security-Policy": f"default-src 'none'; style-src 'unsafe-inline'; "
+            f"script-src 'nonce-{nonce}'; connect-src {origin}; form-action {origin}; img-src 'self' data:; "
+            "base-uri 'none'; frame-ancestors 'none'",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store" if private else "public, max-age=300",
+            "Content-Language": "zh-CN" if lang == "zh" else "en",
+        }
+        if private:
+            headers["X-Robots-Tag"] = "noindex"
+        return HTMLResponse(doc, status_code=status, headers=headers)
+
+    def problem(self, lang: str, status: int, title_key: str, body_key: str, path: str) -> HTMLResponse:
+        body = (
+            f'<div class="state missed" role="alert"><h1>{t(lang, title_key)}</h1>'
+            f"<p>{t(lang, body_key)}</p></div><p class=\"muted\">{t(lang, 'error.home_hint')}</p>"
+        )
+        return self.page(lang, t(lang, title_key), body, path, status)
+
+    def window(self, counter_id: str | None, lang: str) -> str:
+        c = self.hall.counters.get(counter_id or "")
+        if c is None:
+            return t(lang, "window.generic")
+        m = _WINDOW_NO.match(c.name)
+        return f"Window {m.group(1)}" if lang == "en" and m else c.name
+
+    def service_name(self, service_id: str, lang: str) -> str:
+        if lang == "en":
+            item = self.sources.service(service_id)
+            if item and item.get("name_en"):
+                return str(item["name_en"])
+        s = self.hall.services.get(service_id)
+        if s is not None:
+            return s.name
+        item = self.sources.service(service_id)
+        return str(item.get("name", service_id)) if item else service_id
+
+    # ---------------------------------------------------------------- tickets
+
+    def resolve(self, token: str) -> tuple[str, Ticket | None, int, int, Ticket | None]:
+        """("ok" | "forged" | "unknown" | "expired", current ticket, ahead, minutes, original).
+
+        A transferred ticket is followed to the row it became, so the QR keeps working."""
+        ticket_id = ticket_id_from_token(self.hall_key, token)
+        if ticket_id is None:
+            return "forged", None, 0, 0, None
+        try:
+            first, ahead, minutes = self.engine.ticket(ticket_id)
+        except QueueError:
+            return "unknown", None, 0, 0, None
+        if first.day != self.hall.day(self.engine.clock()):
+            return "expired", None, 0, 0, first
+        cur = first
+        for _ in range(10):
+            if cur.status != TRANSFERRED or not cur.transferred_to:
+                break
+            try:
+                cur, ahead, minutes = self.engine.ticket(cur.transferred_to)
+            except QueueError:
+                break
+        return "ok", cur, ahead, minutes, first
+
+    def rating_of(self, ticket_id: str) -> dict | None:
+        with self.engine.store.read() as tx:
+            return tx.get_rating(ticket_id)
+
+    def state(self, token: str, lang: str) -> dict[str, Any]:
+        """What the ticket page shows, as the SSE endpoint sends it."""
+        verdict, cur, ahead, minutes, first = self.resolve(token)
+        if cur is None or first is None:
+            key = {"expired": "error.expired", "unknown": "error.unknown_ticket"}.get(verdict, "error.forged")
+            title = "error.expired.title" if verdict == "expired" else "error.title"
+            return {"status": verdict, "headline": t(lang, title), "detail": t(lang, key), "tone": "missed",
+                    "final": True, "number": first.number if first else "", "service": "", "recalls": 0}
+        window = self.window(cur.counter_id, lang)
+        st: dict[str, Any] = {
+            "status": cur.status, "number": cur.number, "service": self.service_name(cur.service_id, lang),
+            "recalls": cur.recalls, "ahead": None, "minutes": None, "window": None, "final": False,
+            "note": t(lang, "ticket.transferred", service=self.service_name(cur.service_id, lang))
+            if cur.id != first.id else "",
+            "rate_url": None, "rated": False,
+        }
+        if cur.status == WAITING:
+            st.update(ahead=ahead, minutes=minutes, tone="waiting", headline=t(lang, "ticket.waiting"),
+                      detail=t(lang, "ticket.waiting.next") if ahead == 0
+                      else t(lang, "ticket.waiting.detail", ahead=ahead, minutes=max(1, minutes)))
+        elif cur.status == CALLED:
+            st.update(window=window, tone="called", headline=t(lang, "ticket.called", window=window),
+                      detail=t(lang, "ticket.recalled.detail", n=cur.recalls + 1) if cur.recalls
+                      else t(lang, "ticket.called.detail"))
+        elif cur.status == SERVING:
+            st.update(window=window, tone="serving", headline=t(lang, "ticket.serving", window=window),
+                      detail=t(lang, "ticket.serving.detail"))
+        elif cur.status == DONE:
+            rated = self.rating_of(cur.id) is not None
+            st.update(tone="done", headline=t(lang, "ticket.done"), detail=t(lang, "ticket.done.detail"),
+                      rated=rated, rate_url=None if rated else self.href(f"/t/{token}/rate", lang), final=rated)
+        elif cur.status == NO_SHOW:
+            st.update(tone="missed", headline=t(lang, "ticket.no_show"), detail=t(lang, "ticket.no_show.detail"))
+        else:  # cancelled (or a transfer chain that could not be followed)
+            closed = cur.status == CANCELLED and cur.outcome == "day_closed"
+            st.update(tone="missed", headline=t(lang, "ticket.cancelled"), final=True,
+                      detail=t(lang, "ticket.day_closed.detail" if closed else "ticket.cancelled.detail"))
+        return st
+
+    def ticket_page(self, token: str, lang: str) -> HTMLResponse:
+        path = f"/t/{token}"
+        s = self.state(token, lang)
+        if s["status"] in ("forged", "unknown", "expired"):
+            return self.ticket_problem(s["status"], lang, path)
+        body = (
+            f'<div class="card"><p class="label">{t(lang, "ticket.your_number")}</p>'
+            f'<div class="number" id="number">{esc(s["number"])}</div>'
+            f'<p class="service" id="service">{esc(s["service"])}</p>'
+            f'<p class="muted" id="note">{esc(s["note"])}</p></div>'
+            f'<section id="state" class="state {s["tone"]}" aria-live="assertive" role="status">'
+            f'<h1 id="headline">{esc(s["headline"])}</h1><p id="detail">{esc(s["detail"])}</p></section>'
+            f'<p class="muted" id="hint"{"" if s["status"] == WAITING else " hidden"}>'
+            f'{t(lang, "ticket.waiting.hint")}</p>'
+            f'<a class="btn" id="rate" href="{esc(s["rate_url"] or "#")}"{"" if s["rate_url"] else " hidden"}>'
+            f'{t(lang, "ticket.rate")}</a>'
+            f'<p class="muted" id="rated"{"" if s["rated"] else " hidden"}>{t(lang, "ticket.rated")}</p>'
+            f'<button class="btn plain noprint" id="sound" type="button" hidden '
+            f'data-on="{esc(t(lang, "ticket.sound_on"))}">{t(lang, "ticket.sound")}</button>'
+            f'<p class="muted"><span id="live" class="live" data-on="{esc(t(lang, "ticket.live"))}" '
+            f'data-off="{esc(t(lang, "ticket.reconnecting"))}"></span></p>'
+            f'<noscript><p class="muted">{t(lang, "ticket.noscript")}</p></noscript>'
+        )
+        events = self.href(f"/t/{token}/events", lang)
+        attrs = (f' data-events="{esc(events)}" data-status="{esc(s["status"])}"'
+                 f' data-recalls="{esc(s["recalls"])}"')
+        head = '<noscript><meta http-equiv="refresh" content="30"></noscript>'
+        return self.page(lang, f'{s["number"]} · {t(lang, "ticket.title")}', body, path, script=_asset("ticket.js"),
+                         head=head, attrs=attrs)
+
+    def ticket_problem(self, verdict: str, lang: str, path: str) -> HTMLResponse:
+        if verdict == "expired":
+            return self.problem(lang, 410, "error.expired.title", "error.expired", path)
+        if verdict == "unknown":
+            return self.problem(lang, 410, "error.expired.title", "error.unknown_ticket", path)
+        return self.problem(lang, 404, "error.title", "error.forged", path)
+
+    async def ticket_events(self, token: str, lang: str) -> AsyncIterator[bytes]:
+        """This ticket's state, sent again whenever a committed hall event changes it."""
+        last: dict | None = None
+        yield b"retry: 3000\n\n"
+        async for chunk in self.hub.stream(None):
+            if chunk.startswith(b": heartbeat"):
+                yield chunk
+                continue
+            try:
+                st = await asyncio.to_thread(self.state, token, lang)
+            except Exception:  # a read that fails now is retried at the next event
+                log.exception("ticket state for the phone page failed")
+                continue
+            if st != last:
+                last = st
+                yield f"event: state\ndata: {json.dumps(st, ensure_ascii=False)}\n\n".encode()
+
+    def rate_form(self, token: str, lang: str, error_key: str | None = None, values: dict | None = None,
+                  status: int = 200) -> HTMLResponse:
+        path = f"/t/{token}/rate"
+        verdict, cur, _a, _m, _f = self.resolve(token)
+        if verdict != "ok" or cur is None:
+            return self.ticket_problem(verdict, lang, path)
+        back = f'<a class="btn plain" href="{esc(self.href(f"/t/{token}", lang))}">{t(lang, "rate.back")}</a>'
+        if cur.status != DONE:
+            return self.page(lang, t(lang, "rate.title"), f'<div class="card"><p>{t(lang, "rate.not_finished")}'
+                             f"</p></div>{back}", path, 409)
+        if self.rating_of(cur.id) is not None:
+            return self.page(lang, t(lang, "rate.title"), f'<div class="card"><p>{t(lang, "rate.already")}'
+                             f"</p></div>{back}", path)
+        v = values or {}
+        levels = "".join(
+            f'<label><input type="radio" name="level" value="{n}"{" checked" if v.get("level") == str(n) else ""}'
+            f' required>{t(lang, f"rate.level.{n}")}</label>' for n in (5, 4, 3, 2, 1)
+        )
+        err = f'<p class="err" role="alert">{t(lang, error_key)}</p>' if error_key else ""
+        body = (
+            f'<h1>{t(lang, "rate.title")}</h1>{err}<form method="post" action="{esc(self.href(path, lang))}">'
+            f'<p>{t(lang, "rate.intro", number=esc(cur.number))}</p><fieldset class="levels">{levels}</fieldset>'
+            f'<h2><label for="reason">{t(lang, "rate.reason")}</label></h2>'
+            f'<textarea id="reason" name="reason" maxlength="200" placeholder="'
+            f'{esc(t(lang, "rate.reason.placeholder"))}">{esc(v.get("reason", ""))}</textarea>'
+            f'<h2><label for="comment">{t(lang, "rate.comment")}</label></h2>'
+            f'<textarea id="comment" name="comment" maxlength="1000">{esc(v.get("comment", ""))}</textarea>'
+            f'<button class="btn" type="submit">{t(lang, "rate.submit")}</button></form>{back}'
+        )
+        return self.page(lang, t(lang, "rate.title"), body, path, status)
+
+    def rate_submit(self, token: str, lang: str, form: dict[str, str]) -> HTMLResponse:
+        path = f"/t/{token}/rate"
+        verdict, cur, _a, _m, _f = self.resolve(token)
+        if verdict != "ok" or cur is None:
+            return self.ticket_problem(verdict, lang, path)
+        level_text, reason = form.get("level", ""), form.get("reason", "").strip()[:200]
+        comment = form.get("comment", "").strip()[:1000]
+        if level_text not in ("1", "2", "3", "4", "5"):
+            return self.rate_form(token, lang, "rate.need_level", form, 422)
+        level = int(level_text)
+        if level <= 2 and not reason:
+            return self.rate_form(token, lang, "rate.need_reason", form, 422)
+        try:
+            self.engine.rate(cur.id, level, reason or None, comment or None)
+        except QueueError as exc:
+            if exc.code in ("already_rated", "ticket_not_finished"):
+                return self.rate_form(token, lang)
+            return self.rate_form(token, lang, "rate.need_reason" if exc.code == "reason_required" else None,
+                                  form, 422)
+        log.info("rating from a phone", extra={"ctx": {"number": cur.number, "level": level}})
+        back = f'<a class="btn plain" href="{esc(self.href(f"/t/{token}", lang))}">{t(lang, "rate.back")}</a>'
+        extra = f'<p>{t(lang, "rate.thanks.bad")}</p>' if level <= 2 else ""
+        return self.page(lang, t(lang, "rate.thanks"), f'<div class="state done" role="status"><h1>'
+                         f'{t(lang, "rate.thanks")}</h1>{extra}</div>{back}', path)
+
+    def ticket_json(self, token: str) -> JSONResponse:
+        verdict, cur, ahead, minutes, _f = self.resolve(token)
+        if verdict != "ok" or cur is None:
+            code, status = {"expired": ("token_expired", 410), "unknown": ("ticket_not_found", 404)}.get(
+                verdict, ("invalid_token", 404))
+            return JSONResponse({"error": {"code": code, "message": f"ticket token {verdict}"}}, status)
+        rating = self.rating_of(cur.id)
+        return JSONResponse({
+            "ticket": cur.public(self.hall), "waiting_ahead": ahead, "eta_minutes": minutes,
+            "rating": {"level": rating["level"]} if rating else None,
+        })
+
+    # ---------------------------------------------------------------- applications and guides
+
+    def application_page(self, token: str, lang: str) -> HTMLResponse:
+        path = f"/a/{token}"
+        receipt = receipt_from_token(self.hall_key, token)
+        if receipt is None:
+            return self.problem(lang, 404, "error.title", "error.forged", path)
+        status = self.sources.application(receipt)
+        head = (f'<h1>{t(lang, "app.title")}</h1><div class="card"><dl><dt>{t(lang, "app.receipt")}</dt>'
+                f"<dd>{esc(receipt)}</dd>")
+        if status.state != "found":
+            key = {"no_platform": "app.no_platform", "unavailable": "app.unavailable"}.get(status.state)
+            if key is None:
+                key = "app.local" if _LOCAL_NUMBER.match(receipt) else "app.not_found"
+            body = head + f'</dl></div><div class="state waiting" role="status"><p>{t(lang, key)}</p></div>'
+            return self.page(lang, t(lang, "app.title"), body, path)
+        d = status.data
+        sid = str(d.get("service_id") or "")
+        rows = []
+        if sid:
+            rows.append(("app.item", esc(self.service_name(sid, lang))))
+        code = str(d.get("status", ""))
+        label = t(lang, f"app.status.{code}") if f"app.status.{code}" in _strings()[lang] else d.get("status_text")
+        rows.append(("app.status", f"<strong>{esc(label or code)}</strong>"))
+        masked = mask_name(d.get("applicant_masked") or d.get("name_masked") or "")
+        if masked:
+            rows.append(("app.applicant", esc(masked)))
+        if d.get("updated_at"):
+            rows.append(("app.updated", esc(str(d["updated_at"]).replace("T", " ")[:16])))
+        if d.get("deadline"):
+            rows.append(("app.deadline", esc(d["deadline"])))
+        owed = [str(m.get("name", m)) if isinstance(m, dict) else str(m) for m in d.get("missing_materials") or []]
+        body = head + "".join(f"<dt>{t(lang, k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl></div>"
+        tone = "missed" if owed else "done" if code == "completed" else "waiting"
+        body += f'<section class="state {tone}"><h1>{t(lang, "app.owed") if owed else t(lang, "app.owed.none")}</h1>'
+        if owed:
+            body += "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in owed) + "</ul>"
+            item = self.sources.service(sid) if sid else None
+            if item and item.get("window_hint"):
+                body += f'<p>{t(lang, "app.where", where=esc(item["window_hint"]))}</p>'
+        body += "</section>"
+        if status.age_seconds > 0:
+            body += f'<p class="muted">{t(lang, "app.old", minutes=max(1, int(status.age_seconds // 60)))}</p>'
+        return self.page(lang, f'{t(lang, "app.title")} · {receipt}', body, path)
+
+    def guide_page(self, service_id: str, lang: str) -> HTMLResponse:
+        path = f"/g/{service_id}"
+        item = self.sources.service(service_id)
+        if item is None:
+            return self.problem(lang, 404, "guide.title", "guide.not_found", path)
+        en = lang == "en"
+        name = item.get("name_en") if en and item.get("name_en") else item.get("name", service_id)
+        promised, legal = int(item.get("promised_days") or 0), int(item.get("legal_days") or 0)
+        limit = t(lang, "guide.same_day") if promised == 0 else t(lang, "guide.promised", days=promised, legal=legal)
+        zone = self.sources.zone_name(str(item.get("zone", "")), lang)
+        hint = str(item.get("window_hint") or "")
+        where = hint if zone and hint.startswith(zone) else " · ".join(x for x in (zone, hint) if x)
+        rows = [("guide.kind", item.get("kind", "")), ("guide.time_limit", limit), ("guide.fee", item.get("fee", "")),
+                ("guide.where", where)]
+        body = f'<h1>{esc(name)}</h1><p class="muted">{esc(item.get("name", "")) if en else ""}</p>'
+        body += '<div class="card"><dl>' + "".join(
+            f"<dt>{t(lang, k)}</dt><dd>{esc(v)}</dd>" for k, v in rows if v) + "</dl>"
+        flags = [t(lang, k) for k, on in (("guide.online", item.get("online")),
+                                           ("guide.self_service", item.get("self_service"))) if on]
+        if flags:
+            body += f'<p class="muted">{" · ".join(esc(f) for f in flags)}</p>'
+        body += "</div>"
+        if item.get("conditions"):
+            body += f'<div class="card"><h2>{t(lang, "guide.conditions")}</h2><ul>' + "".join(
+                f"<li>{esc(c)}</li>" for c in item["conditions"]) + "</ul></div>"
+        mats = item.get("materials") or []
+        if mats:
+            body += f'<div class="card"><h2>{t(lang, "guide.materials")}</h2><ol>'
+            for m in mats:
+                m = m if isinstance(m, dict) else {"name": m}
+                tag = ('<span class="tag tol">' + t(lang, "guide.tolerable") + "</span>") if m.get("tolerable") \
+                    else ('<span class="tag core">' + t(lang, "guide.core") + "</span>") if m.get("core") else ""
+                body += f"<li>{esc(m.get('name', ''))}{tag}</li>"
+            body += "</ol></div>"
+        if item.get("commitment"):
+            body += f'<div class="card"><h2>{t(lang, "guide.commitment")}</h2><p>{esc(item["commitment"])}</p></div>'
+        version = self.sources.catalogue().get("version")
+        if version:
+            body += f'<p class="muted">{t(lang, "guide.catalogue_version")}: {esc(version)}</p>'
+        body += f'<button class="btn plain" id="print" type="button" hidden>{t(lang, "guide.print")}</button>'
+        script = ('var b=document.getElementById("print");if(window.print){b.hidden=false;'
+                  'b.addEventListener("click",function(){window.print();});}')
+        return self.page(lang, f'{name} · {t(lang, "guide.title")}', body, path, private=False, script=script)
+
+
+def mask_name(name: str) -> str:
+    """A name as it may appear on a phone: only the first character (张三 → 张*)."""
+    name = str(name).strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, min(3, len(name) - 1)) if "*" not in name else name
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang", "zh")
+    return lang if lang in LANGS else "zh"
+
+
+def mount_public_pages(
+    app: FastAPI, engine: QueueEngine, hub: EventHub, hall_key: str, config: PublicPagesConfig | None = None
+) -> PublicPages:
+    """Add the phone pages' routes to the hall service's app (``create_app`` calls this)."""
+    pages = PublicPages(engine, hub, hall_key, config or PublicPagesConfig())
+
+    def guarded(fn: Callable[..., Response]) -> Callable[..., Response]:
+        def run(request: Request, *args: Any) -> Response:
+            lang = _lang(request)
+            try:
+                return fn(*args, lang)
+            except Exception:  # a citizen sees a plain page, the log gets the trace
+                log.exception("phone page failed", extra={"ctx": {"path": request.url.path}})
+                return pages.problem(lang, 500, "error.title", "error.server", request.url.path)
+
+        return run
+
+    @app.get("/t/{token}", response_class=HTMLResponse, include_in_schema=False)
+    def ticket_page(token: str, request: Request) -> Response:
+        return guarded(pages.ticket_page)(request, token)
+
+    @app.get("/t/{token}/events", include_in_schema=False)
+    async def ticket_events(token: str, request: Request) -> Response:
+        verdict = await asyncio.to_thread(lambda: pages.resolve(token)[0])
+        if verdict != "ok":  # a non-200 answer makes EventSource stop for good
+            return Response(status_code=404 if verdict == "forged" else 410)
+        return StreamingResponse(
+            pages.ticket_events(token, _lang(request)), media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", "Referrer-Policy": "no-referrer"},
+        )
+
+    @app.get("/t/{token}/rate", response_class=HTMLResponse, include_in_schema=False)
+    def rate_form(token: str, request: Request) -> Response:
+        return guarded(pages.rate_form)(request, token)
+
+    @app.post("/t/{token}/rate", response_class=HTMLResponse, include_in_schema=False)
+    async def rate_submit(token: str, request: Request) -> Response:
+        if int(request.headers.get("content-length") or 0) > 16384:  # the form is a few hundred bytes
+            return pages.problem(_lang(request), 413, "error.title", "error.server", request.url.path)
+        raw = (await request.body())[:16384].decode("utf-8", "replace")
+        form = {k: v[0] for k, v in parse_qs(raw).items()}
+        return await asyncio.to_thread(guarded(lambda tok, lg: pages.rate_submit(tok, lg, form)), request, token)
+
+    @app.get("/a/{token}", response_class=HTMLResponse, include_in_schema=False)
+    def application_page(token: str, request: Request) -> Response:
+        return guarded(pages.application_page)(request, token)
+
+    @app.get("/g/{service_id}", response_class=HTMLResponse, include_in_schema=False)
+    def guide_page(service_id: str, request: Request) -> Response:
+        return guarded(pages.guide_page)(request, service_id)
+
+    @app.get("/api/v1/public/tickets/{token}", tags=["public"])
+    def public_ticket(token: str) -> JSONResponse:
+        """A ticket by the token of its QR (no role token needed: the QR is the authority).
+        Follows transfers; 404 ``invalid_token`` / ``ticket_not_found``, 410 ``token_expired``."""
+        return pages.ticket_json(token)
+
+    return pages
