@@ -32,7 +32,7 @@ def find_ticket(core: KioskCore, *, number: str | None = None, token: str | None
         return None
     core.hall_online = True
     ticket = dict(answer.get("ticket", answer))
-    ticket["rated"] = bool(answer.get("rating") or ticket.get("rating"))
+    ticket["rated"] = bool(answer.get("rated") or answer.get("rating") or ticket.get("rating"))
     return ticket
 
 

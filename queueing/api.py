@@ -76,6 +76,11 @@ class RatingBody(BaseModel):
     comment: str | None = Field(None, max_length=1000)
 
 
+class RectifyBody(BaseModel):
+    response: str = Field(..., min_length=1, max_length=2000)
+    staff_id: str | None = Field(None, max_length=64)
+
+
 class AlertBody(BaseModel):
     kind: str = Field(..., min_length=1, max_length=40, examples=["help", "printer", "device", "sync"])
     source: str = Field("", max_length=80)
@@ -293,6 +298,26 @@ def create_app(
             role_of(authorization)  # any role may read a ticket
         t, ahead, minutes = await eng.ticket(ticket_id)
         return ticket_out(t, ahead, minutes)
+
+    @app.get("/api/v1/tickets/by-number/{number}")
+    async def ticket_by_number(number: str, role: str = require("kiosk", "counter", "admin")) -> dict:
+        """Today's ticket by its number (the kiosk's rating screen: "type the number on your ticket")."""
+        t, ahead, minutes = await eng.ticket_by_number(number)
+        rating = await eng.rating_of(t.id)
+        return ticket_out(t, ahead, minutes, rated=rating is not None)
+
+    @app.get("/api/v1/ratings")
+    async def ratings(
+        from_: Annotated[str | None, Query(alias="from")] = None,
+        to: str | None = None,
+        bad: bool = False,
+        role: str = require("admin"),
+    ) -> dict:
+        return {"ratings": await eng.ratings(from_, to, bad)}
+
+    @app.post("/api/v1/ratings/{ticket_id}/rectification", status_code=201)
+    async def rectify(ticket_id: str, body: RectifyBody, role: str = require("admin")) -> dict:
+        return {"rectification": await eng.rectify(ticket_id, body.response, body.staff_id)}
 
     @app.post("/api/v1/tickets/{ticket_id}/rating", status_code=201)
     async def rate(ticket_id: str, body: RatingBody, role: str = require("kiosk", "counter")) -> dict:

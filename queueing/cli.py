@@ -42,13 +42,26 @@ def run_hall_server(args: argparse.Namespace) -> int:
     from queueing.public_sources import PlatformSettings
 
     platform = PlatformSettings(args.platform_url, args.platform_token) if args.platform_url else None
+    outbox = sync = None
+    if platform is not None:
+        # The hall's own outbox: queue events, ratings and daily statistics to the platform.
+        from pathlib import Path
+
+        from offline_cache.store import OfflineCache
+        from offline_cache.sync import SyncEngine
+
+        outbox = OfflineCache(Path(args.data_dir) / "offline-cache.db")
     try:
         service = build_service(
-            args.data_dir, heartbeat=args.heartbeat, public_base_url=args.public_base_url, platform=platform
+            args.data_dir, heartbeat=args.heartbeat, public_base_url=args.public_base_url, platform=platform,
+            outbox=outbox,
         )
     except ConfigError as exc:
         log.error("cannot start the hall service: %s", exc)
         return 2
+    if outbox is not None:
+        sync = SyncEngine(outbox, args.platform_url, args.platform_token, f"hall-{service.engine.hall.id}")
+        sync.start()
     server = uvicorn_server(service.app, log_level="info")
     server.config.host, server.config.port = args.host, args.port
     log.info(
@@ -66,4 +79,8 @@ def run_hall_server(args: argparse.Namespace) -> int:
         server.run()
     finally:
         service.close()
+        if sync is not None:
+            sync.stop()
+        if outbox is not None:
+            outbox.close()
     return 0

@@ -125,6 +125,20 @@ class HallClient:
         "eta_minutes", "rating"}``, following transfers; 404/410 raise ``HallServiceError``."""
         return self._call("GET", f"/api/v1/public/tickets/{token}")
 
+    def ticket_by_number(self, number: str) -> dict:
+        """Today's ticket by its number; ``rated`` says whether it has a rating already."""
+        return self._call("GET", f"/api/v1/tickets/by-number/{number}")
+
+    def ratings(self, day_from: str | None = None, day_to: str | None = None, bad: bool = False) -> list[dict]:
+        params = {k: v for k, v in (("from", day_from), ("to", day_to)) if v}
+        if bad:
+            params["bad"] = "true"
+        return self._call("GET", "/api/v1/ratings", params=params)["ratings"]
+
+    def rectify(self, ticket_id: str, response: str, staff_id: str | None = None) -> dict:
+        body = {"response": response, **({"staff_id": staff_id} if staff_id else {})}
+        return self._call("POST", f"/api/v1/ratings/{ticket_id}/rectification", body)["rectification"]
+
     def preview(self, counter_id: str, n: int = 10) -> list[dict]:
         return self._call("GET", f"/api/v1/counters/{counter_id}/preview", params={"n": n})["next"]
 

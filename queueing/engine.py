@@ -300,6 +300,55 @@ class QueueEngine:
 
         return self._read(op)  # type: ignore[return-value]
 
+    def ticket_by_number(self, number: str) -> tuple[Ticket, int, int]:
+        """Today's ticket with this number (the live one after a transfer)."""
+
+        def op(tx: StoreTx, now: float, day: str) -> tuple[Ticket, int, int]:
+            t = tx.ticket_by_number(day, number.strip().upper())
+            if t is None:
+                raise not_found("ticket", number)
+            ahead, minutes = eta.estimate(tx, self.hall, t, now, self._states(tx))
+            return t, ahead, minutes
+
+        return self._read(op)  # type: ignore[return-value]
+
+    def rating_of(self, ticket_id: str) -> dict | None:
+        return self._read(lambda tx, now, day: tx.get_rating(ticket_id))  # type: ignore[return-value]
+
+    def ratings(self, day_from: str | None = None, day_to: str | None = None, bad_only: bool = False) -> list[dict]:
+        """Ratings of the days (default today) with their rectification (整改) when there is one."""
+
+        def op(tx: StoreTx, now: float, day: str) -> list[dict]:
+            rows = tx.ratings(day_from or day, day_to or day_from or day, bad_only)
+            for row in rows:
+                row["at"] = self.hall.iso(row["at"])
+                fix = {"response": row.pop("response"), "at": self.hall.iso(row.pop("rectified_at")),
+                       "by": row.pop("rectified_by")}
+                row["rectification"] = fix if fix["response"] else None
+            return rows
+
+        return self._read(op)  # type: ignore[return-value]
+
+    def rectify(self, ticket_id: str, response: str, staff_id: str | None = None) -> dict:
+        """Record what was done about a bad rating (every 不满意/非常不满意 needs one)."""
+        if not response or not response.strip():
+            raise bad_input("response_required", "a rectification needs a response")
+
+        def op(tx: StoreTx, now: float, day: str) -> dict:
+            rating = tx.get_rating(ticket_id)
+            if rating is None:
+                raise not_found("rating", ticket_id)
+            if rating["level"] > 2:
+                raise conflict("not_a_bad_rating", "only 不满意 and 非常不满意 ratings are rectified")
+            row = {"ticket_id": ticket_id, "response": response.strip(), "at": now, "by": staff_id}
+            tx.put_rectification(row)
+            t = tx.get_ticket(ticket_id)
+            self._event(tx, now, day, "rectification", t, rating["counter_id"], staff_id,
+                        response=response.strip())
+            return {**row, "at": self.hall.iso(now)}
+
+        return self._run(op)  # type: ignore[return-value]
+
     def waiting(self, service_id: str | None = None, limit: int = 200) -> list[Ticket]:
         if service_id is not None and service_id not in self.hall.services:
             raise not_found("service", service_id)
@@ -362,6 +411,7 @@ class QueueEngine:
             return {
                 "day": day,
                 "now": self.hall.iso(now),
+                "last_event_id": tx.last_event_seq(),  # the stream resumes right after this snapshot
                 "current": current,
                 "recent": self._recent_calls(tx, day, recent),
                 "waiting": waiting,

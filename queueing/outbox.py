@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
+import uuid
 from typing import Protocol
 
 from queueing import stats
@@ -23,6 +25,7 @@ from queueing.model import Hall
 from queueing.store import QueueStore
 
 log = logging.getLogger(__name__)
+RECORD_NAMESPACE = uuid.UUID("5b0c7c1e-2f43-4d8e-9a57-1d6c3e0f8a21")
 
 TICKET_KINDS = {
     "issue",
@@ -62,6 +65,18 @@ class OutboxForwarder:
         self._wake.set()
         self._thread.join(timeout)
 
+    def _put(self, kind: str, payload: dict, key: str) -> None:
+        """Enqueue with a record id derived from the hall and the event, so a crash between the
+        enqueue and the cursor update re-offers the same id: the outbox keeps it once and the
+        platform deduplicates on it — exactly once end to end."""
+        record_id = str(uuid.uuid5(RECORD_NAMESPACE, f"{self.hall.id}/{key}"))
+        try:
+            self.outbox.enqueue(kind, payload, record_id=record_id)  # type: ignore[call-arg]
+        except TypeError:
+            self.outbox.enqueue(kind, payload)  # an outbox without caller-chosen ids
+        except sqlite3.IntegrityError:
+            log.info("outbox already holds this event", extra={"ctx": {"key": key}})
+
     def pump(self) -> int:
         """Forward everything pending; returns how many events were looked at."""
         with self.store.read() as tx:
@@ -72,9 +87,9 @@ class OutboxForwarder:
             if last_day and row["day"] > last_day:
                 with self.store.read() as tx:
                     summary = stats.compute(tx, self.hall, last_day, last_day)
-                self.outbox.enqueue("stats", {"hall_id": self.hall.id, "day": last_day, "stats": summary})
+                self._put("stats", {"hall_id": self.hall.id, "day": last_day, "stats": summary}, f"stats/{last_day}")
             kind = row["kind"]
-            if kind in TICKET_KINDS or kind == "rating":
+            if kind in TICKET_KINDS or kind in ("rating", "rectification"):
                 payload = {
                     "hall_id": self.hall.id,
                     "event_seq": row["seq"],
@@ -82,7 +97,7 @@ class OutboxForwarder:
                     "at": self.hall.iso(row["at"]),
                     **json.loads(row["data"]),
                 }
-                self.outbox.enqueue("rating" if kind == "rating" else "ticket_event", payload)
+                self._put("ticket_event" if kind in TICKET_KINDS else "rating", payload, f"event/{row['seq']}")
             last_day = row["day"]
             with self.store.write() as tx:
                 tx.set_meta("outbox_cursor", str(row["seq"]))

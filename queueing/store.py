@@ -70,6 +70,9 @@ class StoreTx(Protocol):
     def use_appointment(self, code: str, ticket_id: str) -> None: ...
     def put_rating(self, row: dict) -> None: ...
     def get_rating(self, ticket_id: str) -> dict | None: ...
+    def ticket_by_number(self, day: str, number: str) -> Ticket | None: ...
+    def ratings(self, day_from: str, day_to: str, bad_only: bool) -> list[dict]: ...
+    def put_rectification(self, row: dict) -> None: ...
     def add_alert(self, row: dict) -> int: ...
     def alerts(self, include_acked: bool, limit: int) -> list[dict]: ...
     def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool: ...
@@ -109,6 +112,8 @@ CREATE TABLE IF NOT EXISTS appointments(code TEXT PRIMARY KEY, day TEXT NOT NULL
 CREATE INDEX IF NOT EXISTS appointments_person ON appointments(id_number_hash, day);
 CREATE TABLE IF NOT EXISTS ratings(ticket_id TEXT PRIMARY KEY, level INTEGER NOT NULL, reason TEXT,
     comment TEXT, at REAL NOT NULL, service_id TEXT, counter_id TEXT, staff_id TEXT);
+CREATE TABLE IF NOT EXISTS rectifications(ticket_id TEXT PRIMARY KEY, response TEXT NOT NULL, at REAL NOT NULL,
+    by TEXT);
 CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
     source TEXT, message TEXT, acked_at REAL, acked_by TEXT);
 """
@@ -412,6 +417,29 @@ class SQLiteTx:
         cur = self.con.execute("SELECT * FROM ratings WHERE ticket_id=?", (ticket_id,))
         row = cur.fetchone()
         return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def ticket_by_number(self, day: str, number: str) -> Ticket | None:
+        # A transfer keeps the number: the newest ticket of that number is the live one.
+        return _ticket(self.con.execute(_SELECT + " WHERE day=? AND number=? ORDER BY seq DESC LIMIT 1",
+                                        (day, number)).fetchone())
+
+    def ratings(self, day_from: str, day_to: str, bad_only: bool) -> list[dict]:
+        cur = self.con.execute(
+            "SELECT r.ticket_id, t.number, t.day, r.level, r.reason, r.comment, r.at, r.service_id, r.counter_id, "
+            "r.staff_id, x.response, x.at AS rectified_at, x.by AS rectified_by FROM ratings r "
+            "JOIN tickets t ON t.id = r.ticket_id LEFT JOIN rectifications x ON x.ticket_id = r.ticket_id "
+            "WHERE t.day BETWEEN ? AND ? AND (? = 0 OR r.level <= 2) ORDER BY r.at",
+            (day_from, day_to, 1 if bad_only else 0),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def put_rectification(self, row: dict) -> None:
+        self.con.execute(
+            "INSERT INTO rectifications(ticket_id, response, at, by) VALUES(:ticket_id, :response, :at, :by) "
+            "ON CONFLICT(ticket_id) DO UPDATE SET response=excluded.response, at=excluded.at, by=excluded.by",
+            row,
+        )
 
     def add_alert(self, row: dict) -> int:
         cur = self.con.execute(

@@ -1,0 +1,75 @@
+"""好差评 at the kiosk: a finished ticket is rated; the rating reaches the hall service and,
+through the hall's outbox, the platform; a bad rating is rectified from the dashboard's data."""
+
+from __future__ import annotations
+
+import time
+
+from tests.kiosk.conftest import Kiosk
+
+
+def _finished_ticket(kiosk: Kiosk) -> str:
+    kiosk.act("start", flow="ticket")
+    kiosk.act("choose", id="assist")
+    view = kiosk.act("choose", id="S0501")
+    number = view["screen"]["number"]
+    counter = kiosk.staff()
+    counter.call_next("H03", staff_id="s-01")
+    counter.start("H03", staff_id="s-01")
+    counter.finish("H03", staff_id="s-01")
+    kiosk.act("home")
+    return number
+
+
+def _type(kiosk: Kiosk, text: str) -> dict:
+    for key in text:
+        kiosk.act("key", key=key)
+    return kiosk.act("ok")
+
+
+def test_bad_rating_needs_a_reason_and_reaches_hall_and_platform(kiosk: Kiosk) -> None:
+    number = _finished_ticket(kiosk)
+    kiosk.act("start", flow="rating")
+    kiosk.act("choose", id="rate")
+    view = _type(kiosk, "E999")
+    assert view["state"] == "identify" and view["screen"]["problem"]  # unknown number explained
+    for _ in range(4):
+        kiosk.act("key", key="del")
+    view = _type(kiosk, number)
+    assert view["state"] == "levels" and len(view["screen"]["choices"]) == 5
+    view = kiosk.act("choose", id="dissatisfied")
+    assert view["state"] == "reasons"
+    view = kiosk.act("send")
+    assert view["state"] == "reasons"  # no reason chosen yet: not sent
+    kiosk.act("toggle", id="slow")
+    kiosk.act("comment", text="等了很久")
+    view = kiosk.act("send")
+    assert view["state"] == "thanks"
+
+    admin = kiosk.staff("admin")
+    bad = admin.ratings(bad=True)
+    assert [(r["number"], r["level"], r["reason"]) for r in bad] == [(number, 2, "slow")]
+    assert bad[0]["rectification"] is None
+    admin.rectify(bad[0]["ticket_id"], "已约谈窗口人员并增开窗口", staff_id="supervisor")
+    assert admin.ratings(bad=True)[0]["rectification"]["response"].startswith("已约谈")
+
+    # The same ticket cannot be rated twice.
+    kiosk.act("home")
+    kiosk.act("start", flow="rating")
+    kiosk.act("choose", id="rate")
+    view = _type(kiosk, number)
+    assert view["state"] == "identify" and "已经评价" in view["screen"]["problem"]
+
+    platform = kiosk.assembly.platform.running
+    deadline = time.monotonic() + 20
+    kinds: list[str] = []
+    while time.monotonic() < deadline:
+        kiosk.assembly.hall.sync.sync_now()
+        records = [r for r in platform.store.list_records() if r["device_id"].startswith("hall-")]
+        kinds = [r["kind"] for r in records]
+        if kinds.count("rating") >= 2:  # the rating and its rectification
+            break
+        time.sleep(0.2)
+    assert kinds.count("rating") >= 2 and "ticket_event" in kinds
+    ids = [r["id"] for r in platform.store.list_records()]
+    assert len(ids) == len(set(ids))
