@@ -52,7 +52,8 @@ def load_or_create_credentials(data_dir: Path, hall_id: str = "demo-hall") -> di
     if path.exists():
         return json.loads(path.read_text("utf-8"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    creds = {"device_token": secrets.token_urlsafe(32), "admin_token": secrets.token_urlsafe(32),
+    # hex, not urlsafe: a token starting with "-" is taken for an option on a command line
+    creds = {"device_token": secrets.token_hex(32), "admin_token": secrets.token_hex(32),
              "hall_key": secrets.token_hex(32), "hall_id": hall_id}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -342,7 +342,7 @@ def load_credentials(data_dir: Path) -> dict[str, str]:
     missing = [k for k in (*ROLES, "hall_key") if not creds.get(k)]
     if missing:
         for k in missing:
-            creds[k] = secrets.token_urlsafe(32)
+            creds[k] = secrets.token_hex(32)  # never starts with "-" (command lines take it for an option)
         tmp = path.with_suffix(".json.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -17,10 +17,12 @@ os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
 
 def pump(app: Any, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
+    """Run the event loop for a while (a nested loop, not processEvents() in a Python loop)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
 
 
 class KioskDriver:
@@ -56,7 +58,7 @@ class KioskDriver:
         while time.monotonic() < deadline:
             if self.runtime.call(lambda c: c.flow.state) in states:
                 break
-            pump(self.app, 0.05)
+            pump(self.app, 0.1)
         pump(self.app, 0.4)
 
     def shot(self, path: Path) -> Path:
@@ -151,6 +153,74 @@ def kiosk_tour(driver: KioskDriver, out: Path, prefix: str) -> list[Path]:
     return saved
 
 
+def staff_tour(out: Path, data_dir: Path) -> list[Path]:
+    """Display, window screen, counter console, dashboard and technician panel with some traffic."""
+    from kiosk.announcer import Announcer, SilentEngine
+    from kiosk.assembly import assemble_kiosk
+    from kiosk.config import Config
+    from queueing.client import HallClient
+    from ui.counter_app import CounterController, CounterWindow
+    from ui.dashboard_app import DashboardWindow
+    from ui.display_app import DisplayBridge
+    from ui.qt_app import application, cjk_family, load_qml, save_screenshot
+    from ui.technician_app import TechnicianWindow
+
+    app = application()
+    family = cjk_family()
+    config = Config()
+    config.data_dir = str(data_dir)
+    assembly = assemble_kiosk(config)
+    url, tokens = assembly.hall.url, assembly.hall.tokens
+    kiosk, counter = HallClient(url, tokens["kiosk"]), HallClient(url, tokens["counter"])
+    for service in ("S0101", "S0101", "S0102", "S0202", "S0301", "S0403", "S0501", "S0501", "S0403"):
+        kiosk.issue_ticket(service)
+    for window_id in ("W01", "W09", "W13"):
+        counter.call_next(window_id, staff_id="s-" + window_id)
+    counter.start("W01", staff_id="s-W01")
+    counter.finish("W01", staff_id="s-W01")
+    counter.call_next("W01", staff_id="s-W01")
+    kiosk.raise_alert("printer", "kiosk-02", "打印纸将尽 paper near end")
+    saved: list[Path] = []
+    bridges = []
+    for name, qml, counter_id in (("display-hall", "display/Main.qml", None),
+                                  ("display-window", "display/Window.qml", "W09")):
+        bridge = DisplayBridge(HallClient(url, tokens["display"]), Announcer(SilentEngine()),
+                               hall_name=assembly.core.hall_name, font_family=family, counter_id=counter_id,
+                               notices=["今日 12:00–13:30 部分窗口午间轮岗，请留意叫号。"]).start()
+        engine, window = load_qml(qml, {"bridge": bridge})
+        pump(app, 2.0)
+        saved.append(save_screenshot(window, out / f"{name}.png"))
+        bridges.append((bridge, engine, window))
+    console = CounterWindow(CounterController(HallClient(url, tokens["counter"]), "W01"), font_family=family)
+    console.staff_edit.setText("s-W01")
+    console.sign_in.click()
+    console.show()
+    pump(app, 2.0)
+    saved.append(out / "counter-console.png")
+    console.grab().save(str(saved[-1]))
+    dashboard = DashboardWindow(HallClient(url, tokens["admin"]), font_family=family)
+    dashboard.show()
+    pump(app, 2.5)
+    saved.append(out / "dashboard.png")
+    dashboard.grab().save(str(saved[-1]))
+    panel = TechnicianWindow(assembly.technician, font_family=family)
+    panel.show()
+    pump(app, 0.5)
+    saved.append(out / "technician-devices.png")
+    panel.grab().save(str(saved[-1]))
+    panel.tabs.setCurrentIndex(1)
+    pump(app, 0.3)
+    saved.append(out / "technician-sync.png")
+    panel.grab().save(str(saved[-1]))
+    for bridge, _engine, window in bridges:
+        bridge.stop()
+        window.close()
+    for widget in (console, dashboard, panel):
+        widget.close()
+    assembly.stop()
+    return saved
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
@@ -164,6 +234,8 @@ def main(argv: list[str]) -> int:
                 files += kiosk_tour(driver, out, prefix)
             finally:
                 driver.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        files += staff_tour(out, Path(tmp) / "data")
     print("\n".join(str(f) for f in files))
     return 0
 
