@@ -72,6 +72,7 @@ class KioskCore:
         hall_id: str = "demo-hall",
         hall_name: str = "",
         document_camera: Any = None,
+        voice: Any = None,
         public_base_url: str = "",
         hall_key: str = "",
         idle_policy: IdlePolicy | None = None,
@@ -90,6 +91,8 @@ class KioskCore:
         self.kiosk_id = kiosk_id
         self.hall_id = hall_id
         self.document_camera = document_camera
+        self.voice = voice  # a speech engine (kiosk.speech); elder mode speaks each step
+        self._spoken = ""
         self.hall_name = hall_name or catalogue.hall_name
         self.public_base_url = public_base_url.rstrip("/")
         self.hall_key = hall_key  # signs the receipt QR's /a/ token (queueing.public_tokens)
@@ -215,11 +218,23 @@ class KioskCore:
         self.listeners.append(listener)
 
     def _publish(self) -> None:
-        if not self.listeners:
+        if not self.listeners and (self.voice is None or not self.elder):
             return
         view = self.view()
+        self._speak(view)
         for listener in list(self.listeners):
             listener(view)
+
+    def _speak(self, view: dict[str, Any]) -> None:
+        """Elder mode: say each new step once (never the same phrase twice in a row)."""
+        text = view["screen"].get("speech", "")
+        if not self.elder or self.voice is None or not text or text == self._spoken:
+            return
+        self._spoken = text
+        try:
+            self.voice.say(text, self.translator.language, 0.9, lambda: None)
+        except Exception:
+            log.warning("elder-mode voice failed")
 
     def what_works(self) -> dict[str, bool]:
         return {"ticket": self.hall_online, "checkin": self.hall_online, "rating": True,

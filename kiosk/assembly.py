@@ -23,6 +23,7 @@ from kiosk.config import Config
 from kiosk.i18n import Translator
 from kiosk.runtime import KioskRuntime
 from kiosk.session import IdlePolicy
+from kiosk.speech import best_engine
 
 log = logging.getLogger(__name__)
 

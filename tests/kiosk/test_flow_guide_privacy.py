@@ -92,3 +92,21 @@ def test_elder_mode_and_english(kiosk: Kiosk) -> None:
     assert "Social Security" in view["screen"]["choices"][0]["label"]
     view = kiosk.act("home")
     assert view["language"] == "en" and view["elder"] is True
+
+
+def test_elder_mode_speaks_each_new_step_once(kiosk: Kiosk) -> None:
+    said: list[str] = []
+
+    class Recorder:
+        def say(self, text: str, language: str, volume: float, done) -> None:  # type: ignore[no-untyped-def]
+            said.append(text)
+            done()
+
+    kiosk.runtime.call(lambda c: setattr(c, "voice", Recorder()))
+    kiosk.act("start", flow="guide")
+    assert said == []  # not in elder mode
+    kiosk.act("home")
+    kiosk.act("elder")
+    kiosk.act("touch")
+    kiosk.act("start", flow="ticket")
+    assert said == ["您好，请点击屏幕上您要办理的事情", "请选择办事区域"]
