@@ -104,8 +104,14 @@ def main() -> None:
                 engine.started.clear()
             memory.append(rss_mib())
             results.update(draw=lat_draw, voice=lat_voice, memory=memory)
-            app.quit()
+            finished.set()
 
+        # Quit from the GUI thread: QCoreApplication.quit() from the driving thread can deadlock
+        # with a redraw in progress (seen with PySide6 6.11).
+        finished = threading.Event()
+        poll = QTimer()
+        poll.timeout.connect(lambda: app.quit() if finished.is_set() else None)
+        poll.start(50)
         threading.Thread(target=drive, daemon=True).start()
         QTimer.singleShot(600_000, app.quit)
         app.exec()
