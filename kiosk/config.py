@@ -106,7 +106,7 @@ class PrivacySection:
 
 @dataclass
 class TechnicianSection:
-    #: salted hash written by ``main.py technician --set-pin``; empty means the demo PIN 123456
+    #: salted hash from ``kiosk.pin.hash_pin("…")`` (see docs/deploy.md); empty means the demo PIN 123456
     pin_hash: str = ""
     max_attempts: int = 5
     lockout_minutes: int = 5
