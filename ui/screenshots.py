@@ -1,5 +1,6 @@
 """Screenshots of every kiosk screen (Chinese, elder mode, English) and of the staff roles, for
-``docs/screenshots/``: ``python -m ui.screenshots [OUT_DIR]``. Runs offscreen with the embedded
+``docs/screenshots/``: ``python -m ui.screenshots [OUT_DIR [TOUR ...]]`` (tours: kiosk-zh, kiosk-elder,
+kiosk-en, kiosk-720p, kiosk-portrait, kiosk-portrait-elder, staff; default all). Runs offscreen with the embedded
 platform, hall service and simulators, driving the real QML through the real bridge."""
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def pump(app: Any, seconds: float) -> None:
 class KioskDriver:
     """The kiosk window with its assembly; ``do`` runs steps on the core and waits for the redraw."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, size: tuple[int, int] | None = None) -> None:
         from kiosk.assembly import assemble_kiosk
         from kiosk.config import Config
         from ui.demo import DemoControls
@@ -43,6 +44,8 @@ class KioskDriver:
         self.bridge = KioskBridge(self.runtime, demo=DemoControls(self.assembly.devices, self.runtime),
                                   font_family=cjk_family())
         self.engine, self.window = load_qml("kiosk/Main.qml", {"bridge": self.bridge})
+        if size is not None:
+            self.window.resize(*size)
         pump(self.app, 0.8)
 
     def do(self, fn: Callable[[Any], Any], settle: float = 0.4) -> None:
@@ -71,13 +74,16 @@ class KioskDriver:
         self.assembly.stop()
 
 
-def kiosk_tour(driver: KioskDriver, out: Path, prefix: str) -> list[Path]:
-    """Walk every screen once and save each; returns the files."""
-    sims = driver.assembly.devices.simulators
-    saved: list[Path] = []
+# Kiosk tours: file prefix, steps before the tour, window size (None: the QML's 1920×1080).
+TOURS: tuple[tuple[str, tuple[str, ...], tuple[int, int] | None], ...] = (
+    ("kiosk-zh", (), None), ("kiosk-elder", ("elder",), None), ("kiosk-en", ("language",), None),
+    ("kiosk-720p", (), (1280, 720)), ("kiosk-portrait", (), (1080, 1920)),
+    ("kiosk-portrait-elder", ("elder",), (1080, 1920)))
 
-    def shot(name: str) -> None:
-        saved.append(driver.shot(out / f"{prefix}-{name}.png"))
+
+def kiosk_tour(driver: KioskDriver, shot: Callable[[str], Any]) -> None:
+    """Walk every screen once, calling ``shot(name)`` on each (save it, or check its layout)."""
+    sims = driver.assembly.devices.simulators
 
     shot("01-home")
     driver.act("start", flow="ticket")
@@ -150,7 +156,6 @@ def kiosk_tour(driver: KioskDriver, out: Path, prefix: str) -> list[Path]:
     driver.act("text", text="二楼的叫号屏不亮了")
     shot("22-complaint")
     driver.act("home")
-    return saved
 
 
 def staff_tour(out: Path, data_dir: Path) -> list[Path]:
@@ -224,18 +229,24 @@ def staff_tour(out: Path, data_dir: Path) -> list[Path]:
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
+    only = set(argv[2:])  # e.g. "kiosk-720p staff": only these tours
     files: list[Path] = []
-    for prefix, setup in (("kiosk-zh", ()), ("kiosk-elder", ("elder",)), ("kiosk-en", ("language",))):
+    # The design size in three languages/modes, then the same screens on a 1280×720 panel and on
+    # an upright 1080×1920 kiosk (the common 政务 floor-standing model).
+    for prefix, setup, size in TOURS:
+        if only and prefix not in only:
+            continue
         with tempfile.TemporaryDirectory() as tmp:
-            driver = KioskDriver(Path(tmp) / "data")
+            driver = KioskDriver(Path(tmp) / "data", size)
             try:
                 for action in setup:
                     driver.act(action)
-                files += kiosk_tour(driver, out, prefix)
+                kiosk_tour(driver, lambda name, p=prefix, d=driver: files.append(d.shot(out / f"{p}-{name}.png")))
             finally:
                 driver.close()
-    with tempfile.TemporaryDirectory() as tmp:
-        files += staff_tour(out, Path(tmp) / "data")
+    if not only or "staff" in only:
+        with tempfile.TemporaryDirectory() as tmp:
+            files += staff_tour(out, Path(tmp) / "data")
     print("\n".join(str(f) for f in files))
     return 0
 

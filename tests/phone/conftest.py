@@ -99,7 +99,10 @@ def phone(browser):
 
 
 @pytest.fixture
-def screenshots() -> Path:
-    out = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+def screenshots(tmp_path: Path) -> Path:
+    """Where the browser tests save phone-size pictures: a temporary folder, or the folder named by
+    HALL_KIOSK_SCREENSHOTS (``docs/screenshots`` to refresh the docs) so a test run leaves the tree clean."""
+    keep = os.environ.get("HALL_KIOSK_SCREENSHOTS")
+    out = Path(keep) if keep else tmp_path / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     return out

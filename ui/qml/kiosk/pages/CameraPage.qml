@@ -6,19 +6,19 @@ import "../../common"
 ColumnLayout {
     spacing: 20 * root.s
     Rectangle {
-        Layout.fillWidth: true; Layout.fillHeight: true; color: "#1b2631"; radius: 16
-        Image { anchors.fill: parent; anchors.margins: 16; fillMode: Image.PreserveAspectFit; cache: false
+        Layout.fillWidth: true; Layout.fillHeight: true; color: "#1b2631"; radius: 16 * root.u
+        Image { anchors.fill: parent; anchors.margins: 16 * root.u; fillMode: Image.PreserveAspectFit; cache: false
                 source: root.page.preview ? "file://" + root.page.preview : "" }
         Text { anchors.centerIn: parent; visible: (root.page.problem || "") !== ""; text: root.page.problem || ""
                color: "#f5b7b1"; font.pixelSize: 30 * root.s; wrapMode: Text.WordWrap; width: parent.width * 0.8
                horizontalAlignment: Text.AlignHCenter }
     }
     Row {
-        Layout.alignment: Qt.AlignHCenter; spacing: 32
+        Layout.alignment: Qt.AlignHCenter; spacing: 32 * root.u
         Repeater {
             model: root.page.buttons || []
             BigButton { objectName: "button_" + modelData.id; text: modelData.label; enabled: modelData.enabled
-                        accent: modelData.id === "use" ? "green" : ""; scale_: root.s; width: 380 * root.s
+                        accent: modelData.id === "use" ? "green" : ""; scale_: root.s; width: root.fitWidth(380 * root.s, (root.page.buttons || []).length, pageLoader.width)
                         onClicked: root.act(modelData.id) }
         }
     }

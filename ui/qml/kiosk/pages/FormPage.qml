@@ -19,8 +19,8 @@ ColumnLayout {
                 ColumnLayout {
                     id: fieldItem
                     property var field: modelData
-                    Layout.fillWidth: true; Layout.leftMargin: 120; Layout.rightMargin: 120
-                    spacing: 8
+                    Layout.fillWidth: true; Layout.leftMargin: 120 * root.u; Layout.rightMargin: 120 * root.u
+                    spacing: 8 * root.u
                     Text { text: fieldItem.field.label + (fieldItem.field.required ? " *" : "")
                            font.pixelSize: 30 * root.s; color: "#12355b"; font.bold: true }
                     TextField {
@@ -34,7 +34,7 @@ ColumnLayout {
                     }
                     Flow {
                         visible: fieldItem.field.type === "select"
-                        Layout.fillWidth: true; spacing: 16
+                        Layout.fillWidth: true; spacing: 16 * root.u
                         Repeater {
                             model: fieldItem.field.options
                             BigButton {

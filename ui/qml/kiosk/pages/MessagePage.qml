@@ -14,16 +14,16 @@ ColumnLayout {
     }
     Repeater {
         model: root.page.lines || []
-        Text { Layout.fillWidth: true; Layout.leftMargin: 80; Layout.rightMargin: 80
+        Text { Layout.fillWidth: true; Layout.leftMargin: 80 * root.u; Layout.rightMargin: 80 * root.u
                text: modelData; font.pixelSize: 32 * root.s; color: "#34495e"
                wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter }
     }
     Row {
-        Layout.alignment: Qt.AlignHCenter; spacing: 32
+        Layout.alignment: Qt.AlignHCenter; spacing: 32 * root.u
         Repeater {
             model: root.page.buttons || []
             BigButton { objectName: "button_" + modelData.id; text: modelData.label; accent: modelData.accent
-                        scale_: root.s; width: 440 * root.s; enabled: modelData.enabled
+                        scale_: root.s; width: root.fitWidth(440 * root.s, (root.page.buttons || []).length, pageLoader.width); enabled: modelData.enabled
                         onClicked: root.act(modelData.id) }
         }
     }

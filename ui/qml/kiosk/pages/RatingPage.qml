@@ -4,9 +4,9 @@ import QtQuick.Layouts
 import "../../common"
 
 ColumnLayout {
-    spacing: 28
+    spacing: 28 * root.u
     RowLayout {
-        Layout.fillWidth: true; spacing: 20
+        Layout.fillWidth: true; spacing: 20 * root.u
         Repeater {
             model: root.page.choices || []
             BigButton { objectName: "choice_" + modelData.id; Layout.fillWidth: true

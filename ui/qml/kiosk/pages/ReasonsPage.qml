@@ -7,7 +7,7 @@ import "../../common"
 ColumnLayout {
     spacing: 20 * root.s
     GridLayout {
-        Layout.fillWidth: true; columns: root.portrait ? 2 : 3; columnSpacing: 20; rowSpacing: 16
+        Layout.fillWidth: true; columns: root.portrait ? 2 : 3; columnSpacing: 20 * root.u; rowSpacing: 16 * root.u
         Repeater {
             model: root.page.choices || []
             BigButton { objectName: "reason_" + modelData.id; Layout.fillWidth: true; scale_: root.s * 0.9

@@ -9,7 +9,7 @@ ColumnLayout {
     ScrollView {
         Layout.fillWidth: true; Layout.fillHeight: true; clip: true
         Column {
-            width: parent.width; spacing: 4
+            width: parent.width; spacing: 4 * root.u
             Repeater {
                 model: root.page.rows || []
                 Rectangle {
@@ -24,11 +24,11 @@ ColumnLayout {
         }
     }
     Row {
-        Layout.alignment: Qt.AlignHCenter; spacing: 32
+        Layout.alignment: Qt.AlignHCenter; spacing: 32 * root.u
         Repeater {
             model: root.page.buttons || []
             BigButton { objectName: "button_" + modelData.id; text: modelData.label; accent: modelData.accent
-                        scale_: root.s; width: 400 * root.s; onClicked: root.act(modelData.id) }
+                        scale_: root.s; width: root.fitWidth(400 * root.s, (root.page.buttons || []).length, pageLoader.width); onClicked: root.act(modelData.id) }
         }
     }
 }

@@ -11,7 +11,7 @@ ColumnLayout {
         Layout.fillWidth: true; Layout.preferredHeight: 260 * root.s
         font.pixelSize: 30 * root.s; wrapMode: TextEdit.Wrap
         placeholderText: root.page.placeholder || ""; text: root.page.value || ""
-        background: Rectangle { color: "white"; radius: 12; border.color: "#c9d6e6"; border.width: 2 }
+        background: Rectangle { color: "white"; radius: 12 * root.u; border.color: "#c9d6e6"; border.width: 2 }
         onTextChanged: if (text !== (root.page.value || "")) root.act("text", {"text": text})
     }
     BigButton { objectName: "button_send"; Layout.alignment: Qt.AlignHCenter; text: root.page.send_label || ""
