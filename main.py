@@ -7,6 +7,7 @@
     python main.py kiosk|display|counter|technician ...   the Qt roles
     python main.py diag ...             device diagnostics for technicians
     python main.py cache ...            offline cache status and sync for technicians
+    python main.py set-pin ...          write a technician PIN (hashed) into a configuration file
 
 Each package registers its own subcommands through a ``register(subparsers)`` function in its
 ``cli`` module; those modules import their heavy dependencies only when a command runs, so
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 __version__ = "0.1.0"
 
 # Packages whose cli module adds subcommands; a missing one is skipped so the tree can grow.
-CLI_MODULES = ("queueing.cli", "offline_cache.cli", "devices.cli", "ui.cli")
+CLI_MODULES = ("queueing.cli", "offline_cache.cli", "devices.cli", "kiosk.cli", "ui.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -106,7 +106,8 @@ class PrivacySection:
 
 @dataclass
 class TechnicianSection:
-    #: salted hash from ``kiosk.pin.hash_pin("…")`` (see docs/deploy.md); empty means the demo PIN 123456
+    #: salted hash written by ``main.py set-pin`` (docs/deploy.md); empty means the demo PIN 123456,
+    #: accepted only while every device is simulated
     pin_hash: str = ""
     max_attempts: int = 5
     lockout_minutes: int = 5
@@ -132,6 +133,11 @@ class Config:
     privacy: PrivacySection = field(default_factory=PrivacySection)
     technician: TechnicianSection = field(default_factory=TechnicianSection)
     display: DisplaySection = field(default_factory=DisplaySection)
+
+    def has_real_devices(self) -> bool:
+        """Any device that is not a simulator: a deployed kiosk, where the demo PIN must not open."""
+        d = self.devices
+        return d.idcard.port != "sim" or d.printer.connection != "sim" or d.scanner.kind not in ("sim", "none")
 
     def to_dict(self, *, secrets: bool = True) -> dict[str, Any]:
         """Plain dict of every value; with ``secrets=False`` tokens, keys and hashes are blanked."""

@@ -1,7 +1,9 @@
-"""Technician PIN: salted scrypt hash, lockout after repeated failures, every attempt audited.
+"""Technician PIN: salted scrypt hash, lockout after repeated failures, every attempt audited,
+and setting a new PIN into the configuration file (``main.py set-pin``).
 
 The failure counter and lockout end are kept in a small state file so that restarting the
-kiosk does not reset a lockout.
+kiosk does not reset a lockout. The demo PIN only opens a kiosk whose devices are all simulated:
+a kiosk with real devices and no ``technician.pin_hash`` refuses every PIN until one is set.
 """
 
 from __future__ import annotations
@@ -9,14 +11,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.audit import AuditLog
+from kiosk.config import ConfigError, load_config
 
 DEMO_PIN = "123456"
 _N, _R, _P = 2**14, 8, 1
@@ -45,11 +50,72 @@ class PinResult:
     ok: bool
     locked_seconds: int = 0
     attempts_left: int = 0
+    #: no PIN is configured and the demo PIN is not allowed here (real devices)
+    unset: bool = False
+
+
+def weak_pin_reason(pin: str) -> str | None:
+    """Why a new PIN is refused (in words for the technician), or None when it is acceptable."""
+    if not pin.isdigit() or not 6 <= len(pin) <= 12:
+        return "the PIN must be 6 to 12 digits"
+    if pin == DEMO_PIN or len(set(pin)) == 1:
+        return "the PIN is too easy to guess (the demo PIN, or one digit repeated)"
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
+    if steps in ({1}, {-1}):
+        return "the PIN is too easy to guess (a run of digits)"
+    return None
+
+
+_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*(#.*)?$")
+_PIN_LINE = re.compile(r"^\s*pin_hash\s*=")
+
+
+def set_pin_in_config(path: str | Path, pin: str) -> None:
+    """Write the hash of ``pin`` as ``technician.pin_hash`` into the TOML file at ``path``, keeping
+    every other line, the file's mode and owner; refuse a weak PIN or a file that would not load."""
+    reason = weak_pin_reason(pin)
+    if reason:
+        raise ValueError(reason)
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    new_line = f'pin_hash = "{hash_pin(pin)}"'
+    section, at_header, replaced = None, None, False
+    for index, line in enumerate(lines):
+        match = _SECTION.match(line)
+        if match:
+            section = match.group(1).strip()
+            if section == "technician":
+                at_header = index
+        elif section == "technician" and _PIN_LINE.match(line):
+            lines[index] = new_line
+            replaced = True
+    if not replaced:
+        if at_header is None:
+            lines += ["", "[technician]"]
+            at_header = len(lines) - 1
+        lines.insert(at_header + 1, new_line)
+    tmp = path.with_name(f".{path.name}.set-pin")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        if path.exists():
+            st = path.stat()
+            os.chmod(tmp, st.st_mode & 0o7777)
+            if os.geteuid() == 0:
+                os.chown(tmp, st.st_uid, st.st_gid)
+        else:
+            os.chmod(tmp, 0o640)
+        if load_config(tmp).technician.pin_hash != new_line.split('"')[1]:
+            raise ConfigError(f"{path}: the new pin_hash did not land in [technician]")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class PinGuard:
     def __init__(self, pin_hash: str, state_path: str | Path, audit: AuditLog, *, max_attempts: int = 5,
-                 lockout_seconds: int = 300, clock: Callable[[], float] = time.time) -> None:
+                 lockout_seconds: int = 300, clock: Callable[[], float] = time.time,
+                 demo_allowed: bool = True) -> None:
+        self.unset = not pin_hash and not demo_allowed
         self.pin_hash = pin_hash or hash_pin(DEMO_PIN, b"demo-pin-salt!!!")
         self.state_path = Path(state_path)
         self.audit = audit
@@ -70,6 +136,9 @@ class PinGuard:
         os.replace(tmp, self.state_path)
 
     def check(self, pin: str, actor: str = "technician") -> PinResult:
+        if self.unset:
+            self.audit.record(actor, "pin.refused_unset")
+            return PinResult(False, unset=True)
         state = self._state()
         now = self.clock()
         if state["locked_until"] > now:

@@ -145,7 +145,8 @@ def open_technician_panel(assembly: Any, family: str, on_exit: Any = None) -> An
 
     tc = assembly.config.technician
     guard = PinGuard(tc.pin_hash, Path(assembly.config.data_dir) / "kiosk" / "pin-state.json", assembly.audit,
-                     max_attempts=tc.max_attempts, lockout_seconds=tc.lockout_minutes * 60)
+                     max_attempts=tc.max_attempts, lockout_seconds=tc.lockout_minutes * 60,
+                     demo_allowed=not assembly.config.has_real_devices())
     if PinDialog(guard).exec() != PinDialog.DialogCode.Accepted:
         return None
     panel = TechnicianWindow(assembly.technician, recent_logs=recent_lines, on_exit_to_desktop=on_exit,

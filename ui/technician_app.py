@@ -68,6 +68,9 @@ class PinDialog(QDialog):
         self.pin.clear()
         if result.ok:
             self.accept()
+        elif result.unset:
+            self.message.setText("尚未设置维护密码：请在终端运行 sudo hall-kiosk set-pin\n"
+                                 "No technician PIN is set: run  sudo hall-kiosk set-pin")
         elif result.locked_seconds:
             self.message.setText(f"已锁定 {result.locked_seconds} 秒 Locked for {result.locked_seconds} s")
         else:

@@ -40,6 +40,17 @@ def test_pin_lockout_in_the_dialog(qtbot, tmp_path: Path, assembly) -> None:
     assert actions[-4:] == ["pin.failed", "pin.failed", "pin.locked", "pin.refused_locked"]
 
 
+def test_deployed_kiosk_without_a_pin_says_how_to_set_one(qtbot, tmp_path: Path, assembly) -> None:
+    application()
+    guard = PinGuard("", tmp_path / "pin.json", assembly.audit, demo_allowed=False)
+    dialog = PinDialog(guard)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.pin, "123456")
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+    assert dialog.result() != PinDialog.DialogCode.Accepted
+    assert "set-pin" in dialog.message.text() and "未设置维护密码" in dialog.message.text()
+
+
 def test_device_tests_and_faults_from_the_panel(qtbot, assembly) -> None:
     application()
     window = TechnicianWindow(assembly.technician)

@@ -1,0 +1,41 @@
+"""Command-line tools of the kiosk core: ``set-pin`` writes a technician PIN's hash into a
+kiosk, display or counter configuration file (asked twice, never echoed, never logged)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("set-pin", help="set the technician PIN in a configuration file")
+    parser.add_argument("--config", default="/etc/hall-kiosk/kiosk.toml",
+                        help="the file to write technician.pin_hash into (default /etc/hall-kiosk/kiosk.toml)")
+    parser.add_argument("--stdin", action="store_true",
+                        help="read the PIN from the first line of standard input (scripts, installers)")
+    parser.set_defaults(func=run_set_pin)
+
+
+def run_set_pin(args: argparse.Namespace) -> int:
+    from kiosk.config import ConfigError
+    from kiosk.pin import set_pin_in_config, weak_pin_reason
+
+    if args.stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass("new technician PIN (6-12 digits): ")
+        reason = weak_pin_reason(pin)
+        if reason is None and getpass.getpass("the same PIN again: ") != pin:
+            reason = "the two PINs differ"
+        if reason:
+            print(f"set-pin: {reason}; nothing changed", file=sys.stderr)
+            return 2
+    try:
+        set_pin_in_config(args.config, pin)
+    except (ValueError, ConfigError, OSError) as exc:
+        print(f"set-pin: {exc}; nothing changed", file=sys.stderr)
+        return 2
+    print(f"set-pin: technician PIN set in {args.config}; restart the role to use it")
+    return 0
