@@ -186,7 +186,7 @@ for r in $old; do
 done
 
 ensure_dir /opt/hall-kiosk/bin 0755 root:root
-for b in hall-kiosk hall-kiosk-session hall-kiosk-counter; do
+for b in hall-kiosk hall-kiosk-session hall-kiosk-counter hall-kiosk-notify-relay; do
   ensure_file "$HERE/bin/$b" "/opt/hall-kiosk/bin/$b" 0755 root:root
 done
 ensure_dir /usr/local/bin 0755 root:root

@@ -100,7 +100,9 @@ def _watchdog(app: Any) -> Any:
     if not dog.enabled:
         return None
     timer = QTimer(app)
-    timer.timeout.connect(dog.ping)
+    # A lambda, not dog.ping: PySide6 holds a bound method of a plain object weakly, and the
+    # connection vanished with `dog` (no pings reached systemd: every kiosk killed after 30 s).
+    timer.timeout.connect(lambda: dog.ping())
     timer.start(int(dog.ping_interval_s * 1000))
     QTimer.singleShot(0, lambda: dog.ready("window shown"))
     return timer

@@ -83,7 +83,9 @@ def test_session_units_own_tty1_without_a_way_out() -> None:
         assert d["ExecStart"] == [f"/opt/hall-kiosk/bin/hall-kiosk-session {role}"]
     session = (PACKAGING / "bin" / "hall-kiosk-session").read_text(encoding="utf-8")
     # cage -s would allow Ctrl+Alt+Fn to other terminals.
-    assert re.search(r"^cage -d -- ", session, re.M) and "cage -s" not in session and "-ds" not in session
+    # ($rotate is only ever empty or -r options: HALL_KIOSK_ROTATE for a panel mounted turned.)
+    assert re.search(r"^cage -d \$rotate -- ", session, re.M) and "cage -s" not in session and "-ds" not in session
+    assert set(re.findall(r'rotate="([^"]*)"', session)) == {"", "-r", "-r -r", "-r -r -r"}
 
 
 def test_udev_rules_name_and_give_each_device_to_the_kiosk_group() -> None:
