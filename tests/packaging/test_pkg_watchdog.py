@@ -1,5 +1,5 @@
 """kiosk/watchdog.py against a real notify socket (what systemd listens on) and a real HTTP
-health endpoint."""
+health endpoint, and a real Qt role process pinging from its event loop."""
 
 from __future__ import annotations
 
@@ -97,3 +97,36 @@ def test_http_heartbeat_ready_then_pings_only_while_healthy(notify_socket) -> No
         server.shutdown()
         server.server_close()
     assert start_http_heartbeat(url, env={}) is None
+
+
+def test_qt_role_pings_from_its_event_loop(notify_socket, tmp_path) -> None:
+    """A real ``main.py kiosk`` process (offscreen, simulated devices) says READY=1 and then keeps
+    pinging from its Qt event loop, long after start-up: the ping timer's connection must live."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    path, sock = notify_socket
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="400000", QT_QPA_PLATFORM="offscreen",
+               QT_QUICK_BACKEND="software")  # a ping every 0.2 s
+    proc = subprocess.Popen([sys.executable, str(repo / "main.py"), "kiosk", "--data-dir", str(tmp_path / "data"),
+                             "--quit-after", "8"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    messages: list[tuple[float, str]] = []
+    try:
+        sock.settimeout(1)
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                messages.append((time.monotonic(), sock.recv(4096).decode()))
+            except TimeoutError:
+                continue
+    finally:
+        proc.kill()
+        proc.wait()
+    ready = [t for t, m in messages if "READY=1" in m]
+    pings = [t for t, m in messages if m == "WATCHDOG=1"]
+    assert ready, messages
+    # Pings continue to the end, seconds after READY (garbage collection has run many times).
+    assert len(pings) >= 10 and pings[-1] - ready[0] > 4, (len(pings), messages[:5])
