@@ -254,4 +254,11 @@ if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
     fi
   fi
 fi
+case $ROLE in
+  kiosk | display)
+    # A reminder, not a change: with real devices the technician panel opens to no PIN until one is set.
+    if ! grep -Eq '^[[:space:]]*pin_hash[[:space:]]*=[[:space:]]*"scrypt[$]' "$ROOT/etc/hall-kiosk/$ROLE.toml"; then
+      say "no technician PIN yet: sudo hall-kiosk set-pin --config /etc/hall-kiosk/$ROLE.toml"
+    fi ;;
+esac
 say "role $ROLE, release $RELEASE: $CHANGES changes"

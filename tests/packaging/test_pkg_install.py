@@ -21,6 +21,10 @@ def test_second_run_changes_nothing(installed_root) -> None:
 def test_first_run_built_the_release_and_wrote_the_layout(installed_root) -> None:
     root = installed_root.path
     assert "changed: release " in installed_root.first["kiosk"].stdout
+    # The shipped kiosk.toml has no PIN: the installer says how to set one, every run, as a reminder.
+    for role in ("kiosk", "display"):
+        assert f"no technician PIN yet: sudo hall-kiosk set-pin --config /etc/hall-kiosk/{role}.toml" \
+            in installed_root.second[role].stdout
     current = (root / "opt/hall-kiosk/current").resolve()
     assert (current / ".complete").is_file() and (current / "venv/bin/python").exists()
     passwd = (root / "etc/passwd").read_text(encoding="utf-8")
