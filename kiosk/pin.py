@@ -78,7 +78,8 @@ def set_pin_in_config(path: str | Path, pin: str) -> None:
         raise ValueError(reason)
     path = Path(path)
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    new_line = f'pin_hash = "{hash_pin(pin)}"'
+    hashed = hash_pin(pin)
+    new_line = f'pin_hash = "{hashed}"'
     section, at_header, replaced = None, None, False
     for index, line in enumerate(lines):
         match = _SECTION.match(line)
@@ -104,7 +105,7 @@ def set_pin_in_config(path: str | Path, pin: str) -> None:
                 os.chown(tmp, st.st_uid, st.st_gid)
         else:
             os.chmod(tmp, 0o640)
-        if load_config(tmp).technician.pin_hash != new_line.split('"')[1]:
+        if load_config(tmp).technician.pin_hash != hashed:
             raise ConfigError(f"{path}: the new pin_hash did not land in [technician]")
         os.replace(tmp, path)
     finally:

@@ -28,11 +28,12 @@ ApplicationWindow {
     property int columns: portrait ? 2 : (view.elder ? 2 : 3)
 
     function act(name, args) { bridge.act(name, args || {}) }
-    // Width for one of `count` buttons side by side in `available` px: `preferred`, or less so
-    // that the row fits (an upright screen, elder mode).
-    function fitWidth(preferred, count, available) {
-        var n = Math.max(1, count)
-        return Math.max(0, Math.min(preferred, (available - 32 * u * (n - 1)) / n))
+    // Width of one of the page's buttons side by side in `available` px (default: the page's
+    // width): `preferred`, or less so that the row fits (an upright screen, elder mode).
+    function buttonWidth(preferred, available) {
+        var n = Math.max(1, (page.buttons || []).length)
+        var room = available === undefined ? pageLoader.width : available
+        return Math.max(0, Math.min(preferred, (room - 32 * u * (n - 1)) / n))
     }
     // Pinyin for Chinese, with English one tap away on the keyboard's language key.
     Component.onCompleted: VirtualKeyboardSettings.activeLocales = ["zh_CN", "en_US"]

@@ -18,7 +18,7 @@ ColumnLayout {
         Repeater {
             model: root.page.buttons || []
             BigButton { objectName: "button_" + modelData.id; text: modelData.label; enabled: modelData.enabled
-                        accent: modelData.id === "use" ? "green" : ""; scale_: root.s; width: root.fitWidth(380 * root.s, (root.page.buttons || []).length, pageLoader.width)
+                        accent: modelData.id === "use" ? "green" : ""; scale_: root.s; width: root.buttonWidth(380 * root.s)
                         onClicked: root.act(modelData.id) }
         }
     }

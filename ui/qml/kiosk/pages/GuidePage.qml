@@ -36,7 +36,7 @@ GridLayout {
                 model: root.page.buttons || []
                 BigButton { objectName: "button_" + modelData.id; text: modelData.label; accent: modelData.accent
                             scale_: root.s; onClicked: root.act(modelData.id)
-                            width: root.fitWidth(380 * root.s, (root.page.buttons || []).length, guideText.width) }
+                            width: root.buttonWidth(380 * root.s, guideText.width) }
             }
         }
     }

@@ -23,7 +23,7 @@ ColumnLayout {
         Repeater {
             model: root.page.buttons || []
             BigButton { objectName: "button_" + modelData.id; text: modelData.label; accent: modelData.accent
-                        scale_: root.s; width: root.fitWidth(440 * root.s, (root.page.buttons || []).length, pageLoader.width); enabled: modelData.enabled
+                        scale_: root.s; width: root.buttonWidth(440 * root.s); enabled: modelData.enabled
                         onClicked: root.act(modelData.id) }
         }
     }

@@ -28,7 +28,7 @@ ColumnLayout {
         Repeater {
             model: root.page.buttons || []
             BigButton { objectName: "button_" + modelData.id; text: modelData.label; accent: modelData.accent
-                        scale_: root.s; width: root.fitWidth(400 * root.s, (root.page.buttons || []).length, pageLoader.width); onClicked: root.act(modelData.id) }
+                        scale_: root.s; width: root.buttonWidth(400 * root.s); onClicked: root.act(modelData.id) }
         }
     }
 }

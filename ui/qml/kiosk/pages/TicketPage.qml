@@ -41,8 +41,7 @@ GridLayout {
                 model: root.page.buttons || []
                 BigButton { objectName: "button_" + modelData.id; text: modelData.label; accent: "green"
                             scale_: root.s; onClicked: root.act(modelData.id)
-                            width: root.fitWidth(400 * root.s, (root.page.buttons || []).length,
-                                                 root.portrait ? pageLoader.width : 400 * root.s) }
+                            width: root.buttonWidth(400 * root.s, root.portrait ? pageLoader.width : 400 * root.s) }
             }
         }
     }
