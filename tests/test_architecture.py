@@ -9,14 +9,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("kiosk", "devices", "queueing", "offline_cache", "ui")
+PACKAGES = ("common", "kiosk", "devices", "queueing", "offline_cache", "ui")
 # Which of our packages each package may import (DESIGN.md, "Dependency direction").
 ALLOWED = {
-    "ui": {"kiosk", "queueing", "offline_cache", "devices"},
-    "kiosk": {"queueing", "offline_cache", "devices"},
-    "queueing": {"offline_cache"},
-    "devices": set(),
-    "offline_cache": set(),
+    "ui": {"kiosk", "queueing", "offline_cache", "devices", "common"},
+    "kiosk": {"queueing", "offline_cache", "devices", "common"},
+    "queueing": {"offline_cache", "common"},
+    "devices": {"common"},
+    "offline_cache": {"common"},
+    "common": set(),
 }
 
 

@@ -1,0 +1,66 @@
+"""The typed ``[devices]`` schema: one section per device kind, owned here and embedded by the
+kiosk configuration (``kiosk/config.py``). The device manager takes these objects as they are;
+nothing copies them into dicts. ``"sim"`` picks a device's simulator, ``"none"`` leaves it out.
+
+Errors name the key and what is allowed (pydantic ``ValidationError``; the kiosk configuration
+turns them into ``devices.printer.paper_mm: expected one of 58, 80, got 70``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DeviceSection(BaseModel):
+    """Base of every device section: unknown keys are errors (a typo must not fall back silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IdCardConfig(DeviceSection):
+    #: "sim", "none" or a pyserial URL (/dev/ttyUSB0, COM3, socket://host:port)
+    port: str = "sim"
+    baud: int = Field(default=115200, gt=0)
+
+
+class PrinterConfig(DeviceSection):
+    #: sim, none, usb:VID:PID, serial:<url>[?baudrate=N], tcp:HOST:PORT, file:PATH
+    connection: str = "sim"
+    paper_mm: Literal[58, 80] = 80
+    #: native: the printer has a Chinese font (GB18030 inside FS & … FS .); raster: text drawn as an image
+    text_mode: Literal["native", "raster"] = "native"
+
+
+ScannerKind = Literal["sim", "serial", "evdev", "camera", "none"]
+
+
+class ScannerConfig(DeviceSection):
+    kind: ScannerKind = "sim"
+    #: serial: a pyserial URL; evdev: the input device (/dev/kiosk-scanner, /dev/input/by-id/…)
+    port: str = ""
+    baud: int = Field(default=9600, gt=0)
+    camera_index: int = Field(default=0, ge=0)
+    backend: Literal["zxing", "pyzbar"] = "zxing"
+
+
+class CameraConfig(DeviceSection):
+    """The document camera (高拍仪): a UVC camera read through OpenCV."""
+
+    #: "sim", "none", or a V4L2 device (/dev/kiosk-camera, /dev/video0) or an index ("0")
+    device: str = "sim"
+    width: int = Field(default=1920, gt=0)
+    height: int = Field(default=1080, gt=0)
+
+
+class DevicesConfig(DeviceSection):
+    idcard: IdCardConfig = IdCardConfig()
+    printer: PrinterConfig = PrinterConfig()
+    scanner: ScannerConfig = ScannerConfig()
+    camera: CameraConfig = CameraConfig()
+
+    def has_real_devices(self) -> bool:
+        """Any device that is not a simulator: a deployed kiosk, where the demo PIN must not open."""
+        return (self.idcard.port not in ("sim", "none") or self.printer.connection not in ("sim", "none")
+                or self.scanner.kind not in ("sim", "none") or self.camera.device not in ("sim", "none"))
