@@ -51,16 +51,18 @@ class AuditLog:
     def record(self, actor: str, action: str, **details: Any) -> dict[str, Any]:
         """Append one action durably and return the entry (with its hash)."""
         with self._lock:
-            entry = {"seq": self._seq + 1, "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "actor": actor,
+            seq = self._seq + 1
+            entry: dict[str, Any] = {"seq": seq, "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "actor": actor,
                      "action": action, "details": details, "prev": self._head}
-            entry["hash"] = hashlib.sha256((self._head + _canonical(entry)).encode()).hexdigest()
+            digest = hashlib.sha256((self._head + _canonical(entry)).encode()).hexdigest()
+            entry["hash"] = digest
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, (_canonical(entry) + "\n").encode())
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            self._seq, self._head = entry["seq"], entry["hash"]
+            self._seq, self._head = seq, digest
             return entry
 
     def head(self) -> dict[str, Any]:

@@ -20,11 +20,12 @@ import os
 import socket
 import threading
 import urllib.request
+from collections.abc import Mapping
 
 log = logging.getLogger(__name__)
 
 
-def notify(message: str, *, env: dict[str, str] | None = None) -> bool:
+def notify(message: str, *, env: Mapping[str, str] | None = None) -> bool:
     """Send one sd_notify datagram (e.g. ``"READY=1"``); False when not under systemd."""
     env = os.environ if env is None else env
     address = env.get("NOTIFY_SOCKET", "")
@@ -43,7 +44,7 @@ def notify(message: str, *, env: dict[str, str] | None = None) -> bool:
     return True
 
 
-def watchdog_interval_s(env: dict[str, str] | None = None) -> float | None:
+def watchdog_interval_s(env: Mapping[str, str] | None = None) -> float | None:
     """The unit's WatchdogSec in seconds when it applies to this process, else None."""
     env = os.environ if env is None else env
     usec = env.get("WATCHDOG_USEC", "")
@@ -103,7 +104,7 @@ def start_http_heartbeat(url: str, *, env: dict[str, str] | None = None,
     def healthy() -> bool:
         try:
             with urllib.request.urlopen(url, timeout=timeout_s) as answer:
-                return answer.status == 200
+                return bool(answer.status == 200)
         except OSError:
             return False
 

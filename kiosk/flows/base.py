@@ -3,6 +3,7 @@ kiosk core's services (hall client, devices, cache, catalogue, translator, sessi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,7 @@ class Flow:
         self.history: list[str] = []
 
     @property
-    def tr(self):
+    def tr(self) -> Callable[..., str]:
         return self.core.translator.tr
 
     def goto(self, state: str) -> None:
@@ -80,7 +81,7 @@ class Flow:
     def screen(self) -> Screen:
         raise NotImplementedError
 
-    def message(self, title: str, lines: list[str], *, kind: str = "info", buttons: list[dict] | None = None,
+    def message(self, title: str, lines: list[str], *, kind: str = "info", buttons: list[dict[str, Any]] | None = None,
                 **extra: Any) -> Screen:
         return Screen("message", title, {"kind": kind, "lines": lines,
                                          "buttons": buttons or [choice("home", self.tr("common.home"))],
