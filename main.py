@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -27,15 +28,43 @@ __version__ = "0.1.0"
 CLI_MODULES = ("queueing.cli", "offline_cache.cli", "devices.cli", "kiosk.cli", "ui.cli")
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+EPILOG = """\
+With no COMMAND: the embedded demo. One process runs the reference central platform, the hall
+queue service and the kiosk with simulated ID-card reader, printer, scanner and camera; data goes
+to --data-dir (default $HALL_KIOSK_DATA or ./data). "%(prog)s COMMAND --help" tells more.
+"""
+
+
+def _prog() -> str:
+    """How we were invoked: ``main.py`` run by Python, or the installed ``hall-kiosk`` script."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name if name and name not in ("-c", "-m", "__main__.py") else "main.py"
+
+
+def _log_level(text: str) -> str:
+    level = text.upper()
+    if level not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(LOG_LEVELS)}, got {text!r}")
+    return level
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="main.py",
+        prog=_prog(),
         description="Hall kiosk & queuing terminal (政务服务中心自助终端与排队叫号).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hall-kiosk {__version__}")
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    parser.add_argument("--log-level", type=_log_level, default="INFO", metavar="LEVEL",
+                        help="DEBUG, INFO, WARNING or ERROR (default INFO)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="log line format on stderr (json for the journal / log collectors)")
+    demo = parser.add_argument_group("the embedded demo (no COMMAND)")
+    demo.add_argument("--data-dir", default=None,
+                      help="where the demo keeps its data (default $HALL_KIOSK_DATA or ./data)")
+    demo.add_argument("--screenshot", metavar="PNG", help="save a PNG of the kiosk window after --quit-after seconds")
+    demo.add_argument("--quit-after", type=float, default=0.0, metavar="SECONDS", help="quit after this many seconds")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in CLI_MODULES:
         try:

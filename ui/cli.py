@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="kiosk.toml (default: embedded default, everything in-process)")
-    parser.add_argument("--data-dir", help="override data_dir of the configuration")
+    parser.add_argument("--data-dir", help="override data_dir of the configuration (or set $HALL_KIOSK_DATA)")
     parser.add_argument("--fullscreen", action="store_true", help="full screen (kiosk session, hall TV)")
     parser.add_argument("--screenshot", help="save a PNG of the window after --quit-after seconds")
     parser.add_argument("--quit-after", type=float, default=0.0, help="quit after this many seconds")
@@ -60,8 +60,9 @@ def _config(args: argparse.Namespace) -> Any:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    if getattr(args, "data_dir", None):
-        config.data_dir = args.data_dir
+    data_dir = getattr(args, "data_dir", None) or os.environ.get("HALL_KIOSK_DATA")
+    if data_dir:
+        config.data_dir = data_dir
     return config
 
 
@@ -71,6 +72,7 @@ def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -
     if getattr(args, "fullscreen", False):
         window.showFullScreen()
     watchdog_timer = _watchdog(app)
+    stop_on_signals = _quit_on_signals(app)
     if args.quit_after:
         def finish() -> None:
             if args.screenshot:
@@ -87,7 +89,47 @@ def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -
     finally:
         if watchdog_timer is not None:
             watchdog_timer.stop()
+        stop_on_signals()
         cleanup()
+
+
+def _quit_on_signals(app: Any) -> Any:
+    """Ctrl-C (SIGINT) and SIGTERM quit the Qt loop cleanly.
+
+    Python runs a signal handler only between bytecodes, and while ``app.exec()`` runs no Python
+    code does: the handler would wait for the next Qt callback. The C-level handler writes the
+    signal number to a socket (``signal.set_wakeup_fd``); a Qt notifier on the other end wakes
+    the loop, which lets the Python handler run and quit. Returns the function that undoes it.
+    """
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous_fd = signal.set_wakeup_fd(writer.fileno())
+    previous = {sig: signal.signal(sig, lambda _sig, _frame: app.quit()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+
+    def drain() -> None:
+        try:
+            reader.recv(64)
+        except OSError:
+            pass
+
+    notifier.activated.connect(lambda *_: drain())
+
+    def undo() -> None:
+        notifier.setEnabled(False)
+        signal.set_wakeup_fd(previous_fd)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        reader.close()
+        writer.close()
+
+    return undo
 
 
 def _watchdog(app: Any) -> Any:
@@ -173,8 +215,10 @@ def run_technician(args: argparse.Namespace) -> int:
 
 def run_embedded_default(args: argparse.Namespace) -> int:
     """``python main.py``: everything in one process with simulated devices."""
-    defaults = argparse.Namespace(config=None, data_dir=os.environ.get("HALL_KIOSK_DATA", "data"), fullscreen=False,
-                                  screenshot=None, quit_after=0.0, no_demo_panel=False, rating_pad=None)
+    data_dir = getattr(args, "data_dir", None) or os.environ.get("HALL_KIOSK_DATA") or "data"
+    defaults = argparse.Namespace(config=None, data_dir=data_dir, fullscreen=False,
+                                  screenshot=getattr(args, "screenshot", None),
+                                  quit_after=getattr(args, "quit_after", 0.0), no_demo_panel=False, rating_pad=None)
     log.info("embedded default: reference platform, hall service and kiosk in one process; "
              "data in %s", Path(defaults.data_dir).resolve())
     return run_kiosk(defaults)
