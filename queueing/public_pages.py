@@ -31,6 +31,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
+from common.identity import mask_name
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.model import CALLED, CANCELLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING, QueueError, Ticket
@@ -426,14 +427,6 @@ class PublicPages:
         script = ('var b=document.getElementById("print");if(window.print){b.hidden=false;'
                   'b.addEventListener("click",function(){window.print();});}')
         return self.page(lang, f'{name} · {t(lang, "guide.title")}', body, path, private=False, script=script)
-
-
-def mask_name(name: str) -> str:
-    """A name as it may appear on a phone: only the first character (张三 → 张*)."""
-    name = str(name).strip()
-    if not name:
-        return ""
-    return name[0] + "*" * max(1, min(3, len(name) - 1)) if "*" not in name else name
 
 
 def _lang(request: Request) -> str:
