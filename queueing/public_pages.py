@@ -31,6 +31,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
+from common.i18n import catalogue, translate
 from common.identity import mask_name
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
@@ -57,14 +58,9 @@ def _asset(name: str) -> str:
     return resources.files("queueing").joinpath(f"public/{name}").read_text("utf-8")
 
 
-@cache
-def _strings() -> dict[str, dict[str, str]]:
-    return json.loads(_asset("strings.json"))
-
-
 def t(lang: str, key: str, **fmt: Any) -> str:
-    text = _strings()[lang].get(key) or _strings()["zh"].get(key, key)
-    return text.format(**fmt) if fmt else text
+    """A phone-page string in ``lang`` (``zh``/``en``): catalogue key ``phone.<key>`` (common.i18n)."""
+    return translate(lang, "phone." + key, **fmt)
 
 
 def esc(value: Any) -> str:
@@ -361,7 +357,7 @@ class PublicPages:
         if sid:
             rows.append(("app.item", esc(self.service_name(sid, lang))))
         code = str(d.get("status", ""))
-        label = t(lang, f"app.status.{code}") if f"app.status.{code}" in _strings()[lang] else d.get("status_text")
+        label = t(lang, f"app.status.{code}") if f"phone.app.status.{code}" in catalogue(lang) else d.get("status_text")
         rows.append(("app.status", f"<strong>{esc(label or code)}</strong>"))
         masked = mask_name(d.get("applicant_masked") or d.get("name_masked") or "")
         if masked:
