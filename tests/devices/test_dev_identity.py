@@ -61,7 +61,8 @@ def test_the_four_card_types():
     assert "begins with 9" in validate_id_number("11010519491231002X", card_type=CardType.FOREIGN_2023)[0]
     assert guess_card_type("USA110075063001") is CardType.FOREIGN_OLD
     assert validate_id_number("usa110075063001") == []
-    assert "3 letters and 12 digits" in validate_id_number("US1110075063001", card_type="foreign_permanent_residence")[0]
+    old = "foreign_permanent_residence"
+    assert "3 letters and 12 digits" in validate_id_number("US1110075063001", card_type=old)[0]
     assert guess_card_type("11010519491231002X") is CardType.RESIDENT
     assert guess_card_type("H12345678") is None
     with pytest.raises(ValueError):
