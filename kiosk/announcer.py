@@ -19,6 +19,8 @@ from datetime import datetime
 from datetime import time as dtime
 from typing import Protocol
 
+from common.i18n import translate
+
 log = logging.getLogger(__name__)
 
 
@@ -42,10 +44,8 @@ class Announcement:
 def call_phrases(number: str, counter_name: str, *, english: bool) -> list[tuple[str, str]]:
     """The phrases of one call: Chinese, then English when the hall wants it."""
     spoken = " ".join(number) if number[:1].isalpha() else number
-    phrases = [(f"请 {spoken} 号 到 {counter_name} 办理", "zh_CN")]
-    if english:
-        phrases.append((f"Number {spoken}, please go to {counter_name}", "en"))
-    return phrases
+    languages = ("zh_CN", "en") if english else ("zh_CN",)
+    return [(translate(lang, "announce.call", number=spoken, counter=counter_name), lang) for lang in languages]
 
 
 def parse_quiet_hours(text: str) -> tuple[dtime, dtime] | None:

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from common.identity import age_on, mask_id_number, mask_name
 from kiosk.audit import AuditLog
 from kiosk.catalogue import Catalogue, ServiceItem
 from kiosk.flows.base import Flow, Screen
@@ -39,14 +40,10 @@ class Identity:
 
     @property
     def masked_name(self) -> str:
-        from devices.idcard.identity import mask_name
-
         return mask_name(self.name)
 
     @property
     def masked_id(self) -> str:
-        from devices.idcard.identity import mask_id_number
-
         return mask_id_number(self.id_number)
 
 
@@ -260,8 +257,6 @@ class KioskCore:
 
     def identity(self, card: Any) -> Identity:
         """Adapter from the device layer's card record to what flows use."""
-        from devices.idcard.identity import age_on
-
         id_number = getattr(card, "id_number", "")
         birth = getattr(card, "birth_date", None)
         try:

@@ -49,7 +49,7 @@ def validate_field(spec: FormField, value: str) -> str | None:
         except ValueError:
             return "form.error.date"
     if spec.type == "id_number":
-        from devices.idcard.identity import validate_id_number
+        from common.identity import validate_id_number
 
         if validate_id_number(value.upper()):
             return "form.error.id_number"

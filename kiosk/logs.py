@@ -1,7 +1,7 @@
 """Structured logging for every role, with personal data scrubbed before anything is written.
 
 Modules log through ``logging.getLogger(__name__)`` and pass context as ``extra={"ctx": {...}}``.
-The redaction filter masks anything that looks like an 18-character ID number or a phone number,
+The redaction filter masks anything that looks like an ID number of any card type or a phone number,
 as a last line of defence: code must not log personal data in the first place.
 """
 
@@ -14,13 +14,15 @@ import re
 import sys
 import time
 
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+from common.identity import scrub_id_numbers
+
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def scrub(text: str) -> str:
-    """Mask ID numbers and mobile phone numbers in free text."""
-    text = _ID_NUMBER.sub(lambda m: m.group(1) + "********" + m.group(2)[-4:], text)
+    """Mask ID numbers (every card type, :func:`common.identity.scrub_id_numbers`) and mobile
+    phone numbers in free text."""
+    text = scrub_id_numbers(text)
     return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
 
 

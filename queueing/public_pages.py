@@ -31,6 +31,8 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
+from common.i18n import catalogue, translate
+from common.identity import mask_name
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.model import CALLED, CANCELLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING, QueueError, Ticket
@@ -56,14 +58,9 @@ def _asset(name: str) -> str:
     return resources.files("queueing").joinpath(f"public/{name}").read_text("utf-8")
 
 
-@cache
-def _strings() -> dict[str, dict[str, str]]:
-    return json.loads(_asset("strings.json"))
-
-
 def t(lang: str, key: str, **fmt: Any) -> str:
-    text = _strings()[lang].get(key) or _strings()["zh"].get(key, key)
-    return text.format(**fmt) if fmt else text
+    """A phone-page string in ``lang`` (``zh``/``en``): catalogue key ``phone.<key>`` (common.i18n)."""
+    return translate(lang, "phone." + key, **fmt)
 
 
 def esc(value: Any) -> str:
@@ -360,7 +357,7 @@ class PublicPages:
         if sid:
             rows.append(("app.item", esc(self.service_name(sid, lang))))
         code = str(d.get("status", ""))
-        label = t(lang, f"app.status.{code}") if f"app.status.{code}" in _strings()[lang] else d.get("status_text")
+        label = t(lang, f"app.status.{code}") if f"phone.app.status.{code}" in catalogue(lang) else d.get("status_text")
         rows.append(("app.status", f"<strong>{esc(label or code)}</strong>"))
         masked = mask_name(d.get("applicant_masked") or d.get("name_masked") or "")
         if masked:
@@ -426,14 +423,6 @@ class PublicPages:
         script = ('var b=document.getElementById("print");if(window.print){b.hidden=false;'
                   'b.addEventListener("click",function(){window.print();});}')
         return self.page(lang, f'{name} · {t(lang, "guide.title")}', body, path, private=False, script=script)
-
-
-def mask_name(name: str) -> str:
-    """A name as it may appear on a phone: only the first character (张三 → 张*)."""
-    name = str(name).strip()
-    if not name:
-        return ""
-    return name[0] + "*" * max(1, min(3, len(name) - 1)) if "*" not in name else name
 
 
 def _lang(request: Request) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from devices.idcard.identity import mask_id_number, mask_name, validate_id_number
+from common.identity import mask_id_number, mask_name, validate_id_number
 
 TEXT_LEN = 256
 PHOTO_LEN = 1024

@@ -12,6 +12,7 @@ import hashlib
 import threading
 import time
 
+from common.identity import check_digit
 from devices.idcard import frames as fr
 from devices.idcard.card import (
     FOREIGN_2023,
@@ -23,7 +24,6 @@ from devices.idcard.card import (
     IdCard,
     build_text_block,
 )
-from devices.idcard.identity import check_digit
 from devices.simport import SimPort
 
 FAULTS = ("no_card", "unreadable", "bad_checksum", "sam_failure", "slow", "silent", "garbage", "disconnect")

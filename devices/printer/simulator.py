@@ -52,6 +52,7 @@ class EscposPaper:
         self.pages: list[Image.Image] = []
         self.unknown = 0
         self.cuts = 0
+        self.lines: list[str] = []  # the text of every printed line, for tests that read the paper
         self._buf = bytearray()
         self._rows: list[Image.Image] = []
         self._line: list[tuple[bytes, _Style]] = []
@@ -227,6 +228,8 @@ class EscposPaper:
             text = raw.decode("gb18030" if st.chinese else "cp437", errors="replace")
             cells += [(ch, st, char_columns(ch) * 12 * st.width) for ch in text]
         self._line = []
+        if self.can_print:
+            self.lines.append("".join(ch for ch, _, _ in cells))
         rows: list[list[tuple[str, _Style, int]]] = [[]]
         used = 0
         for cell in cells:
@@ -372,6 +375,11 @@ class PrinterSimulator:
     def pages(self) -> list[Image.Image]:
         with self._lock:
             return list(self.paper.pages)
+
+    def text_lines(self) -> list[str]:
+        """The text printed so far, one string per line (characters sent as raster are absent)."""
+        with self._lock:
+            return list(self.paper.lines)
 
     def last_png(self) -> bytes | None:
         pages = self.pages()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.i18n import translate
+
 DLE_EOT = b"\x10\x04"
 FIXED_MASK, FIXED_VALUE = 0x93, 0x12
 
@@ -15,15 +17,15 @@ def is_status_byte(b: int) -> bool:
     return b & FIXED_MASK == FIXED_VALUE
 
 
-REASON_TEXT = {
-    "unreachable": "打印机无响应 printer not answering",
-    "offline": "打印机离线 printer offline",
-    "cover_open": "打印机盖未关 cover open",
-    "paper_out": "打印纸用完 paper out",
-    "cutter_error": "切纸刀故障 cutter error",
-    "error": "打印机故障 printer error",
-    "bad_status": "状态应答无法识别 unreadable status reply",
-}
+REASONS = ("unreachable", "offline", "cover_open", "paper_out", "cutter_error", "error", "bad_status")
+
+
+def status_text(key: str) -> str:
+    """A status line as the technician reads it: Chinese, then English (catalogue printer.status.*)."""
+    return f"{translate('zh_CN', 'printer.status.' + key)} {translate('en', 'printer.status.' + key)}"
+
+
+REASON_TEXT = {reason: status_text(reason) for reason in REASONS}
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class PrinterStatus:
     def message(self) -> str:
         reason = self.reason
         if reason is None:
-            return "纸将用完 paper near end" if self.paper_near_end else "正常 ready"
+            return status_text("paper_near_end" if self.paper_near_end else "ready")
         return REASON_TEXT[reason]
 
     def as_dict(self) -> dict[str, object]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from devices.idcard.identity import mask_id_number, mask_name
+from common.identity import mask_id_number, mask_name
 from devices.printer.layout import QR, Element, Feed, Rule, Text
 from devices.printer.printer_profile import PrinterProfile
 

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from dev_helpers import wait_for
 
+from common.identity import age_on
 from devices.idcard.card import FOREIGN_2023, FOREIGN_OLD, HMT_PERMIT, RESIDENT
-from devices.idcard.identity import age_on
 from devices.idcard.poller import CardPoller
 from devices.idcard.reader import (
     IdCardReader,
