@@ -205,13 +205,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._admin(method, path, query, body)
         parsed: Any = None
         n_records = None
+        ids: frozenset[str] = frozenset()
         if method == "POST" and path == "/v1/records:batch":
             try:
                 parsed = json.loads(body.decode("utf-8"))
-                n_records = len(parsed.get("records", [])) if isinstance(parsed, dict) else None
-            except (ValueError, UnicodeDecodeError, TypeError):
+                listed = parsed.get("records", []) if isinstance(parsed, dict) else None
+                n_records = len(listed) if isinstance(listed, list) else None
+                ids = frozenset(str(r.get("id")) for r in listed or [] if isinstance(r, dict))
+            except (ValueError, UnicodeDecodeError, TypeError, AttributeError):
                 parsed = None
-        rule = platform.faults.pick(method, path, n_records)
+        rule = platform.faults.pick(method, path, n_records, ids)
         if rule is not None and rule.fault in PRE and self._pre_fault(rule, parsed):
             return None
         creds = platform.credentials
@@ -286,7 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "too_large":
             self._err(413, "too_large", "batch over the limit")
         elif kind == "bad_request":
-            self._err(400, "malformed", "injected malformed request")
+            self._err(rule.status or 400, "malformed", "injected malformed request")
         elif kind == "unauthorized":
             self._err(401, "unauthorized", "token revoked")
         elif kind == "forbidden":
