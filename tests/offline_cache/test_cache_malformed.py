@@ -19,8 +19,6 @@ from offline_cache.platform_server import RunningPlatform
 from offline_cache.store import OfflineCache
 from offline_cache.sync import SyncEngine
 
-DEFECT_5 = pytest.mark.xfail(strict=True, reason="defect 5: _alert() got multiple values for 'code'")
-
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -28,7 +26,6 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)
 
 
-@DEFECT_5
 @pytest.mark.parametrize("status", [400, 422])
 def test_cache_sync_survives_a_malformed_record_and_status_shows_the_alert(
         platform: RunningPlatform, tmp_path: Path, status: int) -> None:
@@ -55,7 +52,6 @@ def test_cache_sync_survives_a_malformed_record_and_status_shows_the_alert(
     assert "ALERT malformed_request" in cli(*base, "status").stdout
 
 
-@DEFECT_5
 def test_background_sync_dead_letters_it_and_the_technician_panel_sees_the_alert(
         platform: RunningPlatform, make_cache) -> None:
     cache: OfflineCache = make_cache()
