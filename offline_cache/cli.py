@@ -115,9 +115,14 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace) -> Any:
+    from .migrations import SchemaTooNewError
     from .store import OfflineCache
 
-    return OfflineCache(_db_path(args))
+    try:
+        return OfflineCache(_db_path(args))
+    except SchemaTooNewError as exc:  # a technician's old tool on a newer kiosk: say so, touch nothing
+        print(f"cache: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
 
 
 def _out(args: argparse.Namespace, obj: Any, text: str) -> None:

@@ -20,6 +20,7 @@ from dataclasses import astuple, fields
 from pathlib import Path
 from typing import Any, Protocol
 
+from offline_cache.migrations import Migration, Schema, SchemaTooNewError, migrate, refuse_newer
 from queueing.model import ACTIVE, CounterState, Ticket
 
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
@@ -84,7 +85,10 @@ class QueueStore(Protocol):
     def close(self) -> None: ...
 
 
-SCHEMA = """
+# v1 is the schema of the release before versions existed, with IF NOT EXISTS: it adopts such a
+# file (user_version 0) as it is and creates a new one. Never edit a released step: add one
+# (docs/offline-cache.md, "How a schema migration is written").
+_V1_BASE = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sequences(day TEXT NOT NULL, prefix TEXT NOT NULL, last INTEGER NOT NULL,
     PRIMARY KEY(day, prefix));
@@ -117,6 +121,10 @@ CREATE TABLE IF NOT EXISTS rectifications(ticket_id TEXT PRIMARY KEY, response T
 CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
     source TEXT, message TEXT, acked_at REAL, acked_by TEXT);
 """
+
+SCHEMA = Schema("queue.db", (
+    Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
+))
 
 _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
 
@@ -479,7 +487,7 @@ class SQLiteStore:
         # in growing steps and lets one busy thread starve the others; other processes still
         # serialise on SQLite's own lock (busy_timeout).
         self._write_lock = threading.Lock()
-        self._tx().con.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+        migrate(self._tx().con, SCHEMA, self.path)
 
     def _tx(self) -> SQLiteTx:
         tx = getattr(self._local, "tx", None)
@@ -488,6 +496,11 @@ class SQLiteStore:
                 self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout_ms / 1000
             )
             con.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+            try:
+                refuse_newer(con, SCHEMA, self.path)  # before the journal_mode pragma writes
+            except SchemaTooNewError:
+                con.close()
+                raise
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=FULL")
             tx = self._local.tx = SQLiteTx(con)
