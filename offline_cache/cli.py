@@ -20,7 +20,7 @@ DEFAULT_CACHE_DB = "data/kiosk/offline-cache.db"
 DEFAULT_PLATFORM_DIR = "data/platform"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("platform", help="run the reference central platform (sync protocol v1)",
                               description="Reference central platform: records, attachments, catalogue, "
                               "appointments, application status, fault injection for tests.")
@@ -154,11 +154,11 @@ def _status(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> str | None:
     if args.token:
-        return args.token
+        return str(args.token)
     if args.credentials:
         text = Path(args.credentials).read_text("utf-8").strip()
         try:
-            return json.loads(text)["device_token"]
+            return str(json.loads(text)["device_token"])
         except (ValueError, KeyError, TypeError):
             return text
     return None

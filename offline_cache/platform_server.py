@@ -50,7 +50,8 @@ _HTML = (b"<!DOCTYPE html><html><head><title>Portal</title></head><body><h1>\xe8
 def load_or_create_credentials(data_dir: Path, hall_id: str = "demo-hall") -> dict[str, str]:
     path = Path(data_dir) / CREDENTIALS_FILE
     if path.exists():
-        return json.loads(path.read_text("utf-8"))
+        stored: dict[str, str] = json.loads(path.read_text("utf-8"))
+        return stored
     path.parent.mkdir(parents=True, exist_ok=True)
     # hex, not urlsafe: a token starting with "-" is taken for an option on a command line
     creds = {"device_token": secrets.token_hex(32), "admin_token": secrets.token_hex(32),
@@ -353,7 +354,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/admin/stats":
             return self._json(200, {**platform.store.stats(), "faults": platform.faults.describe()})
         if path == "/admin/records":
-            device = (query.get("device_id") or [None])[0]
+            device = (query.get("device_id") or [""])[0] or None
             return self._json(200, {"records": platform.store.list_records(device)})
         if path.startswith("/admin/records/"):
             rec = platform.store.get_record(path.rsplit("/", 1)[1])
@@ -389,7 +390,8 @@ def make_server(platform: ReferencePlatform, host: str = "127.0.0.1", port: int 
 
 def server_url(server: _Server) -> str:
     host, port = server.server_address[:2]
-    return f"{server.scheme}://{host}:{port}"
+    name = host.decode() if isinstance(host, bytes) else host
+    return f"{server.scheme}://{name}:{port}"
 
 
 def write_endpoint(data_dir: Path, base_url: str) -> None:
@@ -470,14 +472,17 @@ class PlatformAdmin:
         return self._call("DELETE", "/admin/faults")
 
     def stats(self) -> dict[str, Any]:
-        return self._call("GET", "/admin/stats")
+        stats: dict[str, Any] = self._call("GET", "/admin/stats")
+        return stats
 
     def records(self, device_id: str | None = None) -> list[dict[str, Any]]:
         path = "/admin/records" + (f"?device_id={device_id}" if device_id else "")
-        return self._call("GET", path)["records"]
+        records: list[dict[str, Any]] = self._call("GET", path)["records"]
+        return records
 
     def record(self, record_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/admin/records/{record_id}")
+        record: dict[str, Any] = self._call("GET", f"/admin/records/{record_id}")
+        return record
 
     def set_catalogue(self, catalogue: dict[str, Any]) -> Any:
         return self._call("PUT", "/admin/catalogue", catalogue)

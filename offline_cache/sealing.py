@@ -117,7 +117,7 @@ def split_personal(payload: Any, personal: Iterable[str]) -> tuple[Any, list[lis
 
     def walk(node: Any, path: list[Any]) -> Any:
         if isinstance(node, dict):
-            out = {}
+            out: dict[Any, Any] = {}
             for key, value in node.items():
                 if key in names and value is not None:
                     sealed.append([[*path, key], value])
@@ -147,7 +147,7 @@ def find_first(payload: Any, key: str) -> Any:
     if isinstance(payload, dict):
         if isinstance(payload.get(key), str):
             return payload[key]
-        children = payload.values()
+        children: list[Any] = list(payload.values())
     elif isinstance(payload, list):
         children = payload
     else:

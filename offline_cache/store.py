@@ -574,7 +574,8 @@ class OfflineCache:
                                      (record_id,)).fetchone()
         if row is None:
             return None
-        return self._assemble(record_id, row[0], row[1])
+        body = self._assemble(record_id, row[0], row[1])
+        return body if isinstance(body, dict) else None
 
     def _assemble(self, rid: str, public: str, sealed: bytes | None) -> Any:
         body = json.loads(public)
@@ -596,8 +597,8 @@ class OfflineCache:
     def pending_count(self) -> int:
         """Records not yet on the platform (pending or in flight)."""
         with self._lock:
-            return self._conn.execute(
-                "SELECT count(*) FROM records WHERE state IN ('pending','inflight')").fetchone()[0]
+            return int(self._conn.execute(
+                "SELECT count(*) FROM records WHERE state IN ('pending','inflight')").fetchone()[0])
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -646,7 +647,8 @@ class OfflineCache:
                     "(state='inflight' AND (lease_until<=? OR lease_boot IS NOT ? OR "
                     " pid_alive(lease_pid)=0)) ORDER BY seq LIMIT ?",
                     (now, self.boot, now, self.boot, limit)).fetchall()
-                chosen, total = [], 0
+                chosen: list[tuple[Any, ...]] = []
+                total = 0
                 for row in rows:
                     if chosen and total + row[7] > max_bytes:
                         break
@@ -815,8 +817,9 @@ class OfflineCache:
 
     def pull_get(self, key: str) -> tuple[str, str | None, str, float] | None:
         with self._lock:
-            return self._conn.execute("SELECT body, etag, fetched_at, fetched_ts FROM pulls WHERE key=?",
-                                      (key,)).fetchone()
+            row = self._conn.execute("SELECT body, etag, fetched_at, fetched_ts FROM pulls WHERE key=?",
+                                     (key,)).fetchone()
+        return None if row is None else (str(row[0]), row[1], str(row[2]), float(row[3]))
 
     def pull_put(self, key: str, body: str, etag: str | None) -> None:
         with self._lock:
