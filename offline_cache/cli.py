@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ DEFAULT_CACHE_DB = "data/kiosk/offline-cache.db"
 DEFAULT_PLATFORM_DIR = "data/platform"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("platform", help="run the reference central platform (sync protocol v1)",
                               description="Reference central platform: records, attachments, catalogue, "
                               "appointments, application status, fault injection for tests.")
@@ -114,9 +115,14 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace) -> Any:
+    from .migrations import SchemaTooNewError
     from .store import OfflineCache
 
-    return OfflineCache(_db_path(args))
+    try:
+        return OfflineCache(_db_path(args))
+    except SchemaTooNewError as exc:  # a technician's old tool on a newer kiosk: say so, touch nothing
+        print(f"cache: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
 
 
 def _out(args: argparse.Namespace, obj: Any, text: str) -> None:
@@ -126,19 +132,21 @@ def _out(args: argparse.Namespace, obj: Any, text: str) -> None:
 def _status(args: argparse.Namespace) -> int:
     cache = _open(args)
     counts = cache.counts()
+    alerts = cache.recent_alerts(20)  # kept in the file: the kiosk's sync engine raised most of them
     pending = cache.records("pending", limit=1)
     corrupt = sorted(str(p) for p in cache.path.parent.glob(cache.path.name + ".corrupt-*"))
     info = {"db": str(cache.path), "counts": counts,
             "oldest_pending": pending[0].created_at if pending else None,
             "last_error": pending[0].last_error if pending else None, "quarantined_files": corrupt,
-            "alerts": [a.__dict__ for a in cache.alerts]}
+            "alerts": [asdict(a) for a in alerts]}
     lines = [f"cache {cache.path}"] + [f"  {k:<10} {v}" for k, v in counts.items()]
     if pending:
         lines.append(f"  oldest pending created {pending[0].created_at}; last error: {pending[0].last_error}")
     for path in corrupt:
         lines.append(f"  QUARANTINED FILE: {path} (recover with: cache salvage {path})")
-    for alert in cache.alerts:
-        lines.append(f"  ALERT {alert.code}: {alert.message}")
+    for alert in alerts:
+        lines.append(f"  ALERT {alert.code} at {alert.at}: {alert.message}"
+                     + (f" {json.dumps(alert.details, ensure_ascii=False)}" if alert.details else ""))
     _out(args, info, "\n".join(lines))
     cache.close()
     return 0
@@ -146,11 +154,11 @@ def _status(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> str | None:
     if args.token:
-        return args.token
+        return str(args.token)
     if args.credentials:
         text = Path(args.credentials).read_text("utf-8").strip()
         try:
-            return json.loads(text)["device_token"]
+            return str(json.loads(text)["device_token"])
         except (ValueError, KeyError, TypeError):
             return text
     return None

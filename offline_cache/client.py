@@ -14,6 +14,7 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -206,7 +207,7 @@ class PlatformClient:
         return body
 
     def get_application(self, receipt_no: str) -> dict[str, Any]:
-        resp = self._request("GET", f"/v1/applications/{requests.utils.quote(receipt_no, safe='')}")
+        resp = self._request("GET", f"/v1/applications/{quote(receipt_no, safe='')}")
         if resp.status_code != 200:
             code, msg = _error_of(resp)
             raise PlatformRefused(resp.status_code, code, msg)

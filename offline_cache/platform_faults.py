@@ -1,14 +1,16 @@
 """Fault injection of the reference platform, switchable at runtime (admin endpoint) or at start
 (``--fault``). A rule names a fault, where it applies (path prefix, method), and how often:
 ``rate`` (probability per request) and/or ``times`` (how many requests it hits, then it is
-spent). The first rule that fires decides a request; no rule firing means a normal answer.
+spent); ``record_id`` limits a rule to batches that carry that record (a platform that chokes
+on one record of a batch). The first rule that fires decides a request; no rule firing means a
+normal answer.
 
 Faults before the request is applied (nothing stored):
   ``error`` (5xx, ``status`` default 500), ``rate_limit`` (429 or ``status`` 503 with
   ``Retry-After: retry_after``; ``http_date: true`` sends a date), ``html`` (200 HTML page),
   ``empty`` (200, empty body), ``wrong_ids`` (200 listing ids that were not sent),
   ``conflict`` (409), ``too_large`` (413; with ``max_records`` only batches above that size),
-  ``bad_request`` (400), ``unauthorized`` (401), ``forbidden`` (403),
+  ``bad_request`` (400, or ``status`` 422), ``unauthorized`` (401), ``forbidden`` (403),
   ``reset`` (TCP reset), ``hang`` (no answer for ``seconds``, then close), ``delay`` (sleep
   ``seconds`` then answer normally), ``raw`` (answer ``status`` with ``body`` as given, with
   ``content_type``: any answer an integrator wants to try).
@@ -42,6 +44,7 @@ class FaultRule:
     http_date: bool = False
     seconds: float = 1.0
     max_records: int | None = None
+    record_id: str | None = None
     body: str = ""
     content_type: str = "application/json"
 
@@ -80,10 +83,13 @@ class FaultSet:
     def clear(self) -> None:
         self.replace([])
 
-    def pick(self, method: str, path: str, n_records: int | None = None) -> FaultRule | None:
+    def pick(self, method: str, path: str, n_records: int | None = None,
+             record_ids: frozenset[str] = frozenset()) -> FaultRule | None:
         with self._lock:
             for rule in self.rules:
                 if not path.startswith(rule.path) or (rule.method and rule.method.upper() != method):
+                    continue
+                if rule.record_id is not None and rule.record_id not in record_ids:
                     continue
                 if rule.times is not None and rule.times <= 0:
                     continue

@@ -50,7 +50,8 @@ _HTML = (b"<!DOCTYPE html><html><head><title>Portal</title></head><body><h1>\xe8
 def load_or_create_credentials(data_dir: Path, hall_id: str = "demo-hall") -> dict[str, str]:
     path = Path(data_dir) / CREDENTIALS_FILE
     if path.exists():
-        return json.loads(path.read_text("utf-8"))
+        stored: dict[str, str] = json.loads(path.read_text("utf-8"))
+        return stored
     path.parent.mkdir(parents=True, exist_ok=True)
     # hex, not urlsafe: a token starting with "-" is taken for an option on a command line
     creds = {"device_token": secrets.token_hex(32), "admin_token": secrets.token_hex(32),
@@ -205,13 +206,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._admin(method, path, query, body)
         parsed: Any = None
         n_records = None
+        ids: frozenset[str] = frozenset()
         if method == "POST" and path == "/v1/records:batch":
             try:
                 parsed = json.loads(body.decode("utf-8"))
-                n_records = len(parsed.get("records", [])) if isinstance(parsed, dict) else None
-            except (ValueError, UnicodeDecodeError, TypeError):
+                listed = parsed.get("records", []) if isinstance(parsed, dict) else None
+                n_records = len(listed) if isinstance(listed, list) else None
+                ids = frozenset(str(r.get("id")) for r in listed or [] if isinstance(r, dict))
+            except (ValueError, UnicodeDecodeError, TypeError, AttributeError):
                 parsed = None
-        rule = platform.faults.pick(method, path, n_records)
+        rule = platform.faults.pick(method, path, n_records, ids)
         if rule is not None and rule.fault in PRE and self._pre_fault(rule, parsed):
             return None
         creds = platform.credentials
@@ -286,7 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "too_large":
             self._err(413, "too_large", "batch over the limit")
         elif kind == "bad_request":
-            self._err(400, "malformed", "injected malformed request")
+            self._err(rule.status or 400, "malformed", "injected malformed request")
         elif kind == "unauthorized":
             self._err(401, "unauthorized", "token revoked")
         elif kind == "forbidden":
@@ -350,7 +354,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/admin/stats":
             return self._json(200, {**platform.store.stats(), "faults": platform.faults.describe()})
         if path == "/admin/records":
-            device = (query.get("device_id") or [None])[0]
+            device = (query.get("device_id") or [""])[0] or None
             return self._json(200, {"records": platform.store.list_records(device)})
         if path.startswith("/admin/records/"):
             rec = platform.store.get_record(path.rsplit("/", 1)[1])
@@ -386,7 +390,8 @@ def make_server(platform: ReferencePlatform, host: str = "127.0.0.1", port: int 
 
 def server_url(server: _Server) -> str:
     host, port = server.server_address[:2]
-    return f"{server.scheme}://{host}:{port}"
+    name = host.decode() if isinstance(host, bytes) else host
+    return f"{server.scheme}://{name}:{port}"
 
 
 def write_endpoint(data_dir: Path, base_url: str) -> None:
@@ -467,14 +472,17 @@ class PlatformAdmin:
         return self._call("DELETE", "/admin/faults")
 
     def stats(self) -> dict[str, Any]:
-        return self._call("GET", "/admin/stats")
+        stats: dict[str, Any] = self._call("GET", "/admin/stats")
+        return stats
 
     def records(self, device_id: str | None = None) -> list[dict[str, Any]]:
         path = "/admin/records" + (f"?device_id={device_id}" if device_id else "")
-        return self._call("GET", path)["records"]
+        records: list[dict[str, Any]] = self._call("GET", path)["records"]
+        return records
 
     def record(self, record_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/admin/records/{record_id}")
+        record: dict[str, Any] = self._call("GET", f"/admin/records/{record_id}")
+        return record
 
     def set_catalogue(self, catalogue: dict[str, Any]) -> Any:
         return self._call("PUT", "/admin/catalogue", catalogue)

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from .migrations import Migration, Schema, migrate, refuse_newer
 from .sealing import canonical_json, id_number_hash
 
 KINDS = frozenset({"application", "complaint", "rating", "ticket_event", "stats", "audit_head"})
@@ -35,6 +36,28 @@ STATUS_TEXT = {
     "accepted": "已受理", "in_review": "审查中", "supplement_required": "待补正材料",
     "completed": "已办结", "received": "已接收",
 }
+
+# v1 is the schema of the release before versions existed (IF NOT EXISTS adopts such a file).
+# Never edit a released step: add one (docs/offline-cache.md).
+SCHEMA = Schema("platform store", (
+    Migration("v1: records, ingest log, receipt counters (the schema before versions)", """
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    created_at TEXT,
+    payload TEXT NOT NULL,
+    payload_sha256 TEXT NOT NULL,
+    attachments TEXT NOT NULL,
+    receipt_no TEXT NOT NULL UNIQUE,
+    received_at TEXT NOT NULL,
+    received_ts REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ingest_log (
+    id TEXT NOT NULL, status TEXT NOT NULL, device_id TEXT, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (day TEXT PRIMARY KEY, n INTEGER NOT NULL);
+"""),
+))
 
 
 def id_check_char(first17: str) -> str:
@@ -53,25 +76,15 @@ class PlatformStore:
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.data_dir / "platform.db", isolation_level=None,
                                      check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript("""
-            CREATE TABLE IF NOT EXISTS records (
-                id TEXT PRIMARY KEY,
-                device_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                created_at TEXT,
-                payload TEXT NOT NULL,
-                payload_sha256 TEXT NOT NULL,
-                attachments TEXT NOT NULL,
-                receipt_no TEXT NOT NULL UNIQUE,
-                received_at TEXT NOT NULL,
-                received_ts REAL NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS ingest_log (
-                id TEXT NOT NULL, status TEXT NOT NULL, device_id TEXT, at REAL NOT NULL);
-            CREATE TABLE IF NOT EXISTS counters (day TEXT PRIMARY KEY, n INTEGER NOT NULL);
-        """)
+        try:
+            where = str(self.data_dir / "platform.db")
+            refuse_newer(self._conn, SCHEMA, where)  # before the journal_mode pragma writes
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            migrate(self._conn, SCHEMA, where)
+        except BaseException:
+            self._conn.close()
+            raise
         self.set_catalogue(catalogue)
         self._seed_applications()
 

@@ -36,7 +36,8 @@ class Pulled:
 def load_sample_catalogue() -> dict[str, Any]:
     """The realistic sample catalogue shipped with the package (what the reference platform serves)."""
     text = resources.files("offline_cache").joinpath("data/sample_catalogue.json").read_text("utf-8")
-    return json.loads(text)
+    catalogue: dict[str, Any] = json.loads(text)
+    return catalogue
 
 
 class PullCache:
@@ -73,7 +74,7 @@ class PullCache:
             answer = self.client.get_catalogue(row[1] if row else None)
         except PlatformError as exc:
             return self._stored(key, str(exc))
-        if answer.changed:
+        if answer.changed and answer.body is not None:
             self.cache.pull_put(key, json.dumps(answer.body, ensure_ascii=False), answer.etag)
             log.info("catalogue updated", extra={"ctx": {"version": answer.body.get("version"),
                                                          "etag": answer.etag}})

@@ -45,14 +45,15 @@ def normalise_id_number(id_number: str) -> str:
     return id_number.strip().upper()
 
 
-def id_number_hash(hall_key: str, id_number: str) -> str:
-    """``hex(HMAC-SHA256(hall_key, id_number))`` as in the contract's appointments.
+def id_number_hash(hall_key: str | bytes, id_number: str) -> str:
+    """``hex(HMAC-SHA256(hall_key, id_number))`` as in the contract's appointments: the one
+    definition, used by the platform, the pulls cache and the queue engine's ``person_hash``.
 
-    The key is the ``hall_key`` string as UTF-8 bytes; the ID number is stripped and its
-    check character upper-cased (``x`` → ``X``) before hashing.
+    A ``str`` key is taken as its UTF-8 bytes; the ID number is stripped and its check
+    character upper-cased (``x`` → ``X``) before hashing.
     """
-    return hmac.new(hall_key.encode("utf-8"), normalise_id_number(id_number).encode("utf-8"),
-                    hashlib.sha256).hexdigest()
+    key = hall_key.encode("utf-8") if isinstance(hall_key, str) else hall_key
+    return hmac.new(key, normalise_id_number(id_number).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class KeyFileError(RuntimeError):
@@ -116,7 +117,7 @@ def split_personal(payload: Any, personal: Iterable[str]) -> tuple[Any, list[lis
 
     def walk(node: Any, path: list[Any]) -> Any:
         if isinstance(node, dict):
-            out = {}
+            out: dict[Any, Any] = {}
             for key, value in node.items():
                 if key in names and value is not None:
                     sealed.append([[*path, key], value])
@@ -146,7 +147,7 @@ def find_first(payload: Any, key: str) -> Any:
     if isinstance(payload, dict):
         if isinstance(payload.get(key), str):
             return payload[key]
-        children = payload.values()
+        children: list[Any] = list(payload.values())
     elif isinstance(payload, list):
         children = payload
     else:

@@ -27,9 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from .crash import crash_point
+from .migrations import Migration, Schema, migrate, refuse_newer
 from .sealing import (
     DEFAULT_PERSONAL_FIELDS,
     Sealer,
@@ -149,7 +148,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-_SCHEMA = """
+# v1 is the schema of the release before versions existed, with IF NOT EXISTS: it adopts such a
+# file (user_version 0) as it is and creates a new one. Never edit a released step: add one.
+_V1_BASE = """
 CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -200,6 +201,20 @@ CREATE TABLE IF NOT EXISTS pulls (
 );
 """
 
+SCHEMA = Schema("offline cache", (
+    Migration("v1: records, attachments, pulls (the schema before versions)", _V1_BASE),
+    Migration("v2: alerts kept in the file, so `cache status` shows the sync engine's alerts", """
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}'
+);
+"""),
+))
+KEEP_ALERTS = 500  # the newest alerts kept in the file
+
 
 class OfflineCache:
     """The durable outbox of one kiosk or hall service.
@@ -245,8 +260,11 @@ class OfflineCache:
         self._lock = threading.RLock()
         self._enqueue_listeners: list[Callable[[str], None]] = []
         self.boot = boot_id()
+        self._opened = False  # alerts raised while opening are stored once the file is ready
         self._conn = self._open_checked()
-        self.db = sqlite_utils.Database(self._conn)
+        self._opened = True
+        for item in self.alerts:  # raised while opening (quarantine), before the file was ready
+            self._store_alert(item)
 
     # --- opening, integrity, quarantine ----------------------------------------------------
 
@@ -260,14 +278,17 @@ class OfflineCache:
         conn = None
         try:
             conn = self._connect()
+            refuse_newer(conn, SCHEMA, str(self.path))  # before any pragma writes to the file
             rows = conn.execute("PRAGMA quick_check").fetchall()
             if [r[0] for r in rows] != ["ok"]:
                 raise _CorruptFile("quick_check: " + "; ".join(str(r[0]) for r in rows[:5]))
             self._prepare(conn)
             return conn
-        except sqlite3.DatabaseError as exc:
+        except BaseException as exc:
             if conn is not None:
                 conn.close()
+            if not isinstance(exc, sqlite3.DatabaseError):
+                raise
             name = getattr(exc, "sqlite_errorname", "") or ""
             if not isinstance(exc, _CorruptFile) and not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
                 raise  # busy, locked, I/O, permissions: not a reason to set the file aside
@@ -282,7 +303,7 @@ class OfflineCache:
         conn.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left readable
         conn.execute("PRAGMA foreign_keys=ON")
         conn.create_function("pid_alive", 1, _pid_alive, deterministic=False)
-        conn.executescript(_SCHEMA)
+        migrate(conn, SCHEMA, str(self.path))
 
     def _quarantine(self, why: str) -> None:
         stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
@@ -311,12 +332,35 @@ class OfflineCache:
         item = Alert(code, message, now_iso(), details or {})
         self.alerts.append(item)
         log.error("ALERT %s: %s", code, message, extra={"ctx": {"alert": code, **(details or {})}})
+        if self._opened:
+            self._store_alert(item)
         if self._on_alert:
             try:
                 self._on_alert(item)
             except Exception:  # a broken listener must not break the cache
                 log.exception("alert listener failed")
         return item
+
+    def _store_alert(self, item: Alert) -> None:
+        """Keep the alert in the file for technicians in other processes (``cache status``);
+        a disk that cannot take it must not hide the alert from the log and the listener."""
+        try:
+            with self._lock:
+                conn = self._conn
+                conn.execute("INSERT INTO alerts(code, message, at, details) VALUES (?,?,?,?)",
+                             (item.code, item.message, item.at,
+                              json.dumps(item.details, ensure_ascii=False, default=str)))
+                conn.execute("DELETE FROM alerts WHERE id <= (SELECT max(id) FROM alerts) - ?",
+                             (KEEP_ALERTS,))
+        except sqlite3.Error:
+            log.exception("alert could not be stored in the cache file")
+
+    def recent_alerts(self, limit: int = 50) -> list[Alert]:
+        """The newest alerts kept in the file (any process's), newest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT code, message, at, details FROM alerts "
+                                      "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [Alert(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def close(self) -> None:
         with self._lock:
@@ -530,7 +574,8 @@ class OfflineCache:
                                      (record_id,)).fetchone()
         if row is None:
             return None
-        return self._assemble(record_id, row[0], row[1])
+        body = self._assemble(record_id, row[0], row[1])
+        return body if isinstance(body, dict) else None
 
     def _assemble(self, rid: str, public: str, sealed: bytes | None) -> Any:
         body = json.loads(public)
@@ -552,8 +597,8 @@ class OfflineCache:
     def pending_count(self) -> int:
         """Records not yet on the platform (pending or in flight)."""
         with self._lock:
-            return self._conn.execute(
-                "SELECT count(*) FROM records WHERE state IN ('pending','inflight')").fetchone()[0]
+            return int(self._conn.execute(
+                "SELECT count(*) FROM records WHERE state IN ('pending','inflight')").fetchone()[0])
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -602,7 +647,8 @@ class OfflineCache:
                     "(state='inflight' AND (lease_until<=? OR lease_boot IS NOT ? OR "
                     " pid_alive(lease_pid)=0)) ORDER BY seq LIMIT ?",
                     (now, self.boot, now, self.boot, limit)).fetchall()
-                chosen, total = [], 0
+                chosen: list[tuple[Any, ...]] = []
+                total = 0
                 for row in rows:
                     if chosen and total + row[7] > max_bytes:
                         break
@@ -771,8 +817,9 @@ class OfflineCache:
 
     def pull_get(self, key: str) -> tuple[str, str | None, str, float] | None:
         with self._lock:
-            return self._conn.execute("SELECT body, etag, fetched_at, fetched_ts FROM pulls WHERE key=?",
-                                      (key,)).fetchone()
+            row = self._conn.execute("SELECT body, etag, fetched_at, fetched_ts FROM pulls WHERE key=?",
+                                     (key,)).fetchone()
+        return None if row is None else (str(row[0]), row[1], str(row[2]), float(row[3]))
 
     def pull_put(self, key: str, body: str, etag: str | None) -> None:
         with self._lock:

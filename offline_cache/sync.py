@@ -63,6 +63,7 @@ class SyncHealth:
     auth_failed: bool
     syncing: bool
     retry_in_seconds: float | None
+    last_alert: dict[str, Any] | None = None  # {"code", "message", "at"} of the newest alert
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,9 +116,9 @@ class SyncEngine:
         self.interval = interval
         self.lease_seconds = lease_seconds
         self.purge_interval = purge_interval
-        self._client_args = dict(connect_timeout=connect_timeout, read_timeout=read_timeout,
-                                 ca_bundle=ca_bundle, client_cert=client_cert)
-        self.client = client or PlatformClient(base_url, token, device_id, **self._client_args)
+        self._timeouts = (connect_timeout, read_timeout)
+        self._tls = (ca_bundle, client_cert)
+        self.client = client or self._make_client(token)
         self._mono = monotonic
         self._rng = rng or random.Random()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -135,6 +136,7 @@ class SyncEngine:
         self.last_success: str | None = None
         self.last_error: str | None = None
         self.last_error_at: str | None = None
+        self.last_alert: dict[str, Any] | None = None
         cache.add_enqueue_listener(self._on_enqueue)
 
     # --- listeners, health -----------------------------------------------------------------
@@ -154,7 +156,8 @@ class SyncEngine:
                           dead_letters=counts["dead"], last_success=self.last_success,
                           last_error=self.last_error, last_error_at=self.last_error_at,
                           auth_failed=self.auth_failed, syncing=self.syncing,
-                          retry_in_seconds=round(wait, 1) if wait > 0 else None)
+                          retry_in_seconds=round(wait, 1) if wait > 0 else None,
+                          last_alert=self.last_alert)
 
     def _emit(self, kind: str, **detail: Any) -> None:
         if not self._listeners:
@@ -171,8 +174,11 @@ class SyncEngine:
         log.warning("sync: %s", message[:300])
         self._emit("error", message=message[:300])
 
-    def _alert(self, code: str, message: str, **details: Any) -> None:
-        self.cache.alert(code, message, details)
+    def _alert(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        # details is a dict, not **kwargs: a detail named "code" once collided with the alert's
+        # own code and crashed the pass (issue 12, defect 5)
+        item = self.cache.alert(code, message, details)
+        self.last_alert = {"code": item.code, "message": item.message, "at": item.at}
         self._emit("alert", code=code, message=message)
 
     # --- triggers --------------------------------------------------------------------------
@@ -213,7 +219,12 @@ class SyncEngine:
 
     def new_client(self) -> PlatformClient:
         """A client with this engine's settings, for another thread (e.g. a PullCache)."""
-        return PlatformClient(self.base_url, self.client.token, self.device_id, **self._client_args)
+        return self._make_client(self.client.token)
+
+    def _make_client(self, token: str) -> PlatformClient:
+        return PlatformClient(self.base_url, token, self.device_id, connect_timeout=self._timeouts[0],
+                              read_timeout=self._timeouts[1], ca_bundle=self._tls[0],
+                              client_cert=self._tls[1])
 
     # --- one pass --------------------------------------------------------------------------
 
@@ -287,7 +298,7 @@ class SyncEngine:
                 good.append(rec)
         if dead:
             self._alert("local_corruption", "records failed their hash check in the cache",
-                        records=[d[0] for d in dead])
+                        {"records": [d[0] for d in dead]})
         ok, good = self._upload_attachments(good, report, dead)
         if dead:
             self.cache.mark_dead(dead)
@@ -335,7 +346,7 @@ class SyncEngine:
         self.cache.mark_uploaded(done)
         if bad:
             self._alert("attachment_problem", "attachments could not be uploaded",
-                        attachments={k: v["code"] for k, v in bad.items()})
+                        {"attachments": {k: v["code"] for k, v in bad.items()}})
         keep = []
         for rec in records:
             reason = next((bad[s] for s in rec.attachments if s in bad), None)
@@ -355,7 +366,7 @@ class SyncEngine:
             report.error = str(exc)
             self.last_error, self.last_error_at = str(exc)[:300], now_iso()
             self._alert("platform_auth", "the platform refused this device's credentials; "
-                        "syncing stopped, every record is kept", status=exc.status)
+                        "syncing stopped, every record is kept", {"status": exc.status})
             self._emit("auth_failure", status=exc.status)
             return
         retry_after = getattr(exc, "retry_after", None)
@@ -387,7 +398,7 @@ class SyncEngine:
             reason = {"code": exc.code or "conflict", "message": exc.message}
             self.cache.mark_dead([(i, reason) for i in ids])
             report.dead_letters += len(ids)
-            self._alert("conflict", "the platform answered 409 for a whole batch", records=len(ids))
+            self._alert("conflict", "the platform answered 409 for a whole batch", {"records": len(ids)})
             self._emit("dead_letter", count=len(ids))
             return True
         if exc.status in (413, 400, 422):
@@ -399,8 +410,9 @@ class SyncEngine:
             self.cache.mark_dead([(ids[0], {"code": code, "message": exc.message})])
             report.dead_letters += 1
             if exc.status != 413:
-                self._alert("malformed_request", "the platform refused a record as malformed",
-                            record_id=ids[0], code=code)
+                self._alert("malformed_request", "the platform refused a record as malformed; "
+                            "it is in the dead letters", {"record_id": ids[0], "platform_code": code,
+                                                          "status": exc.status})
             self._emit("dead_letter", count=1)
             return True
         # 404 and the like: a configuration problem (wrong base URL); keep everything, retry later
@@ -428,8 +440,10 @@ class SyncEngine:
                     report.duplicates += 1
                 self._missing_att.pop(rec.id, None)
                 continue
-            reason = res.get("reason") if isinstance(res.get("reason"), dict) else {}
-            reason = {"code": str(reason.get("code", status)), "message": str(reason.get("message", ""))}
+            given = res.get("reason")
+            # a reason that is not an object is still a rejection: keep the status as its code
+            given = given if isinstance(given, dict) else {}
+            reason = {"code": str(given.get("code", status)), "message": str(given.get("message", ""))}
             if status == "rejected" and reason["code"] == "missing_attachment" and rec.attachments:
                 tries = self._missing_att.get(rec.id, 0) + 1
                 self._missing_att[rec.id] = tries
@@ -439,7 +453,7 @@ class SyncEngine:
                     continue
             if status == "conflict":
                 self._alert("conflict", "the platform holds a different payload under this id",
-                            record_id=rec.id)
+                            {"record_id": rec.id})
             dead.append((rec.id, reason))
         self.cache.mark_acked(acks)
         crash_point("after_ack")

@@ -11,8 +11,6 @@ Thread- and process-safe through the store's write transactions; listeners regis
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -20,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from offline_cache.sealing import id_number_hash
 from queueing import eta, policy, stats
 from queueing.model import (
     APPOINTMENT,
@@ -83,7 +82,7 @@ class QueueEngine:
 
     def person_hash(self, id_number: str) -> str:
         """hex(HMAC-SHA256(hall_key, id_number)): equals the platform's ``id_number_hash``."""
-        return hmac.new(self._key, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+        return id_number_hash(self._key, id_number)  # the contract's one definition
 
     def _begin(self, tx: StoreTx) -> tuple[float, str]:
         now = self.clock()

@@ -20,6 +20,7 @@ from dataclasses import astuple, fields
 from pathlib import Path
 from typing import Any, Protocol
 
+from offline_cache.migrations import Migration, Schema, SchemaTooNewError, migrate, refuse_newer
 from queueing.model import ACTIVE, CounterState, Ticket
 
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
@@ -57,24 +58,24 @@ class StoreTx(Protocol):
         service_id: str | None,
         counter_id: str | None,
         staff_id: str | None,
-        data: dict,
+        data: dict[str, Any],
     ) -> int: ...
     def events_after(self, seq: int, limit: int) -> list[tuple[int, str, str]]: ...
     def last_event_seq(self) -> int: ...
-    def event_rows(self, day_from: str, day_to: str) -> list[dict]: ...
-    def event_rows_after(self, seq: int, limit: int) -> list[dict]: ...
+    def event_rows(self, day_from: str, day_to: str) -> list[dict[str, Any]]: ...
+    def event_rows_after(self, seq: int, limit: int) -> list[dict[str, Any]]: ...
     def recent_events(self, day: str, kinds: Sequence[str], limit: int) -> list[tuple[int, str, str]]: ...
     def person_tickets(self, since_day: str, until_day: str) -> list[tuple[str, str, str]]: ...
-    def put_appointments(self, rows: list[dict]) -> int: ...
-    def find_appointment(self, code: str | None, id_hash: str | None, day: str) -> dict | None: ...
+    def put_appointments(self, rows: list[dict[str, Any]]) -> int: ...
+    def find_appointment(self, code: str | None, id_hash: str | None, day: str) -> dict[str, Any] | None: ...
     def use_appointment(self, code: str, ticket_id: str) -> None: ...
-    def put_rating(self, row: dict) -> None: ...
-    def get_rating(self, ticket_id: str) -> dict | None: ...
+    def put_rating(self, row: dict[str, Any]) -> None: ...
+    def get_rating(self, ticket_id: str) -> dict[str, Any] | None: ...
     def ticket_by_number(self, day: str, number: str) -> Ticket | None: ...
-    def ratings(self, day_from: str, day_to: str, bad_only: bool) -> list[dict]: ...
-    def put_rectification(self, row: dict) -> None: ...
-    def add_alert(self, row: dict) -> int: ...
-    def alerts(self, include_acked: bool, limit: int) -> list[dict]: ...
+    def ratings(self, day_from: str, day_to: str, bad_only: bool) -> list[dict[str, Any]]: ...
+    def put_rectification(self, row: dict[str, Any]) -> None: ...
+    def add_alert(self, row: dict[str, Any]) -> int: ...
+    def alerts(self, include_acked: bool, limit: int) -> list[dict[str, Any]]: ...
     def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool: ...
 
 
@@ -84,7 +85,10 @@ class QueueStore(Protocol):
     def close(self) -> None: ...
 
 
-SCHEMA = """
+# v1 is the schema of the release before versions existed, with IF NOT EXISTS: it adopts such a
+# file (user_version 0) as it is and creates a new one. Never edit a released step: add one
+# (docs/offline-cache.md, "How a schema migration is written").
+_V1_BASE = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sequences(day TEXT NOT NULL, prefix TEXT NOT NULL, last INTEGER NOT NULL,
     PRIMARY KEY(day, prefix));
@@ -118,10 +122,14 @@ CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL 
     source TEXT, message TEXT, acked_at REAL, acked_by TEXT);
 """
 
+SCHEMA = Schema("queue.db", (
+    Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
+))
+
 _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
 
 
-def _ticket(row: tuple | None) -> Ticket | None:
+def _ticket(row: tuple[Any, ...] | None) -> Ticket | None:
     return None if row is None else Ticket(*row)
 
 
@@ -309,7 +317,7 @@ class SQLiteTx:
         service_id: str | None,
         counter_id: str | None,
         staff_id: str | None,
-        data: dict,
+        data: dict[str, Any],
     ) -> int:
         cur = self.con.execute(
             "INSERT INTO events(at, day, kind, ticket_id, service_id, counter_id, staff_id, data) "
@@ -347,7 +355,7 @@ class SQLiteTx:
             )
         )
 
-    def event_rows(self, day_from: str, day_to: str) -> list[dict]:
+    def event_rows(self, day_from: str, day_to: str) -> list[dict[str, Any]]:
         cur = self.con.execute(
             "SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
             "FROM events WHERE day BETWEEN ? AND ? ORDER BY seq",
@@ -356,7 +364,7 @@ class SQLiteTx:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur]
 
-    def event_rows_after(self, seq: int, limit: int) -> list[dict]:
+    def event_rows_after(self, seq: int, limit: int) -> list[dict[str, Any]]:
         cur = self.con.execute(
             "SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
             "FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -375,7 +383,7 @@ class SQLiteTx:
             )
         )
 
-    def put_appointments(self, rows: list[dict]) -> int:
+    def put_appointments(self, rows: list[dict[str, Any]]) -> int:
         n = 0
         for r in rows:
             n += self.con.execute(
@@ -390,7 +398,7 @@ class SQLiteTx:
             ).rowcount
         return n
 
-    def find_appointment(self, code: str | None, id_hash: str | None, day: str) -> dict | None:
+    def find_appointment(self, code: str | None, id_hash: str | None, day: str) -> dict[str, Any] | None:
         cur = (
             self.con.execute("SELECT * FROM appointments WHERE code=?", (code,))
             if code
@@ -406,14 +414,14 @@ class SQLiteTx:
     def use_appointment(self, code: str, ticket_id: str) -> None:
         self.con.execute("UPDATE appointments SET ticket_id=? WHERE code=?", (ticket_id, code))
 
-    def put_rating(self, row: dict) -> None:
+    def put_rating(self, row: dict[str, Any]) -> None:
         self.con.execute(
             "INSERT INTO ratings VALUES(:ticket_id, :level, :reason, :comment, :at, :service_id, "
             ":counter_id, :staff_id)",
             row,
         )
 
-    def get_rating(self, ticket_id: str) -> dict | None:
+    def get_rating(self, ticket_id: str) -> dict[str, Any] | None:
         cur = self.con.execute("SELECT * FROM ratings WHERE ticket_id=?", (ticket_id,))
         row = cur.fetchone()
         return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
@@ -423,7 +431,7 @@ class SQLiteTx:
         return _ticket(self.con.execute(_SELECT + " WHERE day=? AND number=? ORDER BY seq DESC LIMIT 1",
                                         (day, number)).fetchone())
 
-    def ratings(self, day_from: str, day_to: str, bad_only: bool) -> list[dict]:
+    def ratings(self, day_from: str, day_to: str, bad_only: bool) -> list[dict[str, Any]]:
         cur = self.con.execute(
             "SELECT r.ticket_id, t.number, t.day, r.level, r.reason, r.comment, r.at, r.service_id, r.counter_id, "
             "r.staff_id, x.response, x.at AS rectified_at, x.by AS rectified_by FROM ratings r "
@@ -434,20 +442,20 @@ class SQLiteTx:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    def put_rectification(self, row: dict) -> None:
+    def put_rectification(self, row: dict[str, Any]) -> None:
         self.con.execute(
             "INSERT INTO rectifications(ticket_id, response, at, by) VALUES(:ticket_id, :response, :at, :by) "
             "ON CONFLICT(ticket_id) DO UPDATE SET response=excluded.response, at=excluded.at, by=excluded.by",
             row,
         )
 
-    def add_alert(self, row: dict) -> int:
+    def add_alert(self, row: dict[str, Any]) -> int:
         cur = self.con.execute(
             "INSERT INTO alerts(at, kind, source, message) VALUES(:at, :kind, :source, :message)", row
         )
         return int(cur.lastrowid or 0)
 
-    def alerts(self, include_acked: bool, limit: int) -> list[dict]:
+    def alerts(self, include_acked: bool, limit: int) -> list[dict[str, Any]]:
         cur = self.con.execute(
             "SELECT * FROM alerts"
             + ("" if include_acked else " WHERE acked_at IS NULL")
@@ -479,7 +487,7 @@ class SQLiteStore:
         # in growing steps and lets one busy thread starve the others; other processes still
         # serialise on SQLite's own lock (busy_timeout).
         self._write_lock = threading.Lock()
-        self._tx().con.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+        migrate(self._tx().con, SCHEMA, self.path)
 
     def _tx(self) -> SQLiteTx:
         tx = getattr(self._local, "tx", None)
@@ -488,6 +496,11 @@ class SQLiteStore:
                 self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout_ms / 1000
             )
             con.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+            try:
+                refuse_newer(con, SCHEMA, self.path)  # before the journal_mode pragma writes
+            except SchemaTooNewError:
+                con.close()
+                raise
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=FULL")
             tx = self._local.tx = SQLiteTx(con)
