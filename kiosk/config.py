@@ -251,9 +251,11 @@ def drop_in_dir(data_dir: str | Path) -> Path:
     return Path(data_dir) / DROP_IN_DIR
 
 
-def load_layers(path: str | Path | None, *, data_dir: str | None = None) -> tuple[Config, Config, list[Path]]:
+def load_layers(path: str | Path | None, *, data_dir: str | None = None,
+                drop_ins: bool = True) -> tuple[Config, Config, list[Path]]:
     """(the base file alone, base with every drop-in, the drop-ins read). ``data_dir`` overrides
-    the files' (``--data-dir``) and so also says where the drop-ins are."""
+    the files' (``--data-dir``) and so also says where the drop-ins are; ``drop_ins=False`` reads
+    the base file only."""
     raw: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
@@ -267,7 +269,7 @@ def load_layers(path: str | Path | None, *, data_dir: str | None = None) -> tupl
     if data_dir:
         base.data_dir = data_dir
     raw["data_dir"] = base.data_dir
-    layers = sorted(drop_in_dir(base.data_dir).glob("*.toml"))
+    layers = sorted(drop_in_dir(base.data_dir).glob("*.toml")) if drop_ins else []
     merged = raw
     for layer_path in layers:
         layer = _read_toml(layer_path)
@@ -364,6 +366,9 @@ def save_drop_in(base: Config, new: Config, path: Path) -> list[str]:
     Raises :class:`OSError` when the file cannot be written (the caller tells the technician)."""
     if new.data_dir != base.data_dir:
         raise ConfigError(f"data_dir: change it in the base configuration file, not here (it is {base.data_dir})")
+    if new.technician.pin_hash != base.technician.pin_hash:
+        # one place for the PIN: set-pin writes the base file, a drop-in would silently win over it
+        raise ConfigError("technician.pin_hash: set a new PIN with `sudo hall-kiosk set-pin`, not here")
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     doc = tomlkit.parse(text)
     if not text:

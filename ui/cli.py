@@ -56,12 +56,11 @@ def _config(args: argparse.Namespace) -> Any:
     from kiosk.config import ConfigError, load_config
 
     try:
-        config = load_config(args.config)
+        # --data-dir also says where the drop-ins (<data_dir>/kiosk.d/*.toml) are read from
+        config = load_config(args.config, data_dir=getattr(args, "data_dir", None))
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    if getattr(args, "data_dir", None):
-        config.data_dir = args.data_dir
     return config
 
 
