@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import os
 import tomllib
-import typing
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
-from pydantic_core import ErrorDetails
 
+from common.config_errors import validation_text
 from devices.config import DevicesConfig
 
 CONFIG_VERSION: Literal[1] = 1
@@ -147,65 +146,9 @@ _SECRET_KEYS = (("hall_service", "token"), ("platform", "token"), ("platform", "
                 ("technician", "pin_hash"))
 
 
-# ---------------------------------------------------------------- errors in the file's words
-
-_LABELS = {"int": "a whole number", "float": "a number", "string": "text", "bool": "true or false",
-           "model": "a table", "dict": "a table"}
-
-
-def _key(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out or "config"
-
-
-def _model_at(model: type[BaseModel], path: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model class of the table at ``path`` (None where the path leaves the models)."""
-    for part in path:
-        field = model.model_fields.get(str(part))
-        inner = field.annotation if field is not None else None
-        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
-            return None
-        model = inner
-    return model
-
-
-def _allowed(model: type[BaseModel], loc: tuple[int | str, ...]) -> str | None:
-    parent = _model_at(model, loc[:-1])
-    field = parent.model_fields.get(str(loc[-1])) if parent is not None and loc else None
-    if field is None or typing.get_origin(field.annotation) is not Literal:
-        return None
-    return ", ".join(str(choice) for choice in typing.get_args(field.annotation))
-
-
-def _describe(model: type[BaseModel], error: ErrorDetails) -> str:
-    loc, kind, ctx = tuple(error["loc"]), error["type"], error.get("ctx", {})
-    got = error.get("input")
-    if kind == "extra_forbidden":
-        parent = _model_at(model, loc[:-1])
-        known = ", ".join(sorted(parent.model_fields)) if parent is not None else "?"
-        return f"unknown key (known: {known})"
-    if kind == "literal_error":
-        return f"expected one of {_allowed(model, loc) or ctx.get('expected')}, got {got!r}"
-    if kind.endswith(("_type", "_parsing", "_from_float")) and kind.split("_")[0] in _LABELS:
-        shown = type(got).__name__ if isinstance(got, dict | list) else repr(got)
-        return f"expected {_LABELS[kind.split('_')[0]]}, got {shown}"
-    if kind in ("greater_than_equal", "greater_than"):
-        limit = ctx.get("ge", ctx.get("gt"))
-        if kind == "greater_than_equal" and limit == 0:
-            return f"must not be negative, got {got!r}"
-        return f"must be {'at least' if kind == 'greater_than_equal' else 'more than'} {limit}, got {got!r}"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    return error["msg"]
-
-
-def config_error(model: type[BaseModel], exc: ValidationError, where: str = "") -> ConfigError:
+def config_error(exc: ValidationError, where: str = "") -> ConfigError:
     """One :class:`ConfigError` from pydantic's errors: ``key: what was expected, got what``."""
-    lines = [f"{_key(tuple(e['loc']))}: {_describe(model, e)}" for e in exc.errors()]
-    prefix = f"{where}: " if where else ""
-    return ConfigError(prefix + "; ".join(lines))
+    return ConfigError((f"{where}: " if where else "") + validation_text(Config, exc))
 
 
 # ---------------------------------------------------------------- parsing and layers
@@ -220,7 +163,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         # strict: TOML has real types, so "9600" for a number or 1 for true is a mistake to name
         return Config.model_validate(dict(raw), strict=True)
     except ValidationError as exc:
-        raise config_error(Config, exc) from None
+        raise config_error(exc) from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
