@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import tomllib
+import typing
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -171,8 +172,13 @@ class HallTable(_Table):
         return value
 
 
+PolicyKind = Literal["strict", "interleave", "aging"]
+if set(typing.get_args(PolicyKind)) != set(POLICIES):  # one spelling: queueing.model.POLICIES
+    raise ImportError(f"hallconfig.PolicyKind differs from queueing.model.POLICIES {POLICIES}")
+
+
 class PolicyTable(_Table):
-    kind: Literal["strict", "interleave", "aging"] = "interleave"
+    kind: PolicyKind = "interleave"
     interleave_normal: Annotated[int, Field(ge=1)] = 3
     aging_boost_minutes: NonNegFloat = 20.0
     max_wait_minutes: NonNegFloat = 0.0
@@ -270,8 +276,9 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
         counters[c.id] = Counter(c.id, c.name, c.zone, tuple(dict.fromkeys(c.services)), dict(c.weights))
     if not counters:
         raise ConfigError(f"{source}: counters: at least one counter is needed")
-    assert spec.policy.kind in POLICIES  # the Literal above spells queueing.model.POLICIES
-    return Hall(spec.hall.id, spec.hall.name, ZoneInfo(spec.hall.timezone), tuple(Zone(z.id, z.name) for z in spec.zones), services, counters, Policy(**spec.policy.model_dump()))
+    zones = tuple(Zone(z.id, z.name) for z in spec.zones)
+    return Hall(spec.hall.id, spec.hall.name, ZoneInfo(spec.hall.timezone), zones, services, counters,
+                Policy(**spec.policy.model_dump()))
 
 
 def load_hall(data_dir: Path) -> Hall:

@@ -41,7 +41,10 @@ def test_credentials_are_created_once(tmp_path: Path) -> None:
     ("edit", "message"),
     [
         (lambda s: s.replace("version = 1", "version = 2"), "version = 2 is not supported"),
-        (lambda s: s.replace('kind = "strict"', 'kind = "fifo"'), "policy.kind: expected one of strict, interleave, aging, got 'fifo'"),
+        (
+            lambda s: s.replace('kind = "strict"', 'kind = "fifo"'),
+            "policy.kind: expected one of strict, interleave, aging, got 'fifo'",
+        ),
         (lambda s: s.replace('prefix = "B"', 'prefix = "BB"'), "services[1].prefix"),
         (
             lambda s: s.replace('services = ["S1"]', 'services = ["S7"]'),
