@@ -1,7 +1,15 @@
 """Typed configuration of the kiosk-side roles (kiosk, display, counter, technician).
 
-One TOML file with a ``version`` number; every key has a default, so an empty file (or none)
-gives the embedded default: in-process hall service, reference platform, simulated devices.
+One TOML file with a ``version`` number (pydantic models below); every key has a default, so an
+empty file (or none) gives the embedded default: in-process hall service, reference platform,
+simulated devices. The ``[devices]`` section is :class:`devices.config.DevicesConfig`, owned by
+``devices/`` and embedded as it is.
+
+Layers: the base file (``--config``, on a deployed kiosk ``/etc/hall-kiosk/kiosk.toml``, read-only
+under the unit's ``ProtectSystem=strict``), then every ``<data_dir>/kiosk.d/*.toml`` in name order,
+a later layer overriding single keys of the earlier ones. The technician panel saves to
+``<data_dir>/kiosk.d/technician.toml`` (:func:`save_drop_in`), which the kiosk may write.
+
 Validation names the bad key and says what was expected, e.g.
 ``devices.printer.paper_mm: expected one of 58, 80, got 70``. Unknown keys are errors too:
 a typo must not silently fall back to a default.
@@ -9,44 +17,59 @@ a typo must not silently fall back to a default.
 
 from __future__ import annotations
 
-import dataclasses
+import os
 import tomllib
-import types
-import typing
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, Literal
 
-CONFIG_VERSION = 1
+import tomlkit
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from common.config_errors import validation_text
+from devices.config import DevicesConfig
+
+CONFIG_VERSION: Literal[1] = 1
+#: drop-in directory under data_dir, and the file the technician panel writes there
+DROP_IN_DIR = "kiosk.d"
+TECHNICIAN_DROP_IN = "technician.toml"
+
+NonNegInt = Annotated[int, Field(ge=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
 
 
 class ConfigError(ValueError):
     """A configuration value is wrong; the message names the key."""
 
 
-@dataclass
-class KioskSection:
+class _Section(BaseModel):
+    """Unknown keys are errors; sections nobody changes after loading are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KioskSection(_Section):
     id: str = "kiosk-01"
     hall_id: str = "demo-hall"
     hall_name: str = "示范区政务服务中心"
-    language: str = "zh_CN"
+    language: Literal["zh_CN", "en"] = "zh_CN"
     #: base URL of the hall's public pages (/t/, /a/, /g/) printed in QR codes
     public_base_url: str = ""
     demo_panel: bool = True
 
-    _choices: ClassVar[dict[str, tuple]] = {"language": ("zh_CN", "en")}
 
-
-@dataclass
-class HallServiceSection:
+class HallServiceSection(_Section):
     #: empty: run the hall service in-process (embedded default)
     url: str = ""
     token: str = ""
-    timeout_s: float = 5.0
+    timeout_s: NonNegFloat = 5.0
 
 
-@dataclass
-class PlatformSection:
+class PlatformSection(BaseModel):
+    # Not frozen: tests and benchmarks shorten sync_interval_s on a built Config; assignments
+    # are validated like the file.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
     #: empty: the embedded demo starts the reference platform in-process; "off": no platform
     url: str = ""
     token: str = ""
@@ -55,93 +78,63 @@ class PlatformSection:
     ca_bundle: str = ""
     client_cert: str = ""
     client_key: str = ""
-    timeout_s: float = 10.0
-    sync_interval_s: float = 30.0
+    timeout_s: NonNegFloat = 10.0
+    sync_interval_s: NonNegFloat = 30.0
 
 
-@dataclass
-class IdCardSection:
-    #: "sim" or a pyserial URL (/dev/ttyUSB0, COM3, socket://host:port)
-    port: str = "sim"
-    baud: int = 115200
+class PrivacySection(_Section):
+    idle_seconds: NonNegInt = 60
+    form_idle_seconds: NonNegInt = 45
+    elder_idle_seconds: NonNegInt = 120
+    countdown_seconds: NonNegInt = 15
+    retention_days: NonNegInt = 7
+
+    @field_validator("countdown_seconds")
+    @classmethod
+    def _countdown_fits(cls, value: int, info: ValidationInfo) -> int:
+        form_idle = info.data.get("form_idle_seconds")
+        if form_idle is not None and value >= form_idle:
+            raise ValueError(f"must be shorter than privacy.form_idle_seconds ({form_idle}), got {value}")
+        return value
 
 
-@dataclass
-class PrinterSection:
-    #: sim, usb:VID:PID, serial:<url>[?baudrate=N], tcp:HOST:PORT, file:PATH
-    connection: str = "sim"
-    paper_mm: int = 80
-    #: native: the printer has a Chinese font (GB18030 inside FS & … FS .); raster: text drawn as an image
-    text_mode: str = "native"
-
-    _choices: ClassVar[dict[str, tuple]] = {"paper_mm": (58, 80), "text_mode": ("native", "raster")}
-
-
-@dataclass
-class ScannerSection:
-    kind: str = "sim"
-    port: str = ""
-    camera_index: int = 0
-    backend: str = "zxing"
-
-    _choices: ClassVar[dict[str, tuple]] = {"kind": ("sim", "serial", "evdev", "camera", "none"),
-                                            "backend": ("zxing", "pyzbar")}
-
-
-@dataclass
-class DevicesSection:
-    idcard: IdCardSection = field(default_factory=IdCardSection)
-    printer: PrinterSection = field(default_factory=PrinterSection)
-    scanner: ScannerSection = field(default_factory=ScannerSection)
-
-
-@dataclass
-class PrivacySection:
-    idle_seconds: int = 60
-    form_idle_seconds: int = 45
-    elder_idle_seconds: int = 120
-    countdown_seconds: int = 15
-    retention_days: int = 7
-
-
-@dataclass
-class TechnicianSection:
+class TechnicianSection(_Section):
     #: salted hash written by ``main.py set-pin`` (docs/deploy.md); empty means the demo PIN 123456,
     #: accepted only while every device is simulated
     pin_hash: str = ""
-    max_attempts: int = 5
-    lockout_minutes: int = 5
+    max_attempts: NonNegInt = 5
+    lockout_minutes: NonNegInt = 5
 
 
-@dataclass
-class DisplaySection:
+class DisplaySection(_Section):
     voice: bool = True
-    repeat: int = 2
-    volume: float = 0.8
+    repeat: NonNegInt = 2
+    volume: NonNegFloat = 0.8
     quiet_hours: str = ""  # e.g. "12:00-13:30"
     show_names: bool = False
 
 
-@dataclass
-class Config:
-    version: int = CONFIG_VERSION
+class Config(BaseModel):
+    # Not frozen: ``--data-dir`` and the test fixtures set data_dir on a loaded Config.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    version: Literal[1] = CONFIG_VERSION
     data_dir: str = "data"
-    kiosk: KioskSection = field(default_factory=KioskSection)
-    hall_service: HallServiceSection = field(default_factory=HallServiceSection)
-    platform: PlatformSection = field(default_factory=PlatformSection)
-    devices: DevicesSection = field(default_factory=DevicesSection)
-    privacy: PrivacySection = field(default_factory=PrivacySection)
-    technician: TechnicianSection = field(default_factory=TechnicianSection)
-    display: DisplaySection = field(default_factory=DisplaySection)
+    kiosk: KioskSection = KioskSection()
+    hall_service: HallServiceSection = HallServiceSection()
+    platform: PlatformSection = Field(default_factory=PlatformSection)
+    devices: DevicesConfig = DevicesConfig()
+    privacy: PrivacySection = PrivacySection()
+    technician: TechnicianSection = TechnicianSection()
+    display: DisplaySection = DisplaySection()
 
     def has_real_devices(self) -> bool:
         """Any device that is not a simulator: a deployed kiosk, where the demo PIN must not open."""
-        d = self.devices
-        return d.idcard.port != "sim" or d.printer.connection != "sim" or d.scanner.kind not in ("sim", "none")
+        return self.devices.has_real_devices()
 
     def to_dict(self, *, secrets: bool = True) -> dict[str, Any]:
         """Plain dict of every value; with ``secrets=False`` tokens, keys and hashes are blanked."""
-        data = dataclasses.asdict(self)
+        data = self.model_dump()
         if not secrets:
             for section, key in _SECRET_KEYS:
                 if data[section].get(key):
@@ -153,101 +146,197 @@ _SECRET_KEYS = (("hall_service", "token"), ("platform", "token"), ("platform", "
                 ("technician", "pin_hash"))
 
 
-def _build(cls: type, raw: Any, where: str) -> Any:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where or 'config'}: expected a table, got {type(raw).__name__}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        key = f"{where}.{unknown[0]}" if where else unknown[0]
-        raise ConfigError(f"{key}: unknown key (known: {', '.join(sorted(fields))})")
-    values = {}
-    choices = getattr(cls, "_choices", {})
-    for name, value in raw.items():
-        key = f"{where}.{name}" if where else name
-        expected = hints[name]
-        if dataclasses.is_dataclass(expected):
-            values[name] = _build(expected, value, key)
-            continue
-        values[name] = _coerce(expected, value, key)
-        if name in choices and values[name] not in choices[name]:
-            allowed = ", ".join(str(c) for c in choices[name])
-            raise ConfigError(f"{key}: expected one of {allowed}, got {value!r}")
-    return cls(**values)
+def config_error(exc: ValidationError, where: str = "") -> ConfigError:
+    """One :class:`ConfigError` from pydantic's errors: ``key: what was expected, got what``."""
+    return ConfigError((f"{where}: " if where else "") + validation_text(Config, exc))
 
 
-def _coerce(expected: Any, value: Any, key: str) -> Any:
-    if isinstance(expected, types.UnionType):
-        expected = next(t for t in typing.get_args(expected) if t is not type(None))
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if expected is int and isinstance(value, bool):
-        raise ConfigError(f"{key}: expected a whole number, got {value!r}")
-    if not isinstance(value, expected):
-        label = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
-        raise ConfigError(f"{key}: expected {label.get(expected, expected.__name__)}, got {value!r}")
-    if expected in (int, float) and value < 0:
-        raise ConfigError(f"{key}: must not be negative, got {value!r}")
-    return value
+# ---------------------------------------------------------------- parsing and layers
 
 
-def parse_config(raw: dict[str, Any]) -> Config:
+def parse_config(raw: Mapping[str, Any]) -> Config:
     """Validate a parsed TOML document into a :class:`Config`."""
     version = raw.get("version", CONFIG_VERSION)
     if version != CONFIG_VERSION:
         raise ConfigError(f"version: this build reads configuration version {CONFIG_VERSION}, got {version!r}")
-    config = _build(Config, raw, "")
-    if config.privacy.countdown_seconds >= config.privacy.form_idle_seconds:
-        raise ConfigError("privacy.countdown_seconds: must be shorter than privacy.form_idle_seconds")
-    return config
+    try:
+        # strict: TOML has real types, so "9600" for a number or 1 for true is a mistake to name
+        return Config.model_validate(dict(raw), strict=True)
+    except ValidationError as exc:
+        raise config_error(exc) from None
 
 
-def load_config(path: str | Path | None) -> Config:
-    """Read a TOML file; ``None`` or a missing default path gives every default."""
-    if path is None:
-        return Config()
-    path = Path(path)
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    try:
-        return parse_config(raw)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+
+
+def merge(base: Mapping[str, Any], layer: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``layer`` on top: tables merge key by key, any other value replaces."""
+    out = dict(base)
+    for key, value in layer.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def drop_in_dir(data_dir: str | Path) -> Path:
+    return Path(data_dir) / DROP_IN_DIR
+
+
+def load_layers(path: str | Path | None, *, data_dir: str | None = None,
+                drop_ins: bool = True) -> tuple[Config, Config, list[Path]]:
+    """(the base file alone, base with every drop-in, the drop-ins read). ``data_dir`` overrides
+    the files' (``--data-dir``) and so also says where the drop-ins are; ``drop_ins=False`` reads
+    the base file only."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        raw = _read_toml(path)
+        try:
+            base = parse_config(raw)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    else:
+        base = Config()
+    if data_dir:
+        base.data_dir = data_dir
+    raw["data_dir"] = base.data_dir
+    layers = sorted(drop_in_dir(base.data_dir).glob("*.toml")) if drop_ins else []
+    merged = raw
+    for layer_path in layers:
+        layer = _read_toml(layer_path)
+        if "data_dir" in layer or "version" in layer:
+            key = "data_dir" if "data_dir" in layer else "version"
+            raise ConfigError(f"{layer_path}: {key}: set it in the base file {path or '(none)'}, not in a drop-in")
+        merged = merge(merged, layer)
+        try:
+            parse_config(merged)
+        except ConfigError as exc:
+            raise ConfigError(f"{layer_path}: {exc}") from None
+    return base, parse_config(merged), layers
+
+
+def load_config(path: str | Path | None, *, data_dir: str | None = None) -> Config:
+    """Read the base TOML file and the drop-ins over it; ``None`` gives every default (and the
+    drop-ins of the default data_dir)."""
+    return load_layers(path, data_dir=data_dir)[1]
+
+
+# ---------------------------------------------------------------- writing (tomlkit keeps comments)
+
+
+def _leaves(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            yield from _leaves(value, (*prefix, key))
+        else:
+            yield (*prefix, key), value
+
+
+def _set(doc: tomlkit.TOMLDocument, keys: tuple[str, ...], value: Any, inserted: list[Any]) -> None:
+    table: Any = doc
+    parent_is_new = False
+    for depth, key in enumerate(keys[:-1]):
+        if key not in table:
+            # [devices] holds only tables: written as [devices.printer], not an empty [devices]
+            table[key] = tomlkit.table(is_super_table=depth < len(keys) - 2)
+            if depth > 0 and not parent_is_new and keys[0] != list(doc)[-1]:
+                inserted.append(table[key])
+            parent_is_new = True
+        else:
+            parent_is_new = False
+        table = table[key]
+    if table.get(keys[-1]) != value:
+        table[keys[-1]] = value
+
+
+def _set_all(doc: tomlkit.TOMLDocument, values: list[tuple[tuple[str, ...], Any]]) -> None:
+    inserted: list[Any] = []
+    for keys, value in values:
+        _set(doc, keys, value, inserted)
+    # tomlkit separates tables it appends to the document, not one inserted into an existing
+    # [devices.*] group before the next table: give that one the blank line a person would
+    for table in inserted:
+        table.add(tomlkit.nl())
+
+
+def _remove(doc: tomlkit.TOMLDocument, keys: tuple[str, ...]) -> None:
+    tables: list[Any] = [doc]
+    for key in keys[:-1]:
+        if key not in tables[-1]:
+            return
+        tables.append(tables[-1][key])
+    if keys[-1] in tables[-1]:
+        del tables[-1][keys[-1]]
+    for depth in range(len(tables) - 1, 0, -1):  # drop tables left empty
+        if len(tables[depth]) == 0:
+            del tables[depth - 1][keys[depth - 1]]
+
+
+def render(config: Config, template: str = "") -> str:
+    """``config`` as TOML on top of ``template`` (a file's text): the template's comments, order
+    and untouched lines stay, changed values are replaced in place, missing keys are added."""
+    doc = tomlkit.parse(template)
+    _set_all(doc, list(_leaves(config.to_dict())))
+    return tomlkit.dumps(doc)
 
 
 def dump_config(config: Config) -> str:
-    """Render a configuration as TOML (for the technician panel's save)."""
-    lines = [f"version = {config.version}", f"data_dir = {_toml_value(config.data_dir)}"]
-    for name, section in config.to_dict().items():
-        if isinstance(section, dict):
-            lines += _dump_table(name, section)
-    return "\n".join(lines) + "\n"
+    """Render a configuration as TOML, every key."""
+    return render(config)
 
 
-def _dump_table(name: str, table: dict[str, Any]) -> list[str]:
-    lines = ["", f"[{name}]"]
-    nested = []
-    for key, value in table.items():
-        if isinstance(value, dict):
-            nested.append((f"{name}.{key}", value))
-        else:
-            lines.append(f"{key} = {_toml_value(value)}")
-    for sub_name, sub in nested:
-        lines += _dump_table(sub_name, sub)
-    return lines
+DROP_IN_HEADER = (
+    "Written by the technician panel: values that differ from the base configuration file.\n"
+    "Read after it (and after any other kiosk.d/*.toml before this name); delete this file to go back.\n"
+)
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+def save_drop_in(base: Config, new: Config, path: Path) -> list[str]:
+    """Write into the drop-in ``path`` every value of ``new`` that differs from ``base`` and remove
+    the ones that are now the same; the drop-in's own comments stay. Returns the keys written.
+    Raises :class:`OSError` when the file cannot be written (the caller tells the technician)."""
+    if new.data_dir != base.data_dir:
+        raise ConfigError(f"data_dir: change it in the base configuration file, not here (it is {base.data_dir})")
+    if new.technician.pin_hash != base.technician.pin_hash:
+        # one place for the PIN: set-pin writes the base file, a drop-in would silently win over it
+        raise ConfigError("technician.pin_hash: set a new PIN with `sudo hall-kiosk set-pin`, not here")
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    doc = tomlkit.parse(text)
+    if not text:
+        for line in DROP_IN_HEADER.splitlines():
+            doc.add(tomlkit.comment(line))
+    old = dict(_leaves(base.to_dict()))
+    changed = [(keys, value) for keys, value in _leaves(new.to_dict()) if old.get(keys) != value]
+    for keys in old.keys() - {keys for keys, _ in changed}:
+        _remove(doc, keys)
+    _set_all(doc, changed)
+    written = [".".join(keys) for keys, _ in changed]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(tomlkit.dumps(doc))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return written
+
+
+__all__ = ["CONFIG_VERSION", "Config", "ConfigError", "DisplaySection", "HallServiceSection", "KioskSection",
+           "PlatformSection", "PrivacySection", "TechnicianSection", "config_error", "dump_config",
+           "load_config", "load_layers", "merge", "parse_config", "render", "save_drop_in"]

@@ -14,14 +14,17 @@ import hmac
 import itertools
 import json
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomlkit
+import tomlkit.exceptions
+from tomlkit.items import Table
+
 from kiosk.audit import AuditLog
-from kiosk.config import ConfigError, load_config
+from kiosk.config import ConfigError, load_layers
 
 DEMO_PIN = "123456"
 _N, _R, _P = 2**14, 8, 1
@@ -66,37 +69,28 @@ def weak_pin_reason(pin: str) -> str | None:
     return None
 
 
-_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*(#.*)?$")
-_PIN_LINE = re.compile(r"^\s*pin_hash\s*=")
-
-
 def set_pin_in_config(path: str | Path, pin: str) -> None:
     """Write the hash of ``pin`` as ``technician.pin_hash`` into the TOML file at ``path``, keeping
-    every other line, the file's mode and owner; refuse a weak PIN or a file that would not load."""
+    every other line and comment (tomlkit), the file's mode and owner; refuse a weak PIN or a file
+    that would not load."""
     reason = weak_pin_reason(pin)
     if reason:
         raise ValueError(reason)
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8") if path.exists() else "")
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     hashed = hash_pin(pin)
-    new_line = f'pin_hash = "{hashed}"'
-    section, at_header, replaced = None, None, False
-    for index, line in enumerate(lines):
-        match = _SECTION.match(line)
-        if match:
-            section = match.group(1).strip()
-            if section == "technician":
-                at_header = index
-        elif section == "technician" and _PIN_LINE.match(line):
-            lines[index] = new_line
-            replaced = True
-    if not replaced:
-        if at_header is None:
-            lines += ["", "[technician]"]
-            at_header = len(lines) - 1
-        lines.insert(at_header + 1, new_line)
+    technician = doc.get("technician")
+    if technician is None:
+        technician = tomlkit.table()
+        doc["technician"] = technician
+    if not isinstance(technician, Table):
+        raise ConfigError(f"{path}: technician: expected a table")
+    technician["pin_hash"] = hashed
     tmp = path.with_name(f".{path.name}.set-pin")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
     try:
         if path.exists():
             st = path.stat()
@@ -105,7 +99,7 @@ def set_pin_in_config(path: str | Path, pin: str) -> None:
                 os.chown(tmp, st.st_uid, st.st_gid)
         else:
             os.chmod(tmp, 0o640)
-        if load_config(tmp).technician.pin_hash != hashed:
+        if load_layers(tmp, drop_ins=False)[0].technician.pin_hash != hashed:
             raise ConfigError(f"{path}: the new pin_hash did not land in [technician]")
         os.replace(tmp, path)
     finally:
@@ -126,8 +120,9 @@ class PinGuard:
 
     def _state(self) -> dict[str, float]:
         try:
-            return json.loads(self.state_path.read_text())
-        except (OSError, ValueError):
+            data = json.loads(self.state_path.read_text())
+            return {"failures": float(data["failures"]), "locked_until": float(data["locked_until"])}
+        except (OSError, ValueError, KeyError, TypeError):  # none yet, or damaged: start counting again
             return {"failures": 0, "locked_until": 0}
 
     def _save(self, state: dict[str, float]) -> None:

@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.audit import AuditLog
-from kiosk.config import Config, ConfigError, dump_config, parse_config
+from kiosk.config import (
+    TECHNICIAN_DROP_IN,
+    Config,
+    ConfigError,
+    drop_in_dir,
+    load_layers,
+    parse_config,
+    render,
+    save_drop_in,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +37,21 @@ class TestResult:
     text: str
 
 
+class ConfigNotWritable(OSError):
+    """The configuration was valid but could not be written; ``path`` and ``reason`` say why."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
 class Technician:
     def __init__(self, *, config: Config, config_path: str | Path | None, audit: AuditLog, devices: Any = None,
                  cache: Any = None, sync: Any = None, catalogue: Any = None, actor: str = "technician") -> None:
         self.config = config
-        self.config_path = Path(config_path) if config_path else Path(config.data_dir) / "kiosk.toml"
+        #: the base file (read-only on a deployed kiosk); saves go to :attr:`drop_in_path`
+        self.base_path = Path(config_path) if config_path else None
         self.audit = audit
         self.devices = devices
         self.cache = cache
@@ -129,7 +148,8 @@ class Technician:
             counts = self.cache.counts() if self.cache is not None else {}
             return {"pending": counts.get("pending", 0), "dead_letters": counts.get("dead", 0),
                     "last_success": None, "last_error": "no platform configured"}
-        return self.sync.health().as_dict()
+        health: dict[str, Any] = self.sync.health().as_dict()
+        return health
 
     def dead_letters(self) -> list[dict[str, Any]]:
         if self.cache is None:
@@ -164,25 +184,62 @@ class Technician:
         return {"version": cat.version, "age": age, "services": len(cat.services)}
 
     # -- configuration --------------------------------------------------------------------------
+    @property
+    def drop_in_path(self) -> Path:
+        """Where the panel saves: ``<data_dir>/kiosk.d/technician.toml``, writable under the unit's
+        ``ProtectSystem=strict`` (``/etc/hall-kiosk`` is not), read over the base file at start."""
+        return drop_in_dir(self.config.data_dir) / TECHNICIAN_DROP_IN
+
+    def _base(self) -> tuple[Config, str]:
+        """The base file alone (its values and text), with this kiosk's data_dir."""
+        base = load_layers(self.base_path, data_dir=self.config.data_dir)[0]
+        text = ""
+        if self.base_path is not None:
+            try:
+                text = self.base_path.read_text(encoding="utf-8")
+            except OSError:
+                text = ""  # load_layers just read it; a vanished file only loses the comments shown
+        return base, text
+
     def config_text(self) -> str:
-        return dump_config(self.config)
+        """Every value in effect, written over the base file's text so its comments show."""
+        try:
+            _base, text = self._base()
+        except ConfigError:
+            text = ""
+        return render(self.config, text)
 
     def save_config(self, text: str) -> Config:
-        """Validate TOML text and save it; raises :class:`ConfigError` naming the bad key."""
+        """Validate TOML text and save what differs from the base file into the drop-in.
+
+        Raises :class:`ConfigError` naming the bad key, :class:`ConfigNotWritable` when the drop-in
+        cannot be written; either way nothing changed and the audit log says so."""
         import tomllib
 
         try:
-            new = parse_config(tomllib.loads(text))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"not valid TOML ({exc})") from None
+            try:
+                new = parse_config(tomllib.loads(text))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"not valid TOML ({exc})") from None
+            base, _text = self._base()
+        except ConfigError as exc:
+            self._audit("config.refused", error=str(exc))
+            raise
         old, fresh = _flatten(self.config.to_dict()), _flatten(new.to_dict())
         changed = sorted(k for k in fresh if fresh[k] != old.get(k))
-        self.config_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.config_path.with_suffix(".tmp")
-        tmp.write_text(dump_config(new), encoding="utf-8")
-        tmp.replace(self.config_path)
+        path = self.drop_in_path
+        try:
+            save_drop_in(base, new, path)
+        except ConfigError as exc:
+            self._audit("config.refused", error=str(exc))
+            raise
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            log.error("configuration not saved", extra={"ctx": {"path": str(path), "reason": reason}})
+            self._audit("config.save_failed", path=str(path), reason=reason)
+            raise ConfigNotWritable(path, reason) from exc
         self.config = new
-        self._audit("config.saved", keys=changed, path=str(self.config_path))
+        self._audit("config.saved", keys=changed, path=str(path))
         return new
 
     # -- diagnostics ----------------------------------------------------------------------------

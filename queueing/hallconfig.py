@@ -1,7 +1,8 @@
 """The hall layout file ``<data-dir>/hall.toml`` and the role tokens ``<data-dir>/credentials.json``.
 
 Owns: writing a realistic sample hall on first start (services from the sample catalogue, so
-ids match what the kiosk shows), validating hall.toml with messages that name the bad key, and
+ids match what the kiosk shows), validating hall.toml (pydantic models, :class:`HallFile`) with
+messages that name the bad key and what is allowed, and
 creating the bearer tokens per role (file mode 0600)."""
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import os
 import re
 import secrets
 import tomllib
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from common.config_errors import validation_text
 from queueing.model import POLICIES, Counter, Hall, Hours, Policy, Service, Zone
 
 CONFIG_VERSION = 1
@@ -120,40 +125,116 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
 # ---------------------------------------------------------------- validation
 
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+NonNegFloat = Annotated[float, Field(ge=0)]
+PosFloat = Annotated[float, Field(gt=0)]
 
 
-def _parse_hours(text: Any, where: str) -> Hours:
-    if not isinstance(text, str):
-        raise ConfigError(f'{where} must be a string like "08:30-12:00,13:30-17:30"')
+def _parse_hours(text: str) -> Hours:
     ranges = []
     for part in text.split(","):
         m = _HOURS.match(part.strip())
         if not m:
-            raise ConfigError(f"{where}: {part.strip()!r} is not HH:MM-HH:MM")
+            raise ValueError(f'{part.strip()!r} is not HH:MM-HH:MM (e.g. "08:30-12:00,13:30-17:30")')
         h1, m1, h2, m2 = map(int, m.groups())
         start, end = h1 * 60 + m1, h2 * 60 + m2
         if m1 > 59 or m2 > 59 or start >= end or end > 24 * 60:
-            raise ConfigError(f"{where}: {part.strip()!r} is not a valid time range")
+            raise ValueError(f"{part.strip()!r} is not a valid time range")
         ranges.append((start, end))
     return Hours(tuple(ranges))
 
 
-def _table(
-    doc: dict,
-    key: str,
-    where: str,
-    allowed: dict[str, type | tuple[type, ...]],
-    required: tuple[str, ...] = (),
-) -> dict:
-    for k, v in doc.items():
-        if k not in allowed:
-            raise ConfigError(f"{where}.{k}: unknown key (known: {', '.join(sorted(allowed))})")
-        if not isinstance(v, allowed[k]) or (isinstance(v, bool) and allowed[k] in ((int, float), int)):
-            raise ConfigError(f"{where}.{k}: wrong type {type(v).__name__}")
-    for k in required:
-        if k not in doc:
-            raise ConfigError(f"{where}.{k}: missing")
-    return doc
+def _hours_text(text: str) -> str:
+    _parse_hours(text)
+    return text
+
+
+HoursText = Annotated[str, AfterValidator(_hours_text)]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class HallTable(_Table):
+    id: str = "hall-1"
+    name: str = "政务服务中心"
+    timezone: str = "Asia/Shanghai"
+    #: default opening hours of every service
+    opening_hours: HoursText = "00:00-24:00"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+PolicyKind = Literal["strict", "interleave", "aging"]
+if set(typing.get_args(PolicyKind)) != set(POLICIES):  # one spelling: queueing.model.POLICIES
+    raise ImportError(f"hallconfig.PolicyKind differs from queueing.model.POLICIES {POLICIES}")
+
+
+class PolicyTable(_Table):
+    kind: PolicyKind = "interleave"
+    interleave_normal: Annotated[int, Field(ge=1)] = 3
+    aging_boost_minutes: NonNegFloat = 20.0
+    max_wait_minutes: NonNegFloat = 0.0
+    appointment_early_minutes: NonNegFloat = 30.0
+    appointment_late_minutes: NonNegFloat = 15.0
+    max_recalls: Annotated[int, Field(ge=0)] = 3
+    person_daily_cap: Annotated[int, Field(ge=0)] = 5
+
+
+class ZoneTable(_Table):
+    id: str
+    name: str
+
+
+class ServiceTable(_Table):
+    id: str
+    name: str
+    zone: str
+    prefix: str
+    target_wait_minutes: PosFloat = 20.0
+    typical_service_minutes: PosFloat = 8.0
+    daily_cap: Annotated[int, Field(ge=0)] = 0  # 0 = no cap
+    opening_hours: HoursText | None = None
+
+    @field_validator("prefix")
+    @classmethod
+    def _one_letter(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]", value):
+            raise ValueError(f"must be one capital letter A-Z, got {value!r}")
+        return value
+
+
+class CounterTable(_Table):
+    id: str
+    name: str
+    zone: str = ""
+    services: list[str]
+    weights: dict[str, PosFloat] = {}
+
+    @field_validator("services")
+    @classmethod
+    def _not_empty(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("a counter must serve at least one service")
+        return value
+
+
+class HallFile(_Table):
+    """The whole of hall.toml as written; :func:`parse_hall` checks the references between tables."""
+
+    version: int
+    hall: HallTable = HallTable()
+    policy: PolicyTable = PolicyTable()
+    zones: list[ZoneTable] = []
+    services: list[ServiceTable]
+    counters: list[CounterTable]
 
 
 def parse_hall(text: str, source: str = "hall.toml") -> Hall:
@@ -161,154 +242,43 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-    num = (int, float)
-    _table(
-        doc,
-        "",
-        source,
-        {"version": int, "hall": dict, "policy": dict, "zones": list, "services": list, "counters": list},
-        ("version", "services", "counters"),
-    )
-    if doc["version"] != CONFIG_VERSION:
-        raise ConfigError(
-            f"{source}: version = {doc['version']} is not supported (expected {CONFIG_VERSION})"
-        )
-    hall = _table(
-        doc.get("hall", {}),
-        "hall",
-        f"{source}: hall",
-        {"id": str, "name": str, "timezone": str, "opening_hours": str},
-    )
+    if doc.get("version", CONFIG_VERSION) != CONFIG_VERSION:
+        raise ConfigError(f"{source}: version = {doc['version']} is not supported (expected {CONFIG_VERSION})")
     try:
-        tz = ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{source}: hall.timezone: unknown time zone {hall.get('timezone')!r}") from exc
-    default_hours = _parse_hours(hall.get("opening_hours", "00:00-24:00"), f"{source}: hall.opening_hours")
+        spec = HallFile.model_validate(doc)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {validation_text(HallFile, exc)}") from None
 
-    pol = _table(
-        doc.get("policy", {}),
-        "policy",
-        f"{source}: policy",
-        {
-            "kind": str,
-            "interleave_normal": int,
-            "aging_boost_minutes": num,
-            "max_wait_minutes": num,
-            "appointment_early_minutes": num,
-            "appointment_late_minutes": num,
-            "max_recalls": int,
-            "person_daily_cap": int,
-        },
-    )
-    if pol.get("kind", "interleave") not in POLICIES:
-        raise ConfigError(f"{source}: policy.kind must be one of {', '.join(POLICIES)}, got {pol['kind']!r}")
-    for k in ("interleave_normal",):
-        if k in pol and pol[k] < 1:
-            raise ConfigError(f"{source}: policy.{k} must be at least 1")
-    for k, v in pol.items():
-        if k != "kind" and v < 0:
-            raise ConfigError(f"{source}: policy.{k} must not be negative")
-    policy = Policy(**pol)
-
-    zones = []
-    for i, z in enumerate(doc.get("zones", [])):
-        where = f"{source}: zones[{i}]"
-        if not isinstance(z, dict):
-            raise ConfigError(f"{where} must be a table")
-        _table(z, "", where, {"id": str, "name": str}, ("id", "name"))
-        zones.append(Zone(z["id"], z["name"]))
-    zone_ids = {z.id for z in zones}
-
+    zone_ids = {z.id for z in spec.zones}
+    default_hours = _parse_hours(spec.hall.opening_hours)
     services: dict[str, Service] = {}
-    for i, s in enumerate(doc["services"]):
+    for i, s in enumerate(spec.services):
         where = f"{source}: services[{i}]"
-        if not isinstance(s, dict):
-            raise ConfigError(f"{where} must be a table")
-        _table(
-            s,
-            "",
-            where,
-            {
-                "id": str,
-                "name": str,
-                "zone": str,
-                "prefix": str,
-                "target_wait_minutes": num,
-                "typical_service_minutes": num,
-                "daily_cap": int,
-                "opening_hours": str,
-            },
-            ("id", "name", "zone", "prefix"),
-        )
-        if s["id"] in services:
-            raise ConfigError(f"{where}.id: duplicate service id {s['id']!r}")
-        if not re.fullmatch(r"[A-Z]", s["prefix"]):
-            raise ConfigError(f"{where}.prefix: must be one capital letter A-Z, got {s['prefix']!r}")
-        if zone_ids and s["zone"] not in zone_ids:
-            raise ConfigError(f"{where}.zone: unknown zone {s['zone']!r}")
-        if s.get("typical_service_minutes", 8) <= 0 or s.get("target_wait_minutes", 20) <= 0:
-            raise ConfigError(f"{where}: target_wait_minutes and typical_service_minutes must be positive")
-        if s.get("daily_cap", 0) < 0:
-            raise ConfigError(f"{where}.daily_cap: must not be negative")
-        hours = (
-            _parse_hours(s["opening_hours"], f"{where}.opening_hours")
-            if "opening_hours" in s
-            else default_hours
-        )
-        services[s["id"]] = Service(
-            s["id"],
-            s["name"],
-            s["zone"],
-            s["prefix"],
-            float(s.get("target_wait_minutes", 20)),
-            float(s.get("typical_service_minutes", 8)),
-            int(s.get("daily_cap", 0)),
-            hours,
-        )
+        if s.id in services:
+            raise ConfigError(f"{where}.id: duplicate service id {s.id!r}")
+        if zone_ids and s.zone not in zone_ids:
+            raise ConfigError(f"{where}.zone: unknown zone {s.zone!r} (known: {', '.join(sorted(zone_ids))})")
+        hours = _parse_hours(s.opening_hours) if s.opening_hours is not None else default_hours
+        services[s.id] = Service(s.id, s.name, s.zone, s.prefix, s.target_wait_minutes, s.typical_service_minutes,
+                                 s.daily_cap, hours)
 
     counters: dict[str, Counter] = {}
-    for i, c in enumerate(doc["counters"]):
+    for i, c in enumerate(spec.counters):
         where = f"{source}: counters[{i}]"
-        if not isinstance(c, dict):
-            raise ConfigError(f"{where} must be a table")
-        _table(
-            c,
-            "",
-            where,
-            {"id": str, "name": str, "zone": str, "services": list, "weights": dict},
-            ("id", "name", "services"),
-        )
-        if c["id"] in counters:
-            raise ConfigError(f"{where}.id: duplicate counter id {c['id']!r}")
-        if not c["services"]:
-            raise ConfigError(f"{where}.services: a counter must serve at least one service")
-        for sid in c["services"]:
+        if c.id in counters:
+            raise ConfigError(f"{where}.id: duplicate counter id {c.id!r}")
+        for sid in c.services:
             if sid not in services:
                 raise ConfigError(f"{where}.services: unknown service {sid!r}")
-        weights = c.get("weights", {})
-        for sid, w in weights.items():
-            if sid not in c["services"]:
+        for sid in c.weights:
+            if sid not in c.services:
                 raise ConfigError(f"{where}.weights.{sid}: not a service of this counter")
-            if not isinstance(w, int | float) or isinstance(w, bool) or w <= 0:
-                raise ConfigError(f"{where}.weights.{sid}: must be a positive number")
-        counters[c["id"]] = Counter(
-            c["id"],
-            c["name"],
-            c.get("zone", ""),
-            tuple(dict.fromkeys(c["services"])),
-            {k: float(v) for k, v in weights.items()},
-        )
+        counters[c.id] = Counter(c.id, c.name, c.zone, tuple(dict.fromkeys(c.services)), dict(c.weights))
     if not counters:
         raise ConfigError(f"{source}: counters: at least one counter is needed")
-    return Hall(
-        hall.get("id", "hall-1"),
-        hall.get("name", "政务服务中心"),
-        tz,
-        tuple(zones),
-        services,
-        counters,
-        policy,
-    )
+    zones = tuple(Zone(z.id, z.name) for z in spec.zones)
+    return Hall(spec.hall.id, spec.hall.name, ZoneInfo(spec.hall.timezone), zones, services, counters,
+                Policy(**spec.policy.model_dump()))
 
 
 def load_hall(data_dir: Path) -> Hall:

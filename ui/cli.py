@@ -55,14 +55,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _config(args: argparse.Namespace) -> Any:
     from kiosk.config import ConfigError, load_config
 
+    # --data-dir (or $HALL_KIOSK_DATA) also says where the drop-ins (<data_dir>/kiosk.d/*.toml) are read from
+    data_dir = getattr(args, "data_dir", None) or os.environ.get("HALL_KIOSK_DATA") or None
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, data_dir=data_dir)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    data_dir = getattr(args, "data_dir", None) or os.environ.get("HALL_KIOSK_DATA")
-    if data_dir:
-        config.data_dir = data_dir
     return config
 
 

@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import ConfigError
+from kiosk.i18n import strings
 from kiosk.pin import PinGuard
-from kiosk.technician import Technician
+from kiosk.technician import ConfigNotWritable, Technician
 
 log = logging.getLogger(__name__)
 FAULTS = {
@@ -233,6 +234,7 @@ class TechnicianWindow(QMainWindow):
         layout.addWidget(self.config_edit, 1)
         self.config_message = QLabel("")
         self.config_message.setObjectName("config_message")
+        self.config_message.setWordWrap(True)
         layout.addWidget(self.config_message)
         save = QPushButton("校验并保存 Validate and save")
         save.setObjectName("save_config")
@@ -241,14 +243,25 @@ class TechnicianWindow(QMainWindow):
         return page
 
     def _save_config(self) -> None:
+        # Every failure is shown here in words and logged (kiosk.technician logs and audits it);
+        # nothing may escape into the Qt event loop, where it would only reach the journal.
         try:
             self.tech.save_config(self.config_edit.toPlainText())
         except ConfigError as exc:
-            self.config_message.setText(f"未保存 Not saved: {exc}")
-            self.config_message.setStyleSheet("color: #b03a2e")
-            return
-        self.config_message.setText(f"已保存 Saved to {self.tech.config_path}（重启后生效 applies after restart）")
-        self.config_message.setStyleSheet("color: #1f8f4e")
+            self._config_result("technician.config_invalid", ok=False, error=str(exc))
+        except ConfigNotWritable as exc:
+            self._config_result("technician.config_not_writable", ok=False, path=str(exc.path), reason=exc.reason)
+        except Exception as exc:  # an unforeseen failure still gets a message, not a silent button
+            log.exception("configuration not saved")
+            self._config_result("technician.config_not_writable", ok=False, path=str(self.tech.drop_in_path),
+                                reason=f"{type(exc).__name__}: {exc}")
+        else:
+            self._config_result("technician.config_saved", ok=True, path=str(self.tech.drop_in_path))
+
+    def _config_result(self, key: str, *, ok: bool, **params: str) -> None:
+        zh, en = (strings(language)[key].format(**params) for language in ("zh_CN", "en"))
+        self.config_message.setText(f"{zh}\n{en}")
+        self.config_message.setStyleSheet("color: #1f8f4e" if ok else "color: #b03a2e")
 
     # -- system ---------------------------------------------------------------------------------
     def _system_tab(self) -> QWidget:

@@ -53,3 +53,44 @@ def test_dump_round_trips_and_hides_secrets() -> None:
     public = config.to_dict(secrets=False)
     assert public["hall_service"]["token"] == "***"
     assert "s3cret" not in str(public)
+
+
+def test_drop_ins_override_the_base_in_name_order(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    base = tmp_path / "kiosk.toml"
+    base.write_text(f'version = 1\ndata_dir = "{data.as_posix()}"\n[kiosk]\nid = "kiosk-03"\n'
+                    '[devices.printer]\npaper_mm = 80\n')
+    (data / "kiosk.d").mkdir(parents=True)
+    (data / "kiosk.d" / "10-site.toml").write_text('[devices.printer]\npaper_mm = 58\n[kiosk]\nlanguage = "en"\n')
+    (data / "kiosk.d" / "technician.toml").write_text('[devices.printer]\npaper_mm = 80\n')
+    config = load_config(base)
+    assert (config.devices.printer.paper_mm, config.kiosk.language, config.kiosk.id) == (80, "en", "kiosk-03")
+    assert load_config(base, data_dir=str(tmp_path / "elsewhere")).devices.printer.paper_mm == 80
+
+
+@pytest.mark.parametrize(("layer", "message"), [
+    ('[devices.printer]\npaper_mm = 70\n', "technician.toml: devices.printer.paper_mm: expected one of 58, 80, got 70"),
+    ('data_dir = "/tmp"\n', "technician.toml: data_dir: set it in the base file"),
+    ('[devices\n', "technician.toml: not valid TOML"),
+])
+def test_a_bad_drop_in_is_named(tmp_path: Path, layer: str, message: str) -> None:
+    base = tmp_path / "kiosk.toml"
+    base.write_text(f'version = 1\ndata_dir = "{tmp_path.as_posix()}"\n')
+    (tmp_path / "kiosk.d").mkdir()
+    (tmp_path / "kiosk.d" / "technician.toml").write_text(layer)
+    with pytest.raises(ConfigError) as err:
+        load_config(base)
+    assert message in str(err.value)
+
+
+def test_config_is_typed_and_sections_frozen() -> None:
+    from pydantic import ValidationError
+
+    from devices.config import DevicesConfig
+
+    config = Config()
+    assert isinstance(config.devices, DevicesConfig)
+    with pytest.raises(ValidationError):
+        config.kiosk.id = "other"  # type: ignore[misc]  # frozen: the point of the test
+    with pytest.raises(ValidationError):
+        config.platform.sync_interval_s = "soon"  # type: ignore[assignment]  # validated assignment

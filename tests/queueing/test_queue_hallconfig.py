@@ -41,7 +41,10 @@ def test_credentials_are_created_once(tmp_path: Path) -> None:
     ("edit", "message"),
     [
         (lambda s: s.replace("version = 1", "version = 2"), "version = 2 is not supported"),
-        (lambda s: s.replace('kind = "strict"', 'kind = "fifo"'), "policy.kind must be one of"),
+        (
+            lambda s: s.replace('kind = "strict"', 'kind = "fifo"'),
+            "policy.kind: expected one of strict, interleave, aging, got 'fifo'",
+        ),
         (lambda s: s.replace('prefix = "B"', 'prefix = "BB"'), "services[1].prefix"),
         (
             lambda s: s.replace('services = ["S1"]', 'services = ["S7"]'),
@@ -52,7 +55,7 @@ def test_credentials_are_created_once(tmp_path: Path) -> None:
         (lambda s: s.replace('timezone = "Asia/Shanghai"', 'timezone = "Mars/Base"'), "hall.timezone"),
         (
             lambda s: s.replace("typical_service_minutes = 10", 'typical_service_minutes = "ten"', 1),
-            "services[0].typical_service_minutes: wrong type",
+            "services[0].typical_service_minutes: expected a number, got 'ten'",
         ),
         (lambda s: s + '\n[[counters]]\nid = "C1"\nname = "x"\nservices = ["S1"]\n', "duplicate counter id"),
         (lambda s: s.replace("[policy]", "[policy\n"), "not valid TOML"),

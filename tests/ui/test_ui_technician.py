@@ -88,11 +88,11 @@ def test_config_is_validated_and_bundle_has_no_secrets(qtbot, assembly, tmp_path
     text = window.config_edit.toPlainText()
     window.config_edit.setPlainText(text.replace("paper_mm = 80", "paper_mm = 70"))
     qtbot.mouseClick(_button(window, "save_config"), Qt.MouseButton.LeftButton)
-    assert "devices.printer.paper_mm" in window.config_message.text()
-    assert not assembly.technician.config_path.exists()
+    assert "devices.printer.paper_mm: expected one of 58, 80, got 70" in window.config_message.text()
+    assert not assembly.technician.drop_in_path.exists()
     window.config_edit.setPlainText(text.replace("paper_mm = 80", "paper_mm = 58"))
     qtbot.mouseClick(_button(window, "save_config"), Qt.MouseButton.LeftButton)
-    assert "paper_mm = 58" in assembly.technician.config_path.read_text()
+    assert "paper_mm = 58" in assembly.technician.drop_in_path.read_text()
     audit = [e for e in assembly.audit.entries() if e["action"] == "config.saved"]
     assert audit and audit[-1]["details"]["keys"] == ["devices.printer.paper_mm"]
 

@@ -1,0 +1,90 @@
+"""Every configuration a person is shown loads with the real loader and starts its role: the
+templates in packaging/etc/ and every ```toml block of README.md and docs/*.md. Each role runs as
+a real ``main.py <role> --config FILE --data-dir TMP --screenshot out.png --quit-after 3``
+subprocess, offscreen. Device paths that do not exist here are left as they are: a kiosk with
+missing devices must stay up and show its home screen."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import load_config, load_layers
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATES = {"kiosk.toml": ["kiosk"], "counter.toml": ["counter", "--counter", "W01"], "display.toml": ["display"]}
+_BLOCK = re.compile(r"^```toml\n(.*?)^```", re.S | re.M)
+
+
+def _examples() -> list[tuple[str, str]]:
+    found = []
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        text = doc.read_text(encoding="utf-8")
+        for n, match in enumerate(_BLOCK.finditer(text)):
+            found.append((f"{doc.relative_to(REPO)}#{n}", match.group(1)))
+    return found
+
+
+EXAMPLES = _examples()
+
+
+def test_the_docs_have_toml_examples() -> None:
+    assert {name.split("#")[0] for name, _ in EXAMPLES} >= {"README.md", "docs/deploy.md"}
+
+
+def _start(role: list[str], config: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    shot = tmp_path / "out.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_QUICK_BACKEND": "software"}
+    env.pop("HALL_KIOSK_CONFIG", None)
+    out = subprocess.run([sys.executable, str(REPO / "main.py"), *role, "--config", str(config), "--data-dir",
+                          str(tmp_path / "data"), "--screenshot", str(shot), "--quit-after", "3"],
+                         capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert shot.stat().st_size > 10_000, "no screenshot of the window"
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_template_loads_and_its_role_starts(tmp_path: Path, name: str) -> None:
+    template = REPO / "packaging" / "etc" / name
+    config = load_config(template, data_dir=str(tmp_path / "data"))
+    assert config.data_dir == str(tmp_path / "data")
+    _start(TEMPLATES[name], template, tmp_path)
+
+
+def _without_missing_files(text: str) -> str:
+    """A CA bundle that is not on this machine is blanked (see the xfail below); devices stay."""
+    return re.sub(r'^(ca_bundle|client_cert|client_key) = "(/[^"]+)"',
+                  lambda m: m.group(0) if Path(m.group(2)).exists() else f'{m.group(1)} = ""', text, flags=re.M)
+
+
+@pytest.mark.parametrize(("name", "text"), EXAMPLES, ids=[name for name, _ in EXAMPLES])
+def test_docs_example_loads_and_the_kiosk_starts(tmp_path: Path, name: str, text: str) -> None:
+    tomllib.loads(text)  # valid TOML as printed
+    example = tmp_path / "example.toml"
+    example.write_text(_without_missing_files(text), encoding="utf-8")
+    load_config(example, data_dir=str(tmp_path / "data"))
+    # as a drop-in over the kiosk template too (docs/deploy.md shows one)
+    if "data_dir" not in text and "version" not in text:
+        drop_ins = tmp_path / "data" / "kiosk.d"
+        drop_ins.mkdir(parents=True)
+        (drop_ins / "10-example.toml").write_text(text, encoding="utf-8")
+        base, merged, layers = load_layers(REPO / "packaging" / "etc" / "kiosk.toml", data_dir=str(tmp_path / "data"))
+        assert layers and merged != base
+    _start(["kiosk"], example, tmp_path)
+
+
+@pytest.mark.xfail(strict=True, reason="a configured CA bundle that is missing stops the kiosk: "
+                                       "OSError from requests in offline_cache/pulls.py catalogue() is not caught "
+                                       "(offline_cache engineer)")
+def test_a_missing_ca_bundle_does_not_stop_the_kiosk(tmp_path: Path) -> None:
+    example = tmp_path / "kiosk.toml"
+    example.write_text('version = 1\n[platform]\nurl = "https://platform.invalid/kiosk"\n'
+                       'ca_bundle = "/nonexistent/platform-ca.pem"\n', encoding="utf-8")
+    _start(["kiosk"], example, tmp_path)
