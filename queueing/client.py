@@ -145,7 +145,9 @@ class HallClient:
         """Today's ticket by its number; ``rated`` says whether it has a rating already."""
         return self._json("GET", f"/api/v1/tickets/by-number/{number}")
 
-    def ratings(self, day_from: str | None = None, day_to: str | None = None, bad: bool = False) -> list[dict[str, Any]]:
+    def ratings(
+        self, day_from: str | None = None, day_to: str | None = None, bad: bool = False
+    ) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("from", day_from), ("to", day_to)) if v}
         if bad:
             params["bad"] = "true"

@@ -310,7 +310,9 @@ class QueueEngine:
     def rating_of(self, ticket_id: str) -> dict[str, Any] | None:
         return self._read(lambda tx, now, day: tx.get_rating(ticket_id))
 
-    def ratings(self, day_from: str | None = None, day_to: str | None = None, bad_only: bool = False) -> list[dict[str, Any]]:
+    def ratings(
+        self, day_from: str | None = None, day_to: str | None = None, bad_only: bool = False
+    ) -> list[dict[str, Any]]:
         """Ratings of the days (default today) with their rectification (整改) when there is one."""
 
         def op(tx: StoreTx, now: float, day: str) -> list[dict[str, Any]]:

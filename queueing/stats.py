@@ -8,11 +8,10 @@ to its first call; service time from start (or call, if never started) to finish
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from queueing.model import Hall
 from queueing.store import StoreTx
