@@ -50,8 +50,6 @@ def _take(kiosk: Kiosk) -> dict:
     return kiosk.act("choose", id=CAPPED)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 defect 4: engine says service_cap_reached, kiosk looks for "
-                   "service_daily_cap")
 def test_no_tickets_left_today_is_explained(kiosk_at_capped_hall: Kiosk) -> None:
     kiosk = kiosk_at_capped_hall
     for n in range(1, CAP + 1):
