@@ -3,7 +3,6 @@ finish, no-show and put back, transfer, pause; a lost connection refuses operati
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QDialogButtonBox
 
@@ -134,7 +133,6 @@ def _call(qtbot, window: CounterWindow, number: str) -> None:
     qtbot.waitUntil(lambda: window.now_label.text() == number, timeout=5000)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 defect 3: console and engine spell outcomes separately")
 def test_console_records_every_outcome_the_hall_knows(qtbot, hall_server: ServerProcess) -> None:
     kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
     admin = HallClient(hall_server.base_url, hall_server.token("admin"))
@@ -153,7 +151,6 @@ def test_console_records_every_outcome_the_hall_knows(qtbot, hall_server: Server
         assert admin.ticket(issued["id"])["ticket"]["outcome"] == outcome
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 defect 3: 转办 offers only the counter's own services")
 def test_console_transfers_to_any_service_of_the_hall(qtbot, hall_server: ServerProcess) -> None:
     kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
     services = {s["id"]: s["name"] for s in kiosk.services()["services"]}
