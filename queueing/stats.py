@@ -141,7 +141,7 @@ def repeat_visits(tx: StoreTx, hall: Hall, day_to: str, window_days: int = REPEA
     for person, sid, day in tx.person_tickets(since, day_to):
         per[(person, sid)].add(day)
         counts[(person, sid)] += 1
-    by_service: dict[str, dict] = {}
+    by_service: dict[str, dict[str, Any]] = {}
     for (_person, sid), n in counts.items():
         if n > 1:
             entry = by_service.setdefault(sid, {"repeat_visits": 0, "persons": 0})
