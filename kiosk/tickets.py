@@ -2,7 +2,7 @@
 keep the citizen served (ticket shown large with its QR) and tell the staff.
 
 Rule breaks from the hall service are turned into plain words here; the codes are the hall
-service's contract (409 with ``error.code``).
+service's contract (``error.code``, the ``queueing.codes.HallCode`` enum).
 """
 
 from __future__ import annotations
@@ -11,32 +11,43 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from queueing.client import HallServiceError, HallUnavailable
+from queueing.codes import HallCode, Priority
+
 if TYPE_CHECKING:
     from kiosk.app import IssueOutcome, KioskCore
 
 log = logging.getLogger(__name__)
 
-# hall-service error codes that have their own plain-words explanation in the string tables
-KNOWN_RULE_CODES = (
-    "active_ticket_exists", "person_daily_cap", "service_daily_cap", "service_closed", "unknown_service",
-    "appointment_not_found", "appointment_too_early", "appointment_too_late", "appointment_used",
-)
+# The codes a citizen can cause at the kiosk and act on: each has its own plain words,
+# ``hall.<code>.title`` / ``hall.<code>.body`` in every string table.
+EXPLAINED = frozenset({
+    HallCode.ACTIVE_TICKET_EXISTS, HallCode.PERSON_DAILY_CAP, HallCode.SERVICE_CAP_REACHED, HallCode.SERVICE_CLOSED,
+    HallCode.UNKNOWN_SERVICE, HallCode.APPOINTMENT_NOT_FOUND, HallCode.APPOINTMENT_TOO_EARLY,
+    HallCode.APPOINTMENT_TOO_LATE, HallCode.APPOINTMENT_USED,
+})
+GENERIC = ("ticket.error.title", "ticket.error.generic")  # "ask at the front desk": staff can help
+
+# Every code the hall service can answer with → (title key, body key). Exhaustive over the enum,
+# so a new code has words the day it is added (tests/queueing/test_queue_vocabulary.py).
+CITIZEN_MESSAGES: dict[HallCode, tuple[str, str]] = {
+    code: (f"hall.{code}.title", f"hall.{code}.body") if code in EXPLAINED else GENERIC for code in HallCode
+}
 
 
 def explain_hall_error(core: KioskCore, exc: Exception) -> tuple[str, list[str]]:
     """Title and lines a citizen understands, for any failure of the hall service."""
     tr = core.translator.tr
-    code = getattr(exc, "code", None)
-    if code is None or getattr(exc, "status", 0) == 0:
+    if not isinstance(exc, HallServiceError) or isinstance(exc, HallUnavailable):
         core.hall_online = False
         return tr("ticket.error.offline.title"), [tr("ticket.error.offline.body")]
-    if code in KNOWN_RULE_CODES:
-        return tr(f"hall.{code}.title"), [tr(f"hall.{code}.body")]
-    log.warning("hall service refused a ticket", extra={"ctx": {"code": code}})
-    return tr("ticket.error.title"), [tr("ticket.error.generic")]
+    if exc.rule is None or exc.rule not in EXPLAINED:
+        log.warning("hall service refused a ticket", extra={"ctx": {"code": exc.code, "status": exc.status}})
+    title, body = CITIZEN_MESSAGES[exc.rule] if exc.rule is not None else GENERIC
+    return tr(title), [tr(body)]
 
 
-def issue_and_print(core: KioskCore, service_id: str | None, *, priority: str = "normal",
+def issue_and_print(core: KioskCore, service_id: str | None, *, priority: Priority | str = Priority.NORMAL,
                     id_number: str | None = None, appointment_code: str | None = None) -> IssueOutcome:
     from kiosk.app import IssueOutcome
 

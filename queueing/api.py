@@ -15,7 +15,7 @@ import functools
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
@@ -23,10 +23,11 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from queueing.engine import OUTCOMES, QueueEngine
+from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
+from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.model import CounterState, QueueError, Ticket
 from queueing.public_pages import PublicPagesConfig, mount_public_pages, public_links
@@ -38,7 +39,7 @@ ANY = ("kiosk", "counter", "display", "admin")
 
 class IssueBody(BaseModel):
     service_id: str | None = Field(None, examples=["S0101"])
-    priority: Literal["normal", "green", "appointment"] | None = None
+    priority: Priority | None = None
     id_number: str | None = Field(None, description="read from the ID card; only its HMAC is stored")
     appointment_code: str | None = None
     channel: str | None = Field(None, max_length=40, examples=["kiosk-03"])
@@ -54,7 +55,7 @@ class CallBody(StaffBody):
 
 
 class FinishBody(StaffBody):
-    outcome: str = Field("done", description="one of: " + ", ".join(OUTCOMES))
+    outcome: Outcome = Outcome.DONE
 
 
 class TransferBody(StaffBody):
@@ -100,8 +101,61 @@ class AppointmentsBody(BaseModel):
     appointments: list[Appointment]
 
 
-def error(status: int, code: str, message: str) -> JSONResponse:
+class ErrorDetail(BaseModel):
+    code: HallCode
+    message: str
+
+
+class ErrorAnswer(BaseModel):
+    """The body of every 4xx answer."""
+
+    error: ErrorDetail
+
+
+class TicketOut(BaseModel):
+    """A ticket as the API shows it (``Ticket.public``): never the person hash."""
+
+    id: str
+    number: str
+    service_id: str
+    status: TicketStatus
+    priority: Priority
+    issued_at: str | None
+    queued_since: str | None
+    channel: str | None
+    counter_id: str | None
+    called_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    recalls: int
+    outcome: Outcome | EndReason | None
+    slot_start: str | None
+    slot_end: str | None
+    transferred_from: str | None
+    transferred_to: str | None
+
+
+class TicketAnswer(BaseModel):
+    """A ticket with its estimate; issuing adds ``track_token`` and the phone page's
+    ``public_path`` (and ``public_url``), reading by number adds ``rated``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ticket: TicketOut
+    waiting_ahead: int | None = None
+    eta_minutes: int | None = None
+
+
+class TicketList(BaseModel):
+    tickets: list[TicketOut]
+
+
+def error(status: int, code: HallCode, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+# The invalid field whose own code the API answered with before the body was typed.
+_FIELD_CODES = {"outcome": HallCode.INVALID_OUTCOME}
 
 
 class _InPool:
@@ -114,10 +168,10 @@ class _InPool:
     def __init__(self, engine: QueueEngine, pool: ThreadPoolExecutor) -> None:
         self._engine, self._pool = engine, pool
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(self._engine, name)
 
-        async def call(*args: object) -> object:
+        async def call(*args: object) -> Any:
             return await asyncio.get_running_loop().run_in_executor(
                 self._pool, functools.partial(method, *args)
             )
@@ -148,17 +202,17 @@ def create_app(
         elif token:
             presented = token
         if not presented:
-            raise QueueError(401, "unauthorized", "a bearer token is required")
+            raise QueueError(401, HallCode.UNAUTHORIZED, "a bearer token is required")
         for known, role in tokens.items():
             if hmac.compare_digest(known, presented):
                 return role
-        raise QueueError(401, "unauthorized", "unknown token")
+        raise QueueError(401, HallCode.UNAUTHORIZED, "unknown token")
 
-    def require(*roles: str):
+    def require(*roles: str) -> Any:  # a Depends() marker
         async def dep(authorization: Annotated[str | None, Header()] = None) -> str:
             role = role_of(authorization)
             if role != "admin" and role not in roles:
-                raise QueueError(403, "forbidden", f"the {role} role cannot do this")
+                raise QueueError(403, HallCode.FORBIDDEN, f"the {role} role cannot do this")
             return role
 
         return Depends(dep)
@@ -175,6 +229,7 @@ def create_app(
         version=API_VERSION,
         lifespan=lifespan,
         description="Tickets, counters, display and events of one service hall (政务服务中心).",
+        responses={"4XX": {"model": ErrorAnswer, "description": "refused: `error.code` says which rule"}},
     )
 
     @app.exception_handler(QueueError)
@@ -183,24 +238,28 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = []
+        parts, codes = [], set()
         for e in exc.errors()[:5]:
             where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
             parts.append(f"{where or 'body'}: {e.get('msg')}")
-        return error(422, "invalid_request", "; ".join(parts) or "invalid request")
+            codes.add(_FIELD_CODES.get(where, HallCode.INVALID_REQUEST))
+        code = codes.pop() if len(codes) == 1 else HallCode.INVALID_REQUEST
+        return error(422, code, "; ".join(parts) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: HallCode.NOT_FOUND, 405: HallCode.METHOD_NOT_ALLOWED}.get(exc.status_code, HallCode.HTTP_ERROR)
         return error(exc.status_code, code, str(exc.detail))
 
-    def ticket_out(t: Ticket, ahead: int | None = None, minutes: int | None = None, **extra: object) -> dict:
-        out: dict = {"ticket": t.public(hall), **extra}
+    def ticket_out(
+        t: Ticket, ahead: int | None = None, minutes: int | None = None, **extra: object
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {"ticket": t.public(hall), **extra}
         if ahead is not None:
             out["waiting_ahead"], out["eta_minutes"] = ahead, minutes
         return out
 
-    def counter_out(cid: str, st: CounterState, cur: Ticket | None) -> dict:
+    def counter_out(cid: str, st: CounterState, cur: Ticket | None) -> dict[str, Any]:
         c = hall.counters[cid]
         return {
             "id": c.id,
@@ -226,7 +285,7 @@ def create_app(
     # ------------------------------------------------------------------ public and reading
 
     @app.get("/api/v1/health")
-    async def health() -> dict:
+    async def health() -> dict[str, Any]:
         now = engine.clock()
         return {
             "status": "ok",
@@ -239,7 +298,7 @@ def create_app(
         }
 
     @app.get("/api/v1/services")
-    async def services(role: str = require(*ANY)) -> dict:
+    async def services(role: str = require(*ANY)) -> dict[str, Any]:
         counts = await eng.waiting_counts()
         local = hall.local(engine.clock())
         return {
@@ -264,13 +323,13 @@ def create_app(
         }
 
     @app.get("/api/v1/counters")
-    async def counters(role: str = require(*ANY)) -> dict:
+    async def counters(role: str = require(*ANY)) -> dict[str, Any]:
         return {
             "counters": [counter_out(cid, st, cur) for cid, (st, cur) in (await eng.counter_states()).items()]
         }
 
-    @app.post("/api/v1/tickets", status_code=201)
-    async def issue(body: IssueBody, role: str = require("kiosk")) -> dict:
+    @app.post("/api/v1/tickets", status_code=201, response_model=TicketAnswer)
+    async def issue(body: IssueBody, role: str = require("kiosk")) -> dict[str, Any]:
         t, ahead, minutes = await eng.issue(
             body.service_id, body.priority, body.id_number, body.appointment_code, body.channel
         )
@@ -281,26 +340,26 @@ def create_app(
         links = public_links(credentials["hall_key"], t.id, public.base_url if public else "")
         return ticket_out(t, ahead, minutes, track_token=track_token(t.id), **links)
 
-    @app.get("/api/v1/tickets")
+    @app.get("/api/v1/tickets", response_model=TicketList)
     async def waiting(
         status: Literal["waiting"] = "waiting",
         service_id: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         role: str = require("counter", "display"),
-    ) -> dict:
+    ) -> dict[str, Any]:
         return {"tickets": [t.public(hall) for t in await eng.waiting(service_id, limit)]}
 
-    @app.get("/api/v1/tickets/{ticket_id}")
+    @app.get("/api/v1/tickets/{ticket_id}", response_model=TicketAnswer)
     async def ticket(
         ticket_id: str, track: str | None = None, authorization: Annotated[str | None, Header()] = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         if not (track and hmac.compare_digest(track, track_token(ticket_id))):
             role_of(authorization)  # any role may read a ticket
         t, ahead, minutes = await eng.ticket(ticket_id)
         return ticket_out(t, ahead, minutes)
 
-    @app.get("/api/v1/tickets/by-number/{number}")
-    async def ticket_by_number(number: str, role: str = require("kiosk", "counter", "admin")) -> dict:
+    @app.get("/api/v1/tickets/by-number/{number}", response_model=TicketAnswer)
+    async def ticket_by_number(number: str, role: str = require("kiosk", "counter", "admin")) -> dict[str, Any]:
         """Today's ticket by its number (the kiosk's rating screen: "type the number on your ticket")."""
         t, ahead, minutes = await eng.ticket_by_number(number)
         rating = await eng.rating_of(t.id)
@@ -312,104 +371,112 @@ def create_app(
         to: str | None = None,
         bad: bool = False,
         role: str = require("admin"),
-    ) -> dict:
+    ) -> dict[str, Any]:
         return {"ratings": await eng.ratings(from_, to, bad)}
 
     @app.post("/api/v1/ratings/{ticket_id}/rectification", status_code=201)
-    async def rectify(ticket_id: str, body: RectifyBody, role: str = require("admin")) -> dict:
+    async def rectify(ticket_id: str, body: RectifyBody, role: str = require("admin")) -> dict[str, Any]:
         return {"rectification": await eng.rectify(ticket_id, body.response, body.staff_id)}
 
     @app.post("/api/v1/tickets/{ticket_id}/rating", status_code=201)
-    async def rate(ticket_id: str, body: RatingBody, role: str = require("kiosk", "counter")) -> dict:
+    async def rate(ticket_id: str, body: RatingBody, role: str = require("kiosk", "counter")) -> dict[str, Any]:
         return {"rating": await eng.rate(ticket_id, body.level, body.reason, body.comment)}
 
     @app.get("/api/v1/display")
-    async def display(role: str = require(*ANY)) -> dict:
-        return await eng.display()
+    async def display(role: str = require(*ANY)) -> dict[str, Any]:
+        answer: dict[str, Any] = await eng.display()
+        return answer
 
     @app.get("/api/v1/stats")
     async def stats(
         from_: Annotated[str | None, Query(alias="from")] = None,
         to: str | None = None,
         role: str = require("admin", "counter"),  # counters show their own day's counts
-    ) -> dict:
-        return await eng.stats(from_, to)
+    ) -> dict[str, Any]:
+        answer: dict[str, Any] = await eng.stats(from_, to)
+        return answer
 
     # ------------------------------------------------------------------ counters
 
     def staff(body: StaffBody | None) -> str | None:
         return body.staff_id if body else None
 
-    @app.post("/api/v1/counters/{counter_id}/call-next", responses={204: {"description": "nobody waits"}})
-    async def call_next(counter_id: str, body: StaffBody | None = None, role: str = require("counter")):
+    @app.post(
+        "/api/v1/counters/{counter_id}/call-next",
+        response_model=None,
+        responses={200: {"model": TicketAnswer}, 204: {"description": "nobody waits"}},
+    )
+    async def call_next(
+        counter_id: str, body: StaffBody | None = None, role: str = require("counter")
+    ) -> Response | dict[str, Any]:
         t = await eng.call_next(counter_id, staff(body))
         return Response(status_code=204) if t is None else ticket_out(t)
 
-    @app.post("/api/v1/counters/{counter_id}/call")
-    async def call_ticket(counter_id: str, body: CallBody, role: str = require("counter")) -> dict:
+    @app.post("/api/v1/counters/{counter_id}/call", response_model=TicketAnswer)
+    async def call_ticket(counter_id: str, body: CallBody, role: str = require("counter")) -> dict[str, Any]:
         return ticket_out(await eng.call_ticket(counter_id, body.ticket_id, body.reason, body.staff_id))
 
-    @app.post("/api/v1/counters/{counter_id}/recall")
-    async def recall(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict:
+    @app.post("/api/v1/counters/{counter_id}/recall", response_model=TicketAnswer)
+    async def recall(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:
         return ticket_out(await eng.recall(counter_id, staff(body)))
 
-    @app.post("/api/v1/counters/{counter_id}/start")
-    async def start(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict:
+    @app.post("/api/v1/counters/{counter_id}/start", response_model=TicketAnswer)
+    async def start(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:
         return ticket_out(await eng.start(counter_id, staff(body)))
 
-    @app.post("/api/v1/counters/{counter_id}/finish")
-    async def finish(counter_id: str, body: FinishBody | None = None, role: str = require("counter")) -> dict:
-        return ticket_out(await eng.finish(counter_id, body.outcome if body else "done", staff(body)))
+    @app.post("/api/v1/counters/{counter_id}/finish", response_model=TicketAnswer)
+    async def finish(counter_id: str, body: FinishBody | None = None, role: str = require("counter")) -> dict[str, Any]:
+        return ticket_out(await eng.finish(counter_id, body.outcome if body else Outcome.DONE, staff(body)))
 
-    @app.post("/api/v1/counters/{counter_id}/no-show")
-    async def no_show(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict:
+    @app.post("/api/v1/counters/{counter_id}/no-show", response_model=TicketAnswer)
+    async def no_show(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:
         return ticket_out(await eng.no_show(counter_id, staff(body)))
 
-    @app.post("/api/v1/counters/{counter_id}/put-back")
+    @app.post("/api/v1/counters/{counter_id}/put-back", response_model=TicketAnswer)
     async def put_back(
         counter_id: str, body: PutBackBody | None = None, role: str = require("counter")
-    ) -> dict:
+    ) -> dict[str, Any]:
         return ticket_out(await eng.put_back(counter_id, body.ticket_id if body else None, staff(body)))
 
-    @app.post("/api/v1/counters/{counter_id}/transfer")
-    async def transfer(counter_id: str, body: TransferBody, role: str = require("counter")) -> dict:
+    @app.post("/api/v1/counters/{counter_id}/transfer", response_model=TicketAnswer)
+    async def transfer(counter_id: str, body: TransferBody, role: str = require("counter")) -> dict[str, Any]:
         return ticket_out(await eng.transfer(counter_id, body.service_id, body.staff_id, body.reason))
 
     @app.post("/api/v1/counters/{counter_id}/pause")
-    async def pause(counter_id: str, body: PauseBody, role: str = require("counter")) -> dict:
+    async def pause(counter_id: str, body: PauseBody, role: str = require("counter")) -> dict[str, Any]:
         st = await eng.pause(counter_id, body.reason, body.staff_id)
         return {"counter": counter_out(counter_id, st, None)}
 
     @app.post("/api/v1/counters/{counter_id}/resume")
-    async def resume(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict:
+    async def resume(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:
         st = await eng.resume(counter_id, staff(body))
         return {"counter": counter_out(counter_id, st, None)}
 
     @app.get("/api/v1/counters/{counter_id}/preview")
     async def preview(
         counter_id: str, n: Annotated[int, Query(ge=1, le=50)] = 10, role: str = require("admin")
-    ) -> dict:
+    ) -> dict[str, Any]:
         return {"counter_id": counter_id, "next": [t.public(hall) for t in await eng.preview(counter_id, n)]}
 
     # ------------------------------------------------------------------ alerts and appointments
 
     @app.post("/api/v1/alerts", status_code=201)
-    async def raise_alert(body: AlertBody, role: str = require(*ANY)) -> dict:
+    async def raise_alert(body: AlertBody, role: str = require(*ANY)) -> dict[str, Any]:
         return {"alert": await eng.raise_alert(body.kind, body.source, body.message)}
 
     @app.get("/api/v1/alerts")
     async def alerts(
         all_: Annotated[bool, Query(alias="all")] = False, role: str = require("admin", "counter")
-    ) -> dict:
+    ) -> dict[str, Any]:
         return {"alerts": await eng.alerts(all_)}
 
     @app.post("/api/v1/alerts/{alert_id}/ack")
-    async def ack(alert_id: int, body: StaffBody | None = None, role: str = require("admin")) -> dict:
+    async def ack(alert_id: int, body: StaffBody | None = None, role: str = require("admin")) -> dict[str, Any]:
         await eng.ack_alert(alert_id, staff(body))
         return {"acknowledged": alert_id}
 
     @app.post("/api/v1/appointments")
-    async def appointments(body: AppointmentsBody, role: str = require("kiosk")) -> dict:
+    async def appointments(body: AppointmentsBody, role: str = require("kiosk")) -> dict[str, Any]:
         return {"stored": await eng.push_appointments([a.model_dump() for a in body.appointments])}
 
     # ------------------------------------------------------------------ events

@@ -9,7 +9,7 @@ import os
 log = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "hall-server",
         help="run the hall queue service (HTTP API, OpenAPI, server-sent events)",

@@ -1,7 +1,7 @@
 """``HallClient``: the Python client of the hall service that kiosk and UI code use (requests).
 
-One method per endpoint; answers are the API's JSON as dicts. A 4xx/5xx raises
-``HallServiceError(status, code, message)``; no connection or a timeout raises
+One method per endpoint; answers are the API's JSON as dicts (checked to be objects). A 4xx/5xx
+raises ``HallServiceError(status, code, message)`` whose ``rule`` is the ``HallCode``; no connection or a timeout raises
 ``HallUnavailable`` (a subclass, status 0), so callers can show "queue service offline".
 
 ``events()`` is a blocking iterator of parsed server-sent events for the caller's own thread;
@@ -19,11 +19,21 @@ from typing import Any
 
 import requests
 
+from queueing.codes import HallCode, Outcome, Priority
+
 
 class HallServiceError(Exception):
+    """The hall service said no. ``code`` is the wire string as sent (a newer service may send
+    one this client does not know); ``rule`` is the same code as a :class:`HallCode`, or None
+    when it is not one (and for :class:`HallUnavailable`)."""
+
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message = status, code, message
+        self.rule: HallCode | None = HallCode(code) if code in _CODES else None
+
+
+_CODES = frozenset(HallCode)
 
 
 class HallUnavailable(HallServiceError):
@@ -35,7 +45,7 @@ class HallUnavailable(HallServiceError):
 class Event:
     id: int | None
     kind: str
-    data: dict
+    data: dict[str, Any]
 
 
 class HallClient:
@@ -63,8 +73,8 @@ class HallClient:
         self,
         method: str,
         path: str,
-        body: dict | None = None,
-        params: dict | None = None,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
         ok_empty: bool = False,
     ) -> Any:
         try:
@@ -86,71 +96,81 @@ class HallClient:
             )
         return data
 
+    def _json(
+        self, method: str, path: str, body: dict[str, Any] | None = None, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """An answer that must be a JSON object."""
+        return _object(self._call(method, path, body, params), path)
+
     @staticmethod
-    def _staff(staff_id: str | None, **more: Any) -> dict:
+    def _staff(staff_id: str | None, **more: Any) -> dict[str, Any]:
         body = {k: v for k, v in more.items() if v is not None}
         if staff_id is not None:
             body["staff_id"] = staff_id
         return body
 
     # reading
-    def health(self) -> dict:
-        return self._call("GET", "/api/v1/health")
+    def health(self) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/health")
 
-    def services(self) -> dict:
-        return self._call("GET", "/api/v1/services")
+    def services(self) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/services")
 
-    def counters(self) -> dict:
-        return self._call("GET", "/api/v1/counters")
+    def counters(self) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/counters")
 
-    def display(self) -> dict:
-        return self._call("GET", "/api/v1/display")
+    def display(self) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/display")
 
-    def stats(self, day_from: str | None = None, day_to: str | None = None) -> dict:
-        return self._call(
+    def stats(self, day_from: str | None = None, day_to: str | None = None) -> dict[str, Any]:
+        return self._json(
             "GET", "/api/v1/stats", params={k: v for k, v in (("from", day_from), ("to", day_to)) if v}
         )
 
-    def waiting(self, service_id: str | None = None, limit: int = 200) -> list[dict]:
+    def waiting(self, service_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"status": "waiting", "limit": limit}
         if service_id:
             params["service_id"] = service_id
-        return self._call("GET", "/api/v1/tickets", params=params)["tickets"]
+        return _objects(self._json("GET", "/api/v1/tickets", params=params).get("tickets"), "tickets")
 
-    def ticket(self, ticket_id: str) -> dict:
-        return self._call("GET", f"/api/v1/tickets/{ticket_id}")
+    def ticket(self, ticket_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/v1/tickets/{ticket_id}")
 
-    def ticket_by_token(self, token: str) -> dict:
+    def ticket_by_token(self, token: str) -> dict[str, Any]:
         """A ticket by the token of its QR (``…/t/<token>``): ``{"ticket", "waiting_ahead",
         "eta_minutes", "rating"}``, following transfers; 404/410 raise ``HallServiceError``."""
-        return self._call("GET", f"/api/v1/public/tickets/{token}")
+        return self._json("GET", f"/api/v1/public/tickets/{token}")
 
-    def ticket_by_number(self, number: str) -> dict:
+    def ticket_by_number(self, number: str) -> dict[str, Any]:
         """Today's ticket by its number; ``rated`` says whether it has a rating already."""
-        return self._call("GET", f"/api/v1/tickets/by-number/{number}")
+        return self._json("GET", f"/api/v1/tickets/by-number/{number}")
 
-    def ratings(self, day_from: str | None = None, day_to: str | None = None, bad: bool = False) -> list[dict]:
+    def ratings(
+        self, day_from: str | None = None, day_to: str | None = None, bad: bool = False
+    ) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("from", day_from), ("to", day_to)) if v}
         if bad:
             params["bad"] = "true"
-        return self._call("GET", "/api/v1/ratings", params=params)["ratings"]
+        return _objects(self._json("GET", "/api/v1/ratings", params=params).get("ratings"), "ratings")
 
-    def rectify(self, ticket_id: str, response: str, staff_id: str | None = None) -> dict:
+    def rectify(self, ticket_id: str, response: str, staff_id: str | None = None) -> dict[str, Any]:
         body = {"response": response, **({"staff_id": staff_id} if staff_id else {})}
-        return self._call("POST", f"/api/v1/ratings/{ticket_id}/rectification", body)["rectification"]
+        answer = self._json("POST", f"/api/v1/ratings/{ticket_id}/rectification", body)
+        return _object(answer.get("rectification"), "rectification")
 
-    def preview(self, counter_id: str, n: int = 10) -> list[dict]:
-        return self._call("GET", f"/api/v1/counters/{counter_id}/preview", params={"n": n})["next"]
+    def preview(self, counter_id: str, n: int = 10) -> list[dict[str, Any]]:
+        answer = self._json("GET", f"/api/v1/counters/{counter_id}/preview", params={"n": n})
+        return _objects(answer.get("next"), "next")
 
     # kiosk
     def issue_ticket(
         self,
         service_id: str | None,
-        priority: str | None = None,
+        priority: Priority | str | None = None,
         id_number: str | None = None,
         appointment_code: str | None = None,
         channel: str | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         body = {
             k: v
             for k, v in (
@@ -162,66 +182,70 @@ class HallClient:
             )
             if v is not None
         }
-        return self._call("POST", "/api/v1/tickets", body)
+        return self._json("POST", "/api/v1/tickets", body)
 
-    def push_appointments(self, appointments: list[dict]) -> int:
-        return self._call("POST", "/api/v1/appointments", {"appointments": appointments})["stored"]
+    def push_appointments(self, appointments: list[dict[str, Any]]) -> int:
+        return int(self._json("POST", "/api/v1/appointments", {"appointments": appointments})["stored"])
 
     def rate(
         self, ticket_id: str, level: int | str, reason: str | None = None, comment: str | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         body = {
             k: v for k, v in (("level", level), ("reason", reason), ("comment", comment)) if v is not None
         }
-        return self._call("POST", f"/api/v1/tickets/{ticket_id}/rating", body)["rating"]
+        return _object(self._json("POST", f"/api/v1/tickets/{ticket_id}/rating", body).get("rating"), "rating")
 
     # counters
-    def _counter(self, counter_id: str, op: str, body: dict | None = None, ok_empty: bool = False) -> Any:
-        return self._call("POST", f"/api/v1/counters/{counter_id}/{op}", body or {}, ok_empty=ok_empty)
+    def _counter(self, counter_id: str, op: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._json("POST", f"/api/v1/counters/{counter_id}/{op}", body or {})
 
-    def call_next(self, counter_id: str, staff_id: str | None = None) -> dict | None:
+    def call_next(self, counter_id: str, staff_id: str | None = None) -> dict[str, Any] | None:
         """The called ticket's answer ``{"ticket": …}``, or None when nobody waits."""
-        return self._counter(counter_id, "call-next", self._staff(staff_id), ok_empty=True)
+        path = f"/api/v1/counters/{counter_id}/call-next"
+        answer = self._call("POST", path, self._staff(staff_id), ok_empty=True)
+        return None if answer is None else _object(answer, path)
 
-    def call_ticket(self, counter_id: str, ticket_id: str, reason: str, staff_id: str | None = None) -> dict:
+    def call_ticket(self, counter_id: str, ticket_id: str, reason: str, staff_id: str | None = None) -> dict[str, Any]:
         return self._counter(counter_id, "call", self._staff(staff_id, ticket_id=ticket_id, reason=reason))
 
-    def recall(self, counter_id: str, staff_id: str | None = None) -> dict:
+    def recall(self, counter_id: str, staff_id: str | None = None) -> dict[str, Any]:
         return self._counter(counter_id, "recall", self._staff(staff_id))
 
-    def start(self, counter_id: str, staff_id: str | None = None) -> dict:
+    def start(self, counter_id: str, staff_id: str | None = None) -> dict[str, Any]:
         return self._counter(counter_id, "start", self._staff(staff_id))
 
-    def finish(self, counter_id: str, outcome: str = "done", staff_id: str | None = None) -> dict:
+    def finish(
+        self, counter_id: str, outcome: Outcome | str = Outcome.DONE, staff_id: str | None = None
+    ) -> dict[str, Any]:
         return self._counter(counter_id, "finish", self._staff(staff_id, outcome=outcome))
 
-    def no_show(self, counter_id: str, staff_id: str | None = None) -> dict:
+    def no_show(self, counter_id: str, staff_id: str | None = None) -> dict[str, Any]:
         return self._counter(counter_id, "no-show", self._staff(staff_id))
 
-    def put_back(self, counter_id: str, ticket_id: str | None = None, staff_id: str | None = None) -> dict:
+    def put_back(self, counter_id: str, ticket_id: str | None = None, staff_id: str | None = None) -> dict[str, Any]:
         return self._counter(counter_id, "put-back", self._staff(staff_id, ticket_id=ticket_id))
 
     def transfer(
         self, counter_id: str, service_id: str, staff_id: str | None = None, reason: str | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         return self._counter(
             counter_id, "transfer", self._staff(staff_id, service_id=service_id, reason=reason)
         )
 
-    def pause(self, counter_id: str, reason: str, staff_id: str | None = None) -> dict:
+    def pause(self, counter_id: str, reason: str, staff_id: str | None = None) -> dict[str, Any]:
         return self._counter(counter_id, "pause", self._staff(staff_id, reason=reason))
 
-    def resume(self, counter_id: str, staff_id: str | None = None) -> dict:
+    def resume(self, counter_id: str, staff_id: str | None = None) -> dict[str, Any]:
         return self._counter(counter_id, "resume", self._staff(staff_id))
 
     # alerts
-    def raise_alert(self, kind: str, source: str, message: str) -> dict:
-        return self._call("POST", "/api/v1/alerts", {"kind": kind, "source": source, "message": message})[
-            "alert"
-        ]
+    def raise_alert(self, kind: str, source: str, message: str) -> dict[str, Any]:
+        answer = self._json("POST", "/api/v1/alerts", {"kind": kind, "source": source, "message": message})
+        return _object(answer.get("alert"), "alert")
 
-    def alerts(self, include_acked: bool = False) -> list[dict]:
-        return self._call("GET", "/api/v1/alerts", params={"all": str(include_acked).lower()})["alerts"]
+    def alerts(self, include_acked: bool = False) -> list[dict[str, Any]]:
+        answer = self._json("GET", "/api/v1/alerts", params={"all": str(include_acked).lower()})
+        return _objects(answer.get("alerts"), "alerts")
 
     def ack_alert(self, alert_id: int, staff_id: str | None = None) -> None:
         self._call("POST", f"/api/v1/alerts/{alert_id}/ack", self._staff(staff_id))
@@ -279,10 +303,22 @@ class HallClient:
             delay = min(delay * 2, retry_max)
 
 
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise HallServiceError(200, HallCode.HTTP_ERROR, f"{what}: the answer is not a JSON object")
+    return value
+
+
+def _objects(value: Any, what: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise HallServiceError(200, HallCode.HTTP_ERROR, f"{what}: the answer is not a list of objects")
+    return value
+
+
 def parse_sse(lines: Iterator[str]) -> Iterator[Event]:
     """Parse text/event-stream lines into events (comments and retry lines are skipped)."""
     eid: int | None = None
-    kind, data = "message", []
+    kind, data = "message", list[str]()
     for line in lines:
         if line == "":
             if data:

@@ -13,6 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
 
 from queueing.api import create_app
 from queueing.engine import QueueEngine
@@ -22,6 +25,9 @@ from queueing.outbox import Outbox, OutboxForwarder
 from queueing.public_pages import PublicPagesConfig
 from queueing.public_sources import PlatformSettings, PublicSources
 from queueing.store import SQLiteStore
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +41,7 @@ class HallService:
     store: SQLiteStore
     hub: EventHub
     credentials: dict[str, str]
-    app: object
+    app: FastAPI
     forwarder: OutboxForwarder | None = None
     sources: PublicSources | None = None
 
@@ -77,7 +83,7 @@ def build_service(
     return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources)
 
 
-def uvicorn_server(app: object, log_level: str = "warning"):
+def uvicorn_server(app: FastAPI, log_level: str = "warning") -> uvicorn.Server:
     import uvicorn
 
     config = uvicorn.Config(

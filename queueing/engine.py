@@ -17,9 +17,11 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 from offline_cache.sealing import id_number_hash
 from queueing import eta, policy, stats
+from queueing.codes import EndReason, HallCode, Outcome, Priority
 from queueing.model import (
     APPOINTMENT,
     CALLED,
@@ -31,32 +33,22 @@ from queueing.model import (
     SERVING,
     TRANSFERRED,
     WAITING,
+    Counter,
     CounterState,
     Hall,
-    QueueError,
     Ticket,
+    bad_input,
     conflict,
     not_found,
 )
 from queueing.store import QueueStore, StoreTx
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-OUTCOMES = (
-    "done",
-    "materials_missing",
-    "accepted_with_commitment",
-    "accepted_with_gaps",
-    "rejected",
-    "consulted",
-    "referred",
-)
+OUTCOMES = tuple(Outcome)  # kept for callers of the old name
 RATING_LEVELS = {"very_satisfied": 5, "satisfied": 4, "basic": 3, "dissatisfied": 2, "very_dissatisfied": 1}
 RATING_NAMES = {v: k for k, v in RATING_LEVELS.items()}
-
-
-def bad_input(code: str, message: str) -> QueueError:
-    return QueueError(422, code, message)
 
 
 class QueueEngine:
@@ -97,9 +89,9 @@ class QueueEngine:
             return
         stale = tx.stale_active(day)
         for t in stale:
-            t.status, t.outcome = CANCELLED, "day_closed"
+            t.status, t.outcome = CANCELLED, EndReason.DAY_CLOSED
             tx.update_ticket(t)
-            self._event(tx, now, day, "cancel", t, t.counter_id, None, reason="day_closed")
+            self._event(tx, now, day, "cancel", t, t.counter_id, None, reason=EndReason.DAY_CLOSED)
         for cid in self.hall.counters:
             st = tx.get_counter_state(cid)
             st.current_ticket_id, st.normal_streak = None, 0
@@ -119,21 +111,21 @@ class QueueEngine:
         staff_id: str | None,
         **extra: object,
     ) -> int:
-        data: dict = {"at": self.hall.iso(now), "counter_id": counter_id, "staff_id": staff_id, **extra}
+        data: dict[str, Any] = {"at": self.hall.iso(now), "counter_id": counter_id, "staff_id": staff_id, **extra}
         if t is not None:
             data["ticket"] = t.public(self.hall)
         return tx.append_event(
             now, day, kind, t.id if t else None, t.service_id if t else None, counter_id, staff_id, data
         )
 
-    def _run(self, fn: Callable[[StoreTx, float, str], object]) -> object:
+    def _run(self, fn: Callable[[StoreTx, float, str], T]) -> T:
         with self.store.write() as tx:
             now, day = self._begin(tx)
             result = fn(tx, now, day)
         self._committed()
         return result
 
-    def _read(self, fn: Callable[[StoreTx, float, str], object]) -> object:
+    def _read(self, fn: Callable[[StoreTx, float, str], T]) -> T:
         now = self.clock()
         day = self.hall.day(now)
         if day != self._day_seen:
@@ -145,7 +137,7 @@ class QueueEngine:
         known = tx.all_counter_states()
         return {cid: known.get(cid) or CounterState(cid) for cid in self.hall.counters}
 
-    def _counter(self, counter_id: str):
+    def _counter(self, counter_id: str) -> Counter:
         c = self.hall.counters.get(counter_id)
         if c is None:
             raise not_found("counter", counter_id)
@@ -156,30 +148,33 @@ class QueueEngine:
     def issue(
         self,
         service_id: str | None,
-        priority: str | None = None,
+        priority: Priority | str | None = None,
         id_number: str | None = None,
         appointment_code: str | None = None,
         channel: str | None = None,
     ) -> tuple[Ticket, int, int]:
         """A new ticket and its estimate (people ahead, minutes)."""
-        priority = priority or NORMAL
-        if priority not in PRIORITIES:
-            raise bad_input("invalid_priority", f"priority must be one of {', '.join(PRIORITIES)}")
+        try:
+            prio_asked = Priority(priority or NORMAL)
+        except ValueError:
+            raise bad_input(
+                HallCode.INVALID_PRIORITY, f"priority must be one of {', '.join(PRIORITIES)}"
+            ) from None
         if id_number is not None and not (6 <= len(id_number.strip()) <= 32):
-            raise bad_input("invalid_id_number", "id_number has an impossible length")
+            raise bad_input(HallCode.INVALID_ID_NUMBER, "id_number has an impossible length")
         person = self.person_hash(id_number) if id_number else None
         if service_id is None and not appointment_code:
-            raise bad_input("missing_service_id", "service_id is required")
+            raise bad_input(HallCode.MISSING_SERVICE_ID, "service_id is required")
         if service_id is not None and service_id not in self.hall.services:
-            raise bad_input("unknown_service", f"no service {service_id!r} in this hall")
+            raise bad_input(HallCode.UNKNOWN_SERVICE, f"no service {service_id!r} in this hall")
 
         def op(tx: StoreTx, now: float, day: str) -> tuple[Ticket, int, int]:
             nonlocal service_id, person
             appt = None
-            if appointment_code or priority == APPOINTMENT:
+            if appointment_code or prio_asked == APPOINTMENT:
                 if not appointment_code and not person:
                     raise bad_input(
-                        "appointment_needs_code",
+                        HallCode.APPOINTMENT_NEEDS_CODE,
                         "an appointment check-in needs appointment_code or id_number",
                     )
                 appt = self._check_in(tx, now, day, appointment_code, person, service_id)
@@ -187,22 +182,22 @@ class QueueEngine:
             assert service_id is not None
             svc = self.hall.services[service_id]
             if not svc.hours.is_open(self.hall.local(now)):
-                raise conflict("service_closed", f"{svc.name} takes tickets {svc.hours.text()}")
+                raise conflict(HallCode.SERVICE_CLOSED, f"{svc.name} takes tickets {svc.hours.text()}")
             if person:
                 if tx.count_person(day, person, service_id, active_only=True):
                     raise conflict(
-                        "active_ticket_exists", "this person already has an active ticket for this service"
+                        HallCode.ACTIVE_TICKET_EXISTS, "this person already has an active ticket for this service"
                     )
                 cap = self.hall.policy.person_daily_cap
                 if cap and tx.count_person(day, person, None, active_only=False) >= cap:
-                    raise conflict("person_daily_cap", f"at most {cap} tickets per person per day")
+                    raise conflict(HallCode.PERSON_DAILY_CAP, f"at most {cap} tickets per person per day")
             if svc.daily_cap and tx.count_issued(day, service_id) >= svc.daily_cap:
                 raise conflict(
-                    "service_cap_reached", f"{svc.name}: today's {svc.daily_cap} tickets are all issued"
+                    HallCode.SERVICE_CAP_REACHED, f"{svc.name}: today's {svc.daily_cap} tickets are all issued"
                 )
             seq = tx.next_number("", "*")
             n = tx.next_number(day, svc.prefix)
-            prio = APPOINTMENT if appt else priority
+            prio = APPOINTMENT if appt else prio_asked
             t = Ticket(
                 id=str(uuid.uuid4()),
                 day=day,
@@ -226,32 +221,32 @@ class QueueEngine:
             ahead, minutes = eta.estimate(tx, self.hall, t, now, self._states(tx))
             return t, ahead, minutes
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
     def _check_in(
         self, tx: StoreTx, now: float, day: str, code: str | None, person: str | None, service_id: str | None
-    ) -> dict:
+    ) -> dict[str, Any]:
         appt = tx.find_appointment(code, None if code else person, day)
         if appt is None or (service_id and appt["service_id"] != service_id and not code):
-            raise conflict("appointment_not_found", "no appointment for this code or person today")
+            raise conflict(HallCode.APPOINTMENT_NOT_FOUND, "no appointment for this code or person today")
         if appt["ticket_id"]:
-            raise conflict("appointment_used", "this appointment is already checked in")
+            raise conflict(HallCode.APPOINTMENT_USED, "this appointment is already checked in")
         pol = self.hall.policy
         if appt["day"] > day or now < appt["slot_start"] - pol.appointment_early_minutes * 60:
             raise conflict(
-                "appointment_too_early",
+                HallCode.APPOINTMENT_TOO_EARLY,
                 f"check-in opens {pol.appointment_early_minutes:g} minutes "
                 f"before the slot ({self.hall.iso(appt['slot_start'])})",
             )
         if appt["day"] < day or now > appt["slot_start"] + pol.appointment_late_minutes * 60:
             raise conflict(
-                "appointment_too_late",
+                HallCode.APPOINTMENT_TOO_LATE,
                 f"check-in closed {pol.appointment_late_minutes:g} minutes "
                 f"after the slot start ({self.hall.iso(appt['slot_start'])}); take a normal ticket",
             )
         return appt
 
-    def push_appointments(self, appointments: Sequence[dict]) -> int:
+    def push_appointments(self, appointments: Sequence[dict[str, Any]]) -> int:
         """Load the platform's appointment list (``GET /v1/appointments`` shape); returns rows stored."""
         rows = []
         for i, a in enumerate(appointments):
@@ -261,11 +256,11 @@ class QueueEngine:
                 code, sid = str(a["code"]), str(a["service_id"])
             except (KeyError, TypeError, ValueError) as exc:
                 raise bad_input(
-                    "invalid_appointment",
+                    HallCode.INVALID_APPOINTMENT,
                     f"appointments[{i}]: needs code, service_id, slot_start and slot_end (ISO 8601): {exc}",
                 ) from exc
             if sid not in self.hall.services:
-                raise bad_input("unknown_service", f"appointments[{i}].service_id: no service {sid!r}")
+                raise bad_input(HallCode.UNKNOWN_SERVICE, f"appointments[{i}].service_id: no service {sid!r}")
             if start.tzinfo is None:
                 start, end = start.replace(tzinfo=self.hall.tz), end.replace(tzinfo=self.hall.tz)
             rows.append(
@@ -285,7 +280,7 @@ class QueueEngine:
             self._event(tx, now, day, "appointments", None, None, None, count=n)
             return n
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
     # ------------------------------------------------------------------ reading
 
@@ -297,7 +292,7 @@ class QueueEngine:
             ahead, minutes = eta.estimate(tx, self.hall, t, now, self._states(tx))
             return t, ahead, minutes
 
-        return self._read(op)  # type: ignore[return-value]
+        return self._read(op)
 
     def ticket_by_number(self, number: str) -> tuple[Ticket, int, int]:
         """Today's ticket with this number (the live one after a transfer)."""
@@ -309,15 +304,17 @@ class QueueEngine:
             ahead, minutes = eta.estimate(tx, self.hall, t, now, self._states(tx))
             return t, ahead, minutes
 
-        return self._read(op)  # type: ignore[return-value]
+        return self._read(op)
 
-    def rating_of(self, ticket_id: str) -> dict | None:
-        return self._read(lambda tx, now, day: tx.get_rating(ticket_id))  # type: ignore[return-value]
+    def rating_of(self, ticket_id: str) -> dict[str, Any] | None:
+        return self._read(lambda tx, now, day: tx.get_rating(ticket_id))
 
-    def ratings(self, day_from: str | None = None, day_to: str | None = None, bad_only: bool = False) -> list[dict]:
+    def ratings(
+        self, day_from: str | None = None, day_to: str | None = None, bad_only: bool = False
+    ) -> list[dict[str, Any]]:
         """Ratings of the days (default today) with their rectification (整改) when there is one."""
 
-        def op(tx: StoreTx, now: float, day: str) -> list[dict]:
+        def op(tx: StoreTx, now: float, day: str) -> list[dict[str, Any]]:
             rows = tx.ratings(day_from or day, day_to or day_from or day, bad_only)
             for row in rows:
                 row["at"] = self.hall.iso(row["at"])
@@ -326,19 +323,19 @@ class QueueEngine:
                 row["rectification"] = fix if fix["response"] else None
             return rows
 
-        return self._read(op)  # type: ignore[return-value]
+        return self._read(op)
 
-    def rectify(self, ticket_id: str, response: str, staff_id: str | None = None) -> dict:
+    def rectify(self, ticket_id: str, response: str, staff_id: str | None = None) -> dict[str, Any]:
         """Record what was done about a bad rating (every 不满意/非常不满意 needs one)."""
         if not response or not response.strip():
-            raise bad_input("response_required", "a rectification needs a response")
+            raise bad_input(HallCode.RESPONSE_REQUIRED, "a rectification needs a response")
 
-        def op(tx: StoreTx, now: float, day: str) -> dict:
+        def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
             rating = tx.get_rating(ticket_id)
             if rating is None:
                 raise not_found("rating", ticket_id)
             if rating["level"] > 2:
-                raise conflict("not_a_bad_rating", "only 不满意 and 非常不满意 ratings are rectified")
+                raise conflict(HallCode.NOT_A_BAD_RATING, "only 不满意 and 非常不满意 ratings are rectified")
             row = {"ticket_id": ticket_id, "response": response.strip(), "at": now, "by": staff_id}
             tx.put_rectification(row)
             t = tx.get_ticket(ticket_id)
@@ -346,12 +343,12 @@ class QueueEngine:
                         response=response.strip())
             return {**row, "at": self.hall.iso(now)}
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
     def waiting(self, service_id: str | None = None, limit: int = 200) -> list[Ticket]:
         if service_id is not None and service_id not in self.hall.services:
             raise not_found("service", service_id)
-        return self._read(lambda tx, now, day: tx.waiting(day, service_id, limit))  # type: ignore[return-value]
+        return self._read(lambda tx, now, day: tx.waiting(day, service_id, limit))
 
     def preview(self, counter_id: str, n: int = 10) -> list[Ticket]:
         c = self._counter(counter_id)
@@ -361,29 +358,29 @@ class QueueEngine:
             heads = tx.waiting_heads(day, c.services, n)
             return policy.preview(heads, c, st.normal_streak, now, self.hall.policy, n)
 
-        return self._read(op)  # type: ignore[return-value]
+        return self._read(op)
 
     def counter_states(self) -> dict[str, tuple[CounterState, Ticket | None]]:
-        def op(tx: StoreTx, now: float, day: str) -> dict:
+        def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
             out = {}
             for cid, st in self._states(tx).items():
                 cur = tx.get_ticket(st.current_ticket_id) if st.current_ticket_id else None
                 out[cid] = (st, cur)
             return out
 
-        return self._read(op)  # type: ignore[return-value]
+        return self._read(op)
 
     def waiting_counts(self) -> dict[str, int]:
         counts = self._read(lambda tx, now, day: tx.waiting_counts(day))
         out = dict.fromkeys(self.hall.services, 0)
-        for (sid, _prio), n in counts.items():  # type: ignore[union-attr]
+        for (sid, _prio), n in counts.items():
             out[sid] = out.get(sid, 0) + n
         return out
 
-    def display(self, recent: int = 10) -> dict:
+    def display(self, recent: int = 10) -> dict[str, Any]:
         """Current calls, recent calls, waiting per service: what the hall display shows."""
 
-        def op(tx: StoreTx, now: float, day: str) -> dict:
+        def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
             active = tx.active_at_counters(day)
             counts = tx.waiting_counts(day)
             waiting = {}
@@ -416,9 +413,9 @@ class QueueEngine:
                 "waiting": waiting,
             }
 
-        return self._read(op)  # type: ignore[return-value]
+        return self._read(op)
 
-    def _recent_calls(self, tx: StoreTx, day: str, n: int) -> list[dict]:
+    def _recent_calls(self, tx: StoreTx, day: str, n: int) -> list[dict[str, Any]]:
         out = []
         for seq, kind, data in tx.recent_events(day, ("call", "recall"), n):
             d = json.loads(data)
@@ -433,22 +430,22 @@ class QueueEngine:
             )
         return out
 
-    def stats(self, day_from: str | None = None, day_to: str | None = None) -> dict:
+    def stats(self, day_from: str | None = None, day_to: str | None = None) -> dict[str, Any]:
         """Statistics over the service days ``day_from``..``day_to`` (ISO dates; default today)."""
         for name, value in (("from", day_from), ("to", day_to)):
             if value is not None:
                 try:
                     datetime.strptime(value, "%Y-%m-%d")
                 except ValueError as exc:
-                    raise bad_input("invalid_date", f"{name} must be a date YYYY-MM-DD") from exc
+                    raise bad_input(HallCode.INVALID_DATE, f"{name} must be a date YYYY-MM-DD") from exc
 
-        def op(tx: StoreTx, now: float, day: str) -> dict:
+        def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
             start = day_from or day_to or day
             return stats.compute(
                 tx, self.hall, start, day_to or (day if day_from is None else max(start, day))
             )
 
-        return self._read(op)  # type: ignore[return-value]
+        return self._read(op)
 
     # ------------------------------------------------------------------ counters
 
@@ -459,7 +456,7 @@ class QueueEngine:
         t = tx.get_ticket(st.current_ticket_id) if st.current_ticket_id else None
         if t is None or t.status not in statuses:
             raise conflict(
-                "no_current_ticket", f"counter {counter_id} has no ticket in state {' or '.join(statuses)}"
+                HallCode.NO_CURRENT_TICKET, f"counter {counter_id} has no ticket in state {' or '.join(statuses)}"
             )
         return st, t
 
@@ -485,13 +482,13 @@ class QueueEngine:
         st = tx.get_counter_state(counter_id)
         if st.paused:
             raise conflict(
-                "counter_paused", f"counter {counter_id} is paused ({st.pause_reason}); resume first"
+                HallCode.COUNTER_PAUSED, f"counter {counter_id} is paused ({st.pause_reason}); resume first"
             )
         if st.current_ticket_id:
             cur = tx.get_ticket(st.current_ticket_id)
             if cur is not None and cur.status in (CALLED, SERVING):
                 raise conflict(
-                    "counter_busy",
+                    HallCode.COUNTER_BUSY,
                     f"counter {counter_id} still has {cur.number} ({cur.status}); "
                     "finish, transfer or mark no-show first",
                 )
@@ -511,7 +508,7 @@ class QueueEngine:
             st.normal_streak = policy.next_streak(st.normal_streak, cls)
             return self._take(tx, now, day, st, t, staff_id, "call")
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
     def call_ticket(
         self, counter_id: str, ticket_id: str, reason: str, staff_id: str | None = None
@@ -519,7 +516,7 @@ class QueueEngine:
         """Call a chosen waiting ticket out of order; the reason goes into the event log (audit)."""
         c = self._counter(counter_id)
         if not reason or not reason.strip():
-            raise bad_input("reason_required", "calling out of order needs a reason")
+            raise bad_input(HallCode.REASON_REQUIRED, "calling out of order needs a reason")
 
         def op(tx: StoreTx, now: float, day: str) -> Ticket:
             st = self._ready(tx, counter_id)
@@ -527,14 +524,14 @@ class QueueEngine:
             if t is None or t.day != day:
                 raise not_found("ticket", ticket_id)
             if t.status != WAITING:
-                raise conflict("ticket_not_waiting", f"{t.number} is {t.status}")
+                raise conflict(HallCode.TICKET_NOT_WAITING, f"{t.number} is {t.status}")
             if t.service_id not in c.services:
                 raise conflict(
-                    "service_not_at_counter", f"counter {counter_id} does not serve {t.service_id}"
+                    HallCode.SERVICE_NOT_AT_COUNTER, f"counter {counter_id} does not serve {t.service_id}"
                 )
             return self._take(tx, now, day, st, t, staff_id, "call", reason=reason.strip(), out_of_order=True)
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
     def _counter_op(
         self,
@@ -555,40 +552,46 @@ class QueueEngine:
             self._event(tx, now, day, kind, t, counter_id, staff_id or st.staff_id, **extra)
             return t
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
     def recall(self, counter_id: str, staff_id: str | None = None) -> Ticket:
-        def change(tx, now, day, st, t):
+        def change(tx: StoreTx, now: float, day: str, st: CounterState, t: Ticket) -> str:
             if t.recalls >= self.hall.policy.max_recalls:
-                raise conflict("recall_limit", f"{t.number} was recalled {t.recalls} times already")
+                raise conflict(HallCode.RECALL_LIMIT, f"{t.number} was recalled {t.recalls} times already")
             t.recalls += 1
             return "recall"
 
         return self._counter_op(counter_id, (CALLED,), change, staff_id)
 
     def start(self, counter_id: str, staff_id: str | None = None) -> Ticket:
-        def change(tx, now, day, st, t):
+        def change(tx: StoreTx, now: float, day: str, st: CounterState, t: Ticket) -> str:
             t.status, t.started_at = SERVING, now
             return "start"
 
         return self._counter_op(counter_id, (CALLED,), change, staff_id)
 
-    def finish(self, counter_id: str, outcome: str = "done", staff_id: str | None = None) -> Ticket:
-        if outcome not in OUTCOMES:
-            raise bad_input("invalid_outcome", f"outcome must be one of {', '.join(OUTCOMES)}")
+    def finish(
+        self, counter_id: str, outcome: Outcome | str = Outcome.DONE, staff_id: str | None = None
+    ) -> Ticket:
+        try:
+            result = Outcome(outcome)
+        except ValueError:
+            raise bad_input(
+                HallCode.INVALID_OUTCOME, f"outcome must be one of {', '.join(Outcome)}"
+            ) from None
 
-        def change(tx, now, day, st, t):
+        def change(tx: StoreTx, now: float, day: str, st: CounterState, t: Ticket) -> str:
             if t.started_at is None:
                 t.started_at = now
-            t.status, t.finished_at, t.outcome = DONE, now, outcome
+            t.status, t.finished_at, t.outcome = DONE, now, result
             st.current_ticket_id = None
             return "finish"
 
-        return self._counter_op(counter_id, (CALLED, SERVING), change, staff_id, outcome=outcome)
+        return self._counter_op(counter_id, (CALLED, SERVING), change, staff_id, outcome=result)
 
     def no_show(self, counter_id: str, staff_id: str | None = None) -> Ticket:
-        def change(tx, now, day, st, t):
-            t.status, t.finished_at, t.outcome = NO_SHOW, now, "no_show"
+        def change(tx: StoreTx, now: float, day: str, st: CounterState, t: Ticket) -> str:
+            t.status, t.finished_at, t.outcome = NO_SHOW, now, EndReason.NO_SHOW
             st.current_ticket_id = None
             tx.set_meta(f"last_no_show:{counter_id}", t.id)
             return "no_show"
@@ -604,12 +607,12 @@ class QueueEngine:
         statistics stay true; the new row waits in the target service's queue."""
         self._counter(counter_id)
         if service_id not in self.hall.services:
-            raise bad_input("unknown_service", f"no service {service_id!r} in this hall")
+            raise bad_input(HallCode.UNKNOWN_SERVICE, f"no service {service_id!r} in this hall")
 
         def op(tx: StoreTx, now: float, day: str) -> Ticket:
             st, t = self._current(tx, counter_id, (CALLED, SERVING))
             if t.service_id == service_id:
-                raise conflict("same_service", "the ticket is already in that service")
+                raise conflict(HallCode.SAME_SERVICE, "the ticket is already in that service")
             new = Ticket(
                 id=str(uuid.uuid4()),
                 day=day,
@@ -625,7 +628,7 @@ class QueueEngine:
                 transferred_from=t.id,
             )
             before = t.status
-            t.status, t.finished_at, t.outcome, t.transferred_to = TRANSFERRED, now, "transferred", new.id
+            t.status, t.finished_at, t.outcome, t.transferred_to = TRANSFERRED, now, EndReason.TRANSFERRED, new.id
             if t.started_at is None:
                 t.started_at = now
             tx.update_ticket(t, expect_status=before)
@@ -646,7 +649,7 @@ class QueueEngine:
             )
             return new
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
     def put_back(self, counter_id: str, ticket_id: str | None = None, staff_id: str | None = None) -> Ticket:
         """A no-show ticket waits again, keeping its original arrival time (it is called next)."""
@@ -658,30 +661,30 @@ class QueueEngine:
             if t is None or t.day != day:
                 raise not_found("ticket", tid or "(none)")
             if t.status != NO_SHOW:
-                raise conflict("ticket_not_no_show", f"{t.number} is {t.status}, not no_show")
+                raise conflict(HallCode.TICKET_NOT_NO_SHOW, f"{t.number} is {t.status}, not no_show")
             t.status, t.finished_at, t.outcome, t.counter_id, t.called_at = WAITING, None, None, None, None
             tx.update_ticket(t, expect_status=NO_SHOW)
             self._event(tx, now, day, "put_back", t, counter_id, staff_id)
             return t
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
     def pause(self, counter_id: str, reason: str, staff_id: str | None = None) -> CounterState:
         self._counter(counter_id)
         if not reason or not reason.strip():
-            raise bad_input("reason_required", "a pause needs a reason")
+            raise bad_input(HallCode.REASON_REQUIRED, "a pause needs a reason")
 
         def op(tx: StoreTx, now: float, day: str) -> CounterState:
             st = tx.get_counter_state(counter_id)
             if st.paused:
-                raise conflict("counter_paused", f"counter {counter_id} is already paused")
+                raise conflict(HallCode.COUNTER_PAUSED, f"counter {counter_id} is already paused")
             st.paused, st.pause_reason = True, reason.strip()
             st.staff_id = staff_id or st.staff_id
             tx.put_counter_state(st)
             self._event(tx, now, day, "pause", None, counter_id, st.staff_id, reason=st.pause_reason)
             return st
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
     def resume(self, counter_id: str, staff_id: str | None = None) -> CounterState:
         self._counter(counter_id)
@@ -689,40 +692,40 @@ class QueueEngine:
         def op(tx: StoreTx, now: float, day: str) -> CounterState:
             st = tx.get_counter_state(counter_id)
             if not st.paused:
-                raise conflict("counter_not_paused", f"counter {counter_id} is not paused")
+                raise conflict(HallCode.COUNTER_NOT_PAUSED, f"counter {counter_id} is not paused")
             st.paused, st.pause_reason = False, None
             st.staff_id = staff_id or st.staff_id
             tx.put_counter_state(st)
             self._event(tx, now, day, "resume", None, counter_id, st.staff_id)
             return st
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
     # ------------------------------------------------------------------ ratings and alerts
 
     def rate(
         self, ticket_id: str, level: int | str, reason: str | None = None, comment: str | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """好差评: one rating per finished ticket; 不满意 / 非常不满意 need a reason."""
         if isinstance(level, str):
             if level not in RATING_LEVELS:
-                raise bad_input("invalid_level", f"level must be 1..5 or one of {', '.join(RATING_LEVELS)}")
+                raise bad_input(HallCode.INVALID_LEVEL, f"level must be 1..5 or one of {', '.join(RATING_LEVELS)}")
             level = RATING_LEVELS[level]
         if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
-            raise bad_input("invalid_level", "level must be 1..5")
+            raise bad_input(HallCode.INVALID_LEVEL, "level must be 1..5")
         if level <= 2 and not (reason and reason.strip()):
-            raise bad_input("reason_required", "a 不满意 or 非常不满意 rating needs a reason")
+            raise bad_input(HallCode.REASON_REQUIRED, "a 不满意 or 非常不满意 rating needs a reason")
 
-        def op(tx: StoreTx, now: float, day: str) -> dict:
+        def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
             t = tx.get_ticket(ticket_id)
             if t is None:
                 raise not_found("ticket", ticket_id)
             if t.status not in (DONE, TRANSFERRED):
                 raise conflict(
-                    "ticket_not_finished", f"{t.number} is {t.status}; only a finished ticket is rated"
+                    HallCode.TICKET_NOT_FINISHED, f"{t.number} is {t.status}; only a finished ticket is rated"
                 )
             if tx.get_rating(ticket_id) is not None:
-                raise conflict("already_rated", f"{t.number} has been rated")
+                raise conflict(HallCode.ALREADY_RATED, f"{t.number} has been rated")
             row = {
                 "ticket_id": t.id,
                 "level": level,
@@ -749,13 +752,13 @@ class QueueEngine:
             )
             return {**row, "level_name": RATING_NAMES[level], "at": self.hall.iso(now)}
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
-    def raise_alert(self, kind: str, source: str, message: str) -> dict:
+    def raise_alert(self, kind: str, source: str, message: str) -> dict[str, Any]:
         if not kind or not isinstance(kind, str) or len(kind) > 40:
-            raise bad_input("invalid_kind", "kind is a short word such as help, printer, device, sync")
+            raise bad_input(HallCode.INVALID_KIND, "kind is a short word such as help, printer, device, sync")
 
-        def op(tx: StoreTx, now: float, day: str) -> dict:
+        def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
             row = {"at": now, "kind": kind, "source": source, "message": message}
             aid = tx.add_alert(row)
             self._event(
@@ -773,11 +776,11 @@ class QueueEngine:
             )
             return {"id": aid, **row, "at": self.hall.iso(now), "acked_at": None}
 
-        return self._run(op)  # type: ignore[return-value]
+        return self._run(op)
 
-    def alerts(self, include_acked: bool = False, limit: int = 100) -> list[dict]:
+    def alerts(self, include_acked: bool = False, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._read(lambda tx, now, day: tx.alerts(include_acked, limit))
-        return [{**r, "at": self.hall.iso(r["at"]), "acked_at": self.hall.iso(r["acked_at"])} for r in rows]  # type: ignore[union-attr]
+        return [{**r, "at": self.hall.iso(r["at"]), "acked_at": self.hall.iso(r["acked_at"])} for r in rows]
 
     def ack_alert(self, alert_id: int, by: str | None = None) -> None:
         def op(tx: StoreTx, now: float, day: str) -> None:

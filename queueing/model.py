@@ -1,27 +1,27 @@
 """The queue's vocabulary: statuses, priorities, the hall layout (services, counters, policy),
 tickets, counter state, and the one error type every rule violation raises.
 
-Plain dataclasses only; no I/O. The strings here are the contract of the HTTP API."""
+Plain dataclasses only; no I/O. The words themselves (statuses, priorities, outcomes, error
+codes) are the enums of ``queueing.codes``, the contract of the HTTP API."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from typing import Any, Literal
 
-WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED, CANCELLED = (
-    "waiting",
-    "called",
-    "serving",
-    "done",
-    "no_show",
-    "transferred",
-    "cancelled",
-)
-STATUSES = (WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED, CANCELLED)
-ACTIVE = (WAITING, CALLED, SERVING)
+from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus, ticket_outcome
 
-NORMAL, GREEN, APPOINTMENT = "normal", "green", "appointment"
-PRIORITIES = (NORMAL, GREEN, APPOINTMENT)
+# The names the rest of the package (and the store) use; each is the enum member itself.
+WAITING, CALLED, SERVING = TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING
+DONE, NO_SHOW, TRANSFERRED = TicketStatus.DONE, TicketStatus.NO_SHOW, TicketStatus.TRANSFERRED
+CANCELLED = TicketStatus.CANCELLED
+STATUSES = tuple(TicketStatus)
+# Plain text, not the members: the store writes this tuple's repr into its SQL.
+ACTIVE = (WAITING.value, CALLED.value, SERVING.value)
+
+NORMAL, GREEN, APPOINTMENT = Priority.NORMAL, Priority.GREEN, Priority.APPOINTMENT
+PRIORITIES = tuple(Priority)
 
 POLICIES = ("strict", "interleave", "aging")
 
@@ -29,17 +29,21 @@ POLICIES = ("strict", "interleave", "aging")
 class QueueError(Exception):
     """A broken rule or bad input. ``status`` is the HTTP status the API answers with."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: HallCode, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
 
-def not_found(what: str, key: str) -> QueueError:
-    return QueueError(404, f"{what}_not_found", f"no {what} {key!r}")
+def not_found(what: Literal["counter", "ticket", "service", "rating", "alert"], key: str) -> QueueError:
+    return QueueError(404, HallCode(f"{what}_not_found"), f"no {what} {key!r}")
 
 
-def conflict(code: str, message: str) -> QueueError:
+def conflict(code: HallCode, message: str) -> QueueError:
     return QueueError(409, code, message)
+
+
+def bad_input(code: HallCode, message: str) -> QueueError:
+    return QueueError(422, code, message)
 
 
 @dataclass(frozen=True)
@@ -137,8 +141,8 @@ class Ticket:
     day: str
     number: str
     service_id: str
-    priority: str
-    status: str
+    priority: Priority
+    status: TicketStatus
     issued_at: float
     key_time: float  # when the ticket queues from: arrival, the original arrival, or the slot
     seq: int = 0  # global issue order, for stable tie-breaks
@@ -153,11 +157,16 @@ class Ticket:
     started_at: float | None = None
     finished_at: float | None = None
     recalls: int = 0
-    outcome: str | None = None
+    outcome: Outcome | EndReason | None = None
     transferred_from: str | None = None
     transferred_to: str | None = None
 
-    def public(self, hall: Hall) -> dict:
+    def __post_init__(self) -> None:
+        # The store builds tickets from its rows' text; from here on they are the enums.
+        self.priority, self.status = Priority(self.priority), TicketStatus(self.status)
+        self.outcome = ticket_outcome(self.outcome)
+
+    def public(self, hall: Hall) -> dict[str, Any]:
         """The ticket as the API shows it: never the person hash."""
         return {
             "id": self.id,

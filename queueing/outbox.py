@@ -18,7 +18,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from typing import Protocol
+from typing import Any, Protocol
 
 from queueing import stats
 from queueing.model import Hall
@@ -43,7 +43,7 @@ TICKET_KINDS = {
 
 
 class Outbox(Protocol):
-    def enqueue(self, kind: str, payload: dict) -> object: ...
+    def enqueue(self, kind: str, payload: dict[str, Any]) -> object: ...
 
 
 class OutboxForwarder:
@@ -65,7 +65,7 @@ class OutboxForwarder:
         self._wake.set()
         self._thread.join(timeout)
 
-    def _put(self, kind: str, payload: dict, key: str) -> None:
+    def _put(self, kind: str, payload: dict[str, Any], key: str) -> None:
         """Enqueue with a record id derived from the hall and the event, so a crash between the
         enqueue and the cursor update re-offers the same id: the outbox keeps it once and the
         platform deduplicates on it — exactly once end to end."""

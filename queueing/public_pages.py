@@ -33,6 +33,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 
 from common.i18n import catalogue, translate
 from common.identity import mask_name
+from queueing.codes import HallCode
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.model import CALLED, CANCELLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING, QueueError, Ticket
@@ -170,7 +171,7 @@ class PublicPages:
                 break
         return "ok", cur, ahead, minutes, first
 
-    def rating_of(self, ticket_id: str) -> dict | None:
+    def rating_of(self, ticket_id: str) -> dict[str, Any] | None:
         with self.engine.store.read() as tx:
             return tx.get_rating(ticket_id)
 
@@ -252,7 +253,7 @@ class PublicPages:
 
     async def ticket_events(self, token: str, lang: str) -> AsyncIterator[bytes]:
         """This ticket's state, sent again whenever a committed hall event changes it."""
-        last: dict | None = None
+        last: dict[str, Any] | None = None
         yield b"retry: 3000\n\n"
         async for chunk in self.hub.stream(None):
             if chunk.startswith(b": heartbeat"):
@@ -267,7 +268,7 @@ class PublicPages:
                 last = st
                 yield f"event: state\ndata: {json.dumps(st, ensure_ascii=False)}\n\n".encode()
 
-    def rate_form(self, token: str, lang: str, error_key: str | None = None, values: dict | None = None,
+    def rate_form(self, token: str, lang: str, error_key: str | None = None, values: dict[str, str] | None = None,
                   status: int = 200) -> HTMLResponse:
         path = f"/t/{token}/rate"
         verdict, cur, _a, _m, _f = self.resolve(token)
@@ -313,9 +314,9 @@ class PublicPages:
         try:
             self.engine.rate(cur.id, level, reason or None, comment or None)
         except QueueError as exc:
-            if exc.code in ("already_rated", "ticket_not_finished"):
+            if exc.code in (HallCode.ALREADY_RATED, HallCode.TICKET_NOT_FINISHED):
                 return self.rate_form(token, lang)
-            return self.rate_form(token, lang, "rate.need_reason" if exc.code == "reason_required" else None,
+            return self.rate_form(token, lang, "rate.need_reason" if exc.code is HallCode.REASON_REQUIRED else None,
                                   form, 422)
         log.info("rating from a phone", extra={"ctx": {"number": cur.number, "level": level}})
         back = f'<a class="btn plain" href="{esc(self.href(f"/t/{token}", lang))}">{t(lang, "rate.back")}</a>'
@@ -326,8 +327,8 @@ class PublicPages:
     def ticket_json(self, token: str) -> JSONResponse:
         verdict, cur, ahead, minutes, _f = self.resolve(token)
         if verdict != "ok" or cur is None:
-            code, status = {"expired": ("token_expired", 410), "unknown": ("ticket_not_found", 404)}.get(
-                verdict, ("invalid_token", 404))
+            code, status = {"expired": (HallCode.TOKEN_EXPIRED, 410),
+                            "unknown": (HallCode.TICKET_NOT_FOUND, 404)}.get(verdict, (HallCode.INVALID_TOKEN, 404))
             return JSONResponse({"error": {"code": code, "message": f"ticket token {verdict}"}}, status)
         rating = self.rating_of(cur.id)
         return JSONResponse({

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from queueing.model import Hall
 from queueing.store import StoreTx
@@ -29,7 +30,7 @@ def percentile(values: list[float], q: float) -> float | None:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def _summary(values: list[float]) -> dict:
+def _summary(values: list[float]) -> dict[str, Any]:
     def r(v: float | None) -> float | None:
         return None if v is None else round(v, 2)
 
@@ -49,7 +50,7 @@ class _Group:
         self.over_target = 0
         self.ratings: list[int] = []
 
-    def out(self) -> dict:
+    def out(self) -> dict[str, Any]:
         return {
             "issued": self.issued,
             "called": self.called,
@@ -67,7 +68,7 @@ class _Group:
         }
 
 
-def _groups(hall: Hall, events: Iterable[dict]) -> dict[str, dict[str, _Group]]:
+def _groups(hall: Hall, events: Iterable[dict[str, Any]]) -> dict[str, dict[str, _Group]]:
     g: dict[str, dict[str, _Group]] = {
         k: defaultdict(_Group) for k in ("service", "counter", "staff", "hour")
     }
@@ -132,7 +133,7 @@ def _groups(hall: Hall, events: Iterable[dict]) -> dict[str, dict[str, _Group]]:
     return {"total": {"all": total}, **g}
 
 
-def repeat_visits(tx: StoreTx, hall: Hall, day_to: str, window_days: int = REPEAT_WINDOW_DAYS) -> dict:
+def repeat_visits(tx: StoreTx, hall: Hall, day_to: str, window_days: int = REPEAT_WINDOW_DAYS) -> dict[str, Any]:
     """跑动次数: for each service, the visits beyond the first by one person within the window."""
     since = hall.day_before(day_to, window_days - 1)
     per: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -140,7 +141,7 @@ def repeat_visits(tx: StoreTx, hall: Hall, day_to: str, window_days: int = REPEA
     for person, sid, day in tx.person_tickets(since, day_to):
         per[(person, sid)].add(day)
         counts[(person, sid)] += 1
-    by_service: dict[str, dict] = {}
+    by_service: dict[str, dict[str, Any]] = {}
     for (_person, sid), n in counts.items():
         if n > 1:
             entry = by_service.setdefault(sid, {"repeat_visits": 0, "persons": 0})
@@ -155,7 +156,7 @@ def repeat_visits(tx: StoreTx, hall: Hall, day_to: str, window_days: int = REPEA
     }
 
 
-def compute(tx: StoreTx, hall: Hall, day_from: str, day_to: str) -> dict:
+def compute(tx: StoreTx, hall: Hall, day_from: str, day_to: str) -> dict[str, Any]:
     groups = _groups(hall, tx.event_rows(day_from, day_to))
     return {
         "from": day_from,

@@ -8,6 +8,7 @@ reached the console says so and refuses operations instead of pretending they ha
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -33,6 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.i18n import strings
+from queueing.client import HallClient
+from queueing.codes import Outcome
+
 log = logging.getLogger(__name__)
 
 # (operation, label, shortcut) — the order of the buttons on screen
@@ -48,7 +53,15 @@ OPERATIONS = (
     ("pause", "暂停 Pause", "F9"),
     ("resume", "恢复 Resume", "F10"),
 )
-OUTCOMES = (("done", "办结"), ("rejected", "不予受理"), ("needs_more", "补齐材料后再办"), ("referred", "转其他部门"))
+
+def outcome_label(outcome: Outcome) -> str:
+    """What staff read for an outcome: Chinese, then English, from the string tables."""
+    key = f"counter.outcome.{outcome}"
+    return f"{strings('zh_CN')[key]} — {strings('en')[key]}"
+
+
+# Every outcome the hall records, in the engine's order (办结 first): nothing spelt here.
+OUTCOMES: tuple[tuple[Outcome, str], ...] = tuple((o, outcome_label(o)) for o in Outcome)
 PAUSE_REASONS = ("午休 Lunch", "业务咨询 Consultation", "系统故障 System fault", "临时离开 Away", "其他 Other")
 
 
@@ -71,7 +84,7 @@ class CounterController(QObject):
     finished = Signal(str, object, object)  # operation, result, error
     refreshed = Signal(object, object)  # snapshot dict, error
 
-    def __init__(self, client: Any, counter_id: str) -> None:
+    def __init__(self, client: HallClient, counter_id: str) -> None:
         super().__init__()
         self.client = client
         self.counter_id = counter_id
@@ -121,7 +134,8 @@ class CounterWindow(QMainWindow):
     def __init__(self, controller: CounterController, *, font_family: str = "Noto Sans CJK SC") -> None:
         super().__init__()
         self.controller = controller
-        self.services: dict[str, dict[str, Any]] = {}
+        self.services: dict[str, dict[str, Any]] = {}  # this counter's services
+        self.hall_services: dict[str, dict[str, Any]] = {}  # every service of the hall (转办 targets)
         self.waiting: list[dict[str, Any]] = []
         self.current: dict[str, Any] | None = None
         self.setWindowTitle(f"窗口工作台 Counter console — {controller.counter_id}")
@@ -163,7 +177,7 @@ class CounterWindow(QMainWindow):
             button.setObjectName(operation)
             button.setMinimumHeight(72)
             button.clicked.connect(lambda _=False, op=operation: self.operate(op))
-            QShortcut(QKeySequence(key), self, activated=lambda op=operation: self.operate(op))
+            QShortcut(QKeySequence(key), self).activated.connect(functools.partial(self.operate, operation))
             grid.addWidget(button, i // 5, i % 5)
             self.buttons[operation] = button
         layout.addLayout(grid)
@@ -204,15 +218,16 @@ class CounterWindow(QMainWindow):
     def operate(self, operation: str) -> None:
         kwargs: dict[str, Any] = {}
         if operation == "finish":
-            choice = self._pick("办结结果 Outcome", [f"{k} {v}" for k, v in OUTCOMES])
-            if choice is None:
+            picked = self._pick("办结结果 Outcome", [label for _, label in OUTCOMES])
+            if picked is None:
                 return
-            kwargs["outcome"] = choice.split()[0]
+            kwargs["outcome"] = OUTCOMES[picked][0]
         elif operation == "transfer":
-            choice = self._pick("转办到 Transfer to", [f"{sid} {s['name']}" for sid, s in self.services.items()])
-            if choice is None:
+            targets = self.transfer_targets()
+            picked = self._pick("转办到 Transfer to", [f"{sid} {s['name']}" for sid, s in targets])
+            if picked is None:
                 return
-            kwargs["service_id"] = choice.split()[0]
+            kwargs["service_id"] = targets[picked][0]
         elif operation == "call_ticket":
             row = self.table.currentRow()
             if row < 0 or row >= len(self.waiting):
@@ -223,10 +238,10 @@ class CounterWindow(QMainWindow):
                 return
             kwargs.update(ticket_id=self.waiting[row]["id"], reason=reason.strip())
         elif operation == "pause":
-            reason = self._pick("暂停原因 Pause reason", list(PAUSE_REASONS))
-            if reason is None:
+            picked = self._pick("暂停原因 Pause reason", list(PAUSE_REASONS))
+            if picked is None:
                 return
-            kwargs["reason"] = reason
+            kwargs["reason"] = PAUSE_REASONS[picked]
         if not self.controller.online:
             self.message.setText("与叫号服务的连接中断：操作未执行 Not connected — nothing was done")
             return
@@ -234,7 +249,13 @@ class CounterWindow(QMainWindow):
             self.message.setText("请先签到 Sign in first" if self.controller.staff_id is None
                                  else "上一个操作还在进行 Previous operation still running")
 
-    def _pick(self, title: str, options: list[str]) -> str | None:
+    def transfer_targets(self) -> list[tuple[str, dict[str, Any]]]:
+        """Any service of the hall but the current ticket's own (转办 crosses zones: 公安, 帮办代办)."""
+        own = (self.current or {}).get("service_id")
+        return [(sid, s) for sid, s in self.hall_services.items() if sid != own]
+
+    def _pick(self, title: str, options: list[str]) -> int | None:
+        """The index of the option chosen, or None when cancelled."""
         dialog = QDialog(self)
         dialog.setWindowTitle(title)
         form = QFormLayout(dialog)
@@ -245,7 +266,7 @@ class CounterWindow(QMainWindow):
         buttons.accepted.connect(dialog.accept)
         buttons.rejected.connect(dialog.reject)
         form.addRow(buttons)
-        return combo.currentText() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        return combo.currentIndex() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def _done(self, operation: str, result: Any, error: Exception | None) -> None:
         if error is not None:
@@ -270,7 +291,8 @@ class CounterWindow(QMainWindow):
         self.link.setText("● 已连接 Connected")
         self.link.setStyleSheet("color: #1f8f4e")
         counter = snapshot["counter"]
-        self.services = {sid: snapshot["services"][sid] for sid in counter["services"] if sid in snapshot["services"]}
+        self.hall_services = dict(snapshot["services"])
+        self.services = {sid: self.hall_services[sid] for sid in counter["services"] if sid in self.hall_services}
         paused = f"（暂停 paused：{counter['pause_reason']}）" if counter["paused"] else ""
         self.counter_label.setText(counter["name"] + paused)
         self.current = counter.get("current")

@@ -7,6 +7,7 @@ from typing import Any
 
 from kiosk.flows.base import Screen
 from kiosk.flows.ticket import TicketFlow
+from queueing.codes import Priority
 
 
 class CheckinFlow(TicketFlow):
@@ -44,7 +45,7 @@ class CheckinFlow(TicketFlow):
         self._check_in(id_number=self.core.identity(card).id_number)
 
     def _check_in(self, *, appointment_code: str | None = None, id_number: str | None = None) -> None:
-        outcome = self.core.issue_ticket(None, priority="appointment", id_number=id_number,
+        outcome = self.core.issue_ticket(None, priority=Priority.APPOINTMENT, id_number=id_number,
                                          appointment_code=appointment_code)
         if outcome.error:
             self.error = outcome.error

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.flows.base import Flow, Screen, choice
+from queueing.codes import Priority
 
 GREEN_CHANNEL_AGE = 65
 
@@ -18,7 +19,7 @@ class TicketFlow(Flow):
         super().__init__(core)
         self.zone_id: str | None = None
         self.service_id: str | None = None
-        self.priority = "normal"
+        self.priority = Priority.NORMAL
         self.result: dict[str, Any] | None = None
         self.error: tuple[str, list[str]] | None = None
         self.state = "zone"
@@ -40,7 +41,7 @@ class TicketFlow(Flow):
         elif self.state == "service" and action == "choose":
             self._choose_service(args["id"])
         elif self.state == "green" and action in ("green", "normal"):
-            self.priority = "green" if action == "green" else "normal"
+            self.priority = Priority.GREEN if action == "green" else Priority.NORMAL
             self._issue()
         elif self.state == "error" and action == "retry":
             self._issue()
@@ -98,9 +99,9 @@ class TicketFlow(Flow):
                                       enabled=info is None or info.get("open", True)))
             return Screen("menu", tr("ticket.service.title"), {"choices": choices})
         if self.state == "card":
-            item = self.core.catalogue.service(self.service_id or "")
+            chosen = self.core.catalogue.service(self.service_id or "")
             return Screen("card", tr("ticket.card.title"), {
-                "lines": [tr("ticket.card.why", service=self.core.item_name(item) if item else "")],
+                "lines": [tr("ticket.card.why", service=self.core.item_name(chosen) if chosen else "")],
                 "accepts": ["card"]}, speech=tr("speech.insert_card"))
         if self.state == "green":
             return Screen("menu", tr("ticket.green.title"), {

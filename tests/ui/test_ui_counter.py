@@ -3,7 +3,8 @@ finish, no-show and put back, transfer, pause; a lost connection refuses operati
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QComboBox, QDialogButtonBox
 
 from queueing.client import HallClient
 from tests.queueing.queue_helpers import ServerProcess
@@ -79,3 +80,90 @@ def test_lost_connection_refuses_operations(qtbot, hall_server: ServerProcess) -
     assert not window.buttons["call_next"].isEnabled()
     window.operate("call_next")
     assert "未执行" in window.message.text() or "nothing was done" in window.message.text()
+
+
+# -- the finish outcomes and transfer targets, as a member of staff reads and picks them ------------
+
+# What staff read on the finish dialog for each outcome the hall service records.
+OUTCOME_LABELS = {
+    "materials_missing": "补齐材料后再办",
+    "done": "办结",
+    "accepted_with_commitment": "告知承诺",
+    "accepted_with_gaps": "容缺受理",
+    "rejected": "不予受理",
+    "consulted": "咨询",
+    "referred": "转其他部门",
+}
+
+
+def _answer_choice(qtbot, wanted: str, seen: list[str]) -> None:
+    """When the console's choice dialog opens: note its options, move to the one that shows
+    ``wanted`` (a word of its text) with the arrow keys and click OK; Escape when none does."""
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, answer)
+            return
+        combo = dialog.findChild(QComboBox)
+        seen[:] = [combo.itemText(i) for i in range(combo.count())]
+        target = next((i for i, text in enumerate(seen) if wanted in text.split()), None)
+        if target is None:
+            qtbot.keyClick(combo, Qt.Key.Key_Escape)
+            return
+        qtbot.keyClick(combo, Qt.Key.Key_Home)
+        for _ in range(target):
+            qtbot.keyClick(combo, Qt.Key.Key_Down)
+        ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, answer)
+
+
+def _signed_in(qtbot, server: ServerProcess, counter_id: str) -> CounterWindow:
+    window = _window(qtbot, server, counter_id)
+    window.staff_edit.setText("staff-011")
+    qtbot.mouseClick(window.sign_in, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已连接" in window.link.text(), timeout=5000)
+    return window
+
+
+def _call(qtbot, window: CounterWindow, number: str) -> None:
+    _click(qtbot, window, "call_next")
+    qtbot.waitUntil(lambda: window.now_label.text() == number, timeout=5000)
+
+
+def test_console_records_every_outcome_the_hall_knows(qtbot, hall_server: ServerProcess) -> None:
+    kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
+    admin = HallClient(hall_server.base_url, hall_server.token("admin"))
+    window = _signed_in(qtbot, hall_server, "W01")
+    for outcome, label in OUTCOME_LABELS.items():
+        issued = kiosk.issue_ticket("S0101")["ticket"]
+        qtbot.waitUntil(lambda: window.table.rowCount() >= 1, timeout=5000)
+        _call(qtbot, window, issued["number"])
+        seen: list[str] = []
+        _answer_choice(qtbot, label, seen)
+        _click(qtbot, window, "finish")
+        qtbot.waitUntil(lambda: window.now_label.text() == "—" or "未执行" in window.message.text(),
+                        timeout=5000)
+        assert "未执行" not in window.message.text(), (label, window.message.text())
+        assert len(seen) == len(OUTCOME_LABELS)  # every outcome the hall records, nothing else
+        assert admin.ticket(issued["id"])["ticket"]["outcome"] == outcome
+
+
+def test_console_transfers_to_any_service_of_the_hall(qtbot, hall_server: ServerProcess) -> None:
+    kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
+    services = {s["id"]: s["name"] for s in kiosk.services()["services"]}
+    window = _signed_in(qtbot, hall_server, "W01")  # 一窗受理: 人社医保 and 综合受理 only
+    for target in ("S0301", "S0502"):  # 居民身份证换领 (公安), 帮办代办
+        issued = kiosk.issue_ticket("S0101")["ticket"]
+        qtbot.waitUntil(lambda: window.table.rowCount() >= 1, timeout=5000)
+        _call(qtbot, window, issued["number"])
+        seen: list[str] = []
+        _answer_choice(qtbot, services[target], seen)
+        _click(qtbot, window, "transfer")  # the dialog is modal: answered when the click returns
+        assert any(services[target] in option.split() for option in seen), seen
+        assert len(seen) == len(services) - 1  # every service of the hall but the ticket's own
+        qtbot.waitUntil(lambda: window.now_label.text() == "—", timeout=5000)
+        waiting = HallClient(hall_server.base_url, hall_server.token("counter")).waiting(target)
+        assert issued["number"] in [t["number"] for t in waiting]
