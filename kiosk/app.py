@@ -106,6 +106,7 @@ class KioskCore:
         self.flow: Flow = HomeFlow(self)
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._overview: tuple[float, dict[str, dict[str, Any]]] = (-1e9, {})
+        self._ticket_letters: list[str] = []  # the hall's service prefixes, from the same answer
 
     # -- flows ----------------------------------------------------------------------------------
     def start_flow(self, name: str, **kwargs: Any) -> None:
@@ -274,11 +275,13 @@ class KioskCore:
         if self.hall is None or self.clock() - stamp < 3:
             return cached
         try:
+            services = self.hall.services()["services"]
             overview = {
                 s["id"]: {"waiting": s.get("waiting", 0), "open": s.get("open_now", True),
                           "eta_minutes": s.get("eta_minutes", 0)}
-                for s in self.hall.services()["services"]
+                for s in services
             }
+            self._ticket_letters = sorted({str(s["prefix"]) for s in services if s.get("prefix")})
             self.hall_online = True
         except Exception as exc:  # the hall client raises its own errors; any failure = unknown
             log.warning("hall service overview failed", extra={"ctx": {"error": type(exc).__name__}})
@@ -286,6 +289,13 @@ class KioskCore:
             overview = cached
         self._overview = (self.clock(), overview)
         return overview
+
+    def ticket_letters(self) -> list[str]:
+        """The letters this hall's ticket numbers start with (its services' prefixes, A–Z), for
+        the keypad on which a citizen types a ticket number. The last known set while the hall
+        service is unreachable; empty before it was ever reached."""
+        self.queue_overview()
+        return list(self._ticket_letters)
 
     def issue_ticket(self, service_id: str | None, *, priority: str = "normal", id_number: str | None = None,
                      appointment_code: str | None = None) -> IssueOutcome:

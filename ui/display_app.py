@@ -7,10 +7,16 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Property, QObject, Qt, Signal
+from PySide6.QtQml import QmlElement, QmlUncreatable
 
 from kiosk.announcer import Announcer
 from kiosk.hall_display import DisplayFollower, DisplayModel
 from ui.qt_app import to_qml
+
+# The QML module the bridge types belong to: pages declare `required property DisplayBridge bridge`
+# and qmllint checks their use against it (ui/qml_lint.py).
+QML_IMPORT_NAME = "HallKiosk"
+QML_IMPORT_MAJOR_VERSION = 1
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +29,9 @@ LABELS = {
 }
 
 
-class DisplayBridge(QObject):
+@QmlElement
+@QmlUncreatable("made by the display role and given to Main.qml / Window.qml")
+class DisplayBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable("…") is a decorator
     viewChanged = Signal()
     _changed = Signal()
 
@@ -65,11 +73,11 @@ class DisplayBridge(QObject):
         self.redraws += 1
         self.viewChanged.emit()
 
-    @Property("QVariantMap", notify=viewChanged)
+    @Property("QVariantMap", notify=viewChanged)  # type: ignore[arg-type]  # stubs take only a type; Qt takes its name
     def view(self) -> dict[str, Any]:
         return self._view
 
-    @Property("QVariantMap", constant=True)
+    @Property("QVariantMap", constant=True)  # type: ignore[arg-type]  # stubs take only a type; Qt takes its name
     def labels(self) -> dict[str, str]:
         return self._labels
 

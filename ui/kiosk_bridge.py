@@ -7,12 +7,20 @@ import threading
 from typing import Any
 
 from PySide6.QtCore import Property, QObject, Qt, Signal, Slot
+from PySide6.QtQml import QmlElement, QmlUncreatable
 
 from kiosk.runtime import KioskRuntime
 from ui.qt_app import to_qml
 
+# The QML module the bridge types belong to: pages declare `required property KioskBridge bridge`
+# and qmllint checks their use against it (ui/qml_lint.py).
+QML_IMPORT_NAME = "HallKiosk"
+QML_IMPORT_MAJOR_VERSION = 1
 
-class KioskBridge(QObject):
+
+@QmlElement
+@QmlUncreatable("made by the kiosk role (ui/cli.py) and given to Main.qml")
+class KioskBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable("…") is a decorator
     viewChanged = Signal()
     paperChanged = Signal()
     _incoming = Signal()
@@ -51,7 +59,7 @@ class KioskBridge(QObject):
         self.views_seen += 1
         self.viewChanged.emit()
 
-    @Property("QVariantMap", notify=viewChanged)
+    @Property("QVariantMap", notify=viewChanged)  # type: ignore[arg-type]  # stubs take only a type; Qt takes its name
     def view(self) -> dict[str, Any]:
         return self._view
 
@@ -77,16 +85,16 @@ class KioskBridge(QObject):
     def demoEnabled(self) -> bool:
         return self.demo is not None
 
-    @Property("QVariantMap", notify=viewChanged)
+    @Property("QVariantMap", notify=viewChanged)  # type: ignore[arg-type]  # stubs take only a type; Qt takes its name
     def demoLabels(self) -> dict[str, str]:
         tr = self.runtime.core.translator.tr
         return {k: tr(f"demo.{k}") for k in ("title", "card", "remove", "scan", "paper_out", "paper_ok")}
 
-    @Property("QVariantList", constant=True)
+    @Property("QVariantList", constant=True)  # type: ignore[arg-type]  # stubs take only a type; Qt takes its name
     def demoIdentities(self) -> list[dict[str, str]]:
         return self.demo.identities() if self.demo else []
 
-    @Property("QVariantList", constant=True)
+    @Property("QVariantList", constant=True)  # type: ignore[arg-type]  # stubs take only a type; Qt takes its name
     def demoCodes(self) -> list[dict[str, str]]:
         return self.demo.codes() if self.demo else []
 

@@ -69,7 +69,9 @@ class ProgressFlow(Flow):
                 "lines": [tr("progress.how")], "accepts": ["card", "scan"], "problem": self.problem,
                 "buttons": [choice("type", tr("progress.type"))]})
         if self.state == "keypad":
+            # The letters receipt numbers start with (the platform issues SG…, offline_cache/platform_store.py).
             return Screen("keypad", tr("progress.type"), {"value": self.typed, "layout": "receipt",
+                                                          "letters": ["S", "G", "L", "K"],
                                                           "ok_label": tr("common.search")})
         rows = []
         for status in self.found:

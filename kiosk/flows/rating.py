@@ -9,6 +9,8 @@ from typing import Any
 from kiosk.flows.base import Flow, Screen, choice
 
 LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
+# The face drawn on each level's button (the same in every language).
+FACES = {"very_satisfied": "😄", "satisfied": "🙂", "basic": "😐", "dissatisfied": "🙁", "very_dissatisfied": "😠"}
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
 REASONS = ("attitude", "slow", "runaround", "unclear", "facility", "other")
 COMPLAINT_TOPICS = ("attitude", "efficiency", "facility", "suggestion")
@@ -102,12 +104,14 @@ class RatingFlow(Flow):
                 choice("complain", tr("rating.complain"), tr("rating.complain.sub"))]})
         if s == "identify":
             return Screen("keypad", tr("rating.identify"), {
-                "value": self.typed, "layout": "ticket", "ok_label": tr("common.next"), "problem": self.problem,
+                "value": self.typed, "layout": "ticket", "letters": self.core.ticket_letters(),
+                "ok_label": tr("common.next"), "problem": self.problem,
                 "lines": [tr("rating.identify.how")]})
         if s == "levels":
             return Screen("rating", tr("rating.levels", number=(self.ticket or {}).get("number", "")), {
-                "choices": [choice(level, tr(f"rating.level.{level}"),
-                                   accent="red" if level in BAD_LEVELS else "green") for level in LEVELS]})
+                "choices": [dict(choice(level, tr(f"rating.level.{level}"),
+                                        accent="red" if level in BAD_LEVELS else "green"), icon=FACES[level])
+                            for level in LEVELS]})
         if s == "reasons":
             return Screen("reasons", tr("rating.reasons"), {
                 "choices": [dict(choice(r, tr(f"rating.reason.{r}")), selected=r in self.reasons) for r in REASONS],

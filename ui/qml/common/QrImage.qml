@@ -2,22 +2,23 @@
 import QtQuick
 
 Column {
+    id: qr
     property string value: ""
     property string caption: ""
     property real side: 220
     spacing: 8
     visible: value !== ""
     Rectangle {
-        width: side; height: side; color: "white"; radius: 8
+        width: qr.side; height: qr.side; color: "white"; radius: 8
         Image {
             anchors.fill: parent; anchors.margins: 8
-            source: parent.parent.value === "" ? "" : "image://qr/" + encodeURIComponent(parent.parent.value)
+            source: qr.value === "" ? "" : "image://qr/" + encodeURIComponent(qr.value)
             smooth: false
             sourceSize.width: width; sourceSize.height: height
         }
     }
     Text {
-        width: side; text: caption; visible: caption !== ""
+        width: qr.side; text: qr.caption; visible: qr.caption !== ""
         wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
         font.pixelSize: 20; color: "#4a5d73"
     }

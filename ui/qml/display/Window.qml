@@ -1,6 +1,8 @@
 // The small screen above one window: the ticket being served there, large.
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Layouts
+import HallKiosk
 
 Window {
     id: root
@@ -8,8 +10,8 @@ Window {
     visible: true
     color: "#0b1f36"
     title: "窗口屏"
-    required property var bridge
-    property var view: bridge.view
+    required property DisplayBridge bridge
+    property var view: root.bridge.view
     // Designed for an 800×480 panel, scaled as a whole to the real one and centred.
     Item {
         id: stage
@@ -18,16 +20,16 @@ Window {
         scale: Math.min(root.width / width, root.height / height)
         ColumnLayout {
             anchors.fill: parent; anchors.margins: 24
-            Text { text: root.view.counter || ""; color: "white"; font.family: bridge.fontFamily; font.pixelSize: 56
+            Text { text: root.view.counter || ""; color: "white"; font.family: root.bridge.fontFamily; font.pixelSize: 56
                    font.bold: true; Layout.alignment: Qt.AlignHCenter }
             Rectangle { Layout.fillWidth: true; implicitHeight: 4; color: "#27507f" }
-            Text { text: root.view.mine ? bridge.labels.serving : bridge.labels.idle; color: "#8fb3dc"
-                   font.family: bridge.fontFamily; font.pixelSize: 40; Layout.alignment: Qt.AlignHCenter }
+            Text { text: root.view.mine ? root.bridge.labels.serving : root.bridge.labels.idle; color: "#8fb3dc"
+                   font.family: root.bridge.fontFamily; font.pixelSize: 40; Layout.alignment: Qt.AlignHCenter }
             Text { objectName: "serving"; text: root.view.mine ? root.view.mine.number : "—"; color: "#ffe066"
-                   font.family: bridge.fontFamily; font.pixelSize: 180; font.bold: true; Layout.alignment: Qt.AlignHCenter }
+                   font.family: root.bridge.fontFamily; font.pixelSize: 180; font.bold: true; Layout.alignment: Qt.AlignHCenter }
             Rectangle { Layout.fillWidth: true; implicitHeight: 50; visible: !root.view.connected; color: "#b03a2e"
-                Text { anchors.centerIn: parent; text: bridge.labels.reconnecting; color: "white"
-                       font.family: bridge.fontFamily; font.pixelSize: 24 } }
+                Text { anchors.centerIn: parent; text: root.bridge.labels.reconnecting; color: "white"
+                       font.family: root.bridge.fontFamily; font.pixelSize: 24 } }
             Item { Layout.fillHeight: true }
         }
     }

@@ -1,79 +1,101 @@
 // The citizen kiosk window: header (hall, clock, language, elder mode, help), offline banner,
 // the current flow's page, back/home, idle countdown, the demo panel and the virtual keyboard.
 // It renders bridge.view (from kiosk/) and sends taps back with bridge.act(); no logic here.
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import QtQuick.VirtualKeyboard
 import QtQuick.VirtualKeyboard.Settings
+import HallKiosk
 import "../common"
+import "pages"
 
 ApplicationWindow {
     id: root
     width: 1920; height: 1080
     visible: true
     title: "政务服务自助终端"
-    color: "#eef3f9"
-    required property var bridge
-    font.family: bridge.fontFamily
-    property var view: bridge.view
+    color: Theme.background
+    required property KioskBridge bridge
+    font.family: root.bridge.fontFamily
+    property var view: root.bridge.view
     property var page: view.screen || ({})
     property var labels: view.labels || ({})
-    // Sizes are designed for 1920×1080 (1080×1920 upright): u scales them to the real screen
-    // (1280×720, 1366×768, a 4K TV) and s adds elder mode's larger text on top.
     property bool portrait: height > width
-    property real u: Math.max(0.5, portrait ? Math.min(width / 1080, height / 1920)
-                                            : Math.min(width / 1920, height / 1080))
-    property real s: u * (view.elder ? 1.45 : 1.0)
-    property int columns: portrait ? 2 : (view.elder ? 2 : 3)
-
-    function act(name, args) { bridge.act(name, args || {}) }
-    // Width of one of the page's buttons side by side in `available` px (default: the page's
-    // width): `preferred`, or less so that the row fits (an upright screen, elder mode).
-    function buttonWidth(preferred, available) {
-        var n = Math.max(1, (page.buttons || []).length)
-        var room = available === undefined ? pageLoader.width : available
-        return Math.max(0, Math.min(preferred, (room - 32 * u * (n - 1)) / n))
+    // The unit for this screen; Theme carries it (and elder mode) to every page.
+    property real u: Theme.unitFor(width, height)
+    Binding { target: Theme; property: "u"; value: root.u }
+    Binding { target: Theme; property: "portrait"; value: root.portrait }
+    Binding { target: Theme; property: "elder"; value: !!root.view.elder }
+    // CameraPage.qml still reads these from the window (its rewrite takes the page interface below).
+    readonly property real s: Theme.s
+    function buttonWidth(preferred: real, available: real): real {
+        return Theme.buttonWidth(preferred, (root.page.buttons || []).length,
+                                 available === undefined ? pageLoader.width : available)
     }
+
+    function act(name: string, args: var) { root.bridge.act(name, args || {}) }
     // Pinyin for Chinese, with English one tap away on the keyboard's language key.
     Component.onCompleted: VirtualKeyboardSettings.activeLocales = ["zh_CN", "en_US"]
     Binding { target: VirtualKeyboardSettings; property: "locale"
               value: root.view.language === "en" ? "en_US" : "zh_CN" }
-    function pageFile(template) {
-        return "pages/" + template.charAt(0).toUpperCase() + template.slice(1) + "Page.qml"
-    }
+
+    // One component per screen template (kiosk/flows/base.py): each page takes the screen as
+    // `page` and reports taps with its act(name, args) signal.
+    Component { id: menuPage; MenuPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: cardPage; CardPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: messagePage; MessagePage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: ticketPage; TicketPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: formPage; FormPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: guidePage; GuidePage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: searchPage; SearchPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: reviewPage; ReviewPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: ratingPage; RatingPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: reasonsPage; ReasonsPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: keypadPage; KeypadPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: textPage; TextPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: materialsPage; MaterialsPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: cameraPage; CameraPage {} }
+    readonly property var pages: ({menu: menuPage, card: cardPage, message: messagePage, ticket: ticketPage,
+                                   form: formPage, guide: guidePage, search: searchPage, review: reviewPage,
+                                   rating: ratingPage, reasons: reasonsPage, keypad: keypadPage, text: textPage,
+                                   materials: materialsPage, camera: cameraPage})
 
     header: Rectangle {
-        height: 96 * root.s
-        color: "#12355b"
+        height: 96 * Theme.s
+        color: Theme.ink
         RowLayout {
-            anchors.fill: parent; anchors.leftMargin: 32 * root.u; anchors.rightMargin: 24 * root.u; spacing: 18 * root.u
+            anchors.fill: parent; anchors.leftMargin: 32 * Theme.u; anchors.rightMargin: 24 * Theme.u; spacing: 18 * Theme.u
             Text {
-                text: bridge.hallName; color: "white"; font.bold: true
-                font.pixelSize: 36 * root.s; Layout.fillWidth: true; elide: Text.ElideRight
+                text: root.bridge.hallName; color: "white"; font.bold: true
+                font.pixelSize: 36 * Theme.s; Layout.fillWidth: true; elide: Text.ElideRight
                 // Technicians: hold the hall name for 3 seconds (then a PIN is asked).
                 MouseArea { anchors.fill: parent; pressAndHoldInterval: 3000
-                            onPressAndHold: bridge.openTechnician() }
+                            onPressAndHold: root.bridge.openTechnician() }
             }
-            Text { id: clock; color: "#cfe0f5"; font.pixelSize: 30 * root.s }
+            Text { id: clock; color: Theme.headerText; font.pixelSize: 30 * Theme.s }
             Timer { interval: 1000; running: true; repeat: true; triggeredOnStart: true
                     onTriggered: clock.text = Qt.formatDateTime(new Date(), "MM-dd hh:mm") }
             Repeater {
-                model: [["language", labels.language], ["elder", labels.elder], ["help", labels.help]]
+                model: [["language", root.labels.language], ["elder", root.labels.elder], ["help", root.labels.help]]
                 delegate: Button {
+                    id: headerButton
+                    required property var modelData
                     objectName: "header_" + modelData[0]
                     text: modelData[1] || ""
-                    font.pixelSize: 26 * root.s
-                    implicitHeight: 68 * root.s
-                    onClicked: root.act(modelData[0])
+                    font.pixelSize: 26 * Theme.s
+                    implicitHeight: 68 * Theme.s
+                    onClicked: root.act(modelData[0], {})
                     background: Rectangle {
-                        radius: 12 * root.u
-                        color: modelData[0] === "help" ? "#e67e22"
-                             : (modelData[0] === "elder" && root.view.elder) ? "#1f8f4e" : "#27507f"
+                        radius: 12 * Theme.u
+                        color: headerButton.modelData[0] === "help" ? Theme.help
+                             : (headerButton.modelData[0] === "elder" && root.view.elder) ? Theme.accentGreen
+                             : Theme.headerButton
                     }
-                    contentItem: Text { text: parent.text; color: "white"; font: parent.font
+                    contentItem: Text { text: headerButton.text; color: "white"; font: headerButton.font
                                         horizontalAlignment: Text.AlignHCenter; verticalAlignment: Text.AlignVCenter
-                                        leftPadding: 14 * root.u; rightPadding: 14 * root.u }
+                                        leftPadding: 14 * Theme.u; rightPadding: 14 * Theme.u }
                 }
             }
         }
@@ -90,16 +112,16 @@ ApplicationWindow {
             implicitHeight: bannerText.implicitHeight + 24
             color: root.view.banner && root.view.banner.kind === "offline" ? "#b03a2e" : "#b9770e"
             Text {
-                id: bannerText; anchors.fill: parent; anchors.margins: 12 * root.u
+                id: bannerText; anchors.fill: parent; anchors.margins: 12 * Theme.u
                 text: root.view.banner ? root.view.banner.text : ""
-                color: "white"; font.pixelSize: 24 * root.s; wrapMode: Text.WordWrap
+                color: "white"; font.pixelSize: 24 * Theme.s; wrapMode: Text.WordWrap
                 horizontalAlignment: Text.AlignHCenter; verticalAlignment: Text.AlignVCenter
             }
         }
         Text {
-            Layout.fillWidth: true; Layout.topMargin: 28 * root.s; Layout.leftMargin: 48 * root.u; Layout.rightMargin: 48 * root.u
+            Layout.fillWidth: true; Layout.topMargin: 28 * Theme.s; Layout.leftMargin: 48 * Theme.u; Layout.rightMargin: 48 * Theme.u
             text: root.page.title || ""
-            font.pixelSize: 48 * root.s; font.bold: true; color: "#12355b"
+            font.pixelSize: 48 * Theme.s; font.bold: true; color: "#12355b"
             wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
             objectName: "pageTitle"
         }
@@ -107,19 +129,19 @@ ApplicationWindow {
             id: pageLoader
             objectName: "pageLoader"
             Layout.fillWidth: true; Layout.fillHeight: true
-            Layout.margins: 32 * root.u
-            source: root.page.template ? root.pageFile(root.page.template) : ""
+            Layout.margins: 32 * Theme.u
+            sourceComponent: root.pages[root.page.template] || null
         }
         RowLayout {
-            Layout.fillWidth: true; Layout.margins: 24 * root.u; spacing: 24 * root.u
+            Layout.fillWidth: true; Layout.margins: 24 * Theme.u; spacing: 24 * Theme.u
             // A ticket or receipt page has its own "done" button: the space goes to the number.
             visible: root.view.flow !== "home" && !keyboard.active
                      && !(root.page.template === "ticket" && (root.page.buttons || []).length > 0)
-            BigButton { objectName: "nav_back"; text: labels.back || ""; scale_: root.s * 0.8
-                        Layout.preferredWidth: 300 * root.s; onClicked: root.act("back") }
+            BigButton { objectName: "nav_back"; text: root.labels.back || ""; scale_: Theme.s * 0.8
+                        Layout.preferredWidth: 300 * Theme.s; onClicked: root.act("back", {}) }
             Item { Layout.fillWidth: true }
-            BigButton { objectName: "nav_home"; text: labels.home || ""; scale_: root.s * 0.8
-                        Layout.preferredWidth: 300 * root.s; onClicked: root.act("home") }
+            BigButton { objectName: "nav_home"; text: root.labels.home || ""; scale_: Theme.s * 0.8
+                        Layout.preferredWidth: 300 * Theme.s; onClicked: root.act("home", {}) }
         }
     }
 
@@ -128,11 +150,11 @@ ApplicationWindow {
         objectName: "notice"
         visible: (root.view.notice || "") !== ""
         anchors.horizontalCenter: parent.horizontalCenter
-        anchors.bottom: parent.bottom; anchors.bottomMargin: 150 * root.u
+        anchors.bottom: parent.bottom; anchors.bottomMargin: 150 * Theme.u
         width: Math.min(parent.width - 80, noticeText.implicitWidth + 60); height: noticeText.implicitHeight + 40
-        radius: 20 * root.u; color: "#243b55"; opacity: 0.95
+        radius: 20 * Theme.u; color: "#243b55"; opacity: 0.95
         Text { id: noticeText; anchors.centerIn: parent; width: parent.width - 60; text: root.view.notice || ""
-               color: "white"; font.pixelSize: 28 * root.s; wrapMode: Text.WordWrap
+               color: "white"; font.pixelSize: 28 * Theme.s; wrapMode: Text.WordWrap
                horizontalAlignment: Text.AlignHCenter }
     }
 
@@ -144,22 +166,23 @@ ApplicationWindow {
         color: "#cc0b1a2b"
         MouseArea { anchors.fill: parent }
         Column {
-            anchors.centerIn: parent; spacing: 40 * root.u; width: parent.width * 0.7
+            anchors.centerIn: parent; spacing: 40 * Theme.u; width: parent.width * 0.7
             Text {
                 width: parent.width; horizontalAlignment: Text.AlignHCenter; wrapMode: Text.WordWrap
-                text: (labels.countdown || "").replace("{n}", root.view.countdown)
-                color: "white"; font.pixelSize: 44 * root.s; font.bold: true
+                text: (root.labels.countdown || "").replace("{n}", root.view.countdown)
+                color: "white"; font.pixelSize: 44 * Theme.s; font.bold: true
             }
             BigButton { anchors.horizontalCenter: parent.horizontalCenter; objectName: "stay"
-                        text: labels.stay || ""; accent: "green"; scale_: root.s; width: 520 * root.s
-                        onClicked: root.act("touch") }
+                        text: root.labels.stay || ""; accent: "green"; scale_: Theme.s; width: 520 * Theme.s
+                        onClicked: root.act("touch", {}) }
         }
     }
 
     DemoPanel {
-        visible: bridge.demoEnabled
-        anchors.right: parent.right; anchors.bottom: parent.bottom; anchors.margins: 12 * root.u
-        anchors.bottomMargin: keyboard.active ? keyboard.height + 12 : 140 * root.u
+        bridge: root.bridge
+        visible: root.bridge.demoEnabled
+        anchors.right: parent.right; anchors.bottom: parent.bottom; anchors.margins: 12 * Theme.u
+        anchors.bottomMargin: keyboard.active ? keyboard.height + 12 : 140 * Theme.u
     }
 
     InputPanel {

@@ -1,39 +1,46 @@
 // The item's materials: photographed, read from the card, owed (容缺) or still missing.
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Layouts
 import "../../common"
 
 ColumnLayout {
-    spacing: 16 * root.s
+    id: root
+    // The flow's current screen (kiosk/flows/base.py Screen.as_dict) and the taps on it.
+    required property var page
+    signal act(string name, var args)
+    spacing: 16 * Theme.s
     Repeater {
         model: root.page.rows || []
         Rectangle {
-            Layout.fillWidth: true; Layout.leftMargin: (root.portrait ? 0 : 80) * root.u
-            Layout.rightMargin: (root.portrait ? 0 : 80) * root.u
-            implicitHeight: Math.max(120 * root.s, materialText.implicitHeight + 32 * root.u); radius: 16 * root.u; color: "white"; border.color: modelData.done ? "#1f8f4e" : "#c9d6e6"; border.width: 2
+            id: row
+            required property var modelData
+            Layout.fillWidth: true; Layout.leftMargin: (Theme.portrait ? 0 : 80) * Theme.u
+            Layout.rightMargin: (Theme.portrait ? 0 : 80) * Theme.u
+            implicitHeight: Math.max(120 * Theme.s, materialText.implicitHeight + 32 * Theme.u); radius: 16 * Theme.u; color: "white"; border.color: modelData.done ? "#1f8f4e" : "#c9d6e6"; border.width: 2
             RowLayout {
-                anchors.fill: parent; anchors.margins: 16 * root.u; spacing: 20 * root.u
-                Image { visible: modelData.photo !== ""; source: modelData.photo ? "file://" + modelData.photo : ""
-                        Layout.preferredWidth: 90 * root.s; Layout.preferredHeight: 90 * root.s; fillMode: Image.PreserveAspectFit }
+                anchors.fill: parent; anchors.margins: 16 * Theme.u; spacing: 20 * Theme.u
+                Image { visible: row.modelData.photo !== ""; source: row.modelData.photo ? "file://" + row.modelData.photo : ""
+                        Layout.preferredWidth: 90 * Theme.s; Layout.preferredHeight: 90 * Theme.s; fillMode: Image.PreserveAspectFit }
                 ColumnLayout {
                     id: materialText
                     Layout.fillWidth: true
-                    Text { text: modelData.name + (modelData.core ? " *" : ""); font.pixelSize: 30 * root.s; font.bold: true
+                    Text { text: row.modelData.name + (row.modelData.core ? " *" : ""); font.pixelSize: 30 * Theme.s; font.bold: true
                            color: "#12355b"; Layout.fillWidth: true; wrapMode: Text.WordWrap }
-                    Text { text: modelData.status; font.pixelSize: 24 * root.s; color: modelData.done ? "#1f8f4e" : "#b9770e"
+                    Text { text: row.modelData.status; font.pixelSize: 24 * Theme.s; color: row.modelData.done ? "#1f8f4e" : "#b9770e"
                            Layout.fillWidth: true; wrapMode: Text.WordWrap }
                 }
-                BigButton { objectName: "capture_" + modelData.index; text: root.page.labels.capture; scale_: root.s * 0.7
-                            Layout.preferredWidth: (root.portrait ? 170 : 220) * root.s; visible: modelData.status !== "" && !(modelData.done && modelData.photo === "" && !modelData.tolerable)
-                            onClicked: root.act("capture", {"index": modelData.index}) }
-                BigButton { objectName: "owe_" + modelData.index; text: root.page.labels.owe; scale_: root.s * 0.7
-                            Layout.preferredWidth: (root.portrait ? 170 : 220) * root.s; visible: modelData.tolerable && !modelData.done
-                            onClicked: root.act("owe", {"index": modelData.index}) }
+                BigButton { objectName: "capture_" + row.modelData.index; text: root.page.labels.capture; scale_: Theme.s * 0.7
+                            Layout.preferredWidth: (Theme.portrait ? 170 : 220) * Theme.s; visible: row.modelData.status !== "" && !(row.modelData.done && row.modelData.photo === "" && !row.modelData.tolerable)
+                            onClicked: root.act("capture", {"index": row.modelData.index}) }
+                BigButton { objectName: "owe_" + row.modelData.index; text: root.page.labels.owe; scale_: Theme.s * 0.7
+                            Layout.preferredWidth: (Theme.portrait ? 170 : 220) * Theme.s; visible: row.modelData.tolerable && !row.modelData.done
+                            onClicked: root.act("owe", {"index": row.modelData.index}) }
             }
         }
     }
     Item { Layout.fillHeight: true }
     BigButton { objectName: "button_next"; Layout.alignment: Qt.AlignHCenter; text: root.page.next_label || ""
-                accent: "green"; enabled: !!root.page.can_next; scale_: root.s; Layout.preferredWidth: 420 * root.s
-                onClicked: root.act("next") }
+                accent: "green"; enabled: !!root.page.can_next; scale_: Theme.s; Layout.preferredWidth: 420 * Theme.s
+                onClicked: root.act("next", {}) }
 }

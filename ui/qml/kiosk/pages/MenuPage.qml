@@ -1,14 +1,19 @@
 // Up to eight big choices in a grid, with optional explanatory lines above them.
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import "../../common"
 
 ColumnLayout {
-    spacing: 24 * root.s
+    id: root
+    // The flow's current screen (kiosk/flows/base.py Screen.as_dict) and the taps on it.
+    required property var page
+    signal act(string name, var args)
+    spacing: 24 * Theme.s
     Repeater {
         model: root.page.lines || []
-        Text { Layout.fillWidth: true; text: modelData; font.pixelSize: 30 * root.s; color: "#34495e"
+        Text { required property var modelData; Layout.fillWidth: true; text: modelData; font.pixelSize: 30 * Theme.s; color: "#34495e"
                wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter }
     }
     // A long list (many items, elder mode) scrolls, with its bar always shown so that it is seen.
@@ -18,18 +23,19 @@ ColumnLayout {
         ScrollBar.vertical.policy: contentHeight > height ? ScrollBar.AlwaysOn : ScrollBar.AsNeeded
         GridLayout {
             width: parent.width
-            columns: Math.min(root.columns, Math.max(1, (root.page.choices || []).length))
-            columnSpacing: 24 * root.u; rowSpacing: 24 * root.u
+            columns: Math.min(Theme.columns, Math.max(1, (root.page.choices || []).length))
+            columnSpacing: 24 * Theme.u; rowSpacing: 24 * Theme.u
             Repeater {
                 model: root.page.choices || []
                 BigButton {
+                    required property var modelData
                     objectName: "choice_" + modelData.id
                     Layout.fillWidth: true
-                    Layout.preferredHeight: (root.page.home ? (root.portrait ? 300 : 190) : 130) * root.s
-                    scale_: root.s
+                    Layout.preferredHeight: (root.page.home ? (Theme.portrait ? 300 : 190) : 130) * Theme.s
+                    scale_: Theme.s
                     text: modelData.label; sublabel: modelData.sublabel; accent: modelData.accent
                     enabled: modelData.enabled
-                    onClicked: root.page.action === "by_id" ? root.act(modelData.id)
+                    onClicked: root.page.action === "by_id" ? root.act(modelData.id, {})
                                                             : root.act("choose", {"id": modelData.id})
                 }
             }
