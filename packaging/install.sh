@@ -156,7 +156,7 @@ if [ -n "$WHEELS" ]; then
   fi
 fi
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
-APP_PATHS=(main.py pyproject.toml README.md kiosk devices queueing offline_cache ui packaging docs/deploy.md)
+APP_PATHS=(main.py pyproject.toml README.md common kiosk devices queueing offline_cache ui packaging docs/deploy.md)
 present=()
 for p in "${APP_PATHS[@]}"; do [ -e "$p" ] && present+=("$p"); done
 HASH=$(find "${present[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | LC_ALL=C sort -z \

@@ -51,6 +51,17 @@ def snapshot(root: Path) -> dict[str, tuple]:
     return state
 
 
+def base_root(path: Path) -> None:
+    """A base /etc (users and groups of this machine) and systemd's own units under path."""
+    (path / "etc").mkdir()
+    for name in ("passwd", "group", "shadow", "gshadow", "login.defs"):
+        if Path("/etc", name).exists():
+            shutil.copy2(Path("/etc", name), path / "etc" / name)
+    (path / "usr/lib/systemd").mkdir(parents=True)
+    shutil.copytree("/usr/lib/systemd/system", path / "usr/lib/systemd/system", symlinks=True)
+    (path / "lib").symlink_to("usr/lib")
+
+
 class InstalledRoot:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -71,13 +82,7 @@ def installed_root() -> Iterator[InstalledRoot]:
     path = Path(tempfile.mkdtemp(prefix="hall-kiosk-root-", dir="/tmp"))
     path.chmod(0o755)
     try:
-        (path / "etc").mkdir()
-        for name in ("passwd", "group", "shadow", "gshadow", "login.defs"):
-            if Path("/etc", name).exists():
-                shutil.copy2(Path("/etc", name), path / "etc" / name)
-        (path / "usr/lib/systemd").mkdir(parents=True)
-        shutil.copytree("/usr/lib/systemd/system", path / "usr/lib/systemd/system", symlinks=True)
-        (path / "lib").symlink_to("usr/lib")
+        base_root(path)
         root = InstalledRoot(path)
         for role in ROLES:
             root.first[role] = run_install(role, path)
