@@ -17,6 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGING = REPO / "packaging"
 INSTALL = PACKAGING / "install.sh"
 ROLES = ("kiosk", "hall-server", "counter", "display")
+# One path's mode, uid, gid, size, mtime and link target (snapshot).
+Snapshot = tuple[int, int, int, int, int, str | None]
 
 
 def need(tool: str, package: str) -> str:
@@ -38,9 +40,9 @@ def run_install(role: str, root: Path) -> subprocess.CompletedProcess[str]:
                           timeout=600, check=False)
 
 
-def snapshot(root: Path) -> dict[str, tuple]:
+def snapshot(root: Path) -> dict[str, Snapshot]:
     """Every path under root with its type, mode, owner, size, mtime and link target."""
-    state: dict[str, tuple] = {}
+    state: dict[str, Snapshot] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
             path = Path(dirpath) / name
@@ -67,8 +69,8 @@ class InstalledRoot:
         self.path = path
         self.first: dict[str, subprocess.CompletedProcess[str]] = {}
         self.second: dict[str, subprocess.CompletedProcess[str]] = {}
-        self.after_first: dict[str, tuple] = {}
-        self.after_second: dict[str, tuple] = {}
+        self.after_first: dict[str, Snapshot] = {}
+        self.after_second: dict[str, Snapshot] = {}
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import platform
 import tomllib
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
@@ -24,7 +25,7 @@ BUILD = [Requirement(r) for r in PYPROJECT["build-system"]["requires"]]
 @pytest.mark.parametrize("env", [X86_64, AARCH64], ids=["x86_64", "aarch64"])
 @pytest.mark.parametrize(("lock", "wanted"), [(RUNTIME_LOCK, RUNTIME + BUILD), (DEV_LOCK, RUNTIME + BUILD + DEV)],
                          ids=["runtime", "dev"])
-def test_lock_covers_pyproject(lock, wanted, env) -> None:
+def test_lock_covers_pyproject(lock: Path, wanted: list[Requirement], env: dict[str, str]) -> None:
     pins = pins_for(lock, env)
     stale = []
     for req in wanted:
