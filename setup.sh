@@ -45,13 +45,19 @@ PY=${PYTHON:-python3}
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || { echo "setup: Python 3.11 or newer is needed (found $("$PY" --version 2>&1))" >&2; exit 1; }
 
-# Virtual environment, reinstalled only when pyproject.toml changed.
+# Virtual environment: exactly the pins of packaging/lock/dev.txt (the release's lock plus the dev
+# tools, every file checked by its sha256), reinstalled only when pyproject.toml or the lock changed.
+LOCK=packaging/lock/dev.txt
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+stamp=.venv/.installed-$(cat pyproject.toml "$LOCK" | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing Python packages into .venv (first run takes a few minutes)"
-  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-  if ! .venv/bin/python -m pip install --quiet -e '.[dev]' >.venv/pip-install.log 2>&1; then
+  echo "setup: installing Python packages into .venv from $LOCK (first run takes a few minutes)"
+  pip=(.venv/bin/python -m pip --disable-pip-version-check)
+  # Then the product itself, editable, built by the locked setuptools; pip check fails on a lock
+  # that no longer covers pyproject.toml (regenerate it: packaging/lock.sh).
+  if ! { "${pip[@]}" install --require-hashes -r "$LOCK" \
+         && "${pip[@]}" install --no-deps --no-build-isolation -e . \
+         && "${pip[@]}" check; } >.venv/pip-install.log 2>&1; then
     tail -30 .venv/pip-install.log >&2; echo "setup: pip install failed (full log: .venv/pip-install.log)" >&2; exit 1
   fi
   rm -f .venv/.installed-*

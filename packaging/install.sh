@@ -6,7 +6,8 @@
 #
 #   --root DIR     install into DIR as if it were / (tests, images): no apt, no systemctl
 #                  start, no udev reload; the system packages must already be on this machine
-#   --wheels DIR   install Python packages from this wheelhouse only (offline USB stick)
+#   --wheels DIR   install Python packages from this wheelhouse only (offline USB stick; built
+#                  by packaging/build-wheelhouse.sh DIR from the same release)
 #   --no-apt       never call apt-get; fail with the list of missing packages instead
 #   --no-start     enable the units but do not (re)start them now
 #
@@ -63,6 +64,9 @@ case $ROLE in
                   libxcb-shape0 libxcb-randr0 libxcb-keysyms1) ;;
   hall-server) ;;
 esac
+# evdev (HID scanners) is published as source only: online, pip builds it here. A wheelhouse
+# brings it built, so an offline machine needs no compiler.
+[ -z "$WHEELS" ] && PKGS+=(gcc libc6-dev linux-libc-dev python3-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -141,8 +145,18 @@ done
 
 # --- 3. the application release in its own virtual environment --------------------------------
 cd "$SRC"
+if [ -n "$WHEELS" ]; then
+  if [ ! -f "$WHEELS/requirements.txt" ] || [ ! -f "$WHEELS/lock.sha256" ]; then
+    echo "install: $WHEELS is not a wheelhouse of packaging/build-wheelhouse.sh (no requirements.txt, lock.sha256)" >&2
+    exit 1
+  fi
+  if [ "$(cat "$WHEELS/lock.sha256")" != "$(sha256sum <packaging/lock/runtime.txt | cut -d' ' -f1)" ]; then
+    echo "install: $WHEELS was built from another release's lock: packaging/build-wheelhouse.sh $WHEELS" >&2
+    exit 1
+  fi
+fi
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
-APP_PATHS=(main.py pyproject.toml README.md kiosk devices queueing offline_cache ui packaging docs/deploy.md)
+APP_PATHS=(main.py pyproject.toml README.md common kiosk devices queueing offline_cache ui packaging docs/deploy.md)
 present=()
 for p in "${APP_PATHS[@]}"; do [ -e "$p" ] && present+=("$p"); done
 HASH=$(find "${present[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | LC_ALL=C sort -z \
@@ -158,9 +172,18 @@ if [ ! -f "$REL_DIR/.complete" ]; then
   # pip builds in the source tree: copy it so a read-only USB stick works and nothing is left behind.
   tar -cf - --exclude=__pycache__ --exclude='*.pyc' "${present[@]}" | tar -xf - -C "$REL_DIR/src"
   "$PYTHON" -m venv "$REL_DIR/venv"
+  # Exactly the release's lock (packaging/lock/runtime.txt), every file checked by its sha256;
+  # then the product itself, built by the locked setuptools (no other download, no resolution).
   pip_args=(--quiet --disable-pip-version-check --no-warn-script-location)
-  [ -n "$WHEELS" ] && pip_args+=(--no-index --find-links "$WHEELS")
-  if ! "$REL_DIR/venv/bin/python" -m pip install "${pip_args[@]}" "$REL_DIR/src" >"$REL_DIR/pip.log" 2>&1; then
+  if [ -n "$WHEELS" ]; then
+    deps=(--no-index --find-links "$WHEELS" --require-hashes -r "$WHEELS/requirements.txt")
+  else
+    deps=(--require-hashes -r "$REL_DIR/src/packaging/lock/runtime.txt")
+  fi
+  vpip=("$REL_DIR/venv/bin/python" -m pip)
+  if ! { "${vpip[@]}" install "${pip_args[@]}" "${deps[@]}" \
+         && "${vpip[@]}" install "${pip_args[@]}" --no-index --no-deps --no-build-isolation "$REL_DIR/src" \
+         && "${vpip[@]}" check; } >"$REL_DIR/pip.log" 2>&1; then
     tail -20 "$REL_DIR/pip.log" >&2
     echo "install: pip install failed (log: $REL_DIR/pip.log)" >&2
     exit 1

@@ -17,6 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGING = REPO / "packaging"
 INSTALL = PACKAGING / "install.sh"
 ROLES = ("kiosk", "hall-server", "counter", "display")
+# One path's mode, uid, gid, size, mtime and link target (snapshot).
+Snapshot = tuple[int, int, int, int, int, str | None]
 
 
 def need(tool: str, package: str) -> str:
@@ -38,9 +40,9 @@ def run_install(role: str, root: Path) -> subprocess.CompletedProcess[str]:
                           timeout=600, check=False)
 
 
-def snapshot(root: Path) -> dict[str, tuple]:
+def snapshot(root: Path) -> dict[str, Snapshot]:
     """Every path under root with its type, mode, owner, size, mtime and link target."""
-    state: dict[str, tuple] = {}
+    state: dict[str, Snapshot] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
             path = Path(dirpath) / name
@@ -51,13 +53,24 @@ def snapshot(root: Path) -> dict[str, tuple]:
     return state
 
 
+def base_root(path: Path) -> None:
+    """A base /etc (users and groups of this machine) and systemd's own units under path."""
+    (path / "etc").mkdir()
+    for name in ("passwd", "group", "shadow", "gshadow", "login.defs"):
+        if Path("/etc", name).exists():
+            shutil.copy2(Path("/etc", name), path / "etc" / name)
+    (path / "usr/lib/systemd").mkdir(parents=True)
+    shutil.copytree("/usr/lib/systemd/system", path / "usr/lib/systemd/system", symlinks=True)
+    (path / "lib").symlink_to("usr/lib")
+
+
 class InstalledRoot:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.first: dict[str, subprocess.CompletedProcess[str]] = {}
         self.second: dict[str, subprocess.CompletedProcess[str]] = {}
-        self.after_first: dict[str, tuple] = {}
-        self.after_second: dict[str, tuple] = {}
+        self.after_first: dict[str, Snapshot] = {}
+        self.after_second: dict[str, Snapshot] = {}
 
 
 @pytest.fixture(scope="session")
@@ -71,13 +84,7 @@ def installed_root() -> Iterator[InstalledRoot]:
     path = Path(tempfile.mkdtemp(prefix="hall-kiosk-root-", dir="/tmp"))
     path.chmod(0o755)
     try:
-        (path / "etc").mkdir()
-        for name in ("passwd", "group", "shadow", "gshadow", "login.defs"):
-            if Path("/etc", name).exists():
-                shutil.copy2(Path("/etc", name), path / "etc" / name)
-        (path / "usr/lib/systemd").mkdir(parents=True)
-        shutil.copytree("/usr/lib/systemd/system", path / "usr/lib/systemd/system", symlinks=True)
-        (path / "lib").symlink_to("usr/lib")
+        base_root(path)
         root = InstalledRoot(path)
         for role in ROLES:
             root.first[role] = run_install(role, path)
