@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from devices.config import DevicesConfig, parse_devices
+
 CONFIG_VERSION = 1
 
 
@@ -60,42 +62,6 @@ class PlatformSection:
 
 
 @dataclass
-class IdCardSection:
-    #: "sim" or a pyserial URL (/dev/ttyUSB0, COM3, socket://host:port)
-    port: str = "sim"
-    baud: int = 115200
-
-
-@dataclass
-class PrinterSection:
-    #: sim, usb:VID:PID, serial:<url>[?baudrate=N], tcp:HOST:PORT, file:PATH
-    connection: str = "sim"
-    paper_mm: int = 80
-    #: native: the printer has a Chinese font (GB18030 inside FS & … FS .); raster: text drawn as an image
-    text_mode: str = "native"
-
-    _choices: ClassVar[dict[str, tuple]] = {"paper_mm": (58, 80), "text_mode": ("native", "raster")}
-
-
-@dataclass
-class ScannerSection:
-    kind: str = "sim"
-    port: str = ""
-    camera_index: int = 0
-    backend: str = "zxing"
-
-    _choices: ClassVar[dict[str, tuple]] = {"kind": ("sim", "serial", "evdev", "camera", "none"),
-                                            "backend": ("zxing", "pyzbar")}
-
-
-@dataclass
-class DevicesSection:
-    idcard: IdCardSection = field(default_factory=IdCardSection)
-    printer: PrinterSection = field(default_factory=PrinterSection)
-    scanner: ScannerSection = field(default_factory=ScannerSection)
-
-
-@dataclass
 class PrivacySection:
     idle_seconds: int = 60
     form_idle_seconds: int = 45
@@ -129,19 +95,20 @@ class Config:
     kiosk: KioskSection = field(default_factory=KioskSection)
     hall_service: HallServiceSection = field(default_factory=HallServiceSection)
     platform: PlatformSection = field(default_factory=PlatformSection)
-    devices: DevicesSection = field(default_factory=DevicesSection)
+    #: owned and validated by devices/ (pydantic); the device manager takes it as it is
+    devices: DevicesConfig = field(default_factory=DevicesConfig)
     privacy: PrivacySection = field(default_factory=PrivacySection)
     technician: TechnicianSection = field(default_factory=TechnicianSection)
     display: DisplaySection = field(default_factory=DisplaySection)
 
     def has_real_devices(self) -> bool:
         """Any device that is not a simulator: a deployed kiosk, where the demo PIN must not open."""
-        d = self.devices
-        return d.idcard.port != "sim" or d.printer.connection != "sim" or d.scanner.kind not in ("sim", "none")
+        return self.devices.has_real_devices()
 
     def to_dict(self, *, secrets: bool = True) -> dict[str, Any]:
         """Plain dict of every value; with ``secrets=False`` tokens, keys and hashes are blanked."""
         data = dataclasses.asdict(self)
+        data["devices"] = self.devices.model_dump()
         if not secrets:
             for section, key in _SECRET_KEYS:
                 if data[section].get(key):
@@ -167,6 +134,12 @@ def _build(cls: type, raw: Any, where: str) -> Any:
     for name, value in raw.items():
         key = f"{where}.{name}" if where else name
         expected = hints[name]
+        if expected is DevicesConfig:
+            try:
+                values[name] = parse_devices(value, key)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            continue
         if dataclasses.is_dataclass(expected):
             values[name] = _build(expected, value, key)
             continue
