@@ -57,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--identity", default="zhang_san", help="idcard: the card placed at start ('' for none)")
     p.add_argument("--paper", type=int, choices=(58, 80), default=80)
     p.add_argument("--out-dir", default=".", help="printer: where each printed page is saved as PNG")
+    p.add_argument("--fault", default=None,
+                   help="start with this fault on (the simulator's own list; 'list' prints it)")
     p.set_defaults(func=cmd_simulate)
 
 
@@ -261,6 +263,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
         sim = ScannerSimulator()
         extra = "type a payload and press Enter to scan it"
+    if args.fault == "list":
+        print("\n".join(sim.FAULTS))
+        sim.close()
+        return 0
+    if args.fault:
+        try:
+            sim.set_fault(args.fault)
+        except ValueError as exc:
+            _err(str(exc))
+            sim.close()
+            return 2
+        extra += f"; fault on: {args.fault}"
     url = sim.listen_tcp(port=args.tcp) if args.tcp is not None else sim.listen_pty(args.link)
     print(f"{args.device} simulator listening on {url}", flush=True)
     print(extra, flush=True)

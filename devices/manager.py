@@ -130,7 +130,7 @@ class DeviceManager:
         bad = state in (DeviceState.DISCONNECTED, DeviceState.ERROR)
         # Alert on entering a bad state (or the first answer of a device that never was ready);
         # a reconnect loop repeating the same state with new wording does not page the hall again.
-        if bad and (before is None or before[0] != state or before[1] in _NOT_YET):
+        if bad and reason not in _NOT_YET and (before is None or before[0] != state or before[1] in _NOT_YET):
             call_safely(self.on_alert, kind, f"{kind} {state.value}: {reason or 'no reason given'}")
 
     def state(self, kind: str) -> tuple[DeviceState, str | None]:

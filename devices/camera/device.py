@@ -60,6 +60,7 @@ class CameraHealth:
 
 
 NO_FRAME_SECONDS = 3.0    # no picture for this long: the camera is in error, reopen it
+STALE_SECONDS = 1.0       # the newest frame is older than this: the camera has stopped giving any
 BLACK_FRAMES = 10         # this many black frames in a row: report it
 
 
@@ -110,6 +111,9 @@ class DocumentCamera:
             backoff.reset()
             try:
                 self._read_frames(source)
+            except OSError as exc:  # unplugged while streaming
+                log.info("document camera went away", extra={"ctx": {"error": str(exc)}})
+                self._set(DeviceState.DISCONNECTED, CameraProblem.DISCONNECTED.value)
             except Exception:  # a driver crash must not end the thread: reopen
                 log.exception("document camera frame loop failed")
                 self._set(DeviceState.DISCONNECTED, CameraProblem.DISCONNECTED.value)
@@ -177,9 +181,11 @@ class DocumentCamera:
                 self._cond.wait(min(left, 0.25))
             frame, got = self._latest, self.frames - start
             still = frame is not None and self.frames - max(start, self._still_since) >= self.still_frames
-        if frame is None or got == 0:
-            raise CaptureError(CameraProblem.NO_FRAME if self.state != DeviceState.DISCONNECTED
-                               else CameraProblem.DISCONNECTED)
+            stale = self._latest_at is None or time.monotonic() - self._latest_at > STALE_SECONDS
+        if self.state is DeviceState.DISCONNECTED:
+            raise CaptureError(CameraProblem.DISCONNECTED, self.reason or "")
+        if frame is None or (not still and (got < 2 or stale)):
+            raise CaptureError(CameraProblem.NO_FRAME)
         if is_black(frame):
             raise CaptureError(CameraProblem.BLACK)
         if not still:

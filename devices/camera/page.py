@@ -74,6 +74,8 @@ def crop_to_page(frame: Frame) -> tuple[Frame, bool]:
     for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:3]:
         if cv2.contourArea(contour) < area * 0.15:
             break
+        if cv2.contourArea(contour) > area * 0.98:   # the frame's own border: nothing to crop to
+            continue
         approx = cv2.approxPolyDP(contour, 0.02 * cv2.arcLength(contour, True), True)
         if len(approx) == 4:
             corners = _order_corners(approx.reshape(4, 2).astype(np.float32))
