@@ -76,3 +76,60 @@ def test_configured_camera_is_the_one_that_photographs(tmp_path: Path) -> None:
         assert "高拍仪未连接" in problem                   # the step explains itself
     finally:
         assembly.stop()
+
+
+ABSENT = {
+    "idcard": '[devices.idcard]\nport = "/dev/kiosk-idcard-absent"\n',
+    "printer": '[devices.printer]\nconnection = "serial:/dev/kiosk-printer-absent"\n',
+    "camera": '[devices.camera]\ndevice = "/dev/kiosk-camera-absent"\n',
+}
+SCANNERS = {
+    "serial": '[devices.scanner]\nkind = "serial"\nport = "/dev/kiosk-scanner-absent"\n',
+    "evdev": '[devices.scanner]\nkind = "evdev"\nport = "/dev/kiosk-scanner-absent"\n',
+    "camera": '[devices.scanner]\nkind = "camera"\ncamera_index = 57\n',
+    "sim": '[devices.scanner]\nkind = "sim"\n',
+    "none": '[devices.scanner]\nkind = "none"\n',
+}
+CASES = [(kind, SCANNERS[kind]) for kind in SCANNERS] + [
+    ("every-device-missing", "".join(ABSENT.values()) + SCANNERS["serial"])]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "devices"), CASES, ids=[c[0] for c in CASES])
+def test_kiosk_stays_up_with_each_scanner_kind(tmp_path: Path, name: str, devices: str) -> None:
+    """The real ``main.py kiosk`` process from the packaged template: it runs to --quit-after and
+    renders its home screen, whatever scanner is configured and whether the devices are there."""
+    shot = tmp_path / "home.png"
+    result = run_kiosk(deployed_config(tmp_path, devices), shot, quit_after=5)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert shot.exists() and shot.stat().st_size > 10_000   # a rendered page, not an empty image
+
+
+def test_missing_devices_reach_the_technician_and_the_hall(tmp_path: Path) -> None:
+    """Same template, every device absent, through the real assembly: the technician panel's rows
+    say disconnected with a reason and the hall service holds an alert for each device."""
+    import time
+
+    config = load_config(deployed_config(tmp_path, "".join(ABSENT.values()) + SCANNERS["evdev"]))
+    assembly = assemble_kiosk(config)
+    try:
+        from queueing.client import HallClient
+
+        staff = HallClient(assembly.hall.url, assembly.hall.tokens["counter"])   # a supervisor's view
+        kinds = {"idcard", "printer", "scanner", "camera"}
+        deadline = time.monotonic() + 30
+        alerts: list[dict] = []
+        while time.monotonic() < deadline:
+            alerts = staff.alerts()
+            if kinds <= {a["kind"] for a in alerts}:
+                break
+            time.sleep(0.2)
+        assert kinds <= {a["kind"] for a in alerts}, alerts
+        rows = {r["kind"]: r for r in assembly.technician.device_rows()}
+        assert set(rows) == kinds
+        for kind in kinds:
+            assert rows[kind]["state"] == "disconnected" and rows[kind]["reason"], rows[kind]
+            assert rows[kind]["sim"] == ""
+        assert assembly.runtime.call(lambda core: core.view())["flow"] == "home"
+    finally:
+        assembly.stop()
