@@ -122,7 +122,7 @@ def _wait_for_receipt(core: KioskCore, record_id: str) -> str | None:
         info = core.cache.get(record_id)
         if info and info.receipt_no:
             core.platform_online = True
-            return info.receipt_no
+            return str(info.receipt_no)
         if info and info.state != "pending" and info.state != "inflight":
             return None
         time.sleep(0.1)

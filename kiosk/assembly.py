@@ -261,7 +261,10 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
             runtime.post(lambda c: c._publish())
 
     def on_alert(kind: str, message: str) -> None:
-        runtime.post(lambda c: c.alert_staff(kind, f"{c.kiosk_id}: {message}"))
+        def raise_alert(c: KioskCore) -> None:
+            c.alert_staff(kind, f"{c.kiosk_id}: {message}")
+
+        runtime.post(raise_alert)
 
     manager = DeviceManager(config.devices, base_url=public_base_url, on_card=on_card,
                             on_card_removed=lambda: runtime.post(lambda c: c.card_removed()),

@@ -147,7 +147,7 @@ class Technician:
             counts = self.cache.counts() if self.cache is not None else {}
             return {"pending": counts.get("pending", 0), "dead_letters": counts.get("dead", 0),
                     "last_success": None, "last_error": "no platform configured"}
-        return self.sync.health().as_dict()
+        return dict(self.sync.health().as_dict())
 
     def dead_letters(self) -> list[dict[str, Any]]:
         if self.cache is None:

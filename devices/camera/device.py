@@ -165,6 +165,9 @@ class DocumentCamera:
             age = time.monotonic() - self._latest_at if self._latest_at is not None else None
             return CameraHealth(self.state, self.reason, self.frames, age)
 
+    def _disconnected(self) -> bool:
+        return self.state is DeviceState.DISCONNECTED
+
     def capture(self, timeout: float = 8.0) -> Photo:
         """A still frame of the page, cropped, as JPEG. Raises :class:`CaptureError`."""
         if self.state == DeviceState.DISCONNECTED:
@@ -182,7 +185,7 @@ class DocumentCamera:
             frame, got = self._latest, self.frames - start
             still = frame is not None and self.frames - max(start, self._still_since) >= self.still_frames
             stale = self._latest_at is None or time.monotonic() - self._latest_at > STALE_SECONDS
-        if self.state is DeviceState.DISCONNECTED:
+        if self._disconnected():   # it went away while we waited
             raise CaptureError(CameraProblem.DISCONNECTED, self.reason or "")
         if frame is None or (not still and (got < 2 or stale)):
             raise CaptureError(CameraProblem.NO_FRAME)

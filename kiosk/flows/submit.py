@@ -8,6 +8,7 @@ local number and "will be sent when the connection returns")."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from kiosk.flows.base import Flow, Screen, choice
@@ -23,8 +24,9 @@ class SubmitFlow(Flow):
     def __init__(self, core: Any, *, service_id: str | None = None) -> None:
         super().__init__(core)
         self.state = "pick"
-        self.item = None
-        self.form: FormState | None = None
+        # A ServiceItem and its FormState once picked: every state after "pick" has both.
+        self.item: Any = None
+        self.form: Any = None
         self.materials: dict[int, str] = {}  # index → "photo" | "owed" | "card"
         self.camera_index: int | None = None
         self.preview: str | None = None  # path of the cropped photo waiting for "use" / "retake"
@@ -98,7 +100,7 @@ class SubmitFlow(Flow):
         elif action == "retake":
             self.preview, self.camera_problem = None, ""   # back to the live preview
         elif action == "use" and self.preview and self.camera_index is not None:
-            self.core.session.photos[f"material-{self.camera_index}"] = self.preview
+            self.core.session.photos[f"material-{self.camera_index}"] = Path(self.preview)
             self.materials[self.camera_index] = "photo"
             self.preview = None
             self.back()
@@ -129,11 +131,11 @@ class SubmitFlow(Flow):
         """Why photos cannot be taken now, or "" when the camera works."""
         state = self._camera_state()
         if state == "none":
-            return self.tr("submit.camera.none")
+            return str(self.tr("submit.camera.none"))
         if state == "disconnected":
-            return self.tr("submit.camera.disconnected")
+            return str(self.tr("submit.camera.disconnected"))
         if state == "error":
-            return self.tr("submit.camera.no_frame")
+            return str(self.tr("submit.camera.no_frame"))
         return ""
 
     def materials_complete(self) -> bool:
@@ -167,7 +169,7 @@ class SubmitFlow(Flow):
                 status = self.materials.get(i, "")
                 rows.append({"index": i, "name": m.name, "core": m.core, "tolerable": m.tolerable,
                              "status": tr(f"submit.material.{status or 'missing'}"), "done": bool(status),
-                             "photo": self.core.session.photos.get(f"material-{i}", "")})
+                             "photo": str(self.core.session.photos.get(f"material-{i}", ""))})
             return Screen("materials", tr("submit.materials"), {
                 "rows": rows, "can_next": self.materials_complete(), "next_label": tr("common.next"),
                 "can_capture": self._camera_ready(), "camera_note": self._camera_note(),
