@@ -178,8 +178,7 @@ class SubmitFlow(Flow):
             name = item.materials[self.camera_index].name if self.camera_index is not None else ""
             live = self.preview is None and self._camera_ready()
             if self.preview is None:
-                buttons = [choice("shoot", tr("submit.capture"), accent="green", enabled=live),
-                           choice("back", tr("common.back"))]
+                buttons = [choice("shoot", tr("submit.capture"), accent="green", enabled=live)]
             else:
                 buttons = [choice("use", tr("submit.use"), accent="green"), choice("retake", tr("submit.retake"))]
             return Screen("camera", tr("submit.camera", name=name), {

@@ -109,6 +109,14 @@ ApplicationWindow {
             Layout.fillWidth: true; Layout.fillHeight: true
             Layout.margins: 32 * root.u
             source: root.page.template ? root.pageFile(root.page.template) : ""
+            // A page that declares its inputs (CameraPage) gets them here instead of reading root.
+            onLoaded: if (item.objectName === "cameraPage") {
+                item.page = Qt.binding(function() { return root.page })
+                item.s = Qt.binding(function() { return root.s })
+                item.u = Qt.binding(function() { return root.u })
+                item.buttonWidth = Qt.binding(function() { return root.buttonWidth(380 * root.s) })
+                item.act.connect(function(name) { root.act(name) })
+            }
         }
         RowLayout {
             Layout.fillWidth: true; Layout.margins: 24 * root.u; spacing: 24 * root.u
