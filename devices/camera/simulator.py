@@ -74,6 +74,8 @@ class DocumentCameraSimulator:
         page_w = int(page_h / 1.414)
         page = np.full((page_h, page_w, 3), 245, np.uint8)
         cv2.rectangle(page, (20, 30), (page_w - 20, 70), (40, 40, 40), -1)
+        # Marked, so a simulated page can never pass for a citizen's material.
+        cv2.putText(page, "SIMULATED CAMERA", (30, 62), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (245, 245, 245), 2)
         for i in range(12):
             y = 100 + i * 38
             cv2.line(page, (25, y), (page_w - 25 - (i * 17) % 120, y), (90, 90, 90), 6)
