@@ -13,7 +13,7 @@ import sys
 import time
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     diag = subparsers.add_parser("diag", help="device diagnostics for technicians "
                                  "(ports, ID card, printer, scanner)")
     sub = diag.add_subparsers(dest="diag_command", metavar="DEVICE", required=True)
@@ -57,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--identity", default="zhang_san", help="idcard: the card placed at start ('' for none)")
     p.add_argument("--paper", type=int, choices=(58, 80), default=80)
     p.add_argument("--out-dir", default=".", help="printer: where each printed page is saved as PNG")
+    p.add_argument("--fault", default=None,
+                   help="start with this fault on (the simulator's own list; 'list' prints it)")
     p.set_defaults(func=cmd_simulate)
 
 
@@ -236,19 +238,22 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     import os
 
-    if args.device == "idcard":
-        from devices.idcard.simulator import IdCardSimulator
+    from PIL import Image
 
+    from devices.idcard.simulator import IdCardSimulator
+    from devices.printer.simulator import PrinterSimulator
+    from devices.scanner.simulator import ScannerSimulator
+
+    sim: IdCardSimulator | PrinterSimulator | ScannerSimulator
+    if args.device == "idcard":
         sim = IdCardSimulator()
         if args.identity:
             sim.insert(args.identity)
         extra = f"card on the reader: {args.identity or 'none'}; identities: {', '.join(sim.identities())}"
     elif args.device == "printer":
-        from devices.printer.simulator import PrinterSimulator
-
         counter = [0]
 
-        def save(page) -> None:  # type: ignore[no-untyped-def]
+        def save(page: Image.Image) -> None:
             counter[0] += 1
             path = os.path.join(args.out_dir, f"printer-page-{counter[0]:03d}.png")
             page.save(path)
@@ -257,15 +262,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         sim = PrinterSimulator(args.paper, on_page=save)
         extra = f"{args.paper} mm paper; pages are saved in {os.path.abspath(args.out_dir)}"
     else:
-        from devices.scanner.simulator import ScannerSimulator
-
         sim = ScannerSimulator()
         extra = "type a payload and press Enter to scan it"
+    if args.fault == "list":
+        print("\n".join(sim.FAULTS))
+        sim.close()
+        return 0
+    if args.fault:
+        try:
+            sim.set_fault(args.fault)
+        except ValueError as exc:
+            _err(str(exc))
+            sim.close()
+            return 2
+        extra += f"; fault on: {args.fault}"
     url = sim.listen_tcp(port=args.tcp) if args.tcp is not None else sim.listen_pty(args.link)
     print(f"{args.device} simulator listening on {url}", flush=True)
     print(extra, flush=True)
     try:
-        if args.device == "scanner" and sys.stdin.isatty():
+        if isinstance(sim, ScannerSimulator) and sys.stdin.isatty():
             for line in sys.stdin:
                 sim.feed(line.rstrip("\n"))
         else:

@@ -8,15 +8,16 @@ turns them into ``devices.printer.paper_mm: expected one of 58, 80, got 70``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class DeviceSection(BaseModel):
     """Base of every device section: unknown keys are errors (a typo must not fall back silently)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: TOML already has types; "true" for a baud rate is a mistake, not a 1
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class IdCardConfig(DeviceSection):
@@ -62,5 +63,35 @@ class DevicesConfig(DeviceSection):
 
     def has_real_devices(self) -> bool:
         """Any device that is not a simulator: a deployed kiosk, where the demo PIN must not open."""
-        return (self.idcard.port not in ("sim", "none") or self.printer.connection not in ("sim", "none")
+        # A kiosk without a card reader or printer is no demo either (as before the typed schema);
+        # scanner and camera are optional on a demo machine.
+        return (self.idcard.port != "sim" or self.printer.connection != "sim"
                 or self.scanner.kind not in ("sim", "none") or self.camera.device not in ("sim", "none"))
+
+
+def describe_error(exc: ValidationError, where: str = "devices") -> str:
+    """The first problem of a ``ValidationError`` as ``<key>: <what was expected>, got <value>``."""
+    err = exc.errors()[0]
+    key = ".".join([where, *(str(part) for part in err["loc"])] if where else [str(p) for p in err["loc"]])
+    got = err.get("input")
+    kind = err["type"]
+    if kind == "literal_error":
+        allowed = str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ")
+        return f"{key}: expected one of {allowed}, got {got!r}"
+    if kind in ("int_type", "int_parsing"):
+        return f"{key}: expected a whole number, got {got!r}"
+    if kind in ("string_type",):
+        return f"{key}: expected text, got {got!r}"
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{key}: expected a table, got {type(got).__name__}"
+    return f"{key}: {err['msg'].lower()}, got {got!r}"
+
+
+def parse_devices(raw: Any, where: str = "devices") -> DevicesConfig:
+    """Validate the ``[devices]`` table; ``ValueError`` names the key (see :func:`describe_error`)."""
+    try:
+        return DevicesConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ValueError(describe_error(exc, where)) from None

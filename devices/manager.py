@@ -1,74 +1,111 @@
-"""DeviceManager: builds the three devices from a plain config dict, runs their threads, tracks
-their state and forwards events as plain callbacks (called from device threads; no Qt here).
+"""DeviceManager: builds the four devices from the typed :class:`~devices.config.DevicesConfig`,
+runs their threads, tracks their state and forwards events as plain callbacks (called from
+device threads; no Qt here).
 
-    {"idcard":  {"port": "sim" | URL, "baud": 115200},
-     "printer": {"connection": "sim" | "usb:VID:PID" | "serial:URL" | "tcp:H:P" | "file:PATH",
-                 "profile": {...}, "poll_seconds": 10},
-     "scanner": {"kind": "sim" | "serial" | "evdev" | "camera", "port": URL, "baud": 9600,
-                 "device": "/dev/input/by-id/…", "camera": 0, "backend": "zxing"},
-     "base_url": "https://hall.example.gov.cn"}
-
-``sim`` starts the simulator in-process behind a real pty, so the driver path is the real one;
-the simulators are reachable as ``manager.simulators["idcard"|"printer"|"scanner"]``.
+``sim`` starts a device's simulator in-process (card reader, printer and serial scanner behind a
+real pty, so the driver path is the real one); the simulators are reachable as
+``manager.simulators[kind]`` and each lists its faults in ``FAULTS``. ``none`` leaves a device
+out. A configured device that is missing or cannot be opened is DISCONNECTED with an alert;
+nothing a device does at start raises out of the manager, so the kiosk never exits for a device.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
+from devices.camera.device import DocumentCamera
+from devices.config import CameraConfig, DevicesConfig, IdCardConfig, PrinterConfig, ScannerConfig
 from devices.idcard.card import IdCard
 from devices.idcard.poller import CardPoller
 from devices.printer.driver import Printer, PrintResult
 from devices.printer.printer_profile import PrinterProfile
 from devices.printer.status import PrinterStatus
+from devices.protocols import Scanner
 from devices.scanner.classify import Scan
 from devices.state import DeviceState, call_safely
 
 log = logging.getLogger(__name__)
-KINDS = ("idcard", "printer", "scanner")
+
+
+class DeviceKind(enum.StrEnum):
+    IDCARD = "idcard"
+    PRINTER = "printer"
+    SCANNER = "scanner"
+    CAMERA = "camera"
+
+
+KINDS: tuple[str, ...] = tuple(k.value for k in DeviceKind)
+#: reasons of the state a device has before it was tried: leaving them is no news
+_NOT_YET = ("not configured", "not started")
+
+
+class Simulator(Protocol):
+    """What the technician panel and ``diag simulate`` use of every simulator."""
+
+    FAULTS: tuple[str, ...]
+
+    def set_fault(self, name: str | None) -> None: ...
+
+    @property
+    def fault(self) -> str | None: ...
+
+    def close(self) -> None: ...
 
 
 class DeviceManager:
-    def __init__(self, config: dict[str, Any] | None = None, *,
+    def __init__(self, config: DevicesConfig | None = None, *, base_url: str | None = None,
                  on_card: Callable[[IdCard], None] | None = None,
                  on_card_removed: Callable[[], None] | None = None,
                  on_scan: Callable[[Scan], None] | None = None,
                  on_state: Callable[[str, DeviceState, str | None], None] | None = None,
-                 on_alert: Callable[[str, str], None] | None = None) -> None:
-        self.config = dict(config or {})
+                 on_alert: Callable[[str, str], None] | None = None,
+                 card_interval: float = 0.3, printer_poll: float = 10.0) -> None:
+        self.config = config if config is not None else DevicesConfig()
+        self.base_url = base_url
         self.on_card, self.on_card_removed, self.on_scan = on_card, on_card_removed, on_scan
         self.on_state, self.on_alert = on_state, on_alert
+        self.card_interval, self.printer_poll = card_interval, printer_poll
         self.states: dict[str, tuple[DeviceState, str | None]] = {
             k: (DeviceState.DISCONNECTED, "not configured") for k in KINDS}
-        self.simulators: dict[str, Any] = {}
+        self.simulators: dict[str, Simulator] = {}
         self.printer: Printer | None = None
+        self.camera: DocumentCamera | None = None
         self._idcard: CardPoller | None = None
-        self._scanner: Any = None
+        self._scanner: Scanner | None = None
         self._stop = threading.Event()
         self._printer_thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> DeviceManager:
-        base_url = self.config.get("base_url")
-        if "idcard" in self.config:
-            self._start_idcard(self.config["idcard"] or {})
-        if "printer" in self.config:
-            self._start_printer(self.config["printer"] or {})
-        if "scanner" in self.config:
-            self._start_scanner(self.config["scanner"] or {}, base_url)
+        starts: list[tuple[str, Callable[[], None]]] = [
+            ("idcard", lambda: self._start_idcard(self.config.idcard)),
+            ("printer", lambda: self._start_printer(self.config.printer)),
+            ("scanner", lambda: self._start_scanner(self.config.scanner)),
+            ("camera", lambda: self._start_camera(self.config.camera)),
+        ]
+        for kind, start in starts:
+            try:
+                start()
+            except Exception as exc:  # any driver failure: this device is out, the kiosk runs on
+                log.exception("device could not be started", extra={"ctx": {"device": kind}})
+                self._state(kind, DeviceState.DISCONNECTED, f"start failed: {type(exc).__name__}: {exc}")
         return self
 
     def close(self) -> None:
         """Stop every thread and close every port and simulator."""
         self._stop.set()
-        if self._idcard:
-            self._idcard.stop()
-        if self._scanner:
-            self._scanner.stop()
+        for stop in (self._idcard.stop if self._idcard else None, self._scanner.stop if self._scanner else None,
+                     self.camera.stop if self.camera else None):
+            if stop is not None:
+                try:
+                    stop()
+                except Exception:
+                    log.exception("device did not stop cleanly")
         if self._printer_thread:
             self._printer_thread.join(timeout=5)
         if self.printer:
@@ -85,41 +122,57 @@ class DeviceManager:
 
     def _state(self, kind: str, state: DeviceState, reason: str | None) -> None:
         with self._lock:
-            if self.states.get(kind) == (state, reason):
+            before = self.states.get(kind)
+            if before == (state, reason):
                 return
             self.states[kind] = (state, reason)
         call_safely(self.on_state, kind, state, reason)
+        bad = state in (DeviceState.DISCONNECTED, DeviceState.ERROR)
+        # Alert on entering a bad state (or the first answer of a device that never was ready);
+        # a reconnect loop repeating the same state with new wording does not page the hall again.
+        if bad and reason not in _NOT_YET and (before is None or before[0] != state or before[1] in _NOT_YET):
+            call_safely(self.on_alert, kind, f"{kind} {state.value}: {reason or 'no reason given'}")
 
     def state(self, kind: str) -> tuple[DeviceState, str | None]:
         return self.states[kind]
 
+    def faults(self, kind: str) -> tuple[str, ...]:
+        """The faults the simulator of ``kind`` can play; () for a real device."""
+        sim = self.simulators.get(kind)
+        return tuple(sim.FAULTS) if sim is not None else ()
+
+    def _missing(self, kind: str, reason: str) -> None:
+        self._state(kind, DeviceState.DISCONNECTED, reason)
+
     # -- ID card ----------------------------------------------------------------------------
-    def _start_idcard(self, cfg: dict[str, Any]) -> None:
-        port = cfg.get("port", "sim")
-        baud = int(cfg.get("baud", 115200))
+    def _start_idcard(self, cfg: IdCardConfig) -> None:
+        if cfg.port == "none":
+            return
+        port = cfg.port
         if port == "sim":
             from devices.idcard.simulator import IdCardSimulator
 
-            sim = IdCardSimulator(baud=baud)
+            sim = IdCardSimulator(baud=cfg.baud)
             port = sim.listen_pty()
             self.simulators["idcard"] = sim
+        self._state("idcard", DeviceState.DISCONNECTED, "not started")
         self._idcard = CardPoller(
-            port, baud, on_card=lambda c: call_safely(self.on_card, c),
+            port, cfg.baud, on_card=lambda c: call_safely(self.on_card, c),
             on_removed=lambda: call_safely(self.on_card_removed),
-            on_state=lambda s, r: self._state("idcard", s, r),
-            interval=float(cfg.get("interval", 0.3)))
+            on_state=lambda s, r: self._state("idcard", s, r), interval=self.card_interval)
         self._idcard.start()
 
     # -- printer ----------------------------------------------------------------------------
-    def _start_printer(self, cfg: dict[str, Any]) -> None:
-        profile = PrinterProfile.from_dict(cfg.get("profile"))
-        self.printer = Printer(cfg.get("connection", "sim"), profile,
+    def _start_printer(self, cfg: PrinterConfig) -> None:
+        if cfg.connection == "none":
+            return
+        self._state("printer", DeviceState.DISCONNECTED, "not started")
+        profile = PrinterProfile.from_dict({"paper_mm": cfg.paper_mm, "text_mode": cfg.text_mode})
+        self.printer = Printer(cfg.connection, profile,
                                on_alert=lambda m: call_safely(self.on_alert, "printer", m))
         if self.printer.simulator is not None:
             self.simulators["printer"] = self.printer.simulator
-        poll = float(cfg.get("poll_seconds", 10))
-        self._printer_thread = threading.Thread(target=self._printer_loop, args=(poll,),
-                                                name="printer-status", daemon=True)
+        self._printer_thread = threading.Thread(target=self._printer_loop, name="printer-status", daemon=True)
         self._printer_thread.start()
 
     def _printer_state(self, st: PrinterStatus) -> None:
@@ -130,11 +183,14 @@ class DeviceManager:
         else:
             self._state("printer", DeviceState.READY, "paper_near_end" if st.paper_near_end else None)
 
-    def _printer_loop(self, poll: float) -> None:
+    def _printer_loop(self) -> None:
         while not self._stop.is_set():
             if self.printer is not None:
-                self._printer_state(self.printer.status())
-            self._stop.wait(poll)
+                try:
+                    self._printer_state(self.printer.status())
+                except Exception:
+                    log.exception("printer status failed")
+            self._stop.wait(self.printer_poll)
 
     def print_job(self, method: str, *args: Any) -> PrintResult:
         """Run ``Printer.<method>(*args)`` with the state set to busy around it."""
@@ -142,46 +198,71 @@ class DeviceManager:
             return PrintResult(False, "unreachable", PrinterStatus(reachable=False), "no printer configured")
         self._state("printer", DeviceState.BUSY, None)
         try:
-            result = getattr(self.printer, method)(*args)
+            result: PrintResult = getattr(self.printer, method)(*args)
         finally:
             self._printer_state(self.printer.last_status)
         return result
 
     # -- scanner ----------------------------------------------------------------------------
-    def _start_scanner(self, cfg: dict[str, Any], base_url: str | None) -> None:
-        kind = cfg.get("kind", "sim")
-        on_state = lambda s, r: self._state("scanner", s, r)  # noqa: E731
-        on_scan = lambda scan: call_safely(self.on_scan, scan)  # noqa: E731
-        if kind in ("sim", "serial"):
+    def _start_scanner(self, cfg: ScannerConfig) -> None:
+        if cfg.kind == "none":
+            return
+        self._state("scanner", DeviceState.DISCONNECTED, "not started")
+
+        def on_state(s: DeviceState, r: str | None) -> None:
+            self._state("scanner", s, r)
+
+        def on_scan(scan: Scan) -> None:
+            call_safely(self.on_scan, scan)
+
+        scanner: Scanner
+        if cfg.kind in ("sim", "serial"):
             from devices.scanner.serial_scanner import SerialScanner
 
-            port = cfg.get("port", "")
-            if kind == "sim":
+            port = cfg.port
+            if cfg.kind == "sim":
                 from devices.scanner.simulator import ScannerSimulator
 
                 sim = ScannerSimulator()
                 port = sim.listen_pty()
                 self.simulators["scanner"] = sim
-            self._scanner = SerialScanner(port, int(cfg.get("baud", 9600)), on_scan=on_scan,
-                                          on_state=on_state, base_url=base_url)
-        elif kind == "evdev":
+            elif not port:
+                self._missing("scanner", "no port configured (devices.scanner.port)")
+                return
+            scanner = SerialScanner(port, cfg.baud, on_scan=on_scan, on_state=on_state, base_url=self.base_url)
+        elif cfg.kind == "evdev":
             from devices.scanner.evdev_scanner import EvdevScanner
 
-            self._scanner = EvdevScanner(cfg["device"], on_scan=on_scan, on_state=on_state, base_url=base_url)
-        elif kind == "camera":
+            if not cfg.port:
+                self._missing("scanner", "no input device configured (devices.scanner.port)")
+                return
+            scanner = EvdevScanner(cfg.port, on_scan=on_scan, on_state=on_state, base_url=self.base_url)
+        else:  # camera: QR codes read from a camera
             from devices.scanner.camera import CameraScanner, open_camera
 
-            if cfg.get("camera") == "sim":
-                from devices.scanner.simulator import ScannerSimulator
+            index = cfg.camera_index
+            scanner = CameraScanner(lambda: open_camera(index), on_scan=on_scan, on_state=on_state,
+                                    backend=cfg.backend, base_url=self.base_url)
+        self._scanner = scanner
+        scanner.start()
 
-                sim = ScannerSimulator()
-                self.simulators["scanner"] = sim
-                factory = sim.frame_source
-            else:
-                index = cfg.get("camera", 0)
-                factory = lambda: open_camera(index)  # noqa: E731
-            self._scanner = CameraScanner(factory, on_scan=on_scan, on_state=on_state,
-                                          backend=cfg.get("backend", "zxing"), base_url=base_url)
+    # -- document camera --------------------------------------------------------------------
+    def _start_camera(self, cfg: CameraConfig) -> None:
+        if cfg.device == "none":
+            return
+        self._state("camera", DeviceState.DISCONNECTED, "not started")
+
+        def on_state(s: DeviceState, r: str | None) -> None:
+            self._state("camera", s, r)
+
+        if cfg.device == "sim":
+            from devices.camera.simulator import DocumentCameraSimulator
+
+            sim = DocumentCameraSimulator()
+            self.simulators["camera"] = sim
+            self.camera = DocumentCamera(sim.open, on_state=on_state)
         else:
-            raise ValueError(f"unknown scanner kind {kind!r}: sim, serial, evdev or camera")
-        self._scanner.start()
+            from devices.camera.uvc import uvc_factory
+
+            self.camera = DocumentCamera(uvc_factory(cfg.device, cfg.width, cfg.height), on_state=on_state)
+        self.camera.start()

@@ -68,7 +68,6 @@ class KioskCore:
         kiosk_id: str = "kiosk-01",
         hall_id: str = "demo-hall",
         hall_name: str = "",
-        document_camera: Any = None,
         voice: Any = None,
         public_base_url: str = "",
         hall_key: str = "",
@@ -87,7 +86,6 @@ class KioskCore:
         self.audit = audit
         self.kiosk_id = kiosk_id
         self.hall_id = hall_id
-        self.document_camera = document_camera
         self.voice = voice  # a speech engine (kiosk.speech); elder mode speaks each step
         self._spoken = ""
         self.hall_name = hall_name or catalogue.hall_name

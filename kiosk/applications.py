@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from devices.camera import CameraProblem, CaptureError, DocumentCamera
+
 if TYPE_CHECKING:
     from kiosk.app import KioskCore
 
@@ -34,14 +36,22 @@ class SubmitOutcome:
     lines: list[str] = field(default_factory=list)
 
 
-def take_document_photo(core: KioskCore, name: str) -> Path:
-    """Capture, crop to the page and keep the JPEG in the session's private folder."""
-    from kiosk.materials import SimulatedDocumentCamera, crop_to_page, encode_jpeg
+def document_camera(core: KioskCore) -> DocumentCamera | None:
+    """The configured document camera (``[devices.camera]``), or None when there is none."""
+    devices = core.devices
+    camera = getattr(devices, "camera", None) if devices is not None else None
+    return camera if isinstance(camera, DocumentCamera) else None
 
-    camera = core.document_camera or SimulatedDocumentCamera()
-    core.document_camera = camera
-    page, _found = crop_to_page(camera.capture())
-    return core.session.keep_file(f"{name}-{int(time.time() * 1000)}.jpg", encode_jpeg(page))
+
+def take_document_photo(core: KioskCore, name: str) -> Path:
+    """A still photo of the page from the configured camera, cropped to the page, kept as JPEG in
+    the session's private folder. Raises :class:`CaptureError` (with a problem code the flow
+    shows) when there is no camera or it gives no usable picture: never a simulated page."""
+    camera = document_camera(core)
+    if camera is None:
+        raise CaptureError(CameraProblem.DISCONNECTED, "no document camera configured")
+    photo = camera.capture()
+    return core.session.keep_file(f"{name}-{int(time.time() * 1000)}.jpg", photo.jpeg)
 
 
 def local_number(core: KioskCore, seq: int) -> str:
@@ -112,7 +122,7 @@ def _wait_for_receipt(core: KioskCore, record_id: str) -> str | None:
         info = core.cache.get(record_id)
         if info and info.receipt_no:
             core.platform_online = True
-            return info.receipt_no
+            return str(info.receipt_no)
         if info and info.state != "pending" and info.state != "inflight":
             return None
         time.sleep(0.1)

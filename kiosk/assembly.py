@@ -154,20 +154,6 @@ def load_catalogue(pulls: Any) -> Catalogue:
     return load_sample_catalogue()
 
 
-def device_config(config: Config, public_base_url: str) -> dict[str, Any]:
-    d = config.devices
-    result: dict[str, Any] = {"base_url": public_base_url}
-    if d.idcard.port != "none":
-        result["idcard"] = {"port": d.idcard.port, "baud": d.idcard.baud}
-    if d.printer.connection != "none":
-        result["printer"] = {"connection": d.printer.connection,
-                             "profile": {"paper_mm": d.printer.paper_mm, "text_mode": d.printer.text_mode}}
-    if d.scanner.kind != "none":
-        result["scanner"] = {"kind": d.scanner.kind, "port": d.scanner.port, "camera": d.scanner.camera_index,
-                             "backend": d.scanner.backend}
-    return result
-
-
 def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, start_devices: bool = True,
                    today: Any = date.today) -> Assembly:
     """Everything the kiosk role needs, started. Call :meth:`Assembly.stop` to end it."""
@@ -271,11 +257,16 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
     def on_state(kind: str, state: Any, reason: str | None) -> None:
         if kind == "printer":
             runtime.post(lambda c: _printer_state(c, str(state), reason))
+        elif kind == "camera":  # the materials step says whether photos can be taken
+            runtime.post(lambda c: c._publish())
 
     def on_alert(kind: str, message: str) -> None:
-        runtime.post(lambda c: c.alert_staff(kind, f"{c.kiosk_id}: {message}"))
+        def raise_alert(c: KioskCore) -> None:
+            c.alert_staff(kind, f"{c.kiosk_id}: {message}")
 
-    manager = DeviceManager(device_config(config, public_base_url), on_card=on_card,
+        runtime.post(raise_alert)
+
+    manager = DeviceManager(config.devices, base_url=public_base_url, on_card=on_card,
                             on_card_removed=lambda: runtime.post(lambda c: c.card_removed()),
                             on_scan=on_scan, on_state=on_state, on_alert=on_alert)
     core.devices = manager

@@ -67,15 +67,22 @@ class Technician:
 
     # -- devices ------------------------------------------------------------------------------
     def device_rows(self) -> list[dict[str, str]]:
+        from devices.manager import KINDS
+
         rows = []
         cfg = self.config.devices
-        ports = {"idcard": cfg.idcard.port, "printer": cfg.printer.connection, "scanner": cfg.scanner.kind}
-        for kind in ("idcard", "printer", "scanner"):
+        ports = {"idcard": cfg.idcard.port, "printer": cfg.printer.connection,
+                 "scanner": f"{cfg.scanner.kind} {cfg.scanner.port}".strip(), "camera": cfg.camera.device}
+        for kind in KINDS:
             state, reason = self.devices.state(kind) if self.devices is not None else ("disconnected", "not started")
             rows.append({"kind": kind, "state": str(getattr(state, "value", state)), "reason": reason or "",
                          "port": ports[kind], "sim": "yes" if self.devices is not None
                          and kind in getattr(self.devices, "simulators", {}) else ""})
         return rows
+
+    def faults(self, kind: str) -> tuple[str, ...]:
+        """The faults the simulator of ``kind`` can play, as the simulator lists them; () if real."""
+        return tuple(self.devices.faults(kind)) if self.devices is not None else ()
 
     @staticmethod
     def serial_ports() -> list[dict[str, str]]:
@@ -127,19 +134,30 @@ class Technician:
             return TestResult(False, f"nothing scanned in {timeout:.0f} s")
         return TestResult(scan.kind != "rejected", f"{scan.kind}: {scan.value or scan.reason}")
 
+    def test_camera(self) -> TestResult:
+        """Take a still photo of whatever lies under the document camera and say what came out."""
+        from devices.camera import CaptureError
+
+        self._audit("device.test", device="camera")
+        camera = getattr(self.devices, "camera", None) if self.devices is not None else None
+        if camera is None:
+            return TestResult(False, "no document camera configured ([devices.camera] device)")
+        health = camera.health()
+        try:
+            photo = camera.capture()
+        except CaptureError as exc:
+            return TestResult(False, f"no photo: {exc.problem.value} (camera {health.state.value}: "
+                                     f"{health.reason or 'no reason'}, {health.frames} frames)")
+        return TestResult(True, f"photo {photo.width}x{photo.height}, {len(photo.jpeg) // 1024} KiB JPEG, "
+                                f"page {'found and cropped' if photo.page_found else 'not found (whole frame)'}; "
+                                f"{health.frames} frames so far")
+
     def set_fault(self, kind: str, fault: str | None) -> None:
         """Demo mode only: make a simulator misbehave (or behave again)."""
         sims = getattr(self.devices, "simulators", {}) if self.devices is not None else {}
         if kind not in sims:
             raise ValueError(f"{kind} is a real device: faults exist only on simulators")
-        if kind == "printer":
-            flags = {"paper_out": False, "paper_near_end": False, "cover_open": False, "cutter_error": False,
-                     "offline": False}
-            if fault:
-                flags[fault] = True
-            sims[kind].set_status(**flags)
-        else:
-            sims[kind].set_fault(fault)
+        sims[kind].set_fault(fault)   # the simulator checks the name against its own FAULTS
         self._audit("device.fault", device=kind, fault=fault or "none")
 
     # -- sync ---------------------------------------------------------------------------------
@@ -148,8 +166,7 @@ class Technician:
             counts = self.cache.counts() if self.cache is not None else {}
             return {"pending": counts.get("pending", 0), "dead_letters": counts.get("dead", 0),
                     "last_success": None, "last_error": "no platform configured"}
-        health: dict[str, Any] = self.sync.health().as_dict()
-        return health
+        return dict(self.sync.health().as_dict())
 
     def dead_letters(self) -> list[dict[str, Any]]:
         if self.cache is None:

@@ -176,7 +176,10 @@ def run_kiosk(args: argparse.Namespace) -> int:
         holder["panel"] = open_technician_panel(assembly, family, on_exit=app.quit)
 
     bridge = KioskBridge(assembly.runtime, demo=demo, font_family=family, technician=open_technician)
-    _engine, window = load_qml("kiosk/Main.qml", {"bridge": bridge})
+    from ui.camera_provider import CameraPreviewProvider
+
+    _engine, window = load_qml("kiosk/Main.qml", {"bridge": bridge},
+                               {"camera": CameraPreviewProvider(assembly.devices)})
     return _run_window(app, window, args, assembly.stop)
 
 

@@ -43,13 +43,17 @@ def cjk_family() -> str:
                        "(./setup.sh does it) so that Chinese text is readable")
 
 
-def load_qml(name: str, properties: dict[str, Any]) -> tuple[QQmlApplicationEngine, QQuickWindow]:
-    """Load ``ui/qml/<name>`` giving its root object these (required) properties."""
+def load_qml(name: str, properties: dict[str, Any],
+             providers: dict[str, Any] | None = None) -> tuple[QQmlApplicationEngine, QQuickWindow]:
+    """Load ``ui/qml/<name>`` giving its root object these (required) properties; ``providers``
+    adds image providers (``image://<name>/…``) besides the QR one."""
     app = application()
     family = cjk_family()
     app.setFont(QFont(family, 14))
     engine = QQmlApplicationEngine()
     engine.addImageProvider("qr", QrImageProvider())
+    for provider_name, provider in (providers or {}).items():
+        engine.addImageProvider(provider_name, provider)
     engine.setInitialProperties(properties)
     engine.load(str(QML_DIR / name))
     roots = engine.rootObjects()

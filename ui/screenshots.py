@@ -43,7 +43,10 @@ class KioskDriver:
         self.runtime = self.assembly.runtime
         self.bridge = KioskBridge(self.runtime, demo=DemoControls(self.assembly.devices, self.runtime),
                                   font_family=cjk_family())
-        self.engine, self.window = load_qml("kiosk/Main.qml", {"bridge": self.bridge})
+        from ui.camera_provider import CameraPreviewProvider
+
+        self.engine, self.window = load_qml("kiosk/Main.qml", {"bridge": self.bridge},
+                                            {"camera": CameraPreviewProvider(self.assembly.devices)})
         if size is not None:
             self.window.resize(*size)
         pump(self.app, 0.8)
@@ -130,8 +133,9 @@ def kiosk_tour(driver: KioskDriver, shot: Callable[[str], Any]) -> None:
     driver.act("set", key="amount", value="3000")
     driver.act("next")
     shot("14-submit-materials")
-    driver.act("capture", index=1)
+    driver.act("capture", index=1, settle=0.8)
     shot("15-submit-camera")
+    driver.act("shoot")
     driver.act("use")
     driver.act("next")
     shot("16-submit-commitment")

@@ -36,10 +36,6 @@ from kiosk.pin import PinGuard
 from kiosk.technician import ConfigNotWritable, Technician
 
 log = logging.getLogger(__name__)
-FAULTS = {
-    "idcard": ["", "no_card", "unreadable", "bad_checksum", "sam_failure", "slow", "disconnect"],
-    "printer": ["", "paper_near_end", "paper_out", "cover_open", "cutter_error", "offline"],
-}
 
 
 class PinDialog(QDialog):
@@ -133,7 +129,8 @@ class TechnicianWindow(QMainWindow):
         buttons = QHBoxLayout()
         for name, label, fn in (("test_idcard", "读卡测试 Read a card", self.tech.test_idcard),
                                 ("test_printer", "打印测试页 Print test page", self.tech.test_printer),
-                                ("test_scanner", "扫码测试 Scan", self.tech.test_scanner)):
+                                ("test_scanner", "扫码测试 Scan", self.tech.test_scanner),
+                                ("test_camera", "高拍仪拍照测试 Document camera", self.tech.test_camera)):
             button = QPushButton(label)
             button.setObjectName(name)
             button.clicked.connect(lambda _=False, f=fn, n=label: self._run_test(n, f))
@@ -144,12 +141,15 @@ class TechnicianWindow(QMainWindow):
         layout.addLayout(buttons)
         faults = QHBoxLayout()
         self.fault_boxes: dict[str, QComboBox] = {}
-        for kind, options in FAULTS.items():
+        from devices.manager import KINDS
+
+        for kind in KINDS:
+            options = ["", *self.tech.faults(kind)]   # the simulator's own list; a real device has none
             faults.addWidget(QLabel(f"{kind} 故障 fault:"))
             box = QComboBox()
             box.setObjectName(f"fault_{kind}")
             box.addItems([o or "（正常 none）" for o in options])
-            box.currentIndexChanged.connect(lambda i, k=kind: self._set_fault(k, FAULTS[k][i]))
+            box.currentIndexChanged.connect(lambda i, k=kind, o=options: self._set_fault(k, o[i]))
             faults.addWidget(box)
             self.fault_boxes[kind] = box
         layout.addLayout(faults)

@@ -68,7 +68,7 @@ def sw3_text(sw3: int) -> str:
     return SW3_TEXT.get(sw3, f"unknown status 0x{sw3:02X}")
 
 
-def checksum(body: bytes) -> int:
+def checksum(body: bytes | bytearray) -> int:
     return reduce(lambda a, b: a ^ b, body, 0)
 
 
@@ -200,5 +200,7 @@ def sam_id_text(raw: bytes) -> str:
     """16-byte SAM ID → "05-01-xxxxxxxx-xxxxxxxxxx-xxxxxxxxxx" (libid2 SamID_Caculate)."""
     if len(raw) < 16:
         raise FrameError(f"SAM ID needs 16 bytes, got {len(raw)}")
-    le = lambda a, b: int.from_bytes(raw[a:b], "little")  # noqa: E731
+    def le(a: int, b: int) -> int:
+        return int.from_bytes(raw[a:b], "little")
+
     return (f"{le(0, 2):02d}-{le(2, 4):02d}-{le(4, 8):08d}-{le(8, 12):010d}-{le(12, 16):010d}")

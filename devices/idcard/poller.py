@@ -34,7 +34,8 @@ class CardPoller:
         self.reader = IdCardReader(port, baud, timeout)
         self.on_card, self.on_removed, self.on_state = on_card, on_removed, on_state
         self.interval, self.appended_address = interval, appended_address
-        self.state, self.reason = DeviceState.DISCONNECTED, "not started"
+        self.state: DeviceState = DeviceState.DISCONNECTED
+        self.reason: str | None = "not started"
         self.card_present = False
         self.reads = 0
         self._stop = threading.Event()

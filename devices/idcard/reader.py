@@ -20,9 +20,11 @@ log = logging.getLogger(__name__)
 try:  # a pty or tty that vanishes raises termios.error from tcflush, not OSError
     import termios
 
-    IO_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
+    IO_ERRORS: tuple[type[Exception], ...] = (serial.SerialException, OSError, termios.error)
 except ImportError:  # Windows
     IO_ERRORS = (serial.SerialException, OSError)
+#: opening a port also fails with ValueError for a malformed URL
+OPEN_ERRORS: tuple[type[Exception], ...] = (*IO_ERRORS, ValueError)
 
 DEFAULT_BAUD = 115200
 BAUD_RATES = (115200, 57600, 38400, 19200, 9600)
@@ -68,7 +70,7 @@ class IdCardReader:
         try:
             self._ser = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.05,
                                               write_timeout=self.timeout)
-        except (*IO_ERRORS, ValueError) as exc:
+        except OPEN_ERRORS as exc:
             raise ReaderDisconnected(f"cannot open ID-card reader port {self.port}: {exc}") from exc
 
     def close(self) -> None:

@@ -83,6 +83,9 @@ def _fake_bytes(key: str, length: int, salt: str) -> bytes:
 
 
 class IdCardSimulator:
+    #: what a technician can switch on (see ``_on_bytes`` for what each does on the wire)
+    FAULTS: tuple[str, ...] = FAULTS
+
     def __init__(self, baud: int = 115200, pace: bool = True) -> None:
         self.baud, self.pace = baud, pace
         self._lock = threading.Lock()

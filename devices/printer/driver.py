@@ -77,7 +77,7 @@ class _SerialLink(_Link):
 
     def read1(self, timeout: float) -> bytes:
         self._ser.timeout = timeout
-        return self._ser.read(1)
+        return bytes(self._ser.read(1))
 
     def drain(self) -> None:
         self._ser.reset_input_buffer()
@@ -149,7 +149,7 @@ def open_link(connection: str, profile: PrinterProfile, timeout: float) -> _Link
 class Printer:
     """Thread-safe: jobs and status queries are serialised by one lock."""
 
-    def __init__(self, connection: str, profile: PrinterProfile | dict | None = None, *, timeout: float = 1.5,
+    def __init__(self, connection: str, profile: PrinterProfile | dict[str, Any] | None = None, *, timeout: float = 1.5,
                  on_alert: Callable[[str], None] | None = None, label: str = "") -> None:
         self.profile = profile if isinstance(profile, PrinterProfile) else PrinterProfile.from_dict(profile)
         self.connection, self.timeout, self.on_alert, self.label = connection, timeout, on_alert, label

@@ -331,6 +331,9 @@ def png_bytes(img: Image.Image) -> bytes:
 class PrinterSimulator:
     """EscposPaper behind a pty or TCP socket (or fed from a file), with a status switch."""
 
+    #: what a technician can switch on (each is one status flag the printer reports)
+    FAULTS: tuple[str, ...] = ("paper_near_end", "paper_out", "cover_open", "cutter_error", "offline")
+
     def __init__(self, paper_mm: int = 80, on_page: Callable[[Image.Image], None] | None = None) -> None:
         self.paper = EscposPaper(paper_mm)
         self.on_page = on_page
@@ -368,6 +371,17 @@ class PrinterSimulator:
             raise ValueError(f"unknown printer status flag(s): {', '.join(sorted(unknown))}")
         with self._lock:
             self.paper.status.update({k: bool(v) for k, v in flags.items()})
+
+    def set_fault(self, name: str | None) -> None:
+        """One fault of :attr:`FAULTS` (the others cleared), or None for a healthy printer."""
+        if name is not None and name not in self.FAULTS:
+            raise ValueError(f"unknown fault {name!r}; known: {', '.join(self.FAULTS)}")
+        self.set_status(**{flag: flag == name for flag in self.FAULTS})
+
+    @property
+    def fault(self) -> str | None:
+        status = self.get_status()
+        return next((f for f in self.FAULTS if status.get(f)), None)
 
     def get_status(self) -> dict[str, bool]:
         return dict(self.paper.status)

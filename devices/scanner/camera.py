@@ -40,7 +40,8 @@ class CameraScanner:
         self.base_url = base_url
         self.repeats = RepeatFilter(repeat_window)
         self.frames = 0
-        self.state, self.reason = DeviceState.DISCONNECTED, "not started"
+        self.state: DeviceState = DeviceState.DISCONNECTED
+        self.reason: str | None = "not started"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -23,7 +23,7 @@ def _gray(frame: np.ndarray) -> np.ndarray:
         frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     low, high, _, _ = cv2.minMaxLoc(frame)
     if high - low < 96:
-        frame = cv2.normalize(frame, None, 0, 255, cv2.NORM_MINMAX)
+        frame = np.asarray(cv2.normalize(frame, np.empty_like(frame), 0, 255, cv2.NORM_MINMAX))
     return frame
 
 
@@ -32,7 +32,7 @@ def make_decoder(backend: str = DEFAULT_BACKEND) -> Callable[[np.ndarray], list[
     if backend == "zxing":
         import zxingcpp
 
-        fmt = zxingcpp.BarcodeFormat.QRCode
+        fmt = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
         def zx(frame: np.ndarray) -> list[bytes]:
             return [bytes(r.bytes) for r in zxingcpp.read_barcodes(_gray(frame), formats=fmt) if r.valid]

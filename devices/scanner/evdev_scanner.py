@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from devices.scanner.classify import MAX_PAYLOAD, RepeatFilter, Scan, classify
 from devices.state import Backoff, DeviceState, call_safely
@@ -58,7 +59,8 @@ class EvdevScanner:
                  base_url: str | None = None, repeat_window: float = 2.0) -> None:
         self.device, self.on_scan, self.on_state, self.base_url = device, on_scan, on_state, base_url
         self.repeats = RepeatFilter(repeat_window)
-        self.state, self.reason = DeviceState.DISCONNECTED, "not started"
+        self.state: DeviceState = DeviceState.DISCONNECTED
+        self.reason: str | None = "not started"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -67,7 +69,7 @@ class EvdevScanner:
             self.state, self.reason = state, reason
             call_safely(self.on_state, state, reason)
 
-    def _find(self):  # type: ignore[no-untyped-def]
+    def _find(self) -> Any:   # evdev.InputDevice (evdev ships no type information)
         import evdev
 
         if self.device.startswith("/dev/"):

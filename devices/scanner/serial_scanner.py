@@ -66,7 +66,8 @@ class SerialScanner:
         self.url, self.baud, self.on_scan, self.on_state = url, baud, on_scan, on_state
         self.base_url, self.gap = base_url, gap
         self.repeats = RepeatFilter(repeat_window)
-        self.state, self.reason = DeviceState.DISCONNECTED, "not started"
+        self.state: DeviceState = DeviceState.DISCONNECTED
+        self.reason: str | None = "not started"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -1,14 +1,20 @@
 """自助申报: identify by card → a form from the catalogue's field list, validated as you type →
-materials photographed (preview, retake, crop to the page) → the 告知承诺 commitment → review →
+materials photographed with the document camera (live preview to frame the page, a still photo
+taken once the page stops moving, cropped to the page, use or retake; with no working camera the
+step says so and the material can be owed or brought to a window) → the 告知承诺 commitment → review →
 submitted into the offline cache → receipt printed and shown (the platform's receipt number, or a
 local number and "will be sent when the connection returns")."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from kiosk.flows.base import Flow, Screen, choice
 from kiosk.forms import FormState
+
+log = logging.getLogger(__name__)
 
 
 class SubmitFlow(Flow):
@@ -18,8 +24,9 @@ class SubmitFlow(Flow):
     def __init__(self, core: Any, *, service_id: str | None = None) -> None:
         super().__init__(core)
         self.state = "pick"
-        self.item = None
-        self.form: FormState | None = None
+        # A ServiceItem and its FormState once picked: every state after "pick" has both.
+        self.item: Any = None
+        self.form: Any = None
         self.materials: dict[int, str] = {}  # index → "photo" | "owed" | "card"
         self.camera_index: int | None = None
         self.preview: str | None = None  # path of the cropped photo waiting for "use" / "retake"
@@ -79,31 +86,57 @@ class SubmitFlow(Flow):
 
     def _materials_action(self, action: str, args: dict[str, Any]) -> None:
         index = int(args.get("index", -1))
-        if action == "capture" and 0 <= index < len(self.item.materials):
+        if action == "capture" and 0 <= index < len(self.item.materials) and self._camera_ready():
             self.camera_index, self.preview, self.camera_problem = index, None, ""
-            self.goto("camera")
-            self._take_photo()
+            self.goto("camera")   # live preview first: the citizen frames the page, then shoots
         elif action == "owe" and self.item.materials[index].tolerable:
             self.materials[index] = "owed"
         elif action == "next" and self.materials_complete():
             self.goto("commitment" if self.item.commitment else "review")
 
     def _camera_action(self, action: str) -> None:
-        if action == "retake":
+        if action == "shoot" and self.preview is None:
             self._take_photo()
+        elif action == "retake":
+            self.preview, self.camera_problem = None, ""   # back to the live preview
         elif action == "use" and self.preview and self.camera_index is not None:
-            self.core.session.photos[f"material-{self.camera_index}"] = self.preview
+            self.core.session.photos[f"material-{self.camera_index}"] = Path(self.preview)
             self.materials[self.camera_index] = "photo"
             self.preview = None
             self.back()
 
     def _take_photo(self) -> None:
+        from devices.camera import CaptureError
+
         try:
             self.preview = str(self.core.take_document_photo(f"material-{self.camera_index}"))
             self.camera_problem = ""
+        except CaptureError as exc:  # a problem the citizen can act on: say which
+            self.preview = None
+            self.camera_problem = self.tr(f"submit.camera.{exc.problem.value}")
         except Exception:
+            log.exception("document photo failed")
             self.preview = None
             self.camera_problem = self.tr("submit.camera_failed")
+
+    def _camera_state(self) -> str:
+        """``none`` (no camera configured), or the camera's DeviceState value."""
+        camera = getattr(self.core.devices, "camera", None) if self.core.devices is not None else None
+        return "none" if camera is None else str(camera.state.value)
+
+    def _camera_ready(self) -> bool:
+        return self._camera_state() in ("ready", "busy")
+
+    def _camera_note(self) -> str:
+        """Why photos cannot be taken now, or "" when the camera works."""
+        state = self._camera_state()
+        if state == "none":
+            return str(self.tr("submit.camera.none"))
+        if state == "disconnected":
+            return str(self.tr("submit.camera.disconnected"))
+        if state == "error":
+            return str(self.tr("submit.camera.no_frame"))
+        return ""
 
     def materials_complete(self) -> bool:
         return all(i in self.materials or (not m.core and not m.tolerable)
@@ -136,16 +169,21 @@ class SubmitFlow(Flow):
                 status = self.materials.get(i, "")
                 rows.append({"index": i, "name": m.name, "core": m.core, "tolerable": m.tolerable,
                              "status": tr(f"submit.material.{status or 'missing'}"), "done": bool(status),
-                             "photo": self.core.session.photos.get(f"material-{i}", "")})
+                             "photo": str(self.core.session.photos.get(f"material-{i}", ""))})
             return Screen("materials", tr("submit.materials"), {
                 "rows": rows, "can_next": self.materials_complete(), "next_label": tr("common.next"),
+                "can_capture": self._camera_ready(), "camera_note": self._camera_note(),
                 "labels": {"capture": tr("submit.capture"), "owe": tr("submit.owe")}})
         if self.state == "camera":
             name = item.materials[self.camera_index].name if self.camera_index is not None else ""
+            live = self.preview is None and self._camera_ready()
+            if self.preview is None:
+                buttons = [choice("shoot", tr("submit.capture"), accent="green", enabled=live)]
+            else:
+                buttons = [choice("use", tr("submit.use"), accent="green"), choice("retake", tr("submit.retake"))]
             return Screen("camera", tr("submit.camera", name=name), {
-                "preview": self.preview or "", "problem": self.camera_problem, "buttons": [
-                    choice("use", tr("submit.use"), enabled=bool(self.preview)),
-                    choice("retake", tr("submit.retake"))]})
+                "preview": self.preview or "", "live": live, "hint": tr("submit.camera.hint") if live else "",
+                "problem": self.camera_problem or ("" if live else self._camera_note()), "buttons": buttons})
         if self.state == "commitment":
             return Screen("message", tr("submit.commitment"), {
                 "kind": "info", "lines": [item.commitment, tr("submit.commitment.note")],

@@ -10,6 +10,7 @@ from pathlib import Path
 import qrcode
 from dev_helpers import wait_for
 
+from devices.config import DevicesConfig
 from devices.idcard.simulator import IdCardSimulator
 from devices.manager import DeviceManager
 from devices.printer.templates import TicketSlip
@@ -20,16 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_manager_with_simulators():
     cards, removed, scans, states, alerts = [], [], [], [], []
-    config = {"idcard": {"port": "sim", "interval": 0.05},
-              "printer": {"connection": "sim", "poll_seconds": 0.2},
-              "scanner": {"kind": "sim"}, "base_url": "https://hall.example.gov.cn"}
+    config = DevicesConfig()   # every device simulated
     before = threading.active_count()
-    m = DeviceManager(config, on_card=cards.append, on_card_removed=lambda: removed.append(1),
+    m = DeviceManager(config, base_url="https://hall.example.gov.cn", card_interval=0.05, printer_poll=0.2,
+                      on_card=cards.append, on_card_removed=lambda: removed.append(1),
                       on_scan=scans.append, on_state=lambda k, s, r: states.append((k, s, r)),
                       on_alert=lambda k, msg: alerts.append((k, msg)))
     m.start()
     try:
-        wait_for(lambda: all(m.state(k)[0] == DeviceState.READY for k in ("idcard", "printer", "scanner")),
+        wait_for(lambda: all(m.state(k)[0] == DeviceState.READY for k in ("idcard", "printer", "scanner", "camera")),
                  timeout=10)
         m.simulators["idcard"].insert("elderly")
         wait_for(lambda: cards)

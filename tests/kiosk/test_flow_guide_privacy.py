@@ -60,7 +60,8 @@ def test_idle_countdown_then_wipe_leaves_nothing(kiosk: Kiosk) -> None:
     kiosk.act("set", key="reason", value="购房")
     kiosk.act("set", key="amount", value="100")
     kiosk.act("next")
-    view = kiosk.act("capture", index=1)
+    kiosk.act("capture", index=1)
+    view = kiosk.act("shoot")
     photo = Path(view["screen"]["preview"])
     assert photo.exists()
     now[0] += 35  # the form's idle time is 45 s with a 15 s countdown

@@ -32,8 +32,12 @@ def _fill_and_submit(kiosk: Kiosk, service: str = "S0403") -> dict:
     assert rows[0]["done"] is True  # the ID card itself was read
     assert view["screen"]["can_next"] is False
     view = kiosk.act("capture", index=1)
-    assert view["state"] == "camera" and view["screen"]["preview"].endswith(".jpg")
-    kiosk.act("retake")
+    assert view["state"] == "camera" and view["screen"]["live"] and view["screen"]["preview"] == ""
+    view = kiosk.act("shoot")
+    assert view["screen"]["preview"].endswith(".jpg")
+    view = kiosk.act("retake")
+    assert view["screen"]["live"] and view["screen"]["preview"] == ""
+    kiosk.act("shoot")
     view = kiosk.act("use")
     assert view["state"] == "materials" and view["screen"]["can_next"] is True
     view = kiosk.act("next")

@@ -57,7 +57,11 @@ def test_device_tests_and_faults_from_the_panel(qtbot, assembly) -> None:
     qtbot.addWidget(window)
     states = {window.device_table.item(r, 0).text(): window.device_table.item(r, 1).text()
               for r in range(window.device_table.rowCount())}
-    assert set(states) == {"idcard", "printer", "scanner"}
+    assert set(states) == {"idcard", "printer", "scanner", "camera"}
+    # Fault choices are the simulators' own lists, not a copy in the panel.
+    for kind, sim in assembly.devices.simulators.items():
+        box = window.fault_boxes[kind]
+        assert [box.itemText(i) for i in range(1, box.count())] == list(sim.FAULTS)
     before = len(assembly.devices.simulators["printer"].pages())
     qtbot.mouseClick(_button(window, "test_printer"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "✓" in window.test_output.toPlainText(), timeout=10000)
@@ -73,6 +77,14 @@ def test_device_tests_and_faults_from_the_panel(qtbot, assembly) -> None:
     qtbot.mouseClick(_button(window, "test_printer"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "✗" in window.test_output.toPlainText(), timeout=10000)
     assert "paper" in window.test_output.toPlainText()
+
+    qtbot.mouseClick(_button(window, "test_camera"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "✓" in window.test_output.toPlainText(), timeout=15000)
+    assert "page found and cropped" in window.test_output.toPlainText()
+    window.fault_boxes["camera"].setCurrentText("black_frame")
+    qtbot.mouseClick(_button(window, "test_camera"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "✗" in window.test_output.toPlainText(), timeout=15000)
+    assert "black_frame" in window.test_output.toPlainText()
 
 
 def _button(window, name: str):

@@ -28,8 +28,6 @@ ApplicationWindow {
     Binding { target: Theme; property: "u"; value: root.u }
     Binding { target: Theme; property: "portrait"; value: root.portrait }
     Binding { target: Theme; property: "elder"; value: !!root.view.elder }
-    // CameraPage.qml still reads these from the window (its rewrite takes the page interface below).
-    readonly property real s: Theme.s
     function buttonWidth(preferred: real, available: real): real {
         return Theme.buttonWidth(preferred, (root.page.buttons || []).length,
                                  available === undefined ? pageLoader.width : available)
@@ -56,7 +54,9 @@ ApplicationWindow {
     Component { id: keypadPage; KeypadPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
     Component { id: textPage; TextPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
     Component { id: materialsPage; MaterialsPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
-    Component { id: cameraPage; CameraPage {} }
+    Component { id: cameraPage; CameraPage { page: root.page; s: Theme.s; u: Theme.u
+                                             buttonWidth: root.buttonWidth(380 * Theme.s, pageLoader.width)
+                                             onAct: name => root.act(name, {}) } }
     readonly property var pages: ({menu: menuPage, card: cardPage, message: messagePage, ticket: ticketPage,
                                    form: formPage, guide: guidePage, search: searchPage, review: reviewPage,
                                    rating: ratingPage, reasons: reasonsPage, keypad: keypadPage, text: textPage,
