@@ -118,8 +118,13 @@ def _open(args: argparse.Namespace) -> Any:
     from .migrations import SchemaTooNewError
     from .store import OfflineCache
 
+    path = _db_path(args)
+    if not path.is_file():
+        # A technician's wrong path must not create an empty cache that reports "0 pending".
+        print(f"cache: no offline cache at {path} (give --data-dir or --db of the kiosk's cache)", file=sys.stderr)
+        raise SystemExit(2)
     try:
-        return OfflineCache(_db_path(args))
+        return OfflineCache(path)
     except SchemaTooNewError as exc:  # a technician's old tool on a newer kiosk: say so, touch nothing
         print(f"cache: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc

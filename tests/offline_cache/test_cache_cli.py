@@ -56,3 +56,10 @@ def test_sync_with_a_revoked_token_exits_3(platform, tmp_path: Path) -> None:
     cache.close()
     done = cli("--data-dir", str(data), "--platform-url", platform.base_url, "--token", "revoked", "sync")
     assert done.returncode == 3 and "ALERT platform_auth" in done.stderr
+
+
+def test_status_of_a_wrong_path_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    out = cli("--data-dir", str(tmp_path / "typo"), "status")
+    assert out.returncode == 2
+    assert "no offline cache at" in out.stderr and "typo" in out.stderr
+    assert not (tmp_path / "typo").exists()
