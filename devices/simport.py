@@ -8,6 +8,7 @@ the line so the driver sees the device vanish; ``replug()`` brings it back at th
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import selectors
@@ -211,7 +212,7 @@ class SimPort:
         except OSError:
             return
         if data:
-            self._dispatch(data, lambda out, fd=fd: self._reply_fd(fd, out))
+            self._dispatch(data, functools.partial(self._reply_fd, fd))
 
     def _reply_fd(self, fd: int, out: bytes) -> None:
         with self._lock:
@@ -229,7 +230,7 @@ class SimPort:
             with self._lock:
                 self._forget(sock)
             return
-        self._dispatch(data, lambda out, s=sock: self._reply_sock(s, out))
+        self._dispatch(data, functools.partial(self._reply_sock, sock))
 
     def _reply_sock(self, sock: socket.socket, out: bytes) -> None:
         with self._lock:

@@ -23,6 +23,7 @@ try:  # a pty or tty that vanishes raises termios.error from tcflush, not OSErro
     IO_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
 except ImportError:  # Windows
     IO_ERRORS = (serial.SerialException, OSError)
+OPEN_ERRORS: tuple[type[BaseException], ...] = (*IO_ERRORS, ValueError)  # ValueError: a bad port URL
 
 DEFAULT_BAUD = 115200
 BAUD_RATES = (115200, 57600, 38400, 19200, 9600)
@@ -45,8 +46,12 @@ class NoCardError(IdCardError):
 
 
 class SamError(IdCardError):
+    """The SAM answered with a failure status: ``key`` is its catalogue key (``idcard.sam.*``)
+    for a screen in another language; ``str()`` carries the Chinese and English texts."""
+
     def __init__(self, sw3: int, doing: str) -> None:
         self.sw3 = sw3
+        self.key = fr.sam_status_key(sw3)
         super().__init__(f"{doing}: SAM status 0x{sw3:02X} {fr.sw3_text(sw3)}")
 
 
@@ -68,7 +73,7 @@ class IdCardReader:
         try:
             self._ser = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.05,
                                               write_timeout=self.timeout)
-        except (*IO_ERRORS, ValueError) as exc:
+        except OPEN_ERRORS as exc:
             raise ReaderDisconnected(f"cannot open ID-card reader port {self.port}: {exc}") from exc
 
     def close(self) -> None:

@@ -23,10 +23,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from common.i18n import SOURCE_LANGUAGE
 from devices.printer.encoder import encode
 from devices.printer.layout import Element
 from devices.printer.printer_profile import PrinterProfile
-from devices.printer.status import DLE_EOT, REASON_TEXT, PrinterStatus, is_status_byte, parse_status
+from devices.printer.status import (
+    DLE_EOT,
+    REASON_TEXT,
+    PrinterStatus,
+    is_status_byte,
+    parse_status,
+    status_text,
+    technician_text,
+)
 from devices.printer.templates import (
     ApplicationReceipt,
     RatingSlip,
@@ -77,7 +86,7 @@ class _SerialLink(_Link):
 
     def read1(self, timeout: float) -> bytes:
         self._ser.timeout = timeout
-        return self._ser.read(1)
+        return bytes(self._ser.read(1))
 
     def drain(self) -> None:
         self._ser.reset_input_buffer()
@@ -149,7 +158,7 @@ def open_link(connection: str, profile: PrinterProfile, timeout: float) -> _Link
 class Printer:
     """Thread-safe: jobs and status queries are serialised by one lock."""
 
-    def __init__(self, connection: str, profile: PrinterProfile | dict | None = None, *, timeout: float = 1.5,
+    def __init__(self, connection: str, profile: PrinterProfile | dict[str, Any] | None = None, *, timeout: float = 1.5,
                  on_alert: Callable[[str], None] | None = None, label: str = "") -> None:
         self.profile = profile if isinstance(profile, PrinterProfile) else PrinterProfile.from_dict(profile)
         self.connection, self.timeout, self.on_alert, self.label = connection, timeout, on_alert, label
@@ -210,7 +219,7 @@ class Printer:
                 self._drop()
                 st = PrinterStatus(reachable=False, online=False)
             if st.paper_near_end and not self.last_status.paper_near_end:
-                self._alert("打印纸即将用完，请更换纸卷 paper near end: replace the roll soon")
+                self._alert(technician_text("printer.alert.paper_near_end"))
             self.last_status = st
             return st
 
@@ -235,7 +244,7 @@ class Printer:
             except Exception as exc:
                 self._drop()
                 st = PrinterStatus(reachable=False, online=False)
-                return PrintResult(False, "write_failed", st, f"打印数据发送失败 write failed: {exc}")
+                return PrintResult(False, "write_failed", st, f"{status_text('write_failed')}: {exc}")
             after = self.status()
             if after.checked and not after.can_print:
                 # Ran out of paper or the cover opened while printing: the slip may be incomplete.
@@ -252,8 +261,9 @@ class Printer:
     def print_rating_slip(self, slip: RatingSlip) -> PrintResult:
         return self.print_elements(rating_layout(slip), "rating_slip")
 
-    def print_test_page(self) -> PrintResult:
-        layout = test_page_layout(self.profile, dt.datetime.now(), self.connection)
+    def print_test_page(self, language: str = SOURCE_LANGUAGE) -> PrintResult:
+        """The technician's test page, its labels in ``language`` (the glyph probes stay Chinese)."""
+        layout = test_page_layout(self.profile, dt.datetime.now(), self.connection, language)
         return self.print_elements(layout, "test_page")
 
     def wait_idle(self, seconds: float = 0.2) -> None:

@@ -96,7 +96,7 @@ def qr_image(data: str, module: int, width: int) -> Image.Image:
     code.add_data(data)
     img = code.make_image(fill_color="black", back_color="white").get_image().convert("L")
     if img.width > width:
-        img = img.resize((width, width), Image.NEAREST)
+        img = img.resize((width, width), Image.Resampling.NEAREST)
     canvas = Image.new("L", (width, img.height), 255)
     canvas.paste(img, ((width - img.width) // 2, 0))
     return canvas
