@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from queueing.client import HallServiceError
+from queueing.codes import HallCode
+
 if TYPE_CHECKING:
     from kiosk.app import KioskCore
 
@@ -40,12 +43,20 @@ def submit_rating(core: KioskCore, ticket: dict[str, Any], level: str, reasons: 
                   comment: str) -> tuple[str, list[str]] | None:
     """None when the hall service stored the rating; otherwise what to tell the citizen."""
     tr = core.translator.tr
+    if core.hall is None:
+        return tr("rating.failed"), [tr("rating.failed.body")]
     try:
         core.hall.rate(ticket["id"], level, reason=",".join(reasons) or None, comment=comment or None)
-    except Exception as exc:
-        code = getattr(exc, "code", "")
-        log.warning("rating not stored", extra={"ctx": {"code": code}})
-        if code in ("already_rated", "rating_exists"):
+    except HallServiceError as exc:
+        log.warning("rating not stored", extra={"ctx": {"code": exc.code, "status": exc.status}})
+        if exc.status == 0:
+            core.hall_online = False
+        if exc.rule is HallCode.ALREADY_RATED:  # rated meanwhile, e.g. from the ticket's QR on a phone
             return tr("rating.already"), []
+        if exc.rule is HallCode.TICKET_NOT_FINISHED:
+            return tr("rating.not_finished"), []
+        return tr("rating.failed"), [tr("rating.failed.body")]
+    except Exception:
+        log.exception("rating not stored")
         return tr("rating.failed"), [tr("rating.failed.body")]
     return None

@@ -85,10 +85,10 @@ def print_ticket(core: KioskCore, ticket: dict[str, Any]) -> tuple[bool, str | N
         channel = {"green": core.translator.tr("ticket.slip.green"),
                    "appointment": core.translator.tr("ticket.slip.appointment")}.get(str(ticket.get("priority")))
         slip = TicketSlip(
-            hall_name=core.hall_name, number=ticket["number"], service_name=item.name if item else "",
+            hall_name=core.hall_name, number=ticket["number"], service_name=core.item_name(item),
             window=item.window_hint if item else "", people_ahead=int(ticket.get("waiting_ahead", 0)),
             estimated_minutes=int(ticket.get("eta_minutes", 0)), issued_at=_when(ticket.get("issued_at")),
-            qr_url=ticket["qr_url"], channel=channel,
+            qr_url=ticket["qr_url"], channel=channel, language=core.translator.language,
         )
         result = core.devices.print_job("print_ticket", slip)
     except Exception as exc:

@@ -4,13 +4,17 @@ uploads and the three pulls, each answer turned into an outcome the sync engine 
 Every request carries the bearer token and ``X-Device-Id``, a (connect, read) timeout, TLS
 verification against a configurable CA bundle and an optional client certificate. Anything that
 leaves the outcome of a request unknown (5xx, timeout, reset, truncated or unparsable body)
-raises :class:`PlatformUnavailable`; 401/403 raise :class:`PlatformAuthError`.
+raises :class:`PlatformUnavailable`; 401/403 raise :class:`PlatformAuthError`. A TLS file named in
+the configuration that cannot be read (requests raises a bare ``OSError`` for it, before any
+byte is sent) raises :class:`PlatformTLSConfigError`, a kind of PlatformUnavailable: the kiosk
+keeps working offline and the staff are told what to fix.
 """
 
 from __future__ import annotations
 
 import email.utils
 import json
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +37,11 @@ class PlatformUnavailable(PlatformError):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+class PlatformTLSConfigError(PlatformUnavailable):
+    """A configured CA bundle or client certificate cannot be read: nothing was sent. Retried
+    like any outage (the file may be put in place later), but staff must act."""
 
 
 class PlatformAuthError(PlatformError):
@@ -102,7 +111,16 @@ class PlatformClient:
         self.session.verify = ca_bundle if ca_bundle else verify
         if client_cert:
             self.session.cert = client_cert
+        self.ca_bundle, self.client_cert = ca_bundle or None, client_cert or None
         self.set_token(token)
+
+    def tls_problem(self) -> str | None:
+        """What is wrong with the configured TLS files (missing or unreadable), or None."""
+        certs = [self.client_cert] if isinstance(self.client_cert, str) else list(self.client_cert or ())
+        for what, path in [("ca_bundle", self.ca_bundle), *(("client_cert", c) for c in certs)]:
+            if path and not os.access(path, os.R_OK):
+                return f"{what} {path} cannot be read (missing or no permission)"
+        return None
 
     def set_token(self, token: str) -> None:
         self.token = token
@@ -119,6 +137,8 @@ class PlatformClient:
             _ = resp.content  # read the whole body now: a truncated one raises here
         except requests.RequestException as exc:  # incl. TLS failures: retried, shown as last error
             raise PlatformUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+        except OSError as exc:  # requests' own check of the TLS files (not a RequestException)
+            raise PlatformTLSConfigError(f"TLS configuration: {str(exc)[:200]}") from exc
         if resp.status_code in (401, 403):
             code, msg = _error_of(resp)
             raise PlatformAuthError(f"{resp.status_code} {code}: {msg}", resp.status_code)

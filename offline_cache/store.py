@@ -389,9 +389,9 @@ class OfflineCache:
         if free - needed < self.reserve_bytes:
             self.alert("disk_nearly_full", "disk nearly full: new submissions are refused",
                        {"free_bytes": free, "reserve_bytes": self.reserve_bytes})
+            # For the log; the kiosk tells the citizen in their language (catalogue submit.full).
             raise CacheFullError(
-                "存储空间不足，暂时无法受理，请到窗口办理 / The kiosk's storage is full; your "
-                f"submission was NOT saved. Please go to a service window. (free {free} bytes, "
+                f"the kiosk's storage is full: the submission was NOT saved (free {free} bytes, "
                 f"reserve {self.reserve_bytes})")
 
     # --- attachments -----------------------------------------------------------------------

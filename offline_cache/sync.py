@@ -6,6 +6,11 @@ first, posts the batch and applies every per-record result; anything whose outco
 goes back to pending with full-jitter exponential backoff on the monotonic clock. Nothing is
 deleted before an ack. Triggers: a new record, a timer, and :meth:`SyncEngine.sync_now`.
 Progress and health reach the kiosk banner and technician panel as plain callbacks.
+
+A configured CA bundle or client certificate that cannot be read is a staff problem, not an
+outage: the engine says so in the log and raises the ``platform_tls_config`` alert (once, at
+start and again only after the link has worked), keeps every record without counting attempts,
+and keeps retrying, so the kiosk syncs as soon as the file is in place.
 """
 
 from __future__ import annotations
@@ -22,7 +27,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .client import PlatformAuthError, PlatformClient, PlatformRefused, PlatformUnavailable
+from .client import (
+    PlatformAuthError,
+    PlatformClient,
+    PlatformRefused,
+    PlatformTLSConfigError,
+    PlatformUnavailable,
+)
 from .crash import crash_point
 from .sealing import payload_sha256
 from .store import AttachmentCorruptError, OfflineCache, OutgoingRecord, RecordInfo, now_iso
@@ -137,6 +148,7 @@ class SyncEngine:
         self.last_error: str | None = None
         self.last_error_at: str | None = None
         self.last_alert: dict[str, Any] | None = None
+        self._tls_alerted = False  # the platform_tls_config alert is raised once per episode
         cache.add_enqueue_listener(self._on_enqueue)
 
     # --- listeners, health -----------------------------------------------------------------
@@ -180,6 +192,17 @@ class SyncEngine:
         item = self.cache.alert(code, message, details)
         self.last_alert = {"code": item.code, "message": item.message, "at": item.at}
         self._emit("alert", code=code, message=message)
+
+    def _tls_config_problem(self, problem: str) -> None:
+        """``problem`` starts with "TLS configuration:" (the client's error or :meth:`start`)."""
+        self._error(problem)
+        if not self._tls_alerted:
+            self._tls_alerted = True
+            log.error("sync: the platform cannot be reached until the TLS configuration is fixed "
+                      "([platform] ca_bundle / client_cert in the configuration): %s; records stay on this kiosk",
+                      problem)
+            self._alert("platform_tls_config", "a TLS file named in [platform] cannot be read; nothing is "
+                        "sent until it is fixed, every record is kept", {"problem": problem[:300]})
 
     # --- triggers --------------------------------------------------------------------------
 
@@ -371,10 +394,15 @@ class SyncEngine:
             return
         retry_after = getattr(exc, "retry_after", None)
         when = self._backoff(retry_after)
-        self.cache.release(ids, self.owner, next_attempt=when, error=str(exc))
+        # nothing left the kiosk on a TLS configuration problem: no attempt is counted
+        self.cache.release(ids, self.owner, next_attempt=when, error=str(exc),
+                           count_attempt=not isinstance(exc, PlatformTLSConfigError))
         report.retried += len(ids)
         report.error = str(exc)
-        self._error(str(exc))
+        if isinstance(exc, PlatformTLSConfigError):
+            self._tls_config_problem(str(exc))
+        else:
+            self._error(str(exc))
 
     def _post(self, records: list[OutgoingRecord], report: SyncReport) -> bool:
         body = self.client.encode_batch([r.as_wire() for r in records])
@@ -459,6 +487,7 @@ class SyncEngine:
         crash_point("after_ack")
         if acks:
             self._failures = 0
+            self._tls_alerted = False
             self.last_success = now_iso()
         if dead:
             self.cache.mark_dead(dead)
@@ -506,6 +535,9 @@ class SyncEngine:
         """Run :meth:`run_forever` in a daemon thread named ``offline-sync``."""
         if self._thread and self._thread.is_alive():
             return self._thread
+        problem = self.client.tls_problem()
+        if problem:  # say so now, not only when the first record waits to be sent
+            self._tls_config_problem(f"TLS configuration: {problem}")
         self._stopping.clear()
         self._thread = threading.Thread(target=self.run_forever, name="offline-sync", daemon=True)
         self._thread.start()

@@ -228,7 +228,7 @@ def create_app(
         title="Hall queue service",
         version=API_VERSION,
         lifespan=lifespan,
-        description="Tickets, counters, display and events of one service hall (政务服务中心).",
+        description="Tickets, counters, display and events of one government service hall.",
         responses={"4XX": {"model": ErrorAnswer, "description": "refused: `error.code` says which rule"}},
     )
 

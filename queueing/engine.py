@@ -335,7 +335,7 @@ class QueueEngine:
             if rating is None:
                 raise not_found("rating", ticket_id)
             if rating["level"] > 2:
-                raise conflict(HallCode.NOT_A_BAD_RATING, "only 不满意 and 非常不满意 ratings are rectified")
+                raise conflict(HallCode.NOT_A_BAD_RATING, "only a dissatisfied rating (level 1 or 2) is rectified")
             row = {"ticket_id": ticket_id, "response": response.strip(), "at": now, "by": staff_id}
             tx.put_rectification(row)
             t = tx.get_ticket(ticket_id)
@@ -714,7 +714,7 @@ class QueueEngine:
         if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
             raise bad_input(HallCode.INVALID_LEVEL, "level must be 1..5")
         if level <= 2 and not (reason and reason.strip()):
-            raise bad_input(HallCode.REASON_REQUIRED, "a 不满意 or 非常不满意 rating needs a reason")
+            raise bad_input(HallCode.REASON_REQUIRED, "a dissatisfied rating (level 1 or 2) needs a reason")
 
         def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
             t = tx.get_ticket(ticket_id)

@@ -10,7 +10,10 @@ Parsers raise only :class:`FrameError` (a ``ValueError``) on malformed input.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from functools import reduce
+
+from common.i18n import translate
 
 PREAMBLE = b"\xaa\xaa\xaa\x96\x69"
 HEADER_LEN = 7  # preamble + LEN
@@ -35,37 +38,54 @@ SW_NO_ITEM = 0x91
 SW_NO_CARD = 0x80
 SW_SELECT_FAILED = 0x81
 
-# SW3 table, reference §1.3 (0x01-0x09 are host-side codes and never appear on the wire).
-SW3_TEXT: dict[int, str] = {
-    0x90: "操作成功 success",
-    0x9F: "寻找居民身份证成功 find-card success",
-    0x91: "居民身份证中无此项内容 no such item on card",
-    0x10: "接收业务终端数据的校验和错 checksum error",
-    0x11: "接收业务终端数据的长度错 length error",
-    0x21: "命令错误 bad command",
-    0x23: "越权操作 unauthorised operation",
-    0x24: "无法识别的错误 unknown error",
-    0x31: "居民身份证认证SAM失败 card failed to authenticate SAM",
-    0x32: "SAM认证居民身份证失败 SAM failed to authenticate card",
-    0x33: "信息验证失败 information verification failed",
-    0x37: "指纹信息验证错误 fingerprint verification error",
-    0x3F: "信息长度错误 info length error",
-    0x40: "无法识别的居民身份证类型 unknown card type",
-    0x41: "读居民身份证操作失败 read failed",
-    0x47: "取随机数失败 get-random failed",
-    0x60: "SAM自检失败，不能接收命令 SAM self-test failed",
-    0x66: "SAM没经过授权，无法使用 SAM not authorised",
-    0x80: "寻找居民身份证失败 find-card failed (no card)",
-    0x81: "选取居民身份证失败 select failed",
-}
+
+class SamStatus(IntEnum):
+    """SW3, the SAM's operation status (reference §1.3; 0x01-0x09 are host-side codes and never
+    appear on the wire). A status's text is the catalogue key ``idcard.sam.<name>``, which the
+    kiosk and the technician translate (see :func:`sam_status_key`)."""
+
+    SUCCESS = 0x90
+    FIND_OK = 0x9F
+    NO_ITEM = 0x91
+    CHECKSUM_ERROR = 0x10
+    LENGTH_ERROR = 0x11
+    BAD_COMMAND = 0x21
+    UNAUTHORISED = 0x23
+    UNKNOWN_ERROR = 0x24
+    CARD_AUTH_SAM_FAILED = 0x31
+    SAM_AUTH_CARD_FAILED = 0x32
+    VERIFY_FAILED = 0x33
+    FINGERPRINT_FAILED = 0x37
+    INFO_LENGTH_ERROR = 0x3F
+    UNKNOWN_CARD_TYPE = 0x40
+    READ_FAILED = 0x41
+    RANDOM_FAILED = 0x47
+    SELF_TEST_FAILED = 0x60
+    NOT_AUTHORISED = 0x66
+    NO_CARD = 0x80
+    SELECT_FAILED = 0x81
 
 
 class FrameError(ValueError):
     """A byte string is not a well-formed SAM frame (the only exception the parsers raise)."""
 
 
-def sw3_text(sw3: int) -> str:
-    return SW3_TEXT.get(sw3, f"unknown status 0x{sw3:02X}")
+def sam_status_key(sw3: int) -> str:
+    """The catalogue key of a status byte; ``idcard.sam.unknown_status`` (with ``code``) for
+    a byte outside the table."""
+    try:
+        return "idcard.sam." + SamStatus(sw3).name.lower()
+    except ValueError:
+        return "idcard.sam.unknown_status"
+
+
+def sw3_text(sw3: int, language: str | None = None) -> str:
+    """A status byte as text: in ``language``, or for the technician's device state and the
+    log (``None``) Chinese then English, like the vendors' tables."""
+    key, code = sam_status_key(sw3), f"0x{sw3:02X}"
+    if language is not None:
+        return translate(language, key, code=code)
+    return f"{translate('zh_CN', key, code=code)} {translate('en', key, code=code)}"
 
 
 def checksum(body: bytes | bytearray) -> int:

@@ -47,8 +47,12 @@ class NoCardError(IdCardError):
 
 
 class SamError(IdCardError):
+    """The SAM answered with a failure status: ``key`` is its catalogue key (``idcard.sam.*``)
+    for a screen in another language; ``str()`` carries the Chinese and English texts."""
+
     def __init__(self, sw3: int, doing: str) -> None:
         self.sw3 = sw3
+        self.key = fr.sam_status_key(sw3)
         super().__init__(f"{doing}: SAM status 0x{sw3:02X} {fr.sw3_text(sw3)}")
 
 

@@ -23,10 +23,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from common.i18n import SOURCE_LANGUAGE
 from devices.printer.encoder import encode
 from devices.printer.layout import Element
 from devices.printer.printer_profile import PrinterProfile
-from devices.printer.status import DLE_EOT, REASON_TEXT, PrinterStatus, is_status_byte, parse_status
+from devices.printer.status import (
+    DLE_EOT,
+    REASON_TEXT,
+    PrinterStatus,
+    is_status_byte,
+    parse_status,
+    status_text,
+    technician_text,
+)
 from devices.printer.templates import (
     ApplicationReceipt,
     RatingSlip,
@@ -210,7 +219,7 @@ class Printer:
                 self._drop()
                 st = PrinterStatus(reachable=False, online=False)
             if st.paper_near_end and not self.last_status.paper_near_end:
-                self._alert("打印纸即将用完，请更换纸卷 paper near end: replace the roll soon")
+                self._alert(technician_text("printer.alert.paper_near_end"))
             self.last_status = st
             return st
 
@@ -235,7 +244,7 @@ class Printer:
             except Exception as exc:
                 self._drop()
                 st = PrinterStatus(reachable=False, online=False)
-                return PrintResult(False, "write_failed", st, f"打印数据发送失败 write failed: {exc}")
+                return PrintResult(False, "write_failed", st, f"{status_text('write_failed')}: {exc}")
             after = self.status()
             if after.checked and not after.can_print:
                 # Ran out of paper or the cover opened while printing: the slip may be incomplete.
@@ -252,8 +261,9 @@ class Printer:
     def print_rating_slip(self, slip: RatingSlip) -> PrintResult:
         return self.print_elements(rating_layout(slip), "rating_slip")
 
-    def print_test_page(self) -> PrintResult:
-        layout = test_page_layout(self.profile, dt.datetime.now(), self.connection)
+    def print_test_page(self, language: str = SOURCE_LANGUAGE) -> PrintResult:
+        """The technician's test page, its labels in ``language`` (the glyph probes stay Chinese)."""
+        layout = test_page_layout(self.profile, dt.datetime.now(), self.connection, language)
         return self.print_elements(layout, "test_page")
 
     def wait_idle(self, seconds: float = 0.2) -> None:

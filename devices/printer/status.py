@@ -20,9 +20,14 @@ def is_status_byte(b: int) -> bool:
 REASONS = ("unreachable", "offline", "cover_open", "paper_out", "cutter_error", "error", "bad_status")
 
 
+def technician_text(key: str) -> str:
+    """A catalogue text as the technician reads it on the device state: Chinese, then English."""
+    return f"{translate('zh_CN', key)} {translate('en', key)}"
+
+
 def status_text(key: str) -> str:
-    """A status line as the technician reads it: Chinese, then English (catalogue printer.status.*)."""
-    return f"{translate('zh_CN', 'printer.status.' + key)} {translate('en', 'printer.status.' + key)}"
+    """The technician's line for a status reason (catalogue ``printer.status.<key>``)."""
+    return technician_text("printer.status." + key)
 
 
 REASON_TEXT = {reason: status_text(reason) for reason in REASONS}

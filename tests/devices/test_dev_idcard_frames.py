@@ -156,3 +156,14 @@ def test_truncated_and_prefixed_replies(key, cut, junk):
     s2 = fr.FrameSplitter()
     frames = s2.feed(junk + frame)
     assert frames and frames[-1] == frame
+
+
+def test_every_sam_status_has_a_text_in_every_language():
+    from common.i18n import LANGUAGES, catalogue
+
+    for status in fr.SamStatus:
+        key = fr.sam_status_key(status)
+        assert all(key in catalogue(lang) for lang in LANGUAGES), key
+    assert fr.sw3_text(0x60) == "SAM自检失败，不能接收命令 SAM self-test failed; it cannot accept commands"
+    assert fr.sw3_text(0x80, "en") == "Find-card failed (no card)"
+    assert fr.sam_status_key(0x55) == "idcard.sam.unknown_status" and "0x55" in fr.sw3_text(0x55, "en")

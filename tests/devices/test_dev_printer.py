@@ -1,6 +1,7 @@
 """ESC/POS bytes, status bits, templates, the driver against the simulator, and the golden ticket."""
 
 import datetime as dt
+import re
 import threading
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from devices.printer.templates import (
     ticket_layout,
 )
 
+HAN = re.compile(r"[\u3400-\u9fff]")
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "ticket_80mm.png"
 SLIP = TicketSlip("示例市政务服务中心", "A023", "社保卡业务", "3-5号综合窗口 · A区", 7, 15,
                   dt.datetime(2024, 5, 6, 9, 41), "https://hall.example.gov.cn/t/Xy7Kq2Lm")
@@ -224,3 +226,20 @@ def test_interpreter_handles_a_job_cut_anywhere(cut):
     paper.feed(data[:cut])
     paper.feed(data[cut:])
     assert len(paper.pages) == 1 and paper.unknown == 0
+
+
+def test_paper_follows_the_slips_language_and_chinese_paper_keeps_its_english_companions():
+    zh = " ".join(e.text for e in ticket_layout(SLIP) if isinstance(e, Text))
+    assert "排队取号凭条 Queue ticket" in zh and "请留意叫号屏幕" in zh and "Please watch the display" in zh
+    en_slip = TicketSlip(*[getattr(SLIP, f) for f in ("hall_name", "number", "service_name", "window",
+                                                      "people_ahead", "estimated_minutes", "issued_at", "qr_url")],
+                         channel="Green channel", language="en")
+    en = [e.text for e in ticket_layout(en_slip) if isinstance(e, Text)]
+    data = {SLIP.hall_name, SLIP.service_name}                       # the hall's own data stays as it is
+    assert [t for t in en if HAN.search(t) and t not in data] == ["Window: 3-5号综合窗口 · A区"]
+    assert "[Green channel]" in en and "7 people ahead of you" in en
+    r = ApplicationReceipt("厅", "换领", "张三", "110105194912310021", dt.datetime(2024, 1, 1),
+                           local_number="K1", language="en")
+    texts = [e.text for e in receipt_layout(r) if isinstance(e, Text)]
+    assert "Applicant: 张*" in texts and "Local No.: K1" in texts
+    assert not [t for t in texts if HAN.search(t) and t not in ("厅", "Item: 换领", "Applicant: 张*")]

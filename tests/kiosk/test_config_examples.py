@@ -80,11 +80,29 @@ def test_docs_example_loads_and_the_kiosk_starts(tmp_path: Path, name: str, text
     _start(["kiosk"], example, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="a configured CA bundle that is missing stops the kiosk: "
-                                       "OSError from requests in offline_cache/pulls.py catalogue() is not caught "
-                                       "(offline_cache engineer)")
 def test_a_missing_ca_bundle_does_not_stop_the_kiosk(tmp_path: Path) -> None:
+    """A configured CA bundle that is not there: the kiosk starts offline-capable, the log tells
+    staff what to fix, the technician's `cache status` shows the alert, and a submission stored
+    before (the citizen's application from the last run) is still there, unsent."""
+    import json
+
+    from offline_cache.store import OfflineCache
+
     example = tmp_path / "kiosk.toml"
     example.write_text('version = 1\n[platform]\nurl = "https://platform.invalid/kiosk"\n'
                        'ca_bundle = "/nonexistent/platform-ca.pem"\n', encoding="utf-8")
-    _start(["kiosk"], example, tmp_path)
+    kiosk_dir = tmp_path / "data" / "kiosk"
+    earlier = OfflineCache(kiosk_dir / "offline-cache.db")
+    record = earlier.enqueue("application", {"service_id": "S0101", "name": "张三"}, personal_fields={"name"})
+    earlier.close()
+    out = _start(["kiosk"], example, tmp_path)
+    assert "TLS configuration" in out.stderr and "/nonexistent/platform-ca.pem" in out.stderr
+    assert "ALERT platform_tls_config" in out.stderr
+    status = subprocess.run([sys.executable, str(REPO / "main.py"), "cache", "--data-dir", str(kiosk_dir),
+                             "--json", "status"], capture_output=True, text=True, timeout=60, check=True)
+    info = json.loads(status.stdout)
+    assert [a["code"] for a in info["alerts"]].count("platform_tls_config") == 1
+    assert info["counts"]["pending"] == 1 and "TLS configuration" in (info["last_error"] or "")
+    kept = OfflineCache(kiosk_dir / "offline-cache.db")
+    assert kept.get(record) is not None and kept.get(record).state == "pending"
+    kept.close()

@@ -73,3 +73,30 @@ def test_bad_rating_needs_a_reason_and_reaches_hall_and_platform(kiosk: Kiosk) -
     assert kinds.count("rating") >= 2 and "ticket_event" in kinds
     ids = [r["id"] for r in platform.store.list_records()]
     assert len(ids) == len(set(ids))
+
+
+def test_a_ticket_rated_meanwhile_on_the_phone_is_explained(kiosk: Kiosk) -> None:
+    """The citizen has the levels on the kiosk while the same ticket is rated from its QR on a
+    phone: the hall service answers ``already_rated`` and the kiosk says so (not "try later")."""
+    import requests
+
+    kiosk.act("start", flow="ticket")
+    kiosk.act("choose", id="assist")
+    done = kiosk.act("choose", id="S0501")
+    number, qr = done["screen"]["number"], done["screen"]["qr"]
+    counter = kiosk.staff()
+    counter.call_next("H03", staff_id="s-01")
+    counter.start("H03", staff_id="s-01")
+    counter.finish("H03", staff_id="s-01")
+    kiosk.act("home")
+    kiosk.act("start", flow="rating")
+    kiosk.act("choose", id="rate")
+    view = _type(kiosk, number)
+    assert view["state"] == "levels"
+    token = qr.rstrip("/").rsplit("/t/", 1)[-1]
+    phone = requests.post(f"{kiosk.assembly.hall.url}/t/{token}/rate", data={"level": "5"}, timeout=10)
+    assert phone.status_code == 200
+    view = kiosk.act("choose", id="satisfied")
+    assert view["state"] == "error"
+    assert view["screen"]["title"] == "这个号已经评价过了，谢谢"
+    assert [r["level"] for r in kiosk.staff("admin").ratings() if r["number"] == number] == [5]

@@ -90,3 +90,12 @@ def test_appointment_check_in_by_qr(kiosk: Kiosk) -> None:
     kiosk.scan("APPT1:LATERSLOT")
     view = kiosk.wait_state("error")
     assert view["screen"]["title"] == "还没到签到时间"
+
+
+def test_the_ticket_is_printed_in_the_citizens_language(kiosk: Kiosk) -> None:
+    kiosk.act("language", language="en")  # the citizen presses "English" on the home screen
+    view = _take(kiosk, "assist", "S0501")
+    assert view["state"] == "done" and view["screen"]["printed"] is True
+    paper = "\n".join(kiosk.sims["printer"].text_lines())
+    assert "Queue ticket" in paper and "Information desk" in paper and "people ahead of you" in paper
+    assert "排队取号凭条" not in paper and "前面还有" not in paper and "取号时间" not in paper

@@ -10,6 +10,7 @@ import pytest
 import tomlkit
 
 from kiosk.assembly import assemble_kiosk
+from kiosk.config import load_config
 from queueing.hallconfig import sample_hall_toml
 from tests.kiosk.conftest import Kiosk, make_config
 from tests.queueing.queue_helpers import ServerProcess
@@ -33,9 +34,12 @@ def capped_hall(tmp_path: Path) -> Iterator[ServerProcess]:
 
 @pytest.fixture
 def kiosk_at_capped_hall(tmp_path: Path, capped_hall: ServerProcess) -> Iterator[Kiosk]:
-    config = make_config(tmp_path)
-    config.hall_service.url = capped_hall.base_url
-    config.hall_service.token = capped_hall.token("kiosk")
+    # as the operator does it: [hall_service] in the kiosk's configuration file (the section is frozen)
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'version = 1\n[hall_service]\nurl = "{capped_hall.base_url}"\n'
+                    f'token = "{capped_hall.token("kiosk")}"\n', encoding="utf-8")
+    config = load_config(toml, data_dir=make_config(tmp_path).data_dir)
+    config.platform.sync_interval_s = 1.0
     assembly = assemble_kiosk(config)
     try:
         yield Kiosk(assembly)

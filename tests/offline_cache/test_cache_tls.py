@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import time
 from pathlib import Path
 
 import pytest
@@ -73,5 +74,40 @@ def test_mutual_tls_with_configured_ca_and_client_certificate(pki, tmp_path: Pat
         drain(engine)
         assert_exactly_once(cache, platform, ids)
         engine.close()
+    finally:
+        platform.stop()
+
+
+def test_a_missing_ca_bundle_keeps_every_record_and_raises_one_alert(pki, tmp_path: Path, make_cache) -> None:
+    tls = tls_context(str(pki["server"]), client_ca=str(pki["ca"]))
+    platform = start_reference_platform(tmp_path / "platform", tls=tls)
+    try:
+        missing = str(tmp_path / "not-there" / "ca.pem")
+        idle_alerts = []
+        idle = make_cache("idle.db", on_alert=idle_alerts.append)   # a kiosk with nothing to send yet
+        idle_engine = SyncEngine(idle, platform.base_url, platform.token, "kiosk-04", ca_bundle=missing, **FAST)
+        idle_engine.start()  # says so at once, before any record waits
+        idle_engine.close()
+        assert [a.code for a in idle_alerts] == ["platform_tls_config"]
+        assert missing in idle_alerts[0].details["problem"]
+        alerts = []
+        cache = make_cache(on_alert=alerts.append)
+        ids = [cache.enqueue("application", application(i)) for i in range(3)]
+        engine = SyncEngine(cache, platform.base_url, platform.token, "kiosk-03", ca_bundle=missing,
+                            client_cert=str(pki["client"]), **FAST)
+        for _ in range(3):
+            time.sleep(0.15)  # past the (FAST) backoff, then the technician presses "sync now"
+            engine.sync_now()
+            report = engine.sync_once()
+            assert report.retried == 3 and "TLS CA certificate bundle" in (report.error or "")
+        assert [a.code for a in alerts] == ["platform_tls_config"]        # not once per pass
+        assert engine.health().last_alert["code"] == "platform_tls_config"
+        assert cache.pending_count() == 3 and all(cache.get(i).attempts == 0 for i in ids)
+        engine.close()
+        fixed = SyncEngine(cache, platform.base_url, platform.token, "kiosk-03", ca_bundle=str(pki["ca"]),
+                           client_cert=str(pki["client"]), **FAST)
+        drain(fixed)
+        assert_exactly_once(cache, platform, ids)
+        fixed.close()
     finally:
         platform.stop()
