@@ -196,7 +196,7 @@ class KioskCore:
             "countdown": left if phase is IdlePhase.COUNTDOWN else 0,
             "notice": self.notice or self._card_notice(),
             "labels": {k: self.translator.tr(f"common.{k}") for k in
-                       ("home", "back", "help", "language", "elder", "countdown", "stay")},
+                       ("home", "back", "help", "language", "elder", "countdown", "stay", "window_title")},
         }
 
     def _card_notice(self) -> str:

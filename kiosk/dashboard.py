@@ -1,7 +1,8 @@
 """The supervisor's figures, without Qt: the queue now (waiting per service, longest wait, open
 and paused counters, alerts), the day or a range of days (issued, served, no-shows, waiting and
 service times against the target, satisfaction, bad ratings and the share rectified, repeat
-visits 跑动次数), and export of the monthly report to CSV or XLSX.
+visits 跑动次数), and export of the monthly report to CSV or XLSX in the reader's language
+(headers, sheet names, rating levels and groups from the catalogues; ids and figures as they are).
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-LEVEL_NAMES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+from common.i18n import SOURCE_LANGUAGE, catalogue, translate
+
+# The hall's rating levels (1..5) by the names the catalogue spells them under (rating.level.<name>).
+LEVEL_KEYS = {5: "very_satisfied", 4: "satisfied", 3: "basic", 2: "dissatisfied", 1: "very_dissatisfied"}
+
+
+def level_name(level: Any, language: str) -> str:
+    """A rating level as the reader reads it; anything not a known level is shown as it is."""
+    name = LEVEL_KEYS.get(level) if isinstance(level, int) else None
+    return translate(language, f"rating.level.{name}") if name else str(level or "")
 
 
 @dataclass
@@ -96,36 +106,77 @@ def report_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def export_csv(stats: dict[str, Any]) -> bytes:
+BAD_RATING_COLUMNS = ("ticket", "service", "counter", "staff", "level", "reason", "comment", "at", "response",
+                      "rectified_at")
+REPEAT_VISIT_COLUMNS = ("service_id", "service", "repeat_visits", "persons")
+
+
+def reason_name(reason: Any, language: str) -> str:
+    """A bad rating's reason code (``attitude``) as the reader reads it; free text as it is."""
+    key = f"rating.reason.{reason}"
+    known = isinstance(reason, str) and key in catalogue(SOURCE_LANGUAGE)
+    return translate(language, key) if known else str(reason or "")
+
+
+def _header(columns: tuple[str, ...], language: str) -> list[str]:
+    return [translate(language, f"staff.report.col.{c}") for c in columns]
+
+
+def _report_table(stats: dict[str, Any], language: str) -> list[list[Any]]:
+    return [[translate(language, f"staff.report.group.{row['group']}"), row["key"],
+             *(row[c] for c in REPORT_COLUMNS[2:])] for row in report_rows(stats)]
+
+
+def repeat_visit_rows(stats: dict[str, Any], service_names: dict[str, str], language: str) -> list[list[Any]]:
+    """跑动次数: one row per service with repeat visits (id, name, visits beyond the first, people),
+    then the total."""
+    visits = stats.get("repeat_visits") or {}
+    rows: list[list[Any]] = [
+        [sid, service_names.get(sid, sid), int(v.get("repeat_visits", 0)), int(v.get("persons", 0))]
+        for sid, v in sorted((visits.get("by_service") or {}).items())
+    ]
+    rows.append([translate(language, "staff.report.group.total"), "", int(visits.get("total", 0)),
+                 sum(r[3] for r in rows)])
+    return rows
+
+
+def export_csv(stats: dict[str, Any], language: str = "zh_CN") -> bytes:
     """UTF-8 with a BOM so that Excel opens the Chinese text correctly."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS)
-    writer.writeheader()
-    writer.writerows(report_rows(stats))
+    writer = csv.writer(buffer)
+    writer.writerow(_header(REPORT_COLUMNS, language))
+    writer.writerows(_report_table(stats, language))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def export_xlsx(stats: dict[str, Any], bad_ratings: list[dict[str, Any]]) -> bytes:
+def export_xlsx(stats: dict[str, Any], bad_ratings: list[dict[str, Any]], language: str = "zh_CN",
+                service_names: dict[str, str] | None = None) -> bytes:
     from openpyxl import Workbook
 
+    names = service_names or {}
     book = Workbook()
     sheet = book.active
-    sheet.title = "统计 Statistics"
-    sheet.append(list(REPORT_COLUMNS))
-    for row in report_rows(stats):
-        sheet.append([row[c] for c in REPORT_COLUMNS])
-    bad = book.create_sheet("差评整改 Bad ratings")
-    bad.append(["ticket", "service", "counter", "staff", "level", "reason", "comment", "at", "response",
-                "rectified_at"])
+    assert sheet is not None  # a new Workbook always has its first sheet
+    sheet.title = translate(language, "staff.report.sheet.statistics")
+    sheet.append(_header(REPORT_COLUMNS, language))
+    for values in _report_table(stats, language):
+        sheet.append(values)
+    bad = book.create_sheet(translate(language, "staff.report.sheet.bad_ratings"))
+    bad.append(_header(BAD_RATING_COLUMNS, language))
     for r in bad_ratings:
         fix = r.get("rectification") or {}
-        bad.append([r.get("number"), r.get("service_id"), r.get("counter_id"), r.get("staff_id"),
-                    LEVEL_NAMES.get(r.get("level"), r.get("level")), r.get("reason"), r.get("comment"), r.get("at"),
-                    fix.get("response"), fix.get("at")])
-    visits = book.create_sheet("跑动次数 Repeat visits")
-    visits.append(["key", "value"])
-    for key, value in (stats.get("repeat_visits") or {}).items():
-        visits.append([key, str(value)])
+        bad.append([r.get("number"), names.get(r.get("service_id") or "", r.get("service_id")), r.get("counter_id"),
+                    r.get("staff_id"), level_name(r.get("level"), language), reason_name(r.get("reason"), language),
+                    r.get("comment"), r.get("at"), fix.get("response"), fix.get("at")])
+    visits = book.create_sheet(translate(language, "staff.report.sheet.repeat_visits"))
+    visits.append(_header(REPEAT_VISIT_COLUMNS, language))
+    for values in repeat_visit_rows(stats, names, language):
+        visits.append(values)
+    window = stats.get("repeat_visits") or {}
+    if window:  # which days the figures cover, below the table
+        visits.append([])
+        visits.append([translate(language, "staff.report.period", start=window.get("from", ""),
+                                 end=window.get("to", ""), days=window.get("window_days", ""))])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -12,7 +12,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskCore
+    from kiosk.assembly import Assembly
+    from kiosk.runtime import KioskRuntime
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +30,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quit-after", type=float, default=0.0, help="quit after this many seconds")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kiosk = subparsers.add_parser("kiosk", help="the citizen kiosk (touch screen)")
     _common(kiosk)
     kiosk.add_argument("--no-demo-panel", action="store_true", help="hide the simulator panel")
@@ -84,7 +89,7 @@ def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -
 
         QTimer.singleShot(int(args.quit_after * 1000), finish)
     try:
-        return app.exec()
+        return int(app.exec())
     finally:
         if watchdog_timer is not None:
             watchdog_timer.stop()
@@ -149,11 +154,25 @@ def _watchdog(app: Any) -> Any:
     return timer
 
 
+def runtime_of(assembly: Assembly) -> KioskRuntime:
+    """The kiosk worker of an assembly made by ``assemble_kiosk`` (which always starts one)."""
+    runtime = assembly.runtime
+    assert runtime is not None, "assemble_kiosk() returned an assembly without its kiosk runtime"
+    return runtime
+
+
+def core_of(assembly: Assembly) -> KioskCore:
+    """The kiosk core of an assembly made by ``assemble_kiosk`` (which always builds one)."""
+    core = assembly.core
+    assert core is not None, "assemble_kiosk() returned an assembly without its kiosk core"
+    return core
+
+
 def run_kiosk(args: argparse.Namespace) -> int:
     from kiosk.assembly import assemble_kiosk
     from ui.demo import DemoControls
     from ui.kiosk_bridge import KioskBridge
-    from ui.qt_app import application, cjk_family, load_qml
+    from ui.qt_app import application, cjk_family, load_qml, unload_qml
 
     config = _config(args)
     app = application()
@@ -165,7 +184,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
     assembly = assemble_kiosk(config, config_path=args.config)
     demo = None
     if config.kiosk.demo_panel and not getattr(args, "no_demo_panel", False) and assembly.devices is not None:
-        demo = DemoControls(assembly.devices, assembly.runtime)
+        demo = DemoControls(assembly.devices, runtime_of(assembly))
     if getattr(args, "rating_pad", None):
         from kiosk.rating_pad import follow_counter
 
@@ -175,12 +194,17 @@ def run_kiosk(args: argparse.Namespace) -> int:
     def open_technician() -> None:
         holder["panel"] = open_technician_panel(assembly, family, on_exit=app.quit)
 
-    bridge = KioskBridge(assembly.runtime, demo=demo, font_family=family, technician=open_technician)
+    bridge = KioskBridge(runtime_of(assembly), demo=demo, font_family=family, technician=open_technician)
     from ui.camera_provider import CameraPreviewProvider
 
-    _engine, window = load_qml("kiosk/Main.qml", {"bridge": bridge},
-                               {"camera": CameraPreviewProvider(assembly.devices)})
-    return _run_window(app, window, args, assembly.stop)
+    engine, window = load_qml("kiosk/Main.qml", {"bridge": bridge},
+                              {"camera": CameraPreviewProvider(assembly.devices)})
+
+    def cleanup() -> None:
+        unload_qml(engine)  # the pages go before the bridge they bind to
+        assembly.stop()
+
+    return _run_window(app, window, args, cleanup)
 
 
 def open_technician_panel(assembly: Any, family: str, on_exit: Any = None) -> Any:
@@ -234,8 +258,9 @@ def _hall_client(config: Any, role: str) -> tuple[Any, Any]:
     stops: list[Any] = []
     platform = connect_platform(config, stops) if not config.hall_service.url else None
     hall = connect_hall(config, platform, stops) if platform is not None else None
-    url = config.hall_service.url or hall.url
-    token = config.hall_service.token or hall.tokens[role]
+    url, token = config.hall_service.url, config.hall_service.token
+    if hall is not None:  # no hall configured: the embedded one
+        url, token = url or hall.url, token or hall.tokens[role]
 
     def stop() -> None:
         for fn in reversed(stops):
@@ -248,7 +273,7 @@ def run_display(args: argparse.Namespace) -> int:
     from kiosk.announcer import Announcer
     from kiosk.speech import best_engine
     from ui.display_app import DisplayBridge
-    from ui.qt_app import application, cjk_family, load_qml
+    from ui.qt_app import application, cjk_family, load_qml, unload_qml
 
     config = _config(args)
     app = application()
@@ -257,10 +282,11 @@ def run_display(args: argparse.Namespace) -> int:
                           volume=config.display.volume, quiet_hours=config.display.quiet_hours) \
         if config.display.voice else None
     bridge = DisplayBridge(client, announcer, hall_name=config.kiosk.hall_name, font_family=cjk_family(),
-                           counter_id=args.counter).start()
-    _engine, window = load_qml("display/Window.qml" if args.counter else "display/Main.qml", {"bridge": bridge})
+                           language=config.kiosk.language, counter_id=args.counter).start()
+    engine, window = load_qml("display/Window.qml" if args.counter else "display/Main.qml", {"bridge": bridge})
 
     def cleanup() -> None:
+        unload_qml(engine)  # the pages go before the bridge they bind to
         bridge.stop()
         stop_hall()
 
@@ -277,7 +303,7 @@ def run_counter(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     client, stop_hall = _hall_client(config, "counter")
     controller = CounterController(client, args.counter)
-    window = CounterWindow(controller, font_family=cjk_family())
+    window = CounterWindow(controller, font_family=cjk_family(), language=config.kiosk.language)
     window.show()
     return _run_window(app, window, args, stop_hall)
 
@@ -289,6 +315,6 @@ def run_dashboard(args: argparse.Namespace) -> int:
     config = _config(args)
     app = application()
     client, stop_hall = _hall_client(config, "admin")
-    window = DashboardWindow(client, font_family=cjk_family())
+    window = DashboardWindow(client, font_family=cjk_family(), language=config.kiosk.language)
     window.show()
     return _run_window(app, window, args, stop_hall)

@@ -34,35 +34,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.i18n import strings
+from common.i18n import Translator
 from queueing.client import HallClient
 from queueing.codes import Outcome
 
 log = logging.getLogger(__name__)
 
-# (operation, label, shortcut) — the order of the buttons on screen
+# (operation, shortcut) — the order of the buttons on screen; labels are staff.counter.op.<operation>
 OPERATIONS = (
-    ("call_next", "叫号 Call next", "F1"),
-    ("recall", "重呼 Recall", "F2"),
-    ("start", "开始办理 Start", "F3"),
-    ("finish", "办结 Finish", "F4"),
-    ("no_show", "过号 No-show", "F5"),
-    ("put_back", "过号重排 Put back", "F6"),
-    ("transfer", "转办 Transfer", "F7"),
-    ("call_ticket", "选号呼叫 Call chosen", "F8"),
-    ("pause", "暂停 Pause", "F9"),
-    ("resume", "恢复 Resume", "F10"),
+    ("call_next", "F1"),
+    ("recall", "F2"),
+    ("start", "F3"),
+    ("finish", "F4"),
+    ("no_show", "F5"),
+    ("put_back", "F6"),
+    ("transfer", "F7"),
+    ("call_ticket", "F8"),
+    ("pause", "F9"),
+    ("resume", "F10"),
 )
 
-def outcome_label(outcome: Outcome) -> str:
-    """What staff read for an outcome: Chinese, then English, from the string tables."""
-    key = f"counter.outcome.{outcome}"
-    return f"{strings('zh_CN')[key]} — {strings('en')[key]}"
-
-
-# Every outcome the hall records, in the engine's order (办结 first): nothing spelt here.
-OUTCOMES: tuple[tuple[Outcome, str], ...] = tuple((o, outcome_label(o)) for o in Outcome)
-PAUSE_REASONS = ("午休 Lunch", "业务咨询 Consultation", "系统故障 System fault", "临时离开 Away", "其他 Other")
+# Every outcome the hall records, in the engine's order (办结 first): labels counter.outcome.<outcome>.
+OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
+# Pause reasons offered, as codes: the hall stores the code and every screen translates it
+# (staff.counter.pause.<code>); a reason typed elsewhere is shown as it is.
+PAUSE_REASONS = ("lunch", "consultation", "fault", "away", "other")
 
 
 class _Job(QRunnable):
@@ -131,14 +127,17 @@ class CounterController(QObject):
 
 
 class CounterWindow(QMainWindow):
-    def __init__(self, controller: CounterController, *, font_family: str = "Noto Sans CJK SC") -> None:
+    """The console; ``language`` is the configured ``kiosk.language``, switchable on the window."""
+
+    def __init__(self, controller: CounterController, *, font_family: str = "Noto Sans CJK SC",
+                 language: str = "zh_CN") -> None:
         super().__init__()
         self.controller = controller
+        self.translator = Translator(language)
         self.services: dict[str, dict[str, Any]] = {}  # this counter's services
         self.hall_services: dict[str, dict[str, Any]] = {}  # every service of the hall (转办 targets)
         self.waiting: list[dict[str, Any]] = []
         self.current: dict[str, Any] | None = None
-        self.setWindowTitle(f"窗口工作台 Counter console — {controller.counter_id}")
         self.setFont(QFont(font_family, 12))
         self.resize(1280, 800)
         root = QWidget()
@@ -149,9 +148,8 @@ class CounterWindow(QMainWindow):
         self.counter_label = QLabel(controller.counter_id)
         self.counter_label.setFont(QFont(font_family, 20, QFont.Weight.Bold))
         self.staff_edit = QLineEdit()
-        self.staff_edit.setPlaceholderText("工号 Staff ID")
         self.staff_edit.setObjectName("staff")
-        self.sign_in = QPushButton("签到 Sign in")
+        self.sign_in = QPushButton()
         self.sign_in.setObjectName("sign_in")
         self.sign_in.clicked.connect(self._sign_in)
         self.link = QLabel()
@@ -159,6 +157,11 @@ class CounterWindow(QMainWindow):
         for widget in (self.counter_label, self.staff_edit, self.sign_in, self.link):
             top.addWidget(widget)
         top.addStretch(1)
+        # Named in the other language (中文 / English), as language switches are everywhere.
+        self.language_button = QPushButton()
+        self.language_button.setObjectName("language")
+        self.language_button.clicked.connect(self.toggle_language)
+        top.addWidget(self.language_button)
         layout.addLayout(top)
 
         self.now_label = QLabel("—")
@@ -172,8 +175,8 @@ class CounterWindow(QMainWindow):
 
         grid = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
-        for i, (operation, label, key) in enumerate(OPERATIONS):
-            button = QPushButton(f"{label}\n[{key}]")
+        for i, (operation, key) in enumerate(OPERATIONS):
+            button = QPushButton()
             button.setObjectName(operation)
             button.setMinimumHeight(72)
             button.clicked.connect(lambda _=False, op=operation: self.operate(op))
@@ -189,7 +192,6 @@ class CounterWindow(QMainWindow):
 
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("waiting")
-        self.table.setHorizontalHeaderLabels(["号码 No.", "事项 Service", "类别 Priority", "已等 Waited (min)"])
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         layout.addWidget(self.table, 1)
@@ -197,6 +199,7 @@ class CounterWindow(QMainWindow):
         self.counts.setObjectName("counts")
         layout.addWidget(self.counts)
 
+        self._retranslate()
         controller.finished.connect(self._done)
         controller.refreshed.connect(self._refreshed)
         self.timer = QTimer(self)
@@ -205,49 +208,75 @@ class CounterWindow(QMainWindow):
         controller.refresh()
         self._update_buttons()
 
+    # -- language ----------------------------------------------------------------------------
+    def toggle_language(self) -> None:
+        self.translator.language = "en" if self.translator.language == "zh_CN" else "zh_CN"
+        self._retranslate()
+        self.message.setText("")
+        self.controller.refresh()  # the data's words (status, priority, counts) come back translated
+
+    def _retranslate(self) -> None:
+        self.setWindowTitle(self.translator.tr("staff.counter.title", counter=self.controller.counter_id))
+        self.staff_edit.setPlaceholderText(self.translator.tr("staff.counter.staff_id"))
+        self.sign_in.setText(self.translator.tr("staff.counter.sign_in"))
+        self.language_button.setText(self.translator.tr("common.language"))
+        for operation, key in OPERATIONS:
+            self.buttons[operation].setText(f"{self.translator.tr(f'staff.counter.op.{operation}')}\n[{key}]")
+        self.table.setHorizontalHeaderLabels([self.translator.tr(f"staff.counter.col.{c}")
+                                              for c in ("number", "service", "priority", "waited")])
+
+    def pause_reason(self, reason: str) -> str:
+        """A pause reason as staff read it: a code of ours translated, anything else as typed."""
+        key = f"staff.counter.pause.{reason}"
+        return self.translator.tr(key) if reason in PAUSE_REASONS else reason
+
     # -- operations --------------------------------------------------------------------------
     def _sign_in(self) -> None:
         staff = self.staff_edit.text().strip()
         if not staff:
-            self.message.setText("请输入工号 Enter your staff ID")
+            self.message.setText(self.translator.tr("staff.counter.enter_staff_id"))
             return
         self.controller.staff_id = staff
-        self.message.setText(f"{staff} 已签到 signed in")
+        self.message.setText(self.translator.tr("staff.counter.signed_in", staff=staff))
         self._update_buttons()
 
     def operate(self, operation: str) -> None:
         kwargs: dict[str, Any] = {}
         if operation == "finish":
-            picked = self._pick("办结结果 Outcome", [label for _, label in OUTCOMES])
+            picked = self._pick(self.translator.tr("staff.counter.outcome_title"),
+                                [self.translator.tr(f"counter.outcome.{o}") for o in OUTCOMES])
             if picked is None:
                 return
-            kwargs["outcome"] = OUTCOMES[picked][0]
+            kwargs["outcome"] = OUTCOMES[picked]
         elif operation == "transfer":
             targets = self.transfer_targets()
-            picked = self._pick("转办到 Transfer to", [f"{sid} {s['name']}" for sid, s in targets])
+            picked = self._pick(self.translator.tr("staff.counter.transfer_title"),
+                                [f"{sid} {s['name']}" for sid, s in targets])
             if picked is None:
                 return
             kwargs["service_id"] = targets[picked][0]
         elif operation == "call_ticket":
             row = self.table.currentRow()
             if row < 0 or row >= len(self.waiting):
-                self.message.setText("请先在下方列表选择一个号 Select a ticket below first")
+                self.message.setText(self.translator.tr("staff.counter.select_first"))
                 return
-            reason, ok = QInputDialog.getText(self, "选号呼叫原因 Reason", "原因 Reason:")
+            reason, ok = QInputDialog.getText(self, self.translator.tr("staff.counter.reason_title"),
+                                              self.translator.tr("staff.counter.reason_label"))
             if not ok or not reason.strip():
                 return
             kwargs.update(ticket_id=self.waiting[row]["id"], reason=reason.strip())
         elif operation == "pause":
-            picked = self._pick("暂停原因 Pause reason", list(PAUSE_REASONS))
+            picked = self._pick(self.translator.tr("staff.counter.pause_title"),
+                                [self.pause_reason(r) for r in PAUSE_REASONS])
             if picked is None:
                 return
             kwargs["reason"] = PAUSE_REASONS[picked]
         if not self.controller.online:
-            self.message.setText("与叫号服务的连接中断：操作未执行 Not connected — nothing was done")
+            self.message.setText(self.translator.tr("staff.counter.not_connected"))
             return
         if not self.controller.run(operation, **kwargs):
-            self.message.setText("请先签到 Sign in first" if self.controller.staff_id is None
-                                 else "上一个操作还在进行 Previous operation still running")
+            self.message.setText(self.translator.tr("staff.counter.sign_in_first") if self.controller.staff_id is None
+                                 else self.translator.tr("staff.counter.still_running"))
 
     def transfer_targets(self) -> list[tuple[str, dict[str, Any]]]:
         """Any service of the hall but the current ticket's own (转办 crosses zones: 公安, 帮办代办)."""
@@ -271,35 +300,37 @@ class CounterWindow(QMainWindow):
     def _done(self, operation: str, result: Any, error: Exception | None) -> None:
         if error is not None:
             if getattr(error, "status", None) == 0:
-                self.message.setText("与叫号服务的连接中断：操作未执行 Not connected — nothing was done")
+                self.message.setText(self.translator.tr("staff.counter.not_connected"))
             else:
-                self.message.setText(f"未执行 Refused: {getattr(error, 'message', error)}")
+                reason = getattr(error, "message", error)
+                self.message.setText(self.translator.tr("staff.counter.refused", reason=reason))
         elif operation == "call_next" and result is None:
-            self.message.setText("当前没有等候的群众 Nobody is waiting")
+            self.message.setText(self.translator.tr("staff.counter.nobody_waiting"))
         else:
             ticket = (result or {}).get("ticket") if isinstance(result, dict) else None
             number = ticket.get("number", "") if ticket else ""
-            self.message.setText(f"{dict((o, lbl) for o, lbl, _ in OPERATIONS)[operation]} ✓ {number}")
+            self.message.setText(f"{self.translator.tr(f'staff.counter.op.{operation}')} ✓ {number}")
         self.controller.refresh()
 
     def _refreshed(self, snapshot: Any, error: Exception | None) -> None:
         if error is not None:
-            self.link.setText("● 连接中断 Disconnected")
+            self.link.setText(self.translator.tr("staff.counter.disconnected"))
             self.link.setStyleSheet("color: #b03a2e; font-weight: bold")
             self._update_buttons()
             return
-        self.link.setText("● 已连接 Connected")
+        self.link.setText(self.translator.tr("staff.counter.connected"))
         self.link.setStyleSheet("color: #1f8f4e")
         counter = snapshot["counter"]
         self.hall_services = dict(snapshot["services"])
         self.services = {sid: self.hall_services[sid] for sid in counter["services"] if sid in self.hall_services}
-        paused = f"（暂停 paused：{counter['pause_reason']}）" if counter["paused"] else ""
+        paused = self.translator.tr("staff.counter.paused", reason=self.pause_reason(counter["pause_reason"] or "")) \
+            if counter["paused"] else ""
         self.counter_label.setText(counter["name"] + paused)
         self.current = counter.get("current")
         if self.current:
             self.now_label.setText(self.current["number"])
-            self.now_detail.setText(f"{self.services.get(self.current['service_id'], {}).get('name', '')} · "
-                                    f"{self.current['status']}")
+            status = self.translator.tr(f"staff.status.{self.current['status']}")
+            self.now_detail.setText(f"{self.services.get(self.current['service_id'], {}).get('name', '')} · {status}")
         else:
             self.now_label.setText("—")
             self.now_detail.setText("")
@@ -309,14 +340,18 @@ class CounterWindow(QMainWindow):
         for row, t in enumerate(self.waiting):
             waited = _minutes_since(t.get("issued_at", ""), now)
             values = [t["number"], self.services.get(t["service_id"], {}).get("name", t["service_id"]),
-                      t.get("priority", ""), str(waited)]
+                      self._priority(t.get("priority") or "normal"), str(waited)]
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(value))
         stats = snapshot.get("stats") or {}
-        self.counts.setText(f"今日 Today: 已办 served {stats.get('served', 0)} · 过号 no-show "
-                            f"{stats.get('no_shows', 0)} · 平均办理 avg service "
-                            f"{(stats.get('service_minutes') or {}).get('mean') or '—'} min")
+        self.counts.setText(self.translator.tr("staff.counter.counts", served=stats.get("served", 0),
+                                    no_shows=stats.get("no_shows", 0),
+                                    mean=(stats.get("service_minutes") or {}).get("mean") or "—"))
         self._update_buttons()
+
+    def _priority(self, priority: str) -> str:
+        key = f"staff.priority.{priority}"
+        return self.translator.tr(key) if self.translator.has(key) else priority
 
     def _update_buttons(self) -> None:
         signed_in = self.controller.staff_id is not None

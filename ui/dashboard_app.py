@@ -1,6 +1,10 @@
 """The supervisor dashboard (Qt Widgets + QtCharts): the queue now, the day against the targets,
 satisfaction and the rectification of bad ratings, alerts from kiosks and devices, and export of
-the report to CSV/XLSX. Data comes from :mod:`kiosk.dashboard`, fetched off the GUI thread."""
+the report to CSV/XLSX. Data comes from :mod:`kiosk.dashboard`, fetched off the GUI thread.
+
+Every word on the window and in the report comes from the catalogues in the window's language
+(the configured ``kiosk.language``, switchable on the window); the hall's own names (services,
+counters) and what people typed (reasons, responses, alerts) are shown as they are."""
 
 from __future__ import annotations
 
@@ -24,7 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.dashboard import LEVEL_NAMES, Snapshot, collect, export_csv, export_xlsx
+from common.i18n import Translator
+from kiosk.dashboard import Snapshot, collect, export_csv, export_xlsx, level_name, reason_name
+
+KPIS = ("waiting", "longest", "counters", "served", "satisfaction", "rectified")
+NOW_COLUMNS = ("service", "waiting", "longest", "target", "open", "issued", "served", "mean_wait", "over_target")
+ALERT_COLUMNS = ("at", "kind", "source", "message")
+BAD_COLUMNS = ("number", "service", "counter", "level", "reason", "response")
 
 
 class _Fetch(QRunnable):
@@ -43,10 +53,9 @@ class _Signals(QObject):
     fetched = Signal(object, object)
 
 
-def _table(headers: list[str], name: str) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
+def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
+    table = QTableWidget(0, len(columns))
     table.setObjectName(name)
-    table.setHorizontalHeaderLabels(headers)
     table.horizontalHeader().setStretchLastSection(True)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     return table
@@ -60,14 +69,16 @@ def _fill(table: QTableWidget, rows: list[list[Any]]) -> None:
 
 
 class DashboardWindow(QMainWindow):
-    def __init__(self, client: Any, *, font_family: str = "Noto Sans CJK SC", refresh_ms: int = 5000) -> None:
+    def __init__(self, client: Any, *, font_family: str = "Noto Sans CJK SC", refresh_ms: int = 5000,
+                 language: str = "zh_CN") -> None:
         super().__init__()
         self.client = client
+        self.translator = Translator(language)
+        self._error: Exception | None = None
         self.snapshot: Snapshot | None = None
         self.signals = _Signals()
         self.signals.fetched.connect(self._show)
         self.pool = QThreadPool()
-        self.setWindowTitle("大厅运行看板 Supervisor dashboard")
         self.setFont(QFont(font_family, 11))
         self.resize(1600, 950)
         root = QWidget()
@@ -76,12 +87,10 @@ class DashboardWindow(QMainWindow):
 
         kpis = QGridLayout()
         self.kpi: dict[str, QLabel] = {}
-        for i, (key, label) in enumerate((("waiting", "等候人数 Waiting"), ("longest", "最长等候 Longest wait"),
-                                          ("counters", "窗口 Counters open/paused"),
-                                          ("served", "今日办结 Served today"),
-                                          ("satisfaction", "满意率 Satisfaction"),
-                                          ("rectified", "差评整改率 Bad ratings rectified"))):
-            title = QLabel(label)
+        self.kpi_titles: dict[str, QLabel] = {}
+        for i, key in enumerate(KPIS):
+            title = QLabel()
+            self.kpi_titles[key] = title
             value = QLabel("—")
             value.setObjectName(f"kpi_{key}")
             value.setFont(QFont(font_family, 22, QFont.Weight.Bold))
@@ -89,17 +98,21 @@ class DashboardWindow(QMainWindow):
             kpis.addWidget(value, 1, i)
             self.kpi[key] = value
         layout.addLayout(kpis)
+        status_row = QHBoxLayout()
         self.status = QLabel("")
         self.status.setObjectName("status")
-        layout.addWidget(self.status)
+        status_row.addWidget(self.status, 1)
+        # Named in the other language (中文 / English), as language switches are everywhere.
+        self.language_button = QPushButton()
+        self.language_button.setObjectName("language")
+        self.language_button.clicked.connect(self.toggle_language)
+        status_row.addWidget(self.language_button)
+        layout.addLayout(status_row)
 
         middle = QHBoxLayout()
-        self.now_table = _table(["事项 Service", "等候 Waiting", "最长(分) Longest", "目标(分) Target",
-                                 "开放窗口 Open", "今日取号 Issued", "办结 Served", "平均等候 Mean wait",
-                                 "超目标 Over target"], "now")
+        self.now_table = _table(NOW_COLUMNS, "now")
         middle.addWidget(self.now_table, 3)
         self.chart = QChart()
-        self.chart.setTitle("各事项等候人数与平均等候 Waiting and mean wait")
         view = QChartView(self.chart)
         view.setRenderHint(QPainter.RenderHint.Antialiasing)
         view.setObjectName("chart")
@@ -107,50 +120,74 @@ class DashboardWindow(QMainWindow):
         layout.addLayout(middle, 3)
 
         bottom = QHBoxLayout()
-        self.alerts_table = _table(["时间 At", "类型 Kind", "来源 Source", "内容 Message"], "alerts")
+        self.alerts_table = _table(ALERT_COLUMNS, "alerts")
         bottom.addWidget(self.alerts_table, 1)
         bad = QVBoxLayout()
-        self.bad_table = _table(["号码 No.", "事项 Service", "窗口 Counter", "评价 Level", "原因 Reason",
-                                 "整改回复 Response"], "bad_ratings")
+        self.bad_table = _table(BAD_COLUMNS, "bad_ratings")
         bad.addWidget(self.bad_table)
-        respond = QPushButton("填写整改回复 Respond to selected")
-        respond.setObjectName("respond")
-        respond.clicked.connect(self._respond)
-        bad.addWidget(respond)
+        self.respond = QPushButton()
+        self.respond.setObjectName("respond")
+        self.respond.clicked.connect(self._respond)
+        bad.addWidget(self.respond)
         bottom.addLayout(bad, 1)
         layout.addLayout(bottom, 2)
 
         exports = QHBoxLayout()
-        for name, label, handler in (("export_csv", "导出 CSV", self._export_csv),
-                                     ("export_xlsx", "导出 Excel (XLSX)", self._export_xlsx)):
-            button = QPushButton(label)
+        self.export_buttons: dict[str, QPushButton] = {}
+        for name, handler in (("export_csv", self._export_csv), ("export_xlsx", self._export_xlsx)):
+            button = QPushButton()
             button.setObjectName(name)
             button.clicked.connect(handler)
             exports.addWidget(button)
+            self.export_buttons[name] = button
         exports.addStretch(1)
         layout.addLayout(exports)
+        self._retranslate()
 
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(refresh_ms)
         self.refresh()
 
+    # -- language ----------------------------------------------------------------------------
+    def toggle_language(self) -> None:
+        self.translator.language = "en" if self.translator.language == "zh_CN" else "zh_CN"
+        self._retranslate()
+        if self.snapshot is not None:
+            self._show(self.snapshot, self._error)
+
+    def _retranslate(self) -> None:
+        tr = self.translator.tr
+        self.setWindowTitle(tr("staff.dashboard.title"))
+        self.language_button.setText(tr("common.language"))
+        for key, title in self.kpi_titles.items():
+            title.setText(tr(f"staff.dashboard.kpi.{key}"))
+        for table, columns in ((self.now_table, NOW_COLUMNS), (self.alerts_table, ALERT_COLUMNS),
+                               (self.bad_table, BAD_COLUMNS)):
+            table.setHorizontalHeaderLabels([tr(f"staff.dashboard.col.{c}") for c in columns])
+        self.chart.setTitle(tr("staff.dashboard.chart.title"))
+        self.respond.setText(tr("staff.dashboard.respond"))
+        for name, button in self.export_buttons.items():
+            button.setText(tr(f"staff.dashboard.{name}"))
+
+    # -- figures -----------------------------------------------------------------------------
     def refresh(self) -> None:
         self.pool.start(_Fetch(self.client, self.signals.fetched.emit))
 
     def _show(self, snapshot: Snapshot | None, error: Exception | None) -> None:
-        if error is not None:
-            self.status.setText(f"与叫号服务的连接中断 Hall service unreachable: {type(error).__name__} — "
-                                "数据可能不是最新 figures may be stale")
+        self._error = error
+        if error is not None or snapshot is None:
+            self.status.setText(self.translator.tr("staff.dashboard.unreachable", error=type(error).__name__))
             self.status.setStyleSheet("color: #b03a2e; font-weight: bold")
             return
         self.snapshot = snapshot
         self.status.setText("")
+        lang = self.translator.language
         open_counters = sum(1 for c in snapshot.counters if not c["paused"])
         paused = len(snapshot.counters) - open_counters
         totals = snapshot.stats.get("totals", {})
         self.kpi["waiting"].setText(str(sum(r["waiting"] for r in snapshot.now)))
-        self.kpi["longest"].setText(f"{snapshot.longest_wait_minutes} min")
+        self.kpi["longest"].setText(self.translator.tr("staff.dashboard.minutes", n=snapshot.longest_wait_minutes))
         self.kpi["counters"].setText(f"{open_counters} / {paused}")
         self.kpi["served"].setText(str(totals.get("served", 0)))
         sat, fixed = snapshot.satisfaction, snapshot.rectified_share
@@ -163,7 +200,7 @@ class DashboardWindow(QMainWindow):
         _fill(self.alerts_table, [[a.get("at"), a.get("kind"), a.get("source"), a.get("message")]
                                   for a in snapshot.alerts[:50]])
         _fill(self.bad_table, [[r.get("number"), r.get("service_id"), r.get("counter_id"),
-                                LEVEL_NAMES.get(r.get("level"), r.get("level")), r.get("reason"),
+                                level_name(r.get("level"), lang), reason_name(r.get("reason"), lang),
                                 (r.get("rectification") or {}).get("response")] for r in snapshot.bad_ratings])
         self._chart(snapshot)
 
@@ -172,7 +209,8 @@ class DashboardWindow(QMainWindow):
         for axis in self.chart.axes():
             self.chart.removeAxis(axis)
         rows = [r for r in snapshot.now if r["waiting"] or r["issued"]] or snapshot.now[:8]
-        waiting, wait_mean = QBarSet("等候 Waiting"), QBarSet("平均等候(分) Mean wait")
+        tr = self.translator.tr
+        waiting, wait_mean = QBarSet(tr("staff.dashboard.col.waiting")), QBarSet(tr("staff.dashboard.col.mean_wait"))
         for r in rows:
             waiting.append(r["waiting"])
             wait_mean.append(r["wait_mean"] or 0)
@@ -195,17 +233,21 @@ class DashboardWindow(QMainWindow):
         if self.snapshot is None or row < 0 or row >= len(self.snapshot.bad_ratings):
             return
         rating = self.snapshot.bad_ratings[row]
-        text, ok = QInputDialog.getMultiLineText(self, "整改回复 Rectification", "已采取的整改措施 What was done:")
+        text, ok = QInputDialog.getMultiLineText(self, self.translator.tr("staff.dashboard.rectify_title"),
+                                                 self.translator.tr("staff.dashboard.rectify_label"))
         if ok and text.strip():
             self.client.rectify(rating["ticket_id"], text.strip())
             self.refresh()
 
     def export(self, path: str | Path) -> Path:
-        """Write the report of the current figures (CSV or XLSX by the file's suffix)."""
+        """Write the report of the current figures (CSV or XLSX by the file's suffix), in the
+        window's language."""
         path = Path(path)
         snapshot = self.snapshot or collect(self.client)
-        data = export_xlsx(snapshot.stats, snapshot.bad_ratings) if path.suffix.lower() == ".xlsx" \
-            else export_csv(snapshot.stats)
+        lang = self.translator.language
+        names = {r["service_id"]: r["service"] for r in snapshot.now}
+        data = export_xlsx(snapshot.stats, snapshot.bad_ratings, lang, names) if path.suffix.lower() == ".xlsx" \
+            else export_csv(snapshot.stats, lang)
         path.write_bytes(data)
         return path
 

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Property, QObject, Qt, Signal
 from PySide6.QtQml import QmlElement, QmlUncreatable
 
+from common.i18n import translate
 from kiosk.announcer import Announcer
 from kiosk.hall_display import DisplayFollower, DisplayModel
 from ui.qt_app import to_qml
@@ -20,13 +21,14 @@ QML_IMPORT_MAJOR_VERSION = 1
 
 log = logging.getLogger(__name__)
 
-LABELS = {
-    "zh_CN": {"number": "号码", "window": "请到窗口", "recent": "最近叫号", "waiting": "各区等候人数", "people": "人",
-              "reconnecting": "与叫号服务的连接中断，正在重新连接", "serving": "正在办理", "idle": "暂停服务"},
-    "en": {"number": "Number", "window": "Please go to", "recent": "Last calls", "waiting": "Waiting", "people": "",
-           "reconnecting": "Connection to the queue service lost — reconnecting", "serving": "Now serving",
-           "idle": "Closed"},
-}
+# The words of the screens (staff.display.<name>); "title" and "window_title" name the windows.
+LABEL_NAMES = ("title", "window_title", "number", "window", "recent", "waiting", "people", "reconnecting",
+               "serving", "idle")
+
+
+def labels(language: str) -> dict[str, str]:
+    """The display's words in ``language`` (the configured ``kiosk.language``)."""
+    return {name: translate(language, f"staff.display.{name}") for name in LABEL_NAMES}
 
 
 @QmlElement
@@ -44,7 +46,7 @@ class DisplayBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable
         self.counter_id = counter_id
         self._hall = hall_name
         self._font = font_family
-        self._labels = LABELS.get(language, LABELS["zh_CN"])
+        self._labels = labels(language)
         self._view: dict[str, Any] = to_qml(self.model.view())
         self._changed.connect(self._refresh, Qt.ConnectionType.QueuedConnection)
         self.follower = DisplayFollower(client, self.model, self._changed.emit, self._on_call)

@@ -64,6 +64,23 @@ def load_qml(name: str, properties: dict[str, Any],
     return engine, window
 
 
+def unload_qml(engine: QQmlApplicationEngine) -> None:
+    """Close the engine's windows and delete the engine (and with it its windows) now.
+
+    Call it before the bridge the pages bind to is freed: pages declare the bridge as a typed
+    required property, so a bridge freed first turns into ``null`` under live bindings, which
+    print "Cannot read property … of null" at interpreter exit.
+    """
+    import shiboken6
+
+    if not shiboken6.isValid(engine):
+        return
+    for root in engine.rootObjects():
+        if isinstance(root, QQuickWindow):
+            root.close()
+    shiboken6.delete(engine)
+
+
 def save_screenshot(window: QQuickWindow, path: str | Path) -> Path:
     """Render the window (works offscreen) and save it as PNG."""
     path = Path(path)

@@ -32,6 +32,7 @@ class KioskDriver:
     def __init__(self, data_dir: Path, size: tuple[int, int] | None = None) -> None:
         from kiosk.assembly import assemble_kiosk
         from kiosk.config import Config
+        from ui.cli import runtime_of
         from ui.demo import DemoControls
         from ui.kiosk_bridge import KioskBridge
         from ui.qt_app import application, cjk_family, load_qml
@@ -40,7 +41,7 @@ class KioskDriver:
         config = Config()
         config.data_dir = str(data_dir)
         self.assembly = assemble_kiosk(config)
-        self.runtime = self.assembly.runtime
+        self.runtime = runtime_of(self.assembly)
         self.bridge = KioskBridge(self.runtime, demo=DemoControls(self.assembly.devices, self.runtime),
                                   font_family=cjk_family())
         from ui.camera_provider import CameraPreviewProvider
@@ -73,7 +74,9 @@ class KioskDriver:
         return save_screenshot(self.window, path)
 
     def close(self) -> None:
-        self.window.close()
+        from ui.qt_app import unload_qml
+
+        unload_qml(self.engine)  # the pages go before the bridge they bind to
         self.assembly.stop()
 
 
@@ -168,10 +171,11 @@ def staff_tour(out: Path, data_dir: Path) -> list[Path]:
     from kiosk.assembly import assemble_kiosk
     from kiosk.config import Config
     from queueing.client import HallClient
+    from ui.cli import core_of
     from ui.counter_app import CounterController, CounterWindow
     from ui.dashboard_app import DashboardWindow
     from ui.display_app import DisplayBridge
-    from ui.qt_app import application, cjk_family, load_qml, save_screenshot
+    from ui.qt_app import application, cjk_family, load_qml, save_screenshot, unload_qml
     from ui.technician_app import TechnicianWindow
 
     app = application()
@@ -194,7 +198,7 @@ def staff_tour(out: Path, data_dir: Path) -> list[Path]:
     for name, qml, counter_id in (("display-hall", "display/Main.qml", None),
                                   ("display-window", "display/Window.qml", "W09")):
         bridge = DisplayBridge(HallClient(url, tokens["display"]), Announcer(SilentEngine()),
-                               hall_name=assembly.core.hall_name, font_family=family, counter_id=counter_id,
+                               hall_name=core_of(assembly).hall_name, font_family=family, counter_id=counter_id,
                                notices=["今日 12:00–13:30 部分窗口午间轮岗，请留意叫号。"]).start()
         engine, window = load_qml(qml, {"bridge": bridge})
         pump(app, 2.0)
@@ -221,9 +225,9 @@ def staff_tour(out: Path, data_dir: Path) -> list[Path]:
     pump(app, 0.3)
     saved.append(out / "technician-sync.png")
     panel.grab().save(str(saved[-1]))
-    for bridge, _engine, window in bridges:
+    for bridge, engine, _window in bridges:
+        unload_qml(engine)  # the pages go before the bridge they bind to
         bridge.stop()
-        window.close()
     for widget in (console, dashboard, panel):
         widget.close()
     assembly.stop()
@@ -245,7 +249,10 @@ def main(argv: list[str]) -> int:
             try:
                 for action in setup:
                     driver.act(action)
-                kiosk_tour(driver, lambda name, p=prefix, d=driver: files.append(d.shot(out / f"{p}-{name}.png")))
+                def shoot(name: str, p: str = prefix, d: KioskDriver = driver) -> None:
+                    files.append(d.shot(out / f"{p}-{name}.png"))
+
+                kiosk_tour(driver, shoot)
             finally:
                 driver.close()
     if not only or "staff" in only:

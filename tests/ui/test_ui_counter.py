@@ -39,7 +39,7 @@ def test_counter_operations_end_to_end(qtbot, hall_server: ServerProcess) -> Non
     _click(qtbot, window, "call_next")
     qtbot.waitUntil(lambda: window.now_label.text() == numbers[0], timeout=5000)
     _click(qtbot, window, "start")
-    qtbot.waitUntil(lambda: "serving" in window.now_detail.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "办理中" in window.now_detail.text(), timeout=5000)  # serving
     window.controller.run("finish", outcome="done")  # the button asks for the outcome in a dialog
     qtbot.waitUntil(lambda: window.now_label.text() == "—", timeout=5000)
 
@@ -55,8 +55,8 @@ def test_counter_operations_end_to_end(qtbot, hall_server: ServerProcess) -> Non
     window.controller.run("call_ticket", ticket_id=window.waiting[0]["id"], reason="老人优先")
     qtbot.waitUntil(lambda: window.now_label.text() == chosen, timeout=5000)
 
-    qtbot.waitUntil(lambda: "served 1" in window.counts.text(), timeout=8000)
-    assert "no-show 1" in window.counts.text()
+    qtbot.waitUntil(lambda: "已办 1" in window.counts.text(), timeout=8000)  # served
+    assert "过号 1" in window.counts.text()  # no-show
 
 
 def _id_of(server: ServerProcess, number: str) -> str:

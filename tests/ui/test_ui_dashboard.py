@@ -42,8 +42,8 @@ def test_dashboard_figures_rectification_and_export(qtbot, hall_server: ServerPr
     qtbot.waitUntil(lambda: window.kpi["rectified"].text() == "100%", timeout=10_000)
 
     rows = list(csv.DictReader(io.StringIO(window.export(tmp_path / "r.csv").read_text("utf-8-sig"))))
-    total = next(r for r in rows if r["group"] == "total")
-    assert total["issued"] == "3" and total["served"] == "1" and total["bad_ratings"] == "1"
+    total = next(r for r in rows if r["分组"] == "合计")  # group, total
+    assert total["取号"] == "3" and total["办结"] == "1" and total["差评数"] == "1"  # issued, served, bad
     book = load_workbook(window.export(tmp_path / "r.xlsx"))
-    bad = list(book["差评整改 Bad ratings"].iter_rows(values_only=True))
+    bad = list(book["差评整改"].iter_rows(values_only=True))
     assert bad[1][0] == served["number"] and bad[1][8] == "已整改：窗口人员培训"

@@ -10,7 +10,7 @@ Window {
     width: 1920; height: 1080
     visible: true
     color: "#0b1f36"
-    title: "叫号显示屏"
+    title: root.bridge.labels.title
     required property DisplayBridge bridge
     property var view: root.bridge.view
     property string family: root.bridge.fontFamily

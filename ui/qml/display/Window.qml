@@ -9,7 +9,7 @@ Window {
     width: 800; height: 480
     visible: true
     color: "#0b1f36"
-    title: "窗口屏"
+    title: root.bridge.labels.window_title
     required property DisplayBridge bridge
     property var view: root.bridge.view
     // Designed for an 800×480 panel, scaled as a whole to the real one and centred.

@@ -15,7 +15,7 @@ ApplicationWindow {
     id: root
     width: 1920; height: 1080
     visible: true
-    title: "政务服务自助终端"
+    title: root.labels.window_title || ""
     color: Theme.background
     required property KioskBridge bridge
     font.family: root.bridge.fontFamily
