@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import logging
+import os
 import socket
 import threading
 import time
@@ -144,6 +146,10 @@ def open_link(connection: str, profile: PrinterProfile, timeout: float) -> _Link
     if kind == "file":
         from escpos.printer import File
 
+        if rest.startswith("/dev/") and not os.path.exists(rest):
+            # A device node that is not there (printer unplugged, udev rule missing): opening it for
+            # writing would create a plain file in /dev and "print" into it for ever.
+            raise FileNotFoundError(errno.ENOENT, "no such printer device", rest)
         return _EscposLink(File(rest), False)
     if kind == "usb":
         vid, _, pid = rest.partition(":")

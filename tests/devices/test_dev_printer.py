@@ -243,3 +243,16 @@ def test_paper_follows_the_slips_language_and_chinese_paper_keeps_its_english_co
     texts = [e.text for e in receipt_layout(r) if isinstance(e, Text)]
     assert "Applicant: 张*" in texts and "Local No.: K1" in texts
     assert not [t for t in texts if HAN.search(t) and t not in ("厅", "Item: 换领", "Applicant: 张*")]
+
+
+def test_a_missing_device_node_is_unreachable_and_nothing_is_created_in_dev() -> None:
+    node = Path("/dev/kiosk-printer-test-absent")
+    assert not node.exists()
+    p = Printer(f"file:{node}")
+    try:
+        assert not p.status().reachable
+        result = p.print_ticket(SLIP)
+        assert not result.ok
+    finally:
+        p.close()
+    assert not node.exists(), "opening an absent printer node must not create a file in /dev"
