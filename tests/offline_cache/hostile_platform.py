@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,7 @@ class Answer:
     body: bytes = b""
     stream_bytes: int = 0  # > 0: after ``body``, stream this many filler bytes
     chunked: bool = False  # stream without a Content-Length (Transfer-Encoding: chunked)
+    drip: float = 0.0  # > 0: the filler goes out one byte at a time, this many seconds apart
 
 
 def accept_all(body: bytes) -> Answer:
@@ -76,6 +78,11 @@ class HostilePlatform:
                 left = a.stream_bytes
                 for part in parts:
                     self._out(part, a.chunked)
+                while left > 0 and a.drip:
+                    self._out(b" ", a.chunked)
+                    self.wfile.flush()
+                    left -= 1
+                    time.sleep(a.drip)
                 while left > 0:
                     piece = filler[:min(left, MiB)]
                     self._out(piece, a.chunked)

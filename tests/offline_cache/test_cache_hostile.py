@@ -116,14 +116,14 @@ def _vm_hwm_mib(pid: int) -> int:
     return 0
 
 
-def _cli_sync(data: Path, base_url: str) -> tuple[subprocess.CompletedProcess[str], int]:
+def _cli_sync(data: Path, base_url: str, token: str = "secret-token") -> tuple[subprocess.CompletedProcess[str], int]:
     """``main.py cache sync`` as its own process; returns it and its peak RSS in MiB.
 
     The peak is the child's own VmHWM (its address space after exec), sampled until it exits:
     ``ru_maxrss`` of wait4 would carry the forking test process's RSS across the exec."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "main.py", "--log-level", "INFO", "cache", "--data-dir", str(data),
-                             "--platform-url", base_url, "--token", "secret-token", "sync"],
+                             "--platform-url", base_url, "--token", token, "sync"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
     while proc.poll() is None:
@@ -173,3 +173,50 @@ def test_a_300_mb_answer_is_not_read_whole(tmp_path: Path, chunked: bool) -> Non
         assert "ALERT platform_answer_too_large" in done.stderr
     finally:
         hostile.stop()
+
+
+def test_an_answer_dripping_a_byte_per_read_timeout_is_cut_off(make_cache) -> None:
+    # each byte arrives within the read timeout, so only an overall deadline ends the request
+    hostile = HostilePlatform(lambda m, p, b: Answer(200, {"Content-Type": "application/json"},
+                                                     stream_bytes=10_000, drip=0.3))
+    cache = make_cache()
+    engine = SyncEngine(cache, hostile.base_url, "tok", "kiosk-test", **FAST)  # timeouts (1 s, 1 s)
+    try:
+        cache.enqueue("application", application(1))
+        t0 = time.monotonic()
+        report = engine.sync_once()
+        assert time.monotonic() - t0 < 8
+        assert report.synced == 0 and "still arriving" in (report.error or "")
+        assert cache.pending_count() == 1
+    finally:
+        engine.close()
+        hostile.stop()
+
+
+@pytest.mark.parametrize("rule, alert", [
+    ({"fault": "redirect", "status": 307}, "platform_redirect"),
+    ({"fault": "rate_limit", "retry_after_header": "Fri, 31 Dec 9999 23:59:59 GMT"}, "retry_after_clamped"),
+    ({"fault": "huge", "size": 300 * MiB}, "platform_answer_too_large"),
+], ids=["redirect", "retry-after-9999", "huge"])
+def test_the_reference_platform_serves_each_hostile_answer(platform, tmp_path: Path, rule, alert) -> None:
+    """The same answers from ``main.py platform --fault`` (here the in-process reference server):
+    integrators can try them on their adapter; the cache sync process survives each."""
+    trap = Trap()
+    if rule["fault"] == "redirect":
+        rule = {**rule, "location": f"http://127.0.0.1:{trap.port}/v1/records:batch"}
+    platform.admin().set_faults([rule])
+    data = tmp_path / "kiosk"
+    cache = OfflineCache(data / "offline-cache.db")
+    att = cache.add_attachment(f"{NAME} {ID_NUMBER}".encode() * 50, "image/jpeg")
+    rid = cache.enqueue("application", application(1), [att])
+    cache.close()
+    try:
+        done, peak_mib = _cli_sync(data, platform.base_url, platform.token)
+        time.sleep(0.2)
+        assert trap.connections == 0 and trap.received == b""
+        assert peak_mib < 160
+        assert done.returncode == 1 and f"ALERT {alert}" in done.stderr, done.stderr
+        assert "still pending 1" in done.stdout
+        assert platform.store.get_record(rid) is None  # every fault here answers before storing
+    finally:
+        trap.stop()
