@@ -246,8 +246,11 @@ class PlatformClient:
             raise PlatformUnavailable("2xx answer without a results list", status=resp.status_code)
         out: dict[str, dict[str, Any]] = {}
         for item in results:
+            # a result off the schema (a receipt_no that is not text broke every pass once) is
+            # as if unlisted: its outcome is unknown, the record is retried
             if isinstance(item, dict) and isinstance(item.get("id"), str) \
-                    and item.get("status") in BATCH_STATUSES:
+                    and item.get("status") in BATCH_STATUSES \
+                    and isinstance(item.get("receipt_no", ""), (str, type(None))):
                 out[item["id"]] = item
         return out
 

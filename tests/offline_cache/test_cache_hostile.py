@@ -4,6 +4,7 @@ kiosk side is a real ``SyncEngine`` thread or a ``main.py cache sync`` process."
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -220,3 +221,35 @@ def test_the_reference_platform_serves_each_hostile_answer(platform, tmp_path: P
         assert platform.store.get_record(rid) is None  # every fault here answers before storing
     finally:
         trap.stop()
+
+
+def test_the_sync_thread_outlives_an_answer_that_breaks_a_pass(make_cache) -> None:
+    """An accepted result whose receipt number is an object (it once failed every pass with a
+    sqlite binding error): off the schema, so an unknown outcome; the thread stays up, keeps the
+    records, and a sane answer then drains them."""
+    sane = {"on": False}
+
+    def script(method: str, path: str, body: bytes) -> Answer:
+        if sane["on"]:
+            return accept_all(body)
+        ids = [r["id"] for r in json.loads(body)["records"]]
+        results = [{"id": i, "status": "accepted", "receipt_no": {"no": [1, 2]}} for i in ids]
+        return Answer(200, {"Content-Type": "application/json"}, json.dumps({"results": results}).encode())
+
+    hostile = HostilePlatform(script)
+    cache = make_cache()
+    engine = SyncEngine(cache, hostile.base_url, "tok", "kiosk-test", **FAST)
+    try:
+        ids = [cache.enqueue("application", application(i)) for i in range(3)]
+        thread = engine.start()
+        assert _wait(lambda: hostile.count("POST", "/v1/records:batch") >= 2)
+        assert thread.is_alive()
+        assert cache.counts()["acked"] == 0 and len(ids) == 3
+        assert engine.health().last_error is not None
+        sane["on"] = True
+        engine.sync_now()
+        assert _wait(lambda: cache.pending_count() == 0), engine.health()
+        assert thread.is_alive() and all(cache.get(i).state == "acked" for i in ids)
+    finally:
+        engine.close()
+        hostile.stop()
