@@ -479,7 +479,8 @@ class PlatformAdmin:
         self.timeout = timeout
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        resp = self.session.request(method, self.base_url + path, json=body, timeout=self.timeout)
+        resp = self.session.request(method, self.base_url + path, json=body, timeout=self.timeout,
+                                    allow_redirects=False)
         resp.raise_for_status()
         return resp.json()
 
