@@ -14,6 +14,11 @@ Faults before the request is applied (nothing stored):
   ``reset`` (TCP reset), ``hang`` (no answer for ``seconds``, then close), ``delay`` (sleep
   ``seconds`` then answer normally), ``raw`` (answer ``status`` with ``body`` as given, with
   ``content_type``: any answer an integrator wants to try).
+Hostile answers (issue 14; a client must neither stop, stall, leak nor bloat):
+  ``rate_limit`` with ``retry_after_header`` sends that header text verbatim (e.g.
+  ``99999999999`` or ``Fri, 31 Dec 9999 23:59:59 GMT``); ``redirect`` (``status`` default 307 to
+  ``location``: a client that follows it hands the batch to another host); ``huge`` (200 JSON
+  of ``size`` bytes, streamed: a client that reads it whole takes that much memory).
 Faults after the batch was committed (the client cannot know it was stored):
   ``lose_after_commit`` (close without an answer), ``truncate`` (half the body, then close),
   ``error_after_commit`` (500), ``partial`` (only every other result listed).
@@ -27,7 +32,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 PRE = frozenset({"error", "rate_limit", "html", "empty", "wrong_ids", "conflict", "too_large",
-                 "bad_request", "unauthorized", "forbidden", "reset", "hang", "delay", "raw"})
+                 "bad_request", "unauthorized", "forbidden", "reset", "hang", "delay", "raw",
+                 "redirect", "huge"})
 POST = frozenset({"lose_after_commit", "truncate", "error_after_commit", "partial"})
 FAULTS = PRE | POST
 
@@ -47,6 +53,9 @@ class FaultRule:
     record_id: str | None = None
     body: str = ""
     content_type: str = "application/json"
+    retry_after_header: str | None = None
+    location: str = "http://127.0.0.1:9/v1/records:batch"
+    size: int = 300 * 1024 * 1024
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultRule:

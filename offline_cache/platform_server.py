@@ -137,9 +137,11 @@ class _Handler(BaseHTTPRequestHandler):
     # --- writing ---------------------------------------------------------------------------
 
     def _send(self, status: int, body: bytes = b"", ctype: str = "application/json; charset=utf-8",
-              headers: dict[str, str] | None = None, *, cut: int | None = None) -> None:
+              headers: dict[str, str] | None = None, *, cut: int | None = None,
+              declared: int | None = None) -> None:
+        length = len(body) if declared is None else declared  # declared: the rest streams after
         lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", f"Server: {self.server_version}",
-                 f"Date: {formatdate(usegmt=True)}", f"Content-Length: {len(body)}"]
+                 f"Date: {formatdate(usegmt=True)}", f"Content-Length: {length}"]
         if status != 304:
             lines.append(f"Content-Type: {ctype}")
         for k, v in (headers or {}).items():
@@ -275,7 +277,14 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "rate_limit":
             after = formatdate(time.time() + rule.retry_after, usegmt=True) if rule.http_date \
                 else str(max(0, math.ceil(rule.retry_after)))  # delta-seconds is an integer
+            if rule.retry_after_header is not None:
+                after = rule.retry_after_header
             self._err(rule.status or 429, "rate_limited", "slow down", headers={"Retry-After": after})
+        elif kind == "redirect":
+            self.close_connection = True
+            self._send(rule.status or 307, b"", headers={"Location": rule.location})
+        elif kind == "huge":
+            self._huge(rule.size)
         elif kind == "html":
             self._send(200, _HTML, ctype="text/html; charset=utf-8")
         elif kind == "raw":
@@ -296,6 +305,18 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "forbidden":
             self._err(403, "forbidden", "device disabled")
         return True
+
+    def _huge(self, size: int) -> None:
+        """A 200 JSON answer of ``size`` bytes, written a MiB at a time (never held whole)."""
+        self.close_connection = True
+        head = b'{"results": ['
+        self._send(200, head, declared=size)
+        filler = b" " * (1024 * 1024)
+        left = size - len(head)
+        while left > 0:
+            piece = filler[:min(left, len(filler))]
+            self.wfile.write(piece)
+            left -= len(piece)
 
     def _batch(self, device_id: str, body: bytes, data: Any, post: FaultRule | None) -> None:
         if len(body) > MAX_BATCH_BYTES:
@@ -458,7 +479,8 @@ class PlatformAdmin:
         self.timeout = timeout
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        resp = self.session.request(method, self.base_url + path, json=body, timeout=self.timeout)
+        resp = self.session.request(method, self.base_url + path, json=body, timeout=self.timeout,
+                                    allow_redirects=False)
         resp.raise_for_status()
         return resp.json()
 

@@ -7,6 +7,10 @@ goes back to pending with full-jitter exponential backoff on the monotonic clock
 deleted before an ack. Triggers: a new record, a timer, and :meth:`SyncEngine.sync_now`.
 Progress and health reach the kiosk banner and technician panel as plain callbacks.
 
+No answer can stop the sync (issue 14): any successful request resets the backoff, a pause
+asked by the platform is at most an hour, a redirect or an oversized answer is an alert and a
+retry, and the background thread outlives any exception ("sync now" restarts it if it is gone).
+
 A configured CA bundle or client certificate that cannot be read is a staff problem, not an
 outage: the engine says so in the log and raises the ``platform_tls_config`` alert (once, at
 start and again only after the link has worked), keeps every record without counting attempts,
@@ -28,8 +32,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .client import (
+    MAX_RETRY_AFTER,
+    PlatformAnswerTooLarge,
     PlatformAuthError,
     PlatformClient,
+    PlatformRedirected,
     PlatformRefused,
     PlatformTLSConfigError,
     PlatformUnavailable,
@@ -41,6 +48,7 @@ from .store import AttachmentCorruptError, OfflineCache, OutgoingRecord, RecordI
 log = logging.getLogger(__name__)
 
 MISSING_ATTACHMENT_RETRIES = 3
+MAX_BACKOFF_EXPONENT = 30  # 2**30 × base is past any cap; more would overflow a float in a week
 
 
 @dataclass
@@ -210,12 +218,16 @@ class SyncEngine:
         self._wake.set()
 
     def sync_now(self) -> None:
-        """A technician's "sync now": forget backoff (not a Retry-After) and auth stop, wake up."""
+        """A technician's "sync now": forget backoff (not a Retry-After, which is at most an
+        hour) and auth stop, wake up; a background thread that died is started again."""
         self.auth_failed = False
         self._failures = 0
         now = self._mono()
         if self._not_before <= now:
             self.cache.reschedule_pending(0.0)
+        if self._thread is not None and not self._thread.is_alive() and not self._stopping.is_set():
+            log.error("sync thread was not running: started again by sync now")
+            self.start()
         self._wake.set()
 
     def set_token(self, token: str) -> None:
@@ -253,11 +265,17 @@ class SyncEngine:
 
     def _backoff(self, retry_after: float | None = None) -> float:
         self._failures += 1
-        delay = self._rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (self._failures - 1)))
+        exponent = min(self._failures - 1, MAX_BACKOFF_EXPONENT)
+        delay = self._rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** exponent))
         if retry_after is not None:
-            delay = max(delay, retry_after)
+            delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
         self._not_before = self._mono() + delay
         return self._not_before
+
+    def _succeeded(self) -> None:
+        """Any request the platform answered as the contract says: the link works, so the next
+        failure starts the backoff from the base again (an upload counts as much as an ack)."""
+        self._failures = 0
 
     def sync_once(self) -> SyncReport:
         """Send everything due now; stop at the first failure that needs a pause."""
@@ -354,6 +372,7 @@ class SyncEngine:
                     continue
                 try:
                     self.client.put_attachment(sha, data, content_type)
+                    self._succeeded()
                 except PlatformRefused as exc:
                     if exc.status == 413:
                         bad[sha] = {"code": "attachment_too_large", "message": exc.message}
@@ -393,6 +412,16 @@ class SyncEngine:
             self._emit("auth_failure", status=exc.status)
             return
         retry_after = getattr(exc, "retry_after", None)
+        if isinstance(exc, PlatformRedirected):
+            self._alert("platform_redirect", "the platform URL answered with a redirect; it was not "
+                        "followed (records would go to another host): check the platform URL",
+                        {"status": exc.status, "location": exc.location[:200]})
+        elif isinstance(exc, PlatformAnswerTooLarge):
+            self._alert("platform_answer_too_large", "the platform's answer was over the size cap "
+                        "and was not read; the records are kept and retried", {"status": exc.status})
+        if isinstance(exc, PlatformUnavailable) and exc.retry_after_clamped:
+            self._alert("retry_after_clamped", f"the platform asked for a pause of more than "
+                        f"{MAX_RETRY_AFTER:.0f} s; waiting {MAX_RETRY_AFTER:.0f} s", {"status": exc.status})
         when = self._backoff(retry_after)
         # nothing left the kiosk on a TLS configuration problem: no attempt is counted
         self.cache.release(ids, self.owner, next_attempt=when, error=str(exc),
@@ -418,6 +447,7 @@ class SyncEngine:
         except PlatformRefused as exc:
             return self._refused(records, exc, report)
         crash_point("after_send_before_ack")
+        self._succeeded()
         return self._apply(records, results, report)
 
     def _refused(self, records: list[OutgoingRecord], exc: PlatformRefused, report: SyncReport) -> bool:
@@ -508,16 +538,26 @@ class SyncEngine:
     # --- background thread -----------------------------------------------------------------
 
     def run_forever(self) -> None:
-        """Sync on every trigger until :meth:`stop`. Never raises."""
+        """Sync on every trigger until :meth:`stop`. Never raises: whatever a pass, a listener
+        or the wait throws is logged for staff, alerted, and followed by backoff."""
         while not self._stopping.is_set():
-            self._wake.clear()
             try:
+                self._wake.clear()
                 self.sync_once()
-            except Exception as exc:  # a bug or a broken disk must not kill the thread
-                log.exception("sync pass failed")
-                self._error(f"sync pass failed: {type(exc).__name__}: {exc}")
-                self._backoff()
-            self._wake.wait(self._next_wait())
+                wait = self._next_wait()
+            except Exception as exc:  # a bug, a broken disk or a hostile answer must not kill it
+                wait = self._survive(exc)
+            self._wake.wait(wait)
+
+    def _survive(self, exc: Exception) -> float:
+        log.exception("sync pass failed")
+        try:
+            self._error(f"sync pass failed: {type(exc).__name__}: {str(exc)[:200]}")
+            self._alert("sync_pass_failed", "a sync pass failed; retrying with backoff",
+                        {"error": type(exc).__name__})
+        except Exception:
+            log.exception("the sync failure could not be reported")
+        return min(max(0.01, self._backoff() - self._mono()), self.interval)
 
     def _next_wait(self) -> float:
         now = self._mono()
@@ -529,7 +569,8 @@ class SyncEngine:
             if due is not None:
                 wait = min(wait, due - now)
         wait = max(wait, self._not_before - now)
-        return max(0.01, wait)
+        # bounded: never handed to Event.wait beyond what threading accepts (OverflowError)
+        return min(max(0.01, wait), MAX_RETRY_AFTER)
 
     def start(self) -> threading.Thread:
         """Run :meth:`run_forever` in a daemon thread named ``offline-sync``."""
