@@ -14,6 +14,7 @@ import pytest
 from queue_helpers import ServerProcess, small_hall
 
 from queueing.client import HallClient
+from queueing.clock import GuardedClock
 
 LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), "")
 pytestmark = pytest.mark.skipif(
@@ -21,7 +22,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 7: a clock step closes the day (A001 again)")
 def test_a_wall_clock_jump_of_a_day_neither_cancels_nor_repeats(tmp_path) -> None:
     data = tmp_path / "hall"
     data.mkdir()
@@ -56,3 +56,20 @@ def test_a_wall_clock_jump_of_a_day_neither_cancels_nor_repeats(tmp_path) -> Non
         assert "clock" in kinds
     finally:
         srv.stop()
+
+
+def test_the_guard_follows_real_time_and_refuses_steps() -> None:
+    wall, mono = [1_000_000.0], [50.0]
+    clock = GuardedClock(lambda: wall[0], lambda: mono[0])
+    assert clock() == 1_000_000.0
+    wall[0] += 3600
+    mono[0] += 3600  # an hour passes: both agree, midnight can come
+    assert clock() == 1_003_600.0
+    wall[0] += 86_400 + 10
+    mono[0] += 10  # a step of a day: ignored, reported once
+    assert clock() == 1_003_610.0
+    assert clock() == 1_003_610.0
+    assert [round(j.seconds) for j in clock.take_jumps()] == [86_400]
+    wall[0] -= 86_400 - 60  # set right again (+60 s of NTP slew accepted)
+    mono[0] += 60
+    assert clock() == wall[0] and not clock.take_jumps()
