@@ -806,6 +806,10 @@ class QueueEngine:
 
         return self._run(op)
 
+    def storage_problem(self) -> str | None:
+        """None when the store can be read and written now (``/api/v1/health``), else why not."""
+        return self.store.probe(self.clock())
+
     def alerts(self, include_acked: bool = False, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._read(lambda tx, now, day: tx.alerts(include_acked, limit))
         return [{**r, "at": self.hall.iso(r["at"]), "acked_at": self.hall.iso(r["acked_at"])} for r in rows]

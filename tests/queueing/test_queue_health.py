@@ -12,7 +12,6 @@ import random
 import resource
 import sqlite3
 
-import pytest
 import requests
 from queue_helpers import ServerProcess, small_hall
 
@@ -45,7 +44,6 @@ def _assert_json_error(r: requests.Response) -> None:
     assert r.json()["error"]["code"] == "storage_failed"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 6: 500 text/plain, health 200")
 def test_a_full_disk_answers_json_and_health_503(tmp_path) -> None:
     data = _hall(tmp_path)
     limit = max(p.stat().st_size for p in data.iterdir() if p.is_file()) + 96 * 1024
@@ -65,7 +63,6 @@ def test_a_full_disk_answers_json_and_health_503(tmp_path) -> None:
         srv.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 6: 500 text/plain, health 200")
 def test_bytes_flipped_in_a_running_queue_db(tmp_path) -> None:
     data = _hall(tmp_path)
     srv = ServerProcess(data).start()
