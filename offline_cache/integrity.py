@@ -83,26 +83,58 @@ def quarantine(path: Path) -> list[Path]:
 
 def recover(damaged: Path, out: Path) -> Path:
     """Write every row still readable in ``damaged`` into the new file ``out`` (same tables);
-    ``out`` may hold a ``lost_and_found`` table of rows whose table could not be told."""
-    if out.exists():
-        out.unlink()
-    shell = shutil.which("sqlite3")
-    if shell is not None:
-        try:
-            sql = subprocess.run([shell, "-readonly", str(damaged), ".recover"], capture_output=True,
-                                 timeout=600, check=True).stdout
-            subprocess.run([shell, str(out)], input=sql, capture_output=True, timeout=600, check=True)
-            return out
-        except (subprocess.SubprocessError, OSError) as exc:
-            log.warning("sqlite3 .recover failed, reading row by row", extra={"ctx": {"error": str(exc)}})
-            if out.exists():
-                out.unlink()
-    _recover_by_rowid(damaged, out)
-    return out
+    ``out`` may hold a ``lost_and_found`` table of rows whose table could not be told.
+    ``damaged`` (the kept evidence) is never opened for writing: a scratch copy is read."""
+    work = _work_copy(damaged, out.with_name(out.name + ".work"))
+    try:
+        if out.exists():
+            out.unlink()
+        shell = shutil.which("sqlite3")
+        if shell is not None:
+            try:
+                sql = subprocess.run([shell, str(work), ".recover"], capture_output=True,
+                                     timeout=600, check=True).stdout
+                subprocess.run([shell, str(out)], input=sql, capture_output=True, timeout=600, check=True)
+                return out
+            except (subprocess.SubprocessError, OSError) as exc:
+                # Debian's 3.40 shell is built without the page reader .recover needs.
+                log.info("sqlite3 .recover unavailable, reading row by row", extra={"ctx": {"error": str(exc)}})
+                if out.exists():
+                    out.unlink()
+        _recover_by_rowid(work, out)
+        return out
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(work) + suffix).unlink(missing_ok=True)
+
+
+def _work_copy(damaged: Path, work: Path) -> Path:
+    """A copy of the file (and its WAL, whose committed rows count) that SQLite may open; a
+    WAL-mode file without its WAL is switched to a rollback journal so it opens without one."""
+    shutil.copyfile(damaged, work)
+    wal = Path(str(damaged) + "-wal")
+    if wal.exists():
+        shutil.copyfile(wal, str(work) + "-wal")
+    with open(work, "r+b") as f:
+        head = f.read(100)
+        if len(head) < 100:
+            return work
+        if not wal.exists() and head[18:20] == b"\x02\x02":
+            f.seek(18)
+            f.write(b"\x01\x01")
+        # A file cut short: pages the schema still names are zero-filled, so SQLite opens it and
+        # fails only on the rows that were lost (not on the whole schema, "invalid rootpage").
+        page = int.from_bytes(head[16:18], "big") or 65536
+        pages = int.from_bytes(head[28:32], "big")
+        size = work.stat().st_size
+        want = max(-(-size // page) * page, pages * page)
+        if want > size:
+            f.truncate(want)
+    return work
 
 
 def _recover_by_rowid(damaged: Path, out: Path) -> None:
-    src = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
+    src = sqlite3.connect(damaged)
     dst = sqlite3.connect(out)
     try:
         try:
