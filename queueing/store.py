@@ -512,6 +512,7 @@ class SQLiteStore:
         self.failure: str | None = None  # the last storage error, until a probe writes again
         self.damaged: str | None = None  # SQLITE_CORRUPT seen while running: sticky until restart
         self.repaired: dict[str, Any] | None = None  # what the start-up repair did, if anything
+        self._alerted: str | None = None  # the failure a probe last raised an alert for
         damage = check_file(Path(self.path)) if Path(self.path).exists() else []
         moved = self._set_aside(damage) if damage else []
         migrate(self._tx().con, SCHEMA, self.path)
@@ -663,6 +664,11 @@ class SQLiteStore:
             with self.write() as tx:
                 tx.get_meta("day")
                 tx.set_meta("health_probe", repr(now))
+                if before is not None and before != self._alerted:
+                    # Often there is still room for one row: the dashboard hears of it at once.
+                    tx.add_alert({"at": now, "kind": "storage", "source": "hall-service",
+                                  "message": f"the queue store refused a write: {before[:200]}"})
+                    self._alerted = before
         except QueueError:
             return self.failure
         self.failure = before

@@ -59,6 +59,8 @@ def test_a_full_disk_answers_json_and_health_503(tmp_path) -> None:
         health = requests.get(srv.base_url + "/api/v1/health", timeout=10)
         assert health.status_code == 503
         assert health.json()["status"] != "ok"
+        alerts = HallClient(srv.base_url, srv.token("admin")).alerts()
+        assert "storage" in [a["kind"] for a in alerts]  # the dashboard is told
     finally:
         srv.stop()
 
