@@ -13,12 +13,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
 JUMP_TOLERANCE_SECONDS = 180.0  # "a few minutes": more than NTP ever slews, less than any real step
+
+
+def steady() -> float:
+    """Seconds of a clock that never steps and, unlike CLOCK_MONOTONIC, keeps counting while the
+    machine is suspended (CLOCK_BOOTTIME): a kiosk that sleeps overnight still sees the night."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from offline_cache.sealing import id_number_hash
 from queueing import eta, policy, stats
-from queueing.clock import GuardedClock
+from queueing.clock import GuardedClock, steady
 from queueing.codes import EndReason, HallCode, Outcome, Priority
 from queueing.model import (
     APPOINTMENT,
@@ -66,7 +66,7 @@ class QueueEngine:
         # The system clock is checked against the monotonic one; a test's settable clock is its
         # own reference (it moves time on purpose) unless the test hands a monotonic clock too.
         if monotonic is None and clock is time.time:
-            monotonic = time.monotonic
+            monotonic = steady
         self._guard = GuardedClock(clock, monotonic) if monotonic is not None else None
         self.hall, self.store = hall, store
         self.clock: Callable[[], float] = self._guard or clock
