@@ -24,10 +24,12 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from .crash import crash_point
+from .integrity import integrity_problems, is_damage, quarantine
 from .migrations import Migration, Schema, migrate, refuse_newer
 from .sealing import (
     DEFAULT_PERSONAL_FIELDS,
@@ -48,7 +50,31 @@ ACTIVE = ("pending", "inflight")
 
 
 class _CorruptFile(sqlite3.DatabaseError):
-    """quick_check found damage."""
+    """integrity_check found damage."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _heals(method: Callable[P, R]) -> Callable[P, R]:
+    """A method of the cache that, when SQLite reports damage (SQLITE_CORRUPT), checks the file
+    in full and — when it is damaged — sets it aside, salvages it into a fresh file and tries
+    once more on that file (``OfflineCache._heal``)."""
+
+    @wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        cache = args[0]
+        assert isinstance(cache, OfflineCache)
+        cache._check_now_and_then()
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc) or not cache._heal(str(exc)):
+                raise
+            return method(*args, **kwargs)
+
+    return run
 
 
 class CacheError(RuntimeError):
@@ -240,6 +266,7 @@ class OfflineCache:
         free_space: Callable[[], int] | None = None,
         on_alert: Callable[[Alert], None] | None = None,
         busy_timeout_ms: int = 30_000,
+        integrity_check_seconds: float = 3600.0,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -261,10 +288,16 @@ class OfflineCache:
         self._enqueue_listeners: list[Callable[[str], None]] = []
         self.boot = boot_id()
         self._opened = False  # alerts raised while opening are stored once the file is ready
+        self._healing = False
+        # Index damage need not raise anything: entries that no longer match their rows just
+        # hide records from the sync's queries. So the file is checked in full now and then too.
+        self.integrity_check_seconds = integrity_check_seconds
+        self._checked_at = time.monotonic()
         self._conn = self._open_checked()
         self._opened = True
         for item in self.alerts:  # raised while opening (quarantine), before the file was ready
             self._store_alert(item)
+        self._salvage_quarantined([p for p in self.quarantined if not str(p).endswith(("-wal", "-shm"))])
 
     # --- opening, integrity, quarantine ----------------------------------------------------
 
@@ -279,9 +312,11 @@ class OfflineCache:
         try:
             conn = self._connect()
             refuse_newer(conn, SCHEMA, str(self.path))  # before any pragma writes to the file
-            rows = conn.execute("PRAGMA quick_check").fetchall()
-            if [r[0] for r in rows] != ["ok"]:
-                raise _CorruptFile("quick_check: " + "; ".join(str(r[0]) for r in rows[:5]))
+            # In full, not quick_check: damage in an index (entries that no longer match their
+            # rows) passes quick_check and then fails every sync pass "malformed".
+            problems = integrity_problems(conn)
+            if problems:
+                raise _CorruptFile("integrity_check: " + "; ".join(problems[:5]))
             self._prepare(conn)
             return conn
         except BaseException as exc:
@@ -306,27 +341,62 @@ class OfflineCache:
         migrate(conn, SCHEMA, str(self.path))
 
     def _quarantine(self, why: str) -> None:
-        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-        moved = []
-        for suffix in ("", "-wal", "-shm"):
-            src = Path(str(self.path) + suffix)
-            if src.exists():
-                dst = self.path.with_name(f"{self.path.name}.corrupt-{stamp}{suffix}")
-                n = 1
-                while dst.exists():
-                    dst = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}{suffix}")
-                    n += 1
-                try:
-                    os.replace(src, dst)
-                except FileNotFoundError:  # another process set it aside first
-                    continue
-                moved.append(dst)
-        _fsync_dir(self.path.parent)
+        moved = quarantine(self.path)
         self.quarantined.extend(moved)
         self.alert("cache_corrupt", "the offline cache file failed its integrity check; it was "
-                   "quarantined (kept, renamed) and a fresh cache started — a technician must "
-                   "recover it (python main.py cache salvage FILE)",
+                   "quarantined (kept, renamed), a fresh cache started and every whole record "
+                   "salvaged into it (python main.py cache salvage FILE repeats that)",
                    {"reason": why[:200], "quarantined": [str(p) for p in moved]})
+
+    def _salvage_quarantined(self, moved: Sequence[Path]) -> None:
+        """Salvage a file just set aside into this (fresh) one; the result is an alert."""
+        from .salvage import salvage
+
+        if not moved:
+            return
+        result: dict[str, object]
+        try:
+            result = dict(salvage(self, moved[0]))
+        except Exception as exc:  # the fresh cache must work even when nothing can be read back
+            log.exception("salvage of a quarantined cache failed")
+            result = {"found": 0, "imported": 0, "failed": "all", "error": str(exc)[:200]}
+        self.alert("cache_salvaged", f"{result['imported']} records salvaged from the quarantined cache "
+                   f"({result['failed']} could not be)", {**result, "quarantined": str(moved[0])})
+
+    def _check_now_and_then(self) -> None:
+        if self._healing or time.monotonic() - self._checked_at < self.integrity_check_seconds:
+            return
+        self._checked_at = time.monotonic()
+        with self._lock:
+            if integrity_problems(self._conn):
+                self._heal("the periodic integrity_check found damage")
+
+    def _heal(self, why: str) -> bool:
+        """After SQLITE_CORRUPT while running: a full integrity_check; a damaged file is set aside,
+        a fresh one opened and salvaged. False when the check finds nothing (not damage)."""
+        with self._lock:
+            if self._healing:
+                return False
+            problems = integrity_problems(self._conn)
+            if not problems:
+                return False
+            self._healing = True
+            try:
+                log.error("offline cache damaged while running", extra={"ctx": {"error": why,
+                                                                                "integrity_check": problems[:5]}})
+                self._conn.close()
+                first, self._opened = len(self.alerts), False
+                self._quarantine(f"{why}; integrity_check: {'; '.join(problems[:3])}")
+                moved = self.quarantined[-3:]
+                self._conn = self._connect()
+                self._prepare(self._conn)
+                self._opened = True
+                for item in self.alerts[first:]:
+                    self._store_alert(item)
+                self._salvage_quarantined([p for p in moved if not str(p).endswith(("-wal", "-shm"))][-1:])
+            finally:
+                self._healing = False
+        return True
 
     def alert(self, code: str, message: str, details: dict[str, Any] | None = None) -> Alert:
         item = Alert(code, message, now_iso(), details or {})
@@ -489,6 +559,7 @@ class OfflineCache:
             return self.add_attachment(data, ctype)
         return self.add_attachment(item)
 
+    @_heals
     def enqueue(
         self,
         kind: str,
@@ -594,17 +665,20 @@ class OfflineCache:
         """Local HMAC-SHA256 of an ID number (keyed by the cache key), for look-ups."""
         return self._sealer.id_hash(id_number)
 
+    @_heals
     def pending_count(self) -> int:
         """Records not yet on the platform (pending or in flight)."""
         with self._lock:
             return int(self._conn.execute(
                 "SELECT count(*) FROM records WHERE state IN ('pending','inflight')").fetchone()[0])
 
+    @_heals
     def counts(self) -> dict[str, int]:
         with self._lock:
             found = dict(self._conn.execute("SELECT state, count(*) FROM records GROUP BY state"))
         return {s: found.get(s, 0) for s in ("pending", "inflight", "acked", "dead", "discarded")}
 
+    @_heals
     def records(self, state: str | None = None, limit: int = 1000) -> list[RecordInfo]:
         with self._lock:
             if state:
@@ -618,6 +692,7 @@ class OfflineCache:
     def dead_letters(self) -> list[RecordInfo]:
         return self.records("dead", limit=100_000)
 
+    @_heals
     def next_due(self, now: float) -> float | None:
         """Monotonic time at which the earliest pending record is due (None: nothing pending)."""
         with self._lock:
@@ -632,6 +707,7 @@ class OfflineCache:
 
     # --- the sender's side: claim, ack, release, dead-letter --------------------------------
 
+    @_heals
     def claim(self, owner: str, *, now: float, lease_seconds: float, limit: int = 100,
               max_bytes: int = 1024 * 1024) -> list[OutgoingRecord]:
         """Lease up to ``limit`` due records (oldest first, about ``max_bytes`` of payload) to
@@ -674,6 +750,7 @@ class OfflineCache:
                 del seq
         return out
 
+    @_heals
     def mark_acked(self, acks: Sequence[tuple[str, str | None]]) -> None:
         """Record the platform's acks ``(record_id, receipt_no)`` in one transaction."""
         if not acks:
@@ -692,6 +769,7 @@ class OfflineCache:
                 self._conn.execute("ROLLBACK")
                 raise
 
+    @_heals
     def release(self, ids: Sequence[str], owner: str, *, next_attempt: float, error: str | None,
                 count_attempt: bool = True) -> None:
         """Give leased records back as pending, due at monotonic ``next_attempt``."""
@@ -711,6 +789,7 @@ class OfflineCache:
                 self._conn.execute("ROLLBACK")
                 raise
 
+    @_heals
     def mark_dead(self, items: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Move records to dead letters with ``{"code", "message"}`` reasons (never over an ack)."""
         if not items:
@@ -733,6 +812,7 @@ class OfflineCache:
             log.warning("record moved to dead letters",
                         extra={"ctx": {"record_id": rid, "code": reason.get("code")}})
 
+    @_heals
     def retry(self, record_id: str) -> bool:
         """A technician sends a dead letter again (it becomes pending, due now)."""
         with self._lock:
@@ -743,6 +823,7 @@ class OfflineCache:
             log.info("dead letter retried by technician", extra={"ctx": {"record_id": record_id}})
         return bool(cur.rowcount)
 
+    @_heals
     def discard(self, record_id: str, reason: str) -> bool:
         """A technician gives up on a dead letter; its personal data follows the retention window."""
         with self._lock:
@@ -759,6 +840,7 @@ class OfflineCache:
                     extra={"ctx": {"record_id": record_id, "reason": reason[:200]}})
         return True
 
+    @_heals
     def reschedule_pending(self, when: float = 0.0) -> int:
         """Make every pending record due at ``when`` (a technician's "sync now")."""
         with self._lock:
@@ -767,6 +849,7 @@ class OfflineCache:
 
     # --- retention -------------------------------------------------------------------------
 
+    @_heals
     def purge_expired(self, now: float | None = None) -> dict[str, int]:
         """Delete personal data of records acked (or discarded) longer than the retention
         window ago, and attachment files nothing unpurged refers to. Logged."""

@@ -284,9 +284,16 @@ def create_app(
 
     # ------------------------------------------------------------------ public and reading
 
-    @app.get("/api/v1/health")
-    async def health() -> dict[str, Any]:
+    @app.get("/api/v1/health", responses={503: {"description": "the queue store cannot be read or written"}})
+    async def health() -> Any:
+        # Honest: a committed probe write, so a damaged or full queue.db answers 503 and the
+        # watchdog restarts the service (whose start-up check repairs a damaged file).
+        problem = await eng.storage_problem()
         now = engine.clock()
+        if problem is not None:
+            return JSONResponse({"status": "unavailable", "hall_id": hall.id, "api_version": API_VERSION,
+                                 "error": {"code": HallCode.STORAGE_FAILED, "message": problem[:300]}},
+                                status_code=503)
         return {
             "status": "ok",
             "hall_id": hall.id,

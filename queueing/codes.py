@@ -22,6 +22,8 @@ class HallCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     HTTP_ERROR = "http_error"
+    # the hall's own queue store cannot be read or written (503: damaged or full disk)
+    STORAGE_FAILED = "storage_failed"
     # no such thing (404)
     COUNTER_NOT_FOUND = "counter_not_found"
     TICKET_NOT_FOUND = "ticket_not_found"

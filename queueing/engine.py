@@ -5,6 +5,8 @@ operations (call next / a chosen ticket, recall, start, finish, no-show, put bac
 pause, resume), ratings, alerts and the event log entry of every state change. The service day
 is derived from the clock on every operation, so the day rolls over at local midnight by itself:
 the first operation of a new day cancels what was left active and numbering starts again at 001.
+The real clock is guarded (``queueing.clock``): a step of the wall clock the monotonic clock does
+not confirm is ignored and raised as a ``clock`` alert, never a reason to close the day.
 
 Thread- and process-safe through the store's write transactions; listeners registered with
 ``on_commit`` run after each commit (the SSE broadcaster, the platform outbox)."""
@@ -21,6 +23,7 @@ from typing import Any, TypeVar
 
 from offline_cache.sealing import id_number_hash
 from queueing import eta, policy, stats
+from queueing.clock import GuardedClock, steady
 from queueing.codes import EndReason, HallCode, Outcome, Priority
 from queueing.model import (
     APPOINTMENT,
@@ -53,9 +56,20 @@ RATING_NAMES = {v: k for k, v in RATING_LEVELS.items()}
 
 class QueueEngine:
     def __init__(
-        self, hall: Hall, store: QueueStore, hall_key: bytes | str, clock: Callable[[], float] = time.time
+        self,
+        hall: Hall,
+        store: QueueStore,
+        hall_key: bytes | str,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
-        self.hall, self.store, self.clock = hall, store, clock
+        # The system clock is checked against the monotonic one; a test's settable clock is its
+        # own reference (it moves time on purpose) unless the test hands a monotonic clock too.
+        if monotonic is None and clock is time.time:
+            monotonic = steady
+        self._guard = GuardedClock(clock, monotonic) if monotonic is not None else None
+        self.hall, self.store = hall, store
+        self.clock: Callable[[], float] = self._guard or clock
         self._key = hall_key.encode() if isinstance(hall_key, str) else hall_key
         self._day_seen: str | None = None
         self._listeners: list[Callable[[], None]] = []
@@ -82,7 +96,21 @@ class QueueEngine:
         if day != self._day_seen:
             self._rollover(tx, now, day)
             self._day_seen = day
+        if self._guard is not None and self._guard.pending:
+            self._clock_alerts(tx, now, day)
         return now, day
+
+    def _clock_alerts(self, tx: StoreTx, now: float, day: str) -> None:
+        assert self._guard is not None
+        for jump in self._guard.take_jumps():
+            message = (
+                f"the system clock stepped {jump.seconds / 3600:+.2f} h ({self.hall.iso(jump.wall)}); "
+                "the hall keeps its own time and service day: set the clock right (NTP/RTC) and restart"
+            )
+            row = {"at": now, "kind": "clock", "source": "hall-service", "message": message}
+            aid = tx.add_alert(row)
+            self._event(tx, now, day, "alert", None, None, None, alert_id=aid, alert_kind="clock",
+                        source="hall-service", message=message)
 
     def _rollover(self, tx: StoreTx, now: float, day: str) -> None:
         if tx.get_meta("day") == day:
@@ -128,7 +156,7 @@ class QueueEngine:
     def _read(self, fn: Callable[[StoreTx, float, str], T]) -> T:
         now = self.clock()
         day = self.hall.day(now)
-        if day != self._day_seen:
+        if day != self._day_seen or (self._guard is not None and self._guard.pending):
             self._run(lambda tx, n, d: None)
         with self.store.read() as tx:
             return fn(tx, now, day)
@@ -777,6 +805,10 @@ class QueueEngine:
             return {"id": aid, **row, "at": self.hall.iso(now), "acked_at": None}
 
         return self._run(op)
+
+    def storage_problem(self) -> str | None:
+        """None when the store can be read and written now (``/api/v1/health``), else why not."""
+        return self.store.probe(self.clock())
 
     def alerts(self, include_acked: bool = False, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._read(lambda tx, now, day: tx.alerts(include_acked, limit))

@@ -7,21 +7,35 @@ processes — are serialised and can never get the same ticket. A PostgreSQL sto
 same ``StoreTx`` methods inside a transaction that first locks the hall's row
 (``SELECT … FOR UPDATE``) to get the same serialisation.
 
-SQLite runs in WAL mode with ``synchronous=FULL``: a committed ticket survives a power cut."""
+SQLite runs in WAL mode with ``synchronous=FULL``: a committed ticket survives a power cut.
+
+A damaged or full file is never answered with a crash: any SQLite error inside a transaction
+becomes ``QueueError(503, storage_failed)`` (the API's JSON error shape) and ``probe()`` — what
+``/api/v1/health`` asks — reports it, a damaged file until the service restarts. At start the
+file gets a full ``integrity_check``; a damaged one is set aside (``queue.db.corrupt-<stamp>``,
+kept), every row still whole is recovered into a fresh file, the numbering of each day skips
+ahead so a lost row's number is never handed out again, and a ``storage`` alert says so."""
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import astuple, fields
 from pathlib import Path
 from typing import Any, Protocol
 
+from offline_cache.integrity import check_file, integrity_problems, is_damage, quarantine, recover
 from offline_cache.migrations import Migration, Schema, SchemaTooNewError, migrate, refuse_newer
-from queueing.model import ACTIVE, CounterState, Ticket
+from queueing.codes import HallCode
+from queueing.model import ACTIVE, CounterState, QueueError, Ticket
+
+log = logging.getLogger(__name__)
 
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
 
@@ -82,6 +96,7 @@ class StoreTx(Protocol):
 class QueueStore(Protocol):
     def write(self) -> AbstractContextManager[StoreTx]: ...
     def read(self) -> AbstractContextManager[StoreTx]: ...
+    def probe(self, now: float) -> str | None: ...  # None: readable and writable; else why not
     def close(self) -> None: ...
 
 
@@ -474,6 +489,13 @@ class SQLiteTx:
         )
 
 
+# Tables a repair copies from the recovered file into the fresh one (in this order).
+_TABLES = ("meta", "sequences", "tickets", "counter_state", "events", "appointments", "ratings",
+           "rectifications", "alerts")
+SALVAGE_NUMBER_SKIP = 100  # after a repair each day's numbering skips this far past the highest kept
+_NUMBER = re.compile(r"^(.*?)(\d+)$")
+
+
 class SQLiteStore:
     """One SQLite file, one connection per thread (WAL: readers never block the writer)."""
 
@@ -487,7 +509,81 @@ class SQLiteStore:
         # in growing steps and lets one busy thread starve the others; other processes still
         # serialise on SQLite's own lock (busy_timeout).
         self._write_lock = threading.Lock()
+        self.failure: str | None = None  # the last storage error, until a probe writes again
+        self.damaged: str | None = None  # SQLITE_CORRUPT seen while running: sticky until restart
+        self.repaired: dict[str, Any] | None = None  # what the start-up repair did, if anything
+        self._alerted: str | None = None  # the failure a probe last raised an alert for
+        damage = check_file(Path(self.path)) if Path(self.path).exists() else []
+        moved = self._set_aside(damage) if damage else []
         migrate(self._tx().con, SCHEMA, self.path)
+        if moved:
+            self._restore(damage, moved)
+
+    # --- damage at start: quarantine, recovery ----------------------------------------------
+
+    def _set_aside(self, damage: list[str]) -> list[Path]:
+        moved = quarantine(Path(self.path))
+        log.error("queue.db failed its integrity check; set aside", extra={"ctx": {
+            "problems": damage[:5], "quarantined": [str(p) for p in moved]}})
+        return moved
+
+    def _restore(self, damage: list[str], moved: list[Path]) -> None:
+        recovered = recover(moved[0], Path(str(moved[0]) + ".recovered"))
+        con = self._tx().con
+        kept: dict[str, int] = {}
+        con.execute("ATTACH DATABASE ? AS r", (str(recovered),))
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            have = {r[0] for r in con.execute("SELECT name FROM r.sqlite_master WHERE type='table'")}
+            for table in _TABLES:
+                if table not in have:
+                    continue
+                mine = [r[1] for r in con.execute(f"PRAGMA main.table_info({table})")]
+                theirs = {r[1] for r in con.execute(f"PRAGMA r.table_info({table})")}
+                cols = ", ".join(c for c in mine if c in theirs)
+                kept[table] = con.execute(f"INSERT OR IGNORE INTO main.{table}({cols}) "
+                                          f"SELECT {cols} FROM r.{table}").rowcount
+            # Rows may be lost with their numbers: start each day's numbering past any kept one.
+            last: dict[tuple[str, str], int] = {
+                (d, p): n for d, p, n in con.execute("SELECT day, prefix, last FROM sequences")}
+            for day, number in con.execute("SELECT day, number FROM tickets").fetchall():
+                m = _NUMBER.match(number or "")
+                if m:
+                    key = (day, m.group(1))
+                    last[key] = max(last.get(key, 0), int(m.group(2)))
+            for (day, prefix), n in last.items():
+                con.execute("INSERT INTO sequences(day, prefix, last) VALUES(?,?,?) ON CONFLICT(day, prefix) "
+                            "DO UPDATE SET last=excluded.last", (day, prefix, n + SALVAGE_NUMBER_SKIP))
+            message = (f"queue.db was damaged ({'; '.join(damage[:2])[:200]}); it was set aside as "
+                       f"{moved[0].name} and {kept.get('tickets', 0)} tickets, {kept.get('events', 0)} events "
+                       "were recovered into a fresh file; numbering skips ahead")
+            con.execute("INSERT INTO alerts(at, kind, source, message) VALUES(?, 'storage', 'hall-service', ?)",
+                        (time.time(), message))
+            con.execute("COMMIT")
+        finally:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            con.execute("DETACH DATABASE r")
+        self.repaired = {"quarantined": [str(p) for p in moved], "recovered": kept}
+        log.error("ALERT storage: %s", message, extra={"ctx": self.repaired})
+
+    # --- running ------------------------------------------------------------------------------
+
+    def _failed(self, exc: sqlite3.Error) -> QueueError:
+        """A storage error as the API's 503; damage is remembered and checked in full once."""
+        self.failure = f"{getattr(exc, 'sqlite_errorname', '') or type(exc).__name__}: {exc}"
+        if is_damage(exc) and self.damaged is None:
+            self.damaged = self.failure
+            try:
+                problems = integrity_problems(self._tx().con)
+            except sqlite3.Error as again:
+                problems = [str(again)]
+            log.error("ALERT storage: queue.db is damaged; the service must restart to repair it",
+                      extra={"ctx": {"error": self.failure, "integrity_check": problems[:5]}})
+        else:
+            log.error("queue store failed", extra={"ctx": {"error": self.failure}})
+        return QueueError(503, HallCode.STORAGE_FAILED,
+                          "the hall's queue store cannot be used now; staff have been told")
 
     def _tx(self) -> SQLiteTx:
         tx = getattr(self._local, "tx", None)
@@ -508,26 +604,75 @@ class SQLiteStore:
                 self._all.append(con)
         return tx
 
+    @staticmethod
+    def _rollback(con: sqlite3.Connection) -> None:
+        if con.in_transaction:
+            try:
+                con.execute("ROLLBACK")
+            except sqlite3.Error:  # a full or damaged file may refuse even this
+                log.warning("rollback failed", exc_info=True)
+
     @contextmanager
     def write(self) -> Iterator[SQLiteTx]:
-        tx = self._tx()
+        try:
+            tx = self._tx()
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from exc
         with self._write_lock:
-            tx.con.execute("BEGIN IMMEDIATE")
+            try:
+                self._rollback(tx.con)  # left open by a failed COMMIT
+                tx.con.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
             try:
                 yield tx
-            except BaseException:
-                tx.con.execute("ROLLBACK")
+            except BaseException as exc:
+                self._rollback(tx.con)
+                if isinstance(exc, sqlite3.Error):
+                    raise self._failed(exc) from exc
                 raise
-            tx.con.execute("COMMIT")
+            try:
+                tx.con.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback(tx.con)
+                raise self._failed(exc) from exc
+            self.failure = None
 
     @contextmanager
     def read(self) -> Iterator[SQLiteTx]:
-        tx = self._tx()
-        tx.con.execute("BEGIN")
+        try:
+            tx = self._tx()
+            self._rollback(tx.con)
+            tx.con.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from exc
         try:
             yield tx
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from exc
         finally:
-            tx.con.execute("COMMIT")
+            self._rollback(tx.con)  # a read transaction has nothing to commit
+
+    def probe(self, now: float) -> str | None:
+        """What ``/api/v1/health`` asks: None when the file can be read and written (a tiny
+        committed write, so a full disk shows), else why not. Only the service's own writes
+        clear a failure: a one-page probe can fit where a ticket's transaction did not."""
+        if self.damaged is not None:
+            return "queue.db is damaged: " + self.damaged
+        before = self.failure
+        try:
+            with self.write() as tx:
+                tx.get_meta("day")
+                tx.set_meta("health_probe", repr(now))
+                if before is not None and before != self._alerted:
+                    # Often there is still room for one row: the dashboard hears of it at once.
+                    tx.add_alert({"at": now, "kind": "storage", "source": "hall-service",
+                                  "message": f"the queue store refused a write: {before[:200]}"})
+                    self._alerted = before
+        except QueueError:
+            return self.failure
+        self.failure = before
+        return before
 
     def close(self) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -60,9 +61,17 @@ def free_port() -> int:
 class ServerProcess:
     """``python main.py hall-server`` in its own process group."""
 
-    def __init__(self, data_dir: Path, heartbeat: float = 15.0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        heartbeat: float = 15.0,
+        env: dict[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.heartbeat = heartbeat
+        self.env = env or {}  # e.g. libfaketime's LD_PRELOAD (test_queue_integrity.py)
+        self.preexec_fn = preexec_fn  # e.g. an RLIMIT_FSIZE: a disk that fills up
         self.proc: subprocess.Popen | None = None
         self.port = 0
 
@@ -93,7 +102,8 @@ class ServerProcess:
             cwd=ROOT,
             stdout=self.log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+            preexec_fn=self.preexec_fn,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
