@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from conftest import make_config
 
 from kiosk.assembly import assemble_kiosk
@@ -41,7 +40,6 @@ def _wait(predicate: object, timeout: float = 15.0) -> None:
     raise AssertionError("timed out")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8: not fixed yet")
 def test_torn_last_line_is_cut_off_and_alerted(tmp_path: Path) -> None:
     path = _audit_path(tmp_path)
     log = AuditLog(path)
@@ -63,7 +61,6 @@ def test_torn_last_line_is_cut_off_and_alerted(tmp_path: Path) -> None:
         assembly.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8: not fixed yet")
 def test_broken_chain_at_start_is_an_alert_not_a_crash(tmp_path: Path) -> None:
     path = _audit_path(tmp_path)
     log = AuditLog(path)
@@ -87,7 +84,6 @@ for i in range(int(sys.argv[3])):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8: not fixed yet")
 def test_two_writer_processes_keep_one_chain(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     AuditLog(path).record("setup", "start")
@@ -102,7 +98,6 @@ def test_two_writer_processes_keep_one_chain(tmp_path: Path) -> None:
     assert {e["actor"] for e in log.entries()} == {"setup", "kiosk", "technician"}
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8: not fixed yet")
 def test_chain_head_reaches_the_platform(tmp_path: Path) -> None:
     path = _audit_path(tmp_path)
     log = AuditLog(path)
