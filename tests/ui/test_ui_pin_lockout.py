@@ -17,8 +17,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kiosk.assembly import assemble_kiosk
-from kiosk import pin
-from kiosk.pin import hash_pin
+from kiosk.pin import hash_pin, kiosk_pin_guard
 from queueing.client import HallClient
 from tests.kiosk.conftest import make_config
 from ui.qt_app import application
@@ -60,11 +59,10 @@ def _state(assembly) -> dict:
     return json.loads((Path(assembly.config.data_dir) / "kiosk" / "pin-state.json").read_text())
 
 
-@pytest.mark.xfail(strict=True, reason="finding 9: PIN lockout does not escalate")
 def test_lockout_escalates_to_a_supervisor_reset(qtbot, tmp_path: Path, assembly) -> None:
     application()
     clock = Clock()
-    dialog = PinDialog(pin.kiosk_pin_guard(assembly, clock=clock))
+    dialog = PinDialog(kiosk_pin_guard(assembly, clock=clock))
     qtbot.addWidget(dialog)
     for _ in range(5):
         text = _type(qtbot, dialog, "000000")
@@ -96,17 +94,16 @@ def test_lockout_escalates_to_a_supervisor_reset(qtbot, tmp_path: Path, assembly
     assert assembly.audit.verify() == len(actions)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 9: a torn lockout file forgets the lockout")
 def test_a_torn_state_file_stays_locked(qtbot, assembly) -> None:
     application()
     clock = Clock()
-    dialog = PinDialog(pin.kiosk_pin_guard(assembly, clock=clock))
+    dialog = PinDialog(kiosk_pin_guard(assembly, clock=clock))
     qtbot.addWidget(dialog)
     for _ in range(5):
         _type(qtbot, dialog, "000000")
     state = Path(assembly.config.data_dir) / "kiosk" / "pin-state.json"
     state.write_bytes(state.read_bytes()[:9])  # torn by a power cut, or cut on purpose
-    fresh = PinDialog(pin.kiosk_pin_guard(assembly, clock=clock))  # the kiosk restarted
+    fresh = PinDialog(kiosk_pin_guard(assembly, clock=clock))  # the kiosk restarted
     qtbot.addWidget(fresh)
     text = _type(qtbot, fresh, RIGHT)
     assert fresh.result() != PinDialog.DialogCode.Accepted
