@@ -6,7 +6,6 @@ import pytest
 from devices.idcard.reader import IdCardReader, ProtocolError
 
 
-@pytest.mark.xfail(strict=True, reason="finding 9: a garbled text block with a valid flag is accepted")
 def test_garbled_text_block_with_a_valid_flag_is_unreadable(idsim) -> None:
     reader = IdCardReader(idsim.url, timeout=1.0)
     try:
