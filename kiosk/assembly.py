@@ -122,7 +122,8 @@ def connect_hall(config: Config, platform: PlatformLink, stops: list[Any]) -> Ha
             json.dump({"hall_key": platform.hall_key}, fh)
     outbox = sync = None
     if platform.url:
-        outbox = OfflineCache(hall_dir / "offline-cache.db", retention_seconds=config.privacy.retention_days * 86400)
+        outbox = OfflineCache(hall_dir / "offline-cache.db", retention_seconds=config.privacy.retention_days * 86400,
+                              crypto_suite=config.privacy.crypto_suite)
         stops.append(outbox.close)
         sync = new_sync_engine(config, outbox, platform, f"hall-{config.kiosk.hall_id}")
         sync.start()
@@ -171,7 +172,8 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
         kiosk_dir = data_path(config, "kiosk")
         assembly.audit = AuditLog(kiosk_dir / "audit.jsonl")
         assembly.cache = OfflineCache(kiosk_dir / "offline-cache.db",
-                                      retention_seconds=config.privacy.retention_days * 86400)
+                                      retention_seconds=config.privacy.retention_days * 86400,
+                                      crypto_suite=config.privacy.crypto_suite)
         stops.append(assembly.cache.close)
         if platform.url:
             assembly.sync = new_sync_engine(config, assembly.cache, platform, config.kiosk.id)

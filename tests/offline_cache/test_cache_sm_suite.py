@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from kiosk.config import load_config
 from offline_cache.store import OfflineCache
 
@@ -23,7 +21,6 @@ def _blob_markers(db: Path) -> set[bytes]:
         return {row[0][:4] for row in conn.execute("SELECT payload_sealed FROM records") if row[0]}
 
 
-@pytest.mark.xfail(strict=True, reason="国密 option not built yet")
 def test_sealing_both_ways(tmp_path: Path) -> None:
     db = tmp_path / "cache.db"
     with OfflineCache(db, crypto_suite="aes") as aes:
@@ -43,7 +40,6 @@ def test_sealing_both_ways(tmp_path: Path) -> None:
         assert back.read_attachment(sha_new) == b"\xff\xd8 other"
 
 
-@pytest.mark.xfail(strict=True, reason="国密 option not built yet")
 def test_kiosk_cache_written_with_aes_opens_with_sm(tmp_path: Path) -> None:
     from kiosk.assembly import assemble_kiosk
 
