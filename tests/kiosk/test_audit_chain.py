@@ -13,11 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import make_config
-
 from kiosk.assembly import assemble_kiosk
 from kiosk.audit import AuditLog
 from queueing.client import HallClient
+from tests.kiosk.conftest import make_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
