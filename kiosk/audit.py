@@ -135,8 +135,8 @@ class AuditLog:
     def entries(self, last: int | None = None) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        with open(self.path, encoding="utf-8") as fh:
-            rows = [json.loads(line) for line in fh if line.strip()]
+        with open(self.path, "rb") as fh:  # a damaged line is verify()'s to report, not a crash here
+            rows = [entry for entry in (_entry(line) for line in fh) if entry is not None]
         return rows[-last:] if last else rows
 
     def verify(self) -> int:

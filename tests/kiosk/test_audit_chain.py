@@ -119,3 +119,20 @@ def test_chain_head_reaches_the_platform(tmp_path: Path) -> None:
         assert json.dumps(payload, ensure_ascii=False).count("tech-1") == 0  # head only, no entries
     finally:
         assembly.stop()
+
+
+def test_flipped_bytes_in_the_log_are_an_alert(tmp_path: Path) -> None:
+    path = _audit_path(tmp_path)
+    log = AuditLog(path)
+    for n in range(3):
+        log.record("tech-1", "sync.now", n=n)
+    data = bytearray(path.read_bytes())
+    data[10:14] = b"\xff\xfe\x00\xc3"  # not UTF-8, not JSON
+    path.write_bytes(bytes(data))
+    assembly = assemble_kiosk(make_config(tmp_path), start_devices=False)
+    try:
+        assert assembly.audit is not None
+        _wait(lambda: any(a["kind"] == "audit" and "line 1" in str(a["message"]) for a in _hall_alerts(assembly)))
+        assert [e["details"].get("n") for e in assembly.audit.entries()][:2] == [1, 2]
+    finally:
+        assembly.stop()
