@@ -10,6 +10,7 @@ a kiosk with real devices and no ``technician.pin_hash`` refuses every PIN until
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import itertools
@@ -172,6 +173,17 @@ class PinGuard:
         save_state(self.state_path, state)
 
     def check(self, pin: str, actor: str = "technician") -> PinResult:
+        # The kiosk and a `main.py technician` process share the state file: one attempt at a
+        # time, or two failures read the same count and one of them is lost.
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.state_path.with_name(self.state_path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return self._check(pin, actor)
+        finally:
+            os.close(fd)
+
+    def _check(self, pin: str, actor: str) -> PinResult:
         if self.unset:
             self.audit.record(actor, "pin.refused_unset")
             return PinResult(False, unset=True)
