@@ -8,6 +8,7 @@
     python main.py diag ...             device diagnostics for technicians
     python main.py cache ...            offline cache status and sync for technicians
     python main.py set-pin ...          write a technician PIN (hashed) into a configuration file
+    python main.py pin-unlock ...       a supervisor clears an escalated technician PIN lockout
 
 Each package registers its own subcommands through a ``register(subparsers)`` function in its
 ``cli`` module; those modules import their heavy dependencies only when a command runs, so

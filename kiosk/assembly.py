@@ -122,7 +122,8 @@ def connect_hall(config: Config, platform: PlatformLink, stops: list[Any]) -> Ha
             json.dump({"hall_key": platform.hall_key}, fh)
     outbox = sync = None
     if platform.url:
-        outbox = OfflineCache(hall_dir / "offline-cache.db", retention_seconds=config.privacy.retention_days * 86400)
+        outbox = OfflineCache(hall_dir / "offline-cache.db", retention_seconds=config.privacy.retention_days * 86400,
+                              crypto_suite=config.privacy.crypto_suite)
         stops.append(outbox.close)
         sync = new_sync_engine(config, outbox, platform, f"hall-{config.kiosk.hall_id}")
         sync.start()
@@ -171,7 +172,8 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
         kiosk_dir = data_path(config, "kiosk")
         assembly.audit = AuditLog(kiosk_dir / "audit.jsonl")
         assembly.cache = OfflineCache(kiosk_dir / "offline-cache.db",
-                                      retention_seconds=config.privacy.retention_days * 86400)
+                                      retention_seconds=config.privacy.retention_days * 86400,
+                                      crypto_suite=config.privacy.crypto_suite)
         stops.append(assembly.cache.close)
         if platform.url:
             assembly.sync = new_sync_engine(config, assembly.cache, platform, config.kiosk.id)
@@ -188,6 +190,7 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
         )
         runtime = KioskRuntime(core)
         assembly.core, assembly.runtime = core, runtime
+        _check_audit(assembly, core)
         _push_appointments(assembly, today())
         from kiosk.technician import Technician
 
@@ -202,6 +205,11 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             assembly.sync.add_listener(lambda event: runtime.post(lambda c: _sync_event(c, event)))
             assembly.sync.start()
             stops.append(assembly.sync.stop)
+        if platform.url:  # the chain head to the platform once a day, through the outbox
+            from kiosk.audit import HeadPublisher
+
+            heads = HeadPublisher(assembly.audit, assembly.cache, config.kiosk.id).start()
+            stops.append(heads.stop)
         runtime.start()
         stops.append(runtime.stop)
         return assembly
@@ -212,6 +220,16 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             except Exception:
                 log.exception("error while stopping after a failed start")
         raise
+
+
+def _check_audit(assembly: Assembly, core: KioskCore) -> None:
+    """The audit log verified at start: a torn tail (already cut off) or a broken chain is an
+    alert to the hall and an entry in the log, never a reason not to start."""
+    assert assembly.audit is not None
+    for problem in assembly.audit.check():
+        log.error("audit log problem at start", extra={"ctx": {"problem": problem}})
+        assembly.audit.record("kiosk", "audit.problem_at_start", problem=problem)
+        core.alert_staff("audit", f"{core.kiosk_id}: {problem}")
 
 
 def _push_appointments(assembly: Assembly, day: date) -> None:

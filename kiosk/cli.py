@@ -1,5 +1,6 @@
 """Command-line tools of the kiosk core: ``set-pin`` writes a technician PIN's hash into a
-kiosk, display or counter configuration file (asked twice, never echoed, never logged)."""
+kiosk, display or counter configuration file (asked twice, never echoed, never logged);
+``pin-unlock`` is the supervisor's reset of an escalated PIN lockout."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--stdin", action="store_true",
                         help="read the PIN from the first line of standard input (scripts, installers)")
     parser.set_defaults(func=run_set_pin)
+    register_unlock(subparsers)
 
 
 def run_set_pin(args: argparse.Namespace) -> int:
@@ -38,4 +40,32 @@ def run_set_pin(args: argparse.Namespace) -> int:
         print(f"set-pin: {exc}; nothing changed", file=sys.stderr)
         return 2
     print(f"set-pin: technician PIN set in {args.config}; restart the role to use it")
+    return 0
+
+
+def register_unlock(subparsers: Any) -> None:
+    parser = subparsers.add_parser("pin-unlock", help="a supervisor clears the technician PIN lockout of this machine")
+    parser.add_argument("--config", default="/etc/hall-kiosk/kiosk.toml",
+                        help="the kiosk's configuration (its data_dir holds the lockout state)")
+    parser.add_argument("--data-dir", default=None, help="override the configuration's data_dir")
+    parser.add_argument("--by", required=True, help="who resets it (the supervisor's staff number), for the audit log")
+    parser.set_defaults(func=run_pin_unlock)
+
+
+def run_pin_unlock(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.audit import AuditLog
+    from kiosk.config import ConfigError, load_config
+    from kiosk.pin import PinGuard
+
+    try:
+        config = load_config(args.config, data_dir=args.data_dir)
+    except ConfigError as exc:
+        print(f"pin-unlock: {exc}", file=sys.stderr)
+        return 2
+    kiosk_dir = Path(config.data_dir) / "kiosk"
+    guard = PinGuard(config.technician.pin_hash, kiosk_dir / "pin-state.json", AuditLog(kiosk_dir / "audit.jsonl"))
+    guard.supervisor_reset(f"supervisor:{args.by}")
+    print(f"pin-unlock: the technician PIN lockout in {kiosk_dir} is cleared (audited as {args.by})")
     return 0

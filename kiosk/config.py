@@ -88,6 +88,9 @@ class PrivacySection(_Section):
     elder_idle_seconds: NonNegInt = 120
     countdown_seconds: NonNegInt = 15
     retention_days: NonNegInt = 7
+    #: what the offline cache seals new personal data with: "aes" (AES-256-GCM, HMAC-SHA256) or
+    #: "sm" (国密 SM4-GCM, HMAC-SM3); data sealed before a switch still opens (docs/security.md)
+    crypto_suite: Literal["aes", "sm"] = "aes"
 
     @field_validator("countdown_seconds")
     @classmethod

@@ -2,22 +2,26 @@
 and setting a new PIN into the configuration file (``main.py set-pin``).
 
 The failure counter and lockout end are kept in a small state file so that restarting the
-kiosk does not reset a lockout. The demo PIN only opens a kiosk whose devices are all simulated:
+kiosk does not reset a lockout; lockouts escalate to a supervisor reset (``main.py pin-unlock``)
+and each one is an alert to the hall. The demo PIN only opens a kiosk whose devices are all simulated:
 a kiosk with real devices and no ``technician.pin_hash`` refuses every PIN until one is set.
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import itertools
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tomlkit
 import tomlkit.exceptions
@@ -25,6 +29,8 @@ from tomlkit.items import Table
 
 from kiosk.audit import AuditLog
 from kiosk.config import ConfigError, load_layers
+
+log = logging.getLogger(__name__)
 
 DEMO_PIN = "123456"
 _N, _R, _P = 2**14, 8, 1
@@ -55,6 +61,10 @@ class PinResult:
     attempts_left: int = 0
     #: no PIN is configured and the demo PIN is not allowed here (real devices)
     unset: bool = False
+    #: locked until a supervisor resets it (``main.py pin-unlock``)
+    supervisor: bool = False
+    #: the lockout state file exists but cannot be read: treated as a supervisor lock
+    state_unreadable: bool = False
 
 
 def weak_pin_reason(pin: str) -> str | None:
@@ -106,50 +116,152 @@ def set_pin_in_config(path: str | Path, pin: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
+#: the second lockout (``2 × max_attempts`` failures in a row) lasts at least this long
+SECOND_LOCKOUT_SECONDS = 3600
+#: after ``SUPERVISOR_TIER × max_attempts`` failures in a row only ``main.py pin-unlock`` opens it
+SUPERVISOR_TIER = 3
+
+
 class PinGuard:
+    """Decides a PIN attempt. Failures count on across lockouts: ``max_attempts`` failures lock
+    for ``lockout_seconds``, twice as many for an hour, three times as many until a supervisor
+    resets the state (``main.py pin-unlock``). A 6-digit PIN at one guess per second would
+    otherwise fall within a year at a public screen.
+
+    The state file is written atomically (temporary file, fsync, rename, fsync of the folder).
+    A state file that exists but cannot be read is treated as a supervisor lock: forgetting the
+    count would hand an attacker a fresh set of attempts for every damaged write.
+    ``on_lockout(failures, seconds)`` (seconds 0: until a supervisor reset) tells the hall.
+    """
+
     def __init__(self, pin_hash: str, state_path: str | Path, audit: AuditLog, *, max_attempts: int = 5,
                  lockout_seconds: int = 300, clock: Callable[[], float] = time.time,
-                 demo_allowed: bool = True) -> None:
+                 demo_allowed: bool = True, on_lockout: Callable[[int, int], None] | None = None) -> None:
         self.unset = not pin_hash and not demo_allowed
         self.pin_hash = pin_hash or hash_pin(DEMO_PIN, b"demo-pin-salt!!!")
         self.state_path = Path(state_path)
         self.audit = audit
-        self.max_attempts = max_attempts
+        self.max_attempts = max(1, max_attempts)
         self.lockout_seconds = lockout_seconds
         self.clock = clock
+        self.on_lockout = on_lockout
 
-    def _state(self) -> dict[str, float]:
+    def _lock_for(self, failures: int) -> float | None:
+        """Seconds of lockout after ``failures`` in a row: 0 none, None until a supervisor reset."""
+        if failures % self.max_attempts:
+            return 0
+        tier = failures // self.max_attempts
+        if tier >= SUPERVISOR_TIER:
+            return None
+        return float(self.lockout_seconds) if tier == 1 else float(max(self.lockout_seconds, SECOND_LOCKOUT_SECONDS))
+
+    def _state(self) -> dict[str, Any]:
         try:
-            data = json.loads(self.state_path.read_text())
-            return {"failures": float(data["failures"]), "locked_until": float(data["locked_until"])}
-        except (OSError, ValueError, KeyError, TypeError):  # none yet, or damaged: start counting again
-            return {"failures": 0, "locked_until": 0}
+            raw = self.state_path.read_bytes()
+        except FileNotFoundError:
+            return {"failures": 0, "locked_until": 0, "supervisor_lock": False}
+        except OSError:
+            return {"failures": 0, "locked_until": 0, "supervisor_lock": True, "unreadable": True}
+        try:
+            data = json.loads(raw)
+            return {"failures": int(data["failures"]), "locked_until": float(data["locked_until"]),
+                    "supervisor_lock": bool(data.get("supervisor_lock", False))}
+        except (ValueError, KeyError, TypeError):  # torn or damaged: stay locked, say so
+            return {"failures": 0, "locked_until": 0, "supervisor_lock": True, "unreadable": True}
 
-    def _save(self, state: dict[str, float]) -> None:
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, self.state_path)
+    def _save(self, state: dict[str, Any]) -> None:
+        save_state(self.state_path, state)
 
     def check(self, pin: str, actor: str = "technician") -> PinResult:
+        # The kiosk and a `main.py technician` process share the state file: one attempt at a
+        # time, or two failures read the same count and one of them is lost.
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.state_path.with_name(self.state_path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return self._check(pin, actor)
+        finally:
+            os.close(fd)
+
+    def _check(self, pin: str, actor: str) -> PinResult:
         if self.unset:
             self.audit.record(actor, "pin.refused_unset")
             return PinResult(False, unset=True)
         state = self._state()
         now = self.clock()
+        if state.get("unreadable"):
+            self.audit.record(actor, "pin.state_unreadable", path=str(self.state_path))
+            return PinResult(False, supervisor=True, state_unreadable=True)
+        if state["supervisor_lock"]:
+            self.audit.record(actor, "pin.refused_locked", until="supervisor reset")
+            return PinResult(False, supervisor=True)
         if state["locked_until"] > now:
             left = int(state["locked_until"] - now + 0.999)
             self.audit.record(actor, "pin.refused_locked", seconds_left=left)
             return PinResult(False, locked_seconds=left)
         if _matches(pin, self.pin_hash):
-            self._save({"failures": 0, "locked_until": 0})
+            self._save({"failures": 0, "locked_until": 0, "supervisor_lock": False})
             self.audit.record(actor, "pin.ok")
             return PinResult(True)
         failures = int(state["failures"]) + 1
-        if failures >= self.max_attempts:
-            self._save({"failures": 0, "locked_until": now + self.lockout_seconds})
-            self.audit.record(actor, "pin.locked", failures=failures)
-            return PinResult(False, locked_seconds=self.lockout_seconds)
-        self._save({"failures": failures, "locked_until": 0})
-        self.audit.record(actor, "pin.failed", failures=failures)
-        return PinResult(False, attempts_left=self.max_attempts - failures)
+        lock = self._lock_for(failures)
+        if lock == 0:
+            self._save({"failures": failures, "locked_until": 0, "supervisor_lock": False})
+            self.audit.record(actor, "pin.failed", failures=failures)
+            return PinResult(False, attempts_left=self.max_attempts - failures % self.max_attempts)
+        self._save({"failures": failures, "locked_until": now + (lock or 0), "supervisor_lock": lock is None})
+        self.audit.record(actor, "pin.locked", failures=failures,
+                          seconds=int(lock) if lock is not None else "until supervisor reset")
+        if self.on_lockout is not None:
+            try:
+                self.on_lockout(failures, int(lock or 0))
+            except Exception:  # the hall being away must not open the PIN
+                log.exception("PIN lockout alert could not be raised")
+        if lock is None:
+            return PinResult(False, supervisor=True)
+        return PinResult(False, locked_seconds=int(lock))
+
+    def supervisor_reset(self, by: str) -> None:
+        """Clear every lockout and the failure count (``main.py pin-unlock``), audited."""
+        self._save({"failures": 0, "locked_until": 0, "supervisor_lock": False})
+        self.audit.record(by, "pin.supervisor_reset")
+
+
+def save_state(path: Path, state: dict[str, Any]) -> None:
+    """Write the lockout state so that a power cut leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, json.dumps(state).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def kiosk_pin_guard(assembly: Any, *, clock: Callable[[], float] = time.time) -> PinGuard:
+    """The technician PIN guard of an assembled kiosk (or technician process): its state in
+    ``<data_dir>/kiosk/pin-state.json``, its lockouts alerted to the hall through the kiosk core."""
+    tc = assembly.config.technician
+
+    def alert(failures: int, seconds: int) -> None:
+        runtime = assembly.runtime
+
+        def raise_alert(core: Any) -> None:
+            tr = core.translator.tr
+            message = tr("pin.alert_locked", kiosk=core.kiosk_id, failures=failures, minutes=seconds // 60) \
+                if seconds else tr("pin.alert_supervisor", kiosk=core.kiosk_id, failures=failures)
+            core.alert_staff("pin_lockout", message)
+
+        if runtime is not None:
+            runtime.post(raise_alert)
+
+    return PinGuard(tc.pin_hash, Path(assembly.config.data_dir) / "kiosk" / "pin-state.json", assembly.audit,
+                    max_attempts=tc.max_attempts, lockout_seconds=tc.lockout_minutes * 60, clock=clock,
+                    demo_allowed=not assembly.config.has_real_devices(), on_lockout=alert)

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 EXPLAINED = frozenset({
     HallCode.ACTIVE_TICKET_EXISTS, HallCode.PERSON_DAILY_CAP, HallCode.SERVICE_CAP_REACHED, HallCode.SERVICE_CLOSED,
     HallCode.UNKNOWN_SERVICE, HallCode.APPOINTMENT_NOT_FOUND, HallCode.APPOINTMENT_TOO_EARLY,
-    HallCode.APPOINTMENT_TOO_LATE, HallCode.APPOINTMENT_USED,
+    HallCode.APPOINTMENT_TOO_LATE, HallCode.APPOINTMENT_USED, HallCode.ANONYMOUS_CAP_REACHED,
 })
 GENERIC = ("ticket.error.title", "ticket.error.generic")  # "ask at the front desk": staff can help
 

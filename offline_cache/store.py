@@ -267,6 +267,7 @@ class OfflineCache:
         on_alert: Callable[[Alert], None] | None = None,
         busy_timeout_ms: int = 30_000,
         integrity_check_seconds: float = 3600.0,
+        crypto_suite: str = "aes",
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -274,7 +275,8 @@ class OfflineCache:
             self.path.with_name(self.path.stem + "-attachments")
         self.attachments_dir.mkdir(parents=True, exist_ok=True)
         self.key_path = Path(key_path) if key_path else self.path.with_name(self.path.name + ".key")
-        self._sealer = Sealer(key if key is not None else load_or_create_key(self.key_path))
+        # the suite seals new data; each blob carries its suite's marker (sealing.Sealer)
+        self._sealer = Sealer(key if key is not None else load_or_create_key(self.key_path), crypto_suite)
         self.retention_seconds = retention_seconds
         self.reserve_bytes = reserve_bytes
         self.max_attachment_bytes = max_attachment_bytes
@@ -657,8 +659,8 @@ class OfflineCache:
     def find_by_id_number(self, id_number: str) -> list[RecordInfo]:
         """Records whose payload carried this ID number, found through the local HMAC."""
         with self._lock:
-            rows = self._conn.execute(f"SELECT {self._INFO_COLS} FROM records WHERE id_hash=? "
-                                      "ORDER BY seq", (self._sealer.id_hash(id_number),)).fetchall()
+            rows = self._conn.execute(f"SELECT {self._INFO_COLS} FROM records WHERE id_hash IN (?, ?) "
+                                      "ORDER BY seq", self._sealer.id_hashes(id_number)).fetchall()
             return [self._info(r) for r in rows]
 
     def id_hash(self, id_number: str) -> str:

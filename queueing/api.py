@@ -31,6 +31,7 @@ from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.model import CounterState, QueueError, Ticket
 from queueing.public_pages import PublicPagesConfig, mount_public_pages, public_links
+from queueing.validation import FIELD_CODES, RowId, Text, token_matches
 
 log = logging.getLogger(__name__)
 API_VERSION = "1"
@@ -40,9 +41,9 @@ ANY = ("kiosk", "counter", "display", "admin")
 class IssueBody(BaseModel):
     service_id: str | None = Field(None, examples=["S0101"])
     priority: Priority | None = None
-    id_number: str | None = Field(None, description="read from the ID card; only its HMAC is stored")
-    appointment_code: str | None = None
-    channel: str | None = Field(None, max_length=40, examples=["kiosk-03"])
+    id_number: Text | None = Field(None, description="read from the ID card; only its HMAC is stored")
+    appointment_code: Text | None = None
+    channel: Text | None = Field(None, max_length=40, examples=["kiosk-03"])
 
 
 class StaffBody(BaseModel):
@@ -155,7 +156,7 @@ def error(status: int, code: HallCode, message: str) -> JSONResponse:
 
 
 # The invalid field whose own code the API answered with before the body was typed.
-_FIELD_CODES = {"outcome": HallCode.INVALID_OUTCOME}
+_FIELD_CODES = {"outcome": HallCode.INVALID_OUTCOME, **FIELD_CODES}
 
 
 class _InPool:
@@ -360,7 +361,7 @@ def create_app(
     async def ticket(
         ticket_id: str, track: str | None = None, authorization: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:
-        if not (track and hmac.compare_digest(track, track_token(ticket_id))):
+        if not token_matches(track, track_token(ticket_id)):
             role_of(authorization)  # any role may read a ticket
         t, ahead, minutes = await eng.ticket(ticket_id)
         return ticket_out(t, ahead, minutes)
@@ -478,7 +479,7 @@ def create_app(
         return {"alerts": await eng.alerts(all_)}
 
     @app.post("/api/v1/alerts/{alert_id}/ack")
-    async def ack(alert_id: int, body: StaffBody | None = None, role: str = require("admin")) -> dict[str, Any]:
+    async def ack(alert_id: RowId, body: StaffBody | None = None, role: str = require("admin")) -> dict[str, Any]:
         await eng.ack_alert(alert_id, staff(body))
         return {"acknowledged": alert_id}
 

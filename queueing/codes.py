@@ -51,6 +51,7 @@ class HallCode(StrEnum):
     ACTIVE_TICKET_EXISTS = "active_ticket_exists"
     PERSON_DAILY_CAP = "person_daily_cap"
     SERVICE_CAP_REACHED = "service_cap_reached"  # 今日号源已发完
+    ANONYMOUS_CAP_REACHED = "anonymous_cap_reached"  # tickets without an ID card: their share is taken
     APPOINTMENT_NOT_FOUND = "appointment_not_found"
     APPOINTMENT_USED = "appointment_used"
     APPOINTMENT_TOO_EARLY = "appointment_too_early"

@@ -223,6 +223,16 @@ class QueueEngine:
                 raise conflict(
                     HallCode.SERVICE_CAP_REACHED, f"{svc.name}: today's {svc.daily_cap} tickets are all issued"
                 )
+            # Tickets nobody can be told apart on (no ID card, no appointment) may take only a share
+            # of the cap: one person pressing the button 300 times must not close the service.
+            share = self.hall.policy.anonymous_share
+            if not person and svc.daily_cap and share < 1:
+                allowed = int(svc.daily_cap * share)
+                if tx.count_issued(day, service_id, anonymous_only=True) >= allowed:
+                    raise conflict(
+                        HallCode.ANONYMOUS_CAP_REACHED,
+                        f"{svc.name}: today's {allowed} tickets without an ID card are all issued",
+                    )
             seq = tx.next_number("", "*")
             n = tx.next_number(day, svc.prefix)
             prio = APPOINTMENT if appt else prio_asked

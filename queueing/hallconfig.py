@@ -67,6 +67,7 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         "appointment_late_minutes = 15  # ... and this long after the slot starts",
         "max_recalls = 3",
         "person_daily_cap = 5           # tickets per person (ID-number HMAC) per day",
+        "anonymous_share = 0.5          # share of a service's daily_cap open to tickets without an ID card",
         "",
     ]
     for zone in cat["zones"]:
@@ -186,6 +187,7 @@ class PolicyTable(_Table):
     appointment_late_minutes: NonNegFloat = 15.0
     max_recalls: Annotated[int, Field(ge=0)] = 3
     person_daily_cap: Annotated[int, Field(ge=0)] = 5
+    anonymous_share: Annotated[float, Field(ge=0, le=1)] = 0.5
 
 
 class ZoneTable(_Table):

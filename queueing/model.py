@@ -96,6 +96,7 @@ class Policy:
     appointment_late_minutes: float = 15.0
     max_recalls: int = 3
     person_daily_cap: int = 5
+    anonymous_share: float = 0.5  # of a service's daily_cap, for tickets without an ID number
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class StoreTx(Protocol):
         self, day: str, service_ids: Sequence[str], cls: str, now: float, key_time: float, seq: int
     ) -> dict[str, int]: ...
     def count_person(self, day: str, person_hash: str, service_id: str | None, active_only: bool) -> int: ...
-    def count_issued(self, day: str, service_id: str) -> int: ...
+    def count_issued(self, day: str, service_id: str, *, anonymous_only: bool = False) -> int: ...
     def stale_active(self, day: str) -> list[Ticket]: ...
     def recent_service_seconds(self, service_id: str, limit: int) -> list[float]: ...
     def get_counter_state(self, counter_id: str) -> CounterState: ...
@@ -260,13 +260,11 @@ class SQLiteTx:
             args.append(service_id)
         return int(self.con.execute(sql, args).fetchone()[0])
 
-    def count_issued(self, day: str, service_id: str) -> int:
-        return int(
-            self.con.execute(
-                "SELECT count(*) FROM tickets WHERE service_id=? AND day=? AND transferred_from IS NULL",
-                (service_id, day),
-            ).fetchone()[0]
-        )
+    def count_issued(self, day: str, service_id: str, *, anonymous_only: bool = False) -> int:
+        sql = "SELECT count(*) FROM tickets WHERE service_id=? AND day=? AND transferred_from IS NULL"
+        if anonymous_only:  # issued without an ID number (nor an appointment's)
+            sql += " AND person_hash IS NULL"
+        return int(self.con.execute(sql, (service_id, day)).fetchone()[0])
 
     def stale_active(self, day: str) -> list[Ticket]:
         return [

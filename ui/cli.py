@@ -210,13 +210,10 @@ def run_kiosk(args: argparse.Namespace) -> int:
 def open_technician_panel(assembly: Any, family: str, on_exit: Any = None) -> Any:
     """PIN first (lockout, audited), then the panel; None when the PIN was not given."""
     from kiosk.logs import recent_lines
-    from kiosk.pin import PinGuard
+    from kiosk.pin import kiosk_pin_guard
     from ui.technician_app import PinDialog, TechnicianWindow
 
-    tc = assembly.config.technician
-    guard = PinGuard(tc.pin_hash, Path(assembly.config.data_dir) / "kiosk" / "pin-state.json", assembly.audit,
-                     max_attempts=tc.max_attempts, lockout_seconds=tc.lockout_minutes * 60,
-                     demo_allowed=not assembly.config.has_real_devices())
+    guard = kiosk_pin_guard(assembly)
     if PinDialog(guard).exec() != PinDialog.DialogCode.Accepted:
         return None
     panel = TechnicianWindow(assembly.technician, recent_logs=recent_lines, on_exit_to_desktop=on_exit,

@@ -65,6 +65,9 @@ class PinDialog(QDialog):
         self.pin.clear()
         if result.ok:
             self.accept()
+        elif result.supervisor:
+            key = "pin.state_unreadable" if result.state_unreadable else "pin.locked_supervisor"
+            self.message.setText("\n".join(strings(language)[key] for language in ("zh_CN", "en")))
         elif result.unset:
             self.message.setText("尚未设置维护密码：请在终端运行 sudo hall-kiosk set-pin\n"
                                  "No technician PIN is set: run  sudo hall-kiosk set-pin")

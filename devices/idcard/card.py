@@ -216,6 +216,13 @@ def parse_text_block(block: bytes, photo: bytes = b"") -> IdCard:
     if kind == FOREIGN_2023:
         extra["english_name"] = (extra.pop("english_name", "") + extra.pop("english_name_2", "")).rstrip()
     name = f.get("name") or extra.get("english_name", "")
+    # The flag alone says nothing about the rest: a damaged chip or a forged block must not pass
+    # as a card. The number's shape and check digit are enforced here; the softer checks (dates,
+    # expiry) stay in IdCard.problems() for the flows to explain.
+    wrong = validate_id_number(f.get("id_number", ""), card_type=kind)
+    shape = [p for p in wrong if "in the future" not in p]  # the clock is not the card's fault
+    if shape:
+        raise CardDataError(f"{kind}: the card number is not valid ({shape[0]})")
     return IdCard(
         card_type=kind, name=name, gender_code=f.get("gender", ""), birth_text=f.get("birth", ""),
         id_number=f.get("id_number", ""), valid_from_text=f.get("valid_from", ""),

@@ -15,6 +15,7 @@ import time
 from common.identity import check_digit
 from devices.idcard import frames as fr
 from devices.idcard.card import (
+    FLAG_OFFSET,
     FOREIGN_2023,
     FOREIGN_OLD,
     HMT_PERMIT,
@@ -26,7 +27,8 @@ from devices.idcard.card import (
 )
 from devices.simport import SimPort
 
-FAULTS = ("no_card", "unreadable", "bad_checksum", "sam_failure", "slow", "silent", "garbage", "disconnect")
+FAULTS = ("no_card", "unreadable", "bad_checksum", "sam_failure", "slow", "silent", "garbage", "disconnect",
+          "garbled_text")
 
 
 def _num(first17: str) -> str:
@@ -183,7 +185,12 @@ class IdCardSimulator:
                 if finger and card not in FINGERPRINTS:
                     return fr.build_response(fr.SW_NO_ITEM)
                 self._read_done = True
-                return fr.build_response(fr.SW_SUCCESS, self.read_payload(card, finger))
+                payload = self.read_payload(card, finger)
+                if fault == "garbled_text":  # a damaged chip: noise in the text block, the type flag intact
+                    text = bytearray(_fake_bytes(card, TEXT_LEN, "garbled"))
+                    text[FLAG_OFFSET:FLAG_OFFSET + 2] = payload[4 + FLAG_OFFSET:4 + FLAG_OFFSET + 2]
+                    payload = payload[:4] + bytes(text) + payload[4 + TEXT_LEN:]
+                return fr.build_response(fr.SW_SUCCESS, payload)
             if (cmd, para) == fr.READ_NEW_ADDRESS:
                 if card is None:
                     return fr.build_response(0x41)

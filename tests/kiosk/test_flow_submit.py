@@ -57,7 +57,7 @@ def test_submission_reaches_the_platform_with_a_receipt(kiosk: Kiosk) -> None:
     assert number.startswith("SG"), view["screen"]["lines"]
     kiosk.act("submit")  # a double tap does nothing more
     platform = kiosk.assembly.platform.running
-    stored = [r for r in platform.store.list_records() if r["device_id"] == "kiosk-01"]
+    stored = [r for r in platform.store.list_records() if r["device_id"] == "kiosk-01" and r["kind"] == "application"]
     assert len(stored) == 1 and stored[0]["receipt_no"] == number
     assert len(kiosk.sims["printer"].pages()) == 1  # the receipt
     # Progress by receipt number on the keypad.
