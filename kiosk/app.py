@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from common.identity import age_on, mask_id_number, mask_name
+from kiosk.appointments import AppointmentBook
 from kiosk.audit import AuditLog
 from kiosk.catalogue import Catalogue, ServiceItem
 from kiosk.flows.base import Flow, Screen
@@ -105,6 +106,7 @@ class KioskCore:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._overview: tuple[float, dict[str, dict[str, Any]]] = (-1e9, {})
         self._ticket_letters: list[str] = []  # the hall's service prefixes, from the same answer
+        self.appointments = AppointmentBook(self)  # the hall day's list, handed to the hall service
 
     # -- flows ----------------------------------------------------------------------------------
     def start_flow(self, name: str, **kwargs: Any) -> None:
@@ -167,7 +169,8 @@ class KioskCore:
         self._publish()
 
     def tick(self) -> None:
-        """Called about once a second: idle countdown and wipe."""
+        """Called about once a second: idle countdown and wipe, the appointment list refresh."""
+        self.appointments.refresh_if_due()
         if isinstance(self.flow, HomeFlow) and self.session.is_empty():
             return
         phase, _ = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)

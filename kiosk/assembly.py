@@ -188,7 +188,7 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
         )
         runtime = KioskRuntime(core)
         assembly.core, assembly.runtime = core, runtime
-        _push_appointments(assembly, today())
+        core.appointments.refresh()  # the hall day's list, for check-in (refreshed by tick)
         from kiosk.technician import Technician
 
         assembly.technician = Technician(config=config, config_path=config_path, audit=assembly.audit,
@@ -212,23 +212,6 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             except Exception:
                 log.exception("error while stopping after a failed start")
         raise
-
-
-def _push_appointments(assembly: Assembly, day: date) -> None:
-    """Hand today's appointments from the platform to the hall service (for check-in)."""
-    if assembly.pulls is None:
-        return
-    from offline_cache.pulls import NotCachedError
-
-    try:
-        pulled = assembly.pulls.appointments(assembly.config.kiosk.hall_id, day.isoformat())
-        stored = assembly.hall_client.push_appointments(pulled.data.get("appointments", []))
-        log.info("appointments handed to the hall service", extra={"ctx": {"count": stored}})
-    except NotCachedError:
-        log.warning("today's appointments are not available yet")
-    except Exception as exc:
-        log.warning("appointments could not be handed to the hall service",
-                    extra={"ctx": {"error": type(exc).__name__}})
 
 
 def _sync_event(core: KioskCore, event: Any) -> None:

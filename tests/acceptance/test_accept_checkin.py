@@ -4,8 +4,6 @@ around "now" in the hall's time zone, so check-in works whenever the suite runs.
 
 from __future__ import annotations
 
-import pytest
-
 from offline_cache.platform_store import DEMO_APPOINTMENT_CODE
 from queueing.client import HallClient
 from tests.acceptance.person import Person
@@ -20,7 +18,6 @@ def _checked_in(person: Person) -> list[dict[str, object]]:
     return [t for t in _staff(person).waiting() if t.get("priority") == "appointment"]
 
 
-@pytest.mark.xfail(strict=True, reason="demo appointments sit at 09:00 CST whatever the time")
 def test_check_in_by_the_appointment_qr(person: Person) -> None:
     person.tap("预约签到")
     person.wait_for("请扫描预约二维码")
@@ -33,7 +30,6 @@ def test_check_in_by_the_appointment_qr(person: Person) -> None:
     person.wait_for("您好，欢迎来办事")
 
 
-@pytest.mark.xfail(strict=True, reason="the kiosk sends no service: 422 missing_service_id")
 def test_check_in_by_the_id_card(person: Person) -> None:
     person.tap("预约签到")
     person.wait_for("请扫描预约二维码")
