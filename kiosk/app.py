@@ -21,6 +21,7 @@ from common.identity import age_on, mask_id_number, mask_name
 from kiosk.appointments import AppointmentBook
 from kiosk.audit import AuditLog
 from kiosk.catalogue import Catalogue, ServiceItem
+from kiosk.device_trouble import DeviceTrouble
 from kiosk.flows.base import Flow, Screen
 from kiosk.flows.home import HomeFlow
 from kiosk.i18n import Translator
@@ -76,6 +77,7 @@ class KioskCore:
         session_root: str | Path = "data/sessions",
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = date.today,
+        ecard_qr: bool = False,
     ) -> None:
         self.catalogue = catalogue
         self.translator = translator or Translator()
@@ -107,6 +109,8 @@ class KioskCore:
         self._overview: tuple[float, dict[str, dict[str, Any]]] = (-1e9, {})
         self._ticket_letters: list[str] = []  # the hall's service prefixes, from the same answer
         self.appointments = AppointmentBook(self)  # the hall day's list, handed to the hall service
+        self.ecard_qr = ecard_qr  # the hall accepts the 电子身份证 QR at the scanner instead of the card
+        self.trouble = DeviceTrouble(self)  # device states: words for the citizen, alerts for staff
 
     # -- flows ----------------------------------------------------------------------------------
     def start_flow(self, name: str, **kwargs: Any) -> None:
@@ -156,6 +160,11 @@ class KioskCore:
             self.notice = self.translator.tr("notice.card_not_needed")
         self._publish()
 
+    def device_changed(self, kind: str, state: str, reason: str | None) -> None:
+        """A device reported a new state (kiosk.device_trouble decides who hears of it)."""
+        self.trouble.changed(kind, state, reason)
+        self._publish()
+
     def card_removed(self) -> None:
         self.card_present = False
         self._publish()
@@ -190,7 +199,7 @@ class KioskCore:
         if not (isinstance(self.flow, HomeFlow) and self.session.is_empty()):
             phase, left = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)
         return {
-            "screen": screen.as_dict(),
+            "screen": self.trouble.decorate(screen.as_dict()),
             "flow": self.flow.name,
             "state": self.flow.state,
             "language": self.translator.language,

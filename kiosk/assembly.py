@@ -226,6 +226,7 @@ def _sync_event(core: KioskCore, event: Any) -> None:
 
 def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: str, technician: Any) -> Any:
     from devices.manager import DeviceManager
+    from devices.state import DeviceState
 
     core = runtime.core
 
@@ -238,12 +239,15 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
         runtime.scanned(scan)
 
     def on_state(kind: str, state: Any, reason: str | None) -> None:
-        if kind == "printer":
-            runtime.post(lambda c: _printer_state(c, str(state), reason))
-        elif kind == "camera":  # the materials step says whether photos can be taken
-            runtime.post(lambda c: c._publish())
+        # every device's every change: the citizen waiting for it and the staff hear of it
+        runtime.post(lambda c: c.device_changed(kind, str(state), reason))
 
     def on_alert(kind: str, message: str) -> None:
+        # The manager also pages on entering a bad state; the core already alerts on every state
+        # change (kiosk/device_trouble.py), so only the other alerts (a failed job) pass here.
+        if message.startswith((f"{kind} {DeviceState.DISCONNECTED.value}:", f"{kind} {DeviceState.ERROR.value}:")):
+            return
+
         def raise_alert(c: KioskCore) -> None:
             c.alert_staff(kind, f"{c.kiosk_id}: {message}")
 
@@ -254,8 +258,3 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
                             on_scan=on_scan, on_state=on_state, on_alert=on_alert)
     core.devices = manager
     return manager.start()
-
-
-def _printer_state(core: KioskCore, state: str, reason: str | None) -> None:
-    core.printer_problem = reason if state == "error" else None
-    core._publish()

@@ -14,10 +14,9 @@ from devices.printer.simulator import PrinterSimulator
 from queueing.client import HallClient
 from tests.acceptance.person import Person
 
-# What each reader fault looks like to the citizen: a card that cannot be read, or a reader that
-# does not work at all. "slow", "garbage" and "no_card" still read (or simply see no card).
-CARD_FAULTS = {"unreadable": "读不出", "bad_checksum": "读不出", "sam_failure": "读卡器", "silent": "读卡器",
-               "disconnect": "读卡器"}
+# The reader faults a citizen meets as "cannot read": a card that cannot be read or a reader that
+# does not work at all. "slow" and "garbage" still read; "no_card" is a reader that sees no card.
+CARD_FAULTS = ("bad_checksum", "disconnect", "sam_failure", "silent", "unreadable")
 PRINTER_FAULTS = ("paper_out", "cover_open")
 
 
@@ -44,13 +43,12 @@ def test_the_fault_lists_cover_what_is_tested() -> None:
     assert set(PRINTER_FAULTS) <= set(PrinterSimulator.FAULTS)
 
 
-@pytest.mark.xfail(strict=True, reason="a broken reader is invisible: 请刷身份证 never changes")
-@pytest.mark.parametrize("fault", sorted(CARD_FAULTS))
+@pytest.mark.parametrize("fault", CARD_FAULTS)
 def test_a_card_reader_fault_while_a_citizen_waits(person: Person, fault: str) -> None:
     _at_the_card_page(person)
     person.break_device("idcard", fault)
     person.place_card("zhang_san")
-    person.wait_for(CARD_FAULTS[fault], timeout=3.0)
+    person.wait_for("读不出", timeout=3.0)
     assert person.sees("窗口")  # the way forward without a card
     assert _alerts(person, "idcard", 15.0), "no staff alert about the reader"
     person.break_device("idcard", None)
@@ -66,7 +64,6 @@ def test_the_reader_unplugged_while_nobody_is_there(person: Person) -> None:
     assert _alerts(person, "idcard", 15.0), "no staff alert about the reader"
 
 
-@pytest.mark.xfail(strict=True, reason="a second printer fault (same error state) raises no alert")
 def test_each_printer_fault_while_idle_reaches_the_staff(person: Person) -> None:
     person.wait_for("您好，欢迎来办事")
     seen = 0
