@@ -338,13 +338,14 @@ class KioskCore:
         return f"{self.public_base_url}{path}" if self.public_base_url else path
 
     @staticmethod
-    def keypad_edit(value: str, key: str, *, limit: int) -> str:
-        """On-screen keypad: one character, "del" or "clear"."""
+    def keypad_edit(value: str, key: str, *, limit: int, extra: str = "") -> str:
+        """On-screen keypad: one character (letters, digits and the ``extra`` ones), "del" or "clear"."""
         if key == "del":
             return value[:-1]
         if key == "clear":
             return ""
-        return (value + key)[:limit] if len(key) == 1 and key.isalnum() else value
+        fits = len(key) == 1 and (key.isalnum() or key in extra)
+        return (value + key)[:limit] if fits else value
 
     def classify(self, payload: Any) -> tuple[str, str]:
         """(kind, value) of a scanned code: appointment codes come back whole (``APPT1:…``)."""

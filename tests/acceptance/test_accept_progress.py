@@ -59,7 +59,6 @@ def _online_and_synced(person: Person) -> None:
     assert not person.assembly.cache.pending_count(), "the kiosk never synced"
 
 
-@pytest.mark.xfail(strict=True, reason="the receipt QR's token with its tag is looked up as the number")
 def test_progress_by_the_receipt_qr(person: Person) -> None:
     _submit(person)
     number = _platform_number(person)
@@ -78,23 +77,33 @@ def test_progress_by_the_id_card(person: Person) -> None:
     assert person.sees(number)
 
 
-@pytest.mark.xfail(strict=True, reason="an offline receipt (SK01-…) can never be followed")
-def test_an_offline_receipt_is_followed_after_sync(person: Person) -> None:
+def _offline_receipt(person: Person) -> str:
+    """Submit while the platform is unreachable: the receipt carries the kiosk's local number;
+    then the link returns and the kiosk syncs. The printed QR's content is returned."""
     _offline(person)
     _submit(person)
-    assert person.sees("本地编号") or any("-" in t and "SG" not in t for t in person.texts())
+    assert person.sees("本机编号"), person.texts()
     printed_url = person.printed_qr()
     _online_and_synced(person)
+    return printed_url
+
+
+def test_an_offline_receipt_is_followed_after_sync(person: Person) -> None:
+    _offline_receipt(person)
     _to_progress(person)
     person.scan_printed_qr()
     person.wait_for("已受理")
     assert any(PLATFORM_NO.search(t) for t in person.texts()), person.texts()
-    # the phone page the same printed QR opens follows the platform's number too
+
+
+@pytest.mark.xfail(strict=True, reason="the phone page says 正在等待上传 forever: the hall service "
+                   "never learns the local number's platform number (not built yet)")
+def test_the_phone_page_of_an_offline_receipt_after_sync(person: Person) -> None:
+    printed_url = _offline_receipt(person)
     page = requests.get(printed_url, timeout=10).text
     assert "已受理" in page and PLATFORM_NO.search(page), page[-800:]
 
 
-@pytest.mark.xfail(strict=True, reason="a typed number shows anyone's case without a card")
 def test_a_typed_number_shows_the_case_only_with_the_same_card(person: Person) -> None:
     _submit(person)
     number = _platform_number(person)
@@ -103,7 +112,7 @@ def test_a_typed_number_shows_the_case_only_with_the_same_card(person: Person) -
     for key in number:
         person.tap(f"key_{key}", settle=0.15)
     person.tap("查询")
-    person.wait_for("请将身份证放在读卡区")
+    person.wait_for("确认这是您本人的办件")
     assert not person.sees("已受理")
     person.place_card("elderly")  # somebody else's card: nothing is shown
     person.wait_for("没有找到")
@@ -115,7 +124,6 @@ def test_a_typed_number_shows_the_case_only_with_the_same_card(person: Person) -
     assert person.sees(number)
 
 
-@pytest.mark.xfail(strict=True, reason="the keypad cannot type '-' of a local receipt number")
 def test_the_keypad_types_an_offline_receipt_number(person: Person) -> None:
     _offline(person)
     _submit(person)
@@ -126,7 +134,7 @@ def test_the_keypad_types_an_offline_receipt_number(person: Person) -> None:
     for key in local:
         person.tap(f"key_{key}", settle=0.15)
     person.tap("查询")
-    person.wait_for("请将身份证放在读卡区")
+    person.wait_for("确认这是您本人的办件")
     person.place_card("zhang_san")
     person.wait_for("已受理")
     assert any(PLATFORM_NO.search(t) for t in person.texts()), person.texts()
