@@ -124,6 +124,7 @@ def test_a_typed_number_shows_the_case_only_with_the_same_card(person: Person) -
     assert person.sees(number)
 
 
+@pytest.mark.slow
 def test_the_keypad_types_an_offline_receipt_number(person: Person) -> None:
     _offline(person)
     _submit(person)
