@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from common.identity import age_on, mask_id_number, mask_name
+from kiosk.appointments import AppointmentBook
 from kiosk.audit import AuditLog
 from kiosk.catalogue import Catalogue, ServiceItem
+from kiosk.device_trouble import DeviceTrouble
 from kiosk.flows.base import Flow, Screen
 from kiosk.flows.home import HomeFlow
 from kiosk.i18n import Translator
@@ -75,6 +77,7 @@ class KioskCore:
         session_root: str | Path = "data/sessions",
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = date.today,
+        ecard_qr: bool = False,
     ) -> None:
         self.catalogue = catalogue
         self.translator = translator or Translator()
@@ -105,6 +108,9 @@ class KioskCore:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._overview: tuple[float, dict[str, dict[str, Any]]] = (-1e9, {})
         self._ticket_letters: list[str] = []  # the hall's service prefixes, from the same answer
+        self.appointments = AppointmentBook(self)  # the hall day's list, handed to the hall service
+        self.ecard_qr = ecard_qr  # the hall accepts the 电子身份证 QR at the scanner instead of the card
+        self.trouble = DeviceTrouble(self)  # device states: words for the citizen, alerts for staff
 
     # -- flows ----------------------------------------------------------------------------------
     def start_flow(self, name: str, **kwargs: Any) -> None:
@@ -154,6 +160,11 @@ class KioskCore:
             self.notice = self.translator.tr("notice.card_not_needed")
         self._publish()
 
+    def device_changed(self, kind: str, state: str, reason: str | None) -> None:
+        """A device reported a new state (kiosk.device_trouble decides who hears of it)."""
+        self.trouble.changed(kind, state, reason)
+        self._publish()
+
     def card_removed(self) -> None:
         self.card_present = False
         self._publish()
@@ -167,7 +178,8 @@ class KioskCore:
         self._publish()
 
     def tick(self) -> None:
-        """Called about once a second: idle countdown and wipe."""
+        """Called about once a second: idle countdown and wipe, the appointment list refresh."""
+        self.appointments.refresh_if_due()
         if isinstance(self.flow, HomeFlow) and self.session.is_empty():
             return
         phase, _ = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)
@@ -187,7 +199,7 @@ class KioskCore:
         if not (isinstance(self.flow, HomeFlow) and self.session.is_empty()):
             phase, left = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)
         return {
-            "screen": screen.as_dict(),
+            "screen": self.trouble.decorate(screen.as_dict()),
             "flow": self.flow.name,
             "state": self.flow.state,
             "language": self.translator.language,
@@ -326,13 +338,14 @@ class KioskCore:
         return f"{self.public_base_url}{path}" if self.public_base_url else path
 
     @staticmethod
-    def keypad_edit(value: str, key: str, *, limit: int) -> str:
-        """On-screen keypad: one character, "del" or "clear"."""
+    def keypad_edit(value: str, key: str, *, limit: int, extra: str = "") -> str:
+        """On-screen keypad: one character (letters, digits and the ``extra`` ones), "del" or "clear"."""
         if key == "del":
             return value[:-1]
         if key == "clear":
             return ""
-        return (value + key)[:limit] if len(key) == 1 and key.isalnum() else value
+        fits = len(key) == 1 and (key.isalnum() or key in extra)
+        return (value + key)[:limit] if fits else value
 
     def classify(self, payload: Any) -> tuple[str, str]:
         """(kind, value) of a scanned code: appointment codes come back whole (``APPT1:…``)."""

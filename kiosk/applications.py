@@ -164,8 +164,12 @@ def add_working_days(start: date, days: int) -> date:
 def application_status(core: KioskCore, receipt_no: str) -> dict[str, Any]:
     """The platform's status of an application (or the last one known, with its age)."""
     tr = core.translator.tr
+    from kiosk.receipts import local_record
+
+    local = local_record(core, receipt_no)
+    if local is not None and local.receipt_no:
+        receipt_no = str(local.receipt_no)  # synced: the local number now means the platform's
     answer: dict[str, Any] = {"receipt_no": receipt_no}
-    local = _local_record(core, receipt_no)
     if local is not None and not local.receipt_no:
         return {**answer, "status_text": tr("progress.pending")}
     if core.pulls is None:
@@ -185,17 +189,6 @@ def application_status(core: KioskCore, receipt_no: str) -> dict[str, Any]:
         core.platform_online = False
         data["age_text"] = tr("progress.minutes_ago", n=int(pulled.age_seconds // 60))
     return {**answer, **data}
-
-
-def _local_record(core: KioskCore, number: str) -> Any:
-    """A record of this kiosk by its local number (only while it waits for the platform)."""
-    if core.cache is None or "-" not in number:
-        return None
-    try:
-        seq = int(number.rsplit("-", 1)[1])
-    except ValueError:
-        return None
-    return next((r for r in core.cache.records(limit=1000) if r.seq == seq and r.kind == "application"), None)
 
 
 def receipts_for(core: KioskCore, id_number: str) -> list[str]:

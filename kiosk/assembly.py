@@ -191,7 +191,7 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
         runtime = KioskRuntime(core)
         assembly.core, assembly.runtime = core, runtime
         _check_audit(assembly, core)
-        _push_appointments(assembly, today())
+        core.appointments.refresh()  # the hall day's list, for check-in (refreshed by tick)
         from kiosk.technician import Technician
 
         assembly.technician = Technician(config=config, config_path=config_path, audit=assembly.audit,
@@ -232,23 +232,6 @@ def _check_audit(assembly: Assembly, core: KioskCore) -> None:
         core.alert_staff("audit", f"{core.kiosk_id}: {problem}")
 
 
-def _push_appointments(assembly: Assembly, day: date) -> None:
-    """Hand today's appointments from the platform to the hall service (for check-in)."""
-    if assembly.pulls is None:
-        return
-    from offline_cache.pulls import NotCachedError
-
-    try:
-        pulled = assembly.pulls.appointments(assembly.config.kiosk.hall_id, day.isoformat())
-        stored = assembly.hall_client.push_appointments(pulled.data.get("appointments", []))
-        log.info("appointments handed to the hall service", extra={"ctx": {"count": stored}})
-    except NotCachedError:
-        log.warning("today's appointments are not available yet")
-    except Exception as exc:
-        log.warning("appointments could not be handed to the hall service",
-                    extra={"ctx": {"error": type(exc).__name__}})
-
-
 def _sync_event(core: KioskCore, event: Any) -> None:
     if event.kind == "success":
         core.platform_online = True
@@ -261,6 +244,7 @@ def _sync_event(core: KioskCore, event: Any) -> None:
 
 def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: str, technician: Any) -> Any:
     from devices.manager import DeviceManager
+    from devices.state import DeviceState
 
     core = runtime.core
 
@@ -273,12 +257,15 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
         runtime.scanned(scan)
 
     def on_state(kind: str, state: Any, reason: str | None) -> None:
-        if kind == "printer":
-            runtime.post(lambda c: _printer_state(c, str(state), reason))
-        elif kind == "camera":  # the materials step says whether photos can be taken
-            runtime.post(lambda c: c._publish())
+        # every device's every change: the citizen waiting for it and the staff hear of it
+        runtime.post(lambda c: c.device_changed(kind, str(state), reason))
 
     def on_alert(kind: str, message: str) -> None:
+        # The manager also pages on entering a bad state; the core already alerts on every state
+        # change (kiosk/device_trouble.py), so only the other alerts (a failed job) pass here.
+        if message.startswith((f"{kind} {DeviceState.DISCONNECTED.value}:", f"{kind} {DeviceState.ERROR.value}:")):
+            return
+
         def raise_alert(c: KioskCore) -> None:
             c.alert_staff(kind, f"{c.kiosk_id}: {message}")
 
@@ -289,8 +276,3 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
                             on_scan=on_scan, on_state=on_state, on_alert=on_alert)
     core.devices = manager
     return manager.start()
-
-
-def _printer_state(core: KioskCore, state: str, reason: str | None) -> None:
-    core.printer_problem = reason if state == "error" else None
-    core._publish()

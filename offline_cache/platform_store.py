@@ -29,6 +29,9 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[A-Za-z0-9._:-]{8,80}")
 DEMO_ID_NUMBER = "11010519491231002X"  # fictional identity of the demos and the ID-card simulator
 DEMO_APPOINTMENT_CODE = "APPT1:K7Q2M9XW"
+# The first 17 digits of the ID-card simulator's resident card "zhang_san" (devices/idcard/simulator.py):
+# the demo books that card too, so a check-in by card works on the demo kiosk.
+SIM_CARD_FIRST17 = "11010119900307051"
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -251,8 +254,11 @@ class PlatformStore:
 
     # --- appointments ----------------------------------------------------------------------
 
-    def appointments(self, hall_id: str, day: date) -> list[dict[str, Any]]:
-        """A deterministic sample day: the same hall and date always give the same list."""
+    def appointments(self, hall_id: str, day: date, now: float | None = None) -> list[dict[str, Any]]:
+        """A deterministic sample day: the same hall and date always give the same list (within a
+        quarter of an hour). On the hall's today the demo bookings (the demo identity's code and the
+        simulator's card) start at the current quarter hour, so check-in works whenever a demo or
+        the acceptance suite tries it; other days they sit at 09:00."""
         rng = random.Random(f"{hall_id}|{day.isoformat()}")
         services = [s for s in self.catalogue.get("services", []) if s.get("id")] or [{"id": "S0101"}]
         surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
@@ -263,15 +269,23 @@ class PlatformStore:
             first17 = area + born + f"{rng.randint(0, 999):03d}"
             name = rng.choice(surnames) + "*" + ("" if rng.random() < 0.5 else rng.choice("华明芳伟娟"))
             people.append((first17 + id_check_char(first17), name))
+        people.append((SIM_CARD_FIRST17 + id_check_char(SIM_CARD_FIRST17), "张*"))
+        local_now = datetime.fromtimestamp(time.time() if now is None else now, CST)
+        demo_start = datetime(day.year, day.month, day.day, 9, 0, tzinfo=CST)
+        if local_now.date() == day:
+            demo_start = local_now.replace(minute=local_now.minute // 15 * 15, second=0, microsecond=0)
         out = []
         for i, (id_number, masked) in enumerate(people):
             start = datetime(day.year, day.month, day.day, 9, 0, tzinfo=CST) + \
                 timedelta(minutes=30 * (i if i < 2 else rng.randint(0, 15)))
-            if i == 1:
-                start = start.replace(hour=14)
+            if i in (0, len(people) - 1):
+                start = demo_start
+            elif i == 1:  # the demo identity's second booking, later the same day when there is room
+                later = demo_start + timedelta(hours=3)
+                start = later if later.date() == day else start.replace(hour=14)
             code = DEMO_APPOINTMENT_CODE if i == 0 else \
                 "APPT1:" + "".join(rng.choice(_CODE_ALPHABET) for _ in range(8))
-            service = services[0] if i == 0 else rng.choice(services)
+            service = services[0] if i in (0, len(people) - 1) else rng.choice(services)
             out.append({
                 "code": code, "service_id": service["id"],
                 "id_number_hash": id_number_hash(self.hall_key, id_number),

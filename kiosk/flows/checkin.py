@@ -36,13 +36,23 @@ class CheckinFlow(TicketFlow):
             self.rejected = self.tr("checkin.not_appointment")
             return
         self.code, self.rejected = text, ""
+        self.core.appointments.ensure_known(text)
         self._check_in(appointment_code=text)
 
     def on_card(self, card: Any) -> None:
         if self.state != "identify":
             return
         self.core.session.card = card
-        self._check_in(id_number=self.core.identity(card).id_number)
+        # The hall service needs the appointment (or a service) to check in: the card's own
+        # booking today is found in the day's list by the card's HMAC, and its code sent.
+        id_number = self.core.identity(card).id_number
+        code = self.core.appointments.code_for(id_number)
+        if code is None:
+            tr = self.tr
+            self.error = (tr("hall.appointment_not_found.title"), [tr("hall.appointment_not_found.body")])
+            self.goto("error")
+            return
+        self._check_in(appointment_code=code, id_number=id_number)
 
     def _check_in(self, *, appointment_code: str | None = None, id_number: str | None = None) -> None:
         outcome = self.core.issue_ticket(None, priority=Priority.APPOINTMENT, id_number=id_number,

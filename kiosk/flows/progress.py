@@ -1,12 +1,19 @@
 """办件查询: scan the receipt QR, type the receipt number, or swipe the card (applications this
 kiosk took for that person) → status, deadline and missing materials from the platform; while
-offline the last known answer with its age, or a plain "cannot check now"."""
+offline the last known answer with its age, or a plain "cannot check now".
+
+The receipt QR's token is verified (its HMAC tag, kiosk/receipts.py) and shows its case at once.
+A typed number carries no tag: receipt numbers are sequential, so it shows a case only after the
+ID card of that case's applicant is read (anyone else learns nothing). Local numbers of this
+kiosk (``SK01-…``, typed with the keypad's ``-``) follow the platform's number once synced.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from kiosk import receipts
 from kiosk.flows.base import Flow, Screen, choice
 
 RECEIPT_NO = re.compile(r"^[A-Z]{1,4}\d{6,20}$")
@@ -25,7 +32,7 @@ class ProgressFlow(Flow):
 
     @property
     def wants_card(self) -> bool:  # type: ignore[override]
-        return self.state == "identify"
+        return self.state in ("identify", "confirm")
 
     def transient_states(self) -> set[str]:
         return {"result"}
@@ -35,32 +42,59 @@ class ProgressFlow(Flow):
             self.problem = ""
             self.goto("keypad")
         elif self.state == "keypad" and action == "key":
-            self.typed = self.core.keypad_edit(self.typed, str(args.get("key", "")), limit=24)
+            self.typed = self.core.keypad_edit(self.typed, str(args.get("key", "")), limit=40, extra="-")
         elif self.state == "keypad" and action == "ok":
-            self._look_up([self.typed.strip().upper()])
+            self._typed()
+
+    def _typed(self) -> None:
+        typed = self.typed.strip().upper()
+        number = receipts.from_token(self.core, typed)
+        if number is not None:  # the whole token with its tag: as good as the QR
+            self._look_up([number])
+            return
+        self.problem = ""
+        self.goto("confirm")
 
     def on_scan(self, payload: Any) -> None:
         if self.state != "identify":
             return
         kind, text = self.core.classify(payload)
-        receipt = text.rstrip("/").rsplit("/", 1)[-1] if kind in ("receipt", "url") else text
-        if kind != "receipt" and not RECEIPT_NO.match(receipt.upper()):
+        token = receipts.token_in_scan(kind, text)
+        number = receipts.from_token(self.core, token) if token else None
+        if number is None:
             self.problem = self.tr("progress.not_receipt")
             return
-        self._look_up([receipt.upper()])
+        self._look_up([number])
 
     def on_card(self, card: Any) -> None:
+        id_number = self.core.identity(card).id_number
+        if self.state == "confirm":
+            typed = self.typed.strip().upper()
+            if not receipts.belongs_to(self.core, typed, id_number):
+                self.problem = self.tr("progress.not_yours")
+                return
+            self._look_up([typed])
+            return
         if self.state != "identify":
             return
-        receipts = self.core.receipts_for(self.core.identity(card).id_number)
-        if not receipts:
+        found = self.core.receipts_for(id_number)
+        if not found:
             self.problem = self.tr("progress.none_for_card")
             return
-        self._look_up(receipts)
+        self._look_up(found)
 
-    def _look_up(self, receipts: list[str]) -> None:
-        self.found = [self.core.application_status(no) for no in receipts[:5]]
+    def _look_up(self, numbers: list[str]) -> None:
+        self.found = [self.core.application_status(no) for no in numbers[:5]]
         self.goto("result")
+
+    def _letters(self) -> list[str]:
+        # The letters receipt numbers start with (the platform issues SG…, offline_cache/platform_store.py),
+        # the letters of this kiosk's local numbers (kiosk/applications.py local_number) and their "-".
+        from kiosk.applications import local_number
+
+        prefix = local_number(self.core, 0).split("-")[0]
+        letters = sorted(set("SG") | {c for c in prefix if c.isalpha()})
+        return [*letters, "-"]
 
     def screen(self) -> Screen:
         tr = self.tr
@@ -69,10 +103,13 @@ class ProgressFlow(Flow):
                 "lines": [tr("progress.how")], "accepts": ["card", "scan"], "problem": self.problem,
                 "buttons": [choice("type", tr("progress.type"))]})
         if self.state == "keypad":
-            # The letters receipt numbers start with (the platform issues SG…, offline_cache/platform_store.py).
             return Screen("keypad", tr("progress.type"), {"value": self.typed, "layout": "receipt",
-                                                          "letters": ["S", "G", "L", "K"],
+                                                          "letters": self._letters(),
                                                           "ok_label": tr("common.search")})
+        if self.state == "confirm":
+            return Screen("card", tr("progress.title"), {
+                "lines": [self.typed, tr("progress.confirm_card")], "accepts": ["card"],
+                "problem": self.problem}, speech=tr("progress.confirm_card"))
         rows = []
         for status in self.found:
             if status.get("error"):

@@ -10,7 +10,10 @@ A :class:`Person` may only
 - bring a card or a code: :meth:`place_card` / :meth:`remove_card` put a fictional card on the
   simulated reader (the driver reads it as SAM frames over the pty), :meth:`scan` sends a code as
   the scanner's serial bytes;
-- wait (:meth:`wait`), and read what came out of the printer (:meth:`printed`).
+- wait (:meth:`wait`), read what came out of the printer (:meth:`printed`) and hold the printed
+  paper's QR code under the scanner (:meth:`scan_printed_qr`: decoded from the paper's image);
+- have a device go wrong the way it does in the field (:meth:`break_device`, one of the fault
+  names the device's simulator lists in its ``FAULTS``), and mend it again.
 
 Nothing here calls a flow method, sets a field or hands the core a value; if a test needs that,
 the kiosk is missing a way for the person to do it.
@@ -198,6 +201,29 @@ class Person:
     def scan(self, code: str) -> None:
         """Hold a code under the scanner: it arrives as the scanner's serial bytes."""
         self.sims["scanner"].feed(code)
+
+    def break_device(self, kind: str, fault: str | None) -> None:
+        """A device goes wrong: ``fault`` is one of ``FAULTS`` of that device's simulator (None mends it)."""
+        sim = self.sims[kind]
+        assert fault is None or fault in sim.FAULTS, f"{kind} simulator has no fault {fault!r}: {sim.FAULTS}"
+        sim.set_fault(fault)
+
+    def printed_qr(self) -> str:
+        """What the QR code on the last printed paper says (decoded from the paper's image, as a
+        phone camera or the kiosk's scanner would read it)."""
+        import numpy as np
+
+        from devices.scanner.decode import make_decoder
+
+        pages = self.sims["printer"].pages()
+        assert pages, "nothing was printed"
+        found = make_decoder()(np.asarray(pages[-1].convert("L")))
+        assert found, "the printed paper carries no readable QR code"
+        return found[0].decode("utf-8")
+
+    def scan_printed_qr(self) -> None:
+        """Hold the last printed paper's QR code under the scanner."""
+        self.scan(self.printed_qr())
 
     def printed(self) -> list[str]:
         """The lines the receipt printer has printed so far."""

@@ -42,6 +42,24 @@ ColumnLayout {
         text: root.page.problem || ""; font.pixelSize: 30 * Theme.s; color: "#b03a2e"; font.bold: true
         wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
     }
+    Rectangle {  // the reader is in trouble: what happened and the way forward, in plain words
+        objectName: "trouble"
+        Layout.alignment: Qt.AlignHCenter; Layout.preferredWidth: Math.min(root.width, 1200 * Theme.s)
+        visible: (root.page.trouble || []).length > 0
+        implicitHeight: troubleLines.implicitHeight + 40 * Theme.s
+        radius: 14 * Theme.u; color: "#fdf0e6"; border.color: "#e67e22"; border.width: 3
+        Column {
+            id: troubleLines
+            anchors.centerIn: parent; width: parent.width - 48 * Theme.s; spacing: 12 * Theme.s
+            Repeater {
+                model: root.page.trouble || []
+                Text { required property var modelData; required property int index; width: troubleLines.width
+                       text: modelData; font.pixelSize: (index === 0 ? 34 : 30) * Theme.s; font.bold: index === 0
+                       color: index === 0 ? "#b03a2e" : "#34495e"; wrapMode: Text.WordWrap
+                       horizontalAlignment: Text.AlignHCenter }
+            }
+        }
+    }
     Row {
         Layout.alignment: Qt.AlignHCenter; spacing: 24 * Theme.u
         Repeater {

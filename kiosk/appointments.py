@@ -1,0 +1,103 @@
+"""Today's appointments at this kiosk: pulled from the platform for the hall's service day (the
+day in the hall's time zone, as the hall service reports it, never the machine's local date),
+handed to the hall service for check-in, refreshed through the day and at once when a citizen
+shows a code (or a card) the last list does not know; and which appointment a swiped card means.
+
+Owned by :class:`kiosk.app.KioskCore` (``core.appointments``); runs on the kiosk worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskCore
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 600.0  # bookings made after the kiosk started reach it within ten minutes
+
+
+class AppointmentBook:
+    def __init__(self, core: KioskCore) -> None:
+        self.core = core
+        self.day = ""
+        self.items: list[dict[str, Any]] = []
+        self._at = -1e9  # core.clock() of the last refresh
+
+    def hall_day(self) -> str:
+        """The hall's service day (its time zone, from hall.toml); the kiosk's date when the hall
+        service cannot be asked."""
+        try:
+            if self.core.hall is not None:
+                return str(self.core.hall.health()["day"])
+        except Exception as exc:  # any failure of the hall client: fall back to the local date
+            log.warning("hall service day unknown", extra={"ctx": {"error": type(exc).__name__}})
+        return self.core.today().isoformat()
+
+    def refresh_if_due(self) -> None:
+        if self.core.clock() - self._at >= REFRESH_SECONDS:
+            self.refresh()
+
+    def refresh(self) -> bool:
+        """Pull the hall day's list and hand it to the hall service; False when it could not."""
+        core = self.core
+        self._at = core.clock()
+        if core.pulls is None or core.hall is None:
+            return False
+        from offline_cache.pulls import NotCachedError
+
+        day = self.hall_day()
+        try:
+            pulled = core.pulls.appointments(core.hall_id, day)
+            items = list(pulled.data.get("appointments", []))
+            stored = core.hall.push_appointments(items)
+        except NotCachedError:
+            log.warning("the day's appointments are not available yet", extra={"ctx": {"day": day}})
+            return False
+        except Exception as exc:
+            log.warning("appointments could not be handed to the hall service",
+                        extra={"ctx": {"error": type(exc).__name__}})
+            return False
+        self.day, self.items = day, items
+        log.info("appointments handed to the hall service", extra={"ctx": {"count": stored, "day": day}})
+        return True
+
+    def knows(self, code: str) -> bool:
+        return any(a.get("code") == code for a in self.items)
+
+    def ensure_known(self, code: str) -> None:
+        """A code the last list does not have: it may have been booked since; ask again."""
+        if not self.knows(code):
+            self.refresh()
+
+    def code_for(self, id_number: str) -> str | None:
+        """The code of the card holder's appointment today nearest to now (a fresh list is asked
+        for when the last one has none for this card)."""
+        found = self._nearest(id_number)
+        if found is None and self.refresh():
+            found = self._nearest(id_number)
+        return found
+
+    def _nearest(self, id_number: str) -> str | None:
+        if not self.core.hall_key or not id_number:
+            return None
+        from offline_cache.sealing import id_number_hash
+
+        digest = id_number_hash(self.core.hall_key, id_number)
+        now = time.time()
+        best: tuple[float, str] | None = None
+        for a in self.items:
+            if a.get("id_number_hash") != digest:
+                continue
+            try:
+                start = datetime.fromisoformat(str(a["slot_start"])).timestamp()
+            except (KeyError, ValueError):
+                continue
+            distance = abs(start - now)
+            if best is None or distance < best[0]:
+                best = (distance, str(a["code"]))
+        return best[1] if best else None
