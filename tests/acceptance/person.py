@@ -146,6 +146,11 @@ class Person:
         self._press(self._target(label), settle)
 
     # -- the on-screen keyboard ---------------------------------------------------------------
+    def focused(self) -> str:
+        """The name of the item that has the keyboard's focus ("" when none): where keys go."""
+        item = self.window.activeFocusItem()
+        return str(item.objectName()) if item is not None else ""
+
     def keyboard_shown(self) -> bool:
         kb = self._keyboard()
         return bool(kb.property("active")) and self._on_screen(kb)
