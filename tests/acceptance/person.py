@@ -64,12 +64,14 @@ def _class(item: Any) -> str:
 class Person:
     """One citizen in front of one kiosk window (see the module docstring for what they may do)."""
 
-    def __init__(self, data_dir: Path, size: tuple[int, int] | None = None) -> None:
+    def __init__(self, data_dir: Path, size: tuple[int, int] | None = None, *,
+                 config: Path | None = None) -> None:
         from ui.screenshots import KioskDriver
 
         # KioskDriver only assembles and shows the real window here; its flow-stepping helpers
-        # are not used (they are what a person cannot do).
-        self._driver = KioskDriver(data_dir, size)
+        # are not used (they are what a person cannot do). ``config`` is a kiosk.toml the kiosk
+        # reads as it would at a hall (e.g. a short privacy.idle_seconds).
+        self._driver = KioskDriver(data_dir, size, config=config)
         self.app, self.window, self.assembly = self._driver.app, self._driver.window, self._driver.assembly
         self.sims: dict[str, Any] = dict(self.assembly.devices.simulators) if self.assembly.devices else {}
 
@@ -150,6 +152,31 @@ class Person:
         """The name of the item that has the keyboard's focus ("" when none): where keys go."""
         item = self.window.activeFocusItem()
         return str(item.objectName()) if item is not None else ""
+
+    def in_sight(self, label: str) -> bool:
+        """Whether what shows ``label`` (text or name, as :meth:`tap` finds it) is wholly on the
+        window, not under the keyboard and not scrolled out of its view."""
+        from PySide6.QtCore import QPointF
+
+        try:
+            item = self._target(label)
+        except AssertionError:
+            return False
+        clip = item.parentItem()
+        while clip is not None:  # a scrolling view clips what lies beyond its edges
+            if clip.clip():
+                ctop = clip.mapToScene(QPointF(0, 0)).y()
+                itop = item.mapToScene(QPointF(0, 0)).y()
+                if itop < ctop - 1 or itop + item.height() > ctop + clip.height() + 1:
+                    return False
+            clip = clip.parentItem()
+        top = item.mapToScene(QPointF(0, 0)).y()
+        bottom = top + item.height()
+        floor = self.window.height()
+        if self.keyboard_shown():
+            kb = self._keyboard()
+            floor = min(floor, kb.mapToScene(QPointF(0, 0)).y())
+        return top >= 0 and bottom <= floor
 
     def keyboard_shown(self) -> bool:
         kb = self._keyboard()
