@@ -97,6 +97,19 @@ class Person:
         centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2))
         return 0 <= centre.x() < self.window.width() and 0 <= centre.y() < self.window.height()
 
+    def _centre_in_view(self, item: Any) -> bool:
+        from PySide6.QtCore import QPointF
+
+        y = item.mapToScene(QPointF(0, item.height() / 2)).y()
+        clip = item.parentItem()
+        while clip is not None:
+            if clip.clip():
+                ctop = clip.mapToScene(QPointF(0, 0)).y()
+                if not ctop <= y <= ctop + clip.height():
+                    return False
+            clip = clip.parentItem()
+        return True
+
     def texts(self) -> list[str]:
         """Every text shown on the window outside the keyboard, top to bottom."""
         out: list[str] = []
@@ -123,9 +136,11 @@ class Person:
         _pump(self.app, seconds)
 
     # -- pressing -----------------------------------------------------------------------------
-    def _target(self, label: str) -> Any:
-        """The visible item a person would press for ``label``: its text, or its name."""
-        candidates = [i for i in self._visible() if not self._in_keyboard(i)]
+    def _target(self, label: str, *, anywhere: bool = False) -> Any:
+        """The visible item a person would press for ``label``: its text, or its name; one
+        scrolled out of its view is no target (the person swipes first), unless ``anywhere``."""
+        candidates = [i for i in self._visible() if not self._in_keyboard(i)
+                      and (anywhere or self._centre_in_view(i))]
         for match in (lambda i: i.property("text") == label,
                       lambda i: i.objectName() == label,
                       lambda i: isinstance(i.property("text"), str) and label in i.property("text")):
@@ -156,27 +171,27 @@ class Person:
     def in_sight(self, label: str) -> bool:
         """Whether what shows ``label`` (text or name, as :meth:`tap` finds it) is wholly on the
         window, not under the keyboard and not scrolled out of its view."""
-        from PySide6.QtCore import QPointF
-
         try:
-            item = self._target(label)
+            return self._whole(self._target(label, anywhere=True))
         except AssertionError:
             return False
+
+    def _whole(self, item: Any) -> bool:
+        from PySide6.QtCore import QPointF
+
+        top = item.mapToScene(QPointF(0, 0)).y()
+        bottom = top + item.height()
         clip = item.parentItem()
         while clip is not None:  # a scrolling view clips what lies beyond its edges
             if clip.clip():
                 ctop = clip.mapToScene(QPointF(0, 0)).y()
-                itop = item.mapToScene(QPointF(0, 0)).y()
-                if itop < ctop - 1 or itop + item.height() > ctop + clip.height() + 1:
+                if top < ctop - 1 or bottom > ctop + clip.height() + 1:
                     return False
             clip = clip.parentItem()
-        top = item.mapToScene(QPointF(0, 0)).y()
-        bottom = top + item.height()
         floor = self.window.height()
         if self.keyboard_shown():
-            kb = self._keyboard()
-            floor = min(floor, kb.mapToScene(QPointF(0, 0)).y())
-        return top >= 0 and bottom <= floor
+            floor = min(floor, self._keyboard().mapToScene(QPointF(0, 0)).y())
+        return top >= 0 and bottom <= floor + 1
 
     def keyboard_shown(self) -> bool:
         kb = self._keyboard()

@@ -15,7 +15,6 @@ SIZES = [pytest.param(None, id="1920x1080"),
          pytest.param((1080, 1920), id="1080x1920", marks=pytest.mark.slow)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: 自助申报 and 评价与建议 are missing from the elder home")
 @pytest.mark.parametrize("size", SIZES)
 def test_every_home_choice_in_elder_mode(people: Callable[..., Person], size: tuple[int, int] | None) -> None:
     person = people(size)

@@ -17,6 +17,13 @@ ColumnLayout {
     signal act(string name, var args)
     spacing: 16 * Theme.s
     readonly property var fields: root.page.fields || []
+    // The field (its FieldItem) last given the focus: kept in sight while the form resizes.
+    property Item typed: null
+    function keepTypedInSight() {
+        var item = root.typed as FieldItem
+        if (item && item.input.activeFocus)
+            Qt.callLater(root.reveal, item)
+    }
 
     // The text field after `index` (select fields are tapped, not typed), or null.
     function nextInput(index: int): Item {
@@ -32,8 +39,9 @@ ColumnLayout {
         var flick = scroll.contentItem as Flickable
         if (!item || !flick)
             return
-        var top = item.mapToItem(flick.contentItem, 0, 0).y - 60 * Theme.u
-        var bottom = top + item.height + 120 * Theme.u
+        var y = item.mapToItem(flick.contentItem, 0, 0).y
+        var top = y - 24 * Theme.u
+        var bottom = y + item.height + 24 * Theme.u
         if (top < flick.contentY)
             flick.contentY = Math.max(0, top)
         else if (bottom > flick.contentY + flick.height)
@@ -61,7 +69,7 @@ ColumnLayout {
             // The kiosk's value is shown unless the citizen is typing here: then the keys are the truth.
             Binding on text { value: fieldItem.field.value || ""; when: !input.activeFocus }
             onTextEdited: root.act("set", {"key": fieldItem.field.key, "value": text})
-            onActiveFocusChanged: if (activeFocus) Qt.callLater(root.reveal, fieldItem)
+            onActiveFocusChanged: if (activeFocus) { root.typed = fieldItem; Qt.callLater(root.reveal, fieldItem) }
             onAccepted: {
                 var next = root.nextInput(fieldItem.index)
                 if (next) {
@@ -91,22 +99,23 @@ ColumnLayout {
                font.pixelSize: 24 * Theme.s }
     }
 
-    Text { Layout.fillWidth: true; text: root.page.who || ""; font.pixelSize: 26 * Theme.s; color: "#4a5d73"
+    // While the keyboard is up the form gets the room (下一步 comes back after the last ↵).
+    Text { Layout.fillWidth: true; visible: !Theme.typing; text: root.page.who || ""; font.pixelSize: 26 * Theme.s; color: "#4a5d73"
            horizontalAlignment: Text.AlignHCenter }
-    Item {
-        Layout.fillWidth: true; Layout.fillHeight: true
+    ColumnLayout {
+        Layout.fillWidth: true; Layout.fillHeight: true; spacing: 0
         ScrollView {
             id: scroll
-            anchors.fill: parent; clip: true
+            Layout.fillWidth: true; Layout.fillHeight: true; clip: true
             contentWidth: availableWidth
             ScrollBar.vertical.policy: contentHeight > height ? ScrollBar.AlwaysOn : ScrollBar.AsNeeded
-            // The keyboard opening shrinks the form: keep the field being typed in sight.
-            onHeightChanged: {
-                var focused = root.Window.activeFocusItem
-                if (focused && focused instanceof TextField)
-                    Qt.callLater(root.reveal, focused)
-            }
+            // The keyboard opening (or changing layout) shrinks the form; an error line below a
+            // field grows it: keep the field being typed in sight.
+            onHeightChanged: root.keepTypedInSight()
+            contentHeight: fieldColumn.implicitHeight
+            onContentHeightChanged: root.keepTypedInSight()
             ColumnLayout {
+                id: fieldColumn
                 width: scroll.availableWidth
                 spacing: 22 * Theme.s
                 Repeater {
@@ -118,7 +127,7 @@ ColumnLayout {
         }
         ScrollCue { flick: scroll.contentItem as Flickable }
     }
-    BigButton { objectName: "button_next"; Layout.alignment: Qt.AlignHCenter; text: root.page.next_label || ""
+    BigButton { objectName: "button_next"; visible: !Theme.typing; Layout.alignment: Qt.AlignHCenter; text: root.page.next_label || ""
                 accent: "green"; enabled: !!root.page.can_next; scale_: Theme.s; Layout.preferredWidth: 420 * Theme.s
                 onClicked: root.act("next", {}) }
 }
