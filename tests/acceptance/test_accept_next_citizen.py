@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from tests.acceptance.person import Person
 
 
@@ -19,7 +17,6 @@ def _chinese_normal_home(person: Person) -> None:
     assert header.height() < 90 * 1.4, "elder mode's larger header is still on"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: English and elder mode outlive 完成")
 def test_after_an_english_elder_session_and_done(person: Person) -> None:
     person.tap("header_elder")
     person.tap("取号")
@@ -35,7 +32,6 @@ def test_after_an_english_elder_session_and_done(person: Person) -> None:
     _chinese_normal_home(person)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: English and elder mode outlive the idle timeout at home")
 def test_after_an_english_elder_citizen_walks_away(people: Callable[..., Person], tmp_path: Path) -> None:
     toml = tmp_path / "kiosk.toml"
     toml.write_text("[privacy]\nidle_seconds = 3\nform_idle_seconds = 3\nelder_idle_seconds = 3\n"
