@@ -132,7 +132,9 @@ class KioskCore:
         self.idle.touch()
         self.notice = None if action != "help" else self.notice
         if action == "home":
+            # 完成 and 返回首页 end this citizen's visit: the next one starts in Chinese, normal mode.
             self.go_home()
+            self.reset_mode()
         elif action == "back":
             if not self.flow.back():
                 self.go_home()
@@ -177,17 +179,27 @@ class KioskCore:
             self.notice = self.translator.tr("notice.scan_not_needed")
         self._publish()
 
+    def reset_mode(self) -> None:
+        """A new citizen: Chinese, normal (not elder) mode."""
+        self.elder = False
+        self.translator.language = "zh_CN"
+
+    def _pristine(self) -> bool:
+        """Home, nothing given, default mode: what a new citizen finds (no idle watch needed)."""
+        return (isinstance(self.flow, HomeFlow) and self.session.is_empty() and not self.elder
+                and self.translator.language == "zh_CN")
+
     def tick(self) -> None:
-        """Called about once a second: idle countdown and wipe, the appointment list refresh."""
+        """Called about once a second: the appointment list refresh, idle countdown and wipe (also
+        of a language or elder mode chosen at home by someone who then walked away)."""
         self.appointments.refresh_if_due()
-        if isinstance(self.flow, HomeFlow) and self.session.is_empty():
+        if self._pristine():
             return
         phase, _ = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)
         if phase is IdlePhase.EXPIRED:
             log.info("idle timeout", extra={"ctx": {"flow": self.flow.name}})
             self.go_home()
-            self.elder = False
-            self.translator.language = "zh_CN"
+            self.reset_mode()
             self._publish()
         elif phase is IdlePhase.COUNTDOWN:
             self._publish()
@@ -196,7 +208,7 @@ class KioskCore:
     def view(self) -> dict[str, Any]:
         screen: Screen = self.flow.screen()
         phase, left = (IdlePhase.ACTIVE, 0)
-        if not (isinstance(self.flow, HomeFlow) and self.session.is_empty()):
+        if not self._pristine():
             phase, left = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)
         return {
             "screen": self.trouble.decorate(screen.as_dict()),

@@ -1,4 +1,8 @@
-"""The home screen: the six things a citizen can do here, plus language, elder mode and help."""
+"""The home screen: the six things a citizen can do here, plus language, elder mode and help.
+
+Elder mode shows every one of them too, bigger: six fit one screen at every supported size (the
+elder layout holds no more, so a seventh choice would need a 更多 page), and nothing a citizen can
+do is hidden from an older one."""
 
 from __future__ import annotations
 
@@ -25,8 +29,5 @@ class HomeFlow(Flow):
         works = self.core.what_works()
         choices = [choice(name, tr(f"home.{name}"), tr(f"home.{name}.sub"), enabled=works.get(name, True))
                    for name in HOME_CHOICES]
-        if self.core.elder:
-            # Elder mode: fewer, bigger choices; guide and progress stay one tap away via help.
-            choices = [c for c in choices if c["id"] in ("ticket", "checkin", "guide", "progress")]
         return Screen("menu", tr("home.title", hall=self.core.hall_name), {
             "choices": choices, "lines": [tr("home.subtitle")], "home": True}, speech=tr("speech.home"))

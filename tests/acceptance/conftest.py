@@ -3,12 +3,29 @@ real kiosk window of the embedded default, in a fresh data directory."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.acceptance.person import Person
+
+
+@pytest.fixture
+def people(tmp_path: Path, qapp: object) -> Iterator[Callable[..., Person]]:
+    """Make a person at a window of another size (or a kiosk with its own kiosk.toml)."""
+    made: list[Person] = []
+
+    def make(size: tuple[int, int] | None = None, config: Path | None = None) -> Person:
+        someone = Person(tmp_path / f"data{len(made)}", size, config=config)
+        made.append(someone)
+        return someone
+
+    try:
+        yield make
+    finally:
+        for someone in made:
+            someone.leave()
 
 
 @pytest.fixture

@@ -67,12 +67,14 @@ def _class(item: Any) -> str:
 class Person:
     """One citizen in front of one kiosk window (see the module docstring for what they may do)."""
 
-    def __init__(self, data_dir: Path, size: tuple[int, int] | None = None) -> None:
+    def __init__(self, data_dir: Path, size: tuple[int, int] | None = None, *,
+                 config: Path | None = None) -> None:
         from ui.screenshots import KioskDriver
 
         # KioskDriver only assembles and shows the real window here; its flow-stepping helpers
-        # are not used (they are what a person cannot do).
-        self._driver = KioskDriver(data_dir, size)
+        # are not used (they are what a person cannot do). ``config`` is a kiosk.toml the kiosk
+        # reads as it would at a hall (e.g. a short privacy.idle_seconds).
+        self._driver = KioskDriver(data_dir, size, config=config)
         self.app, self.window, self.assembly = self._driver.app, self._driver.window, self._driver.assembly
         self.sims: dict[str, Any] = dict(self.assembly.devices.simulators) if self.assembly.devices else {}
 
@@ -97,6 +99,19 @@ class Person:
 
         centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2))
         return 0 <= centre.x() < self.window.width() and 0 <= centre.y() < self.window.height()
+
+    def _centre_in_view(self, item: Any) -> bool:
+        from PySide6.QtCore import QPointF
+
+        y = item.mapToScene(QPointF(0, item.height() / 2)).y()
+        clip = item.parentItem()
+        while clip is not None:
+            if clip.clip():
+                ctop = clip.mapToScene(QPointF(0, 0)).y()
+                if not ctop <= y <= ctop + clip.height():
+                    return False
+            clip = clip.parentItem()
+        return True
 
     def texts(self) -> list[str]:
         """Every text shown on the window outside the keyboard, top to bottom."""
@@ -124,9 +139,11 @@ class Person:
         _pump(self.app, seconds)
 
     # -- pressing -----------------------------------------------------------------------------
-    def _target(self, label: str) -> Any:
-        """The visible item a person would press for ``label``: its text, or its name."""
-        candidates = [i for i in self._visible() if not self._in_keyboard(i)]
+    def _target(self, label: str, *, anywhere: bool = False) -> Any:
+        """The visible item a person would press for ``label``: its text, or its name; one
+        scrolled out of its view is no target (the person swipes first), unless ``anywhere``."""
+        candidates = [i for i in self._visible() if not self._in_keyboard(i)
+                      and (anywhere or self._centre_in_view(i))]
         for match in (lambda i: i.property("text") == label,
                       lambda i: i.objectName() == label,
                       lambda i: isinstance(i.property("text"), str) and label in i.property("text")):
@@ -149,6 +166,36 @@ class Person:
         self._press(self._target(label), settle)
 
     # -- the on-screen keyboard ---------------------------------------------------------------
+    def focused(self) -> str:
+        """The name of the item that has the keyboard's focus ("" when none): where keys go."""
+        item = self.window.activeFocusItem()
+        return str(item.objectName()) if item is not None else ""
+
+    def in_sight(self, label: str) -> bool:
+        """Whether what shows ``label`` (text or name, as :meth:`tap` finds it) is wholly on the
+        window, not under the keyboard and not scrolled out of its view."""
+        try:
+            return self._whole(self._target(label, anywhere=True))
+        except AssertionError:
+            return False
+
+    def _whole(self, item: Any) -> bool:
+        from PySide6.QtCore import QPointF
+
+        top = item.mapToScene(QPointF(0, 0)).y()
+        bottom = top + item.height()
+        clip = item.parentItem()
+        while clip is not None:  # a scrolling view clips what lies beyond its edges
+            if clip.clip():
+                ctop = clip.mapToScene(QPointF(0, 0)).y()
+                if top < ctop - 1 or bottom > ctop + clip.height() + 1:
+                    return False
+            clip = clip.parentItem()
+        floor = self.window.height()
+        if self.keyboard_shown():
+            floor = min(floor, self._keyboard().mapToScene(QPointF(0, 0)).y())
+        return top >= 0 and bottom <= floor + 1
+
     def keyboard_shown(self) -> bool:
         kb = self._keyboard()
         return bool(kb.property("active")) and self._on_screen(kb)

@@ -83,7 +83,7 @@ def test_idle_countdown_then_wipe_leaves_nothing(kiosk: Kiosk) -> None:
 def test_elder_mode_and_english(kiosk: Kiosk) -> None:
     view = kiosk.act("elder")
     assert view["elder"] is True
-    assert len(view["screen"]["choices"]) == 4  # fewer, bigger choices
+    assert len(view["screen"]["choices"]) == 6  # every choice, bigger (issue 13: none hidden)
     assert view["screen"]["speech"]
     view = kiosk.act("language")
     assert view["language"] == "en"
@@ -91,7 +91,7 @@ def test_elder_mode_and_english(kiosk: Kiosk) -> None:
     view = kiosk.act("start", flow="ticket")
     assert view["screen"]["title"] == "Choose an area"
     assert "Social Security" in view["screen"]["choices"][0]["label"]
-    view = kiosk.act("home")
+    assert view["language"] == "zh_CN" and view["elder"] is False  # a new visit starts afresh
     assert view["language"] == "en" and view["elder"] is True
 
 

@@ -9,6 +9,8 @@ QtObject {
     property real u: 1.0
     property bool portrait: false
     property bool elder: false
+    // The on-screen keyboard is up: pages give its room to what is being typed.
+    property bool typing: false
     readonly property real s: u * (elder ? 1.45 : 1.0)
     // Columns of a menu of choices: fewer, wider ones upright and in elder mode.
     readonly property int columns: portrait ? 2 : (elder ? 2 : 3)

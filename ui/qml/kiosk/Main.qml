@@ -28,6 +28,7 @@ ApplicationWindow {
     Binding { target: Theme; property: "u"; value: root.u }
     Binding { target: Theme; property: "portrait"; value: root.portrait }
     Binding { target: Theme; property: "elder"; value: !!root.view.elder }
+    Binding { target: Theme; property: "typing"; value: keyboard.active }
     function buttonWidth(preferred: real, available: real): real {
         return Theme.buttonWidth(preferred, (root.page.buttons || []).length,
                                  available === undefined ? pageLoader.width : available)

@@ -16,8 +16,10 @@ GridLayout {
         id: guideText
         Layout.fillWidth: true; Layout.fillHeight: true
         ScrollView {
+            id: scroll
             Layout.fillWidth: true; Layout.fillHeight: true; clip: true
             contentWidth: availableWidth
+            ScrollBar.vertical.policy: contentHeight > height ? ScrollBar.AlwaysOn : ScrollBar.AsNeeded
             GridLayout {
                 width: parent.width; columns: Theme.portrait ? 1 : 2; columnSpacing: 40 * Theme.u; rowSpacing: 18 * Theme.s
                 Repeater {
@@ -37,6 +39,7 @@ GridLayout {
                 }
             }
         }
+        ScrollCue { flick: scroll.contentItem as Flickable }
         Row {
             spacing: 24 * Theme.u
             Repeater {

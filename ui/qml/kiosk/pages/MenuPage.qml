@@ -23,7 +23,9 @@ ColumnLayout {
         ScrollBar.vertical.policy: contentHeight > height ? ScrollBar.AlwaysOn : ScrollBar.AsNeeded
         GridLayout {
             width: parent.width
-            columns: Math.min(Theme.columns, Math.max(1, (root.page.choices || []).length))
+            // The home screen's six choices fit one landscape screen in elder mode in three columns.
+            columns: Math.min(root.page.home && !Theme.portrait ? 3 : Theme.columns,
+                              Math.max(1, (root.page.choices || []).length))
             columnSpacing: 24 * Theme.u; rowSpacing: 24 * Theme.u
             Repeater {
                 model: root.page.choices || []

@@ -11,8 +11,11 @@ ColumnLayout {
     required property var page
     signal act(string name, var args)
     spacing: 20 * Theme.s
+    // The rows scroll (the amount may be below the fold in elder mode): bar and cue say so.
     ScrollView {
+        id: scroll
         Layout.fillWidth: true; Layout.fillHeight: true; clip: true
+        ScrollBar.vertical.policy: contentHeight > height ? ScrollBar.AlwaysOn : ScrollBar.AsNeeded
         Column {
             width: parent.width; spacing: 4 * Theme.u
             Repeater {
@@ -31,6 +34,7 @@ ColumnLayout {
             }
         }
     }
+    ScrollCue { flick: scroll.contentItem as Flickable }
     Row {
         Layout.alignment: Qt.AlignHCenter; spacing: 32 * Theme.u
         Repeater {
