@@ -29,18 +29,19 @@ def pump(app: Any, seconds: float) -> None:
 class KioskDriver:
     """The kiosk window with its assembly; ``do`` runs steps on the core and waits for the redraw."""
 
-    def __init__(self, data_dir: Path, size: tuple[int, int] | None = None) -> None:
+    def __init__(self, data_dir: Path, size: tuple[int, int] | None = None,
+                 config_path: Path | None = None) -> None:
         from kiosk.assembly import assemble_kiosk
-        from kiosk.config import Config
+        from kiosk.config import Config, load_config
         from ui.cli import runtime_of
         from ui.demo import DemoControls
         from ui.kiosk_bridge import KioskBridge
         from ui.qt_app import application, cjk_family, load_qml
 
         self.app = application()
-        config = Config()
+        config = load_config(config_path, data_dir=str(data_dir)) if config_path else Config()
         config.data_dir = str(data_dir)
-        self.assembly = assemble_kiosk(config)
+        self.assembly = assemble_kiosk(config, config_path=config_path)
         self.runtime = runtime_of(self.assembly)
         self.bridge = KioskBridge(self.runtime, demo=DemoControls(self.assembly.devices, self.runtime),
                                   font_family=cjk_family())

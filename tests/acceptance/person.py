@@ -64,12 +64,14 @@ def _class(item: Any) -> str:
 class Person:
     """One citizen in front of one kiosk window (see the module docstring for what they may do)."""
 
-    def __init__(self, data_dir: Path, size: tuple[int, int] | None = None) -> None:
+    def __init__(self, data_dir: Path, size: tuple[int, int] | None = None,
+                 config_path: Path | None = None) -> None:
+        """``config_path``: the hall's kiosk.toml (default: the embedded default)."""
         from ui.screenshots import KioskDriver
 
         # KioskDriver only assembles and shows the real window here; its flow-stepping helpers
         # are not used (they are what a person cannot do).
-        self._driver = KioskDriver(data_dir, size)
+        self._driver = KioskDriver(data_dir, size, config_path)
         self.app, self.window, self.assembly = self._driver.app, self._driver.window, self._driver.assembly
         self.sims: dict[str, Any] = dict(self.assembly.devices.simulators) if self.assembly.devices else {}
 
