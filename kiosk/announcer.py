@@ -2,22 +2,34 @@
 configured, strictly one after another — two calls never overlap or cut each other off — and a
 recall is announced again. Quiet hours silence the voice (the screen still shows the call).
 
-The announcer owns only the queue and its order; a speech engine (Qt TextToSpeech, espeak-ng,
-or a silent timer when the machine has no voice) plays one phrase and reports when it is done.
-Nothing here imports Qt.
+The announcer owns only the queue and its order; a speech engine (espeak-ng, the hall's recorded
+clips, or a silent timer when the machine has no voice) plays one phrase and reports when it is
+done. Nothing here imports Qt.
+
+Recorded clips are the field's convention for calls: a folder of WAV files the hall installs,
+each named by what it says (``请.wav``, ``A.wav``, ``0.wav``, ``窗口.wav``; docs/kiosk.md lists
+the set). :class:`ClipLibrary` cuts a phrase into installed clips (longest name first) and joins
+their frames without gaps; a phrase with any piece missing is said by the fallback voice.
 """
 
 from __future__ import annotations
 
 import collections
+import io
 import logging
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
+import unicodedata
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as dtime
-from typing import Protocol
+from pathlib import Path
+from typing import NamedTuple, Protocol
 
 from common.i18n import translate
 
@@ -135,3 +147,119 @@ class SilentEngine:
         timer = threading.Timer(delay, done)
         timer.daemon = True
         timer.start()
+
+
+class ClipFormat(NamedTuple):
+    channels: int
+    sample_width: int
+    frame_rate: int
+
+
+#: what a clip is silently skipped for when cutting a phrase (spaces and punctuation)
+_SKIPPED = set(" \t\n,.;:!?") | {chr(c) for c in (0x3001, 0x3002, 0xFF0C, 0xFF1A, 0xFF1B, 0xFF01, 0xFF1F)}
+
+
+class ClipLibrary:
+    """The hall's recorded clips: ``<text>.wav`` files of one format (PCM, same channels, sample
+    width and rate). A clip in another format is left out with a warning: joined frames of two
+    formats would play as noise or at the wrong speed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.format: ClipFormat | None = None
+        self.clips: dict[str, bytes] = {}
+        self.rejected: list[str] = []
+        for path in sorted(folder.glob("*.wav")):
+            name = unicodedata.normalize("NFC", path.stem)
+            try:
+                with wave.open(str(path), "rb") as clip:
+                    fmt = ClipFormat(clip.getnchannels(), clip.getsampwidth(), clip.getframerate())
+                    frames = clip.readframes(clip.getnframes())
+            except (OSError, EOFError, wave.Error) as exc:
+                log.warning("voice clip unreadable", extra={"ctx": {"clip": path.name, "error": str(exc)}})
+                self.rejected.append(path.name)
+                continue
+            if self.format is None:
+                self.format = fmt
+            if fmt != self.format:
+                log.warning("voice clip in another format left out",
+                            extra={"ctx": {"clip": path.name, "format": fmt._asdict(),
+                                           "expected": self.format._asdict()}})
+                self.rejected.append(path.name)
+                continue
+            self.clips[name] = frames
+        self._longest = max((len(n) for n in self.clips), default=0)
+
+    def sequence(self, text: str) -> list[str] | None:
+        """The clip names that say ``text``, in order; None when a piece has no clip."""
+        text = unicodedata.normalize("NFC", text)
+        names: list[str] = []
+        i = 0
+        while i < len(text):
+            if text[i] in _SKIPPED:
+                i += 1
+                continue
+            for size in range(min(self._longest, len(text) - i), 0, -1):
+                piece = text[i:i + size]
+                name = piece if piece in self.clips else piece.upper() if piece.upper() in self.clips else None
+                if name is not None:
+                    names.append(name)
+                    i += size
+                    break
+            else:
+                return None
+        return names or None
+
+    def render(self, text: str) -> bytes | None:
+        """One WAV file (bytes) of the clips saying ``text`` back to back, or None."""
+        names = self.sequence(text)
+        if names is None or self.format is None:
+            return None
+        out = io.BytesIO()
+        with wave.open(out, "wb") as wav:
+            wav.setnchannels(self.format.channels)
+            wav.setsampwidth(self.format.sample_width)
+            wav.setframerate(self.format.frame_rate)
+            wav.writeframes(b"".join(self.clips[n] for n in names))
+        return out.getvalue()
+
+
+def find_player() -> list[str] | None:
+    """A command that plays a WAV file given as its last argument (ALSA, PulseAudio, PipeWire)."""
+    for command in (["aplay", "-q"], ["paplay"], ["pw-play"]):
+        binary = shutil.which(command[0])
+        if binary:
+            return [binary, *command[1:]]
+    return None
+
+
+class ClipEngine:
+    """Calls from recorded clips where every piece is installed, anything else by ``fallback``."""
+
+    def __init__(self, library: ClipLibrary, fallback: SpeechEngine, player: list[str],
+                 languages: tuple[str, ...] = ("zh_CN",)) -> None:
+        self.library = library
+        self.fallback = fallback
+        self.player = player
+        self.languages = languages
+
+    def say(self, text: str, language: str, volume: float, done: Callable[[], None]) -> None:
+        audio = self.library.render(text) if language in self.languages else None
+        if audio is None:
+            self.fallback.say(text, language, volume, done)
+            return
+
+        def run() -> None:
+            try:
+                with tempfile.NamedTemporaryFile(suffix=".wav") as fh:
+                    fh.write(audio)
+                    fh.flush()
+                    result = subprocess.run([*self.player, fh.name], capture_output=True, timeout=60, check=False)
+                if result.returncode != 0:
+                    log.warning("voice clip player failed", extra={"ctx": {"code": result.returncode}})
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                log.warning("voice clips could not be played", extra={"ctx": {"error": type(exc).__name__}})
+            finally:
+                done()
+
+        threading.Thread(target=run, name="speech-clips", daemon=True).start()

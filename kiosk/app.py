@@ -26,6 +26,7 @@ from kiosk.flows.base import Flow, Screen
 from kiosk.flows.home import HomeFlow
 from kiosk.i18n import Translator
 from kiosk.session import IdlePhase, IdlePolicy, IdleWatch, Session
+from kiosk.speech import elder_phrase
 
 log = logging.getLogger(__name__)
 
@@ -247,10 +248,12 @@ class KioskCore:
 
     def _speak(self, view: dict[str, Any]) -> None:
         """Elder mode: say each new step once (never the same phrase twice in a row)."""
-        text = view["screen"].get("speech", "")
-        if not self.elder or self.voice is None or not text or text == self._spoken:
+        if not self.elder or self.voice is None:
             return
-        self._spoken = text
+        key, text = elder_phrase(view, self.translator.tr)
+        if not text or key == self._spoken:
+            return
+        self._spoken = key
         try:
             self.voice.say(text, self.translator.language, 0.9, lambda: None)
         except Exception:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,10 @@ from kiosk.session import IdlePolicy
 from kiosk.speech import best_engine
 
 log = logging.getLogger(__name__)
+#: the longest a citizen's look-up waits for the platform before the stored answer (with its age)
+LOOKUP_WAIT_S = 2.0
+#: the longest start-up waits for the platform's catalogue and appointments (then: background)
+START_WAIT_S = 1.5
 
 
 @dataclass
@@ -140,13 +145,14 @@ def connect_hall(config: Config, platform: PlatformLink, stops: list[Any]) -> Ha
     return HallLink(running.base_url, dict(running.credentials), running, outbox, sync)
 
 
-def load_catalogue(pulls: Any) -> Catalogue:
-    """The platform's catalogue (fresh or the stored copy, with its age), else the bundled sample."""
+def load_catalogue(pulls: Any, *, refresh: bool = True) -> Catalogue:
+    """The platform's catalogue (fresh or the stored copy, with its age), else the bundled sample.
+    ``refresh=False``: the stored copy only, the platform is not asked."""
     if pulls is not None:
         from offline_cache.pulls import NotCachedError
 
         try:
-            pulled = pulls.catalogue()
+            pulled = pulls.catalogue(refresh)
             return parse_catalogue(pulled.data, age_seconds=pulled.age_seconds)
         except NotCachedError:
             log.warning("no catalogue from the platform yet: using the bundled sample")
@@ -177,8 +183,10 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
         stops.append(assembly.cache.close)
         if platform.url:
             assembly.sync = new_sync_engine(config, assembly.cache, platform, config.kiosk.id)
-            assembly.pulls = PullCache(assembly.cache, assembly.sync.client)
-        catalogue = load_catalogue(assembly.pulls)
+            assembly.pulls = PullCache(assembly.cache, assembly.sync.client, wait_s=LOOKUP_WAIT_S)
+        # Start-up never waits on the platform: the stored catalogue (or the sample) now, the
+        # platform's answers from a background pull (_pull_at_start).
+        catalogue = load_catalogue(assembly.pulls, refresh=False)
         core = KioskCore(
             catalogue=catalogue, translator=Translator(config.kiosk.language), hall=client,
             cache=assembly.cache, sync=assembly.sync, pulls=assembly.pulls, audit=assembly.audit,
@@ -212,6 +220,11 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             stops.append(heads.stop)
         runtime.start()
         stops.append(runtime.stop)
+        if assembly.pulls is not None:
+            puller = threading.Thread(target=_pull_at_start, args=(assembly, today()), name="start-pulls",
+                                      daemon=True)
+            puller.start()
+            puller.join(START_WAIT_S)  # a platform that answers is in before the first citizen
         return assembly
     except BaseException:
         for stop in reversed(stops):
@@ -230,6 +243,32 @@ def _check_audit(assembly: Assembly, core: KioskCore) -> None:
         log.error("audit log problem at start", extra={"ctx": {"problem": problem}})
         assembly.audit.record("kiosk", "audit.problem_at_start", problem=problem)
         core.alert_staff("audit", f"{core.kiosk_id}: {problem}")
+
+
+def _pull_at_start(assembly: Assembly, day: date) -> None:
+    """The platform's catalogue and today's appointments, asked in the background at start: a
+    newer catalogue replaces the one the kiosk started with (on the kiosk's worker thread)."""
+    from offline_cache.pulls import NotCachedError
+
+    pulls, runtime = assembly.pulls, assembly.runtime
+    try:
+        pulled = pulls.catalogue(patient=True)
+        if pulled.fresh and runtime is not None:
+            catalogue = parse_catalogue(pulled.data, age_seconds=pulled.age_seconds)
+
+            def install(core: KioskCore) -> None:
+                core.catalogue = catalogue
+                if assembly.technician is not None:
+                    assembly.technician.catalogue = catalogue
+
+            runtime.post(install)
+    except NotCachedError:
+        log.warning("no catalogue from the platform yet: using the bundled sample")
+    except (KeyError, TypeError, ValueError):
+        log.exception("the platform's catalogue could not be read: keeping the one in use")
+    except Exception as exc:  # e.g. the kiosk was stopped (cache closed) while the platform hung
+        log.warning("start-up pull ended", extra={"ctx": {"error": type(exc).__name__}})
+        return
 
 
 def _sync_event(core: KioskCore, event: Any) -> None:

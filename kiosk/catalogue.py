@@ -24,6 +24,7 @@ class Material:
     name: str
     core: bool = False
     tolerable: bool = False  # 容缺: may be owed and handed in later
+    name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ class ServiceItem:
     window_hint: str = ""
     commitment: str = ""
     target_wait_minutes: int = 20
+    # English of the content, optional in the platform's catalogue (docs/offline-cache.md);
+    # conditions_en pairs with conditions by position, "" where a line has no translation
+    conditions_en: tuple[str, ...] = ()
+    window_hint_en: str = ""
+    commitment_en: str = ""
+    fee_en: str = ""
 
     @property
     def tolerable_materials(self) -> list[Material]:
@@ -147,11 +154,20 @@ def _score(query: str, text: str) -> int:
     return 2 if len(query) > 1 and _is_subsequence(query, text) else 0
 
 
+def in_language(chinese: str, english: str, language: str) -> tuple[str, bool]:
+    """The text to show in ``language`` and whether it is the Chinese standing in for a missing
+    translation (the screen then adds its "Chinese only" note instead of a silent mix)."""
+    if language == "zh_CN" or not chinese:
+        return chinese, False
+    return (english, False) if english else (chinese, True)
+
+
 def parse_catalogue(data: dict[str, Any], age_seconds: float | None = None) -> Catalogue:
     """Build a :class:`Catalogue` from the platform's JSON shape (unknown keys are ignored)."""
     services = []
     for raw in data.get("services", []):
-        materials = tuple(Material(m["name"], bool(m.get("core")), bool(m.get("tolerable")))
+        materials = tuple(Material(m["name"], bool(m.get("core")), bool(m.get("tolerable")),
+                                   str(m.get("name_en", "")))
                           for m in raw.get("materials", []))
         form = tuple(
             FormField(key=f["key"], label=f.get("label", f["key"]), label_en=f.get("label_en", f.get("label", "")),
@@ -169,6 +185,9 @@ def parse_catalogue(data: dict[str, Any], age_seconds: float | None = None) -> C
             real_name=bool(raw.get("real_name", True)), conditions=tuple(raw.get("conditions", ())),
             materials=materials, form=form, window_hint=raw.get("window_hint", ""),
             commitment=raw.get("commitment", ""), target_wait_minutes=int(raw.get("target_wait_minutes", 20)),
+            conditions_en=tuple(str(c or "") for c in raw.get("conditions_en", ())),
+            window_hint_en=raw.get("window_hint_en", ""), commitment_en=raw.get("commitment_en", ""),
+            fee_en=raw.get("fee_en", ""),
         ))
     zones = [Zone(z["id"], z["name"], z.get("name_en", "")) for z in data.get("zones", [])]
     themes = [Zone(t["id"], t["name"], t.get("name_en", "")) for t in data.get("themes", [])]

@@ -275,7 +275,9 @@ def run_display(args: argparse.Namespace) -> int:
     config = _config(args)
     app = application()
     client, stop_hall = _hall_client(config, "display")
-    announcer = Announcer(best_engine(), repeat=config.display.repeat, english=args.english,
+    # the hall's recorded call clips, when installed (docs/kiosk.md "Voice clips")
+    voice = best_engine(Path(config.data_dir) / "voice-clips")
+    announcer = Announcer(voice, repeat=config.display.repeat, english=args.english,
                           volume=config.display.volume, quiet_hours=config.display.quiet_hours) \
         if config.display.voice else None
     bridge = DisplayBridge(client, announcer, hall_name=config.kiosk.hall_name, font_family=cjk_family(),

@@ -42,7 +42,7 @@ class KioskDriver:
         # A kiosk.toml when given (read as main.py reads it), else the defaults: the embedded demo.
         kiosk_config = load_config(config, data_dir=str(data_dir))
         kiosk_config.data_dir = str(data_dir)
-        self.assembly = assemble_kiosk(kiosk_config)
+        self.assembly = assemble_kiosk(kiosk_config, config_path=config)
         self.runtime = runtime_of(self.assembly)
         self.bridge = KioskBridge(self.runtime, demo=DemoControls(self.assembly.devices, self.runtime),
                                   font_family=cjk_family())

@@ -33,3 +33,22 @@ def test_nonsense_finds_nothing(catalogue) -> None:
     assert catalogue.search("量子计算") == []
     assert catalogue.search("") == []
     assert catalogue.search("   ") == []
+
+
+def test_english_content_fields_are_optional() -> None:
+    from kiosk.catalogue import in_language, parse_catalogue
+
+    old = parse_catalogue({"services": [{"id": "S1", "name": "\u793e\u4fdd", "conditions": ["\u672c\u4eba"],
+                                         "materials": [{"name": "\u8eab\u4efd\u8bc1", "core": True}],
+                                         "commitment": "\u627f\u8bfa"}]})
+    item = old.services[0]
+    assert item.conditions_en == () and item.materials[0].name_en == "" and item.commitment_en == ""
+    assert in_language(item.commitment, item.commitment_en, "en") == (item.commitment, True)
+    new = parse_catalogue({"services": [{"id": "S1", "name": "\u793e\u4fdd", "conditions": ["\u672c\u4eba"],
+                                         "conditions_en": ["In person"], "commitment": "\u627f\u8bfa",
+                                         "commitment_en": "I promise", "materials": [
+                                             {"name": "\u8eab\u4efd\u8bc1", "name_en": "ID card"}]}]})
+    item = new.services[0]
+    assert item.conditions_en == ("In person",) and item.materials[0].name_en == "ID card"
+    assert in_language(item.commitment, item.commitment_en, "en") == ("I promise", False)
+    assert in_language(item.commitment, item.commitment_en, "zh_CN") == (item.commitment, False)
