@@ -22,6 +22,8 @@ class HallCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     HTTP_ERROR = "http_error"
+    PAYLOAD_TOO_LARGE = "payload_too_large"  # 413: a body over the path's cap (queueing.limits)
+    RATE_LIMITED = "rate_limited"  # 429: a phone route asked too often by one address
     # no such thing (404)
     COUNTER_NOT_FOUND = "counter_not_found"
     TICKET_NOT_FOUND = "ticket_not_found"

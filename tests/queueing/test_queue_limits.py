@@ -36,7 +36,6 @@ def _closed_by_server(s: socket.socket, within: float) -> float | None:
         return None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 3/9: no limits on the hall service yet")
 def test_a_connection_without_a_complete_head_is_closed_after_10_s(hall: HallProcess) -> None:
     silent = socket.create_connection(("127.0.0.1", hall.port))
     partial = socket.create_connection(("127.0.0.1", hall.port))
@@ -48,7 +47,6 @@ def test_a_connection_without_a_complete_head_is_closed_after_10_s(hall: HallPro
     assert 8 < time.monotonic() - t0 < 14
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 3/9: no limits on the hall service yet")
 def test_1100_idle_connections_do_not_make_it_unreachable(tmp_path: Path) -> None:
     # systemd's default LimitNOFILE soft limit, where the finding reproduced
     with HallProcess(tmp_path / "hall", nofile=1024) as hall:
@@ -70,7 +68,6 @@ def test_1100_idle_connections_do_not_make_it_unreachable(tmp_path: Path) -> Non
         assert hall.proc is not None and hall.proc.poll() is None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 3/9: no limits on the hall service yet")
 def test_more_busy_connections_than_the_cap_get_a_clean_503(tmp_path: Path) -> None:
     with HallProcess(tmp_path / "hall", "--max-connections", "20") as hall:
         streams = []
@@ -118,7 +115,6 @@ def _chunked_flood(hall: HallProcess, path: str, limit_mb: int = 50) -> bytes:
     return answer
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 3/9: no limits on the hall service yet")
 @pytest.mark.parametrize("path", ["/api/v1/tickets", "/t/abcdefabcdefabcdefabcdef/rate"])
 def test_a_1gb_chunked_post_is_refused_early(hall: HallProcess, path: str) -> None:
     answer = _chunked_flood(hall, path)
@@ -126,7 +122,6 @@ def test_a_1gb_chunked_post_is_refused_early(hall: HallProcess, path: str) -> No
     assert requests.get(hall.base_url + "/api/v1/health", timeout=5).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 3/9: no limits on the hall service yet")
 def test_a_declared_huge_body_is_refused_before_it_is_sent(hall: HallProcess) -> None:
     with socket.create_connection(("127.0.0.1", hall.port), timeout=5) as s:
         s.sendall(b"POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -134,7 +129,6 @@ def test_a_declared_huge_body_is_refused_before_it_is_sent(hall: HallProcess) ->
         assert s.recv(4096).startswith(b"HTTP/1.1 413")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 3/9: no limits on the hall service yet")
 def test_phone_routes_are_rate_limited_per_client(tmp_path: Path) -> None:
     with HallProcess(tmp_path / "hall", "--public-rate", "2", "--public-burst", "10") as hall:
         codes = [requests.get(hall.base_url + "/g/S0201", timeout=5) for _ in range(30)]
@@ -149,7 +143,6 @@ def test_phone_routes_are_rate_limited_per_client(tmp_path: Path) -> None:
         assert requests.get(hall.base_url + "/g/S0201", timeout=5).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 3/9: no limits on the hall service yet")
 def test_trailing_slash_redirect_ignores_the_host_header(hall: HallProcess) -> None:
     r = requests.get(hall.base_url + "/t/abcdefabcdefabcdefabcdef/", headers={"Host": "evil.example"},
                      allow_redirects=False, timeout=5)
@@ -158,7 +151,6 @@ def test_trailing_slash_redirect_ignores_the_host_header(hall: HallProcess) -> N
     assert r.headers["Location"] == "/t/abcdefabcdefabcdefabcdef"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 3/9: no limits on the hall service yet")
 def test_api_docs_only_for_admin(hall: HallProcess) -> None:
     for path in ("/docs", "/redoc"):
         assert requests.get(hall.base_url + path, timeout=5).status_code == 401

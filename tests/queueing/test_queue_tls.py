@@ -25,7 +25,6 @@ from queueing.client import HallClient, HallUnavailable
 ID_NUMBER = "110105194912310021"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 1: no TLS on the hall service yet")
 def test_make_cert_writes_a_ca_and_a_server_certificate(tmp_path: Path) -> None:
     tls = make_cert(tmp_path / "hall", "hall.local", "127.0.0.1")
     for name in ("ca.pem", "server.pem", "server.key"):
@@ -45,7 +44,6 @@ def test_make_cert_writes_a_ca_and_a_server_certificate(tmp_path: Path) -> None:
     assert (tls / "ca.pem").read_bytes() == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 1: no TLS on the hall service yet")
 def test_kiosk_posts_an_id_number_only_over_verified_tls(tmp_path: Path) -> None:
     tls = make_cert(tmp_path / "hall", "localhost", "127.0.0.1")
     other_ca = make_cert(tmp_path / "impostor", "127.0.0.1") / "ca.pem"
@@ -78,7 +76,6 @@ def test_kiosk_posts_an_id_number_only_over_verified_tls(tmp_path: Path) -> None
             requests.get(hall.base_url + "/api/v1/health", timeout=5)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 finding 1: no TLS on the hall service yet")
 def test_non_loopback_without_tls_is_refused_unless_insecure_http(tmp_path: Path) -> None:
     port = free_port()
     base = [sys.executable, str(ROOT / "main.py"), "hall-server", "--data-dir", str(tmp_path / "hall"),
