@@ -84,12 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kiosk.logs import setup_logging
 
     setup_logging(args.log_level, args.log_format)
-    if args.command == "hall-server":
+    if args.command == "hall-server" and getattr(args, "hall_command", None) is None:
         # Under systemd the hall service is alive when its own health endpoint answers.
         from kiosk.watchdog import start_http_heartbeat
 
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-        start_http_heartbeat(f"http://{host}:{args.port}/api/v1/health")
+        scheme = "https" if args.tls_cert else "http"
+        start_http_heartbeat(f"{scheme}://{host}:{args.port}/api/v1/health", tls_unverified=bool(args.tls_cert))
     func = getattr(args, "func", None)
     if func is None:
         from ui.cli import run_embedded_default

@@ -173,7 +173,8 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
         platform = connect_platform(config, stops)
         hall = connect_hall(config, platform, stops)
         public_base_url = config.kiosk.public_base_url or hall.url
-        client = HallClient(hall.url, hall.tokens["kiosk"], timeout=config.hall_service.timeout_s)
+        client = HallClient(hall.url, hall.tokens["kiosk"], timeout=config.hall_service.timeout_s,
+                            ca_bundle=config.hall_service.ca_bundle)
         assembly = Assembly(config, platform, hall, client, stops=stops)
         kiosk_dir = data_path(config, "kiosk")
         assembly.audit = AuditLog(kiosk_dir / "audit.jsonl")

@@ -62,6 +62,8 @@ class HallServiceSection(_Section):
     #: empty: run the hall service in-process (embedded default)
     url: str = ""
     token: str = ""
+    #: the hall CA (hall-server ca): an https hall must chain to it, and only to it
+    ca_bundle: str = ""
     timeout_s: NonNegFloat = 5.0
 
 

@@ -10,13 +10,17 @@
 #                  by packaging/build-wheelhouse.sh DIR from the same release)
 #   --no-apt       never call apt-get; fail with the list of missing packages instead
 #   --no-start     enable the units but do not (re)start them now
+#   --tls-host N   hall-server: one more DNS name or address in the server certificate (repeat;
+#                  the host name and every address of this machine are always in it)
+#   --hall-ca FILE kiosk/display/counter: the hall CA (hall-kiosk hall-server ca on the hall
+#                  server), installed as /etc/hall-kiosk/hall-ca.pem = hall_service.ca_bundle
 #
 # Layout: application in /opt/hall-kiosk/releases/<version>-<hash>/ (its own venv, the source it
 # was built from), /opt/hall-kiosk/current -> the active release (rollback = point it back),
 # configuration in /etc/hall-kiosk, data in /var/lib/hall-kiosk/<role>, logs in the journal.
 set -euo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 ROLE=${1:-}
 case $ROLE in
@@ -28,12 +32,16 @@ ROOT=""
 WHEELS=""
 APT=1
 START=1
+TLS_HOSTS=()
+HALL_CA=""
 while [ $# -gt 0 ]; do
   case $1 in
     --root) ROOT=$(readlink -f "${2:?--root needs a directory}"); APT=0; START=0; shift 2 ;;
     --wheels) WHEELS=$(readlink -f "${2:?--wheels needs a directory}"); shift 2 ;;
     --no-apt) APT=0; shift ;;
     --no-start) START=0; shift ;;
+    --tls-host) TLS_HOSTS+=("${2:?--tls-host needs a name}"); shift 2 ;;
+    --hall-ca) HALL_CA=$(readlink -f "${2:?--hall-ca needs a file}"); shift 2 ;;
     *) echo "install: unknown option $1" >&2; usage ;;
   esac
 done
@@ -233,6 +241,29 @@ if [ "$ROLE" = counter ]; then
   ensure_file_once "$HERE/etc/counter.env" /etc/hall-kiosk/counter.env 0640 root:$USER_NAME
 else
   ensure_dir "$DATA" 0750 $USER_NAME:$USER_NAME
+fi
+if [ "$ROLE" = hall-server ]; then
+  # The hall CA and the server certificate (docs/deploy.md "TLS"), made once with the release's
+  # own Python (cryptography); a re-run keeps them. The service reads server.key; ca.key stays
+  # root's, so a compromised service cannot mint certificates.
+  if [ ! -f "$ROOT$DATA/tls/server.pem" ]; then
+    hosts=(--host "$(hostname)" --host localhost --host 127.0.0.1)
+    fqdn=$(hostname -f 2>/dev/null || true)
+    [ -n "$fqdn" ] && [ "$fqdn" != "$(hostname)" ] && hosts+=(--host "$fqdn")
+    for ip in $(hostname -I 2>/dev/null || true); do hosts+=(--host "$ip"); done
+    for h in "${TLS_HOSTS[@]}"; do hosts+=(--host "$h"); done
+    "$REL_DIR/venv/bin/python" -P -m main hall-server make-cert --data-dir "$ROOT$DATA" "${hosts[@]}" >/dev/null
+    changed "hall CA and server certificate in $DATA/tls"
+  fi
+  ensure_dir "$DATA/tls" 0750 root:$USER_NAME
+  for f in ca.key server.key; do
+    chown "$(owner_ids root:root)" "$ROOT$DATA/tls/$f"; chmod 0600 "$ROOT$DATA/tls/$f"
+  done
+  chown "$(owner_ids $USER_NAME:$USER_NAME)" "$ROOT$DATA/tls/server.key"
+  # Clients copy it from here (or: hall-kiosk hall-server ca).
+  ensure_file "$ROOT$DATA/tls/ca.pem" /etc/hall-kiosk/hall-ca.pem 0644 root:root
+elif [ -n "$HALL_CA" ]; then
+  ensure_file "$HALL_CA" /etc/hall-kiosk/hall-ca.pem 0644 root:root
 fi
 
 # --- 5. systemd units, session, lockdown, devices -----------------------------------------------

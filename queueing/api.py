@@ -22,13 +22,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
+from queueing.limits import BodyCaps, BodyLimit, PublicRate, PublicRateLimit
 from queueing.model import CounterState, QueueError, Ticket
 from queueing.public_pages import PublicPagesConfig, mount_public_pages, public_links
 from queueing.validation import FIELD_CODES, RowId, Text, token_matches
@@ -186,6 +188,8 @@ def create_app(
     hub: EventHub,
     workers: int = 1,
     public: PublicPagesConfig | None = None,
+    body_caps: BodyCaps | None = None,
+    public_rate: PublicRate | None = None,
 ) -> FastAPI:
     hall = engine.hall
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hall-engine")
@@ -231,7 +235,15 @@ def create_app(
         lifespan=lifespan,
         description="Tickets, counters, display and events of one government service hall.",
         responses={"4XX": {"model": ErrorAnswer, "description": "refused: `error.code` says which rule"}},
+        docs_url=None,  # /docs and /redoc are the admin's (below), not the LAN's
+        redoc_url=None,
     )
+    # Starlette's own trailing-slash redirect builds Location from the Host header (issue 14):
+    # the phone pages redirect themselves with a relative Location (public_pages).
+    app.router.redirect_slashes = False
+    # Outermost first: the phone routes' rate limit, then every body's cap (queueing.limits).
+    app.add_middleware(BodyLimit, caps=body_caps)
+    app.add_middleware(PublicRateLimit, rate=public_rate)
 
     @app.exception_handler(QueueError)
     async def _queue_error(request: Request, exc: QueueError) -> JSONResponse:
@@ -282,6 +294,23 @@ def create_app(
         }
 
     mount_public_pages(app, engine, hub, credentials["hall_key"], public)  # /t/ /a/ /g/ phone pages
+
+    # ------------------------------------------------------------------ API documentation (admin)
+
+    async def admin_only(
+        token: str | None = None, authorization: Annotated[str | None, Header()] = None
+    ) -> None:
+        role = role_of(authorization, token)
+        if role != "admin":
+            raise QueueError(403, HallCode.FORBIDDEN, f"the {role} role cannot do this")
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(admin_only)])
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[Depends(admin_only)])
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=app.title)
 
     # ------------------------------------------------------------------ public and reading
 

@@ -49,10 +49,14 @@ class Event:
 
 
 class HallClient:
-    def __init__(self, base_url: str, token: str, timeout: float = 5.0) -> None:
+    """``ca_bundle``: the hall CA (``[hall_service] ca_bundle``, ``hall-server ca``). An https hall
+    is then trusted only if its certificate chains to that file, never to the system's store."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 5.0, ca_bundle: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.verify: str | bool = ca_bundle or True
         self._local = threading.local()  # one pooled session per thread (requests.Session is not thread-safe)
 
     @property
@@ -61,6 +65,9 @@ class HallClient:
         if s is None:
             s = self._local.session = requests.Session()
             s.headers["Authorization"] = f"Bearer {self.token}"
+            # verify is also passed per request: requests lets $REQUESTS_CA_BUNDLE override a
+            # session's verify, which would unpin the hall CA
+            s.verify = self.verify
         return s
 
     def close(self) -> None:
@@ -79,7 +86,7 @@ class HallClient:
     ) -> Any:
         try:
             r = self.session.request(
-                method, self.base_url + path, json=body, params=params, timeout=self.timeout
+                method, self.base_url + path, json=body, params=params, timeout=self.timeout, verify=self.verify
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HallUnavailable(f"hall service at {self.base_url} unreachable: {exc}") from exc
@@ -263,6 +270,7 @@ class HallClient:
                 headers=headers,
                 stream=True,
                 timeout=(self.timeout, read_timeout),
+                verify=self.verify,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HallUnavailable(f"event stream at {self.base_url} unreachable: {exc}") from exc

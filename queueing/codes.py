@@ -22,6 +22,8 @@ class HallCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     HTTP_ERROR = "http_error"
+    PAYLOAD_TOO_LARGE = "payload_too_large"  # 413: a body over the path's cap (queueing.limits)
+    RATE_LIMITED = "rate_limited"  # 429: a phone route asked too often by one address
     # the hall's own queue store cannot be read or written (503: damaged or full disk)
     STORAGE_FAILED = "storage_failed"
     # no such thing (404)

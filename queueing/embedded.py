@@ -4,10 +4,7 @@ kiosk talks to its hall through the very same ``HallClient`` as a networked one.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -21,9 +18,11 @@ from queueing.api import create_app
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.hallconfig import load_credentials, load_hall
+from queueing.limits import BodyCaps, PublicRate
 from queueing.outbox import Outbox, OutboxForwarder
 from queueing.public_pages import PublicPagesConfig
 from queueing.public_sources import PlatformSettings, PublicSources
+from queueing.server import ServerLimits, TlsFiles, bind, new_server, serve
 from queueing.store import SQLiteStore
 
 if TYPE_CHECKING:
@@ -61,6 +60,8 @@ def build_service(
     outbox: Outbox | None = None,
     public_base_url: str = "",
     platform: PlatformSettings | None = None,
+    body_caps: BodyCaps | None = None,
+    public_rate: PublicRate | None = None,
 ) -> HallService:
     """Load hall.toml and credentials (writing samples on first start), open the store, wire the
     engine's commits to the SSE hub and, when given, the platform outbox. ``public_base_url`` is
@@ -79,22 +80,16 @@ def build_service(
         engine.on_commit(forwarder.notify)
         forwarder.start()
     sources = PublicSources(platform, cache_path=data_dir / "public-pages" / "cache.db")
-    app = create_app(engine, creds, hub, public=PublicPagesConfig(public_base_url, sources))
+    app = create_app(engine, creds, hub, public=PublicPagesConfig(public_base_url, sources), body_caps=body_caps,
+                     public_rate=public_rate)
     return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources)
 
 
-def uvicorn_server(app: FastAPI, log_level: str = "warning") -> uvicorn.Server:
-    import uvicorn
-
-    config = uvicorn.Config(
-        app,
-        log_level=log_level,
-        access_log=False,
-        timeout_graceful_shutdown=2,
-        lifespan="on",
-        log_config=None,
-    )
-    return uvicorn.Server(config)
+def uvicorn_server(
+    app: FastAPI, log_level: str = "warning", limits: ServerLimits | None = None, tls: TlsFiles | None = None
+) -> uvicorn.Server:
+    """The hall service's uvicorn server, with its TLS and connection limits (queueing.server)."""
+    return new_server(app, limits=limits, tls=tls, log_level=log_level)
 
 
 @dataclass
@@ -137,31 +132,25 @@ def start_hall_service(
     ready_timeout: float = 15.0,
     public_base_url: str = "",
     platform: PlatformSettings | None = None,
+    tls: TlsFiles | None = None,
+    limits: ServerLimits | None = None,
 ) -> RunningHall:
     """Run the hall service in this process (uvicorn on a background thread); returns when it
-    accepts connections. ``port=0`` picks a free port; see ``RunningHall.base_url``."""
+    accepts connections. ``port=0`` picks a free port; see ``RunningHall.base_url``. The embedded
+    default listens on loopback in plain HTTP; ``tls`` serves HTTPS instead."""
     service = build_service(
         data_dir, clock=clock, heartbeat=heartbeat, outbox=outbox, public_base_url=public_base_url, platform=platform
     )
-    # proto=IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say they
-    # are TCP, and accepted sockets inherit it. Without it every keep-alive request waits ~40 ms for
-    # the client's delayed ACK (benchmarks/bench_roundtrip.py: 44 ms instead of ~1.5 ms).
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(512)
+    sock = bind(host, port)
     bound = sock.getsockname()
-    server = uvicorn_server(service.app)
+    server = uvicorn_server(service.app, limits=limits, tls=tls)
     failed: list[BaseException] = []
 
     def run() -> None:
         try:
-            asyncio.run(server.serve(sockets=[sock]))
+            serve(server, sock)
         except BaseException as exc:  # reported to the caller below
             failed.append(exc)
-        finally:
-            with contextlib.suppress(OSError):
-                sock.close()
 
     thread = threading.Thread(target=run, name=f"hall-service-{bound[1]}", daemon=True)
     thread.start()
@@ -173,6 +162,6 @@ def start_hall_service(
             raise RuntimeError(f"hall service did not start: {failed[0] if failed else 'timeout'}")
         time.sleep(0.01)
     host_part = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
-    base_url = f"http://{host_part}:{bound[1]}"
+    base_url = f"{'https' if tls else 'http'}://{host_part}:{bound[1]}"
     log.info("hall service running", extra={"ctx": {"url": base_url, "data_dir": str(data_dir)}})
     return RunningHall(base_url, dict(service.credentials), service, server, thread)

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from common.i18n import catalogue, translate
 from common.identity import mask_name
@@ -487,5 +487,15 @@ def mount_public_pages(
         """A ticket by the token of its QR (no role token needed: the QR is the authority).
         Follows transfers; 404 ``invalid_token`` / ``ticket_not_found``, 410 ``token_expired``."""
         return pages.ticket_json(token)
+
+    async def without_slash(request: Request) -> Response:
+        # The configured public base or a path-only Location: never the request's Host header,
+        # which anyone can set (a forged Host made the old redirect point to another site).
+        query = request.url.query
+        target = pages.base + request.url.path[:-1] + (f"?{query}" if query else "")
+        return RedirectResponse(target, status_code=307)
+
+    for path in ("/t/{token}/", "/t/{token}/rate/", "/a/{token}/", "/g/{service_id}/"):
+        app.add_api_route(path, without_slash, methods=["GET"], include_in_schema=False)
 
     return pages

@@ -263,7 +263,7 @@ def _hall_client(config: Any, role: str) -> tuple[Any, Any]:
         for fn in reversed(stops):
             fn()
 
-    return HallClient(url, token, timeout=config.hall_service.timeout_s), stop
+    return HallClient(url, token, timeout=config.hall_service.timeout_s, ca_bundle=config.hall_service.ca_bundle), stop
 
 
 def run_display(args: argparse.Namespace) -> int:

@@ -86,9 +86,14 @@ def test_hall_server_runs_in_its_sandbox_and_answers(booted: Booted) -> None:
     root = next(line for line in mounts.splitlines() if line.split()[4] == "/")
     assert " ro," in f" {root.split()[5]},", root  # ProtectSystem=strict
     assert "tty0" not in booted.sh(f"ls /proc/{pid}/root/dev")  # PrivateDevices: /dev/tty0 is there outside
-    health = booted.sh("/usr/bin/python3 -c \"import urllib.request as u; r = u.urlopen("
-                       "'http://127.0.0.1:8600/api/v1/health', timeout=10); print(r.status, r.read().decode())\"")
+    # TLS with the hall CA the installer made (issue 14); plain HTTP gets no HTTP answer
+    health = booted.sh("/usr/bin/python3 -c \"import ssl, urllib.request as u; r = u.urlopen("
+                       "'https://127.0.0.1:8600/api/v1/health', timeout=10, context=ssl.create_default_context("
+                       "cafile='/etc/hall-kiosk/hall-ca.pem')); print(r.status, r.read().decode())\"")
     assert health.startswith("200 ") and '"status":"ok"' in health.replace(" ", ""), health
+    plain = booted.sh("/usr/bin/python3 -c \"import urllib.request as u; u.urlopen("
+                      "'http://127.0.0.1:8600/api/v1/health', timeout=10)\" 2>&1 || echo refused", check=False)
+    assert "refused" in plain, plain
     files = booted.sh("stat -c '%n %U %G %a' /var/lib/hall-kiosk/hall /var/lib/hall-kiosk/hall/hall.toml "
                       "/var/lib/hall-kiosk/hall/credentials.json").splitlines()
     assert all(" kiosk kiosk " in line for line in files), files

@@ -75,3 +75,18 @@ def test_edited_configuration_survives_a_reinstall(installed_root, tmp_path) -> 
         assert conf.read_text(encoding="utf-8").endswith("# edited by the technician\n")
     finally:
         conf.write_text(original, encoding="utf-8")
+
+
+def test_hall_server_gets_a_hall_ca_and_a_server_certificate(installed_root) -> None:
+    """Issue 14: the installer makes the hall's TLS files; the unit serves them; clients' CA path."""
+    root = installed_root.path
+    tls = root / "var/lib/hall-kiosk/hall/tls"
+    passwd = (root / "etc/passwd").read_text(encoding="utf-8")
+    uid = int(next(line.split(":") for line in passwd.splitlines() if line.startswith("kiosk:"))[2])
+    for name, owner in (("server.key", uid), ("ca.key", 0)):
+        st = (tls / name).stat()
+        assert (stat.S_IMODE(st.st_mode), st.st_uid) == (0o600, owner), name
+    assert (root / "etc/hall-kiosk/hall-ca.pem").read_bytes() == (tls / "ca.pem").read_bytes()
+    unit = (root / "etc/systemd/system/hall-kiosk-hall-server.service").read_text(encoding="utf-8")
+    assert "--tls-cert /var/lib/hall-kiosk/hall/tls/server.pem" in unit and "LimitNOFILE=65536" in unit
+    assert "changed: hall CA" in installed_root.first["hall-server"].stdout
