@@ -6,6 +6,8 @@ import argparse
 import logging
 import os
 
+from queueing import credentials_cli
+
 log = logging.getLogger(__name__)
 
 
@@ -34,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="device bearer token for --platform-url (default: $HALL_PLATFORM_TOKEN, which keeps it out of ps)",
     )
     p.set_defaults(func=run_hall_server)
+    credentials_cli.register(p)  # enrol, revoke, devices, roles, staff
 
 
 def run_hall_server(args: argparse.Namespace) -> int:

@@ -19,9 +19,6 @@ from queue_helpers import ROOT, TZ, ServerProcess, small_hall
 from offline_cache.sealing import id_number_hash
 from queueing.hallconfig import load_credentials
 
-# issue 14 finding 2, reproduced before the fix
-pytestmark = pytest.mark.xfail(strict=True, reason="one credential per role; staff typed by hand")
-
 API = "/api/v1"
 CITIZEN = "110101199003071234"
 
