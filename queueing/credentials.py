@@ -197,7 +197,7 @@ class Credentials:
         if problem:
             raise ValueError(problem)
         if not staff_id or len(staff_id) > 64:
-            raise ValueError("a 工号 is 1-64 characters")
+            raise ValueError("a staff number is 1-64 characters")
         if self._q("SELECT 1 FROM staff WHERE id=?", (staff_id,)):
             raise ValueError(f"staff {staff_id!r} exists already (use 'staff reset')")
         self._w("INSERT INTO staff(id, name, secret, pin, supervisor, disabled, failures, locked_until) "

@@ -48,14 +48,14 @@ def register(hall_server: argparse.ArgumentParser) -> None:
     group.add_argument("--enable", action="store_true")
     p.set_defaults(func=_roles)
 
-    staff = command("staff", "staff accounts (工号 + password or PIN)")
+    staff = command("staff", "staff accounts (staff number + password or PIN)")
     ssub = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
     for name, help_ in (("add", "add a member of staff"), ("reset", "new password or PIN; unlocks and re-enables"),
                         ("disable", "stop an account signing in (ends its sessions)"), ("list", "list accounts")):
         s = ssub.add_parser(name, help=help_, description=help_)
         s.add_argument("--data-dir", default=argparse.SUPPRESS, help="the hall's data directory")
         if name != "list":
-            s.add_argument("staff_id", metavar="工号")
+            s.add_argument("staff_id", metavar="STAFF_ID")
         if name == "add":
             s.add_argument("--name", required=True, help="the person's name as reports show it")
             s.add_argument("--supervisor", action="store_true", help="may sign off rectifications")

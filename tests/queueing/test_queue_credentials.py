@@ -5,8 +5,6 @@ run as their own processes, the way an installer or a hall administrator runs th
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,33 +12,13 @@ from typing import Any
 
 import pytest
 import requests
-from queue_helpers import ROOT, TZ, ServerProcess, small_hall
+from queue_helpers import TZ, ServerProcess, add_staff, enrol, hall_cli, small_hall
 
 from offline_cache.sealing import id_number_hash
 from queueing.hallconfig import load_credentials
 
 API = "/api/v1"
 CITIZEN = "110101199003071234"
-
-
-def hall_cli(data: Path, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """``main.py hall-server <command> … --data-dir DATA`` as an administrator types it."""
-    cmd = [sys.executable, str(ROOT / "main.py"), "--log-level", "WARNING", "hall-server", *args,
-           "--data-dir", str(data)]
-    done = subprocess.run(cmd, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=60)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
-def enrol(data: Path, role: str, name: str, counter: str | None = None) -> str:
-    out = hall_cli(data, "enrol", "--role", role, "--name", name, *(("--counter", counter) if counter else ()))
-    return out.stdout.strip().splitlines()[-1]
-
-
-def add_staff(data: Path, staff_id: str, password: str, *more: str) -> None:
-    hall_cli(data, "staff", "add", staff_id, "--name", f"Staff {staff_id}", "--password-stdin", *more,
-             stdin=password + "\n")
 
 
 class Http:
