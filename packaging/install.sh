@@ -10,13 +10,17 @@
 #                  by packaging/build-wheelhouse.sh DIR from the same release)
 #   --no-apt       never call apt-get; fail with the list of missing packages instead
 #   --no-start     enable the units but do not (re)start them now
+#   --enrol ROLE:NAME[:COUNTER]   (hall-server) enrol a device (kiosk|counter|display|dashboard):
+#                  its one-time token goes to /etc/hall-kiosk/enrolled/NAME.token (0600) for
+#                  its hall_service.token; repeatable; a name with a token file is left alone
+#   --disable-shared-roles   (hall-server) switch the shared role tokens off (admin stays)
 #
 # Layout: application in /opt/hall-kiosk/releases/<version>-<hash>/ (its own venv, the source it
 # was built from), /opt/hall-kiosk/current -> the active release (rollback = point it back),
 # configuration in /etc/hall-kiosk, data in /var/lib/hall-kiosk/<role>, logs in the journal.
 set -euo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 ROLE=${1:-}
 case $ROLE in
@@ -28,12 +32,16 @@ ROOT=""
 WHEELS=""
 APT=1
 START=1
+ENROL=()
+SHARED_ROLES=""
 while [ $# -gt 0 ]; do
   case $1 in
     --root) ROOT=$(readlink -f "${2:?--root needs a directory}"); APT=0; START=0; shift 2 ;;
     --wheels) WHEELS=$(readlink -f "${2:?--wheels needs a directory}"); shift 2 ;;
     --no-apt) APT=0; shift ;;
     --no-start) START=0; shift ;;
+    --enrol) ENROL+=("${2:?--enrol needs ROLE:NAME[:COUNTER]}"); shift 2 ;;
+    --disable-shared-roles) SHARED_ROLES=disable; shift ;;
     *) echo "install: unknown option $1" >&2; usage ;;
   esac
 done
@@ -233,6 +241,25 @@ if [ "$ROLE" = counter ]; then
   ensure_file_once "$HERE/etc/counter.env" /etc/hall-kiosk/counter.env 0640 root:$USER_NAME
 else
   ensure_dir "$DATA" 0750 $USER_NAME:$USER_NAME
+fi
+
+# One credential per device (docs/queueing.md, "Devices and staff"): tokens are printed once and
+# stored hashed in queue.db; the file here is what the technician carries to the device.
+if [ "$ROLE" = hall-server ] && { [ ${#ENROL[@]} -gt 0 ] || [ -n "$SHARED_ROLES" ]; }; then
+  if [ -n "$ROOT" ]; then
+    say "--root: device enrolment skipped (run hall-kiosk hall-server enrol on the machine)"
+  else
+    hall() { runuser -u $USER_NAME -- /opt/hall-kiosk/bin/hall-kiosk hall-server "$@" --data-dir "$DATA"; }
+    ensure_dir /etc/hall-kiosk/enrolled 0700 root:root
+    for spec in "${ENROL[@]}"; do
+      IFS=: read -r e_role e_name e_counter <<<"$spec"
+      out=/etc/hall-kiosk/enrolled/$e_name.token
+      [ -s "$out" ] && continue
+      (umask 077; hall enrol --role "$e_role" --name "$e_name" ${e_counter:+--counter "$e_counter"} >"$out")
+      changed "enrolled $e_name ($e_role) -> $out"
+    done
+    [ -n "$SHARED_ROLES" ] && hall roles --disable >/dev/null && say "shared role tokens disabled"
+  fi
 fi
 
 # --- 5. systemd units, session, lockdown, devices -----------------------------------------------
