@@ -141,6 +141,11 @@ def connect_hall(config: Config, platform: PlatformLink, stops: list[Any]) -> Ha
     running = start_hall_service(hall_dir, outbox=outbox, public_base_url=config.kiosk.public_base_url,
                                  platform=pages_platform)
     stops.append(running.stop)
+    from queueing.credentials import seed_demo_staff
+
+    # The demo hall's counters sign in as s-<counter> with the demo PIN (README): the counter
+    # console has no typed 工号 any more.
+    seed_demo_staff(hall_dir / "queue.db", list(running.service.engine.hall.counters))
     log.info("embedded hall service", extra={"ctx": {"url": running.base_url}})
     return HallLink(running.base_url, dict(running.credentials), running, outbox, sync)
 

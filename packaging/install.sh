@@ -14,6 +14,10 @@
 #                  the host name and every address of this machine are always in it)
 #   --hall-ca FILE kiosk/display/counter: the hall CA (hall-kiosk hall-server ca on the hall
 #                  server), installed as /etc/hall-kiosk/hall-ca.pem = hall_service.ca_bundle
+#   --enrol ROLE:NAME[:COUNTER]   (hall-server) enrol a device (kiosk|counter|display|dashboard):
+#                  its one-time token goes to /etc/hall-kiosk/enrolled/NAME.token (0600) for
+#                  its hall_service.token; repeatable; a name with a token file is left alone
+#   --disable-shared-roles   (hall-server) switch the shared role tokens off (admin stays)
 #
 # Layout: application in /opt/hall-kiosk/releases/<version>-<hash>/ (its own venv, the source it
 # was built from), /opt/hall-kiosk/current -> the active release (rollback = point it back),
@@ -34,6 +38,8 @@ APT=1
 START=1
 TLS_HOSTS=()
 HALL_CA=""
+ENROL=()
+SHARED_ROLES=""
 while [ $# -gt 0 ]; do
   case $1 in
     --root) ROOT=$(readlink -f "${2:?--root needs a directory}"); APT=0; START=0; shift 2 ;;
@@ -42,6 +48,8 @@ while [ $# -gt 0 ]; do
     --no-start) START=0; shift ;;
     --tls-host) TLS_HOSTS+=("${2:?--tls-host needs a name}"); shift 2 ;;
     --hall-ca) HALL_CA=$(readlink -f "${2:?--hall-ca needs a file}"); shift 2 ;;
+    --enrol) ENROL+=("${2:?--enrol needs ROLE:NAME[:COUNTER]}"); shift 2 ;;
+    --disable-shared-roles) SHARED_ROLES=disable; shift ;;
     *) echo "install: unknown option $1" >&2; usage ;;
   esac
 done
@@ -264,6 +272,25 @@ if [ "$ROLE" = hall-server ]; then
   ensure_file "$ROOT$DATA/tls/ca.pem" /etc/hall-kiosk/hall-ca.pem 0644 root:root
 elif [ -n "$HALL_CA" ]; then
   ensure_file "$HALL_CA" /etc/hall-kiosk/hall-ca.pem 0644 root:root
+fi
+
+# One credential per device (docs/queueing.md, "Devices and staff"): tokens are printed once and
+# stored hashed in queue.db; the file here is what the technician carries to the device.
+if [ "$ROLE" = hall-server ] && { [ ${#ENROL[@]} -gt 0 ] || [ -n "$SHARED_ROLES" ]; }; then
+  if [ -n "$ROOT" ]; then
+    say "--root: device enrolment skipped (run hall-kiosk hall-server enrol on the machine)"
+  else
+    hall() { runuser -u $USER_NAME -- /opt/hall-kiosk/bin/hall-kiosk hall-server "$@" --data-dir "$DATA"; }
+    ensure_dir /etc/hall-kiosk/enrolled 0700 root:root
+    for spec in "${ENROL[@]}"; do
+      IFS=: read -r e_role e_name e_counter <<<"$spec"
+      out=/etc/hall-kiosk/enrolled/$e_name.token
+      [ -s "$out" ] && continue
+      (umask 077; hall enrol --role "$e_role" --name "$e_name" ${e_counter:+--counter "$e_counter"} >"$out")
+      changed "enrolled $e_name ($e_role) -> $out"
+    done
+    [ -n "$SHARED_ROLES" ] && hall roles --disable >/dev/null && say "shared role tokens disabled"
+  fi
 fi
 
 # --- 5. systemd units, session, lockdown, devices -----------------------------------------------

@@ -1,7 +1,8 @@
 """The hall service's HTTP JSON API (FastAPI; OpenAPI at ``/openapi.json``).
 
-Owns: the contract paths, bearer-token roles (kiosk, counter, display, admin; 401 for a missing
-or wrong token, 403 for a wrong role), the error shape ``{"error": {"code", "message"}}`` for
+Owns: the contract paths, bearer-token roles (kiosk, counter, display, dashboard, admin; 401 for
+a missing, wrong or revoked token, 403 for a wrong role or another counter's device; who holds
+which token and staff sessions: ``queueing/credentials.py``), the error shape ``{"error": {"code", "message"}}`` for
 every 4xx, and the SSE endpoint. All rules live in the engine; handlers only translate.
 
 Tokens are also accepted as ``?token=`` on ``/api/v1/events`` (a browser's EventSource cannot
@@ -11,6 +12,7 @@ set headers), and a ticket can be read without a role token with its own ``?trac
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import hashlib
 import hmac
@@ -28,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
+from queueing.credentials import Caller, Credentials, SignInError, current_caller
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.limits import BodyCaps, BodyLimit, PublicRate, PublicRateLimit
@@ -83,6 +86,12 @@ class RatingBody(BaseModel):
 class RectifyBody(BaseModel):
     response: str = Field(..., min_length=1, max_length=2000)
     staff_id: str | None = Field(None, max_length=64)
+
+
+class SignInBody(BaseModel):
+    staff_id: str = Field(..., min_length=1, max_length=64, description="the staff number")
+    password: str = Field(..., min_length=1, max_length=256, description="password or PIN")
+    counter_id: str | None = Field(None, max_length=40)
 
 
 class AlertBody(BaseModel):
@@ -175,8 +184,10 @@ class _InPool:
         method = getattr(self._engine, name)
 
         async def call(*args: object) -> Any:
+            # the request's context (its caller: the device on every event) goes with the call
+            ctx = contextvars.copy_context()
             return await asyncio.get_running_loop().run_in_executor(
-                self._pool, functools.partial(method, *args)
+                self._pool, functools.partial(ctx.run, method, *args)
             )
 
         return call
@@ -190,17 +201,20 @@ def create_app(
     public: PublicPagesConfig | None = None,
     body_caps: BodyCaps | None = None,
     public_rate: PublicRate | None = None,
+    auth: Credentials | None = None,
 ) -> FastAPI:
     hall = engine.hall
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hall-engine")
     eng: Any = _InPool(engine, pool)
-    tokens = {credentials[r]: r for r in ANY if credentials.get(r)}
+    if auth is None:  # the store's own file holds the device and staff tables
+        auth = Credentials(getattr(engine.store, "path"), credentials)  # noqa: B009 (SQLiteStore only)
+    keys: Credentials = auth
     track_key = hashlib.sha256(b"track:" + credentials["hall_key"].encode()).digest()
 
     def track_token(ticket_id: str) -> str:
         return hmac.new(track_key, ticket_id.encode(), hashlib.sha256).hexdigest()[:24]
 
-    def role_of(authorization: str | None, token: str | None = None) -> str:
+    def caller_of(authorization: str | None, token: str | None = None, session: str | None = None) -> Caller:
         presented = None
         if authorization and authorization.lower().startswith("bearer "):
             presented = authorization[7:].strip()
@@ -208,19 +222,56 @@ def create_app(
             presented = token
         if not presented:
             raise QueueError(401, HallCode.UNAUTHORIZED, "a bearer token is required")
-        for known, role in tokens.items():
-            if hmac.compare_digest(known, presented):
-                return role
-        raise QueueError(401, HallCode.UNAUTHORIZED, "unknown token")
+        caller = keys.authenticate(presented)
+        if caller is None:
+            raise QueueError(401, HallCode.UNAUTHORIZED, "unknown or revoked token")
+        if session:
+            signed_in = keys.session(caller, session)
+            if signed_in is None:
+                raise QueueError(401, HallCode.SESSION_INVALID, "the staff session ended: sign in again")
+            caller = signed_in
+        current_caller.set(caller)  # read by the handler below and, in the engine thread, by _event
+        return caller
 
-    def require(*roles: str) -> Any:  # a Depends() marker
-        async def dep(authorization: Annotated[str | None, Header()] = None) -> str:
-            role = role_of(authorization)
-            if role != "admin" and role not in roles:
+    def role_of(authorization: str | None, token: str | None = None) -> str:
+        return caller_of(authorization, token).role
+
+    def require(*roles: str, dashboard: bool = True) -> Any:  # a Depends() marker
+        """A dependency admitting ``roles`` (and admin; a dashboard device wherever admin is named,
+        unless ``dashboard=False``); a counter device or session only for its own counter."""
+
+        async def dep(
+            request: Request,
+            authorization: Annotated[str | None, Header()] = None,
+            x_hall_session: Annotated[str | None, Header()] = None,
+        ) -> str:
+            caller = caller_of(authorization, session=x_hall_session)
+            role = caller.role
+            allowed = role == "admin" or role in roles or (dashboard and role == "dashboard" and "admin" in roles)
+            if not allowed:
                 raise QueueError(403, HallCode.FORBIDDEN, f"the {role} role cannot do this")
+            path_counter = request.path_params.get("counter_id")
+            for bound in (caller.counter_id, caller.session_counter):
+                if path_counter is not None and bound is not None and path_counter != bound:
+                    raise QueueError(403, HallCode.WRONG_COUNTER, f"this device works counter {bound} only")
             return role
 
         return Depends(dep)
+
+    def staff(body: StaffBody | RectifyBody | None, required: bool = True) -> str | None:
+        """The staff of an operation: the signed-in session's, never a typed one.
+
+        Without a session a typed ``staff_id`` is taken only from a shared credentials.json token
+        (the embedded default and installs from before enrolment); an enrolled device must sign in."""
+        typed = body.staff_id if body else None
+        caller = current_caller.get()
+        if caller is not None and caller.staff is not None:
+            if typed is not None and typed != caller.staff.id:
+                raise QueueError(403, HallCode.STAFF_MISMATCH, "staff_id differs from the signed-in staff")
+            return caller.staff.id
+        if caller is not None and not caller.shared and required:
+            raise QueueError(401, HallCode.SESSION_REQUIRED, "sign in at this device first (POST /api/v1/sessions)")
+        return typed
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -228,6 +279,7 @@ def create_app(
         yield
         hub.close()  # ends open event streams so the server can stop
         pool.shutdown(wait=True)
+        keys.close()
 
     app = FastAPI(
         title="Hall queue service",
@@ -413,7 +465,13 @@ def create_app(
 
     @app.post("/api/v1/ratings/{ticket_id}/rectification", status_code=201)
     async def rectify(ticket_id: str, body: RectifyBody, role: str = require("admin")) -> dict[str, Any]:
-        return {"rectification": await eng.rectify(ticket_id, body.response, body.staff_id)}
+        caller = current_caller.get()
+        # a shared token without a session is the embedded default's (its staff_id is as typed)
+        legacy = caller is None or (caller.shared and caller.staff is None)
+        supervisor = caller is not None and caller.staff is not None and caller.staff.supervisor
+        if not (legacy or supervisor):
+            raise QueueError(403, HallCode.SUPERVISOR_REQUIRED, "a rectification is signed off by a supervisor")
+        return {"rectification": await eng.rectify(ticket_id, body.response, staff(body))}
 
     @app.post("/api/v1/tickets/{ticket_id}/rating", status_code=201)
     async def rate(ticket_id: str, body: RatingBody, role: str = require("kiosk", "counter")) -> dict[str, Any]:
@@ -435,9 +493,6 @@ def create_app(
 
     # ------------------------------------------------------------------ counters
 
-    def staff(body: StaffBody | None) -> str | None:
-        return body.staff_id if body else None
-
     @app.post(
         "/api/v1/counters/{counter_id}/call-next",
         response_model=None,
@@ -451,7 +506,7 @@ def create_app(
 
     @app.post("/api/v1/counters/{counter_id}/call", response_model=TicketAnswer)
     async def call_ticket(counter_id: str, body: CallBody, role: str = require("counter")) -> dict[str, Any]:
-        return ticket_out(await eng.call_ticket(counter_id, body.ticket_id, body.reason, body.staff_id))
+        return ticket_out(await eng.call_ticket(counter_id, body.ticket_id, body.reason, staff(body)))
 
     @app.post("/api/v1/counters/{counter_id}/recall", response_model=TicketAnswer)
     async def recall(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:
@@ -477,11 +532,11 @@ def create_app(
 
     @app.post("/api/v1/counters/{counter_id}/transfer", response_model=TicketAnswer)
     async def transfer(counter_id: str, body: TransferBody, role: str = require("counter")) -> dict[str, Any]:
-        return ticket_out(await eng.transfer(counter_id, body.service_id, body.staff_id, body.reason))
+        return ticket_out(await eng.transfer(counter_id, body.service_id, staff(body), body.reason))
 
     @app.post("/api/v1/counters/{counter_id}/pause")
     async def pause(counter_id: str, body: PauseBody, role: str = require("counter")) -> dict[str, Any]:
-        st = await eng.pause(counter_id, body.reason, body.staff_id)
+        st = await eng.pause(counter_id, body.reason, staff(body))
         return {"counter": counter_out(counter_id, st, None)}
 
     @app.post("/api/v1/counters/{counter_id}/resume")
@@ -494,6 +549,41 @@ def create_app(
         counter_id: str, n: Annotated[int, Query(ge=1, le=50)] = 10, role: str = require("admin")
     ) -> dict[str, Any]:
         return {"counter_id": counter_id, "next": [t.public(hall) for t in await eng.preview(counter_id, n)]}
+
+    # ------------------------------------------------------------------ staff sessions
+
+    @app.post("/api/v1/sessions", status_code=201)
+    async def sign_in(
+        body: SignInBody, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
+        """A member of staff signs in at this device (a counter device: at its counter)."""
+        caller = caller_of(authorization)
+        if caller.role not in ("counter", "dashboard", "admin"):
+            raise QueueError(403, HallCode.FORBIDDEN, f"the {caller.role} role has no staff sessions")
+        counter_id = caller.counter_id or body.counter_id
+        if caller.counter_id and body.counter_id not in (None, caller.counter_id):
+            raise QueueError(403, HallCode.WRONG_COUNTER, f"this device works counter {caller.counter_id} only")
+        if counter_id is not None and counter_id not in hall.counters:
+            raise QueueError(404, HallCode.COUNTER_NOT_FOUND, f"no counter {counter_id!r}")
+        try:  # scrypt takes tens of milliseconds: off the event loop
+            token, who = await asyncio.to_thread(keys.sign_in, caller, body.staff_id, body.password, counter_id)
+        except SignInError as exc:
+            if exc.locked_until:
+                raise QueueError(403, HallCode.ACCOUNT_LOCKED, "too many wrong answers: ask a supervisor") from None
+            raise QueueError(401, HallCode.BAD_CREDENTIALS, "wrong staff number or password") from None
+        log.info("staff signed in", extra={"ctx": {"staff": who.id, "device": caller.device, "counter": counter_id}})
+        return {"session": token, "counter_id": counter_id,
+                "staff": {"id": who.id, "name": who.name, "supervisor": who.supervisor}}
+
+    @app.post("/api/v1/sessions/sign-out", status_code=204)
+    async def sign_out(
+        authorization: Annotated[str | None, Header()] = None,
+        x_hall_session: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        caller_of(authorization, session=x_hall_session)
+        if x_hall_session:
+            keys.sign_out(x_hall_session)
+        return Response(status_code=204)
 
     # ------------------------------------------------------------------ alerts and appointments
 
@@ -509,11 +599,13 @@ def create_app(
 
     @app.post("/api/v1/alerts/{alert_id}/ack")
     async def ack(alert_id: RowId, body: StaffBody | None = None, role: str = require("admin")) -> dict[str, Any]:
-        await eng.ack_alert(alert_id, staff(body))
+        await eng.ack_alert(alert_id, staff(body, required=False))
         return {"acknowledged": alert_id}
 
     @app.post("/api/v1/appointments")
-    async def appointments(body: AppointmentsBody, role: str = require("kiosk")) -> dict[str, Any]:
+    async def appointments(body: AppointmentsBody, role: str = require("admin", dashboard=False)) -> dict[str, Any]:
+        """Today's appointments: from the platform or the hall's administrator, never a kiosk (a
+        kiosk token on a public machine could move a citizen's appointment or forge one)."""
         return {"stored": await eng.push_appointments([a.model_dump() for a in body.appointments])}
 
     # ------------------------------------------------------------------ events

@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from queueing import credentials_cli
+
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="phone-page requests per second per client address, sustained (default 2)")
     lim.add_argument("--public-burst", type=int, default=60, help="phone-page requests in a burst (default 60)")
     p.set_defaults(func=run_hall_server)
+    credentials_cli.register(p)  # enrol, revoke, devices, roles, staff
 
     sub = p.add_subparsers(dest="hall_command", metavar="{make-cert,ca}")
     mk = sub.add_parser("make-cert", help="create the hall CA (once) and issue the server certificate",

@@ -58,6 +58,7 @@ class HallClient:
         self.timeout = timeout
         self.verify: str | bool = ca_bundle or True
         self._local = threading.local()  # one pooled session per thread (requests.Session is not thread-safe)
+        self.staff_session: str | None = None  # X-Hall-Session after sign_in: the staff of every operation
 
     @property
     def session(self) -> requests.Session:
@@ -84,9 +85,11 @@ class HallClient:
         params: dict[str, Any] | None = None,
         ok_empty: bool = False,
     ) -> Any:
+        headers = {"X-Hall-Session": self.staff_session} if self.staff_session else None
         try:
             r = self.session.request(
-                method, self.base_url + path, json=body, params=params, timeout=self.timeout, verify=self.verify
+                method, self.base_url + path, json=body, params=params, timeout=self.timeout, verify=self.verify,
+                headers=headers,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HallUnavailable(f"hall service at {self.base_url} unreachable: {exc}") from exc
@@ -115,6 +118,21 @@ class HallClient:
         if staff_id is not None:
             body["staff_id"] = staff_id
         return body
+
+    # staff sessions
+    def sign_in(self, staff_id: str, password: str, counter_id: str | None = None) -> dict[str, Any]:
+        """Sign a member of staff in at this device; later calls carry the session."""
+        body = {"staff_id": staff_id, "password": password, **({"counter_id": counter_id} if counter_id else {})}
+        answer = self._json("POST", "/api/v1/sessions", body)
+        self.staff_session = str(answer["session"])
+        return answer
+
+    def sign_out(self) -> None:
+        try:
+            if self.staff_session:
+                self._call("POST", "/api/v1/sessions/sign-out", ok_empty=True)
+        finally:
+            self.staff_session = None
 
     # reading
     def health(self) -> dict[str, Any]:

@@ -17,6 +17,13 @@ class HallCode(StrEnum):
     # access (401, 403)
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
+    WRONG_COUNTER = "wrong_counter"  # a counter's device or session used for another counter
+    SESSION_REQUIRED = "session_required"  # an enrolled device operates only with a staff session
+    SESSION_INVALID = "session_invalid"  # signed out, expired, or another device's session
+    STAFF_MISMATCH = "staff_mismatch"  # a typed staff_id that is not the signed-in staff
+    SUPERVISOR_REQUIRED = "supervisor_required"
+    BAD_CREDENTIALS = "bad_credentials"  # unknown 工号, wrong password or PIN, disabled account
+    ACCOUNT_LOCKED = "account_locked"
     # the HTTP layer: a malformed body, no such path or method
     INVALID_REQUEST = "invalid_request"
     NOT_FOUND = "not_found"

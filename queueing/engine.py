@@ -25,6 +25,7 @@ from offline_cache.sealing import id_number_hash
 from queueing import eta, policy, stats
 from queueing.clock import GuardedClock, steady
 from queueing.codes import EndReason, HallCode, Outcome, Priority
+from queueing.credentials import current_caller
 from queueing.model import (
     APPOINTMENT,
     CALLED,
@@ -139,7 +140,9 @@ class QueueEngine:
         staff_id: str | None,
         **extra: object,
     ) -> int:
-        data: dict[str, Any] = {"at": self.hall.iso(now), "counter_id": counter_id, "staff_id": staff_id, **extra}
+        caller = current_caller.get()  # the device whose request this is (None: in-process callers)
+        data: dict[str, Any] = {"at": self.hall.iso(now), "counter_id": counter_id, "staff_id": staff_id,
+                                "device": caller.device if caller else None, **extra}
         if t is not None:
             data["ticket"] = t.public(self.hall)
         return tx.append_event(

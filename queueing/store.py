@@ -137,8 +137,19 @@ CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL 
     source TEXT, message TEXT, acked_at REAL, acked_by TEXT);
 """
 
+# v2: who calls (queueing/credentials.py): enrolled devices, staff accounts, staff sessions.
+_V2_CREDENTIALS = """
+CREATE TABLE devices(name TEXT PRIMARY KEY, role TEXT NOT NULL, counter_id TEXT, token_hash TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL, revoked_at REAL);
+CREATE TABLE staff(id TEXT PRIMARY KEY, name TEXT NOT NULL, secret TEXT NOT NULL, pin INTEGER NOT NULL,
+    supervisor INTEGER NOT NULL, disabled INTEGER NOT NULL, failures INTEGER NOT NULL, locked_until REAL);
+CREATE TABLE staff_sessions(token_hash TEXT PRIMARY KEY, staff_id TEXT NOT NULL, device TEXT NOT NULL,
+    counter_id TEXT, created_at REAL NOT NULL, expires_at REAL NOT NULL);
+"""
+
 SCHEMA = Schema("queue.db", (
     Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
+    Migration("v2: devices, staff accounts and sessions", _V2_CREDENTIALS),
 ))
 
 _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"

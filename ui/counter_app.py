@@ -1,4 +1,5 @@
-"""The counter console: a member of staff signs in to a counter and runs it with one tap (or one
+"""The counter console: a member of staff signs in to a counter (工号 + password or PIN: a staff
+session of the hall service, the staff of every operation) and runs it with one tap (or one
 key) per operation — call next, recall, start, finish, no-show, put back, transfer, call a chosen
 ticket, pause/resume — and sees who is waiting for this counter's services and today's counts.
 
@@ -79,12 +80,13 @@ class CounterController(QObject):
 
     finished = Signal(str, object, object)  # operation, result, error
     refreshed = Signal(object, object)  # snapshot dict, error
+    signed = Signal(object, object)  # sign-in answer (None after a sign-out), error
 
     def __init__(self, client: HallClient, counter_id: str) -> None:
         super().__init__()
         self.client = client
         self.counter_id = counter_id
-        self.staff_id: str | None = None
+        self.staff_id: str | None = None  # the signed-in staff, from the hall's answer
         self.pool = QThreadPool()
         self.pool.setMaxThreadCount(2)
         self.busy = False
@@ -97,16 +99,33 @@ class CounterController(QObject):
         self.busy = True
         method = getattr(self.client, operation)
 
-        def call() -> Any:
-            return method(self.counter_id, staff_id=self.staff_id, **kwargs)
+        def call() -> Any:  # the session carries the staff: no staff_id is sent
+            return method(self.counter_id, **kwargs)
 
         def done(result: Any, error: Exception | None) -> None:
             self.busy = False
             self.online = getattr(error, "status", None) != 0
+            if getattr(error, "code", None) in ("session_invalid", "session_required"):
+                self.staff_id, self.client.staff_session = None, None  # signed out elsewhere or expired
             self.finished.emit(operation, result, error)
 
         self.pool.start(_Job(call, done))
         return True
+
+    def sign_in(self, staff_id: str, password: str) -> None:
+        def done(result: Any, error: Exception | None) -> None:
+            if error is None:
+                self.staff_id = result["staff"]["id"]
+            self.signed.emit(result, error)
+
+        self.pool.start(_Job(lambda: self.client.sign_in(staff_id, password, self.counter_id), done))
+
+    def sign_out(self) -> None:
+        def done(result: Any, error: Exception | None) -> None:
+            self.signed.emit(None, error)
+
+        self.staff_id = None  # refused at once here, whatever the hall answers
+        self.pool.start(_Job(self.client.sign_out, done))
 
     def refresh(self) -> None:
         def snapshot() -> dict[str, Any]:
@@ -124,6 +143,29 @@ class CounterController(QObject):
             self.refreshed.emit(result, error)
 
         self.pool.start(_Job(snapshot, done))
+
+
+class SignInDialog(QDialog):
+    """工号 and password (or PIN, hidden as typed); Enter in either field signs in."""
+
+    def __init__(self, parent: QWidget, translator: Translator, counter_id: str) -> None:
+        super().__init__(parent)
+        self.setObjectName("sign_in_dialog")
+        self.setWindowTitle(translator.tr("staff.counter.signin.title", counter=counter_id))
+        form = QFormLayout(self)
+        self.staff_edit = QLineEdit()
+        self.staff_edit.setObjectName("staff")
+        self.password_edit = QLineEdit()
+        self.password_edit.setObjectName("password")
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(translator.tr("staff.counter.staff_id"), self.staff_edit)
+        form.addRow(translator.tr("staff.counter.signin.password"), self.password_edit)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.staff_edit.returnPressed.connect(self.password_edit.setFocus)
+        self.password_edit.returnPressed.connect(self.accept)
+        form.addRow(buttons)
 
 
 class CounterWindow(QMainWindow):
@@ -147,14 +189,15 @@ class CounterWindow(QMainWindow):
         top = QHBoxLayout()
         self.counter_label = QLabel(controller.counter_id)
         self.counter_label.setFont(QFont(font_family, 20, QFont.Weight.Bold))
-        self.staff_edit = QLineEdit()
-        self.staff_edit.setObjectName("staff")
+        self.staff_label = QLabel("")
+        self.staff_label.setObjectName("staff")
         self.sign_in = QPushButton()
         self.sign_in.setObjectName("sign_in")
         self.sign_in.clicked.connect(self._sign_in)
+        self.sign_in_dialog: SignInDialog | None = None
         self.link = QLabel()
         self.link.setObjectName("link")
-        for widget in (self.counter_label, self.staff_edit, self.sign_in, self.link):
+        for widget in (self.counter_label, self.staff_label, self.sign_in, self.link):
             top.addWidget(widget)
         top.addStretch(1)
         # Named in the other language (中文 / English), as language switches are everywhere.
@@ -202,6 +245,7 @@ class CounterWindow(QMainWindow):
         self._retranslate()
         controller.finished.connect(self._done)
         controller.refreshed.connect(self._refreshed)
+        controller.signed.connect(self._signed)
         self.timer = QTimer(self)
         self.timer.timeout.connect(controller.refresh)
         self.timer.start(3000)
@@ -217,8 +261,9 @@ class CounterWindow(QMainWindow):
 
     def _retranslate(self) -> None:
         self.setWindowTitle(self.translator.tr("staff.counter.title", counter=self.controller.counter_id))
-        self.staff_edit.setPlaceholderText(self.translator.tr("staff.counter.staff_id"))
-        self.sign_in.setText(self.translator.tr("staff.counter.sign_in"))
+        signed_in = self.controller.staff_id is not None
+        sign_key = "staff.counter.signin.sign_out" if signed_in else "staff.counter.sign_in"
+        self.sign_in.setText(self.translator.tr(sign_key))
         self.language_button.setText(self.translator.tr("common.language"))
         for operation, key in OPERATIONS:
             self.buttons[operation].setText(f"{self.translator.tr(f'staff.counter.op.{operation}')}\n[{key}]")
@@ -232,12 +277,37 @@ class CounterWindow(QMainWindow):
 
     # -- operations --------------------------------------------------------------------------
     def _sign_in(self) -> None:
-        staff = self.staff_edit.text().strip()
-        if not staff:
+        """Sign out when signed in; otherwise ask for 工号 and password (non-blocking dialog)."""
+        if self.controller.staff_id is not None:
+            self.message.setText(self.translator.tr("staff.counter.signin.signed_out", staff=self.controller.staff_id))
+            self.staff_label.setText("")
+            self.controller.sign_out()
+            self._retranslate()
+            self._update_buttons()
+            return
+        dialog = self.sign_in_dialog = SignInDialog(self, self.translator, self.controller.counter_id)
+        dialog.accepted.connect(lambda: self._submit(dialog))
+        dialog.open()
+
+    def _submit(self, dialog: SignInDialog) -> None:
+        staff, password = dialog.staff_edit.text().strip(), dialog.password_edit.text()
+        dialog.password_edit.clear()
+        if not staff or not password:
             self.message.setText(self.translator.tr("staff.counter.enter_staff_id"))
             return
-        self.controller.staff_id = staff
-        self.message.setText(self.translator.tr("staff.counter.signed_in", staff=staff))
+        self.controller.sign_in(staff, password)
+
+    def _signed(self, answer: Any, error: Exception | None) -> None:
+        if answer is not None:
+            who = answer["staff"]
+            self.staff_label.setText(f"{who['id']} {who['name']}")
+            self.message.setText(self.translator.tr("staff.counter.signed_in", staff=who["id"]))
+        elif getattr(error, "code", None) in ("bad_credentials", "account_locked"):
+            key = "locked" if getattr(error, "code", None) == "account_locked" else "bad_credentials"
+            self.message.setText(self.translator.tr(f"staff.counter.signin.{key}"))
+        elif error is not None and getattr(error, "status", None) == 0:
+            self.message.setText(self.translator.tr("staff.counter.not_connected"))
+        self._retranslate()
         self._update_buttons()
 
     def operate(self, operation: str) -> None:
@@ -299,7 +369,12 @@ class CounterWindow(QMainWindow):
 
     def _done(self, operation: str, result: Any, error: Exception | None) -> None:
         if error is not None:
-            if getattr(error, "status", None) == 0:
+            if self.controller.staff_id is None:  # the session ended: back to the sign-in button
+                self.staff_label.setText("")
+                self.message.setText(self.translator.tr("staff.counter.signin.session_ended"))
+                self._retranslate()
+                self._update_buttons()
+            elif getattr(error, "status", None) == 0:
                 self.message.setText(self.translator.tr("staff.counter.not_connected"))
             else:
                 reason = getattr(error, "message", error)

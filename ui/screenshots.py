@@ -173,6 +173,7 @@ def staff_tour(out: Path, data_dir: Path) -> list[Path]:
     from kiosk.assembly import assemble_kiosk
     from kiosk.config import Config
     from queueing.client import HallClient
+    from queueing.credentials import DEMO_STAFF_PIN
     from ui.cli import core_of
     from ui.counter_app import CounterController, CounterWindow
     from ui.dashboard_app import DashboardWindow
@@ -207,8 +208,7 @@ def staff_tour(out: Path, data_dir: Path) -> list[Path]:
         saved.append(save_screenshot(window, out / f"{name}.png"))
         bridges.append((bridge, engine, window))
     console = CounterWindow(CounterController(HallClient(url, tokens["counter"]), "W01"), font_family=family)
-    console.staff_edit.setText("s-W01")
-    console.sign_in.click()
+    console.controller.sign_in("s-W01", DEMO_STAFF_PIN)  # the embedded hall's demo account
     console.show()
     pump(app, 2.0)
     saved.append(out / "counter-console.png")

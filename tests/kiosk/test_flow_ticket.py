@@ -74,7 +74,7 @@ def _appointment(code: str, start: datetime) -> dict:
 
 def test_appointment_check_in_by_qr(kiosk: Kiosk) -> None:
     now = datetime.now(UTC)
-    kiosk.staff("kiosk").push_appointments([_appointment("APPT1:NOWSLOT01", now - timedelta(minutes=5)),
+    kiosk.staff("admin").push_appointments([_appointment("APPT1:NOWSLOT01", now - timedelta(minutes=5)),
                                             _appointment("APPT1:LATERSLOT", now + timedelta(hours=3))])
     view = kiosk.act("start", flow="checkin")
     assert view["screen"]["accepts"] == ["card", "scan"]

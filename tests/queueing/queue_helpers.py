@@ -135,6 +135,28 @@ class ServerProcess:
         self.log.close()
 
 
+def hall_cli(data: Path, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """``main.py hall-server <command> … --data-dir DATA`` as an administrator types it."""
+    cmd = [sys.executable, str(ROOT / "main.py"), "--log-level", "WARNING", "hall-server", *args,
+           "--data-dir", str(data)]
+    done = subprocess.run(cmd, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=60)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def enrol(data: Path, role: str, name: str, counter: str | None = None) -> str:
+    """``hall-server enrol``: the device's token, printed once."""
+    out = hall_cli(data, "enrol", "--role", role, "--name", name, *(("--counter", counter) if counter else ()))
+    return out.stdout.strip().splitlines()[-1]
+
+
+def add_staff(data: Path, staff_id: str, password: str, *more: str) -> None:
+    """``hall-server staff add`` with the password on stdin."""
+    hall_cli(data, "staff", "add", staff_id, "--name", f"Staff {staff_id}", "--password-stdin", *more,
+             stdin=password + "\n")
+
+
 def small_hall(kind: str = "strict", hours: str = "00:00-24:00", **policy: object) -> str:
     """A three-service, three-counter hall: C1 serves all (一窗受理), C2 only S1, C3 only S2;
     S1 and S3 share the prefix A."""

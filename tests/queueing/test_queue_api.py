@@ -144,8 +144,8 @@ def test_rules_are_409_with_a_code(clients) -> None:
             "name_masked": "王*",
         }
 
-    assert (
-        kiosk.push_appointments(
+    assert (  # appointments come from the platform or the administrator, never a kiosk
+        clients["admin"].push_appointments(
             [
                 appt("OK1", now - timedelta(minutes=5)),
                 appt("EARLY", now + timedelta(hours=2)),

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QDialogButtonBox
 
 from queueing.client import HallClient
-from tests.queueing.queue_helpers import ServerProcess
+from tests.queueing.queue_helpers import ServerProcess, add_staff, enrol
 from ui.counter_app import CounterController, CounterWindow
 from ui.qt_app import application
 
@@ -18,6 +18,24 @@ def _window(qtbot, server: ServerProcess, counter_id: str = "H03") -> CounterWin
     window = CounterWindow(controller)
     qtbot.addWidget(window)
     return window
+
+
+def sign_in_by_keys(qtbot, window: CounterWindow, staff_id: str, password: str) -> None:
+    """Tap 签到, type the 工号, Enter, the password, Enter: as staff do at the console."""
+    qtbot.mouseClick(window.sign_in, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.sign_in_dialog is not None and window.sign_in_dialog.isVisible(), timeout=3000)
+    dialog = window.sign_in_dialog
+    qtbot.keyClicks(dialog.staff_edit, staff_id)
+    qtbot.keyClick(dialog.staff_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.password_edit, password)
+    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3000)
+
+
+def _sign_in(qtbot, window: CounterWindow, server: ServerProcess, staff_id: str) -> None:
+    add_staff(server.data_dir, staff_id, "counter pw 1")
+    sign_in_by_keys(qtbot, window, staff_id, "counter pw 1")
+    qtbot.waitUntil(lambda: window.controller.staff_id == staff_id, timeout=5000)
 
 
 def _click(qtbot, window: CounterWindow, operation: str) -> None:
@@ -32,8 +50,7 @@ def test_counter_operations_end_to_end(qtbot, hall_server: ServerProcess) -> Non
     window = _window(qtbot, hall_server)
     qtbot.waitUntil(lambda: window.table.rowCount() == 3, timeout=5000)
     assert not window.buttons["call_next"].isEnabled()  # sign in first
-    window.staff_edit.setText("staff-007")
-    qtbot.mouseClick(window.sign_in, Qt.MouseButton.LeftButton)
+    _sign_in(qtbot, window, hall_server, "staff-007")
     assert window.buttons["call_next"].isEnabled()
 
     _click(qtbot, window, "call_next")
@@ -71,8 +88,7 @@ def _id_of(server: ServerProcess, number: str) -> str:
 
 def test_lost_connection_refuses_operations(qtbot, hall_server: ServerProcess) -> None:
     window = _window(qtbot, hall_server)
-    window.staff_edit.setText("staff-007")
-    qtbot.mouseClick(window.sign_in, Qt.MouseButton.LeftButton)
+    _sign_in(qtbot, window, hall_server, "staff-007")
     qtbot.waitUntil(lambda: "已连接" in window.link.text(), timeout=5000)
     hall_server.kill9()
     window.controller.refresh()
@@ -122,8 +138,7 @@ def _answer_choice(qtbot, wanted: str, seen: list[str]) -> None:
 
 def _signed_in(qtbot, server: ServerProcess, counter_id: str) -> CounterWindow:
     window = _window(qtbot, server, counter_id)
-    window.staff_edit.setText("staff-011")
-    qtbot.mouseClick(window.sign_in, Qt.MouseButton.LeftButton)
+    _sign_in(qtbot, window, server, "staff-011")
     qtbot.waitUntil(lambda: "已连接" in window.link.text(), timeout=5000)
     return window
 
@@ -167,3 +182,35 @@ def test_console_transfers_to_any_service_of_the_hall(qtbot, hall_server: Server
         qtbot.waitUntil(lambda: window.now_label.text() == "—", timeout=5000)
         waiting = HallClient(hall_server.base_url, hall_server.token("counter")).waiting(target)
         assert issued["number"] in [t["number"] for t in waiting]
+
+
+def test_staff_sign_in_with_their_own_password_on_an_enrolled_counter(qtbot, hall_server: ServerProcess) -> None:
+    """Issue 14 finding 2: the 工号 is no longer typed free text. An enrolled counter device signs
+    a member of staff in with 工号 + password; a wrong password is refused; every operation and
+    the statistics carry the signed-in staff; signing out stops the buttons."""
+    application()
+    token = enrol(hall_server.data_dir, "counter", "counter-h03", "H03")
+    add_staff(hall_server.data_dir, "1001", "correct horse 1")
+    kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
+    number = kiosk.issue_ticket("S0501")["ticket"]["number"]
+    window = CounterWindow(CounterController(HallClient(hall_server.base_url, token), "H03"))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.table.rowCount() == 1, timeout=5000)
+
+    sign_in_by_keys(qtbot, window, "1001", "not my password")
+    qtbot.waitUntil(lambda: "工号或密码不对" in window.message.text(), timeout=5000)
+    assert window.controller.staff_id is None and not window.buttons["call_next"].isEnabled()
+
+    sign_in_by_keys(qtbot, window, "1001", "correct horse 1")
+    qtbot.waitUntil(lambda: window.controller.staff_id == "1001", timeout=5000)
+    assert "1001" in window.staff_label.text() and window.sign_in.text() == "签退"
+    _click(qtbot, window, "call_next")
+    qtbot.waitUntil(lambda: window.now_label.text() == number, timeout=5000)
+    window.controller.run("finish", outcome="done")
+    qtbot.waitUntil(lambda: window.now_label.text() == "—", timeout=5000)
+    admin = HallClient(hall_server.base_url, hall_server.token("admin"))
+    assert list(admin.stats()["by_staff"]) == ["1001"]
+
+    qtbot.mouseClick(window.sign_in, Qt.MouseButton.LeftButton)  # 签退
+    assert window.controller.staff_id is None and not window.buttons["call_next"].isEnabled()
+    qtbot.waitUntil(lambda: window.sign_in.text() == "签到", timeout=3000)

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 
 from queueing.client import HallClient
 from queueing.hallconfig import CATALOGUE, sample_hall_toml
-from tests.queueing.queue_helpers import ServerProcess
+from tests.queueing.queue_helpers import ServerProcess, add_staff
+from tests.ui.test_ui_counter import sign_in_by_keys
 from ui.counter_app import CounterController, CounterWindow
 from ui.dashboard_app import DashboardWindow
 from ui.qt_app import application
@@ -129,8 +130,11 @@ def test_counter_console_in_english(qtbot, english_hall: ServerProcess) -> None:
     window = CounterWindow(controller, language="en")  # kiosk.language = "en"
     qtbot.addWidget(window)
     window.show()
-    window.staff_edit.setText("staff-en")
-    qtbot.mouseClick(window.sign_in, Qt.MouseButton.LeftButton)
+    add_staff(english_hall.data_dir, "staff-en", "counter pw 1")
+    sign_in_by_keys(qtbot, window, "staff-en", "counter pw 1")
+    assert window.sign_in_dialog is not None and window.sign_in_dialog.windowTitle() == "Sign in at H03"
+    qtbot.waitUntil(lambda: window.message.text() == "staff-en signed in", timeout=5000)
+    assert window.sign_in.text() == "Sign out"
     qtbot.waitUntil(lambda: window.link.text() == "● Connected" and window.table.rowCount() == 2, timeout=8000)
     qtbot.mouseClick(window.buttons["call_next"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.now_label.text() == first, timeout=5000)
