@@ -1,7 +1,9 @@
 """Today's appointments at this kiosk: pulled from the platform for the hall's service day (the
 day in the hall's time zone, as the hall service reports it, never the machine's local date),
-handed to the hall service for check-in, refreshed through the day and at once when a citizen
-shows a code (or a card) the last list does not know; and which appointment a swiped card means.
+refreshed through the day and at once when a citizen shows a code (or a card) the last list does
+not know; and which appointment a swiped card means. The kiosk only reads the list: the hall
+service pulls the same list itself (queueing.appointment_feed), since a kiosk may not write
+appointments.
 
 Owned by :class:`kiosk.app.KioskCore` (``core.appointments``); runs on the kiosk worker thread.
 """
@@ -43,7 +45,7 @@ class AppointmentBook:
             self.refresh()
 
     def refresh(self) -> bool:
-        """Pull the hall day's list and hand it to the hall service; False when it could not."""
+        """Pull the hall day's list; False when it could not."""
         core = self.core
         self._at = core.clock()
         if core.pulls is None or core.hall is None:
@@ -54,16 +56,15 @@ class AppointmentBook:
         try:
             pulled = core.pulls.appointments(core.hall_id, day)
             items = list(pulled.data.get("appointments", []))
-            stored = core.hall.push_appointments(items)
         except NotCachedError:
             log.warning("the day's appointments are not available yet", extra={"ctx": {"day": day}})
             return False
         except Exception as exc:
-            log.warning("appointments could not be handed to the hall service",
+            log.warning("the day's appointments could not be pulled",
                         extra={"ctx": {"error": type(exc).__name__}})
             return False
         self.day, self.items = day, items
-        log.info("appointments handed to the hall service", extra={"ctx": {"count": stored, "day": day}})
+        log.info("the day's appointments pulled", extra={"ctx": {"count": len(items), "day": day}})
         return True
 
     def knows(self, code: str) -> bool:

@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
 from queueing.credentials import Caller, Credentials, SignInError, current_caller
 from queueing.engine import QueueEngine
@@ -202,6 +203,7 @@ def create_app(
     body_caps: BodyCaps | None = None,
     public_rate: PublicRate | None = None,
     auth: Credentials | None = None,
+    appointment_feed: AppointmentFeed | None = None,
 ) -> FastAPI:
     hall = engine.hall
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hall-engine")
@@ -419,9 +421,15 @@ def create_app(
 
     @app.post("/api/v1/tickets", status_code=201, response_model=TicketAnswer)
     async def issue(body: IssueBody, role: str = require("kiosk")) -> dict[str, Any]:
-        t, ahead, minutes = await eng.issue(
-            body.service_id, body.priority, body.id_number, body.appointment_code, body.channel
-        )
+        args = (body.service_id, body.priority, body.id_number, body.appointment_code, body.channel)
+        try:
+            t, ahead, minutes = await eng.issue(*args)
+        except QueueError as exc:
+            # a booking made minutes ago: ask the platform once more, then check in again
+            if (exc.code != HallCode.APPOINTMENT_NOT_FOUND or appointment_feed is None
+                    or not await asyncio.to_thread(appointment_feed.pull_after_miss)):
+                raise
+            t, ahead, minutes = await eng.issue(*args)
         log.info(
             "ticket issued",
             extra={"ctx": {"number": t.number, "service": t.service_id, "priority": t.priority}},

@@ -55,9 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="phone-page requests per second per client address, sustained (default 2)")
     lim.add_argument("--public-burst", type=int, default=60, help="phone-page requests in a burst (default 60)")
     p.set_defaults(func=run_hall_server)
-    credentials_cli.register(p)  # enrol, revoke, devices, roles, staff
-
-    sub = p.add_subparsers(dest="hall_command", metavar="{make-cert,ca}")
+    sub = p.add_subparsers(dest="hall_command", metavar="COMMAND")
     mk = sub.add_parser("make-cert", help="create the hall CA (once) and issue the server certificate",
                         description="Write <data-dir>/tls/{ca.pem,ca.key,server.pem,server.key} (keys mode 0600). "
                         "A second run keeps the CA and re-issues the server certificate.")
@@ -69,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ca.add_argument("--data-dir", default="data/hall")
     ca.add_argument("--out", default="", help="write it to this file instead of printing it")
     ca.set_defaults(func=run_print_ca)
+    credentials_cli.register(p)  # enrol, revoke, devices, roles, staff (on the same subcommand list)
 
 
 def run_make_cert(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from queueing.api import create_app
+from queueing.appointment_feed import AppointmentFeed
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.hallconfig import load_credentials, load_hall
@@ -43,8 +44,11 @@ class HallService:
     app: FastAPI
     forwarder: OutboxForwarder | None = None
     sources: PublicSources | None = None
+    appointments: AppointmentFeed | None = None
 
     def close(self) -> None:
+        if self.appointments:
+            self.appointments.stop()
         self.hub.close()
         if self.forwarder:
             self.forwarder.stop()
@@ -80,9 +84,11 @@ def build_service(
         engine.on_commit(forwarder.notify)
         forwarder.start()
     sources = PublicSources(platform, cache_path=data_dir / "public-pages" / "cache.db")
+    # appointments come from the platform (never from a kiosk): pulled for the hall's own day
+    feed = AppointmentFeed(engine, platform, hall.id).start() if platform is not None else None
     app = create_app(engine, creds, hub, public=PublicPagesConfig(public_base_url, sources), body_caps=body_caps,
-                     public_rate=public_rate)
-    return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources)
+                     public_rate=public_rate, appointment_feed=feed)
+    return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed)
 
 
 def uvicorn_server(

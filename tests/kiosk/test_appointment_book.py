@@ -17,15 +17,14 @@ CARD = "11010119900307051X"
 
 
 class Hall:
+    """The hall service as the book sees it: it only asks for the hall's day (the kiosk never
+    writes appointments; the hall pulls them from the platform itself)."""
+
     def __init__(self, day: str) -> None:
-        self.day, self.pushed = day, []  # type: tuple[str, list[list[dict[str, Any]]]]
+        self.day = day
 
     def health(self) -> dict[str, Any]:
         return {"day": self.day}
-
-    def push_appointments(self, items: list[dict[str, Any]]) -> int:
-        self.pushed.append(items)
-        return len(items)
 
 
 class Pulls:
@@ -58,7 +57,7 @@ def test_the_hall_day_not_the_machine_date_and_refreshed_through_the_day() -> No
     clock[0] += REFRESH_SECONDS
     hall.day = "2026-12-03"  # past midnight in the hall's time zone
     book.refresh_if_due()
-    assert pulls.asked[-1] == "2026-12-03" and len(hall.pushed) == 2
+    assert pulls.asked == ["2026-12-02", "2026-12-03"]
 
 
 def test_an_unknown_code_or_card_asks_again() -> None:
@@ -69,6 +68,6 @@ def test_an_unknown_code_or_card_asks_again() -> None:
     pulls.lists["2026-12-02"] = [_booking("APPT1:LATER001", now + timedelta(hours=2)),
                                  _booking("APPT1:NOWNOW01", now - timedelta(minutes=5))]
     book.ensure_known("APPT1:NOWNOW01")  # booked after the last pull
-    assert len(hall.pushed) == 2 and book.knows("APPT1:NOWNOW01")
+    assert len(pulls.asked) == 2 and book.knows("APPT1:NOWNOW01")
     assert book.code_for(CARD) == "APPT1:NOWNOW01"  # the booking nearest to now
-    assert book.code_for("110101199001010000") is None and len(hall.pushed) == 3
+    assert book.code_for("110101199001010000") is None and len(pulls.asked) == 3
