@@ -67,8 +67,10 @@ class ServerProcess:
         heartbeat: float = 15.0,
         env: dict[str, str] | None = None,
         preexec_fn: Callable[[], None] | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
         self.data_dir = data_dir
+        self.args = args  # more hall-server options, e.g. --platform-url
         self.heartbeat = heartbeat
         self.env = env or {}  # e.g. libfaketime's LD_PRELOAD (test_queue_integrity.py)
         self.preexec_fn = preexec_fn  # e.g. an RLIMIT_FSIZE: a disk that fills up
@@ -95,6 +97,7 @@ class ServerProcess:
             str(self.data_dir),
             "--heartbeat",
             str(self.heartbeat),
+            *self.args,
         ]
         self.log = open(self.data_dir.parent / f"server-{self.port}.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
