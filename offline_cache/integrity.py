@@ -1,7 +1,7 @@
 """Damaged SQLite files: telling damage from other errors, the full integrity check, setting a
 file aside (quarantine) and reading back every row that is still whole.
 
-Shared by the kiosk's offline cache (``offline_cache.store``) and the hall's queue.db
+Shared by the kiosk's offline cache (``offline_cache.repair``) and the hall's queue.db
 (``queueing.store``). Recovery prefers the ``sqlite3`` command-line shell's ``.recover`` (Debian
 package ``sqlite3``), which walks the file page by page and keeps every intact row even when the
 b-tree above it is gone (a truncated file, flipped bytes in an interior page); without the shell

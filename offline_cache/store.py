@@ -1,7 +1,11 @@
 """The offline cache: a durable SQLite outbox of records (WAL, synchronous=FULL), the
 content-addressed attachment files they name, personal data sealed at rest, leases so that two
-senders never send the same record at once, dead letters, the retention purge, the integrity
-check with quarantine, and the free-space reserve.
+senders never send the same record at once, dead letters, the retention purge, the free-space
+reserve and the storage of pulls. :class:`OfflineCache` is the one public face of all of it.
+
+Beside it: the file's schema and connection set-up (``cache_schema``), the integrity check with
+quarantine and salvage of a damaged file (``repair``, over ``integrity``) and the alerts table
+(``alerts``); the names other modules import from here (``Alert``, ``SCHEMA``…) stay importable.
 
 A record gets a UUID when it is created and keeps it forever; its ``payload_sha256`` is taken
 over the canonical JSON of the whole payload before anything is split or sealed. Scheduling uses
@@ -22,15 +26,17 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
+from .alerts import KEEP_ALERTS as KEEP_ALERTS
+from .alerts import Alert as Alert
+from .alerts import read_alerts, store_alert
+from .cache_schema import SCHEMA as SCHEMA
 from .crash import crash_point
-from .integrity import integrity_problems, is_damage, quarantine
-from .migrations import Migration, Schema, migrate, refuse_newer
+from .repair import heals, open_checked, salvage_quarantined
 from .sealing import (
     DEFAULT_PERSONAL_FIELDS,
     Sealer,
@@ -47,34 +53,6 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # the contract's per-attachment limit
 ORPHAN_ATTACHMENT_SECONDS = 24 * 3600
 ACTIVE = ("pending", "inflight")
-
-
-class _CorruptFile(sqlite3.DatabaseError):
-    """integrity_check found damage."""
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _heals(method: Callable[P, R]) -> Callable[P, R]:
-    """A method of the cache that, when SQLite reports damage (SQLITE_CORRUPT), checks the file
-    in full and — when it is damaged — sets it aside, salvages it into a fresh file and tries
-    once more on that file (``OfflineCache._heal``)."""
-
-    @wraps(method)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        cache = args[0]
-        assert isinstance(cache, OfflineCache)
-        cache._check_now_and_then()
-        try:
-            return method(*args, **kwargs)
-        except sqlite3.DatabaseError as exc:
-            if not is_damage(exc) or not cache._heal(str(exc)):
-                raise
-            return method(*args, **kwargs)
-
-    return run
 
 
 class CacheError(RuntimeError):
@@ -95,14 +73,6 @@ class AttachmentCorruptError(CacheError):
 
 class UnknownAttachmentError(CacheError):
     """``enqueue`` named an attachment sha256 the cache does not hold."""
-
-
-@dataclass(frozen=True)
-class Alert:
-    code: str
-    message: str
-    at: str
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -154,17 +124,6 @@ def boot_id() -> str:
         return "unknown-boot"
 
 
-def _pid_alive(pid: int | None) -> int:
-    if not pid:
-        return 0
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return 0
-    except (PermissionError, OSError):
-        return 1
-    return 1
-
 
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
@@ -172,74 +131,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-# v1 is the schema of the release before versions existed, with IF NOT EXISTS: it adopts such a
-# file (user_version 0) as it is and creates a new one. Never edit a released step: add one.
-_V1_BASE = """
-CREATE TABLE IF NOT EXISTS records (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    payload_public TEXT NOT NULL,
-    payload_sealed BLOB,
-    payload_sha256 TEXT NOT NULL,
-    payload_bytes INTEGER NOT NULL,
-    id_hash TEXT,
-    created_at TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt REAL NOT NULL DEFAULT 0,
-    sched_boot TEXT,
-    lease_owner TEXT,
-    lease_pid INTEGER,
-    lease_until REAL,
-    lease_boot TEXT,
-    last_error TEXT,
-    receipt_no TEXT,
-    acked_at TEXT,
-    closed_ts REAL,
-    dead_reason TEXT,
-    purged_at TEXT
-);
-CREATE INDEX IF NOT EXISTS records_due ON records(state, next_attempt);
-CREATE INDEX IF NOT EXISTS records_id_hash ON records(id_hash);
-CREATE TABLE IF NOT EXISTS record_attachments (
-    record_id TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    PRIMARY KEY (record_id, sha256)
-);
-CREATE INDEX IF NOT EXISTS record_attachments_sha ON record_attachments(sha256);
-CREATE TABLE IF NOT EXISTS attachments (
-    sha256 TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    content_type TEXT NOT NULL,
-    created_ts REAL NOT NULL,
-    uploaded INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS pulls (
-    key TEXT PRIMARY KEY,
-    body TEXT NOT NULL,
-    etag TEXT,
-    fetched_at TEXT NOT NULL,
-    fetched_ts REAL NOT NULL
-);
-"""
-
-SCHEMA = Schema("offline cache", (
-    Migration("v1: records, attachments, pulls (the schema before versions)", _V1_BASE),
-    Migration("v2: alerts kept in the file, so `cache status` shows the sync engine's alerts", """
-CREATE TABLE alerts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    code TEXT NOT NULL,
-    message TEXT NOT NULL,
-    at TEXT NOT NULL,
-    details TEXT NOT NULL DEFAULT '{}'
-);
-"""),
-))
-KEEP_ALERTS = 500  # the newest alerts kept in the file
 
 
 class OfflineCache:
@@ -295,110 +186,13 @@ class OfflineCache:
         # hide records from the sync's queries. So the file is checked in full now and then too.
         self.integrity_check_seconds = integrity_check_seconds
         self._checked_at = time.monotonic()
-        self._conn = self._open_checked()
+        self._conn = open_checked(self)  # checked in full, quarantined when damaged (repair.py)
         self._opened = True
         for item in self.alerts:  # raised while opening (quarantine), before the file was ready
             self._store_alert(item)
-        self._salvage_quarantined([p for p in self.quarantined if not str(p).endswith(("-wal", "-shm"))])
+        salvage_quarantined(self, [p for p in self.quarantined if not str(p).endswith(("-wal", "-shm"))])
 
-    # --- opening, integrity, quarantine ----------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                               timeout=self._busy_timeout_ms / 1000)
-        conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
-        return conn
-
-    def _open_checked(self) -> sqlite3.Connection:
-        conn = None
-        try:
-            conn = self._connect()
-            refuse_newer(conn, SCHEMA, str(self.path))  # before any pragma writes to the file
-            # In full, not quick_check: damage in an index (entries that no longer match their
-            # rows) passes quick_check and then fails every sync pass "malformed".
-            problems = integrity_problems(conn)
-            if problems:
-                raise _CorruptFile("integrity_check: " + "; ".join(problems[:5]))
-            self._prepare(conn)
-            return conn
-        except BaseException as exc:
-            if conn is not None:
-                conn.close()
-            if not isinstance(exc, sqlite3.DatabaseError):
-                raise
-            name = getattr(exc, "sqlite_errorname", "") or ""
-            if not isinstance(exc, _CorruptFile) and not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-                raise  # busy, locked, I/O, permissions: not a reason to set the file aside
-            self._quarantine(str(exc))
-            conn = self._connect()
-            self._prepare(conn)
-            return conn
-
-    def _prepare(self, conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left readable
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.create_function("pid_alive", 1, _pid_alive, deterministic=False)
-        migrate(conn, SCHEMA, str(self.path))
-
-    def _quarantine(self, why: str) -> None:
-        moved = quarantine(self.path)
-        self.quarantined.extend(moved)
-        self.alert("cache_corrupt", "the offline cache file failed its integrity check; it was "
-                   "quarantined (kept, renamed), a fresh cache started and every whole record "
-                   "salvaged into it (python main.py cache salvage FILE repeats that)",
-                   {"reason": why[:200], "quarantined": [str(p) for p in moved]})
-
-    def _salvage_quarantined(self, moved: Sequence[Path]) -> None:
-        """Salvage a file just set aside into this (fresh) one; the result is an alert."""
-        from .salvage import salvage
-
-        if not moved:
-            return
-        result: dict[str, object]
-        try:
-            result = dict(salvage(self, moved[0]))
-        except Exception as exc:  # the fresh cache must work even when nothing can be read back
-            log.exception("salvage of a quarantined cache failed")
-            result = {"found": 0, "imported": 0, "failed": "all", "error": str(exc)[:200]}
-        self.alert("cache_salvaged", f"{result['imported']} records salvaged from the quarantined cache "
-                   f"({result['failed']} could not be)", {**result, "quarantined": str(moved[0])})
-
-    def _check_now_and_then(self) -> None:
-        if self._healing or time.monotonic() - self._checked_at < self.integrity_check_seconds:
-            return
-        self._checked_at = time.monotonic()
-        with self._lock:
-            if integrity_problems(self._conn):
-                self._heal("the periodic integrity_check found damage")
-
-    def _heal(self, why: str) -> bool:
-        """After SQLITE_CORRUPT while running: a full integrity_check; a damaged file is set aside,
-        a fresh one opened and salvaged. False when the check finds nothing (not damage)."""
-        with self._lock:
-            if self._healing:
-                return False
-            problems = integrity_problems(self._conn)
-            if not problems:
-                return False
-            self._healing = True
-            try:
-                log.error("offline cache damaged while running", extra={"ctx": {"error": why,
-                                                                                "integrity_check": problems[:5]}})
-                self._conn.close()
-                first, self._opened = len(self.alerts), False
-                self._quarantine(f"{why}; integrity_check: {'; '.join(problems[:3])}")
-                moved = self.quarantined[-3:]
-                self._conn = self._connect()
-                self._prepare(self._conn)
-                self._opened = True
-                for item in self.alerts[first:]:
-                    self._store_alert(item)
-                self._salvage_quarantined([p for p in moved if not str(p).endswith(("-wal", "-shm"))][-1:])
-            finally:
-                self._healing = False
-        return True
+    # --- alerts (the table: offline_cache.alerts) ------------------------------------------
 
     def alert(self, code: str, message: str, details: dict[str, Any] | None = None) -> Alert:
         item = Alert(code, message, now_iso(), details or {})
@@ -418,21 +212,14 @@ class OfflineCache:
         a disk that cannot take it must not hide the alert from the log and the listener."""
         try:
             with self._lock:
-                conn = self._conn
-                conn.execute("INSERT INTO alerts(code, message, at, details) VALUES (?,?,?,?)",
-                             (item.code, item.message, item.at,
-                              json.dumps(item.details, ensure_ascii=False, default=str)))
-                conn.execute("DELETE FROM alerts WHERE id <= (SELECT max(id) FROM alerts) - ?",
-                             (KEEP_ALERTS,))
+                store_alert(self._conn, item)
         except sqlite3.Error:
             log.exception("alert could not be stored in the cache file")
 
     def recent_alerts(self, limit: int = 50) -> list[Alert]:
         """The newest alerts kept in the file (any process's), newest first."""
         with self._lock:
-            rows = self._conn.execute("SELECT code, message, at, details FROM alerts "
-                                      "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [Alert(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+            return read_alerts(self._conn, limit)
 
     def close(self) -> None:
         with self._lock:
@@ -561,7 +348,7 @@ class OfflineCache:
             return self.add_attachment(data, ctype)
         return self.add_attachment(item)
 
-    @_heals
+    @heals
     def enqueue(
         self,
         kind: str,
@@ -667,20 +454,20 @@ class OfflineCache:
         """Local HMAC-SHA256 of an ID number (keyed by the cache key), for look-ups."""
         return self._sealer.id_hash(id_number)
 
-    @_heals
+    @heals
     def pending_count(self) -> int:
         """Records not yet on the platform (pending or in flight)."""
         with self._lock:
             return int(self._conn.execute(
                 "SELECT count(*) FROM records WHERE state IN ('pending','inflight')").fetchone()[0])
 
-    @_heals
+    @heals
     def counts(self) -> dict[str, int]:
         with self._lock:
             found = dict(self._conn.execute("SELECT state, count(*) FROM records GROUP BY state"))
         return {s: found.get(s, 0) for s in ("pending", "inflight", "acked", "dead", "discarded")}
 
-    @_heals
+    @heals
     def records(self, state: str | None = None, limit: int = 1000) -> list[RecordInfo]:
         with self._lock:
             if state:
@@ -694,7 +481,7 @@ class OfflineCache:
     def dead_letters(self) -> list[RecordInfo]:
         return self.records("dead", limit=100_000)
 
-    @_heals
+    @heals
     def next_due(self, now: float) -> float | None:
         """Monotonic time at which the earliest pending record is due (None: nothing pending)."""
         with self._lock:
@@ -709,7 +496,7 @@ class OfflineCache:
 
     # --- the sender's side: claim, ack, release, dead-letter --------------------------------
 
-    @_heals
+    @heals
     def claim(self, owner: str, *, now: float, lease_seconds: float, limit: int = 100,
               max_bytes: int = 1024 * 1024) -> list[OutgoingRecord]:
         """Lease up to ``limit`` due records (oldest first, about ``max_bytes`` of payload) to
@@ -752,7 +539,7 @@ class OfflineCache:
                 del seq
         return out
 
-    @_heals
+    @heals
     def mark_acked(self, acks: Sequence[tuple[str, str | None]]) -> None:
         """Record the platform's acks ``(record_id, receipt_no)`` in one transaction."""
         if not acks:
@@ -771,7 +558,7 @@ class OfflineCache:
                 self._conn.execute("ROLLBACK")
                 raise
 
-    @_heals
+    @heals
     def release(self, ids: Sequence[str], owner: str, *, next_attempt: float, error: str | None,
                 count_attempt: bool = True) -> None:
         """Give leased records back as pending, due at monotonic ``next_attempt``."""
@@ -791,7 +578,7 @@ class OfflineCache:
                 self._conn.execute("ROLLBACK")
                 raise
 
-    @_heals
+    @heals
     def mark_dead(self, items: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Move records to dead letters with ``{"code", "message"}`` reasons (never over an ack)."""
         if not items:
@@ -814,7 +601,7 @@ class OfflineCache:
             log.warning("record moved to dead letters",
                         extra={"ctx": {"record_id": rid, "code": reason.get("code")}})
 
-    @_heals
+    @heals
     def retry(self, record_id: str) -> bool:
         """A technician sends a dead letter again (it becomes pending, due now)."""
         with self._lock:
@@ -825,7 +612,7 @@ class OfflineCache:
             log.info("dead letter retried by technician", extra={"ctx": {"record_id": record_id}})
         return bool(cur.rowcount)
 
-    @_heals
+    @heals
     def discard(self, record_id: str, reason: str) -> bool:
         """A technician gives up on a dead letter; its personal data follows the retention window."""
         with self._lock:
@@ -842,7 +629,7 @@ class OfflineCache:
                     extra={"ctx": {"record_id": record_id, "reason": reason[:200]}})
         return True
 
-    @_heals
+    @heals
     def reschedule_pending(self, when: float = 0.0) -> int:
         """Make every pending record due at ``when`` (a technician's "sync now")."""
         with self._lock:
@@ -851,7 +638,7 @@ class OfflineCache:
 
     # --- retention -------------------------------------------------------------------------
 
-    @_heals
+    @heals
     def purge_expired(self, now: float | None = None) -> dict[str, int]:
         """Delete personal data of records acked (or discarded) longer than the retention
         window ago, and attachment files nothing unpurged refers to. Logged."""
