@@ -25,6 +25,9 @@ class Material:
     core: bool = False
     tolerable: bool = False  # 容缺: may be owed and handed in later
     name_en: str = ""
+    # what the material is, for the kiosk to recognise it whatever its name ("id_card": the
+    # applicant's ID card, which the card reader supplies); "" for a material without a role
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,12 +165,19 @@ def in_language(chinese: str, english: str, language: str) -> tuple[str, bool]:
     return (english, False) if english else (chinese, True)
 
 
+def shown_in(chinese: str, english: str, language: str, note: str) -> str:
+    """The text a screen shows in ``language``: the English, or the Chinese followed by ``note``
+    (the "Chinese only" of the UI catalogue) where the translation is missing."""
+    text, untranslated = in_language(chinese, english, language)
+    return f"{text} {note}" if untranslated else text
+
+
 def parse_catalogue(data: dict[str, Any], age_seconds: float | None = None) -> Catalogue:
     """Build a :class:`Catalogue` from the platform's JSON shape (unknown keys are ignored)."""
     services = []
     for raw in data.get("services", []):
         materials = tuple(Material(m["name"], bool(m.get("core")), bool(m.get("tolerable")),
-                                   str(m.get("name_en", "")))
+                                   str(m.get("name_en", "")), str(m.get("id", "")))
                           for m in raw.get("materials", []))
         form = tuple(
             FormField(key=f["key"], label=f.get("label", f["key"]), label_en=f.get("label_en", f.get("label", "")),

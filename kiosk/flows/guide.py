@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.catalogue import ServiceItem, shown_in
 from kiosk.flows.base import Flow, Screen, choice
 
 
@@ -60,6 +61,14 @@ class GuideFlow(Flow):
                 "choices": [choice(s.id, self.core.item_name(s), s.window_hint) for s in results]})
         return self._detail()
 
+    def _shown(self, chinese: str, english: str) -> str:
+        """Catalogue text in the kiosk's language; Chinese with its note where English is missing."""
+        return shown_in(chinese, english, self.core.translator.language, self.tr("catalogue.chinese_only"))
+
+    def _conditions(self, item: ServiceItem) -> list[str]:
+        english = list(item.conditions_en) + [""] * len(item.conditions)  # paired by position
+        return [self._shown(zh, english[i]) for i, zh in enumerate(item.conditions)]
+
     def _detail(self) -> Screen:
         tr = self.tr
         item = self.core.catalogue.service(self.service_id or "")
@@ -67,14 +76,14 @@ class GuideFlow(Flow):
             return self.message(tr("guide.missing"), [])
         limit = self.core.time_limit(item)
         sections = [
-            {"title": tr("guide.conditions"), "items": list(item.conditions) or [tr("guide.none")]},
+            {"title": tr("guide.conditions"), "items": self._conditions(item) or [tr("guide.none")]},
             {"title": tr("guide.materials"), "items": [
-                m.name + (" " + tr("guide.core") if m.core else "") + (" " + tr("guide.tolerable")
-                                                                        if m.tolerable else "")
+                self._shown(m.name, m.name_en) + (" " + tr("guide.core") if m.core else "")
+                + (" " + tr("guide.tolerable") if m.tolerable else "")
                 for m in item.materials] or [tr("guide.none")]},
             {"title": tr("guide.time_limit"), "items": [limit + tr("guide.legal", days=item.legal_days)]},
-            {"title": tr("guide.fee"), "items": [item.fee or tr("guide.free")]},
-            {"title": tr("guide.where"), "items": [item.window_hint]},
+            {"title": tr("guide.fee"), "items": [self._shown(item.fee, item.fee_en) if item.fee else tr("guide.free")]},
+            {"title": tr("guide.where"), "items": [self._shown(item.window_hint, item.window_hint_en)]},
             {"title": tr("guide.how"), "items": [
                 tr("guide.here_yes") if item.self_service else tr("guide.here_no"),
                 tr("guide.online_yes") if item.online else tr("guide.online_no")]},
@@ -82,6 +91,6 @@ class GuideFlow(Flow):
         buttons = [choice("ticket", tr("guide.take_ticket"))]
         if item.self_service:
             buttons.insert(0, choice("submit", tr("guide.do_here"), accent="green"))
-        return Screen("guide", self.core.item_name(item), {"sections": sections, "buttons": buttons,
+        return Screen("guide", self._shown(item.name, item.name_en), {"sections": sections, "buttons": buttons,
                                            "qr": self.core.public_url(f"/g/{item.id}"),
                                            "qr_label": tr("guide.qr")})

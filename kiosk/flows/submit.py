@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from kiosk.catalogue import shown_in
 from kiosk.flows.base import Flow, Screen, choice
 from kiosk.forms import FormState
 
@@ -59,7 +60,7 @@ class SubmitFlow(Flow):
             return
         self.core.session.card = card
         for index, material in enumerate(self.item.materials):
-            if "身份证" in material.name:
+            if material.id == "id_card":  # the card just read is this material
                 self.materials[index] = "card"
         self.goto("form")
 
@@ -143,7 +144,18 @@ class SubmitFlow(Flow):
                    for i, m in enumerate(self.item.materials)) if self.item else False
 
     def owed(self) -> list[str]:
+        """The owed materials' catalogue names (Chinese: what the platform's record carries)."""
         return [m.name for i, m in enumerate(self.item.materials) if self.materials.get(i) == "owed"]
+
+    def _shown(self, chinese: str, english: str) -> str:
+        """Catalogue text in the kiosk's language; Chinese with its note where English is missing."""
+        return shown_in(chinese, english, self.core.translator.language, self.tr("catalogue.chinese_only"))
+
+    def _owed_shown(self) -> str:
+        """The owed materials as the citizen reads them, in the kiosk's language."""
+        sep = ", " if self.core.translator.language == "en" else "、"
+        return sep.join(self._shown(m.name, m.name_en) for i, m in enumerate(self.item.materials)
+                        if self.materials.get(i) == "owed")
 
     # -- screens ---------------------------------------------------------------------------------
     def screen(self) -> Screen:
@@ -167,7 +179,8 @@ class SubmitFlow(Flow):
             rows = []
             for i, m in enumerate(item.materials):
                 status = self.materials.get(i, "")
-                rows.append({"index": i, "name": m.name, "core": m.core, "tolerable": m.tolerable,
+                rows.append({"index": i, "name": self._shown(m.name, m.name_en), "core": m.core,
+                             "tolerable": m.tolerable,
                              "status": tr(f"submit.material.{status or 'missing'}"), "done": bool(status),
                              "photo": str(self.core.session.photos.get(f"material-{i}", ""))})
             return Screen("materials", tr("submit.materials"), {
@@ -175,7 +188,8 @@ class SubmitFlow(Flow):
                 "can_capture": self._camera_ready(), "camera_note": self._camera_note(),
                 "labels": {"capture": tr("submit.capture"), "owe": tr("submit.owe")}})
         if self.state == "camera":
-            name = item.materials[self.camera_index].name if self.camera_index is not None else ""
+            material = item.materials[self.camera_index] if self.camera_index is not None else None
+            name = self._shown(material.name, material.name_en) if material is not None else ""
             live = self.preview is None and self._camera_ready()
             if self.preview is None:
                 buttons = [choice("shoot", tr("submit.capture"), accent="green", enabled=live)]
@@ -186,7 +200,8 @@ class SubmitFlow(Flow):
                 "problem": self.camera_problem or ("" if live else self._camera_note()), "buttons": buttons})
         if self.state == "commitment":
             return Screen("message", tr("submit.commitment"), {
-                "kind": "info", "lines": [item.commitment, tr("submit.commitment.note")],
+                "kind": "info",
+                "lines": [self._shown(item.commitment, item.commitment_en), tr("submit.commitment.note")],
                 "buttons": [choice("accept", tr("submit.accept"), accent="green"), choice("back", tr("common.back"))]})
         if self.state == "review":
             return Screen("review", tr("submit.review"), {"rows": self.review_rows(), "buttons": [
@@ -209,7 +224,7 @@ class SubmitFlow(Flow):
         photos = sum(1 for s in self.materials.values() if s == "photo")
         rows.append({"label": tr("submit.materials"), "value": tr("submit.photos", n=photos)})
         if self.owed():
-            rows.append({"label": tr("submit.owed"), "value": "、".join(self.owed())})
+            rows.append({"label": tr("submit.owed"), "value": self._owed_shown()})
         return rows
 
     def _receipt(self) -> Screen:
@@ -221,7 +236,7 @@ class SubmitFlow(Flow):
         else:
             lines += [tr("submit.done.local", no=o.local_no), tr("submit.done.later")]
         if self.owed():
-            lines.append(tr("submit.done.owed", items="、".join(self.owed())))
+            lines.append(tr("submit.done.owed", items=self._owed_shown()))
         lines.append(tr("submit.done.printed") if o.printed else tr("submit.done.not_printed"))
         return Screen("ticket", tr("submit.done.title"), {
             "number": o.receipt_no or o.local_no, "service": self.core.item_name(self.item), "lines": lines,

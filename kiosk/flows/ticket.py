@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.catalogue import ServiceItem, shown_in
 from kiosk.flows.base import Flow, Screen, choice
 from queueing.codes import Priority
 
@@ -78,12 +79,19 @@ class TicketFlow(Flow):
         self.goto("done")
 
     # -- screens ---------------------------------------------------------------------------------
+    def _shown(self, chinese: str, english: str) -> str:
+        """Catalogue text in the kiosk's language; Chinese with its note where English is missing."""
+        return shown_in(chinese, english, self.core.translator.language, self.tr("catalogue.chinese_only"))
+
+    def _name(self, item: ServiceItem | None) -> str:
+        return self._shown(item.name, item.name_en) if item else ""
+
     def screen(self) -> Screen:
         tr = self.tr
         if self.state == "zone":
             zones = self.core.catalogue.zones
             return Screen("menu", tr("ticket.zone.title"), {
-                "choices": [choice(z.id, self.core.translator.pick(z.name, z.name_en)) for z in zones]})
+                "choices": [choice(z.id, self._shown(z.name, z.name_en)) for z in zones]})
         if self.state == "service":
             overview = self.core.queue_overview()
             choices = []
@@ -95,13 +103,13 @@ class TicketFlow(Flow):
                     sub = tr("ticket.service.closed")
                 else:
                     sub = tr("ticket.service.wait", waiting=info["waiting"], minutes=info["eta_minutes"])
-                choices.append(choice(item.id, self.core.item_name(item), sub,
+                choices.append(choice(item.id, self._name(item), sub,
                                       enabled=info is None or info.get("open", True)))
             return Screen("menu", tr("ticket.service.title"), {"choices": choices})
         if self.state == "card":
             chosen = self.core.catalogue.service(self.service_id or "")
             return Screen("card", tr("ticket.card.title"), {
-                "lines": [tr("ticket.card.why", service=self.core.item_name(chosen) if chosen else "")],
+                "lines": [tr("ticket.card.why", service=self._name(chosen))],
                 "accepts": ["card"]}, speech=tr("speech.insert_card"))
         if self.state == "green":
             return Screen("menu", tr("ticket.green.title"), {
@@ -120,13 +128,13 @@ class TicketFlow(Flow):
         item = self.core.catalogue.service(self.service_id or "")
         lines = [tr("ticket.done.ahead", waiting=r.get("waiting_ahead", 0), minutes=r.get("eta_minutes", 0))]
         if item and item.window_hint:
-            lines.append(tr("ticket.done.where", where=item.window_hint))
+            lines.append(tr("ticket.done.where", where=self._shown(item.window_hint, item.window_hint_en)))
         if r.get("printed"):
             lines.append(tr("ticket.done.printed"))
         else:
             lines += [tr("ticket.done.not_printed"), tr("ticket.done.staff_told")]
         return Screen("ticket", tr("ticket.done.title"), {
-            "number": r.get("number", ""), "service": self.core.item_name(item) if item else "",
+            "number": r.get("number", ""), "service": self._name(item),
             "priority": r.get("priority", "normal"), "lines": lines, "qr": r.get("qr_url", ""),
             "printed": bool(r.get("printed")), "buttons": [choice("home", tr("common.finish"))]},
             speech=tr("speech.ticket", number=r.get("number", ""), minutes=r.get("eta_minutes", 0)))
