@@ -62,7 +62,6 @@ def take_photo(person: Person) -> None:
     person.wait_for(zh("submit.material.photo"))
 
 
-@pytest.mark.xfail(strict=True, reason="the submit tap blocks the kiosk worker ~4 s with nothing on screen")
 def test_submitting_while_the_platform_hangs(people: Callable[..., Person], tmp_path: Path,
                                              hung_platform: str) -> None:  # noqa: F811 - fixture
     person = people(config=kiosk_toml(tmp_path / "hung.toml", hung_platform))
@@ -70,9 +69,10 @@ def test_submitting_while_the_platform_hangs(people: Callable[..., Person], tmp_
     started = time.monotonic()
     person.tap(zh("submit.submit"), settle=0.05)
     person.wait_for(zh("submit.submitting"), timeout=1.0)
-    # the worker is free while submitting: the language button answers at once
+    # the worker is free while submitting: the language button answers at once (the screen is
+    # English, still submitting or already the receipt)
     person.tap("header_language", settle=0.05)
-    person.wait_for(translate("en", "submit.submitting"), timeout=1.0)
+    person.wait_for(translate("en", "common.language"), timeout=1.0)
     person.tap("header_language", settle=0.05)
     person.wait_for(zh("submit.done.title"), timeout=8.0)
     took = time.monotonic() - started
@@ -85,7 +85,6 @@ def _wal(person: Person) -> Path:
     return Path(person.assembly.cache.path).with_name(Path(person.assembly.cache.path).name + "-wal")
 
 
-@pytest.mark.xfail(strict=True, reason="a write error sends the citizen home with no 未保存")
 def test_a_write_error_says_not_saved_and_keeps_the_form(person: Person) -> None:
     to_review(person)
     wal = _wal(person)
@@ -109,7 +108,6 @@ def test_a_write_error_says_not_saved_and_keeps_the_form(person: Person) -> None
     person.wait_for(zh("submit.done.title"), timeout=10)
 
 
-@pytest.mark.xfail(strict=True, reason="a cache that cannot open crashes the start")
 def test_a_cache_that_cannot_open_gives_an_out_of_service_screen(tmp_path: Path, qapp: object) -> None:
     # the cache's file is in the way (here: a directory of that name), as after a bad disk
     (tmp_path / "data" / "kiosk" / "offline-cache.db").mkdir(parents=True)
@@ -158,7 +156,6 @@ def _images(root: Path) -> list[Path]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="material photos lie unencrypted in the session folder")
 def test_a_kiosk_killed_after_a_photo_leaves_no_image(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_QUICK_BACKEND": "software",
@@ -175,7 +172,6 @@ def test_a_kiosk_killed_after_a_photo_leaves_no_image(tmp_path: Path) -> None:
     assert _images(data) == []
 
 
-@pytest.mark.xfail(strict=True, reason="leftover session folders survive a restart")
 def test_the_next_start_wipes_what_a_crashed_kiosk_left(tmp_path: Path, qapp: object) -> None:
     # what a kiosk killed mid-session left (an earlier version kept photos in session folders)
     leftover = tmp_path / "data" / "kiosk" / "sessions" / "session-0badc0de-x"
