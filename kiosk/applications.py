@@ -51,7 +51,8 @@ def document_camera(core: KioskCore) -> DocumentCamera | None:
 def take_document_photo(core: KioskCore, name: str) -> str:
     """A still photo of the page from the configured camera, cropped to the page, held as JPEG in
     the session's memory only (never unsealed on disk); returns its token.
-    Raises :class:`CaptureError` (with a problem code the flow shows) when there is no camera or it gives no usable picture: never a simulated page."""
+    Raises :class:`CaptureError` (with a problem code the flow shows) when there is no camera or
+    it gives no usable picture: never a simulated page."""
     camera = document_camera(core)
     if camera is None:
         raise CaptureError(CameraProblem.DISCONNECTED, "no document camera configured")

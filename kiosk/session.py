@@ -5,8 +5,9 @@ a photo is never written to disk unsealed (it goes to the offline cache, sealed,
 kiosk killed mid-session leaves no readable picture behind. QML shows a held photo through the
 ``image://camera/photo/<token>`` provider (:func:`held_photo`). Files a session still keeps go to a
 private temporary directory; :func:`wipe_leftovers` destroys what a crashed kiosk left there.
-After an idle time (shorter in self-service forms, longer in elder mode) a countdown starts; when it runs out, or when the
-citizen finishes, :meth:`Session.wipe` overwrites and removes the files and forgets every field.
+After an idle time (shorter in self-service forms, longer in elder mode) a countdown
+starts; when it runs out, or when the citizen finishes, :meth:`Session.wipe` overwrites and
+removes the files and forgets every field.
 Timing runs on a monotonic clock given by the caller so tests control it.
 """
 
