@@ -112,6 +112,9 @@ class KioskCore:
         self.appointments = AppointmentBook(self)  # the hall day's list, handed to the hall service
         self.ecard_qr = ecard_qr  # the hall accepts the 电子身份证 QR at the scanner instead of the card
         self.trouble = DeviceTrouble(self)  # device states: words for the citizen, alerts for staff
+        # hands a job to the kiosk worker from another thread (set by KioskRuntime); None: inline
+        self.outage: str | None = None  # why the kiosk is out of service (its cache did not open)
+        self.to_worker: Callable[[Callable[[KioskCore], None]], None] | None = None
 
     # -- flows ----------------------------------------------------------------------------------
     def start_flow(self, name: str, **kwargs: Any) -> None:
@@ -125,8 +128,16 @@ class KioskCore:
             if removed:
                 log.info("session wiped", extra={"ctx": {"files": removed}})
             self.session = Session(self.session.root)
-        self.flow = HomeFlow(self)
+        self.flow = self._home()
         self.notice = None
+
+    def _home(self) -> Flow:
+        """Home, or 暂停服务 while the kiosk cannot keep data safely (``outage`` set at start)."""
+        if self.outage:
+            from kiosk.flows.outage import OutageFlow
+
+            return OutageFlow(self)
+        return HomeFlow(self)
 
     def act(self, action: str, **args: Any) -> None:
         """An action from the screen (a tap). Global actions work on every screen."""
@@ -148,7 +159,7 @@ class KioskCore:
             self.call_staff()
         elif action == "touch":
             pass
-        elif action == "start":
+        elif action == "start" and not self.outage:
             self.start_flow(args["flow"])
         else:
             self.flow.handle(action, args)
@@ -376,7 +387,7 @@ class KioskCore:
         return kind, value
 
     # -- documents, applications, ratings (see kiosk.applications) -----------------------------
-    def take_document_photo(self, name: str) -> Path:
+    def take_document_photo(self, name: str) -> str:
         from kiosk.applications import take_document_photo
 
         return take_document_photo(self, name)
@@ -385,6 +396,11 @@ class KioskCore:
         from kiosk.applications import submit_application
 
         return submit_application(self, flow)
+
+    def finish_application(self, flow: Any, outcome: Any, done: Callable[[Any], None]) -> None:
+        from kiosk.applications import finish_application
+
+        finish_application(self, flow, outcome, done)
 
     def application_status(self, receipt_no: str) -> dict[str, Any]:
         from kiosk.applications import application_status

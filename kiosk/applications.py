@@ -2,18 +2,22 @@
 hand-over to the offline cache, the receipt, and progress look-ups.
 
 A submission is confirmed to the citizen only after :meth:`OfflineCache.enqueue` returned —
-then it survives a power cut and reaches the platform exactly once. The kiosk waits a few
-seconds for the platform's receipt number; without it the receipt carries the local number and
-says the application will be sent when the connection returns.
+then it survives a power cut and reaches the platform exactly once; storing it is all the kiosk's
+worker does (the sync engine sends it). What is slow runs on a thread of its own while the screen
+says 正在提交 (:func:`finish_application`): a short wait for the platform's receipt number when the
+platform is online (without it the receipt carries the local number and says the application
+will be sent when the connection returns) and the printing. A cache that cannot store it says
+未保存, keeps what the citizen entered for a retry, and alerts staff.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devices.camera import CameraProblem, CaptureError, DocumentCamera
@@ -22,7 +26,8 @@ if TYPE_CHECKING:
     from kiosk.app import KioskCore
 
 log = logging.getLogger(__name__)
-RECEIPT_WAIT_SECONDS = 4.0
+#: the longest the 正在提交 screen waits for an online platform's receipt number
+RECEIPT_WAIT_SECONDS = 3.0
 
 
 @dataclass
@@ -43,15 +48,16 @@ def document_camera(core: KioskCore) -> DocumentCamera | None:
     return camera if isinstance(camera, DocumentCamera) else None
 
 
-def take_document_photo(core: KioskCore, name: str) -> Path:
-    """A still photo of the page from the configured camera, cropped to the page, kept as JPEG in
-    the session's private folder. Raises :class:`CaptureError` (with a problem code the flow
-    shows) when there is no camera or it gives no usable picture: never a simulated page."""
+def take_document_photo(core: KioskCore, name: str) -> str:
+    """A still photo of the page from the configured camera, cropped to the page, held as JPEG in
+    the session's memory only (never unsealed on disk); returns its token.
+    Raises :class:`CaptureError` (with a problem code the flow shows) when there is no camera or
+    it gives no usable picture: never a simulated page."""
     camera = document_camera(core)
     if camera is None:
         raise CaptureError(CameraProblem.DISCONNECTED, "no document camera configured")
     photo = camera.capture()
-    return core.session.keep_file(f"{name}-{int(time.time() * 1000)}.jpg", photo.jpeg)
+    return core.session.hold_photo(photo.jpeg)
 
 
 def local_number(core: KioskCore, seq: int) -> str:
@@ -61,7 +67,9 @@ def local_number(core: KioskCore, seq: int) -> str:
 
 
 def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
-    from offline_cache.store import CacheError, CacheFullError
+    """Store the application in the offline cache (fast, on the worker): ``ok`` once it is safe;
+    the receipt number and printing follow from :func:`finish_application`."""
+    from offline_cache.store import CacheFullError
 
     tr = core.translator.tr
     if core.cache is None:
@@ -78,24 +86,58 @@ def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
         "missing_materials": flow.owed(), "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     personal = {"id_number", "name", "form", "address", "phone"}
-    photos = [(Path(p).read_bytes(), "image/jpeg") for key, p in sorted(core.session.photos.items())]
+    photos = [(core.session.photo(token) or b"", "image/jpeg") for _, token in sorted(core.session.photos.items())]
     try:
         record_id = core.cache.enqueue("application", payload, photos, personal_fields=personal)
+        info = core.cache.get(record_id)
     except CacheFullError:
         log.error("application refused: offline cache is full")
         core.alert_staff("sync", f"{core.kiosk_id}: offline cache full, self-service submissions refused")
         return SubmitOutcome(False, lines=[tr("submit.full")])
-    except (CacheError, OSError, ValueError):
-        log.exception("application could not be stored")
+    except Exception as exc:  # sqlite3 errors (disk full, I/O), OSError, a sealing fault: not saved
+        log.exception("application not saved: the offline cache could not store it",
+                      extra={"ctx": {"service": item.id, "error": type(exc).__name__}})
+        core.alert_staff("sync", f"{core.kiosk_id}: application not saved, offline cache write failed "
+                                 f"({type(exc).__name__}); the citizen was sent to a counter")
         return SubmitOutcome(False, lines=[tr("submit.error")])
-    info = core.cache.get(record_id)
     outcome = SubmitOutcome(True, record_id=record_id, local_no=local_number(core, info.seq if info else 0))
     log.info("application stored", extra={"ctx": {"record": record_id, "service": item.id}})
-    outcome.receipt_no = _wait_for_receipt(core, record_id)
-    number = outcome.receipt_no or outcome.local_no
-    outcome.qr_url = core.public_url(application_path(core, number))
-    outcome.printed = _print_receipt(core, flow, identity, outcome)
     return outcome
+
+
+def finish_application(core: KioskCore, flow: Any, outcome: SubmitOutcome,
+                       done: Callable[[SubmitOutcome], None]) -> None:
+    """Off the worker: the platform's receipt number (briefly, when it is online) and the printed
+    receipt; then ``done(outcome)`` back on the worker. Without a worker (a bare core) inline."""
+    identity = core.identity(core.session.card)
+    online = core.platform_online
+
+    def work() -> None:
+        try:
+            outcome.receipt_no = _wait_for_receipt(core, outcome.record_id) if online else None
+            if core.sync is not None and not online:
+                core.sync.sync_now()  # the sync engine sends it as soon as it can
+        except Exception:
+            log.exception("waiting for the receipt number failed")
+        number = outcome.receipt_no or outcome.local_no
+        outcome.qr_url = core.public_url(application_path(core, number))
+        outcome.printed = _print_receipt(core, flow, identity, outcome)
+
+        def deliver(c: KioskCore) -> None:
+            if outcome.receipt_no:
+                c.platform_online = True
+            done(outcome)
+            c._publish()
+
+        if core.to_worker is not None:
+            core.to_worker(deliver)
+        else:
+            deliver(core)
+
+    if core.to_worker is None:
+        work()
+    else:
+        threading.Thread(target=work, name="submit-finish", daemon=True).start()
 
 
 def application_path(core: KioskCore, number: str) -> str:
@@ -121,7 +163,6 @@ def _wait_for_receipt(core: KioskCore, record_id: str) -> str | None:
     while time.monotonic() < deadline:
         info = core.cache.get(record_id)
         if info and info.receipt_no:
-            core.platform_online = True
             return str(info.receipt_no)
         if info and info.state != "pending" and info.state != "inflight":
             return None

@@ -23,7 +23,7 @@ from kiosk.catalogue import Catalogue, load_sample_catalogue, parse_catalogue
 from kiosk.config import Config
 from kiosk.i18n import Translator
 from kiosk.runtime import KioskRuntime
-from kiosk.session import IdlePolicy
+from kiosk.session import IdlePolicy, wipe_leftovers
 from kiosk.speech import best_engine
 
 log = logging.getLogger(__name__)
@@ -183,11 +183,20 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
         assembly = Assembly(config, platform, hall, client, stops=stops)
         kiosk_dir = data_path(config, "kiosk")
         assembly.audit = AuditLog(kiosk_dir / "audit.jsonl")
-        assembly.cache = OfflineCache(kiosk_dir / "offline-cache.db",
-                                      retention_seconds=config.privacy.retention_days * 86400,
-                                      crypto_suite=config.privacy.crypto_suite)
-        stops.append(assembly.cache.close)
-        if platform.url:
+        # no session is live yet: what a killed kiosk left in session folders is destroyed now
+        wiped = wipe_leftovers(kiosk_dir / "sessions")
+        if wiped:
+            log.warning("leftover session files wiped at start", extra={"ctx": {"files": wiped}})
+        outage = None
+        try:
+            assembly.cache = OfflineCache(kiosk_dir / "offline-cache.db",
+                                          retention_seconds=config.privacy.retention_days * 86400,
+                                          crypto_suite=config.privacy.crypto_suite)
+            stops.append(assembly.cache.close)
+        except Exception as exc:  # a cache that cannot open: 暂停服务, never a crash
+            log.exception("the offline cache could not open: the kiosk is out of service")
+            outage = f"offline cache did not open ({type(exc).__name__}: {exc})"
+        if platform.url and assembly.cache is not None:
             assembly.sync = new_sync_engine(config, assembly.cache, platform, config.kiosk.id)
             assembly.pulls = PullCache(assembly.cache, assembly.sync.client, wait_s=LOOKUP_WAIT_S)
         # Start-up never waits on the platform: the stored catalogue (or the sample) now, the
@@ -204,6 +213,10 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
         )
         runtime = KioskRuntime(core)
         assembly.core, assembly.runtime = core, runtime
+        if outage:
+            core.outage = outage
+            core.go_home()
+            core.alert_staff("sync", f"{core.kiosk_id}: out of service, {outage}")
         _check_audit(assembly, core)
         core.appointments.refresh()  # the hall day's list, for check-in (refreshed by tick)
         from kiosk.technician import Technician
@@ -219,7 +232,7 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             assembly.sync.add_listener(lambda event: runtime.post(lambda c: _sync_event(c, event)))
             assembly.sync.start()
             stops.append(assembly.sync.stop)
-        if platform.url:  # the chain head to the platform once a day, through the outbox
+        if platform.url and assembly.cache is not None:  # the chain head to the platform once a day, through the outbox
             from kiosk.audit import HeadPublisher
 
             heads = HeadPublisher(assembly.audit, assembly.cache, config.kiosk.id).start()

@@ -26,6 +26,7 @@ class KioskRuntime:
         self._inbox: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="kiosk-core", daemon=True)
         self._stopped = threading.Event()
+        core.to_worker = self.post  # slow work off the worker hands its result back here
 
     def start(self) -> KioskRuntime:
         self._thread.start()

@@ -1,9 +1,13 @@
 """The citizen session: what one person at the kiosk has given it, and its wiping.
 
-A session holds the card that was read, form values, photos of materials and any preview files
-— only in memory and in a private temporary directory. After an idle time (shorter in
-self-service forms, longer in elder mode) a countdown starts; when it runs out, or when the
-citizen finishes, :meth:`Session.wipe` overwrites and removes the files and forgets every field.
+A session holds the card that was read, form values and photos of materials — only in memory:
+a photo is never written to disk unsealed (it goes to the offline cache, sealed, at submit), so a
+kiosk killed mid-session leaves no readable picture behind. QML shows a held photo through the
+``image://camera/photo/<token>`` provider (:func:`held_photo`). Files a session still keeps go to a
+private temporary directory; :func:`wipe_leftovers` destroys what a crashed kiosk left there.
+After an idle time (shorter in self-service forms, longer in elder mode) a countdown
+starts; when it runs out, or when the citizen finishes, :meth:`Session.wipe` overwrites and
+removes the files and forgets every field.
 Timing runs on a monotonic clock given by the caller so tests control it.
 """
 
@@ -11,14 +15,27 @@ from __future__ import annotations
 
 import enum
 import os
+import secrets
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+#: photos of every live session by their unguessable token, for the GUI's image provider
+_HELD: dict[str, bytes] = {}
+_HELD_LOCK = threading.Lock()
+PHOTO_URL = "image://camera/photo/"
+
+
+def held_photo(token: str) -> bytes | None:
+    """The JPEG a live session holds under ``token`` (None once wiped or never taken)."""
+    with _HELD_LOCK:
+        return _HELD.get(token)
 
 
 class IdlePhase(enum.Enum):
@@ -47,8 +64,26 @@ class Session:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     card: Any = None  # the identity read from the ID card (device layer's record)
     values: dict[str, Any] = field(default_factory=dict)
-    photos: dict[str, Path] = field(default_factory=dict)
+    photos: dict[str, str] = field(default_factory=dict)  # material key → token of a held photo
+    _held: set[str] = field(default_factory=set)
     _dir: Path | None = None
+
+    def hold_photo(self, data: bytes) -> str:
+        """Keep a photo in memory only; returns its token (see :func:`photo_url`)."""
+        token = secrets.token_urlsafe(16)
+        with _HELD_LOCK:
+            _HELD[token] = data
+        self._held.add(token)
+        return token
+
+    def photo(self, token: str) -> bytes | None:
+        return held_photo(token) if token in self._held else None
+
+    def drop_photo(self, token: str) -> None:
+        """Forget a photo the citizen did not use (a retake)."""
+        self._held.discard(token)
+        with _HELD_LOCK:
+            _HELD.pop(token, None)
 
     @property
     def temp_dir(self) -> Path:
@@ -67,7 +102,8 @@ class Session:
         return path
 
     def is_empty(self) -> bool:
-        return self.card is None and not self.values and not self.photos and self._dir is None
+        return (self.card is None and not self.values and not self.photos and not self._held
+                and self._dir is None)
 
     def wipe(self) -> int:
         """Forget every field and destroy every file; returns how many files were removed."""
@@ -79,10 +115,35 @@ class Session:
                     removed += 1
             shutil.rmtree(self._dir, ignore_errors=True)
         self._dir = None
+        removed += len(self._held)
+        for token in list(self._held):
+            self.drop_photo(token)
         self.card = None
         self.values.clear()
         self.photos.clear()
         return removed
+
+
+def photo_url(token: str) -> str:
+    """Where QML finds a held photo (the camera image provider), "" for no photo."""
+    return f"{PHOTO_URL}{token}" if token else ""
+
+
+def wipe_leftovers(root: Path) -> int:
+    """At kiosk start: overwrite and remove every session folder a killed kiosk left under
+    ``root`` (no session is live yet). Returns how many files were destroyed."""
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for folder in root.iterdir():
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                _overwrite(path)
+                removed += 1
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
 
 
 def _overwrite(path: Path) -> None:

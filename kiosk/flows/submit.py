@@ -8,12 +8,12 @@ local number and "will be sent when the connection returns")."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from kiosk.catalogue import shown_in
 from kiosk.flows.base import Flow, Screen, choice
 from kiosk.forms import FormState
+from kiosk.session import photo_url
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class SubmitFlow(Flow):
         self.form: Any = None
         self.materials: dict[int, str] = {}  # index → "photo" | "owed" | "card"
         self.camera_index: int | None = None
-        self.preview: str | None = None  # path of the cropped photo waiting for "use" / "retake"
+        self.preview: str | None = None  # token of the held photo waiting for "use" / "retake"
         self.outcome: Any = None
         self.camera_problem = ""
         if service_id:
@@ -41,7 +41,7 @@ class SubmitFlow(Flow):
         return self.state == "card"
 
     def transient_states(self) -> set[str]:
-        return {"done", "error", "camera"}
+        return {"done", "error", "camera", "submitting"}
 
     def _pick(self, service_id: str) -> None:
         item = self.core.catalogue.service(service_id)
@@ -79,11 +79,21 @@ class SubmitFlow(Flow):
         elif state == "commitment" and action == "accept":
             self.goto("review")
         elif state == "review" and action == "submit" and self.outcome is None:
+            # stored in the cache on the worker (fast); the receipt number and printing follow
+            # off the worker while the screen says 正在提交
             self.outcome = self.core.submit_application(self)
-            self.goto("done" if self.outcome.ok else "error")
+            if not self.outcome.ok:
+                self.goto("error")   # 未保存: everything entered is kept for 再试一次
+                return
+            self.goto("submitting")
+            self.core.finish_application(self, self.outcome, self._submitted)
         elif state == "error" and action == "retry":
             self.outcome = None
             self.goto("review")
+
+    def _submitted(self, outcome: Any) -> None:
+        if self.state == "submitting" and self.outcome is outcome:
+            self.goto("done")
 
     def _materials_action(self, action: str, args: dict[str, Any]) -> None:
         index = int(args.get("index", -1))
@@ -99,9 +109,14 @@ class SubmitFlow(Flow):
         if action == "shoot" and self.preview is None:
             self._take_photo()
         elif action == "retake":
+            if self.preview:
+                self.core.session.drop_photo(self.preview)
             self.preview, self.camera_problem = None, ""   # back to the live preview
         elif action == "use" and self.preview and self.camera_index is not None:
-            self.core.session.photos[f"material-{self.camera_index}"] = Path(self.preview)
+            key = f"material-{self.camera_index}"
+            if key in self.core.session.photos:  # a new photo of the same material
+                self.core.session.drop_photo(self.core.session.photos[key])
+            self.core.session.photos[key] = self.preview
             self.materials[self.camera_index] = "photo"
             self.preview = None
             self.back()
@@ -182,7 +197,7 @@ class SubmitFlow(Flow):
                 rows.append({"index": i, "name": self._shown(m.name, m.name_en), "core": m.core,
                              "tolerable": m.tolerable,
                              "status": tr(f"submit.material.{status or 'missing'}"), "done": bool(status),
-                             "photo": str(self.core.session.photos.get(f"material-{i}", ""))})
+                             "photo": photo_url(self.core.session.photos.get(f"material-{i}", ""))})
             return Screen("materials", tr("submit.materials"), {
                 "rows": rows, "can_next": self.materials_complete(), "next_label": tr("common.next"),
                 "can_capture": self._camera_ready(), "camera_note": self._camera_note(),
@@ -196,7 +211,8 @@ class SubmitFlow(Flow):
             else:
                 buttons = [choice("use", tr("submit.use"), accent="green"), choice("retake", tr("submit.retake"))]
             return Screen("camera", tr("submit.camera", name=name), {
-                "preview": self.preview or "", "live": live, "hint": tr("submit.camera.hint") if live else "",
+                "preview": photo_url(self.preview or ""), "live": live,
+                "hint": tr("submit.camera.hint") if live else "",
                 "problem": self.camera_problem or ("" if live else self._camera_note()), "buttons": buttons})
         if self.state == "commitment":
             return Screen("message", tr("submit.commitment"), {
@@ -206,6 +222,9 @@ class SubmitFlow(Flow):
         if self.state == "review":
             return Screen("review", tr("submit.review"), {"rows": self.review_rows(), "buttons": [
                 choice("submit", tr("submit.submit"), accent="green"), choice("back", tr("common.back"))]})
+        if self.state == "submitting":
+            return Screen("message", tr("submit.submitting"), {
+                "kind": "info", "lines": [tr("submit.submitting.body")], "buttons": []})
         if self.state == "error":
             return self.message(tr("submit.failed"), self.outcome.lines if self.outcome else [], kind="warning",
                                 buttons=[choice("retry", tr("common.retry")), choice("home", tr("common.home"))])

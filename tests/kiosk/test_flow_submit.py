@@ -34,7 +34,7 @@ def _fill_and_submit(kiosk: Kiosk, service: str = "S0403") -> dict:
     view = kiosk.act("capture", index=1)
     assert view["state"] == "camera" and view["screen"]["live"] and view["screen"]["preview"] == ""
     view = kiosk.act("shoot")
-    assert view["screen"]["preview"].endswith(".jpg")
+    assert view["screen"]["preview"].startswith("image://camera/photo/")  # in memory, not a file
     view = kiosk.act("retake")
     assert view["screen"]["live"] and view["screen"]["preview"] == ""
     kiosk.act("shoot")
@@ -51,8 +51,8 @@ def _fill_and_submit(kiosk: Kiosk, service: str = "S0403") -> dict:
 
 def test_submission_reaches_the_platform_with_a_receipt(kiosk: Kiosk) -> None:
     _fill_and_submit(kiosk)
-    view = kiosk.act("submit")
-    assert view["state"] == "done"
+    kiosk.act("submit")  # 正在提交, then the receipt
+    view = kiosk.wait_state("done")
     number = view["screen"]["number"]
     assert number.startswith("SG"), view["screen"]["lines"]
     kiosk.act("submit")  # a double tap does nothing more
@@ -80,8 +80,8 @@ def test_platform_down_then_back_delivers_exactly_once(kiosk: Kiosk) -> None:
     port = int(link.url.rsplit(":", 1)[1])
     link.running.stop()
     _fill_and_submit(kiosk)
-    view = kiosk.act("submit")
-    assert view["state"] == "done"
+    kiosk.act("submit")  # 正在提交, then the receipt
+    view = kiosk.wait_state("done")
     lines = " ".join(view["screen"]["lines"])
     assert "本机编号" in lines and "自动提交" in lines
     record_id = kiosk.runtime.call(lambda c: c.flow.outcome.record_id)
@@ -101,6 +101,7 @@ def test_platform_down_then_back_delivers_exactly_once(kiosk: Kiosk) -> None:
 def test_personal_data_is_not_in_the_kiosk_files(kiosk: Kiosk) -> None:
     _fill_and_submit(kiosk)
     kiosk.act("submit")
+    kiosk.wait_state("done")
     kiosk.assembly.cache.close()
     data = kiosk.assembly.config.data_dir
     from pathlib import Path

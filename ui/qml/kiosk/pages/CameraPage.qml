@@ -45,7 +45,7 @@ ColumnLayout {
             anchors.fill: parent; anchors.margins: 16 * cameraPage.u
             fillMode: Image.PreserveAspectFit; cache: false
             visible: cameraPage.preview !== ""
-            source: cameraPage.preview !== "" ? "file://" + cameraPage.preview : ""
+            source: cameraPage.preview
         }
         Text {
             objectName: "cameraProblem"

@@ -20,7 +20,7 @@ ColumnLayout {
             implicitHeight: Math.max(120 * Theme.s, materialText.implicitHeight + 32 * Theme.u); radius: 16 * Theme.u; color: "white"; border.color: modelData.done ? "#1f8f4e" : "#c9d6e6"; border.width: 2
             RowLayout {
                 anchors.fill: parent; anchors.margins: 16 * Theme.u; spacing: 20 * Theme.u
-                Image { visible: row.modelData.photo !== ""; source: row.modelData.photo ? "file://" + row.modelData.photo : ""
+                Image { visible: row.modelData.photo !== ""; source: row.modelData.photo
                         Layout.preferredWidth: 90 * Theme.s; Layout.preferredHeight: 90 * Theme.s; fillMode: Image.PreserveAspectFit }
                 ColumnLayout {
                     id: materialText
