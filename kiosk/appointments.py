@@ -28,7 +28,9 @@ class AppointmentBook:
         self.core = core
         self.day = ""
         self.items: list[dict[str, Any]] = []
-        self._at = -1e9  # core.clock() of the last refresh
+        # core.clock() of the last refresh; the first one is the assembly's start-up pull (off the
+        # worker thread), so the first tick does not ask a platform that may hang
+        self._at = core.clock()
 
     def hall_day(self) -> str:
         """The hall's service day (its time zone, from hall.toml); the kiosk's date when the hall

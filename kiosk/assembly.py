@@ -218,7 +218,6 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             core.go_home()
             core.alert_staff("sync", f"{core.kiosk_id}: out of service, {outage}")
         _check_audit(assembly, core)
-        core.appointments.refresh()  # the hall day's list, for check-in (refreshed by tick)
         from kiosk.technician import Technician
 
         assembly.technician = Technician(config=config, config_path=config_path, audit=assembly.audit,
@@ -288,6 +287,10 @@ def _pull_at_start(assembly: Assembly, day: date) -> None:
     except Exception as exc:  # e.g. the kiosk was stopped (cache closed) while the platform hung
         log.warning("start-up pull ended", extra={"ctx": {"error": type(exc).__name__}})
         return
+    if assembly.core is not None:
+        # the hall day's list for check-in by card, here and not on the worker: a hung platform
+        # must not hold up the first citizen (later refreshes come from tick, at most every 10 min)
+        assembly.core.appointments.refresh()
 
 
 def _sync_event(core: KioskCore, event: Any) -> None:
