@@ -117,7 +117,8 @@ def test_kiosk_session_under_cage_fills_the_screen(installed_root, session_dir: 
         # header, sits at its right edge (the first frame, at the QML's 1920 px, has it off screen).
         while True:
             assert proc.poll() is None, log.read_text(errors="replace")[-4000:]
-            assert time.monotonic() < deadline, f"no kiosk page laid out for {width}×{height} in 120 s"
+            assert time.monotonic() < deadline, (f"no kiosk page laid out for {width}×{height} in 120 s; "
+                                                 f"the session said: {log.read_text(errors='replace')[-3000:]}")
             if _grim(base, shot) and _help_button_at_right(shot, width):
                 break
             time.sleep(1)
