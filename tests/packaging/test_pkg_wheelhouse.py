@@ -68,9 +68,10 @@ def test_offline_install_from_the_wheelhouse(wheelhouse: Path, tmp_path: Path) -
     assert "changed: release " in out.stdout
     venv = root / "opt/hall-kiosk/current/venv"
     py = str(venv / "bin/python")
-    # Exactly the lock's versions (pip check ran in install.sh: nothing missing or conflicting).
+    # Exactly the lock's versions (pip check ran in install.sh: nothing missing or conflicting);
+    # pip itself is the venv's own installer (python3 -m venv), not a dependency the lock pins.
     env = AARCH64 if platform.machine() == "aarch64" else X86_64
-    freeze = subprocess.run([py, "-m", "pip", "list", "--format=freeze", "--exclude", "hall-kiosk"],
+    freeze = subprocess.run([py, "-m", "pip", "list", "--format=freeze", "--exclude", "hall-kiosk", "--exclude", "pip"],
                             capture_output=True, text=True, timeout=120, check=True, env=offline_env()).stdout
     installed = {line.split("==")[0].lower().replace("_", "-"): line.split("==")[1] for line in freeze.split()}
     assert installed == {n: p.version for n, p in pins_for(RUNTIME_LOCK, env).items()}
