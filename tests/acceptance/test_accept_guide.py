@@ -4,8 +4,6 @@ item's guide."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.acceptance.person import Person
 
 
@@ -16,7 +14,6 @@ def _to_search(person: Person) -> None:
     assert person.keyboard_shown(), "the keyboard did not come up for the search field"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: results wait for ↵; full pinyin finds nothing")
 def test_search_follows_pinyin_as_it_is_typed(person: Person) -> None:
     _to_search(person)
     person.type("sb")  # no ↵: the Pinyin keyboard is still composing
