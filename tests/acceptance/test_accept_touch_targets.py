@@ -88,7 +88,6 @@ SIZES = [pytest.param(None, False, id="1920x1080"),
          pytest.param((1280, 720), True, id="1280x720-elder", marks=pytest.mark.slow)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: header buttons 68 px, back/home 77 px")
 @pytest.mark.parametrize(("size", "elder"), SIZES)
 def test_every_touch_target_is_big_enough(people: Callable[..., Person], size: tuple[int, int] | None,
                                           elder: bool) -> None:
