@@ -21,8 +21,11 @@ ColumnLayout {
         Layout.fillWidth: true; Layout.leftMargin: 120 * Theme.u; Layout.rightMargin: 120 * Theme.u
         font.pixelSize: 36 * Theme.s; implicitHeight: 90 * Theme.s
         placeholderText: root.page.placeholder || ""
-        // set once, not bound: a binding would write the composing letters back as committed text
-        Component.onCompleted: { text = root.page.query || ""; forceActiveFocus() }
+        // not bound: a binding would write the composing letters back as committed text; the
+        // flow's query is copied in only when it differs from what is shown and nothing is composing
+        readonly property string flowQuery: root.page.query || ""
+        onFlowQueryChanged: if (flowQuery !== displayText && preeditText === "") text = flowQuery
+        Component.onCompleted: { text = flowQuery; forceActiveFocus() }
         onDisplayTextChanged: if (displayText !== (root.page.query || "")) root.act("query", {"text": displayText})
     }
     Repeater {
