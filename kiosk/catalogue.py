@@ -2,21 +2,32 @@
 
 The catalogue comes from the platform (同源发布: one source for kiosk, web and app) through the
 offline cache's pulls; a bundled sample is the fallback so a kiosk that never reached the
-platform still guides citizens. Search accepts characters (社保) or pinyin initials (sb), matched
-against the item name, its theme and its zone.
+platform still guides citizens. Search accepts characters (社保), full pinyin (shebao), initials
+(sb) or a mix of them (社保ka: what a citizen has after picking a candidate and typing on), matched
+against the item name, its theme, its zone and the synonyms those use (kiosk/search_synonyms.toml
+plus the platform's own "synonyms" table).
 """
 
 from __future__ import annotations
 
 import json
+import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 SAMPLE_CATALOGUE = Path(__file__).resolve().parent.parent / "offline_cache" / "data" / "sample_catalogue.json"
+SYNONYMS = Path(__file__).resolve().parent / "search_synonyms.toml"
+
+
+@cache
+def bundled_synonyms() -> dict[str, tuple[str, ...]]:
+    """The kiosk's own search synonyms (word a citizen types -> words items use instead)."""
+    table = tomllib.loads(SYNONYMS.read_text(encoding="utf-8")).get("synonyms", {})
+    return {str(k): tuple(str(w) for w in v) for k, v in table.items()}
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,7 @@ class Catalogue:
     themes: list[Zone]
     services: list[ServiceItem]
     age_seconds: float | None = None  # how old the copy is; None = bundled sample
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=bundled_synonyms)
     _by_id: dict[str, ServiceItem] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -113,31 +125,51 @@ class Catalogue:
         return [s for s in self.services if s.self_service]
 
     @cached_property
-    def _index(self) -> list[tuple[ServiceItem, list[str]]]:
+    def _index(self) -> list[tuple[ServiceItem, list[_Text]]]:
         theme_names = {t.id: t.name for t in self.themes}
         zone_names = {z.id: z.name for z in self.zones}
         index = []
         for item in self.services:
             texts = [item.name, theme_names.get(item.theme, ""), zone_names.get(item.zone, "")]
-            index.append((item, [t for t in texts if t]))
+            texts = [t for t in texts if t]
+            # the citizen's word for what the item calls otherwise (社保 for 社会保险) and the long
+            # forms of a short word the item uses (社会保险 for the 社保 theme); such words rank
+            # below what the item itself says
+            words: dict[str, None] = {}
+            for word, alts in self.synonyms.items():
+                if any(alt in t for alt in alts for t in texts):
+                    words[word] = None
+                if any(word in t for t in texts):
+                    words.update(dict.fromkeys(alts))
+            index.append((item, [_Text(t) for t in texts]
+                          + [_Text(w, derived=True) for w in words if not any(w in t for t in texts)]))
         return index
 
     def search(self, query: str, limit: int = 8) -> list[ServiceItem]:
-        """Items matching characters or pinyin initials, best first."""
+        """Items matching characters, pinyin (full, initials or mixed) or a synonym, best first."""
         query = "".join(query.split()).lower()
         if not query:
             return []
+        # characters followed by letters still being typed: match it all as pinyin too
+        spelled = "".join(lazy_pinyin(query)) if not query.isascii() and any(c.isascii() for c in query) else ""
         scored = []
         for order, (item, texts) in enumerate(self._index):
-            best = max(_score(query, text) for text in texts)
+            best = max(max(_score(query, text), _pinyin_score(spelled, text) if spelled else 0) for text in texts)
             if best:
                 scored.append((-best, order, item))
         scored.sort(key=lambda row: row[:2])
         return [item for _, _, item in scored[:limit]]
 
 
-def _initials(text: str) -> str:
-    return "".join(p[0] for p in lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore") if p).lower()
+@dataclass(frozen=True)
+class _Text:
+    """One searchable text with its pinyin syllables (社会保障 -> she hui bao zhang)."""
+    text: str
+    derived: bool = False  # a synonym, not the item's own words
+
+    @cached_property
+    def syllables(self) -> tuple[str, ...]:
+        return tuple(p.lower() for p in lazy_pinyin(self.text, errors="ignore") if p.isalpha())
 
 
 def _is_subsequence(needle: str, haystack: str) -> bool:
@@ -145,16 +177,41 @@ def _is_subsequence(needle: str, haystack: str) -> bool:
     return all(ch in it for ch in needle)
 
 
-def _score(query: str, text: str) -> int:
-    """4 contiguous characters, 3 contiguous initials, 2/1 the same as subsequences, 0 no match."""
-    if query in text.lower():
-        return 4
-    initials = _initials(text)
+def _spells(query: str, syllables: tuple[str, ...], *, gaps: bool) -> bool:
+    """Whether ``query`` is the syllables' beginnings one after another, each at least its first
+    letter: full pinyin (shebao), initials (sb) and mixes (shebz) all are; with ``gaps`` some
+    syllables may be left out (shbz for she hui bao zhang)."""
+
+    @cache
+    def rest(i: int, j: int) -> bool:
+        if i == len(query):
+            return True
+        if j == len(syllables):
+            return False
+        syllable = syllables[j]
+        for k in range(min(len(syllable), len(query) - i), 0, -1):
+            if query[i:i + k] == syllable[:k] and rest(i + k, j + 1):
+                return True
+        return gaps and rest(i, j + 1)
+
+    starts = range(len(syllables)) if not gaps else range(1)
+    return any(rest(0, j) for j in starts)
+
+
+def _pinyin_score(query: str, text: _Text) -> int:
+    """3 syllables spelt one after another, 1 with some left out, 0 no match."""
+    if _spells(query, text.syllables, gaps=False):
+        return 3
+    return 1 if _spells(query, text.syllables, gaps=True) else 0
+
+
+def _score(query: str, text: _Text) -> int:
+    """4 contiguous characters, 3 contiguous pinyin, 2/1 the same with gaps, 0 no match."""
+    if query in text.text.lower():
+        return 3 if text.derived else 4
     if query.isascii() and query.isalpha():
-        if query in initials:
-            return 3
-        return 1 if _is_subsequence(query, initials) else 0
-    return 2 if len(query) > 1 and _is_subsequence(query, text) else 0
+        return _pinyin_score(query, text)
+    return 2 if len(query) > 1 and _is_subsequence(query, text.text) else 0
 
 
 def in_language(chinese: str, english: str, language: str) -> tuple[str, bool]:
@@ -201,8 +258,13 @@ def parse_catalogue(data: dict[str, Any], age_seconds: float | None = None) -> C
         ))
     zones = [Zone(z["id"], z["name"], z.get("name_en", "")) for z in data.get("zones", [])]
     themes = [Zone(t["id"], t["name"], t.get("name_en", "")) for t in data.get("themes", [])]
+    # the platform's synonyms add to the kiosk's own (same shape as kiosk/search_synonyms.toml)
+    synonyms = dict(bundled_synonyms())
+    for word, alts in (data.get("synonyms") or {}).items():
+        synonyms[str(word)] = tuple(dict.fromkeys((*synonyms.get(str(word), ()), *(str(a) for a in alts))))
     return Catalogue(version=str(data.get("version", "")), hall_name=data.get("hall_name", ""),
-                     zones=zones, themes=themes, services=services, age_seconds=age_seconds)
+                     zones=zones, themes=themes, services=services, age_seconds=age_seconds,
+                     synonyms=synonyms)
 
 
 def load_sample_catalogue() -> Catalogue:

@@ -64,6 +64,22 @@ def _class(item: Any) -> str:
     return str(item.metaObject().className())
 
 
+def _within(item: Any, name: str) -> bool:
+    while item is not None:
+        if item.objectName() == name:
+            return True
+        item = item.parentItem()
+    return False
+
+
+def _pressable(item: Any) -> bool:
+    if item.inherits("QQuickMouseArea") or item.inherits("QQuickAbstractButton"):
+        return True
+    meta = item.metaObject()
+    return any(bytes(meta.method(i).name().data()) in (b"clicked", b"tapped", b"pressed")
+               for i in range(meta.methodCount()))
+
+
 class Person:
     """One citizen in front of one kiosk window (see the module docstring for what they may do)."""
 
@@ -77,6 +93,7 @@ class Person:
         self._driver = KioskDriver(data_dir, size, config=config)
         self.app, self.window, self.assembly = self._driver.app, self._driver.window, self._driver.assembly
         self.sims: dict[str, Any] = dict(self.assembly.devices.simulators) if self.assembly.devices else {}
+        self._finger: Any = None  # the touch screen, made on the first swipe
 
     # -- looking ------------------------------------------------------------------------------
     def _keyboard(self) -> Any:
@@ -123,6 +140,23 @@ class Person:
                 out.append(text)
         return out
 
+    def pressables(self, besides: tuple[str, ...] = ()) -> list[tuple[str, float, float]]:
+        """Everything on the window outside the keyboard a finger can press: each visible, enabled
+        MouseArea, button, text field or item with a clicked/tapped/pressed signal, as (its name or text, width,
+        height) in window pixels (what a fingertip meets, whatever the item draws); ``besides`` names
+        parts of the window left out."""
+        from PySide6.QtCore import QRectF
+
+        out: list[tuple[str, float, float]] = []
+        for item in self._visible():
+            if self._in_keyboard(item) or not item.isEnabled() or not _pressable(item) \
+                    or any(_within(item, name) for name in besides):
+                continue
+            rect = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
+            label = str(item.objectName() or item.property("text") or _class(item))
+            out.append((label, rect.width(), rect.height()))
+        return out
+
     def sees(self, text: str) -> bool:
         return any(text in t for t in self.texts())
 
@@ -164,6 +198,40 @@ class Person:
     def tap(self, label: str, settle: float = 0.5) -> None:
         """Press and release on what shows ``label`` (exact text first, then name, then part of a text)."""
         self._press(self._target(label), settle)
+
+    def _touchscreen(self) -> Any:
+        from PySide6.QtTest import QTest
+
+        if self._finger is None:
+            self._finger = QTest.createTouchDevice()
+        return self._finger
+
+    def swipe_to(self, label: str, tries: int = 8) -> None:
+        """Swipe the scrolling view that holds ``label`` upwards (a finger drawn up over it) until
+        what shows ``label`` is in its view, as a person does when a cue says there is more below."""
+        from PySide6.QtCore import QPoint, QPointF
+        from PySide6.QtTest import QTest
+
+        for _ in range(tries):
+            item = self._target(label, anywhere=True)
+            if self._centre_in_view(item):
+                return
+            view = item.parentItem()
+            while view is not None and not view.clip():
+                view = view.parentItem()
+            assert view is not None, f"{label!r} is out of sight and not in a scrolling view"
+            top = view.mapToScene(QPointF(view.width() / 2, 0)).toPoint()
+            start, rise = top + QPoint(0, int(view.height() * 0.8)), int(view.height() * 0.5)
+            # a finger on the touch screen: press, draw up, lift
+            finger = self._touchscreen()
+            QTest.touchEvent(self.window, finger).press(0, start, self.window).commit()
+            for step in range(1, 13):
+                _pump(self.app, 0.02)
+                QTest.touchEvent(self.window, finger).move(0, start - QPoint(0, rise * step // 12),
+                                                           self.window).commit()
+            QTest.touchEvent(self.window, finger).release(0, start - QPoint(0, rise), self.window).commit()
+            _pump(self.app, 0.8)  # the flick settles
+        raise AssertionError(f"{label!r} never came into view")
 
     # -- the on-screen keyboard ---------------------------------------------------------------
     def focused(self) -> str:

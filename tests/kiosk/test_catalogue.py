@@ -52,3 +52,33 @@ def test_english_content_fields_are_optional() -> None:
     assert item.conditions_en == ("In person",) and item.materials[0].name_en == "ID card"
     assert in_language(item.commitment, item.commitment_en, "en") == ("I promise", False)
     assert in_language(item.commitment, item.commitment_en, "zh_CN") == (item.commitment, False)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("shebao", "S0105"), ("shehuibaozhang", "S0101"), ("shebaoka", "S0101"), ("yibao", "S0104"),
+    ("hukou", "S0302"), ("shenfenzheng", "S0301"), ("zhufanggongjijin", "S0403"),
+    ("\u793e\u4fddka", "S0101"),  # 社保 picked from the candidates, then "ka" still being typed
+])
+def test_full_and_mixed_pinyin_find_items(catalogue, query: str, expected: str) -> None:
+    assert expected in [s.id for s in catalogue.search(query)]
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    ("\u793e\u4f1a\u4fdd\u9669", "S0103"),  # 社会保险: the 社保 theme's items
+    ("\u517b\u8001", "S0105"), ("yanglao", "S0105"),  # 养老 -> 退休 (职工退休待遇申领)
+    ("\u6237\u7c4d", "S0302"),  # 户籍 -> 户口迁移
+    ("\u623f\u4ea7", "S0202"),  # 房产 -> 不动产 / 二手房
+])
+def test_synonyms_find_items(catalogue, word: str, expected: str) -> None:
+    assert expected in [s.id for s in catalogue.search(word)]
+
+
+def test_the_platform_adds_its_own_synonyms() -> None:
+    from kiosk.catalogue import parse_catalogue
+
+    data = {"services": [{"id": "S1", "name": "\u51fa\u751f\u533b\u5b66\u8bc1\u660e"}]}  # 出生医学证明
+    assert parse_catalogue(data).search("\u5b9d\u5b9d") == []  # 宝宝
+    data["synonyms"] = {"\u5b9d\u5b9d": ["\u51fa\u751f"]}
+    found = parse_catalogue(data)
+    assert [s.id for s in found.search("\u5b9d\u5b9d")] == ["S1"] == [s.id for s in found.search("baobao")]
+    assert "\u793e\u4fdd" in found.synonyms  # the kiosk's own table still applies

@@ -1,4 +1,5 @@
-// A large touch target: label, optional second line, accent colour. At least 96 px high.
+// A large touch target: label, optional second line, accent colour. At least 96 px high at
+// scale 1, and never below Theme.touch either way whatever scale_ a page gives it.
 import QtQuick
 import QtQuick.Controls
 
@@ -7,8 +8,8 @@ AbstractButton {
     property string sublabel: ""
     property string accent: ""
     property real scale_: 1.0
-    implicitHeight: Math.max(96 * scale_, column.implicitHeight + 32 * scale_)
-    implicitWidth: 320 * scale_
+    implicitHeight: Math.max(96 * scale_, Theme.touch, column.implicitHeight + 32 * scale_)
+    implicitWidth: Math.max(320 * scale_, Theme.touch)
     padding: 16 * scale_
     opacity: enabled ? 1.0 : 0.45
     background: Rectangle {

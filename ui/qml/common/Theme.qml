@@ -12,6 +12,9 @@ QtObject {
     // The on-screen keyboard is up: pages give its room to what is being typed.
     property bool typing: false
     readonly property real s: u * (elder ? 1.45 : 1.0)
+    // The least a fingertip meets, both ways: 90 px at 1080 lines (about 15 mm on a hall's 24"
+    // panel), the same share of a smaller screen; elder mode's sizes only add to it.
+    readonly property real touch: 90 * u
     // Columns of a menu of choices: fewer, wider ones upright and in elder mode.
     readonly property int columns: portrait ? 2 : (elder ? 2 : 3)
 

@@ -64,13 +64,15 @@ ApplicationWindow {
                                    materials: materialsPage, camera: cameraPage})
 
     header: Rectangle {
-        height: 96 * Theme.s
+        // room for buttons of Theme.touch (or elder mode's larger ones) and a margin
+        height: Math.max(96 * Theme.s, Theme.touch + 16 * Theme.u)
         color: Theme.ink
         RowLayout {
             anchors.fill: parent; anchors.leftMargin: 32 * Theme.u; anchors.rightMargin: 24 * Theme.u; spacing: 18 * Theme.u
             Text {
                 text: root.bridge.hallName; color: "white"; font.bold: true
                 font.pixelSize: 36 * Theme.s; Layout.fillWidth: true; elide: Text.ElideRight
+                Layout.fillHeight: true; verticalAlignment: Text.AlignVCenter  // the hold area: the bar's height
                 // Technicians: hold the hall name for 3 seconds (then a PIN is asked).
                 MouseArea { anchors.fill: parent; pressAndHoldInterval: 3000
                             onPressAndHold: root.bridge.openTechnician() }
@@ -86,7 +88,8 @@ ApplicationWindow {
                     objectName: "header_" + modelData[0]
                     text: modelData[1] || ""
                     font.pixelSize: 26 * Theme.s
-                    implicitHeight: 68 * Theme.s
+                    implicitHeight: Math.max(Theme.touch, 68 * Theme.s)
+                    implicitWidth: Math.max(Theme.touch * 1.4, implicitContentWidth + leftPadding + rightPadding)
                     onClicked: root.act(modelData[0], {})
                     background: Rectangle {
                         radius: 12 * Theme.u

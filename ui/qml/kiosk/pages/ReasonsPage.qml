@@ -22,7 +22,7 @@ ColumnLayout {
     }
     TextField {
         objectName: "comment"
-        Layout.fillWidth: true; font.pixelSize: 30 * Theme.s; implicitHeight: 84 * Theme.s
+        Layout.fillWidth: true; font.pixelSize: 30 * Theme.s; implicitHeight: Math.max(Theme.touch, 84 * Theme.s)
         placeholderText: root.page.comment_label || ""; text: root.page.comment || ""
         onTextEdited: root.act("comment", {"text": text})
     }

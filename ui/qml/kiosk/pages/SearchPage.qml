@@ -1,4 +1,8 @@
-// Search the catalogue by characters or pinyin initials; the Pinyin keyboard types into it.
+// Search the catalogue by characters, pinyin or initials; the Pinyin keyboard types into it.
+// The results follow every key: the Pinyin input method holds the letters as pre-edit text until
+// a candidate is picked, so the query sent is displayText (committed text plus what is being
+// composed). The keyboard stays Pinyin rather than Latin here: a citizen may type `sb` and see
+// the items at once, or pick 社保 from the candidates, as on their phone.
 pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
@@ -17,9 +21,12 @@ ColumnLayout {
         Layout.fillWidth: true; Layout.leftMargin: 120 * Theme.u; Layout.rightMargin: 120 * Theme.u
         font.pixelSize: 36 * Theme.s; implicitHeight: 90 * Theme.s
         placeholderText: root.page.placeholder || ""
-        text: root.page.query || ""
-        onTextEdited: root.act("query", {"text": text})
-        Component.onCompleted: forceActiveFocus()
+        // not bound: a binding would write the composing letters back as committed text; the
+        // flow's query is copied in only when it differs from what is shown and nothing is composing
+        readonly property string flowQuery: root.page.query || ""
+        onFlowQueryChanged: if (flowQuery !== displayText && preeditText === "") text = flowQuery
+        Component.onCompleted: { text = flowQuery; forceActiveFocus() }
+        onDisplayTextChanged: if (displayText !== (root.page.query || "")) root.act("query", {"text": displayText})
     }
     Repeater {
         model: root.page.lines || []
