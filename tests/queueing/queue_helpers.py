@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from queueing.engine import QueueEngine
-from queueing.hallconfig import load_credentials, load_hall
+from queueing.hallconfig import load_credentials, load_hall, sample_hall_toml
 from queueing.store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +41,17 @@ class FakeClock:
 
 def at(hour: int, minute: int = 0, day: int = 23) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=TZ)
+
+
+def load_test_hall_toml() -> str:
+    """The sample hall with the whole daily cap open to tickets without an ID number: load and race
+    tests issue anonymous tickets by the hundred (a kiosk sends the card's number for real-name
+    services; the anonymous share itself is tested in test_queue_hostile_input.py)."""
+    import tomlkit
+
+    doc = tomlkit.parse(sample_hall_toml())
+    doc["policy"]["anonymous_share"] = 1.0  # type: ignore[index]
+    return tomlkit.dumps(doc)
 
 
 def make_engine(data_dir: Path, clock: FakeClock, hall_toml: str | None = None) -> QueueEngine:

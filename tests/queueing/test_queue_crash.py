@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 
-from queue_helpers import ServerProcess
+from queue_helpers import ServerProcess, load_test_hall_toml
 
 from queueing.client import HallClient, HallServiceError
 
@@ -15,6 +15,7 @@ from queueing.client import HallClient, HallServiceError
 def test_kill_9_mid_load_loses_and_repeats_nothing(tmp_path) -> None:
     data = tmp_path / "hall"
     data.mkdir()
+    (data / "hall.toml").write_text(load_test_hall_toml(), encoding="utf-8")
     srv = ServerProcess(data).start()
     issued: list[dict] = []  # tickets whose 201 reached the client
     called: list[str] = []  # ticket ids whose call reached the client

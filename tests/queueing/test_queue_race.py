@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from queue_helpers import ROOT, make_engine
+from queue_helpers import ROOT, load_test_hall_toml, make_engine
 
 from queueing.engine import QueueEngine
 from queueing.hallconfig import load_credentials, load_hall
@@ -49,7 +49,7 @@ def _calls(e: QueueEngine) -> Counter:
 
 
 def test_threads_racing_never_share_a_ticket(tmp_path: Path) -> None:
-    e = make_engine(tmp_path / "h", time.time)
+    e = make_engine(tmp_path / "h", time.time, load_test_hall_toml())
     ids = {e.issue("S0101")[0].id for _ in range(240)}
     counters = [f"W0{i}" for i in range(1, 9)]  # all eight 一窗受理 windows serve S0101
     got: dict[str, list[str]] = {c: [] for c in counters}
@@ -96,6 +96,7 @@ def _start_together(procs: list[subprocess.Popen], go: Path) -> None:
 def test_processes_racing_on_one_database(tmp_path: Path) -> None:
     data = tmp_path / "h"
     data.mkdir()
+    (data / "hall.toml").write_text(load_test_hall_toml(), encoding="utf-8")
     load_hall(data)
     load_credentials(data)
     SQLiteStore(data / "queue.db").close()
