@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 
 from kiosk.assembly import assemble_kiosk
 from kiosk.pin import PinGuard, hash_pin
@@ -35,7 +36,10 @@ def test_pin_lockout_in_the_dialog(qtbot, tmp_path: Path, assembly) -> None:
     assert "120" in dialog.message.text()
     qtbot.keyClicks(dialog.pin, "975310")
     qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
-    assert dialog.result() != PinDialog.DialogCode.Accepted and "Locked" in dialog.message.text()
+    assert dialog.result() != PinDialog.DialogCode.Accepted and dialog.message.text() == "已锁定 120 秒"
+    # a technician who reads English switches the dialog: the same message, in English
+    qtbot.mouseClick(dialog.findChild(QPushButton, "language"), Qt.MouseButton.LeftButton)
+    assert dialog.message.text() == "Locked for 120 s"
     actions = [e["action"] for e in assembly.audit.entries()]
     assert actions[-4:] == ["pin.failed", "pin.failed", "pin.locked", "pin.refused_locked"]
 
