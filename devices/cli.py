@@ -131,20 +131,26 @@ def cmd_idcard(args: argparse.Namespace) -> int:
 
 
 def sample_elements(kind: str, profile):  # type: ignore[no-untyped-def]
+    """The sample slip: always in Chinese (catalogue ``diag.sample.*``), because what it tests is
+    the printer's Chinese text mode and charset, whatever language the hall's screens are in."""
     import datetime as dt
 
+    from common.i18n import SOURCE_LANGUAGE, translate
     from devices.printer import templates as t
+
+    def zh(key: str) -> str:
+        return translate(SOURCE_LANGUAGE, "diag.sample." + key)
 
     now = dt.datetime.now().replace(second=0, microsecond=0)
     if kind == "ticket":
         return t.ticket_layout(t.TicketSlip(
-            "示例市政务服务中心", "A023", "社保卡业务", "3-5号综合窗口 · A区", 7, 15, now,
+            zh("hall"), "A023", zh("ticket_service"), zh("ticket_counter"), 7, 15, now,
             "https://hall.example.gov.cn/t/Xy7Kq2Lm"))
     if kind == "receipt":
         return t.receipt_layout(t.ApplicationReceipt(
-            "示例市政务服务中心", "居民身份证换领", "张三", "110105194912310021", now,
+            zh("hall"), zh("receipt_service"), zh("applicant"), "110105194912310021", now,
             local_number="K03-0007",
-            owed_materials=["户口簿复印件"], promised_date=(now + dt.timedelta(days=7)).date(),
+            owed_materials=[zh("owed_material")], promised_date=(now + dt.timedelta(days=7)).date(),
             qr_url="https://hall.example.gov.cn/a/Qm8Zt3Ry"))
     return t.test_page_layout(profile, now, "diag")
 

@@ -214,10 +214,12 @@ def open_technician_panel(assembly: Any, family: str, on_exit: Any = None) -> An
     from ui.technician_app import PinDialog, TechnicianWindow
 
     guard = kiosk_pin_guard(assembly)
-    if PinDialog(guard).exec() != PinDialog.DialogCode.Accepted:
+    dialog = PinDialog(guard, language=assembly.config.kiosk.language)
+    if dialog.exec() != PinDialog.DialogCode.Accepted:
         return None
+    # the panel opens in the language the technician left the PIN dialog in (kiosk.language at first)
     panel = TechnicianWindow(assembly.technician, recent_logs=recent_lines, on_exit_to_desktop=on_exit,
-                             font_family=family)
+                             font_family=family, language=dialog.translator.language)
     panel.show()
     return panel
 

@@ -4,6 +4,7 @@ the diagnostics bundle, and the only way out of the kiosk to the desktop."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -30,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from common.i18n import SOURCE_LANGUAGE, Translator
 from kiosk.config import ConfigError
-from kiosk.i18n import strings
 from kiosk.pin import PinGuard
 from kiosk.technician import ConfigNotWritable, Technician
 
@@ -39,14 +40,23 @@ log = logging.getLogger(__name__)
 
 
 class PinDialog(QDialog):
-    """PIN entry; the guard decides (salted hash, lockout after repeated failures, audited)."""
+    """PIN entry; the guard decides (salted hash, lockout after repeated failures, audited).
 
-    def __init__(self, guard: PinGuard, parent: QWidget | None = None) -> None:
+    ``language`` is the configured ``kiosk.language``; the technician can switch it here, and the
+    panel opened after the PIN keeps the dialog's choice (``dialog.translator.language``)."""
+
+    def __init__(self, guard: PinGuard, parent: QWidget | None = None, *, language: str = SOURCE_LANGUAGE) -> None:
         super().__init__(parent)
         self.guard = guard
-        self.setWindowTitle("技术人员 Technician")
+        self.translator = Translator(language)
+        self._shown: tuple[str, dict[str, object]] | None = None  # the last message, redrawn on a switch
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("请输入维护密码 Enter the technician PIN"))
+        self.language_button = QPushButton()
+        self.language_button.setObjectName("language")
+        self.language_button.clicked.connect(self.toggle_language)
+        layout.addWidget(self.language_button)
+        self.prompt = QLabel()
+        layout.addWidget(self.prompt)
         self.pin = QLineEdit()
         self.pin.setObjectName("pin")
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
@@ -54,11 +64,30 @@ class PinDialog(QDialog):
         layout.addWidget(self.pin)
         self.message = QLabel("")
         self.message.setObjectName("pin_message")
+        self.message.setWordWrap(True)
         layout.addWidget(self.message)
-        ok = QPushButton("确定 OK")
-        ok.setObjectName("pin_ok")
-        ok.clicked.connect(self.check)
-        layout.addWidget(ok)
+        self.ok = QPushButton()
+        self.ok.setObjectName("pin_ok")
+        self.ok.clicked.connect(self.check)
+        layout.addWidget(self.ok)
+        self._retranslate()
+
+    def toggle_language(self) -> None:
+        self.translator.language = "en" if self.translator.language == SOURCE_LANGUAGE else SOURCE_LANGUAGE
+        self._retranslate()
+        self.pin.setFocus()
+
+    def _retranslate(self) -> None:
+        tr = self.translator.tr
+        self.setWindowTitle(tr("technician.pin.title"))
+        self.language_button.setText(tr("common.language"))
+        self.prompt.setText(tr("technician.pin.prompt"))
+        self.ok.setText(tr("technician.pin.ok"))
+        self.message.setText(tr(self._shown[0], **self._shown[1]) if self._shown else "")
+
+    def _say(self, key: str, **params: object) -> None:
+        self._shown = (key, params)
+        self.message.setText(self.translator.tr(key, **params))
 
     def check(self) -> None:
         result = self.guard.check(self.pin.text())
@@ -66,16 +95,13 @@ class PinDialog(QDialog):
         if result.ok:
             self.accept()
         elif result.supervisor:
-            key = "pin.state_unreadable" if result.state_unreadable else "pin.locked_supervisor"
-            self.message.setText("\n".join(strings(language)[key] for language in ("zh_CN", "en")))
+            self._say("pin.state_unreadable" if result.state_unreadable else "pin.locked_supervisor")
         elif result.unset:
-            self.message.setText("尚未设置维护密码：请在终端运行 sudo hall-kiosk set-pin\n"
-                                 "No technician PIN is set: run  sudo hall-kiosk set-pin")
+            self._say("technician.pin.unset")
         elif result.locked_seconds:
-            self.message.setText(f"已锁定 {result.locked_seconds} 秒 Locked for {result.locked_seconds} s")
+            self._say("technician.pin.locked", seconds=result.locked_seconds)
         else:
-            self.message.setText(f"密码错误，还可尝试 {result.attempts_left} 次 Wrong PIN, "
-                                 f"{result.attempts_left} attempts left")
+            self._say("technician.pin.wrong", attempts=result.attempts_left)
 
 
 class _Job(QRunnable):
@@ -96,28 +122,73 @@ class _Results(QObject):
 
 
 class TechnicianWindow(QMainWindow):
+    """The panel; ``language`` is the configured ``kiosk.language``, switchable on the window.
+
+    Device states and reasons come from the devices as they report them (a printer's reason is its
+    technician line, Chinese and English); everything the panel itself says is in its language."""
+
     def __init__(self, tech: Technician, *, recent_logs: Callable[[], list[str]] = list,
-                 on_exit_to_desktop: Callable[[], None] | None = None, font_family: str = "Noto Sans CJK SC") -> None:
+                 on_exit_to_desktop: Callable[[], None] | None = None, font_family: str = "Noto Sans CJK SC",
+                 language: str = SOURCE_LANGUAGE) -> None:
         super().__init__()
         self.tech = tech
         self.recent_logs = recent_logs
         self.on_exit = on_exit_to_desktop
+        self.translator = Translator(language)
         self.pool = QThreadPool()
         self.results = _Results()
         self.results.ready.connect(lambda cb, res: cb(res))
-        self.setWindowTitle("技术人员面板 Technician panel")
         self.setFont(QFont(font_family, 11))
         self.resize(1200, 780)
         self.tabs = QTabWidget()
         self.setCentralWidget(self.tabs)
-        self.tabs.addTab(self._devices_tab(), "设备 Devices")
-        self.tabs.addTab(self._sync_tab(), "同步 Sync")
-        self.tabs.addTab(self._config_tab(), "配置 Configuration")
-        self.tabs.addTab(self._system_tab(), "系统 System")
+        # Named in the other language (中文 / English), as language switches are everywhere.
+        self.language_button = QPushButton()
+        self.language_button.setObjectName("language")
+        self.language_button.clicked.connect(self.toggle_language)
+        self.tabs.setCornerWidget(self.language_button)
+        self.buttons: dict[str, QPushButton] = {}  # objectName → button, relabelled on a switch
+        self._config_shown: tuple[str, bool, dict[str, str]] | None = None
+        self.tabs.addTab(self._devices_tab(), "")
+        self.tabs.addTab(self._sync_tab(), "")
+        self.tabs.addTab(self._config_tab(), "")
+        self.tabs.addTab(self._system_tab(), "")
+        self._retranslate()
         self.refresh()
 
     def _background(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
         self.pool.start(_Job(fn, lambda result: self.results.ready.emit(done, result)))
+
+    def _button(self, name: str, handler: Callable[[], None]) -> QPushButton:
+        button = QPushButton()
+        button.setObjectName(name)
+        button.clicked.connect(lambda _=False: handler())
+        self.buttons[name] = button
+        return button
+
+    # -- language -------------------------------------------------------------------------------
+    def toggle_language(self) -> None:
+        self.translator.language = "en" if self.translator.language == SOURCE_LANGUAGE else SOURCE_LANGUAGE
+        self._retranslate()
+        self.refresh()
+
+    def _retranslate(self) -> None:
+        tr = self.translator.tr
+        self.setWindowTitle(tr("technician.title"))
+        self.language_button.setText(tr("common.language"))
+        for i, tab in enumerate(("devices", "sync", "config", "system")):
+            self.tabs.setTabText(i, tr(f"technician.tab.{tab}"))
+        for name, button in self.buttons.items():
+            button.setText(tr(f"technician.button.{name}"))
+        self.device_table.setHorizontalHeaderLabels(
+            [tr(f"technician.devices.col.{c}") for c in ("device", "state", "reason", "port", "sim")])
+        self.dead_table.setHorizontalHeaderLabels(
+            [tr(f"technician.dead.col.{c}") for c in ("id", "kind", "created", "attempts", "reason")])
+        for kind, box in self.fault_boxes.items():
+            self.fault_labels[kind].setText(tr("technician.fault.label", kind=kind))
+            box.setItemText(0, tr("technician.fault.none"))
+        if self._config_shown:
+            self._config_result(self._config_shown[0], ok=self._config_shown[1], **self._config_shown[2])
 
     # -- devices --------------------------------------------------------------------------------
     def _devices_tab(self) -> QWidget:
@@ -125,33 +196,26 @@ class TechnicianWindow(QMainWindow):
         layout = QVBoxLayout(page)
         self.device_table = QTableWidget(0, 5)
         self.device_table.setObjectName("devices")
-        self.device_table.setHorizontalHeaderLabels(
-            ["设备 Device", "状态 State", "原因 Reason", "端口 Port", "模拟 Sim"])
         self.device_table.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.device_table)
         buttons = QHBoxLayout()
-        for name, label, fn in (("test_idcard", "读卡测试 Read a card", self.tech.test_idcard),
-                                ("test_printer", "打印测试页 Print test page", self.tech.test_printer),
-                                ("test_scanner", "扫码测试 Scan", self.tech.test_scanner),
-                                ("test_camera", "高拍仪拍照测试 Document camera", self.tech.test_camera)):
-            button = QPushButton(label)
-            button.setObjectName(name)
-            button.clicked.connect(lambda _=False, f=fn, n=label: self._run_test(n, f))
-            buttons.addWidget(button)
-        refresh = QPushButton("刷新 Refresh")
-        refresh.clicked.connect(self.refresh)
-        buttons.addWidget(refresh)
+        for name, fn in (("test_idcard", self.tech.test_idcard), ("test_printer", self.tech.test_printer),
+                         ("test_scanner", self.tech.test_scanner), ("test_camera", self.tech.test_camera)):
+            buttons.addWidget(self._button(name, functools.partial(self._run_test, name, fn)))
+        buttons.addWidget(self._button("refresh", self.refresh))
         layout.addLayout(buttons)
         faults = QHBoxLayout()
         self.fault_boxes: dict[str, QComboBox] = {}
+        self.fault_labels: dict[str, QLabel] = {}
         from devices.manager import KINDS
 
         for kind in KINDS:
             options = ["", *self.tech.faults(kind)]   # the simulator's own list; a real device has none
-            faults.addWidget(QLabel(f"{kind} 故障 fault:"))
+            self.fault_labels[kind] = QLabel()
+            faults.addWidget(self.fault_labels[kind])
             box = QComboBox()
             box.setObjectName(f"fault_{kind}")
-            box.addItems([o or "（正常 none）" for o in options])
+            box.addItems(options)  # the first ("no fault") is named by _retranslate
             box.currentIndexChanged.connect(lambda i, k=kind, o=options: self._set_fault(k, o[i]))
             faults.addWidget(box)
             self.fault_boxes[kind] = box
@@ -166,14 +230,16 @@ class TechnicianWindow(QMainWindow):
         return page
 
     def _run_test(self, name: str, fn: Callable[[], Any]) -> None:
-        self.test_output.setPlainText(f"{name} …")
+        label = self.translator.tr(f"technician.button.{name}")
+        self.test_output.setPlainText(f"{label} …")
         self._background(fn, lambda r: self.test_output.setPlainText(
-            f"{name}: {'✓' if getattr(r, 'ok', False) else '✗'}\n{getattr(r, 'text', r)}"))
+            f"{label}: {'✓' if getattr(r, 'ok', False) else '✗'}\n{getattr(r, 'text', r)}"))
 
     def _set_fault(self, kind: str, fault: str) -> None:
         try:
             self.tech.set_fault(kind, fault or None)
-            self.test_output.setPlainText(f"{kind}: fault {fault or 'none'}")
+            self.test_output.setPlainText(self.translator.tr("technician.fault.set", kind=kind, fault=fault)
+                                          if fault else self.translator.tr("technician.fault.cleared", kind=kind))
         except ValueError as exc:
             self.test_output.setPlainText(str(exc))
 
@@ -187,17 +253,11 @@ class TechnicianWindow(QMainWindow):
         layout.addWidget(self.sync_label)
         self.dead_table = QTableWidget(0, 5)
         self.dead_table.setObjectName("dead_letters")
-        self.dead_table.setHorizontalHeaderLabels(["ID", "类型 Kind", "时间 Created", "次数 Attempts", "原因 Reason"])
         self.dead_table.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.dead_table, 1)
         row = QHBoxLayout()
-        for name, label, handler in (("sync_now", "立即同步 Sync now", self._sync_now),
-                                     ("retry", "重试所选 Retry selected", self._retry),
-                                     ("discard", "丢弃所选 Discard selected", self._discard)):
-            button = QPushButton(label)
-            button.setObjectName(name)
-            button.clicked.connect(handler)
-            row.addWidget(button)
+        for name, handler in (("sync_now", self._sync_now), ("retry", self._retry), ("discard", self._discard)):
+            row.addWidget(self._button(name, handler))
         layout.addLayout(row)
         self.catalogue_label = QLabel("")
         layout.addWidget(self.catalogue_label)
@@ -222,7 +282,8 @@ class TechnicianWindow(QMainWindow):
         record = self._selected_dead()
         if not record:
             return
-        reason, ok = QInputDialog.getText(self, "丢弃原因 Reason", "为什么丢弃？ Why discard it?")
+        reason, ok = QInputDialog.getText(self, self.translator.tr("technician.dead.discard_title"),
+                                          self.translator.tr("technician.dead.discard_prompt"))
         if ok and reason.strip():
             self.tech.discard(record, reason)
             self.refresh()
@@ -239,10 +300,7 @@ class TechnicianWindow(QMainWindow):
         self.config_message.setObjectName("config_message")
         self.config_message.setWordWrap(True)
         layout.addWidget(self.config_message)
-        save = QPushButton("校验并保存 Validate and save")
-        save.setObjectName("save_config")
-        save.clicked.connect(self._save_config)
-        layout.addWidget(save)
+        layout.addWidget(self._button("save_config", self._save_config))
         return page
 
     def _save_config(self) -> None:
@@ -262,22 +320,16 @@ class TechnicianWindow(QMainWindow):
             self._config_result("technician.config_saved", ok=True, path=str(self.tech.drop_in_path))
 
     def _config_result(self, key: str, *, ok: bool, **params: str) -> None:
-        zh, en = (strings(language)[key].format(**params) for language in ("zh_CN", "en"))
-        self.config_message.setText(f"{zh}\n{en}")
+        self._config_shown = (key, ok, params)  # said again in the other language on a switch
+        self.config_message.setText(self.translator.tr(key, **params))
         self.config_message.setStyleSheet("color: #1f8f4e" if ok else "color: #b03a2e")
 
     # -- system ---------------------------------------------------------------------------------
     def _system_tab(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        export = QPushButton("导出诊断包 Export diagnostics")
-        export.setObjectName("export")
-        export.clicked.connect(self._export)
-        layout.addWidget(export)
-        leave = QPushButton("退出到桌面 Exit to desktop")
-        leave.setObjectName("exit_desktop")
-        leave.clicked.connect(self._exit_desktop)
-        layout.addWidget(leave)
+        layout.addWidget(self._button("export", self._export))
+        layout.addWidget(self._button("exit_desktop", self._exit_desktop))
         layout.addStretch(1)
         return page
 
@@ -287,10 +339,11 @@ class TechnicianWindow(QMainWindow):
         return path
 
     def _export(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "诊断包 Diagnostics", "diagnostics.zip", "Zip (*.zip)")
+        title = self.translator.tr("technician.diagnostics.title")
+        name, _ = QFileDialog.getSaveFileName(self, title, "diagnostics.zip", "Zip (*.zip)")
         if name:
             self.export_to(name)
-            QMessageBox.information(self, "诊断包", f"已导出 Exported: {name}")
+            QMessageBox.information(self, title, self.translator.tr("technician.diagnostics.exported", path=name))
 
     def _exit_desktop(self) -> None:
         self.tech.audit.record(self.tech.actor, "kiosk.exit_to_desktop")
@@ -299,25 +352,26 @@ class TechnicianWindow(QMainWindow):
 
     # -- refresh --------------------------------------------------------------------------------
     def refresh(self) -> None:
+        tr = self.translator.tr
         rows = self.tech.device_rows()
         self.device_table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, key in enumerate(("kind", "state", "reason", "port", "sim")):
-                self.device_table.setItem(r, c, QTableWidgetItem(row[key]))
+                text = tr("technician.devices.simulated") if key == "sim" and row[key] else row[key]
+                self.device_table.setItem(r, c, QTableWidgetItem(text))
         for kind, box in self.fault_boxes.items():
             box.setEnabled(any(row["kind"] == kind and row["sim"] for row in rows))
         ports = self.tech.serial_ports()
-        self.ports_label.setText("串口 Serial ports: " + (", ".join(
-            f"{p['device']} {p['usb']} {p['description']}".strip() for p in ports) or "无 none"))
+        self.ports_label.setText(tr("technician.ports", ports=", ".join(
+            f"{p['device']} {p['usb']} {p['description']}".strip() for p in ports) or tr("technician.ports.none")))
         health = self.tech.sync_health()
-        self.sync_label.setText(
-            f"待同步 pending {health.get('pending', 0)} · 死信 dead letters {health.get('dead_letters', 0)} · "
-            f"上次成功 last success {health.get('last_success') or '—'} · 上次错误 last error "
-            f"{health.get('last_error') or '—'}")
+        self.sync_label.setText(tr("technician.sync.health", pending=health.get("pending", 0),
+                                   dead=health.get("dead_letters", 0), success=health.get("last_success") or "—",
+                                   error=health.get("last_error") or "—"))
         dead = self.tech.dead_letters()
         self.dead_table.setRowCount(len(dead))
         for r, row in enumerate(dead):
             for c, key in enumerate(("id", "kind", "created_at", "attempts", "reason")):
                 self.dead_table.setItem(r, c, QTableWidgetItem(str(row[key] or "")))
         info = self.tech.catalogue_info()
-        self.catalogue_label.setText(f"事项目录 Catalogue: {info.get('version')} · 更新于 age {info.get('age')}")
+        self.catalogue_label.setText(tr("technician.catalogue", version=info.get("version"), age=info.get("age")))

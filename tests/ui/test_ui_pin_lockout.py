@@ -39,6 +39,7 @@ class Clock:
 def assembly(tmp_path: Path):
     config = make_config(tmp_path)
     config.technician = config.technician.model_copy(update={"pin_hash": hash_pin(RIGHT)})
+    config.kiosk = config.kiosk.model_copy(update={"language": "en"})  # a hall whose staff read English
     built = assemble_kiosk(config, start_devices=False)
     yield built
     built.stop()
@@ -62,7 +63,7 @@ def _state(assembly) -> dict:
 def test_lockout_escalates_to_a_supervisor_reset(qtbot, tmp_path: Path, assembly) -> None:
     application()
     clock = Clock()
-    dialog = PinDialog(kiosk_pin_guard(assembly, clock=clock))
+    dialog = PinDialog(kiosk_pin_guard(assembly, clock=clock), language=assembly.config.kiosk.language)
     qtbot.addWidget(dialog)
     for _ in range(5):
         text = _type(qtbot, dialog, "000000")
@@ -97,13 +98,14 @@ def test_lockout_escalates_to_a_supervisor_reset(qtbot, tmp_path: Path, assembly
 def test_a_torn_state_file_stays_locked(qtbot, assembly) -> None:
     application()
     clock = Clock()
-    dialog = PinDialog(kiosk_pin_guard(assembly, clock=clock))
+    dialog = PinDialog(kiosk_pin_guard(assembly, clock=clock), language=assembly.config.kiosk.language)
     qtbot.addWidget(dialog)
     for _ in range(5):
         _type(qtbot, dialog, "000000")
     state = Path(assembly.config.data_dir) / "kiosk" / "pin-state.json"
     state.write_bytes(state.read_bytes()[:9])  # torn by a power cut, or cut on purpose
-    fresh = PinDialog(kiosk_pin_guard(assembly, clock=clock))  # the kiosk restarted
+    # the kiosk restarted
+    fresh = PinDialog(kiosk_pin_guard(assembly, clock=clock), language=assembly.config.kiosk.language)
     qtbot.addWidget(fresh)
     text = _type(qtbot, fresh, RIGHT)
     assert fresh.result() != PinDialog.DialogCode.Accepted

@@ -8,11 +8,25 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTabWidget,
+    QWidget,
+)
 
 from kiosk.assembly import assemble_kiosk
 from kiosk.pin import PinGuard, hash_pin
 from tests.kiosk.conftest import make_config
+from tests.test_catalogue_literals import HAN
+from ui.cli import open_technician_panel
 from ui.qt_app import application
 from ui.technician_app import PinDialog, TechnicianWindow
 
@@ -35,7 +49,10 @@ def test_pin_lockout_in_the_dialog(qtbot, tmp_path: Path, assembly) -> None:
     assert "120" in dialog.message.text()
     qtbot.keyClicks(dialog.pin, "975310")
     qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
-    assert dialog.result() != PinDialog.DialogCode.Accepted and "Locked" in dialog.message.text()
+    assert dialog.result() != PinDialog.DialogCode.Accepted and dialog.message.text() == "已锁定 120 秒"
+    # a technician who reads English switches the dialog: the same message, in English
+    qtbot.mouseClick(dialog.findChild(QPushButton, "language"), Qt.MouseButton.LeftButton)
+    assert dialog.message.text() == "Locked for 120 s"
     actions = [e["action"] for e in assembly.audit.entries()]
     assert actions[-4:] == ["pin.failed", "pin.failed", "pin.locked", "pin.refused_locked"]
 
@@ -117,3 +134,61 @@ def test_config_is_validated_and_bundle_has_no_secrets(qtbot, assembly, tmp_path
         assert set(zf.namelist()) >= {"devices.json", "sync.json", "dead_letters.json", "audit_head.json"}
     assert config["platform"]["token"] == "***" and b"s3cr3t-device-token" not in everything
     assert "11010519491231002X" not in log and "110105********002X" in log
+
+
+def _visible_texts(widget: QWidget) -> list[tuple[str, str]]:
+    """Every text a person sees on ``widget`` and its children: (object name, text)."""
+    found: list[tuple[str, str]] = [("window title", widget.windowTitle())]
+    for child in [widget, *widget.findChildren(QWidget)]:
+        name = child.objectName() or type(child).__name__
+        if isinstance(child, QLabel | QAbstractButton | QLineEdit):
+            found.append((name, child.text()))
+        elif isinstance(child, QComboBox):
+            found += [(name, child.itemText(i)) for i in range(child.count())]
+        elif isinstance(child, QTabWidget):
+            found += [(name, child.tabText(i)) for i in range(child.count())]
+        elif isinstance(child, QTableWidget):
+            for c in range(child.columnCount()):
+                header = child.horizontalHeaderItem(c)
+                found.append((name, header.text() if header else ""))
+            found += [(name, item.text()) for r in range(child.rowCount()) for c in range(child.columnCount())
+                      if (item := child.item(r, c)) is not None]
+        elif isinstance(child, QPlainTextEdit) and child.objectName() != "config":
+            found.append((name, child.toPlainText()))  # the configuration editor shows the file (data)
+    return found
+
+
+def test_the_panel_of_an_english_hall_shows_no_chinese(qtbot, tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    config.technician = config.technician.model_copy(update={"pin_hash": hash_pin("975310")})
+    config.kiosk = config.kiosk.model_copy(update={"language": "en"})
+    built = assemble_kiosk(config)
+    application()
+    seen: dict[str, list[tuple[str, str]]] = {}
+
+    def type_pin() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(50, type_pin)
+            return
+        seen["dialog"] = _visible_texts(dialog)
+        qtbot.keyClicks(dialog.findChild(QLineEdit, "pin"), "975310")
+        qtbot.keyClick(dialog.findChild(QLineEdit, "pin"), Qt.Key.Key_Return)
+
+    try:
+        QTimer.singleShot(50, type_pin)
+        panel = open_technician_panel(built, "Noto Sans CJK SC")
+        assert panel is not None, "the PIN dialog did not accept the PIN"
+        qtbot.addWidget(panel)
+        seen["panel"] = _visible_texts(panel)
+        for tab in range(panel.tabs.count()):  # every tab, as the technician opens them
+            panel.tabs.setCurrentIndex(tab)
+            seen[f"tab {tab}"] = _visible_texts(panel)
+        for where, texts in seen.items():
+            assert ("language", "中文") in texts, where  # the switch is named in the other language
+            chinese = [(name, text) for name, text in texts if HAN.search(text) and name != "language"]
+            assert not chinese, (where, chinese)
+        assert ("window title", "Technician panel") in seen["panel"]
+        assert any(text == "Print a test page" for _, text in seen["panel"])
+    finally:
+        built.stop()

@@ -113,6 +113,10 @@ def _open_panel(qtbot, base: Path):
     return assembly, panel
 
 
+def _switch_language(qtbot, panel) -> None:
+    qtbot.mouseClick(panel.findChild(QPushButton, "language"), Qt.MouseButton.LeftButton)
+
+
 def _type_over(qtbot, editor, old: str, new: str) -> None:
     """Select ``old`` in the editor and type ``new`` over it, as a technician would."""
     editor.moveCursor(editor.textCursor().MoveOperation.Start)
@@ -134,7 +138,9 @@ def test_save_on_a_read_only_base_lands_in_the_drop_in(qtbot, deployed: tuple[Pa
             qtbot.mouseClick(panel.findChild(QPushButton, "save_config"), Qt.MouseButton.LeftButton)
             message = panel.config_message.text()
             drop_in = data / "kiosk.d" / "technician.toml"
-            assert "已保存" in message and "Saved to" in message and str(drop_in) in message, message
+            assert message == f"已保存到 {drop_in}，重启后生效。", message
+            _switch_language(qtbot, panel)  # the message is said again in English
+            assert panel.config_message.text() == f"Saved to {drop_in}; it applies after a restart."
             saved = [e for e in assembly.audit.entries() if e["action"] == "config.saved"]
             assert saved[-1]["details"]["keys"] == ["devices.printer.paper_mm"]
         finally:
@@ -173,7 +179,11 @@ def test_an_unwritable_drop_in_is_explained_in_the_panel(qtbot, deployed: tuple[
             _type_over(qtbot, panel.config_edit, "paper_mm = 80", "paper_mm = 58")
             qtbot.mouseClick(panel.findChild(QPushButton, "save_config"), Qt.MouseButton.LeftButton)
             message = panel.config_message.text()
-            assert "未保存" in message and "cannot be written" in message and str(drop_ins) in message, message
+            assert message.startswith("未保存：无法写入") and str(drop_ins) in message, message
+            assert "原设置不变" in message
+            _switch_language(qtbot, panel)
+            message = panel.config_message.text()
+            assert "cannot be written" in message and str(drop_ins) in message, message
             assert "Nothing changed" in message
             failed = [e for e in assembly.audit.entries() if e["action"] == "config.save_failed"]
             assert failed and failed[-1]["details"]["path"].endswith("technician.toml")
