@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ def pump(app: Any, seconds: float) -> None:
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
+
+
+def _act_on(action: str, core: Any) -> Any:
+    return core.act(action)
 
 
 class KioskDriver:
@@ -52,6 +57,7 @@ class KioskDriver:
                                             {"camera": CameraPreviewProvider(self.assembly.devices)})
         if size is not None:
             self.window.resize(*size)
+        self.keep: tuple[str, ...] = ()  # modes the tour's visitor switches on again after home
         pump(self.app, 0.8)
 
     def do(self, fn: Callable[[Any], Any], settle: float = 0.4) -> None:
@@ -61,6 +67,9 @@ class KioskDriver:
 
     def act(self, action: str, settle: float = 0.4, **args: Any) -> None:
         self.do(lambda c: c.act(action, **args), settle)
+        if action == "home":  # each visit starts in Chinese normal mode: the tour's visitor asks again
+            for again in self.keep:
+                self.do(partial(_act_on, again), settle)
 
     def wait_state(self, *states: str, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -251,6 +260,8 @@ def main(argv: list[str]) -> int:
             try:
                 for action in setup:
                     driver.act(action)
+                driver.keep = setup
+
                 def shoot(name: str, p: str = prefix, d: KioskDriver = driver) -> None:
                     files.append(d.shot(out / f"{p}-{name}.png"))
 
