@@ -239,8 +239,7 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
         runtime.start()
         stops.append(runtime.stop)
         if assembly.pulls is not None:
-            puller = threading.Thread(target=_pull_at_start, args=(assembly, today()), name="start-pulls",
-                                      daemon=True)
+            puller = threading.Thread(target=_pull_at_start, args=(assembly,), name="start-pulls", daemon=True)
             puller.start()
             puller.join(START_WAIT_S)  # a platform that answers is in before the first citizen
         return assembly
@@ -263,9 +262,9 @@ def _check_audit(assembly: Assembly, core: KioskCore) -> None:
         core.alert_staff("audit", f"{core.kiosk_id}: {problem}")
 
 
-def _pull_at_start(assembly: Assembly, day: date) -> None:
-    """The platform's catalogue and today's appointments, asked in the background at start: a
-    newer catalogue replaces the one the kiosk started with (on the kiosk's worker thread)."""
+def _pull_at_start(assembly: Assembly) -> None:
+    """The platform's catalogue and the hall day's appointments, asked in the background at start:
+    a newer catalogue replaces the one the kiosk started with (on the kiosk's worker thread)."""
     from offline_cache.pulls import NotCachedError
 
     pulls, runtime = assembly.pulls, assembly.runtime
