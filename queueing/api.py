@@ -209,7 +209,9 @@ def create_app(
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hall-engine")
     eng: Any = _InPool(engine, pool)
     if auth is None:  # the store's own file holds the device and staff tables
-        auth = Credentials(getattr(engine.store, "path"), credentials)  # noqa: B009 (SQLiteStore only)
+        store = engine.store
+        auth = Credentials(getattr(store, "path"), credentials,  # noqa: B009 (SQLiteStore only)
+                           on_failure=getattr(store, "report_failure", None))
     keys: Credentials = auth
     track_key = hashlib.sha256(b"track:" + credentials["hall_key"].encode()).digest()
 

@@ -23,16 +23,22 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
 import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from offline_cache.migrations import migrate
+from queueing.codes import HallCode
+from queueing.model import QueueError
+
+log = logging.getLogger(__name__)
 
 DEVICE_ROLES = ("kiosk", "counter", "display", "dashboard")
 SHARED_ROLES = ("kiosk", "counter", "display")  # the role tokens ``roles --disable`` switches off
@@ -109,14 +115,23 @@ def check_secret_rules(secret: str, pin: bool) -> str | None:
     return None if len(secret) >= 8 else "a password has at least 8 characters"
 
 
+def _storage_failed(exc: sqlite3.Error) -> QueueError:
+    """A damaged or full queue.db under the credential tables: the API's JSON 503, as the queue
+    store answers."""
+    log.error("credential store failed", extra={"ctx": {"error": f"{type(exc).__name__}: {exc}"}})
+    return QueueError(503, HallCode.STORAGE_FAILED, "the hall's queue store cannot be used now; staff have been told")
+
+
 class Credentials:
     """The credential tables of one ``queue.db`` plus the shared tokens of ``credentials.json``."""
 
     def __init__(self, db_path: Path | str, shared: dict[str, str] | None = None,
-                 clock: Any = time.time) -> None:
+                 clock: Any = time.time, on_failure: Callable[[sqlite3.Error], QueueError] | None = None) -> None:
         from queueing.store import SCHEMA  # the store owns the file's schema list
 
         self.clock = clock
+        # the queue store's own failure report (health then says 503, the watchdog restarts)
+        self._failure = on_failure or _storage_failed
         self._lock = threading.Lock()
         self._con = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False, timeout=30)
         self._con.execute("PRAGMA busy_timeout=30000")
@@ -129,11 +144,17 @@ class Credentials:
 
     def _q(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._con.execute(sql, args).fetchall()
+            try:
+                return self._con.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise self._failure(exc) from exc
 
     def _w(self, sql: str, args: tuple[Any, ...] = ()) -> int:
         with self._lock:
-            return self._con.execute(sql, args).rowcount
+            try:
+                return self._con.execute(sql, args).rowcount
+            except sqlite3.Error as exc:
+                raise self._failure(exc) from exc
 
     # ------------------------------------------------------------------ devices
 

@@ -578,6 +578,11 @@ class SQLiteStore:
 
     # --- running ------------------------------------------------------------------------------
 
+    def report_failure(self, exc: sqlite3.Error) -> QueueError:
+        """Another reader of this file (the credential tables) hit ``exc``: remembered like the
+        store's own failures, so health says 503; returns the API's 503."""
+        return self._failed(exc)
+
     def _failed(self, exc: sqlite3.Error) -> QueueError:
         """A storage error as the API's 503; damage is remembered and checked in full once."""
         self.failure = f"{getattr(exc, 'sqlite_errorname', '') or type(exc).__name__}: {exc}"
