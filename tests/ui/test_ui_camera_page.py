@@ -54,7 +54,8 @@ def test_live_preview_capture_and_retake(tmp_path: Path) -> None:
         driver.wait_state("camera")
         pump(driver.app, 2.0)
         photo = _item(driver.window, "photoPreview")
-        assert photo.isVisible() and str(photo.property("source").toString()).endswith(".jpg")
+        # the cropped photo, held in memory only (never a file on disk): served by the image provider
+        assert photo.isVisible() and str(photo.property("source").toString()).startswith("image://camera/photo/")
         assert not live.isVisible()
         _tap(driver, "button_retake")
         pump(driver.app, 0.8)
