@@ -249,17 +249,28 @@ class ClipEngine:
             self.fallback.say(text, language, volume, done)
             return
 
-        def run() -> None:
-            try:
-                with tempfile.NamedTemporaryFile(suffix=".wav") as fh:
-                    fh.write(audio)
-                    fh.flush()
-                    result = subprocess.run([*self.player, fh.name], capture_output=True, timeout=60, check=False)
-                if result.returncode != 0:
-                    log.warning("voice clip player failed", extra={"ctx": {"code": result.returncode}})
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                log.warning("voice clips could not be played", extra={"ctx": {"error": type(exc).__name__}})
-            finally:
-                done()
+        with tempfile.NamedTemporaryFile(suffix=".wav", delete=False) as fh:
+            fh.write(audio)
+        wav = Path(fh.name)
+        play_in_background([*self.player, str(wav)], "voice clip player", 60, done,
+                           after=lambda: wav.unlink(missing_ok=True))
 
-        threading.Thread(target=run, name="speech-clips", daemon=True).start()
+
+def play_in_background(args: list[str], what: str, timeout: float, done: Callable[[], None],
+                       after: Callable[[], None] | None = None) -> None:
+    """Run one speech command (espeak-ng, a WAV player) on its own thread; a failure is logged
+    for staff, never raised, and ``done`` is always called (the announcer's queue moves on)."""
+
+    def run() -> None:
+        try:
+            result = subprocess.run(args, capture_output=True, timeout=timeout, check=False)
+            if result.returncode != 0:
+                log.warning(f"{what} failed", extra={"ctx": {"code": result.returncode}})
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning(f"{what} could not run", extra={"ctx": {"error": type(exc).__name__}})
+        finally:
+            if after is not None:
+                after()
+            done()
+
+    threading.Thread(target=run, name="speech", daemon=True).start()

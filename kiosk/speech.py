@@ -18,12 +18,11 @@ import logging
 import re
 import shutil
 import subprocess
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk.announcer import ClipEngine, ClipLibrary, SilentEngine, find_player
+from kiosk.announcer import ClipEngine, ClipLibrary, SilentEngine, find_player, play_in_background
 
 log = logging.getLogger(__name__)
 
@@ -116,17 +115,7 @@ class EspeakEngine:
         args = [self.binary, "-v", self.voice(language), "-s", str(self.speed),
                 "-a", str(int(max(0.0, min(1.0, volume)) * 200)), speakable(text, language)]
 
-        def run() -> None:
-            try:
-                result = subprocess.run(args, capture_output=True, timeout=30, check=False)
-                if result.returncode != 0:
-                    log.warning("espeak-ng failed", extra={"ctx": {"code": result.returncode}})
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                log.warning("espeak-ng could not speak", extra={"ctx": {"error": type(exc).__name__}})
-            finally:
-                done()
-
-        threading.Thread(target=run, name="speech", daemon=True).start()
+        play_in_background(args, "espeak-ng", 30, done)
 
 
 def best_engine(clips_dir: str | Path | None = None) -> EspeakEngine | SilentEngine | ClipEngine:
