@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -63,16 +63,20 @@ PAUSE_REASONS = ("lunch", "consultation", "fault", "away", "other")
 
 
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], Any], done: Callable[[Any, Exception | None], None]) -> None:
+    """One hall-service call on the pool; its answer goes back through a signal, so ``done`` runs on
+    the GUI thread (the controller's state and the window change together, never half-way)."""
+
+    def __init__(self, fn: Callable[[], Any], done: Callable[[Any, Exception | None], None],
+                 answered: SignalInstance) -> None:
         super().__init__()
-        self.fn, self.done = fn, done
+        self.fn, self.done, self.answered = fn, done, answered
 
     def run(self) -> None:
         try:
             result, error = self.fn(), None
         except Exception as exc:
             result, error = None, exc
-        self.done(result, error)
+        self.answered.emit(self.done, result, error)
 
 
 class CounterController(QObject):
@@ -81,6 +85,7 @@ class CounterController(QObject):
     finished = Signal(str, object, object)  # operation, result, error
     refreshed = Signal(object, object)  # snapshot dict, error
     signed = Signal(object, object)  # sign-in answer (None after a sign-out), error
+    _answered = Signal(object, object, object)  # a job's done callback, result, error (to the GUI thread)
 
     def __init__(self, client: HallClient, counter_id: str) -> None:
         super().__init__()
@@ -91,6 +96,14 @@ class CounterController(QObject):
         self.pool.setMaxThreadCount(2)
         self.busy = False
         self.online = True
+        self._answered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    @staticmethod
+    def _deliver(done: Callable[[Any, Exception | None], None], result: Any, error: Exception | None) -> None:
+        done(result, error)
+
+    def _start(self, fn: Callable[[], Any], done: Callable[[Any, Exception | None], None]) -> None:
+        self.pool.start(_Job(fn, done, self._answered))
 
     def run(self, operation: str, **kwargs: Any) -> bool:
         """Start an operation; False when refused (offline, not signed in, or one still running)."""
@@ -109,7 +122,7 @@ class CounterController(QObject):
                 self.staff_id, self.client.staff_session = None, None  # signed out elsewhere or expired
             self.finished.emit(operation, result, error)
 
-        self.pool.start(_Job(call, done))
+        self._start(call, done)
         return True
 
     def sign_in(self, staff_id: str, password: str) -> None:
@@ -118,14 +131,14 @@ class CounterController(QObject):
                 self.staff_id = result["staff"]["id"]
             self.signed.emit(result, error)
 
-        self.pool.start(_Job(lambda: self.client.sign_in(staff_id, password, self.counter_id), done))
+        self._start(lambda: self.client.sign_in(staff_id, password, self.counter_id), done)
 
     def sign_out(self) -> None:
         def done(result: Any, error: Exception | None) -> None:
             self.signed.emit(None, error)
 
         self.staff_id = None  # refused at once here, whatever the hall answers
-        self.pool.start(_Job(self.client.sign_out, done))
+        self._start(self.client.sign_out, done)
 
     def refresh(self) -> None:
         def snapshot() -> dict[str, Any]:
@@ -142,7 +155,7 @@ class CounterController(QObject):
             self.online = error is None or getattr(error, "status", None) != 0
             self.refreshed.emit(result, error)
 
-        self.pool.start(_Job(snapshot, done))
+        self._start(snapshot, done)
 
 
 class SignInDialog(QDialog):
