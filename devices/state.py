@@ -1,10 +1,12 @@
-"""What every device reports: a small state enum, the reconnect backoff, and safe callbacks."""
+"""What every device reports: a small state enum, the reconnect backoff, safe callbacks, and the
+thread life (start, stop, state changes) of the devices that read on their own thread."""
 
 from __future__ import annotations
 
 import enum
 import logging
 import random
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -42,3 +44,38 @@ def call_safely(callback: Callable[..., Any] | None, *args: Any) -> None:
         callback(*args)
     except Exception:
         log.exception("device event callback %s failed", getattr(callback, "__name__", callback))
+
+
+class DeviceThread:
+    """The life of a device that works on its own thread: ``start`` runs ``_run`` until ``stop``,
+    ``state``/``reason`` say how it is, and ``_set`` reports a change once to ``on_state``.
+
+    Subclasses implement ``_run`` as a loop on ``self._stop`` (reconnecting with a ``Backoff``)."""
+
+    thread_name = "device"
+
+    def __init__(self, on_state: Callable[[DeviceState, str | None], None] | None = None) -> None:
+        self.on_state = on_state
+        self.state: DeviceState = DeviceState.DISCONNECTED
+        self.reason: str | None = "not started"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()   # a stopped device may be started again
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def _set(self, state: DeviceState, reason: str | None = None) -> None:
+        if (state, reason) != (self.state, self.reason):
+            self.state, self.reason = state, reason
+            log.info("%s %s", self.thread_name, state.value, extra={"ctx": {"reason": reason or ""}})
+            call_safely(self.on_state, state, reason)
+
+    def _run(self) -> None:
+        raise NotImplementedError

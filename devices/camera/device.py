@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from devices.camera.page import BLUR_LEVEL, Frame, Stillness, crop_to_page, encode_jpeg, is_black, sharpness
-from devices.state import Backoff, DeviceState, call_safely
+from devices.state import Backoff, DeviceState, DeviceThread
 
 log = logging.getLogger(__name__)
 
@@ -64,39 +64,26 @@ STALE_SECONDS = 1.0       # the newest frame is older than this: the camera has 
 BLACK_FRAMES = 10         # this many black frames in a row: report it
 
 
-class DocumentCamera:
+class DocumentCamera(DeviceThread):
     def __init__(self, source_factory: Callable[[], FrameSource], *, name: str = "camera",
                  on_state: Callable[[DeviceState, str | None], None] | None = None,
                  still_frames: int = 4) -> None:
-        self.source_factory, self.name, self.on_state = source_factory, name, on_state
+        super().__init__(on_state)
+        self.source_factory, self.name, self.thread_name = source_factory, name, f"{name}-frames"
         self.still_frames = still_frames
-        self.state: DeviceState = DeviceState.DISCONNECTED
-        self.reason: str | None = "not started"
         self.frames = 0
         self._latest: Frame | None = None
         self._latest_at: float | None = None
         self._still = Stillness(still_frames)
         self._still_since = 0   # frame number at which the current still run began to count
         self._cond = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- life cycle --------------------------------------------------------------------------
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"{self.name}-frames", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
         self._stop.set()
-        with self._cond:
+        with self._cond:   # a capture waiting for a still page gives up at once
             self._cond.notify_all()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    def _set(self, state: DeviceState, reason: str | None = None) -> None:
-        if (state, reason) != (self.state, self.reason):
-            self.state, self.reason = state, reason
-            call_safely(self.on_state, state, reason)
+        super().stop()
 
     def _run(self) -> None:
         backoff = Backoff()

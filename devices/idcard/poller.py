@@ -10,7 +10,6 @@ in ``disconnected`` and is reopened with backoff.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from devices.idcard.card import IdCard
@@ -21,42 +20,28 @@ from devices.idcard.reader import (
     NoCardError,
     ReaderDisconnected,
 )
-from devices.state import Backoff, DeviceState, call_safely
+from devices.state import Backoff, DeviceState, DeviceThread, call_safely
 
 log = logging.getLogger(__name__)
 
 
-class CardPoller:
+class CardPoller(DeviceThread):
+    thread_name = "idcard-poller"
+
     def __init__(self, port: str, baud: int = 115200, *, on_card: Callable[[IdCard], None],
                  on_removed: Callable[[], None] | None = None,
                  on_state: Callable[[DeviceState, str | None], None] | None = None,
                  interval: float = 0.3, timeout: float = 1.5, appended_address: bool = True) -> None:
         self.reader = IdCardReader(port, baud, timeout)
-        self.on_card, self.on_removed, self.on_state = on_card, on_removed, on_state
+        super().__init__(on_state)
+        self.on_card, self.on_removed = on_card, on_removed
         self.interval, self.appended_address = interval, appended_address
-        self.state: DeviceState = DeviceState.DISCONNECTED
-        self.reason: str | None = "not started"
         self.card_present = False
         self.reads = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="idcard-poller", daemon=True)
-        self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().stop()
         self.reader.close()
-
-    def _set(self, state: DeviceState, reason: str | None = None) -> None:
-        if (state, reason) != (self.state, self.reason):
-            self.state, self.reason = state, reason
-            log.info("idcard reader %s", state.value, extra={"ctx": {"reason": reason or ""}})
-            call_safely(self.on_state, state, reason)
 
     def _run(self) -> None:
         backoff = Backoff()

@@ -7,13 +7,12 @@ The frame source is anything with ``read() -> (ok, frame)`` and ``release()``: a
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from devices.scanner.classify import RepeatFilter, Scan, classify
 from devices.scanner.decode import DEFAULT_BACKEND, make_decoder
-from devices.state import Backoff, DeviceState, call_safely
+from devices.state import Backoff, DeviceState, DeviceThread, call_safely
 
 log = logging.getLogger(__name__)
 
@@ -30,34 +29,19 @@ def open_camera(index: int | str = 0, width: int = 1280, height: int = 720) -> A
     return cap
 
 
-class CameraScanner:
+class CameraScanner(DeviceThread):
+    thread_name = "scanner-camera"
+
     def __init__(self, source_factory: Callable[[], Any], *, on_scan: Callable[[Scan], None],
                  on_state: Callable[[DeviceState, str | None], None] | None = None,
                  backend: str = DEFAULT_BACKEND, base_url: str | None = None,
                  repeat_window: float = 2.0) -> None:
-        self.source_factory, self.on_scan, self.on_state = source_factory, on_scan, on_state
+        super().__init__(on_state)
+        self.source_factory, self.on_scan = source_factory, on_scan
         self.decode = make_decoder(backend)
         self.base_url = base_url
         self.repeats = RepeatFilter(repeat_window)
         self.frames = 0
-        self.state: DeviceState = DeviceState.DISCONNECTED
-        self.reason: str | None = "not started"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def _set(self, state: DeviceState, reason: str | None = None) -> None:
-        if (state, reason) != (self.state, self.reason):
-            self.state, self.reason = state, reason
-            call_safely(self.on_state, state, reason)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="scanner-camera", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         backoff = Backoff()

@@ -8,12 +8,11 @@ Pick the device by a stable ``/dev/input/by-id/…`` path or by a name substring
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from devices.scanner.classify import MAX_PAYLOAD, RepeatFilter, Scan, classify
-from devices.state import Backoff, DeviceState, call_safely
+from devices.state import Backoff, DeviceState, DeviceThread, call_safely
 
 log = logging.getLogger(__name__)
 
@@ -53,21 +52,15 @@ class KeyDecoder:
         return None
 
 
-class EvdevScanner:
+class EvdevScanner(DeviceThread):
+    thread_name = "scanner-evdev"
+
     def __init__(self, device: str, *, on_scan: Callable[[Scan], None],
                  on_state: Callable[[DeviceState, str | None], None] | None = None,
                  base_url: str | None = None, repeat_window: float = 2.0) -> None:
-        self.device, self.on_scan, self.on_state, self.base_url = device, on_scan, on_state, base_url
+        super().__init__(on_state)
+        self.device, self.on_scan, self.base_url = device, on_scan, base_url
         self.repeats = RepeatFilter(repeat_window)
-        self.state: DeviceState = DeviceState.DISCONNECTED
-        self.reason: str | None = "not started"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def _set(self, state: DeviceState, reason: str | None = None) -> None:
-        if (state, reason) != (self.state, self.reason):
-            self.state, self.reason = state, reason
-            call_safely(self.on_state, state, reason)
 
     def _find(self) -> Any:   # evdev.InputDevice (evdev ships no type information)
         import evdev
@@ -80,15 +73,6 @@ class EvdevScanner:
                 return dev
             dev.close()
         raise FileNotFoundError(f"no input device named like {self.device!r}")
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="scanner-evdev", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         import select

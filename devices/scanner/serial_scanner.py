@@ -7,14 +7,13 @@ inter-byte gap. Lines longer than the payload limit are dropped whole with a rea
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
 import serial
 
 from devices.scanner.classify import MAX_PAYLOAD, RepeatFilter, Scan, classify
-from devices.state import Backoff, DeviceState, call_safely
+from devices.state import Backoff, DeviceState, DeviceThread, call_safely
 
 log = logging.getLogger(__name__)
 
@@ -59,31 +58,16 @@ class LineFramer:
         return bool(self._buf) or self._overflow
 
 
-class SerialScanner:
+class SerialScanner(DeviceThread):
+    thread_name = "scanner-serial"
+
     def __init__(self, url: str, baud: int = 9600, *, on_scan: Callable[[Scan], None],
                  on_state: Callable[[DeviceState, str | None], None] | None = None,
                  base_url: str | None = None, gap: float = 0.1, repeat_window: float = 2.0) -> None:
-        self.url, self.baud, self.on_scan, self.on_state = url, baud, on_scan, on_state
+        super().__init__(on_state)
+        self.url, self.baud, self.on_scan = url, baud, on_scan
         self.base_url, self.gap = base_url, gap
         self.repeats = RepeatFilter(repeat_window)
-        self.state: DeviceState = DeviceState.DISCONNECTED
-        self.reason: str | None = "not started"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="scanner-serial", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    def _set(self, state: DeviceState, reason: str | None = None) -> None:
-        if (state, reason) != (self.state, self.reason):
-            self.state, self.reason = state, reason
-            call_safely(self.on_state, state, reason)
 
     def _emit(self, payload: bytes) -> None:
         scan = classify(payload, self.base_url, "serial")
