@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class DeviceSection(BaseModel):
@@ -60,6 +60,27 @@ class DevicesConfig(DeviceSection):
     printer: PrinterConfig = PrinterConfig()
     scanner: ScannerConfig = ScannerConfig()
     camera: CameraConfig = CameraConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_simulated_camera_beside_real_devices(cls, data: Any) -> Any:
+        """A kiosk with a real card reader or printer is deployed: a camera left at "sim" (or not
+        configured) would hand the platform a drawn page as the citizen's material, so there it
+        means no camera (the materials step then says to bring them to a window)."""
+        if not isinstance(data, dict):
+            return data
+
+        def value(section: str, key: str) -> Any:
+            part = data.get(section)
+            return part.get(key, "sim") if isinstance(part, dict) else getattr(part, key, "sim")
+
+        camera = data.get("camera")
+        deployed = (value("idcard", "port") not in ("sim", "none")
+                    or value("printer", "connection") not in ("sim", "none"))
+        if deployed and value("camera", "device") == "sim":
+            fields = camera.model_dump() if isinstance(camera, BaseModel) else dict(camera or {})
+            data = {**data, "camera": {**fields, "device": "none"}}
+        return data
 
     def has_real_devices(self) -> bool:
         """Any device that is not a simulator: a deployed kiosk, where the demo PIN must not open."""

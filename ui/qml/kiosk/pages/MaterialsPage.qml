@@ -10,6 +10,11 @@ ColumnLayout {
     required property var page
     signal act(string name, var args)
     spacing: 16 * Theme.s
+    // Why photos cannot be taken here (no camera, camera unplugged or blind): said before any tap.
+    Text { objectName: "camera_note"; visible: text !== ""; text: root.page.camera_note || ""
+           Layout.fillWidth: true; Layout.leftMargin: (Theme.portrait ? 0 : 80) * Theme.u
+           Layout.rightMargin: (Theme.portrait ? 0 : 80) * Theme.u
+           font.pixelSize: 26 * Theme.s; color: "#b03a2e"; wrapMode: Text.WordWrap }
     Repeater {
         model: root.page.rows || []
         Rectangle {
@@ -31,7 +36,7 @@ ColumnLayout {
                            Layout.fillWidth: true; wrapMode: Text.WordWrap }
                 }
                 BigButton { objectName: "capture_" + row.modelData.index; text: root.page.labels.capture; scale_: Theme.s * 0.7
-                            Layout.preferredWidth: (Theme.portrait ? 170 : 220) * Theme.s; visible: row.modelData.status !== "" && !(row.modelData.done && row.modelData.photo === "" && !row.modelData.tolerable)
+                            Layout.preferredWidth: (Theme.portrait ? 170 : 220) * Theme.s; visible: !!root.page.can_capture && row.modelData.status !== "" && !(row.modelData.done && row.modelData.photo === "" && !row.modelData.tolerable)
                             onClicked: root.act("capture", {"index": row.modelData.index}) }
                 BigButton { objectName: "owe_" + row.modelData.index; text: root.page.labels.owe; scale_: Theme.s * 0.7
                             Layout.preferredWidth: (Theme.portrait ? 170 : 220) * Theme.s; visible: row.modelData.tolerable && !row.modelData.done

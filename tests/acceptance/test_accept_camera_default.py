@@ -1,0 +1,36 @@
+"""A deployed kiosk whose kiosk.toml names a real printer but says nothing of a camera (as an
+older configuration does): the citizen who taps 拍照 is told there is no camera here and how to
+go on, and no simulated page ever becomes their material."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from common.i18n import translate
+from tests.acceptance.person import Person
+from tests.acceptance.test_accept_submit_faults import zh
+
+
+def test_no_camera_section_beside_a_real_printer_means_no_camera(people: Callable[..., Person],
+                                                                  tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[devices.printer]\nconnection = "file:{tmp_path / "printer.bin"}"\n', encoding="utf-8")
+    person = people(config=config)
+    person.tap("自助申报")
+    person.tap("住房公积金提取")
+    person.wait_for("请将身份证放在读卡区")
+    person.place_card(next(iter(person.sims["idcard"].identities())))
+    person.wait_for("联系电话")
+    person.tap("租房")
+    person.tap("field_phone")
+    person.type("13812345678")
+    person.press_key("\n")
+    person.type("3000")
+    person.press_key("\n")
+    person.tap("下一步")
+    person.wait_for("稍后补交")
+    assert "camera" not in person.sims                              # no simulated camera runs
+    assert person.sees(zh("submit.camera.none")), person.texts()   # why not, and how to go on
+    assert not person.sees(zh("submit.capture"))                    # no 拍照 that does nothing
+    assert not person.sees(str(translate("zh_CN", "submit.material.photo")))
