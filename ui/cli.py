@@ -56,6 +56,73 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _common(technician)
     technician.set_defaults(func=run_technician)
 
+    demo_hall = subparsers.add_parser(
+        "demo-hall", help="a whole demo hall from separate processes: hall service, platform and every window",
+        description="Start the reference platform, one hall service (hall-server) and a process per window "
+        "(kiosk, display, a counter console per --counter, dashboard) on loopback, each window with its own "
+        "configuration file and device token for that one hall; print which window is which and how staff "
+        "sign in. Ctrl-C stops them all.")
+    demo_hall.add_argument("--data-dir", default=None,
+                           help="everything of the demo hall (default $HALL_KIOSK_DATA/demo-hall or data/demo-hall)")
+    demo_hall.add_argument("--counter", action="append", dest="counters", metavar="ID",
+                           help="a counter console for this counter of hall.toml (repeat; default W01)")
+    demo_hall.add_argument("--roles", default=",".join(("kiosk", "display", "counter", "dashboard")),
+                           help="which windows, comma-separated (default kiosk,display,counter,dashboard)")
+    demo_hall.add_argument("--quit-after", type=float, default=0.0, metavar="SECONDS",
+                           help="every window quits after this many seconds, then the servers stop")
+    demo_hall.add_argument("--screenshot-dir", metavar="DIR",
+                           help="with --quit-after: each window saves DIR/<window>.png before it quits")
+    demo_hall.set_defaults(func=run_demo_hall)
+
+
+def run_demo_hall(args: argparse.Namespace) -> int:
+    from kiosk.demo_hall import WINDOW_ROLES, run
+
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    wrong = [r for r in roles if r not in WINDOW_ROLES]
+    if wrong or not roles:
+        print(f"demo-hall: --roles: expected some of {', '.join(WINDOW_ROLES)}, got {args.roles!r}", file=sys.stderr)
+        return 2
+    if args.screenshot_dir and not args.quit_after:
+        print("demo-hall: --screenshot-dir needs --quit-after (the windows save their picture as they quit)",
+              file=sys.stderr)
+        return 2
+    data_dir = Path(args.data_dir or Path(os.environ.get("HALL_KIOSK_DATA") or "data") / "demo-hall")
+    return run(data_dir, args.counters or ["W01"], roles, prog=_invoked_as(), log_level=logging.getLevelName(
+        logging.getLogger().getEffectiveLevel()), quit_after=args.quit_after,
+        screenshot_dir=Path(args.screenshot_dir).resolve() if args.screenshot_dir else None)
+
+
+def no_display_message() -> str | None:
+    """Why no window can open here, in words a newcomer can act on; None when one can.
+
+    Without it Qt aborts with "xcb-cursor0 or libxcb-cursor0 is needed", which sends people
+    installing a library they have, while what is missing is a display."""
+    if not sys.platform.startswith("linux"):
+        return None
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith(("xcb", "wayland")):
+        return None  # offscreen, eglfs, linuxfb, vnc: no display server needed
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("there is no display here (neither DISPLAY nor WAYLAND_DISPLAY is set), so no window can open.\n"
+            "  To try it anyway: QT_QPA_PLATFORM=offscreen with --screenshot out.png --quit-after 8 (a picture,\n"
+            "  then exit), ./run.sh --headless (the demo offscreen; hall service, phone pages and API answer on\n"
+            "  loopback), or xvfb-run -s '-screen 0 1920x1080x24' (a virtual X screen; Debian: xvfb).")
+
+
+def _invoked_as() -> str:
+    """``main.py`` or the installed ``hall-kiosk`` (as main.py's ``prog``)."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name if name and name not in ("-c", "-m", "__main__.py") else "main.py"
+
+
+def _check_display() -> None:
+    message = no_display_message()
+    if message is not None:
+        print(f"{_invoked_as()}: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
 
 def _config(args: argparse.Namespace) -> Any:
     from kiosk.config import ConfigError, load_config
@@ -174,6 +241,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
     from ui.kiosk_bridge import KioskBridge
     from ui.qt_app import application, cjk_family, load_qml, unload_qml
 
+    _check_display()
     config = _config(args)
     app = application()
     try:
@@ -228,6 +296,7 @@ def run_technician(args: argparse.Namespace) -> int:
     from kiosk.assembly import assemble_kiosk
     from ui.qt_app import application, cjk_family
 
+    _check_display()
     config = _config(args)
     app = application()
     assembly = assemble_kiosk(config, config_path=args.config)
@@ -274,6 +343,7 @@ def run_display(args: argparse.Namespace) -> int:
     from ui.display_app import DisplayBridge
     from ui.qt_app import application, cjk_family, load_qml, unload_qml
 
+    _check_display()
     config = _config(args)
     app = application()
     client, stop_hall = _hall_client(config, "display")
@@ -300,6 +370,7 @@ def run_counter(args: argparse.Namespace) -> int:
     from ui.counter_app import CounterController, CounterWindow
     from ui.qt_app import cjk_family
 
+    _check_display()
     config = _config(args)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     client, stop_hall = _hall_client(config, "counter")
@@ -313,6 +384,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from ui.dashboard_app import DashboardWindow
     from ui.qt_app import application, cjk_family
 
+    _check_display()
     config = _config(args)
     app = application()
     client, stop_hall = _hall_client(config, "admin")

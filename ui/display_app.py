@@ -60,6 +60,8 @@ class DisplayBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable
         self.follower.stop()
 
     def _on_call(self, call: dict[str, Any]) -> None:
+        # the hall's record that the TV got the call ("my call never showed" is checked here)
+        log.info("call shown", extra={"ctx": {"number": call["number"], "counter": call["counter_id"]}})
         if self.announcer is None:
             return
         if self.counter_id and call["counter_id"] != self.counter_id:
