@@ -112,7 +112,6 @@ def test_ctrl_c_stops_the_hall_server_without_a_traceback(tmp_path: Path) -> Non
             proc.wait()
 
 
-@pytest.mark.xfail(strict=True, reason="the PIN dialog's own loop blocks --quit-after: the role never exits")
 def test_the_technician_role_takes_a_screenshot_of_its_pin_dialog(tmp_path: Path) -> None:
     png = tmp_path / "tech.png"
     try:

@@ -300,11 +300,33 @@ def run_technician(args: argparse.Namespace) -> int:
     config = _config(args)
     app = application()
     assembly = assemble_kiosk(config, config_path=args.config)
+    timed_out: list[bool] = []
+    if args.quit_after:
+        _quit_pin_dialog_after(args, timed_out)
     panel = open_technician_panel(assembly, cjk_family(), on_exit=app.quit)
     if panel is None:
         assembly.stop()
-        return 1
+        return 0 if timed_out else 1
     return _run_window(app, panel, args, assembly.stop)
+
+
+def _quit_pin_dialog_after(args: argparse.Namespace, timed_out: list[bool]) -> None:
+    """--quit-after (and --screenshot) while the PIN dialog is still asked: its own event loop
+    runs until it closes, so the window's timer would never start (the role never exited)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def finish() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            return  # the PIN was given: the panel's own --quit-after runs
+        if args.screenshot:
+            dialog.grab().save(args.screenshot)
+            log.info("screenshot saved", extra={"ctx": {"path": args.screenshot}})
+        timed_out.append(True)
+        dialog.reject()  # type: ignore[attr-defined]
+
+    QTimer.singleShot(int(args.quit_after * 1000), finish)
 
 
 def run_embedded_default(args: argparse.Namespace) -> int:
