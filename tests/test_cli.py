@@ -79,7 +79,7 @@ def test_ctrl_c_stops_a_qt_role(tmp_path: Path, sig: signal.Signals) -> None:
             proc.wait()
 
 
-@pytest.mark.parametrize("role", [["display"], ["counter", "--counter", "W01"], []])
+@pytest.mark.parametrize("role", [["display"], ["counter", "--counter", "W01"], [], ["demo-hall"]])
 def test_a_qt_role_without_a_display_says_so(tmp_path: Path, role: list[str]) -> None:
     env = _env()
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):

@@ -83,6 +83,7 @@ def run_demo_hall(args: argparse.Namespace) -> int:
     if wrong or not roles:
         print(f"demo-hall: --roles: expected some of {', '.join(WINDOW_ROLES)}, got {args.roles!r}", file=sys.stderr)
         return 2
+    _check_display()  # before any server starts: every window would fail the same way
     if args.screenshot_dir and not args.quit_after:
         print("demo-hall: --screenshot-dir needs --quit-after (the windows save their picture as they quit)",
               file=sys.stderr)
