@@ -123,7 +123,6 @@ def test_the_technician_role_takes_a_screenshot_of_its_pin_dialog(tmp_path: Path
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
-@pytest.mark.xfail(strict=True, reason="a widget role's screenshot into a new folder is not saved, yet logged as saved")
 def test_a_widget_role_saves_its_screenshot_into_a_new_folder(tmp_path: Path) -> None:
     png = tmp_path / "new" / "folder" / "counter.png"
     out = _main("counter", "--counter", "W01", "--data-dir", str(tmp_path / "d"), "--screenshot", str(png),

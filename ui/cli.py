@@ -148,11 +148,7 @@ def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -
     if args.quit_after:
         def finish() -> None:
             if args.screenshot:
-                from ui.qt_app import save_screenshot
-
-                save_screenshot(window, args.screenshot) if hasattr(window, "grabWindow") else \
-                    window.grab().save(args.screenshot)
-                log.info("screenshot saved", extra={"ctx": {"path": args.screenshot}})
+                _save_picture(window, args.screenshot)
             app.quit()
 
         QTimer.singleShot(int(args.quit_after * 1000), finish)
@@ -163,6 +159,24 @@ def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -
             watchdog_timer.stop()
         stop_on_signals()
         cleanup()
+
+
+def _save_picture(window: Any, path: str) -> None:
+    """A QML window (grabWindow) or a widget (grab) as PNG; a picture not written is an error in
+    the log, never "saved"."""
+    from ui.qt_app import save_screenshot
+
+    try:
+        if hasattr(window, "grabWindow"):
+            save_screenshot(window, path)
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if not window.grab().save(path):
+                raise RuntimeError(f"could not save a screenshot to {path}")
+    except (OSError, RuntimeError) as exc:
+        log.error("screenshot not saved: %s", exc)
+        return
+    log.info("screenshot saved", extra={"ctx": {"path": path}})
 
 
 def _quit_on_signals(app: Any) -> Any:
@@ -322,8 +336,7 @@ def _quit_pin_dialog_after(args: argparse.Namespace, timed_out: list[bool]) -> N
         if dialog is None:
             return  # the PIN was given: the panel's own --quit-after runs
         if args.screenshot:
-            dialog.grab().save(args.screenshot)
-            log.info("screenshot saved", extra={"ctx": {"path": args.screenshot}})
+            _save_picture(dialog, args.screenshot)
         timed_out.append(True)
         dialog.reject()  # type: ignore[attr-defined]
 
