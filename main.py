@@ -4,7 +4,9 @@
                                         platform in-process, kiosk with simulated devices
     python main.py hall-server ...      the hall queue service (HTTP API + events)
     python main.py platform ...         the reference central platform (tests, demos, integrators)
-    python main.py kiosk|display|counter|technician ...   the Qt roles
+    python main.py kiosk|display|counter|dashboard|technician ...   the Qt roles
+    python main.py demo-hall            a whole demo hall as separate processes (hall service,
+                                        platform, kiosk, display, counter, dashboard)
     python main.py diag ...             device diagnostics for technicians
     python main.py cache ...            offline cache status and sync for technicians
     python main.py set-pin ...          write a technician PIN (hashed) into a configuration file
@@ -33,7 +35,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 EPILOG = """\
 With no COMMAND: the embedded demo. One process runs the reference central platform, the hall
 queue service and the kiosk with simulated ID-card reader, printer, scanner and camera; data goes
-to --data-dir (default $HALL_KIOSK_DATA or ./data). "%(prog)s COMMAND --help" tells more.
+to --data-dir (default $HALL_KIOSK_DATA or ./data). "%(prog)s demo-hall" runs the same hall as
+separate processes (hall service, platform, kiosk, display, counter console, dashboard), each
+window with its own credential. "%(prog)s COMMAND --help" tells more.
 """
 
 
@@ -96,7 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ui.cli import run_embedded_default
 
         return run_embedded_default(args)
-    return int(func(args) or 0)
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        # Ctrl-C: the service has already shut down cleanly (uvicorn re-raises it afterwards);
+        # a traceback would read like a crash.
+        return 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 headless=0
 if [ "${1:-}" = "--headless" ]; then headless=1; shift; fi
 case "${1:-}" in
-  ""|-*|kiosk|display|counter|dashboard|technician) qt_role=1 ;;
+  ""|-*|kiosk|display|counter|dashboard|technician|demo-hall) qt_role=1 ;;
   *) qt_role=0 ;;
 esac
 if [ $headless = 1 ]; then

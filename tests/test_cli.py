@@ -1,6 +1,7 @@
 """main.py as a newcomer meets it: --help explains the demo, bad options are refused with the
 allowed values, the demo takes --screenshot and --data-dir, $HALL_KIOSK_DATA moves every Qt role's
-data, and Ctrl-C (SIGINT) stops a Qt role cleanly. Every test runs the real ``main.py`` process."""
+data, Ctrl-C (SIGINT) stops a Qt role and the hall server cleanly, and a Qt role with no display says so
+in words a newcomer can act on. Every test runs the real ``main.py`` process."""
 
 from __future__ import annotations
 
@@ -76,3 +77,55 @@ def test_ctrl_c_stops_a_qt_role(tmp_path: Path, sig: signal.Signals) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("role", [["display"], ["counter", "--counter", "W01"], [], ["demo-hall"]])
+def test_a_qt_role_without_a_display_says_so(tmp_path: Path, role: list[str]) -> None:
+    env = _env()
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        env.pop(name, None)
+    out = subprocess.run([sys.executable, "main.py", *role, "--data-dir", str(tmp_path)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=90)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "there is no display here" in out.stderr and "QT_QPA_PLATFORM=offscreen" in out.stderr
+    assert "xcb-cursor0" not in out.stderr  # Qt's own message sent people installing a library they had
+    assert not (tmp_path / "hall").exists()  # refused before any hall was started
+
+
+def test_ctrl_c_stops_the_hall_server_without_a_traceback(tmp_path: Path) -> None:
+    err = tmp_path / "err.log"
+    with err.open("w") as stderr:
+        proc = subprocess.Popen([sys.executable, "main.py", "hall-server", "--port", "0", "--data-dir",
+                                 str(tmp_path / "hall")], cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
+                                stderr=stderr)
+    try:
+        deadline = time.monotonic() + 60
+        while "Application startup complete" not in err.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, err.read_text()[-2000:]
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, err.read_text()[-2000:]
+        assert "Traceback" not in err.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_the_technician_role_takes_a_screenshot_of_its_pin_dialog(tmp_path: Path) -> None:
+    png = tmp_path / "tech.png"
+    try:
+        out = _main("technician", "--data-dir", str(tmp_path / "d"), "--screenshot", str(png), "--quit-after", "4",
+                    timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("technician --quit-after 4 did not exit")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_widget_role_saves_its_screenshot_into_a_new_folder(tmp_path: Path) -> None:
+    png = tmp_path / "new" / "folder" / "counter.png"
+    out = _main("counter", "--counter", "W01", "--data-dir", str(tmp_path / "d"), "--screenshot", str(png),
+                "--quit-after", "3")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert png.read_bytes().startswith(b"\x89PNG")

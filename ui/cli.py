@@ -56,6 +56,74 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _common(technician)
     technician.set_defaults(func=run_technician)
 
+    demo_hall = subparsers.add_parser(
+        "demo-hall", help="a whole demo hall from separate processes: hall service, platform and every window",
+        description="Start the reference platform, one hall service (hall-server) and a process per window "
+        "(kiosk, display, a counter console per --counter, dashboard) on loopback, each window with its own "
+        "configuration file and device token for that one hall; print which window is which and how staff "
+        "sign in. Ctrl-C stops them all.")
+    demo_hall.add_argument("--data-dir", default=None,
+                           help="everything of the demo hall (default $HALL_KIOSK_DATA/demo-hall or data/demo-hall)")
+    demo_hall.add_argument("--counter", action="append", dest="counters", metavar="ID",
+                           help="a counter console for this counter of hall.toml (repeat; default W01)")
+    demo_hall.add_argument("--roles", default=",".join(("kiosk", "display", "counter", "dashboard")),
+                           help="which windows, comma-separated (default kiosk,display,counter,dashboard)")
+    demo_hall.add_argument("--quit-after", type=float, default=0.0, metavar="SECONDS",
+                           help="every window quits after this many seconds, then the servers stop")
+    demo_hall.add_argument("--screenshot-dir", metavar="DIR",
+                           help="with --quit-after: each window saves DIR/<window>.png before it quits")
+    demo_hall.set_defaults(func=run_demo_hall)
+
+
+def run_demo_hall(args: argparse.Namespace) -> int:
+    from kiosk.demo_hall import WINDOW_ROLES, run
+
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    wrong = [r for r in roles if r not in WINDOW_ROLES]
+    if wrong or not roles:
+        print(f"demo-hall: --roles: expected some of {', '.join(WINDOW_ROLES)}, got {args.roles!r}", file=sys.stderr)
+        return 2
+    _check_display()  # before any server starts: every window would fail the same way
+    if args.screenshot_dir and not args.quit_after:
+        print("demo-hall: --screenshot-dir needs --quit-after (the windows save their picture as they quit)",
+              file=sys.stderr)
+        return 2
+    data_dir = Path(args.data_dir or Path(os.environ.get("HALL_KIOSK_DATA") or "data") / "demo-hall")
+    return run(data_dir, args.counters or ["W01"], roles, prog=_invoked_as(), log_level=logging.getLevelName(
+        logging.getLogger().getEffectiveLevel()), quit_after=args.quit_after,
+        screenshot_dir=Path(args.screenshot_dir).resolve() if args.screenshot_dir else None)
+
+
+def no_display_message() -> str | None:
+    """Why no window can open here, in words a newcomer can act on; None when one can.
+
+    Without it Qt aborts with "xcb-cursor0 or libxcb-cursor0 is needed", which sends people
+    installing a library they have, while what is missing is a display."""
+    if not sys.platform.startswith("linux"):
+        return None
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith(("xcb", "wayland")):
+        return None  # offscreen, eglfs, linuxfb, vnc: no display server needed
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("there is no display here (neither DISPLAY nor WAYLAND_DISPLAY is set), so no window can open.\n"
+            "  To try it anyway: QT_QPA_PLATFORM=offscreen with --screenshot out.png --quit-after 8 (a picture,\n"
+            "  then exit), ./run.sh --headless (the demo offscreen; hall service, phone pages and API answer on\n"
+            "  loopback), or xvfb-run -s '-screen 0 1920x1080x24' (a virtual X screen; Debian: xvfb).")
+
+
+def _invoked_as() -> str:
+    """``main.py`` or the installed ``hall-kiosk`` (as main.py's ``prog``)."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name if name and name not in ("-c", "-m", "__main__.py") else "main.py"
+
+
+def _check_display() -> None:
+    message = no_display_message()
+    if message is not None:
+        print(f"{_invoked_as()}: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
 
 def _config(args: argparse.Namespace) -> Any:
     from kiosk.config import ConfigError, load_config
@@ -80,11 +148,7 @@ def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -
     if args.quit_after:
         def finish() -> None:
             if args.screenshot:
-                from ui.qt_app import save_screenshot
-
-                save_screenshot(window, args.screenshot) if hasattr(window, "grabWindow") else \
-                    window.grab().save(args.screenshot)
-                log.info("screenshot saved", extra={"ctx": {"path": args.screenshot}})
+                _save_picture(window, args.screenshot)
             app.quit()
 
         QTimer.singleShot(int(args.quit_after * 1000), finish)
@@ -95,6 +159,24 @@ def _run_window(app: Any, window: Any, args: argparse.Namespace, cleanup: Any) -
             watchdog_timer.stop()
         stop_on_signals()
         cleanup()
+
+
+def _save_picture(window: Any, path: str) -> None:
+    """A QML window (grabWindow) or a widget (grab) as PNG; a picture not written is an error in
+    the log, never "saved"."""
+    from ui.qt_app import save_screenshot
+
+    try:
+        if hasattr(window, "grabWindow"):
+            save_screenshot(window, path)
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if not window.grab().save(path):
+                raise RuntimeError(f"could not save a screenshot to {path}")
+    except (OSError, RuntimeError) as exc:
+        log.error("screenshot not saved: %s", exc)
+        return
+    log.info("screenshot saved", extra={"ctx": {"path": path}})
 
 
 def _quit_on_signals(app: Any) -> Any:
@@ -174,6 +256,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
     from ui.kiosk_bridge import KioskBridge
     from ui.qt_app import application, cjk_family, load_qml, unload_qml
 
+    _check_display()
     config = _config(args)
     app = application()
     try:
@@ -228,14 +311,36 @@ def run_technician(args: argparse.Namespace) -> int:
     from kiosk.assembly import assemble_kiosk
     from ui.qt_app import application, cjk_family
 
+    _check_display()
     config = _config(args)
     app = application()
     assembly = assemble_kiosk(config, config_path=args.config)
+    timed_out: list[bool] = []
+    if args.quit_after:
+        _quit_pin_dialog_after(args, timed_out)
     panel = open_technician_panel(assembly, cjk_family(), on_exit=app.quit)
     if panel is None:
         assembly.stop()
-        return 1
+        return 0 if timed_out else 1
     return _run_window(app, panel, args, assembly.stop)
+
+
+def _quit_pin_dialog_after(args: argparse.Namespace, timed_out: list[bool]) -> None:
+    """--quit-after (and --screenshot) while the PIN dialog is still asked: its own event loop
+    runs until it closes, so the window's timer would never start (the role never exited)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def finish() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            return  # the PIN was given: the panel's own --quit-after runs
+        if args.screenshot:
+            _save_picture(dialog, args.screenshot)
+        timed_out.append(True)
+        dialog.reject()  # type: ignore[attr-defined]
+
+    QTimer.singleShot(int(args.quit_after * 1000), finish)
 
 
 def run_embedded_default(args: argparse.Namespace) -> int:
@@ -274,6 +379,7 @@ def run_display(args: argparse.Namespace) -> int:
     from ui.display_app import DisplayBridge
     from ui.qt_app import application, cjk_family, load_qml, unload_qml
 
+    _check_display()
     config = _config(args)
     app = application()
     client, stop_hall = _hall_client(config, "display")
@@ -300,6 +406,7 @@ def run_counter(args: argparse.Namespace) -> int:
     from ui.counter_app import CounterController, CounterWindow
     from ui.qt_app import cjk_family
 
+    _check_display()
     config = _config(args)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     client, stop_hall = _hall_client(config, "counter")
@@ -313,6 +420,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from ui.dashboard_app import DashboardWindow
     from ui.qt_app import application, cjk_family
 
+    _check_display()
     config = _config(args)
     app = application()
     client, stop_hall = _hall_client(config, "admin")

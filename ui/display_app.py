@@ -51,6 +51,7 @@ class DisplayBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable
         self._changed.connect(self._refresh, Qt.ConnectionType.QueuedConnection)
         self.follower = DisplayFollower(client, self.model, self._changed.emit, self._on_call)
         self.redraws = 0
+        self._was_connected = False
 
     def start(self) -> DisplayBridge:
         self.follower.start()
@@ -60,6 +61,8 @@ class DisplayBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable
         self.follower.stop()
 
     def _on_call(self, call: dict[str, Any]) -> None:
+        # the hall's record that the TV got the call ("my call never showed" is checked here)
+        log.info("call shown", extra={"ctx": {"number": call["number"], "counter": call["counter_id"]}})
         if self.announcer is None:
             return
         if self.counter_id and call["counter_id"] != self.counter_id:
@@ -67,6 +70,9 @@ class DisplayBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable
         self.announcer.announce(call["number"], call["counter"])
 
     def _refresh(self) -> None:
+        if self.model.connected != self._was_connected:  # what a technician reads when the TV goes blank
+            self._was_connected = self.model.connected
+            log.info("display following the hall's calls" if self.model.connected else "display lost the hall")
         view = self.model.view()
         if self.counter_id:
             view["mine"] = self.model.current.get(self.counter_id)
