@@ -283,6 +283,14 @@ class CounterWindow(QMainWindow):
         self.table.setHorizontalHeaderLabels([self.translator.tr(f"staff.counter.col.{c}")
                                               for c in ("number", "service", "priority", "waited")])
 
+    def refusal(self, error: Exception) -> str:
+        """Why the hall refused, in the console's language: its code's words where we have them,
+        else the hall's own message (the log keeps code and message for technicians)."""
+        code = str(getattr(error, "code", "") or "")
+        log.info("counter %s: refused %s: %s", self.controller.counter_id, code, getattr(error, "message", error))
+        key = f"staff.code.{code}"
+        return self.translator.tr(key) if code and self.translator.has(key) else str(getattr(error, "message", error))
+
     def pause_reason(self, reason: str) -> str:
         """A pause reason as staff read it: a code of ours translated, anything else as typed."""
         key = f"staff.counter.pause.{reason}"
@@ -390,8 +398,7 @@ class CounterWindow(QMainWindow):
             elif getattr(error, "status", None) == 0:
                 self.message.setText(self.translator.tr("staff.counter.not_connected"))
             else:
-                reason = getattr(error, "message", error)
-                self.message.setText(self.translator.tr("staff.counter.refused", reason=reason))
+                self.message.setText(self.translator.tr("staff.counter.refused", reason=self.refusal(error)))
         elif operation == "call_next" and result is None:
             self.message.setText(self.translator.tr("staff.counter.nobody_waiting"))
         else:

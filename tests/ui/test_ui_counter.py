@@ -90,6 +90,23 @@ def _id_of(server: ServerProcess, number: str) -> str:
         con.close()
 
 
+def test_a_refusal_is_said_in_the_console_language(qtbot, hall_server: ServerProcess) -> None:
+    """The hall refuses a fourth 重呼 (max_recalls = 3): staff read why in Chinese, not the hall's
+    English message."""
+    kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
+    number = kiosk.issue_ticket("S0501")["ticket"]["number"]
+    window = _window(qtbot, hall_server)
+    _sign_in(qtbot, window, hall_server, "staff-008")
+    _click(qtbot, window, "call_next")
+    qtbot.waitUntil(lambda: window.now_label.text() == number, timeout=5000)
+    for _ in range(3):
+        _click(qtbot, window, "recall")
+        assert "未执行" not in window.message.text(), window.message.text()
+    _click(qtbot, window, "recall")
+    qtbot.waitUntil(lambda: "未执行" in window.message.text(), timeout=5000)
+    assert window.message.text() == "未执行：重呼次数已到上限，可按过号", window.message.text()
+
+
 def test_lost_connection_refuses_operations(qtbot, hall_server: ServerProcess) -> None:
     window = _window(qtbot, hall_server)
     _sign_in(qtbot, window, hall_server, "staff-007")
