@@ -76,7 +76,10 @@ class _Job(QRunnable):
             result, error = self.fn(), None
         except Exception as exc:
             result, error = None, exc
-        self.answered.emit(self.done, result, error)
+        try:
+            self.answered.emit(self.done, result, error)
+        except RuntimeError:   # the console closed while the hall was answering: nobody to tell
+            log.debug("counter answer after the window closed")
 
 
 class CounterController(QObject):
