@@ -60,10 +60,20 @@ def take_document_photo(core: KioskCore, name: str) -> str:
     return core.session.hold_photo(photo.jpeg)
 
 
-def local_number(core: KioskCore, seq: int) -> str:
+def local_number(core: KioskCore, seq: int, day: date | None = None) -> str:
     """Kiosk-local number shown while the platform has not answered: K<kiosk>-<date>-<seq>."""
     kiosk = "".join(ch for ch in core.kiosk_id if ch.isalnum()).upper()[-4:] or "K"
-    return f"{kiosk}-{core.today():%Y%m%d}-{seq:05d}"
+    return f"{kiosk}-{day or core.today():%Y%m%d}-{seq:05d}"
+
+
+def record_local_number(core: KioskCore, record: Any) -> str:
+    """The local number printed for a cached application record: the day it was taken (its
+    ``created_at``, the kiosk's local time) and its sequence; what is reported to the hall."""
+    try:
+        day: date | None = date.fromisoformat(str(record.created_at)[:10])
+    except ValueError:
+        day = None
+    return local_number(core, record.seq, day)
 
 
 def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
@@ -100,7 +110,8 @@ def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
         core.alert_staff("sync", f"{core.kiosk_id}: application not saved, offline cache write failed "
                                  f"({type(exc).__name__}); the citizen was sent to a counter")
         return SubmitOutcome(False, lines=[tr("submit.error")])
-    outcome = SubmitOutcome(True, record_id=record_id, local_no=local_number(core, info.seq if info else 0))
+    outcome = SubmitOutcome(True, record_id=record_id,
+                            local_no=record_local_number(core, info) if info else local_number(core, 0))
     log.info("application stored", extra={"ctx": {"record": record_id, "service": item.id}})
     return outcome
 
