@@ -143,7 +143,10 @@ class KioskCore:
         """An action from the screen (a tap). Global actions work on every screen."""
         self.idle.touch()
         self.notice = None if action != "help" else self.notice
-        if action == "home":
+        held = self.flow.holds_citizen
+        if held and action in ("home", "back"):
+            self.notice = held  # said in words, and the screen stays until the receipt is shown
+        elif action == "home":
             # 完成 and 返回首页 end this citizen's visit: the next one starts in Chinese, normal mode.
             self.go_home()
             self.reset_mode()
@@ -205,7 +208,7 @@ class KioskCore:
         """Called about once a second: the appointment list refresh, idle countdown and wipe (also
         of a language or elder mode chosen at home by someone who then walked away)."""
         self.appointments.refresh_if_due()
-        if self._pristine():
+        if self._pristine() or self.flow.holds_citizen:
             return
         phase, _ = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)
         if phase is IdlePhase.EXPIRED:

@@ -40,6 +40,11 @@ class SubmitFlow(Flow):
     def wants_card(self) -> bool:  # type: ignore[override]
         return self.state == "card"
 
+    @property
+    def holds_citizen(self) -> str:
+        # the receipt (number, QR, paper) is this citizen's: leaving now would print it for nobody
+        return str(self.tr("notice.submitting")) if self.state == "submitting" else ""
+
     def transient_states(self) -> set[str]:
         return {"done", "error", "camera", "submitting"}
 
@@ -93,6 +98,8 @@ class SubmitFlow(Flow):
 
     def _submitted(self, outcome: Any) -> None:
         if self.state == "submitting" and self.outcome is outcome:
+            if self.core.notice == self.holds_citizen:
+                self.core.notice = None  # the receipt is here: the wait is over
             self.goto("done")
 
     def _materials_action(self, action: str, args: dict[str, Any]) -> None:
