@@ -12,7 +12,7 @@ from typing import Any
 
 from kiosk.catalogue import shown_in
 from kiosk.flows.base import Flow, Screen, choice
-from kiosk.forms import FormState
+from kiosk.forms import FormState, option_label
 from kiosk.session import photo_url
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ class SubmitFlow(Flow):
             identity = self.core.identity(self.core.session.card)
             return Screen("form", self.core.item_name(item), {
                 "who": tr("submit.who", name=identity.masked_name, id=identity.masked_id),
-                "fields": self.form.view(tr, pick), "can_next": self.form.valid(),
+                "fields": self.form.view(tr, pick, self._shown), "can_next": self.form.valid(),
                 "next_label": tr("common.next")})
         if self.state == "materials":
             rows = []
@@ -246,6 +246,8 @@ class SubmitFlow(Flow):
             value = self.form.values.get(spec.key, "")
             if spec.personal and value:
                 value = value[:3] + "****" + value[-2:] if len(value) > 6 else "****"
+            elif spec.type == "select" and value:
+                value = option_label(spec, value, self._shown)
             rows.append({"label": pick(spec.label, spec.label_en), "value": value or "—"})
         photos = sum(1 for s in self.materials.values() if s == "photo")
         rows.append({"label": tr("submit.materials"), "value": tr("submit.photos", n=photos)})

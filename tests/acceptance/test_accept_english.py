@@ -186,7 +186,6 @@ def _english_withdrawal_to_review(person: Person, reason: str) -> None:
     person.wait_for(en("submit.review"))
 
 
-@pytest.mark.xfail(strict=True, reason="form options are Chinese in English; the receipt prints the Chinese item name")
 def test_an_english_application_has_english_options_and_an_english_receipt(person: Person) -> None:
     renting = _select(item("S0403"))["options_en"][1]
     _english_withdrawal_to_review(person, renting)
@@ -201,7 +200,6 @@ def test_an_english_application_has_english_options_and_an_english_receipt(perso
     assert owed["name_en"] in printed and owed["name"] not in printed, printed
 
 
-@pytest.mark.xfail(strict=True, reason="form options have no English yet")
 def test_an_option_without_english_shows_the_chinese_with_a_note(
         people: Callable[..., Person], tmp_path: Path, platform_without_english: tuple[Any, dict[str, Any]]) -> None:
     running, _untranslated = platform_without_english
