@@ -110,7 +110,7 @@ class KioskCore:
         self._overview: tuple[float, dict[str, dict[str, Any]]] = (-1e9, {})
         self._ticket_letters: list[str] = []  # the hall's service prefixes, from the same answer
         self.appointments = AppointmentBook(self)  # the hall day's list, handed to the hall service
-        self.ecard_qr = ecard_qr  # the hall accepts the 电子身份证 QR at the scanner instead of the card
+        self.ecard_qr = ecard_qr  # the hall's counters accept the 电子身份证 QR instead of the card
         self.trouble = DeviceTrouble(self)  # device states: words for the citizen, alerts for staff
         # hands a job to the kiosk worker from another thread (set by KioskRuntime); None: inline
         self.outage: str | None = None  # why the kiosk is out of service (its cache did not open)

@@ -207,7 +207,7 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             cache=assembly.cache, sync=assembly.sync, pulls=assembly.pulls, audit=assembly.audit,
             kiosk_id=config.kiosk.id, hall_id=config.kiosk.hall_id, hall_name=config.kiosk.hall_name,
             public_base_url=public_base_url, hall_key=platform.hall_key, session_root=kiosk_dir / "sessions",
-            today=today, voice=best_engine(),
+            today=today, voice=best_engine(), ecard_qr=config.kiosk.ecard_qr,
             idle_policy=IdlePolicy(config.privacy.idle_seconds, config.privacy.form_idle_seconds,
                                    config.privacy.elder_idle_seconds, config.privacy.countdown_seconds),
         )
