@@ -36,18 +36,26 @@ def load(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def _did(j: dict[str, Any]) -> str:
-    parts = [f"{j['taps']} taps"]
+    parts = [_n(j["taps"], "tap")]
     if j["keys"]:
-        parts.append(f"{j['keys']} keys")
+        parts.append(_n(j["keys"], "key"))
     if j["swipes"]:
-        parts.append(f"{j['swipes']} swipes")
+        parts.append(_n(j["swipes"], "swipe"))
     if j["brought"]:
-        parts.append(f"{j['brought']} card/code")
+        parts.append(_n(j["brought"], "scan" if "QR" in j["task"] else "card"))
     return ", ".join(parts)
 
 
-def table(journeys: list[dict[str, Any]], command: str) -> str:
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def table(journeys: list[dict[str, Any]], command: str, load_avg: str) -> str:
     """The markdown table (the last journey of each task and mode wins)."""
     by: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for j in journeys:
@@ -57,9 +65,8 @@ def table(journeys: list[dict[str, Any]], command: str) -> str:
     for task, modes in by.items():
         cells = [f"{_did(modes[m])}; {modes[m]['seconds']:.1f} s" if m in modes else "—" for m in MODES]
         rows.append(f"| {task} | " + " | ".join(cells) + f" | {GOALS.get(task, '')} |")
-    load_avg = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     return (f"{head}" + "\n".join(rows) + "\n\n"
-            f"Measured by `{command}` on {time.strftime('%Y-%m-%d')} (`uptime`: {load_avg}); "
+            f"Measured by `{command}` on {time.strftime('%Y-%m-%d')} (`uptime` before the run: {load_avg}); "
             "taps are presses on the screen from the home screen (the mode button before it not "
             "counted), keys are the on-screen keyboard's, a card or code is one brought to the "
             "reader or scanner. Seconds include the suite's own waits after each tap (0.15–0.5 s).\n")
@@ -77,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, default=DOC)
     args = parser.parse_args(argv)
     command = "python -m tests.acceptance.journeys"
-    source = args.source
+    source, load_avg = args.source, uptime()
     if source is None:
         source = Path(tempfile.mkdtemp(prefix="journeys-")) / "journeys.jsonl"
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", TESTS],
@@ -85,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         if done.returncode != 0:
             print("the task tests failed: the table is not written", file=sys.stderr)
             return done.returncode
-    write(args.doc, table(load(source), command))
-    print(f"{args.doc}: {len(load(source))} journeys")
+    else:
+        load_avg = "not taken: written from an earlier run"
+    write(args.doc, table(load(source), command, load_avg))
+    print(f"{args.doc}: {len(load(source))} journeys from {source}")
     return 0
 
 
