@@ -110,7 +110,7 @@ class KioskCore:
         self._overview: tuple[float, dict[str, dict[str, Any]]] = (-1e9, {})
         self._ticket_letters: list[str] = []  # the hall's service prefixes, from the same answer
         self.appointments = AppointmentBook(self)  # the hall day's list, handed to the hall service
-        self.ecard_qr = ecard_qr  # the hall accepts the 电子身份证 QR at the scanner instead of the card
+        self.ecard_qr = ecard_qr  # the hall's counters accept the 电子身份证 QR instead of the card
         self.trouble = DeviceTrouble(self)  # device states: words for the citizen, alerts for staff
         # hands a job to the kiosk worker from another thread (set by KioskRuntime); None: inline
         self.outage: str | None = None  # why the kiosk is out of service (its cache did not open)
@@ -143,7 +143,10 @@ class KioskCore:
         """An action from the screen (a tap). Global actions work on every screen."""
         self.idle.touch()
         self.notice = None if action != "help" else self.notice
-        if action == "home":
+        held = self.flow.holds_citizen
+        if held and action in ("home", "back"):
+            self.notice = held  # said in words, and the screen stays until the receipt is shown
+        elif action == "home":
             # 完成 and 返回首页 end this citizen's visit: the next one starts in Chinese, normal mode.
             self.go_home()
             self.reset_mode()
@@ -205,7 +208,7 @@ class KioskCore:
         """Called about once a second: the appointment list refresh, idle countdown and wipe (also
         of a language or elder mode chosen at home by someone who then walked away)."""
         self.appointments.refresh_if_due()
-        if self._pristine():
+        if self._pristine() or self.flow.holds_citizen:
             return
         phase, _ = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)
         if phase is IdlePhase.EXPIRED:

@@ -60,10 +60,20 @@ def take_document_photo(core: KioskCore, name: str) -> str:
     return core.session.hold_photo(photo.jpeg)
 
 
-def local_number(core: KioskCore, seq: int) -> str:
+def local_number(core: KioskCore, seq: int, day: date | None = None) -> str:
     """Kiosk-local number shown while the platform has not answered: K<kiosk>-<date>-<seq>."""
     kiosk = "".join(ch for ch in core.kiosk_id if ch.isalnum()).upper()[-4:] or "K"
-    return f"{kiosk}-{core.today():%Y%m%d}-{seq:05d}"
+    return f"{kiosk}-{day or core.today():%Y%m%d}-{seq:05d}"
+
+
+def record_local_number(core: KioskCore, record: Any) -> str:
+    """The local number printed for a cached application record: the day it was taken (its
+    ``created_at``, the kiosk's local time) and its sequence; what is reported to the hall."""
+    try:
+        day: date | None = date.fromisoformat(str(record.created_at)[:10])
+    except ValueError:
+        day = None
+    return local_number(core, record.seq, day)
 
 
 def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
@@ -100,7 +110,8 @@ def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
         core.alert_staff("sync", f"{core.kiosk_id}: application not saved, offline cache write failed "
                                  f"({type(exc).__name__}); the citizen was sent to a counter")
         return SubmitOutcome(False, lines=[tr("submit.error")])
-    outcome = SubmitOutcome(True, record_id=record_id, local_no=local_number(core, info.seq if info else 0))
+    outcome = SubmitOutcome(True, record_id=record_id,
+                            local_no=record_local_number(core, info) if info else local_number(core, 0))
     log.info("application stored", extra={"ctx": {"record": record_id, "service": item.id}})
     return outcome
 
@@ -111,6 +122,7 @@ def finish_application(core: KioskCore, flow: Any, outcome: SubmitOutcome,
     receipt; then ``done(outcome)`` back on the worker. Without a worker (a bare core) inline."""
     identity = core.identity(core.session.card)
     online = core.platform_online
+    language = core.translator.language  # the paper speaks the language of the tap on 确认提交
 
     def work() -> None:
         try:
@@ -121,7 +133,7 @@ def finish_application(core: KioskCore, flow: Any, outcome: SubmitOutcome,
             log.exception("waiting for the receipt number failed")
         number = outcome.receipt_no or outcome.local_no
         outcome.qr_url = core.public_url(application_path(core, number))
-        outcome.printed = _print_receipt(core, flow, identity, outcome)
+        outcome.printed = _print_receipt(core, flow, identity, outcome, language)
 
         def deliver(c: KioskCore) -> None:
             if outcome.receipt_no:
@@ -170,19 +182,26 @@ def _wait_for_receipt(core: KioskCore, record_id: str) -> str | None:
     return None
 
 
-def _print_receipt(core: KioskCore, flow: Any, identity: Any, outcome: SubmitOutcome) -> bool:
+def _print_receipt(core: KioskCore, flow: Any, identity: Any, outcome: SubmitOutcome, language: str) -> bool:
     if core.devices is None or getattr(core.devices, "printer", None) is None:
         return False
     item = flow.item
     try:
+        from common.i18n import translate
         from devices.printer import ApplicationReceipt
+        from kiosk.catalogue import shown_in
 
+        def shown(chinese: str, english: str) -> str:
+            # English paper: the catalogue's English, or the Chinese with its note; Chinese paper: Chinese
+            return shown_in(chinese, english, language, translate(language, "catalogue.chinese_only"))
+
+        owed = [shown(m.name, m.name_en) for i, m in enumerate(item.materials) if flow.materials.get(i) == "owed"]
         promised = add_working_days(core.today(), item.promised_days) if item.promised_days else None
         receipt = ApplicationReceipt(
-            hall_name=core.hall_name, item_name=item.name, applicant_name=identity.name,
+            hall_name=core.hall_name, item_name=shown(item.name, item.name_en), applicant_name=identity.name,
             id_number=identity.id_number, issued_at=datetime.now(), receipt_number=outcome.receipt_no,
-            local_number=None if outcome.receipt_no else outcome.local_no, owed_materials=flow.owed(),
-            promised_date=promised, qr_url=outcome.qr_url,
+            local_number=None if outcome.receipt_no else outcome.local_no, owed_materials=owed,
+            promised_date=promised, qr_url=outcome.qr_url, language=language,
         )
         result = core.devices.print_job("print_receipt", receipt)
     except Exception:

@@ -207,7 +207,7 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             cache=assembly.cache, sync=assembly.sync, pulls=assembly.pulls, audit=assembly.audit,
             kiosk_id=config.kiosk.id, hall_id=config.kiosk.hall_id, hall_name=config.kiosk.hall_name,
             public_base_url=public_base_url, hall_key=platform.hall_key, session_root=kiosk_dir / "sessions",
-            today=today, voice=best_engine(),
+            today=today, voice=best_engine(), ecard_qr=config.kiosk.ecard_qr,
             idle_policy=IdlePolicy(config.privacy.idle_seconds, config.privacy.form_idle_seconds,
                                    config.privacy.elder_idle_seconds, config.privacy.countdown_seconds),
         )
@@ -229,6 +229,7 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             stops.append(assembly.devices.close)
         if assembly.sync is not None:
             assembly.sync.add_listener(lambda event: runtime.post(lambda c: _sync_event(c, event)))
+            _report_receipts(assembly, config, core, kiosk_dir)
             assembly.sync.start()
             stops.append(assembly.sync.stop)
         if platform.url and assembly.cache is not None:  # the chain head to the platform once a day, through the outbox
@@ -290,6 +291,23 @@ def _pull_at_start(assembly: Assembly) -> None:
         # the hall day's list for check-in by card, here and not on the worker: a hung platform
         # must not hold up the first citizen (later refreshes come from tick, at most every 10 min)
         assembly.core.appointments.refresh()
+
+
+def _report_receipts(assembly: Assembly, config: Config, core: KioskCore, kiosk_dir: Path) -> None:
+    """Each synced application's local → platform number to the hall (the phone page of an
+    offline receipt follows it): on a thread and a hall client of its own, woken by syncs."""
+    from kiosk.applications import record_local_number
+    from kiosk.receipts import ReceiptReporter
+    from queueing.client import HallClient
+
+    hall = HallClient(assembly.hall.url, assembly.hall.tokens["kiosk"], timeout=config.hall_service.timeout_s,
+                      ca_bundle=config.hall_service.ca_bundle)
+    reporter = ReceiptReporter(assembly.cache, hall, lambda record: record_local_number(core, record),
+                               kiosk_dir / "receipts-reported.json").start()
+    assembly.stops.append(hall.close)
+    assembly.stops.append(reporter.stop)
+    assert assembly.sync is not None
+    assembly.sync.add_listener(lambda event: reporter.wake() if event.kind == "success" else None)
 
 
 def _sync_event(core: KioskCore, event: Any) -> None:

@@ -50,6 +50,7 @@ class FormField:
     required: bool = False
     personal: bool = False
     options: tuple[str, ...] = ()
+    options_en: tuple[str, ...] = ()  # by position; "" or missing: not translated
     max_length: int = 60
     min: float | None = None
     max: float | None = None
@@ -240,6 +241,7 @@ def parse_catalogue(data: dict[str, Any], age_seconds: float | None = None) -> C
             FormField(key=f["key"], label=f.get("label", f["key"]), label_en=f.get("label_en", f.get("label", "")),
                       type=f.get("type", "text"), required=bool(f.get("required")),
                       personal=bool(f.get("personal")), options=tuple(f.get("options", ())),
+                      options_en=tuple(str(o or "") for o in f.get("options_en", ())),
                       max_length=int(f.get("max_length", 60)), min=f.get("min"), max=f.get("max"))
             for f in raw.get("form", [])
         )

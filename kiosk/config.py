@@ -56,6 +56,9 @@ class KioskSection(_Section):
     #: base URL of the hall's public pages (/t/, /a/, /g/) printed in QR codes
     public_base_url: str = ""
     demo_panel: bool = True
+    #: the hall's counters accept the 电子身份证 (the national electronic ID's QR on the citizen's
+    #: phone) in place of the card: a citizen whose card the reader cannot read is told so
+    ecard_qr: bool = False
 
 
 class HallServiceSection(_Section):

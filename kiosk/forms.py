@@ -79,8 +79,21 @@ class FormState:
     def valid(self) -> bool:
         return not self.errors(all_fields=True)
 
-    def view(self, tr: Any, pick: Any) -> list[dict[str, Any]]:
+    def view(self, tr: Any, pick: Any, shown: Any) -> list[dict[str, Any]]:
+        """The fields as the form page draws them; ``shown(chinese, english)`` gives catalogue text
+        in the session's language (the Chinese with its note where the English is missing). A
+        choice's ``value`` stays the catalogue's Chinese: that is what the platform's record carries."""
         errors = self.errors()
         return [{"key": f.key, "label": pick(f.label, f.label_en), "type": f.type, "required": f.required,
-                 "options": list(f.options), "value": self.values.get(f.key, ""),
+                 "options": [{"value": o, "label": option_label(f, o, shown)} for o in f.options],
+                 "value": self.values.get(f.key, ""),
                  "error": tr(errors[f.key]) if f.key in errors else ""} for f in self.fields]
+
+
+def option_label(spec: FormField, value: str, shown: Any) -> str:
+    """A choice of a select field as the citizen reads it (``options_en`` by position)."""
+    if value not in spec.options:
+        return value
+    index = spec.options.index(value)
+    english = spec.options_en[index] if index < len(spec.options_en) else ""
+    return str(shown(value, english))

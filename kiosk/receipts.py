@@ -3,14 +3,27 @@ tag, queueing/public_tokens.py) verified with the hall key; a kiosk-local number
 kiosk/applications.py ``local_number``) mapped to the platform's 受理编号 once the record synced
 (the offline cache keeps both on the record); and whether a number belongs to the person whose
 ID card was read — a typed number carries no tag, so it shows a case only to its own applicant.
+
+:class:`ReceiptReporter` tells the hall service each local number's platform number once the
+platform answered the sync (``PUT /api/v1/receipts/{local}``, queueing/receipt_links.py): the
+phone page of an offline receipt's QR is served by the hall, which never hears the platform's
+answer to the kiosk. What was reported survives a restart (a watermark file next to the cache).
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kiosk.app import KioskCore
+
+log = logging.getLogger(__name__)
 
 
 def from_token(core: KioskCore, token: str) -> str | None:
@@ -73,3 +86,94 @@ def belongs_to(core: KioskCore, number: str, id_number: str) -> bool:
                                            local_number(core, record.seq).split("-")[::2] == number.split("-")[::2]):
             return True
     return False
+
+
+class ReceiptReporter:
+    """Reports ``local number → platform number`` of every synced application to the hall.
+
+    A pass walks the applications after the watermark (the last ``seq`` below which every
+    application is reported or can never be: dead or discarded) and puts each synced one's pair
+    to the hall; a record still waiting for the platform holds the watermark where it is, so it
+    is reported when it syncs (the pairs after it are put again then: the hall keeps a pair once).
+    It runs on its own thread, woken by the sync engine's successes and every ``interval_s``
+    while the hall is out of reach; it never blocks the kiosk worker or the sync engine."""
+
+    def __init__(self, cache: Any, hall: Any, local_of: Callable[[Any], str], mark_file: Path,
+                 *, interval_s: float = 60.0, batch: int = 500) -> None:
+        self.cache, self.hall, self.local_of = cache, hall, local_of
+        self.mark_file, self.interval_s, self.batch = Path(mark_file), interval_s, batch
+        self._wake, self._stopping = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the watermark ----------------------------------------------------------------------
+    def mark(self) -> int:
+        try:
+            return int(json.loads(self.mark_file.read_text("utf-8"))["reported_through_seq"])
+        except FileNotFoundError:
+            return 0
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("receipt report watermark unreadable: reporting again from the start")
+            return 0
+
+    def _save(self, seq: int) -> None:
+        tmp = self.mark_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"reported_through_seq": seq}), "utf-8")
+        os.replace(tmp, self.mark_file)
+
+    # -- one pass ---------------------------------------------------------------------------
+    def report_once(self) -> int:
+        """Put the pairs not yet reported; returns how many the hall took. Stops at the first
+        hall that cannot be reached (the next pass tries again)."""
+        from queueing.client import HallServiceError, HallUnavailable
+
+        start = self.mark()
+        mark, settled, put = start, True, 0
+        for record in self.cache.records(after_seq=start, limit=self.batch):
+            if record.kind != "application" or record.state in ("dead", "discarded"):
+                mark = record.seq if settled else mark
+                continue
+            if record.state != "acked" or not record.receipt_no:
+                settled = False  # still on its way to the platform
+                continue
+            local = self.local_of(record)
+            try:
+                self.hall.link_receipt(local, str(record.receipt_no))
+                put += 1
+            except HallUnavailable:
+                break
+            except HallServiceError as exc:
+                if exc.status in (401, 403) or exc.status >= 500:
+                    log.warning("the hall refused a receipt report; retried later",
+                                extra={"ctx": {"status": exc.status, "code": exc.code}})
+                    break
+                # receipt_conflict: another kiosk of the same letters reported this number first
+                log.error("the hall keeps another platform number for this local number",
+                          extra={"ctx": {"local": local, "code": exc.code}})
+            mark = record.seq if settled else mark
+        if mark != start:
+            self._save(mark)
+        return put
+
+    # -- the thread -------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> ReceiptReporter:
+        self._thread = threading.Thread(target=self._run, name="receipt-reports", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.report_once()
+            except Exception:  # a closed cache at shutdown, a bug: logged, tried again later
+                log.exception("receipt report pass failed")
+            self._wake.wait(self.interval_s)
+            self._wake.clear()

@@ -468,14 +468,15 @@ class OfflineCache:
         return {s: found.get(s, 0) for s in ("pending", "inflight", "acked", "dead", "discarded")}
 
     @heals
-    def records(self, state: str | None = None, limit: int = 1000) -> list[RecordInfo]:
+    def records(self, state: str | None = None, limit: int = 1000, *, after_seq: int = 0) -> list[RecordInfo]:
+        """Records in the order they were taken (``seq``), from ``after_seq`` on."""
         with self._lock:
             if state:
-                rows = self._conn.execute(f"SELECT {self._INFO_COLS} FROM records WHERE state=? "
-                                          "ORDER BY seq LIMIT ?", (state, limit)).fetchall()
+                rows = self._conn.execute(f"SELECT {self._INFO_COLS} FROM records WHERE state=? AND seq>? "
+                                          "ORDER BY seq LIMIT ?", (state, after_seq, limit)).fetchall()
             else:
-                rows = self._conn.execute(f"SELECT {self._INFO_COLS} FROM records ORDER BY seq "
-                                          "LIMIT ?", (limit,)).fetchall()
+                rows = self._conn.execute(f"SELECT {self._INFO_COLS} FROM records WHERE seq>? ORDER BY seq "
+                                          "LIMIT ?", (after_seq, limit)).fetchall()
             return [self._info(r) for r in rows]
 
     def dead_letters(self) -> list[RecordInfo]:

@@ -37,6 +37,7 @@ from queueing.events import EventHub
 from queueing.limits import BodyCaps, BodyLimit, PublicRate, PublicRateLimit
 from queueing.model import CounterState, QueueError, Ticket
 from queueing.public_pages import PublicPagesConfig, mount_public_pages, public_links
+from queueing.receipt_links import link_receipt as link_receipt_row
 from queueing.validation import FIELD_CODES, RowId, Text, token_matches
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,11 @@ class AlertBody(BaseModel):
     kind: str = Field(..., min_length=1, max_length=40, examples=["help", "printer", "device", "sync"])
     source: str = Field("", max_length=80)
     message: str = Field("", max_length=500)
+
+
+class ReceiptLinkBody(BaseModel):
+    receipt_no: str = Field(..., min_length=1, max_length=64, examples=["SG2026112300017"],
+                            description="the platform's receipt number the sync answer gave the kiosk's record")
 
 
 class Appointment(BaseModel):
@@ -617,6 +623,16 @@ def create_app(
         """Today's appointments: from the platform or the hall's administrator, never a kiosk (a
         kiosk token on a public machine could move a citizen's appointment or forge one)."""
         return {"stored": await eng.push_appointments([a.model_dump() for a in body.appointments])}
+
+    @app.put("/api/v1/receipts/{local_no}")
+    async def link_receipt(local_no: str, body: ReceiptLinkBody, role: str = require("kiosk")) -> dict[str, Any]:
+        """A kiosk's local receipt number became this platform 受理编号 (once synced): the phone
+        page of the receipt's QR follows it. Written once; another number is ``receipt_conflict``."""
+        caller = current_caller.get()
+        new = await asyncio.get_running_loop().run_in_executor(
+            pool, link_receipt_row, engine.store, local_no, body.receipt_no,
+            caller.device if caller else role, engine.clock())
+        return {"local_no": local_no, "receipt_no": body.receipt_no, "new": new}
 
     # ------------------------------------------------------------------ events
 

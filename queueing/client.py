@@ -209,6 +209,11 @@ class HallClient:
         }
         return self._json("POST", "/api/v1/tickets", body)
 
+    def link_receipt(self, local_no: str, receipt_no: str) -> bool:
+        """Tell the hall which platform 受理编号 a local receipt number became (the phone page of
+        the receipt's QR follows it); True when the hall had not known it."""
+        return bool(self._json("PUT", f"/api/v1/receipts/{local_no}", {"receipt_no": receipt_no}).get("new"))
+
     def push_appointments(self, appointments: list[dict[str, Any]]) -> int:
         return int(self._json("POST", "/api/v1/appointments", {"appointments": appointments})["stored"])
 

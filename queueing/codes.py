@@ -55,6 +55,7 @@ class HallCode(StrEnum):
     INVALID_OUTCOME = "invalid_outcome"
     INVALID_LEVEL = "invalid_level"
     INVALID_KIND = "invalid_kind"
+    INVALID_RECEIPT = "invalid_receipt"  # a local → platform receipt link of the wrong shape
     # issuing rules (409)
     SERVICE_CLOSED = "service_closed"
     ACTIVE_TICKET_EXISTS = "active_ticket_exists"
@@ -79,6 +80,8 @@ class HallCode(StrEnum):
     TICKET_NOT_FINISHED = "ticket_not_finished"
     ALREADY_RATED = "already_rated"
     NOT_A_BAD_RATING = "not_a_bad_rating"
+    # receipts (409): a local number already linked to another platform number
+    RECEIPT_CONFLICT = "receipt_conflict"
 
 
 class Outcome(StrEnum):

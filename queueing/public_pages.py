@@ -37,12 +37,12 @@ from queueing.codes import HallCode
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.model import CALLED, CANCELLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING, QueueError, Ticket
-from queueing.public_sources import PublicSources
+from queueing.public_sources import PublicSources, Status
 from queueing.public_tokens import receipt_from_token, ticket_id_from_token, ticket_token
+from queueing.receipt_links import LOCAL_NUMBER, platform_receipt
 
 log = logging.getLogger(__name__)
 LANGS = ("zh", "en")
-_LOCAL_NUMBER = re.compile(r"^[A-Z0-9]{1,8}-\d{8}-\d{5}$")  # kiosk/applications.py local_number()
 _WINDOW_NO = re.compile(r"^(\d+)\s*号窗口$")
 
 
@@ -340,16 +340,23 @@ class PublicPages:
 
     def application_page(self, token: str, lang: str) -> HTMLResponse:
         path = f"/a/{token}"
-        receipt = receipt_from_token(self.hall_key, token)
-        if receipt is None:
+        printed = receipt_from_token(self.hall_key, token)
+        if printed is None:
             return self.problem(lang, 404, "error.title", "error.forged", path)
-        status = self.sources.application(receipt)
+        # an offline receipt's local number follows the platform's number once the kiosk reported it
+        local = bool(LOCAL_NUMBER.match(printed))
+        linked = platform_receipt(self.engine.store, printed) if local else None
+        receipt = linked or printed
+        # a local number nobody reported yet is not the platform's: it is not asked for it
+        status = Status("not_found") if local and not linked else self.sources.application(receipt)
         head = (f'<h1>{t(lang, "app.title")}</h1><div class="card"><dl><dt>{t(lang, "app.receipt")}</dt>'
                 f"<dd>{esc(receipt)}</dd>")
+        if linked:
+            head += f'<dt>{t(lang, "app.local_receipt")}</dt><dd>{esc(printed)}</dd>'
         if status.state != "found":
             key = {"no_platform": "app.no_platform", "unavailable": "app.unavailable"}.get(status.state)
             if key is None:
-                key = "app.local" if _LOCAL_NUMBER.match(receipt) else "app.not_found"
+                key = "app.local" if local and not linked else "app.not_found"
             body = head + f'</dl></div><div class="state waiting" role="status"><p>{t(lang, key)}</p></div>'
             return self.page(lang, t(lang, "app.title"), body, path)
         d = status.data

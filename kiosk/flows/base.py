@@ -42,6 +42,12 @@ class Flow:
     wants_card = False
     wants_scan = False
 
+    @property
+    def holds_citizen(self) -> str:
+        """While the flow finishes something for the citizen who is here (a submission whose
+        receipt is on its way), the words that say so: 返回首页, 返回 and the idle wipe wait."""
+        return ""
+
     def __init__(self, core: KioskCore) -> None:
         self.core = core
         self.state = "start"

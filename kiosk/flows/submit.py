@@ -12,7 +12,7 @@ from typing import Any
 
 from kiosk.catalogue import shown_in
 from kiosk.flows.base import Flow, Screen, choice
-from kiosk.forms import FormState
+from kiosk.forms import FormState, option_label
 from kiosk.session import photo_url
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,11 @@ class SubmitFlow(Flow):
     @property
     def wants_card(self) -> bool:  # type: ignore[override]
         return self.state == "card"
+
+    @property
+    def holds_citizen(self) -> str:
+        # the receipt (number, QR, paper) is this citizen's: leaving now would print it for nobody
+        return str(self.tr("notice.submitting")) if self.state == "submitting" else ""
 
     def transient_states(self) -> set[str]:
         return {"done", "error", "camera", "submitting"}
@@ -93,6 +98,8 @@ class SubmitFlow(Flow):
 
     def _submitted(self, outcome: Any) -> None:
         if self.state == "submitting" and self.outcome is outcome:
+            if self.core.notice == self.holds_citizen:
+                self.core.notice = None  # the receipt is here: the wait is over
             self.goto("done")
 
     def _materials_action(self, action: str, args: dict[str, Any]) -> None:
@@ -188,7 +195,7 @@ class SubmitFlow(Flow):
             identity = self.core.identity(self.core.session.card)
             return Screen("form", self.core.item_name(item), {
                 "who": tr("submit.who", name=identity.masked_name, id=identity.masked_id),
-                "fields": self.form.view(tr, pick), "can_next": self.form.valid(),
+                "fields": self.form.view(tr, pick, self._shown), "can_next": self.form.valid(),
                 "next_label": tr("common.next")})
         if self.state == "materials":
             rows = []
@@ -239,6 +246,8 @@ class SubmitFlow(Flow):
             value = self.form.values.get(spec.key, "")
             if spec.personal and value:
                 value = value[:3] + "****" + value[-2:] if len(value) > 6 else "****"
+            elif spec.type == "select" and value:
+                value = option_label(spec, value, self._shown)
             rows.append({"label": pick(spec.label, spec.label_en), "value": value or "—"})
         photos = sum(1 for s in self.materials.values() if s == "photo")
         rows.append({"label": tr("submit.materials"), "value": tr("submit.photos", n=photos)})

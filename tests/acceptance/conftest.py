@@ -8,7 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.acceptance import person as person_module
 from tests.acceptance.person import Person
+
+
+@pytest.fixture(scope="session", autouse=True)
+def journeys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tasks' journeys go: ``$HALL_JOURNEYS`` (the docs' table script sets it), else
+    the session's temporary directory."""
+    import os
+
+    path = Path(os.environ.get("HALL_JOURNEYS") or tmp_path_factory.getbasetemp() / "journeys.jsonl")
+    person_module.JOURNEYS = path
+    return path
 
 
 @pytest.fixture

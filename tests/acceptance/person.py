@@ -17,13 +17,22 @@ A :class:`Person` may only
 
 Nothing here calls a flow method, sets a field or hands the core a value; if a test needs that,
 the kiosk is missing a way for the person to do it.
+
+A person counts what they do: taps on the screen, keys of the on-screen keyboard, swipes, and
+cards or codes brought to the devices. :meth:`Person.journey` measures one task from home (those
+counts and the seconds it took) and appends it to :data:`JOURNEYS` (JSON lines, set by the suite's
+session fixture), from which ``python -m tests.acceptance.journeys`` writes the table in
+docs/kiosk.md.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +43,24 @@ os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
 # The keyboard's layout-switch keys, by the class name QML gives them.
 _SYMBOL_MODE = "SymbolModeKey"
 _SPECIAL_KEYS = {"\n": "EnterKey", "\b": "BackspaceKey", " ": "SpaceKey"}
+
+
+#: where :meth:`Person.journey` appends its records (JSON lines); None: not written
+JOURNEYS: Path | None = None
+
+
+@dataclass
+class Counts:
+    """What a person did: screen taps, keyboard keys, swipes, cards and codes brought."""
+
+    taps: int = 0
+    keys: int = 0
+    swipes: int = 0
+    brought: int = 0
+
+    def since(self, before: Counts) -> Counts:
+        return Counts(self.taps - before.taps, self.keys - before.keys, self.swipes - before.swipes,
+                      self.brought - before.brought)
 
 
 def _pump(app: Any, seconds: float) -> None:
@@ -94,6 +121,7 @@ class Person:
         self.app, self.window, self.assembly = self._driver.app, self._driver.window, self._driver.assembly
         self.sims: dict[str, Any] = dict(self.assembly.devices.simulators) if self.assembly.devices else {}
         self._finger: Any = None  # the touch screen, made on the first swipe
+        self.counts = Counts()
 
     # -- looking ------------------------------------------------------------------------------
     def _keyboard(self) -> Any:
@@ -190,6 +218,10 @@ class Person:
         from PySide6.QtCore import QPointF, Qt
         from PySide6.QtTest import QTest
 
+        if self._in_keyboard(item):
+            self.counts.keys += 1
+        else:
+            self.counts.taps += 1
         centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
         QTest.mousePress(self.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
         QTest.mouseRelease(self.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre, 60)
@@ -207,8 +239,9 @@ class Person:
         return self._finger
 
     def swipe_to(self, label: str, tries: int = 8) -> None:
-        """Swipe the scrolling view that holds ``label`` upwards (a finger drawn up over it) until
-        what shows ``label`` is in its view, as a person does when a cue says there is more below."""
+        """Swipe the scrolling view that holds ``label`` until what shows ``label`` is in its view:
+        a finger drawn up over it when it lies below (as a person does when a cue says there is
+        more below), drawn down when it was scrolled away above."""
         from PySide6.QtCore import QPoint, QPointF
         from PySide6.QtTest import QTest
 
@@ -221,8 +254,12 @@ class Person:
                 view = view.parentItem()
             assert view is not None, f"{label!r} is out of sight and not in a scrolling view"
             top = view.mapToScene(QPointF(view.width() / 2, 0)).toPoint()
+            above = item.mapToScene(QPointF(0, item.height() / 2)).y() < top.y()
             start, rise = top + QPoint(0, int(view.height() * 0.8)), int(view.height() * 0.5)
+            if above:
+                start, rise = top + QPoint(0, int(view.height() * 0.2)), -rise
             # a finger on the touch screen: press, draw up, lift
+            self.counts.swipes += 1
             finger = self._touchscreen()
             QTest.touchEvent(self.window, finger).press(0, start, self.window).commit()
             for step in range(1, 13):
@@ -308,6 +345,7 @@ class Person:
     # -- cards, codes, paper ------------------------------------------------------------------
     def place_card(self, identity: str) -> None:
         """Put a fictional card (a key of the ID-card simulator's identities) on the reader."""
+        self.counts.brought += 1
         self.sims["idcard"].insert(identity)
 
     def remove_card(self) -> None:
@@ -315,6 +353,7 @@ class Person:
 
     def scan(self, code: str) -> None:
         """Hold a code under the scanner: it arrives as the scanner's serial bytes."""
+        self.counts.brought += 1
         self.sims["scanner"].feed(code)
 
     def break_device(self, kind: str, fault: str | None) -> None:
@@ -343,6 +382,23 @@ class Person:
     def printed(self) -> list[str]:
         """The lines the receipt printer has printed so far."""
         return list(self.sims["printer"].text_lines())
+
+    @contextmanager
+    def journey(self, task: str, mode: str) -> Iterator[Counts]:
+        """One task from the home screen: what the person did in it and how long it took, appended
+        to :data:`JOURNEYS` when the task got to its end (the body did not raise). The counts are
+        yielded as they stand when the task ends (read them after the ``with``)."""
+        before, started = Counts(**asdict(self.counts)), time.monotonic()
+        done = Counts()
+        yield done
+        spent = self.counts.since(before)
+        done.taps, done.keys, done.swipes, done.brought = spent.taps, spent.keys, spent.swipes, spent.brought
+        if JOURNEYS is not None:
+            size = f"{self.window.width()}x{self.window.height()}"
+            line = {"task": task, "mode": mode, "size": size, **asdict(spent),
+                    "seconds": round(time.monotonic() - started, 1)}
+            with JOURNEYS.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     def shot(self, path: Path) -> Path:
         return Path(self._driver.shot(path))

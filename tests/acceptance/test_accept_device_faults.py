@@ -6,9 +6,12 @@ played on the real ptys; the staff side is a real hall client reading the hall's
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from common.i18n import translate
 from devices.idcard.simulator import IdCardSimulator
 from devices.printer.simulator import PrinterSimulator
 from queueing.client import HallClient
@@ -84,3 +87,22 @@ def test_paper_out_while_a_ticket_prints(person: Person) -> None:
     person.wait_for("取号成功")
     assert person.sees("A001")  # shown large when it cannot be printed
     assert _alerts(person, "printer", 15.0)
+
+
+@pytest.mark.parametrize("allowed", [True, False], ids=["ecard_qr", "card_only"])
+def test_a_broken_reader_offers_the_electronic_id_where_the_hall_allows_it(
+        people: Callable[..., Person], tmp_path: Path, allowed: bool) -> None:
+    """kiosk.ecard_qr in the hall's kiosk.toml: with the reader failing (the simulator's SAM fault)
+    the citizen is told the counter takes the 电子身份证 QR on the phone; without it, not."""
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f"version = 1\n\n[kiosk]\necard_qr = {str(allowed).lower()}\n", encoding="utf-8")
+    person = people(config=toml)
+    _at_the_card_page(person)
+    person.break_device("idcard", "sam_failure")
+    person.place_card("zhang_san")
+    person.wait_for("读不出", timeout=3.0)
+    assert person.sees(translate("zh_CN", "device.card.counter")), person.texts()
+    assert person.sees("电子身份证") is allowed, person.texts()
+    person.tap("English")
+    person.wait_for("counter")
+    assert person.sees("electronic ID") is allowed, person.texts()

@@ -119,7 +119,8 @@ def test_english_guide_submit_and_ticket_show_no_chinese(person: Person) -> None
 
 @pytest.fixture
 def platform_without_english(tmp_path: Path) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """A platform on loopback serving the sample with S0103's English removed (name kept)."""
+    """A platform on loopback serving the sample with S0103's English removed (name kept), and
+    S0201's form options without English."""
     from offline_cache.platform_server import start_reference_platform
 
     data = json.loads(json.dumps(SAMPLE))
@@ -128,6 +129,8 @@ def platform_without_english(tmp_path: Path) -> Iterator[tuple[Any, dict[str, An
         untranslated.pop(key, None)
     for material in untranslated["materials"]:
         material.pop("name_en", None)
+    for field in next(s for s in data["services"] if s["id"] == "S0201")["form"]:
+        field.pop("options_en", None)
     running = start_reference_platform(tmp_path / "platform", catalogue=data)
     try:
         yield running, untranslated
@@ -154,3 +157,64 @@ def test_a_missing_translation_shows_the_chinese_with_a_note(
     for chinese in untranslated["conditions"] + [untranslated["window_hint"]]:
         assert any(chinese in t and note in t for t in person.texts()), (chinese, person.texts())
     assert_english(person, "the untranslated item's guide")
+
+
+def _select(service: dict[str, Any]) -> dict[str, Any]:
+    return next(f for f in service["form"] if f["type"] == "select")
+
+
+def _english_withdrawal_to_review(person: Person, reason: str) -> None:
+    """住房公积金提取 in English: the card, the reason chosen by its English option, the phone
+    and amount typed, the proof owed, the commitment accepted: the review screen."""
+    to_english(person)
+    person.tap(en("home.submit"))
+    person.tap(item("S0403")["name_en"])
+    person.wait_for(en("submit.card"))
+    person.place_card(next(iter(person.sims["idcard"].identities())))
+    person.wait_for("Phone")
+    person.tap(reason)
+    person.tap("field_phone")
+    person.type("13812345678")
+    person.press_key("\n")
+    person.type("3000")
+    person.press_key("\n")
+    person.tap(en("common.next"))
+    person.wait_for(en("submit.owe"))
+    person.tap(en("submit.owe"))
+    person.tap(en("common.next"))
+    person.tap(en("submit.accept"))
+    person.wait_for(en("submit.review"))
+
+
+def test_an_english_application_has_english_options_and_an_english_receipt(person: Person) -> None:
+    renting = _select(item("S0403"))["options_en"][1]
+    _english_withdrawal_to_review(person, renting)
+    assert person.sees(renting), person.texts()  # the review says what was chosen, in English
+    assert_english(person, "review")
+    person.tap(en("submit.submit"))
+    person.wait_for(en("submit.done.title"), timeout=15)
+    printed = "\n".join(person.printed())
+    assert item("S0403")["name_en"] in printed, printed
+    assert item("S0403")["name"] not in printed, printed
+    owed = item("S0403")["materials"][1]
+    assert owed["name_en"] in printed and owed["name"] not in printed, printed
+
+
+def test_an_option_without_english_shows_the_chinese_with_a_note(
+        people: Callable[..., Person], tmp_path: Path, platform_without_english: tuple[Any, dict[str, Any]]) -> None:
+    running, _untranslated = platform_without_english
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'version = 1\n\n[platform]\nurl = "{running.base_url}"\ntoken = "{running.token}"\n'
+                    f'hall_key = "{running.hall_key}"\n', encoding="utf-8")
+    person = people(config=toml)
+    person.wait_for(translate("zh_CN", "home.title"), timeout=30)
+    note = en("catalogue.chinese_only")
+    to_english(person)
+    person.tap(en("home.submit"))
+    person.tap(item("S0201")["name_en"])  # its options have no English on this platform
+    person.wait_for(en("submit.card"))
+    person.place_card(next(iter(person.sims["idcard"].identities())))
+    person.wait_for("Purpose")
+    for option in _select(item("S0201"))["options"]:
+        assert any(option in t and note in t for t in person.texts()), (option, person.texts())
+    assert_english(person, "a form whose options have no English")

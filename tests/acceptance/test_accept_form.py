@@ -56,3 +56,5 @@ def test_a_form_typed_on_the_keyboard(people: Callable[..., Person], size: tuple
     assert person.sees("租房"), person.texts()
     person.tap("确认提交")
     person.wait_for("完成")
+    printed = "\n".join(person.printed())  # a Chinese session's receipt stays Chinese
+    assert "住房公积金提取" in printed and "购房合同或租房证明" in printed, printed

@@ -96,12 +96,22 @@ def test_an_offline_receipt_is_followed_after_sync(person: Person) -> None:
     assert any(PLATFORM_NO.search(t) for t in person.texts()), person.texts()
 
 
-@pytest.mark.xfail(strict=True, reason="the phone page says 正在等待上传 forever: the hall service "
-                   "never learns the local number's platform number (not built yet)")
 def test_the_phone_page_of_an_offline_receipt_after_sync(person: Person) -> None:
+    """The phone opens the printed QR (the kiosk's local number) after the kiosk synced: the hall
+    service's page shows the platform's number and its status (the citizen reloads the page a
+    few times while the kiosk tells the hall)."""
     printed_url = _offline_receipt(person)
-    page = requests.get(printed_url, timeout=10).text
+    assert "/a/" in printed_url and "-" in printed_url.rsplit("/a/", 1)[1]
+    deadline, page = time.monotonic() + 15, ""
+    while time.monotonic() < deadline:
+        page = requests.get(printed_url, timeout=10).text
+        if PLATFORM_NO.search(page):
+            break
+        person.wait(1.0)
     assert "已受理" in page and PLATFORM_NO.search(page), page[-800:]
+    assert "本机编号" in page  # the number on the paper, so the citizen sees it is the same case
+    english = requests.get(printed_url + "?lang=en", timeout=10).text
+    assert "Kiosk number" in english and PLATFORM_NO.search(english)
 
 
 def test_a_typed_number_shows_the_case_only_with_the_same_card(person: Person) -> None:

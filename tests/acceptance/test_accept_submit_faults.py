@@ -81,6 +81,27 @@ def test_submitting_while_the_platform_hangs(people: Callable[..., Person], tmp_
     assert took < 6.0, f"the receipt came {took:.1f} s after the tap"
 
 
+def test_home_while_submitting_keeps_the_citizen_for_the_receipt(person: Person) -> None:
+    """A citizen taps 返回首页 (and 返回) while 正在提交 (a slow platform: the kiosk waits for its
+    number): the kiosk says in words that the receipt is on its way and stays; the receipt is then
+    shown and printed for this citizen."""
+    to_review(person)
+    person.assembly.platform.running.admin().set_faults([{"fault": "delay", "seconds": 6, "path": "/v1/records"}])
+    before = len(person.sims["printer"].pages())
+    person.tap(zh("submit.submit"), settle=0.05)
+    person.wait_for(zh("submit.submitting"), timeout=1.0)
+    person.tap(zh("common.home"), settle=0.2)
+    person.wait_for(zh("notice.submitting"), timeout=1.0)
+    assert not person.sees(zh("home.title")), person.texts()
+    person.tap(zh("common.back"), settle=0.2)
+    assert not person.sees(zh("home.title")), person.texts()
+    person.wait_for(zh("submit.done.title"), timeout=8.0)
+    assert not person.sees(zh("notice.submitting"))
+    assert len(person.sims["printer"].pages()) == before + 1  # printed for the citizen who sees it
+    person.tap(zh("common.finish"))
+    person.wait_for(zh("home.title"))
+
+
 def _wal(person: Person) -> Path:
     return Path(person.assembly.cache.path).with_name(Path(person.assembly.cache.path).name + "-wal")
 

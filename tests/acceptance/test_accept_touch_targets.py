@@ -1,5 +1,6 @@
 """Every touch target is at least 90 px both ways at 1920×1080 (≈ 15 mm on a hall's 24" panel) and
-the same share of the screen on a smaller one (60 px at 1280×720), in normal and elder mode: a
+the upright 1080×1920, and the same share of the screen on a smaller one (60 px at 1280×720), in
+normal and elder mode: a
 citizen walks the kiosk's screens (home, each task's first screens, the guide's detail, the
 receipt keypad, the rating keypad, a form, its materials and review) and on each one everything
 pressable that is shown (MouseArea, button, text field, anything with a clicked/tapped/pressed
@@ -85,7 +86,15 @@ def _home(person: Person, elder: bool) -> None:
 SIZES = [pytest.param(None, False, id="1920x1080"),
          pytest.param(None, True, id="1920x1080-elder"),
          pytest.param((1280, 720), False, id="1280x720", marks=pytest.mark.slow),
-         pytest.param((1280, 720), True, id="1280x720-elder", marks=pytest.mark.slow)]
+         pytest.param((1280, 720), True, id="1280x720-elder", marks=pytest.mark.slow),
+         pytest.param((1080, 1920), False, id="1080x1920", marks=pytest.mark.slow),
+         pytest.param((1080, 1920), True, id="1080x1920-elder", marks=pytest.mark.slow)]
+
+
+def _unit(width: int, height: int) -> float:
+    """The layout's scale at this window size (Theme.unitFor): 1 at 1920×1080 and at the upright
+    1080×1920."""
+    return max(0.5, min(width / 1080, height / 1920) if height > width else min(width / 1920, height / 1080))
 
 
 @pytest.mark.parametrize(("size", "elder"), SIZES)
@@ -94,7 +103,7 @@ def test_every_touch_target_is_big_enough(people: Callable[..., Person], size: t
     person = people(size)
     if elder:
         person.tap("header_elder")
-    least = MIN_AT_1080 * person.window.height() / 1080 - 0.5  # rounding of scaled sizes
+    least = MIN_AT_1080 * _unit(person.window.width(), person.window.height()) - 0.5  # rounding of scaled sizes
     small: list[str] = []
     seen: list[str] = []
 

@@ -88,10 +88,11 @@ ColumnLayout {
                     required property var modelData
                     required property int index
                     objectName: "option_" + fieldItem.field.key + "_" + index
-                    text: modelData; scale_: Theme.s * 0.75; width: 260 * Theme.s
+                    // the label in the session's language; the value is the catalogue's own
+                    text: modelData.label; scale_: Theme.s * 0.75; width: 260 * Theme.s
                     height: Math.max(implicitHeight, 96 * Theme.u)
-                    accent: fieldItem.field.value === modelData ? "blue" : ""
-                    onClicked: root.act("set", {"key": fieldItem.field.key, "value": modelData})
+                    accent: fieldItem.field.value === modelData.value ? "blue" : ""
+                    onClicked: root.act("set", {"key": fieldItem.field.key, "value": modelData.value})
                 }
             }
         }
