@@ -17,7 +17,7 @@ import requests
 
 from queueing.engine import QueueEngine
 from queueing.hallconfig import load_credentials, load_hall, sample_hall_toml
-from queueing.store import SQLiteStore
+from queueing.store import QueueStore, SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -54,13 +54,39 @@ def load_test_hall_toml() -> str:
     return tomlkit.dumps(doc)
 
 
-def make_engine(data_dir: Path, clock: FakeClock, hall_toml: str | None = None) -> QueueEngine:
+class StoreChoice:
+    """Which store the engines and hall-server processes of the running test use: set by the
+    ``store`` fixture (conftest.py). ``new_database`` is the PostgreSQL server's; None: SQLite."""
+
+    new_database: Callable[[], str] | None = None
+    urls: dict[Path, str] = {}  # one database per data dir: a restart on the same dir finds its rows
+
+    @classmethod
+    def url_for(cls, data_dir: Path) -> str | None:
+        if cls.new_database is None:
+            return None
+        key = data_dir.resolve()
+        if key not in cls.urls:
+            cls.urls[key] = cls.new_database()
+        return cls.urls[key]
+
+
+def open_store(data_dir: Path, hall_id: str) -> QueueStore:
+    url = StoreChoice.url_for(data_dir)
+    if url is None:
+        return SQLiteStore(data_dir / "queue.db")
+    from queueing.store_pg import PgStore
+
+    return PgStore(url, hall_id, data_dir / "queue.db")
+
+
+def make_engine(data_dir: Path, clock: Callable[[], float], hall_toml: str | None = None) -> QueueEngine:
     data_dir.mkdir(parents=True, exist_ok=True)
     if hall_toml is not None:
         (data_dir / "hall.toml").write_text(hall_toml, encoding="utf-8")
     hall = load_hall(data_dir)
     creds = load_credentials(data_dir)
-    return QueueEngine(hall, SQLiteStore(data_dir / "queue.db"), creds["hall_key"], clock=clock)
+    return QueueEngine(hall, open_store(data_dir, hall.id), creds["hall_key"], clock=clock)
 
 
 def free_port() -> int:
@@ -108,6 +134,7 @@ class ServerProcess:
             str(self.data_dir),
             "--heartbeat",
             str(self.heartbeat),
+            *self.store_args(),
             *self.args,
         ]
         self.log = open(self.data_dir.parent / f"server-{self.port}.log", "wb")  # noqa: SIM115
@@ -129,6 +156,10 @@ class ServerProcess:
             except requests.RequestException:
                 time.sleep(0.05)
         raise RuntimeError("hall-server did not answer in time")
+
+    def store_args(self) -> tuple[str, ...]:
+        url = StoreChoice.url_for(self.data_dir)
+        return () if url is None or "--store" in self.args else ("--store", url)
 
     def token(self, role: str) -> str:
         return load_credentials(self.data_dir)[role]
