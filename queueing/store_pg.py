@@ -46,6 +46,7 @@ from psycopg_pool import ConnectionPool
 
 from offline_cache.migrations import Migration, Schema, SchemaTooNewError
 from queueing.codes import HallCode
+from queueing.hallconfig import ConfigError
 from queueing.model import ACTIVE, CounterState, QueueError, Ticket
 from queueing.store import TICKET_COLUMNS
 
@@ -108,6 +109,10 @@ _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
 _EVENT_COLS = "seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data"
 
 
+class StoreUnreachableError(ConfigError):
+    """The database cannot be reached or set up at start (``hall-server`` says so and exits 2)."""
+
+
 def channel_of(hall_id: str) -> str:
     """The hall's NOTIFY channel: a fixed-length identifier whatever the hall id holds."""
     return "hall_events_" + hashlib.sha256(hall_id.encode()).hexdigest()[:32]
@@ -138,7 +143,7 @@ class PgTx:
         self.appended = 0  # the last event seq this transaction appended (0: none)
 
     def _q(self, query: str, args: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self.con.execute(query, (self.hall, *args))  # type: ignore[arg-type]
+        return self.con.execute(query, (self.hall, *args))
 
     def get_meta(self, key: str) -> str | None:
         row = self._q("SELECT value FROM meta WHERE hall_id=%s AND key=%s", (key,)).fetchone()
@@ -163,11 +168,11 @@ class PgTx:
     def update_ticket(self, t: Ticket, expect_status: str | None = None) -> None:
         cols = [c for c in TICKET_COLUMNS if c != "id"]
         query = f"UPDATE tickets SET {', '.join(c + '=%s' for c in cols)} WHERE hall_id=%s AND id=%s"
-        args: list[Any] = _plain([getattr(t, c) for c in cols]) + [self.hall, t.id]
+        args: list[Any] = [*_plain([getattr(t, c) for c in cols]), self.hall, t.id]
         if expect_status is not None:
             query += " AND status=%s"
             args.append(str(expect_status))
-        if self.con.execute(query, args).rowcount != 1:  # type: ignore[arg-type]
+        if self.con.execute(query, args).rowcount != 1:
             raise RuntimeError(f"ticket {t.id} changed under the transaction")  # cannot happen: hall row locked
 
     def get_ticket(self, ticket_id: str) -> Ticket | None:
@@ -183,7 +188,7 @@ class PgTx:
                 args += [self.hall, sid, prio, day]
         if not parts:
             return []
-        return [Ticket(*r) for r in self.con.execute(" UNION ALL ".join(parts), args)]  # type: ignore[arg-type]
+        return [Ticket(*r) for r in self.con.execute(" UNION ALL ".join(parts), args)]
 
     def waiting(self, day: str, service_id: str | None, limit: int) -> list[Ticket]:
         if service_id is None:
@@ -212,7 +217,7 @@ class PgTx:
         }[cls]
         rows = self.con.execute(
             "SELECT service_id, count(*) FROM tickets WHERE hall_id=%(hall)s AND status='waiting' AND day=%(day)s "
-            f"AND service_id = ANY(%(sids)s) AND {cond} GROUP BY service_id",  # type: ignore[arg-type]
+            f"AND service_id = ANY(%(sids)s) AND {cond} GROUP BY service_id",
             {"hall": self.hall, "day": day, "sids": list(service_ids), "now": now, "kt": key_time, "seq": seq},
         )
         return {s: int(n) for s, n in rows}
@@ -227,7 +232,8 @@ class PgTx:
         return int(self._q(query, args).fetchone()[0])  # type: ignore[index]
 
     def count_issued(self, day: str, service_id: str, *, anonymous_only: bool = False) -> int:
-        query = "SELECT count(*) FROM tickets WHERE hall_id=%s AND service_id=%s AND day=%s AND transferred_from IS NULL"
+        query = ("SELECT count(*) FROM tickets WHERE hall_id=%s AND service_id=%s AND day=%s "
+                 "AND transferred_from IS NULL")
         if anonymous_only:  # issued without an ID number (nor an appointment's)
             query += " AND person_hash IS NULL"
         return int(self._q(query, (service_id, day)).fetchone()[0])  # type: ignore[index]
@@ -306,7 +312,7 @@ class PgTx:
                               "LIMIT %s", (seq, limit)))
 
     def person_tickets(self, since_day: str, until_day: str) -> list[tuple[str, str, str]]:
-        return [tuple(r) for r in self._q(  # type: ignore[misc]
+        return [tuple(r) for r in self._q(
             "SELECT person_hash, service_id, day FROM tickets WHERE hall_id=%s AND person_hash IS NOT NULL "
             "AND day BETWEEN %s AND %s AND transferred_from IS NULL ORDER BY day, seq", (since_day, until_day))]
 
@@ -411,7 +417,7 @@ class PgStore:
     """One hall's rows in a PostgreSQL database, through a connection pool (psycopg_pool)."""
 
     def __init__(self, url: str, hall_id: str, credentials_db: Path | str = "", *, max_connections: int = 8,
-                 lock_timeout_s: float = 30.0, connect_timeout_s: float = 10.0) -> None:
+                 lock_timeout_s: float = 30.0, connect_timeout_s: float = 10.0, pool_timeout_s: float = 10.0) -> None:
         self.url, self.hall_id = url, hall_id
         self.path = str(credentials_db)  # the SQLite file of the device and staff tables (credentials.py)
         self.channel = channel_of(hall_id)
@@ -426,14 +432,17 @@ class PgStore:
             con.execute(f"SET lock_timeout = {lock_ms}")
             con.execute(f"SET idle_in_transaction_session_timeout = {lock_ms * 2}")
 
-        with psycopg.connect(url, autocommit=True, connect_timeout=int(connect_timeout_s)) as con:
-            migrate_pg(con)
-            con.execute("INSERT INTO halls(hall_id, created_at) VALUES(%s, %s) ON CONFLICT DO NOTHING",
-                        (hall_id, time.time()))
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=int(connect_timeout_s)) as con:
+                migrate_pg(con)
+                con.execute("INSERT INTO halls(hall_id, created_at) VALUES(%s, %s) ON CONFLICT DO NOTHING",
+                            (hall_id, time.time()))
+        except psycopg.Error as exc:  # the message names host and database, never the password
+            raise StoreUnreachableError(f"the queue database cannot be used: {str(exc).strip()[:300]}") from exc
         self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url, min_size=1, max_size=max_connections, open=True, configure=configure,
             kwargs={"autocommit": True, "connect_timeout": int(connect_timeout_s)},
-            check=ConnectionPool.check_connection, timeout=lock_timeout_s, name=f"hall-{hall_id}")
+            check=ConnectionPool.check_connection, timeout=pool_timeout_s, name=f"hall-{hall_id}")
 
     def report_failure(self, exc: Exception) -> QueueError:
         """Another reader of the hall's storage (the credential tables) hit ``exc``: remembered like
@@ -448,7 +457,8 @@ class PgStore:
             log.error("ALERT storage: the queue database reports damaged data", extra={"ctx": {"error": self.failure}})
         else:
             log.error("queue store failed", extra={"ctx": {"error": self.failure}})
-        return QueueError(503, HallCode.STORAGE_FAILED, "the hall's queue store cannot be used now; staff have been told")
+        return QueueError(503, HallCode.STORAGE_FAILED,
+                          "the hall's queue store cannot be used now; staff have been told")
 
     @contextmanager
     def _transaction(self, begin: str, lock_hall: bool) -> Iterator[PgTx]:
@@ -511,9 +521,19 @@ class PgStore:
                                   "message": f"the queue store refused a write: {before[:200]}"})
                     self._alerted = before
         except QueueError:
+            if isinstance(self.failure, str) and self.failure.startswith("PoolTimeout"):
+                self.failure = self._why_no_connection() or self.failure
             return self.failure
         self.failure = before
         return before
+
+    def _why_no_connection(self) -> str | None:
+        """The pool only says it got no connection in time; one direct attempt says why."""
+        try:
+            with psycopg.connect(self.url, connect_timeout=3):
+                return None
+        except psycopg.Error as exc:
+            return f"{type(exc).__name__}: {str(exc).strip()[:300]}"
 
     def close(self) -> None:
         self.pool.close()

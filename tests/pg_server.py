@@ -108,8 +108,23 @@ class PgServer:
             con.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
         return self.url(name)
 
+    def empty_database(self, url: str) -> None:
+        """Every table of the database emptied (its schema kept): a fresh hall on the same database."""
+        with psycopg.connect(url, autocommit=True) as con:
+            tables = [r[0] for r in con.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'queue_schema'")]
+            if tables:
+                con.execute(sql.SQL("TRUNCATE {} CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database made by ``new_database`` (closing whatever still holds it)."""
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.url(), autocommit=True) as con:
+            con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
     def restart(self) -> None:
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "restart")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-m", "fast",
+                  "-w", "restart")
 
     def stop(self) -> None:
         if self.port:

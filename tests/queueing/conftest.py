@@ -1,7 +1,7 @@
 """Fixtures of the queue tests (helpers in queue_helpers.py).
 
 ``store`` runs a test on both stores: SQLite (the hall's file) and PostgreSQL (a real server,
-tests/pg_server.py, one fresh database per data directory). A module opts in with
+tests/pg_server.py, one fresh database per test). A module opts in with
 ``pytestmark = pytest.mark.usefixtures("store")``; its engines (``make_engine``) and hall-server
 processes (``ServerProcess``, ``--store postgresql://…``) then use the chosen store."""
 
@@ -31,10 +31,11 @@ def pg_server() -> Iterator[PgServer]:
 def store(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "postgresql":
         pg: PgServer = request.getfixturevalue("pg_server")
-        StoreChoice.new_database = pg.new_database
+        StoreChoice.url, StoreChoice.empty = pg.new_database(), pg.empty_database
     yield request.param
-    StoreChoice.new_database = None
-    StoreChoice.urls = {}
+    if StoreChoice.url is not None:
+        pg.drop_database(StoreChoice.url)
+    StoreChoice.url, StoreChoice.empty, StoreChoice.dirs = None, None, set()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import requests
@@ -56,19 +57,23 @@ def load_test_hall_toml() -> str:
 
 class StoreChoice:
     """Which store the engines and hall-server processes of the running test use: set by the
-    ``store`` fixture (conftest.py). ``new_database`` is the PostgreSQL server's; None: SQLite."""
+    ``store`` fixture (conftest.py). ``url`` is the test's PostgreSQL database; None: SQLite.
+    A second data dir in one test (a fresh hall, e.g. each hypothesis example) empties it first."""
 
-    new_database: Callable[[], str] | None = None
-    urls: dict[Path, str] = {}  # one database per data dir: a restart on the same dir finds its rows
+    url: str | None = None
+    empty: Callable[[str], None] | None = None
+    dirs: ClassVar[set[Path]] = set()
 
     @classmethod
     def url_for(cls, data_dir: Path) -> str | None:
-        if cls.new_database is None:
+        if cls.url is None:
             return None
         key = data_dir.resolve()
-        if key not in cls.urls:
-            cls.urls[key] = cls.new_database()
-        return cls.urls[key]
+        if key not in cls.dirs:
+            if cls.dirs and cls.empty is not None:
+                cls.empty(cls.url)
+            cls.dirs.add(key)
+        return cls.url
 
 
 def open_store(data_dir: Path, hall_id: str) -> QueueStore:
