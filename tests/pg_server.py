@@ -70,7 +70,8 @@ class PgServer:
             raise RuntimeError(f"{' '.join(cmd[:2])} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
         return done
 
-    def start(self) -> PgServer:
+    def start(self, durable: bool = False) -> PgServer:
+        """initdb and start; ``durable`` keeps PostgreSQL's fsync defaults (benchmarks)."""
         if self._as_root:
             pw = pwd.getpwnam(RUN_AS)
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
@@ -79,8 +80,8 @@ class PgServer:
                   "--encoding=UTF8", "--locale=C", "--no-sync")
         for attempt in range(5):
             self.port = _free_port()
-            opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+            fast = "" if durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} {fast}-c max_connections=200"
             try:
                 self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"),
                           "-o", opts, "-w", "-t", "60", "start")
