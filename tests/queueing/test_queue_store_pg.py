@@ -221,3 +221,39 @@ def test_two_hall_servers_on_one_database_10_issuers_10_counters(tmp_path: Path,
         seqs = [r[0] for r in con.execute("SELECT seq FROM events ORDER BY seq")]
     assert set(calls.values()) == {1} and len(calls) == 300
     assert seqs == list(range(1, len(seqs) + 1))  # one gapless, ordered event log for both processes
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="the event hub does not ring on PgDoorbell yet (queueing/events.py, "
+                   "wired at merge): a process's subscribers hear other processes' events only after its own commits")
+def test_every_event_reaches_the_subscribers_of_every_hall_server(tmp_path: Path, db: str) -> None:
+    data = tmp_path / "h"
+    data.mkdir()
+    (data / "hall.toml").write_text(load_test_hall_toml(), encoding="utf-8")
+    a = ServerProcess(data, heartbeat=1.0, args=("--store", db)).start()
+    b = ServerProcess(data, heartbeat=1.0, args=("--store", db)).start()
+    creds = load_credentials(data)
+    heard: list[tuple[int | None, str]] = []
+
+    def subscribe() -> None:
+        display = HallClient(b.base_url, creds["display"])
+        try:  # from the start of the log: whenever it connects, nothing may be missed
+            for ev in display.events(last_event_id=0, read_timeout=3):
+                if ev.kind == "issue":
+                    heard.append((ev.id, ev.kind))
+                if len(heard) == 5:
+                    return
+        except Exception:  # the link ends with the test
+            return
+
+    try:
+        t = threading.Thread(target=subscribe, daemon=True)
+        t.start()
+        kiosk = HallClient(a.base_url, creds["kiosk"])
+        for _ in range(5):
+            kiosk.issue_ticket("S0101")  # issued through the other process only
+        t.join(8)
+        assert len(heard) == 5
+    finally:
+        a.stop()
+        b.stop()
