@@ -32,6 +32,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--data-dir", default="data/hall", help="hall.toml, credentials.json, queue.db (default data/hall)"
     )
+    p.add_argument(
+        "--store", default="", metavar="URL",
+        help="postgresql://user@host/db: keep the queue in PostgreSQL (central halls; several hall-server "
+        "processes may share it; the password from ~/.pgpass or $PGPASSWORD) instead of <data-dir>/queue.db",
+    )
     p.add_argument("--heartbeat", type=float, default=15.0, help="seconds between SSE heartbeat comments")
     p.add_argument(
         "--public-base-url", default="",
@@ -115,6 +120,10 @@ def run_hall_server(args: argparse.Namespace) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         print("hall-server: --tls-cert and --tls-key go together", file=sys.stderr)
         return 2
+    if args.store and not args.store.startswith(("postgresql://", "postgres://")):
+        print("hall-server: --store takes a postgresql:// URL (without it the queue is <data-dir>/queue.db)",
+              file=sys.stderr)
+        return 2
     tls = TlsFiles(args.tls_cert, args.tls_key) if args.tls_cert else None
     if tls is None and not is_loopback(args.host) and not args.insecure_http:
         print(f"hall-server: refusing to listen on {args.host} in plain HTTP: give --tls-cert and --tls-key "
@@ -135,7 +144,7 @@ def run_hall_server(args: argparse.Namespace) -> int:
     try:
         service = build_service(
             args.data_dir, heartbeat=args.heartbeat, public_base_url=args.public_base_url, platform=platform,
-            outbox=outbox, public_rate=PublicRate(args.public_rate, args.public_burst),
+            outbox=outbox, public_rate=PublicRate(args.public_rate, args.public_burst), store_url=args.store,
         )
     except ConfigError as exc:
         log.error("cannot start the hall service: %s", exc)

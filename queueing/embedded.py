@@ -24,7 +24,7 @@ from queueing.outbox import Outbox, OutboxForwarder
 from queueing.public_pages import PublicPagesConfig
 from queueing.public_sources import PlatformSettings, PublicSources
 from queueing.server import ServerLimits, TlsFiles, bind, new_server, serve
-from queueing.store import SQLiteStore
+from queueing.store import QueueStore, SQLiteStore
 
 if TYPE_CHECKING:
     import uvicorn
@@ -38,7 +38,7 @@ class HallService:
 
     data_dir: Path
     engine: QueueEngine
-    store: SQLiteStore
+    store: QueueStore
     hub: EventHub
     credentials: dict[str, str]
     app: FastAPI
@@ -66,15 +66,23 @@ def build_service(
     platform: PlatformSettings | None = None,
     body_caps: BodyCaps | None = None,
     public_rate: PublicRate | None = None,
+    store_url: str = "",
 ) -> HallService:
     """Load hall.toml and credentials (writing samples on first start), open the store, wire the
     engine's commits to the SSE hub and, when given, the platform outbox. ``public_base_url`` is
     where citizens' phones reach the /t/ /a/ /g/ pages; ``platform`` is asked for the catalogue
-    and application status by those pages (without it: bundled catalogue, no status)."""
+    and application status by those pages (without it: bundled catalogue, no status).
+    ``store_url`` (``postgresql://…``) keeps the queue in PostgreSQL instead of ``queue.db``."""
     data_dir = Path(data_dir)
     hall = load_hall(data_dir)
     creds = load_credentials(data_dir)
-    store = SQLiteStore(data_dir / "queue.db")
+    store: QueueStore
+    if store_url:
+        from queueing.store_pg import PgStore  # psycopg only where a central hall uses it
+
+        store = PgStore(store_url, hall.id, data_dir / "queue.db")
+    else:
+        store = SQLiteStore(data_dir / "queue.db")
     engine = QueueEngine(hall, store, creds["hall_key"], clock=clock)
     hub = EventHub(store, heartbeat=heartbeat)
     engine.on_commit(hub.publish)

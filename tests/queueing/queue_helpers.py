@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import requests
 
 from queueing.engine import QueueEngine
 from queueing.hallconfig import load_credentials, load_hall, sample_hall_toml
-from queueing.store import SQLiteStore
+from queueing.store import QueueStore, SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -54,13 +55,43 @@ def load_test_hall_toml() -> str:
     return tomlkit.dumps(doc)
 
 
-def make_engine(data_dir: Path, clock: FakeClock, hall_toml: str | None = None) -> QueueEngine:
+class StoreChoice:
+    """Which store the engines and hall-server processes of the running test use: set by the
+    ``store`` fixture (conftest.py). ``url`` is the test's PostgreSQL database; None: SQLite.
+    A second data dir in one test (a fresh hall, e.g. each hypothesis example) empties it first."""
+
+    url: str | None = None
+    empty: Callable[[str], None] | None = None
+    dirs: ClassVar[set[Path]] = set()
+
+    @classmethod
+    def url_for(cls, data_dir: Path) -> str | None:
+        if cls.url is None:
+            return None
+        key = data_dir.resolve()
+        if key not in cls.dirs:
+            if cls.dirs and cls.empty is not None:
+                cls.empty(cls.url)
+            cls.dirs.add(key)
+        return cls.url
+
+
+def open_store(data_dir: Path, hall_id: str) -> QueueStore:
+    url = StoreChoice.url_for(data_dir)
+    if url is None:
+        return SQLiteStore(data_dir / "queue.db")
+    from queueing.store_pg import PgStore
+
+    return PgStore(url, hall_id, data_dir / "queue.db")
+
+
+def make_engine(data_dir: Path, clock: Callable[[], float], hall_toml: str | None = None) -> QueueEngine:
     data_dir.mkdir(parents=True, exist_ok=True)
     if hall_toml is not None:
         (data_dir / "hall.toml").write_text(hall_toml, encoding="utf-8")
     hall = load_hall(data_dir)
     creds = load_credentials(data_dir)
-    return QueueEngine(hall, SQLiteStore(data_dir / "queue.db"), creds["hall_key"], clock=clock)
+    return QueueEngine(hall, open_store(data_dir, hall.id), creds["hall_key"], clock=clock)
 
 
 def free_port() -> int:
@@ -108,6 +139,7 @@ class ServerProcess:
             str(self.data_dir),
             "--heartbeat",
             str(self.heartbeat),
+            *self.store_args(),
             *self.args,
         ]
         self.log = open(self.data_dir.parent / f"server-{self.port}.log", "wb")  # noqa: SIM115
@@ -129,6 +161,10 @@ class ServerProcess:
             except requests.RequestException:
                 time.sleep(0.05)
         raise RuntimeError("hall-server did not answer in time")
+
+    def store_args(self) -> tuple[str, ...]:
+        url = StoreChoice.url_for(self.data_dir)
+        return () if url is None or "--store" in self.args else ("--store", url)
 
     def token(self, role: str) -> str:
         return load_credentials(self.data_dir)[role]

@@ -17,6 +17,8 @@ from queueing.client import HallClient, HallServiceError, HallUnavailable
 
 TZ = ZoneInfo("Asia/Shanghai")
 
+pytestmark = pytest.mark.usefixtures("store")  # a hall-server on each store (conftest.py)
+
 
 @pytest.fixture
 def clients(server):

@@ -12,6 +12,8 @@ from queue_helpers import FakeClock, at, make_engine, small_hall
 
 from queueing.model import QueueError
 
+pytestmark = pytest.mark.usefixtures("store")  # every rule on both stores (conftest.py)
+
 
 @pytest.fixture
 def eng(tmp_path: Path, clock: FakeClock):

@@ -7,9 +7,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from queue_helpers import FakeClock, at, make_engine, small_hall
 
 from queueing.stats import percentile
+
+pytestmark = pytest.mark.usefixtures("store")  # on both stores (conftest.py)
 
 ARRIVALS_PER_MINUTE = {"S1": 0.11, "S2": 0.08, "S3": 0.05}  # ~0.24/min for 3 counters of 10 minutes
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from queue_helpers import FakeClock, at, make_engine, small_hall
 
 from queueing.outbox import OutboxForwarder
+
+pytestmark = pytest.mark.usefixtures("store")  # on both stores (conftest.py)
 
 
 class ListOutbox:

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from queue_helpers import ROOT, load_test_hall_toml, make_engine
 
 from queueing.engine import QueueEngine
@@ -48,6 +49,7 @@ def _calls(e: QueueEngine) -> Counter:
     return Counter(r["ticket_id"] for r in rows if r["kind"] == "call")
 
 
+@pytest.mark.usefixtures("store")  # on both stores (conftest.py)
 def test_threads_racing_never_share_a_ticket(tmp_path: Path) -> None:
     e = make_engine(tmp_path / "h", time.time, load_test_hall_toml())
     ids = {e.issue("S0101")[0].id for _ in range(240)}
