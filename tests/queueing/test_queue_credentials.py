@@ -183,3 +183,26 @@ def test_shared_role_tokens_can_be_switched_off(hall: ServerProcess) -> None:
     assert admin("GET", "/counters").status_code == 200  # the administrator's token stays
     hall_cli(hall.data_dir, "roles", "--enable")
     assert counter("GET", "/counters").status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14: the shared admin token still rectifies with a typed staff_id")
+def test_the_admin_token_alone_neither_rectifies_nor_acknowledges(hall: ServerProcess) -> None:
+    """Whoever holds the admin token (the installer, a script) is nobody's name: a 差评's
+    rectification is signed off by a signed-in supervisor, an alert is acknowledged by a signed-in
+    member of staff, each under the session's 工号."""
+    admin, kiosk, counter = shared(hall, "admin"), shared(hall, "kiosk"), shared(hall, "counter")
+    add_staff(hall.data_dir, "9001", "supervisor pw 1", "--supervisor")
+    kiosk("POST", "/tickets", {"service_id": "S1"})
+    tid = counter("POST", "/counters/W01/call-next", {"staff_id": "1001"}).json()["ticket"]["id"]
+    counter("POST", "/counters/W01/finish", {"outcome": "done", "staff_id": "1001"})
+    kiosk("POST", f"/tickets/{tid}/rating", {"level": 1, "reason": "slow"})
+    alert = kiosk("POST", "/alerts", {"kind": "printer", "source": "kiosk-1"}).json()["alert"]["id"]
+
+    fix = {"response": "spoke to the citizen", "staff_id": "9001"}
+    assert code(admin("POST", f"/ratings/{tid}/rectification", fix)) == (403, "supervisor_required")
+    assert code(admin("POST", f"/alerts/{alert}/ack", {"staff_id": "9001"})) == (401, "session_required")
+    assert admin.sign_in("9001", "supervisor pw 1").status_code == 201
+    assert admin("POST", f"/ratings/{tid}/rectification", {"response": "spoke"}).status_code == 201
+    assert admin("POST", f"/alerts/{alert}/ack").status_code == 200
+    assert admin("GET", "/ratings").json()["ratings"][0]["rectification"]["by"] == "9001"
+    assert admin("GET", "/alerts", all="true").json()["alerts"][0]["acked_by"] == "9001"
