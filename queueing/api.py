@@ -444,7 +444,7 @@ def create_app(
         status: Literal["waiting"] = "waiting",
         service_id: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-        role: str = require("counter", "display"),
+        role: str = require("counter", "display", "admin"),  # and the dashboard: who waits
     ) -> dict[str, Any]:
         return {"tickets": [t.public(hall) for t in await eng.waiting(service_id, limit)]}
 
@@ -475,11 +475,10 @@ def create_app(
 
     @app.post("/api/v1/ratings/{ticket_id}/rectification", status_code=201)
     async def rectify(ticket_id: str, body: RectifyBody, role: str = require("admin")) -> dict[str, Any]:
+        # Signed off by a supervisor's own session: the admin token (or a dashboard device) alone
+        # is nobody's name, and a typed staff_id would be whatever its holder typed.
         caller = current_caller.get()
-        # a shared token without a session is the embedded default's (its staff_id is as typed)
-        legacy = caller is None or (caller.shared and caller.staff is None)
-        supervisor = caller is not None and caller.staff is not None and caller.staff.supervisor
-        if not (legacy or supervisor):
+        if caller is None or caller.staff is None or not caller.staff.supervisor:
             raise QueueError(403, HallCode.SUPERVISOR_REQUIRED, "a rectification is signed off by a supervisor")
         return {"rectification": await eng.rectify(ticket_id, body.response, staff(body))}
 
@@ -609,7 +608,10 @@ def create_app(
 
     @app.post("/api/v1/alerts/{alert_id}/ack")
     async def ack(alert_id: RowId, body: StaffBody | None = None, role: str = require("admin")) -> dict[str, Any]:
-        await eng.ack_alert(alert_id, staff(body, required=False))
+        caller = current_caller.get()
+        if caller is None or caller.staff is None:  # who saw it: a signed-in member of staff
+            raise QueueError(401, HallCode.SESSION_REQUIRED, "sign in first (POST /api/v1/sessions)")
+        await eng.ack_alert(alert_id, staff(body))
         return {"acknowledged": alert_id}
 
     @app.post("/api/v1/appointments")

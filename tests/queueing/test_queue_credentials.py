@@ -185,7 +185,6 @@ def test_shared_role_tokens_can_be_switched_off(hall: ServerProcess) -> None:
     assert counter("GET", "/counters").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: the shared admin token still rectifies with a typed staff_id")
 def test_the_admin_token_alone_neither_rectifies_nor_acknowledges(hall: ServerProcess) -> None:
     """Whoever holds the admin token (the installer, a script) is nobody's name: a 差评's
     rectification is signed off by a signed-in supervisor, an alert is acknowledged by a signed-in
