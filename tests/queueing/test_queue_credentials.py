@@ -205,3 +205,44 @@ def test_the_admin_token_alone_neither_rectifies_nor_acknowledges(hall: ServerPr
     assert admin("POST", f"/alerts/{alert}/ack").status_code == 200
     assert admin("GET", "/ratings").json()["ratings"][0]["rectification"]["by"] == "9001"
     assert admin("GET", "/alerts", all="true").json()["alerts"][0]["acked_by"] == "9001"
+
+
+def _event_log(hall: ServerProcess) -> list[tuple[str, dict[str, Any]]]:
+    """The hall's event log as a subscriber reads it: the SSE stream replayed from the start, up
+    to the last event the hall's health names."""
+    from queueing.client import HallClient
+
+    last = requests.get(hall.base_url + API + "/health", timeout=5).json()["last_event_id"]
+    events: list[tuple[str, dict[str, Any]]] = []
+    if not last:
+        return events
+    for event in HallClient(hall.base_url, hall.token("admin")).events(last_event_id=0):
+        events.append((event.kind, event.data))
+        if event.id is not None and event.id >= last:
+            break
+    return events
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14: sign-ins, sign-outs and lockouts are not in the event log")
+def test_sign_in_sign_out_and_lockout_are_in_the_event_log(hall: ServerProcess) -> None:
+    w01 = Http(hall.base_url, enrol(hall.data_dir, "counter", "counter-w01", "W01"))
+    add_staff(hall.data_dir, "1001", "correct horse 1")
+    assert w01.sign_in("1001", "correct horse 1").status_code == 201
+    assert w01("POST", "/sessions/sign-out").status_code == 204
+    assert code(w01.sign_in("110101199003071234", "a guess")) == (401, "bad_credentials")  # not a 工号
+    for _ in range(5):
+        w01.sign_in("1001", "wrong guess")
+    assert code(w01.sign_in("1001", "correct horse 1")) == (403, "account_locked")
+
+    log = [(kind, data) for kind, data in _event_log(hall) if kind.startswith("staff_") or kind == "alert"]
+    kinds = [kind for kind, _ in log]
+    assert kinds[:3] == ["staff_sign_in", "staff_sign_out", "staff_sign_in_refused"]
+    assert all(data["device"] == "counter-w01" and data["counter_id"] == "W01" for _, data in log)
+    assert log[0][1]["staff_id"] == log[1][1]["staff_id"] == "1001"
+    assert log[2][1]["staff_id"] is None and "110101199003071234" not in str(log)  # typed, unknown: not kept
+    assert kinds[3:7] == ["staff_sign_in_refused"] * 4
+    assert kinds[7:9] == ["alert", "staff_locked"] and log[8][1]["failures"] == 5
+    assert log[7][1]["alert_kind"] == "staff_lockout" and "1001" in log[7][1]["message"]
+    assert kinds[9] == "staff_sign_in_refused" and log[9][1]["locked"] is True
+    alerts = shared(hall, "admin")("GET", "/alerts").json()["alerts"]
+    assert [a["kind"] for a in alerts] == ["staff_lockout"]
