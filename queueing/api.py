@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
-from queueing.credentials import Caller, Credentials, SignInError, current_caller
+from queueing.credentials import FOREVER, Caller, Credentials, SignInError, current_caller
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.limits import BodyCaps, BodyLimit, PublicRate, PublicRateLimit
@@ -561,6 +561,21 @@ def create_app(
 
     # ------------------------------------------------------------------ staff sessions
 
+    async def staff_refused(exc: SignInError, typed: str, device: str, counter_id: str | None) -> None:
+        """A refused sign-in in the event log; the answer that locks an account also alerts the
+        hall. An unknown 工号 is logged without what was typed (it may be anything, even a
+        citizen's number typed into the wrong field)."""
+        staff_id = typed if exc.known else None
+        if exc.locked_now:
+            until = "until a supervisor resets it (hall-server staff reset)" if exc.locked_until == FOREVER \
+                else f"until {hall.iso(exc.locked_until or 0.0)}"
+            alert = f"staff account {staff_id} locked after {exc.failures} wrong answers at {device}, {until}"
+            await eng.staff_event("staff_locked", staff_id, counter_id, alert,
+                                  {"failures": exc.failures, "for_good": exc.locked_until == FOREVER})
+        else:
+            await eng.staff_event("staff_sign_in_refused", staff_id, counter_id, None,
+                                  {"failures": exc.failures, "locked": exc.locked_until is not None})
+
     @app.post("/api/v1/sessions", status_code=201)
     async def sign_in(
         body: SignInBody, authorization: Annotated[str | None, Header()] = None
@@ -577,10 +592,12 @@ def create_app(
         try:  # scrypt takes tens of milliseconds: off the event loop
             token, who = await asyncio.to_thread(keys.sign_in, caller, body.staff_id, body.password, counter_id)
         except SignInError as exc:
-            if exc.locked_until:
+            await staff_refused(exc, body.staff_id, caller.device, counter_id)
+            if exc.locked_until and not exc.locked_now:
                 raise QueueError(403, HallCode.ACCOUNT_LOCKED, "too many wrong answers: ask a supervisor") from None
             raise QueueError(401, HallCode.BAD_CREDENTIALS, "wrong staff number or password") from None
         log.info("staff signed in", extra={"ctx": {"staff": who.id, "device": caller.device, "counter": counter_id}})
+        await eng.staff_event("staff_sign_in", who.id, counter_id, None, {"supervisor": who.supervisor})
         return {"session": token, "counter_id": counter_id,
                 "staff": {"id": who.id, "name": who.name, "supervisor": who.supervisor}}
 
@@ -590,8 +607,9 @@ def create_app(
         x_hall_session: Annotated[str | None, Header()] = None,
     ) -> Response:
         caller_of(authorization, session=x_hall_session)
-        if x_hall_session:
-            keys.sign_out(x_hall_session)
+        ended = keys.sign_out(x_hall_session) if x_hall_session else None
+        if ended is not None:
+            await eng.staff_event("staff_sign_out", ended[0], ended[1], None)
         return Response(status_code=204)
 
     # ------------------------------------------------------------------ alerts and appointments

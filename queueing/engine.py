@@ -819,6 +819,20 @@ class QueueEngine:
 
         return self._run(op)
 
+    def staff_event(self, kind: str, staff_id: str | None, counter_id: str | None, alert: str | None = None,
+                    extra: dict[str, object] | None = None) -> None:
+        """A staff sign-in, sign-out, refusal or lockout in the event log (who worked where and
+        when; the rules are ``queueing.credentials``'); ``alert``: also an alert to the hall."""
+
+        def op(tx: StoreTx, now: float, day: str) -> None:
+            if alert is not None:
+                aid = tx.add_alert({"at": now, "kind": "staff_lockout", "source": "hall-service", "message": alert})
+                self._event(tx, now, day, "alert", None, counter_id, staff_id, alert_id=aid,
+                            alert_kind="staff_lockout", source="hall-service", message=alert)
+            self._event(tx, now, day, kind, None, counter_id, staff_id, **(extra or {}))
+
+        self._run(op)
+
     def storage_problem(self) -> str | None:
         """None when the store can be read and written now (``/api/v1/health``), else why not."""
         return self.store.probe(self.clock())

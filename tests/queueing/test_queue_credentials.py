@@ -223,7 +223,6 @@ def _event_log(hall: ServerProcess) -> list[tuple[str, dict[str, Any]]]:
     return events
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: sign-ins, sign-outs and lockouts are not in the event log")
 def test_sign_in_sign_out_and_lockout_are_in_the_event_log(hall: ServerProcess) -> None:
     w01 = Http(hall.base_url, enrol(hall.data_dir, "counter", "counter-w01", "W01"))
     add_staff(hall.data_dir, "1001", "correct horse 1")
