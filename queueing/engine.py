@@ -227,15 +227,20 @@ class QueueEngine:
                     HallCode.SERVICE_CAP_REACHED, f"{svc.name}: today's {svc.daily_cap} tickets are all issued"
                 )
             # Tickets nobody can be told apart on (no ID card, no appointment) may take only a share
-            # of the cap: one person pressing the button 300 times must not close the service.
-            share = self.hall.policy.anonymous_share
-            if not person and svc.daily_cap and share < 1:
+            # of the cap, each issuing device its own: one person pressing one kiosk's button 300
+            # times must not close the service, nor leave the other kiosks nothing to hand out.
+            caller = current_caller.get()
+            device = caller.device if caller else ""
+            share = self.hall.policy.anonymous_share_by_device.get(device, self.hall.policy.anonymous_share)
+            anonymous = not person and bool(svc.daily_cap) and share < 1
+            if anonymous:
                 allowed = int(svc.daily_cap * share)
-                if tx.count_issued(day, service_id, anonymous_only=True) >= allowed:
+                if tx.anonymous_issued(day, service_id, device) >= allowed:
                     raise conflict(
                         HallCode.ANONYMOUS_CAP_REACHED,
-                        f"{svc.name}: today's {allowed} tickets without an ID card are all issued",
+                        f"{svc.name}: today's {allowed} tickets without an ID card at this kiosk are all issued",
                     )
+                tx.add_anonymous(day, service_id, device)
             seq = tx.next_number("", "*")
             n = tx.next_number(day, svc.prefix)
             prio = APPOINTMENT if appt else prio_asked

@@ -247,7 +247,6 @@ def test_sign_in_sign_out_and_lockout_are_in_the_event_log(hall: ServerProcess) 
     assert [a["kind"] for a in alerts] == ["staff_lockout"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: the anonymous share is one global share of the cap")
 def test_each_kiosk_has_its_own_anonymous_share(tmp_path: Path) -> None:
     """Tickets without an ID card: each enrolled kiosk takes at most its own share of a service's
     daily cap (``policy.anonymous_share``, per device; ``anonymous_share_by_device`` per name), so
