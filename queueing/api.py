@@ -204,6 +204,7 @@ def create_app(
     public_rate: PublicRate | None = None,
     auth: Credentials | None = None,
     appointment_feed: AppointmentFeed | None = None,
+    integrity_check_s: float = 3600.0,
 ) -> FastAPI:
     hall = engine.hall
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hall-engine")
@@ -277,10 +278,30 @@ def create_app(
             raise QueueError(401, HallCode.SESSION_REQUIRED, "sign in at this device first (POST /api/v1/sessions)")
         return typed
 
+    async def integrity_watch() -> None:
+        """queue.db checked in full every ``integrity_check_s`` while running, at a quiet moment
+        (no event for a second, or after a minute of waiting anyway), on a thread of its own:
+        damage in pages no request reads (yesterday's rows) shows in health before a restart."""
+        while True:
+            await asyncio.sleep(integrity_check_s)
+            for _ in range(60):
+                seen = hub.last_seq
+                await asyncio.sleep(1.0)
+                if hub.last_seq == seen:
+                    break
+            try:
+                if await asyncio.to_thread(engine.store.check_integrity):
+                    return  # remembered by the store: health says 503 until the restart
+            except Exception:  # the watch must never take the service down
+                log.exception("periodic integrity check failed")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())  # the hub wakes SSE subscribers on this loop
+        watch = asyncio.create_task(integrity_watch()) if integrity_check_s > 0 else None
         yield
+        if watch is not None:
+            watch.cancel()
         hub.close()  # ends open event streams so the server can stop
         pool.shutdown(wait=True)
         keys.close()

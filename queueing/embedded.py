@@ -66,6 +66,7 @@ def build_service(
     platform: PlatformSettings | None = None,
     body_caps: BodyCaps | None = None,
     public_rate: PublicRate | None = None,
+    integrity_check_s: float = 3600.0,
 ) -> HallService:
     """Load hall.toml and credentials (writing samples on first start), open the store, wire the
     engine's commits to the SSE hub and, when given, the platform outbox. ``public_base_url`` is
@@ -87,7 +88,7 @@ def build_service(
     # appointments come from the platform (never from a kiosk): pulled for the hall's own day
     feed = AppointmentFeed(engine, platform, hall.id).start() if platform is not None else None
     app = create_app(engine, creds, hub, public=PublicPagesConfig(public_base_url, sources), body_caps=body_caps,
-                     public_rate=public_rate, appointment_feed=feed)
+                     public_rate=public_rate, appointment_feed=feed, integrity_check_s=integrity_check_s)
     return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed)
 
 

@@ -99,6 +99,7 @@ class QueueStore(Protocol):
     def write(self) -> AbstractContextManager[StoreTx]: ...
     def read(self) -> AbstractContextManager[StoreTx]: ...
     def probe(self, now: float) -> str | None: ...  # None: readable and writable; else why not
+    def check_integrity(self) -> list[str]: ...  # a full check now; [] when sound
     def close(self) -> None: ...
 
 
@@ -705,6 +706,26 @@ class SQLiteStore:
             return self.failure
         self.failure = before
         return before
+
+    def check_integrity(self) -> list[str]:
+        """A full ``PRAGMA integrity_check`` on a connection of its own (the running service's
+        periodic check, off the request path: a WAL reader blocks no writer). Damage found is
+        remembered as a failure would be: health says 503 and the watchdog's restart repairs."""
+        if self.damaged is not None:
+            return [self.damaged]
+        try:
+            con = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000)
+        except sqlite3.Error as exc:
+            return [str(exc)]
+        try:
+            problems = integrity_problems(con)
+        finally:
+            con.close()
+        if problems and self.damaged is None:
+            self.failure = self.damaged = f"integrity_check: {problems[0]}"
+            log.error("ALERT storage: queue.db is damaged (periodic check); the service must restart to repair it",
+                      extra={"ctx": {"integrity_check": problems[:5]}})
+        return problems
 
     def close(self) -> None:
         with self._lock:

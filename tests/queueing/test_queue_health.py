@@ -13,7 +13,6 @@ import resource
 import sqlite3
 import time
 
-import pytest
 import requests
 from queue_helpers import ServerProcess, small_hall
 
@@ -137,7 +136,6 @@ def _readable(c: HallClient, ticket_id: str) -> bool:
         return False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: queue.db is checked only at start and after an error")
 def test_damage_nobody_reads_is_found_by_the_periodic_check(tmp_path) -> None:
     """Bytes flipped in ticket pages no request touches (yesterday's rows, say): the running
     service's own integrity check, off the request path, finds them; health turns 503 (the
