@@ -43,6 +43,7 @@ class StartRecorder:
 
 
 def main() -> None:
+    from bench_hall import write_bench_hall
     from PySide6.QtCore import QTimer
     from queue_helpers import ServerProcess
 
@@ -59,6 +60,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "hall"
         data.mkdir()
+        write_bench_hall(data)
         server = ServerProcess(data, heartbeat=5.0).start()
         kiosk = HallClient(server.base_url, server.token("kiosk"))
         counter = HallClient(server.base_url, server.token("counter"))

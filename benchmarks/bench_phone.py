@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests
+from bench_hall import write_bench_hall
 
 from queueing.client import HallClient, parse_sse
 from queueing.embedded import start_hall_service
@@ -43,7 +44,8 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=30)
     ap.add_argument("--pages", type=int, default=300)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, start_hall_service(Path(tmp) / "hall", heartbeat=5.0) as hall:
+    with tempfile.TemporaryDirectory() as tmp, \
+            start_hall_service(write_bench_hall(Path(tmp) / "hall"), heartbeat=5.0) as hall:
         kiosk = HallClient(hall.base_url, hall.token("kiosk"))
         counter = HallClient(hall.base_url, hall.token("counter"))
         services = [s for s in hall.engine.hall.services if hall.engine.hall.counters_serving(s)][:4]

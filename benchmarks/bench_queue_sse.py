@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_hall import write_bench_hall  # noqa: E402 (after the path)
+
 
 def percentile(xs: list[float], q: float) -> float:
     xs = sorted(xs)
@@ -73,7 +75,7 @@ def main() -> int:
     ap.add_argument("--subscribers", type=int, default=50)
     ap.add_argument("--calls", type=int, default=200)
     args = ap.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="bench-sse-")).resolve()
+    data = write_bench_hall(Path(tempfile.mkdtemp(prefix="bench-sse-")).resolve())
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -35,13 +35,15 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
 
+    from bench_hall import write_bench_hall
+
     from offline_cache.client import PlatformClient
     from offline_cache.platform_server import start_reference_platform
     from queueing.client import HallClient
     from queueing.embedded import start_hall_service
 
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, start_hall_service(Path(tmp) / "hall") as hall:
+    with tempfile.TemporaryDirectory() as tmp, start_hall_service(write_bench_hall(Path(tmp) / "hall")) as hall:
         kiosk = HallClient(hall.base_url, hall.token("kiosk"))
         rows.append(("hall service: GET services (catalogue)", measure(kiosk.services, args.requests)))
         rows.append(("hall service: POST ticket (issue, durable)",

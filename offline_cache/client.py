@@ -160,8 +160,12 @@ class PlatformClient:
         self.device_id = device_id
         self.timeout = (connect_timeout, read_timeout)
         self.session = NoRedirectSession()
-        self.session.trust_env = False  # a proxy from the environment must not reroute the extranet
-        self.session.verify = ca_bundle if ca_bundle else verify
+        # Nothing from the environment: a proxy must not reroute the extranet, and requests would
+        # let $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE replace the configured CA (its environment
+        # merge wins over session.verify). verify also goes with every request (``_request``), so
+        # the pin holds even if trust_env is ever switched back on for a proxy.
+        self.session.trust_env = False
+        self.session.verify = self.verify = ca_bundle if ca_bundle else verify
         if client_cert:
             self.session.cert = client_cert
         self.ca_bundle, self.client_cert = ca_bundle or None, client_cert or None
@@ -189,7 +193,7 @@ class PlatformClient:
         # identity: a compressed answer could inflate far past the cap before we count it
         headers = {"Accept-Encoding": "identity", **(headers or {})}
         try:
-            resp = self.session.request(method, self.base_url + path, timeout=self.timeout,
+            resp = self.session.request(method, self.base_url + path, timeout=self.timeout, verify=self.verify,
                                         allow_redirects=False, stream=True, headers=headers, **kw)
         except requests.RequestException as exc:  # incl. TLS handshake failures: retried
             raise PlatformUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc

@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
-from queueing.credentials import Caller, Credentials, SignInError, current_caller
+from queueing.credentials import FOREVER, Caller, Credentials, SignInError, current_caller
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.limits import BodyCaps, BodyLimit, PublicRate, PublicRateLimit
@@ -210,6 +210,7 @@ def create_app(
     public_rate: PublicRate | None = None,
     auth: Credentials | None = None,
     appointment_feed: AppointmentFeed | None = None,
+    integrity_check_s: float = 3600.0,
 ) -> FastAPI:
     hall = engine.hall
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hall-engine")
@@ -283,10 +284,30 @@ def create_app(
             raise QueueError(401, HallCode.SESSION_REQUIRED, "sign in at this device first (POST /api/v1/sessions)")
         return typed
 
+    async def integrity_watch() -> None:
+        """queue.db checked in full every ``integrity_check_s`` while running, at a quiet moment
+        (no event for a second, or after a minute of waiting anyway), on a thread of its own:
+        damage in pages no request reads (yesterday's rows) shows in health before a restart."""
+        while True:
+            await asyncio.sleep(integrity_check_s)
+            for _ in range(60):
+                seen = hub.last_seq
+                await asyncio.sleep(1.0)
+                if hub.last_seq == seen:
+                    break
+            try:
+                if await asyncio.to_thread(engine.store.check_integrity):
+                    return  # remembered by the store: health says 503 until the restart
+            except Exception:  # the watch must never take the service down
+                log.exception("periodic integrity check failed")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())  # the hub wakes SSE subscribers on this loop
+        watch = asyncio.create_task(integrity_watch()) if integrity_check_s > 0 else None
         yield
+        if watch is not None:
+            watch.cancel()
         hub.close()  # ends open event streams so the server can stop
         pool.shutdown(wait=True)
         keys.close()
@@ -450,7 +471,7 @@ def create_app(
         status: Literal["waiting"] = "waiting",
         service_id: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-        role: str = require("counter", "display"),
+        role: str = require("counter", "display", "admin"),  # and the dashboard: who waits
     ) -> dict[str, Any]:
         return {"tickets": [t.public(hall) for t in await eng.waiting(service_id, limit)]}
 
@@ -481,11 +502,10 @@ def create_app(
 
     @app.post("/api/v1/ratings/{ticket_id}/rectification", status_code=201)
     async def rectify(ticket_id: str, body: RectifyBody, role: str = require("admin")) -> dict[str, Any]:
+        # Signed off by a supervisor's own session: the admin token (or a dashboard device) alone
+        # is nobody's name, and a typed staff_id would be whatever its holder typed.
         caller = current_caller.get()
-        # a shared token without a session is the embedded default's (its staff_id is as typed)
-        legacy = caller is None or (caller.shared and caller.staff is None)
-        supervisor = caller is not None and caller.staff is not None and caller.staff.supervisor
-        if not (legacy or supervisor):
+        if caller is None or caller.staff is None or not caller.staff.supervisor:
             raise QueueError(403, HallCode.SUPERVISOR_REQUIRED, "a rectification is signed off by a supervisor")
         return {"rectification": await eng.rectify(ticket_id, body.response, staff(body))}
 
@@ -568,6 +588,21 @@ def create_app(
 
     # ------------------------------------------------------------------ staff sessions
 
+    async def staff_refused(exc: SignInError, typed: str, device: str, counter_id: str | None) -> None:
+        """A refused sign-in in the event log; the answer that locks an account also alerts the
+        hall. An unknown 工号 is logged without what was typed (it may be anything, even a
+        citizen's number typed into the wrong field)."""
+        staff_id = typed if exc.known else None
+        if exc.locked_now:
+            until = "until a supervisor resets it (hall-server staff reset)" if exc.locked_until == FOREVER \
+                else f"until {hall.iso(exc.locked_until or 0.0)}"
+            alert = f"staff account {staff_id} locked after {exc.failures} wrong answers at {device}, {until}"
+            await eng.staff_event("staff_locked", staff_id, counter_id, alert,
+                                  {"failures": exc.failures, "for_good": exc.locked_until == FOREVER})
+        else:
+            await eng.staff_event("staff_sign_in_refused", staff_id, counter_id, None,
+                                  {"failures": exc.failures, "locked": exc.locked_until is not None})
+
     @app.post("/api/v1/sessions", status_code=201)
     async def sign_in(
         body: SignInBody, authorization: Annotated[str | None, Header()] = None
@@ -584,10 +619,12 @@ def create_app(
         try:  # scrypt takes tens of milliseconds: off the event loop
             token, who = await asyncio.to_thread(keys.sign_in, caller, body.staff_id, body.password, counter_id)
         except SignInError as exc:
-            if exc.locked_until:
+            await staff_refused(exc, body.staff_id, caller.device, counter_id)
+            if exc.locked_until and not exc.locked_now:
                 raise QueueError(403, HallCode.ACCOUNT_LOCKED, "too many wrong answers: ask a supervisor") from None
             raise QueueError(401, HallCode.BAD_CREDENTIALS, "wrong staff number or password") from None
         log.info("staff signed in", extra={"ctx": {"staff": who.id, "device": caller.device, "counter": counter_id}})
+        await eng.staff_event("staff_sign_in", who.id, counter_id, None, {"supervisor": who.supervisor})
         return {"session": token, "counter_id": counter_id,
                 "staff": {"id": who.id, "name": who.name, "supervisor": who.supervisor}}
 
@@ -597,8 +634,9 @@ def create_app(
         x_hall_session: Annotated[str | None, Header()] = None,
     ) -> Response:
         caller_of(authorization, session=x_hall_session)
-        if x_hall_session:
-            keys.sign_out(x_hall_session)
+        ended = keys.sign_out(x_hall_session) if x_hall_session else None
+        if ended is not None:
+            await eng.staff_event("staff_sign_out", ended[0], ended[1], None)
         return Response(status_code=204)
 
     # ------------------------------------------------------------------ alerts and appointments
@@ -615,7 +653,10 @@ def create_app(
 
     @app.post("/api/v1/alerts/{alert_id}/ack")
     async def ack(alert_id: RowId, body: StaffBody | None = None, role: str = require("admin")) -> dict[str, Any]:
-        await eng.ack_alert(alert_id, staff(body, required=False))
+        caller = current_caller.get()
+        if caller is None or caller.staff is None:  # who saw it: a signed-in member of staff
+            raise QueueError(401, HallCode.SESSION_REQUIRED, "sign in first (POST /api/v1/sessions)")
+        await eng.ack_alert(alert_id, staff(body))
         return {"acknowledged": alert_id}
 
     @app.post("/api/v1/appointments")

@@ -38,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "processes may share it; the password from ~/.pgpass or $PGPASSWORD) instead of <data-dir>/queue.db",
     )
     p.add_argument("--heartbeat", type=float, default=15.0, help="seconds between SSE heartbeat comments")
+    p.add_argument("--integrity-check-every", type=float, default=3600.0, metavar="SECONDS",
+                   help="check queue.db in full this often while running (default hourly; 0 = only at start)")
     p.add_argument(
         "--public-base-url", default="",
         help="where citizens' phones reach the ticket/application/guide pages, e.g. https://hall.example.gov.cn/q "
@@ -145,6 +147,7 @@ def run_hall_server(args: argparse.Namespace) -> int:
         service = build_service(
             args.data_dir, heartbeat=args.heartbeat, public_base_url=args.public_base_url, platform=platform,
             outbox=outbox, public_rate=PublicRate(args.public_rate, args.public_burst), store_url=args.store,
+            integrity_check_s=args.integrity_check_every,
         )
     except ConfigError as exc:
         log.error("cannot start the hall service: %s", exc)

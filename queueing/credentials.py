@@ -75,9 +75,14 @@ current_caller: ContextVar[Caller | None] = ContextVar("current_caller", default
 
 
 class SignInError(Exception):
-    def __init__(self, locked_until: float | None = None) -> None:
+    """A refused sign-in. ``locked_until``: the account is locked (already, or by this answer);
+    ``locked_now``: this very answer locked it; ``known``: the 工号 is an account (for the event
+    log only, never for the caller: the answer must not tell which 工号 exist)."""
+
+    def __init__(self, locked_until: float | None = None, *, known: bool = False, failures: int = 0,
+                 locked_now: bool = False) -> None:
         super().__init__("locked" if locked_until else "bad credentials")
-        self.locked_until = locked_until
+        self.locked_until, self.known, self.failures, self.locked_now = locked_until, known, failures, locked_now
 
 
 def token_hash(token: str) -> str:
@@ -254,10 +259,10 @@ class Credentials:
                        (staff_id,))
         if not rows:
             check_secret(secret, _dummy())
-            raise SignInError()
+            raise SignInError(known=False)
         name, stored, supervisor, disabled, failures, locked_until = rows[0]
         if locked_until is not None and now < locked_until:
-            raise SignInError(locked_until)
+            raise SignInError(locked_until, known=True, failures=failures)
         if not check_secret(secret, stored) or disabled:
             failures += 1
             until = None
@@ -266,7 +271,7 @@ class Credentials:
             elif failures % LOCK_AFTER == 0:
                 until = now + LOCK_SECONDS
             self._w("UPDATE staff SET failures=?, locked_until=? WHERE id=?", (failures, until, staff_id))
-            raise SignInError()
+            raise SignInError(until, known=True, failures=failures, locked_now=until is not None)
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._con.execute("BEGIN IMMEDIATE")
@@ -298,8 +303,15 @@ class Credentials:
         return Caller(caller.role, caller.device, caller.counter_id, caller.shared,
                       Staff(staff_id, name, bool(supervisor)), counter_id)
 
-    def sign_out(self, token: str) -> None:
-        self._w("DELETE FROM staff_sessions WHERE token_hash=?", (token_hash(token),))
+    def sign_out(self, token: str) -> tuple[str, str | None] | None:
+        """Ends a session; its (staff, counter), or None when it had ended already."""
+        with self._lock:
+            try:
+                rows = self._con.execute("DELETE FROM staff_sessions WHERE token_hash=? RETURNING staff_id, counter_id",
+                                         (token_hash(token),)).fetchall()
+            except sqlite3.Error as exc:
+                raise self._failure(exc) from exc
+        return (rows[0][0], rows[0][1]) if rows else None
 
 
 #: the embedded demo's counter sign-in: 工号 ``s-<counter id>`` (e.g. ``s-W01``), this PIN

@@ -67,6 +67,7 @@ def build_service(
     body_caps: BodyCaps | None = None,
     public_rate: PublicRate | None = None,
     store_url: str = "",
+    integrity_check_s: float = 3600.0,
 ) -> HallService:
     """Load hall.toml and credentials (writing samples on first start), open the store, wire the
     engine's commits to the SSE hub and, when given, the platform outbox. ``public_base_url`` is
@@ -95,7 +96,7 @@ def build_service(
     # appointments come from the platform (never from a kiosk): pulled for the hall's own day
     feed = AppointmentFeed(engine, platform, hall.id).start() if platform is not None else None
     app = create_app(engine, creds, hub, public=PublicPagesConfig(public_base_url, sources), body_caps=body_caps,
-                     public_rate=public_rate, appointment_feed=feed)
+                     public_rate=public_rate, appointment_feed=feed, integrity_check_s=integrity_check_s)
     return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed)
 
 

@@ -227,15 +227,20 @@ class QueueEngine:
                     HallCode.SERVICE_CAP_REACHED, f"{svc.name}: today's {svc.daily_cap} tickets are all issued"
                 )
             # Tickets nobody can be told apart on (no ID card, no appointment) may take only a share
-            # of the cap: one person pressing the button 300 times must not close the service.
-            share = self.hall.policy.anonymous_share
-            if not person and svc.daily_cap and share < 1:
+            # of the cap, each issuing device its own: one person pressing one kiosk's button 300
+            # times must not close the service, nor leave the other kiosks nothing to hand out.
+            caller = current_caller.get()
+            device = caller.device if caller else ""
+            share = self.hall.policy.anonymous_share_by_device.get(device, self.hall.policy.anonymous_share)
+            anonymous = not person and bool(svc.daily_cap) and share < 1
+            if anonymous:
                 allowed = int(svc.daily_cap * share)
-                if tx.count_issued(day, service_id, anonymous_only=True) >= allowed:
+                if tx.anonymous_issued(day, service_id, device) >= allowed:
                     raise conflict(
                         HallCode.ANONYMOUS_CAP_REACHED,
-                        f"{svc.name}: today's {allowed} tickets without an ID card are all issued",
+                        f"{svc.name}: today's {allowed} tickets without an ID card at this kiosk are all issued",
                     )
+                tx.add_anonymous(day, service_id, device)
             seq = tx.next_number("", "*")
             n = tx.next_number(day, svc.prefix)
             prio = APPOINTMENT if appt else prio_asked
@@ -818,6 +823,20 @@ class QueueEngine:
             return {"id": aid, **row, "at": self.hall.iso(now), "acked_at": None}
 
         return self._run(op)
+
+    def staff_event(self, kind: str, staff_id: str | None, counter_id: str | None, alert: str | None = None,
+                    extra: dict[str, object] | None = None) -> None:
+        """A staff sign-in, sign-out, refusal or lockout in the event log (who worked where and
+        when; the rules are ``queueing.credentials``'); ``alert``: also an alert to the hall."""
+
+        def op(tx: StoreTx, now: float, day: str) -> None:
+            if alert is not None:
+                aid = tx.add_alert({"at": now, "kind": "staff_lockout", "source": "hall-service", "message": alert})
+                self._event(tx, now, day, "alert", None, counter_id, staff_id, alert_id=aid,
+                            alert_kind="staff_lockout", source="hall-service", message=alert)
+            self._event(tx, now, day, kind, None, counter_id, staff_id, **(extra or {}))
+
+        self._run(op)
 
     def storage_problem(self) -> str | None:
         """None when the store can be read and written now (``/api/v1/health``), else why not."""

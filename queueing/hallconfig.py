@@ -67,7 +67,9 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         "appointment_late_minutes = 15  # ... and this long after the slot starts",
         "max_recalls = 3",
         "person_daily_cap = 5           # tickets per person (ID-number HMAC) per day",
-        "anonymous_share = 0.5          # share of a service's daily_cap open to tickets without an ID card",
+        "anonymous_share = 0.5          # share of a service's daily_cap each kiosk may issue without an ID card",
+        "# a kiosk's own share, by its enrolled name (hall-server devices):",
+        "# anonymous_share_by_device = { \"kiosk-entrance\" = 0.3 }",
         "",
     ]
     for zone in cat["zones"]:
@@ -188,6 +190,7 @@ class PolicyTable(_Table):
     max_recalls: Annotated[int, Field(ge=0)] = 3
     person_daily_cap: Annotated[int, Field(ge=0)] = 5
     anonymous_share: Annotated[float, Field(ge=0, le=1)] = 0.5
+    anonymous_share_by_device: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
 
 
 class ZoneTable(_Table):

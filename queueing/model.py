@@ -6,6 +6,7 @@ codes) are the enums of ``queueing.codes``, the contract of the HTTP API."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
@@ -96,7 +97,8 @@ class Policy:
     appointment_late_minutes: float = 15.0
     max_recalls: int = 3
     person_daily_cap: int = 5
-    anonymous_share: float = 0.5  # of a service's daily_cap, for tickets without an ID number
+    anonymous_share: float = 0.5  # of a service's daily_cap, per issuing device, for tickets without an ID number
+    anonymous_share_by_device: Mapping[str, float] = field(default_factory=dict)  # per enrolled name
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ class StoreTx(Protocol):
     ) -> dict[str, int]: ...
     def count_person(self, day: str, person_hash: str, service_id: str | None, active_only: bool) -> int: ...
     def count_issued(self, day: str, service_id: str, *, anonymous_only: bool = False) -> int: ...
+    def anonymous_issued(self, day: str, service_id: str, device: str) -> int: ...
+    def add_anonymous(self, day: str, service_id: str, device: str) -> None: ...
     def stale_active(self, day: str) -> list[Ticket]: ...
     def recent_service_seconds(self, service_id: str, limit: int) -> list[float]: ...
     def get_counter_state(self, counter_id: str) -> CounterState: ...
@@ -97,6 +99,7 @@ class QueueStore(Protocol):
     def write(self) -> AbstractContextManager[StoreTx]: ...
     def read(self) -> AbstractContextManager[StoreTx]: ...
     def probe(self, now: float) -> str | None: ...  # None: readable and writable; else why not
+    def check_integrity(self) -> list[str]: ...  # a full check now; [] when sound
     def close(self) -> None: ...
 
 
@@ -147,9 +150,16 @@ CREATE TABLE staff_sessions(token_hash TEXT PRIMARY KEY, staff_id TEXT NOT NULL,
     counter_id TEXT, created_at REAL NOT NULL, expires_at REAL NOT NULL);
 """
 
+# v3: tickets without an ID card per issuing device and service and day (the per-kiosk share).
+_V3_ANONYMOUS = """
+CREATE TABLE anonymous_issued(day TEXT NOT NULL, service_id TEXT NOT NULL, device TEXT NOT NULL,
+    n INTEGER NOT NULL, PRIMARY KEY(day, service_id, device)) WITHOUT ROWID;
+"""
+
 SCHEMA = Schema("queue.db", (
     Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
     Migration("v2: devices, staff accounts and sessions", _V2_CREDENTIALS),
+    Migration("v3: anonymous tickets per issuing device", _V3_ANONYMOUS),
 ))
 
 _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
@@ -276,6 +286,15 @@ class SQLiteTx:
         if anonymous_only:  # issued without an ID number (nor an appointment's)
             sql += " AND person_hash IS NULL"
         return int(self.con.execute(sql, (service_id, day)).fetchone()[0])
+
+    def anonymous_issued(self, day: str, service_id: str, device: str) -> int:
+        row = self.con.execute("SELECT n FROM anonymous_issued WHERE day=? AND service_id=? AND device=?",
+                               (day, service_id, device)).fetchone()
+        return int(row[0]) if row else 0
+
+    def add_anonymous(self, day: str, service_id: str, device: str) -> None:
+        self.con.execute("INSERT INTO anonymous_issued(day, service_id, device, n) VALUES(?,?,?,1) "
+                         "ON CONFLICT(day, service_id, device) DO UPDATE SET n = n + 1", (day, service_id, device))
 
     def stale_active(self, day: str) -> list[Ticket]:
         return [
@@ -687,6 +706,26 @@ class SQLiteStore:
             return self.failure
         self.failure = before
         return before
+
+    def check_integrity(self) -> list[str]:
+        """A full ``PRAGMA integrity_check`` on a connection of its own (the running service's
+        periodic check, off the request path: a WAL reader blocks no writer). Damage found is
+        remembered as a failure would be: health says 503 and the watchdog's restart repairs."""
+        if self.damaged is not None:
+            return [self.damaged]
+        try:
+            con = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000)
+        except sqlite3.Error as exc:
+            return [str(exc)]
+        try:
+            problems = integrity_problems(con)
+        finally:
+            con.close()
+        if problems and self.damaged is None:
+            self.failure = self.damaged = f"integrity_check: {problems[0]}"
+            log.error("ALERT storage: queue.db is damaged (periodic check); the service must restart to repair it",
+                      extra={"ctx": {"integrity_check": problems[:5]}})
+        return problems
 
     def close(self) -> None:
         with self._lock:

@@ -99,8 +99,16 @@ CREATE TABLE alerts(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, hall_id 
 CREATE INDEX alerts_hall ON alerts(hall_id, id);
 """
 
+# v2: tickets without an ID card per issuing device and service and day (the per-kiosk share).
+_V2_ANONYMOUS = """
+CREATE TABLE anonymous_issued(hall_id TEXT NOT NULL REFERENCES halls, day TEXT NOT NULL,
+    service_id TEXT NOT NULL, device TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY(hall_id, day, service_id, device));
+"""
+
 SCHEMA = Schema("queue store (PostgreSQL)", (
     Migration("v1: halls, tickets, events, counters, appointments, ratings, alerts", _V1),
+    Migration("v2: anonymous tickets per issuing device", _V2_ANONYMOUS),
 ))
 _MIGRATION_LOCK = 0x68616C6C  # pg_advisory_xact_lock key of the migrations ("hall")
 _DAMAGE = ("XX001", "XX002")  # data_corrupted, index_corrupted
@@ -237,6 +245,16 @@ class PgTx:
         if anonymous_only:  # issued without an ID number (nor an appointment's)
             query += " AND person_hash IS NULL"
         return int(self._q(query, (service_id, day)).fetchone()[0])  # type: ignore[index]
+
+    def anonymous_issued(self, day: str, service_id: str, device: str) -> int:
+        row = self._q("SELECT n FROM anonymous_issued WHERE hall_id=%s AND day=%s AND service_id=%s AND device=%s",
+                      (day, service_id, device)).fetchone()
+        return int(row[0]) if row else 0
+
+    def add_anonymous(self, day: str, service_id: str, device: str) -> None:
+        self._q("INSERT INTO anonymous_issued(hall_id, day, service_id, device, n) VALUES(%s,%s,%s,%s,1) "
+                "ON CONFLICT(hall_id, day, service_id, device) DO UPDATE SET n = anonymous_issued.n + 1",
+                (day, service_id, device))
 
     def stale_active(self, day: str) -> list[Ticket]:
         return [Ticket(*r) for r in self._q(_SELECT + f" WHERE hall_id=%s AND status IN {ACTIVE!r} AND day < %s "
@@ -505,6 +523,11 @@ class PgStore:
     def read(self) -> Iterator[PgTx]:
         with self._transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock_hall=False) as tx:
             yield tx
+
+    def check_integrity(self) -> list[str]:
+        """The running service's periodic check: PostgreSQL checks its own pages (checksums,
+        amcheck belong to its operators); damage it has reported since start is what we know."""
+        return [self.damaged] if self.damaged is not None else []
 
     def probe(self, now: float) -> str | None:
         """What ``/api/v1/health`` asks: None when the hall's rows can be read and written (a tiny

@@ -2,12 +2,18 @@
 satisfaction and the rectification of bad ratings, alerts from kiosks and devices, and export of
 the report to CSV/XLSX. Data comes from :mod:`kiosk.dashboard`, fetched off the GUI thread.
 
+A supervisor signs in on the window with their own staff account (工号 + password or PIN, the hall's
+``POST /api/v1/sessions``): a rectification (整改回复) is then signed off under their 工号 and only a
+supervisor's session may write one; any signed-in member of staff may acknowledge an alert. The
+window's device token (an enrolled dashboard device, or the admin token) alone does neither.
+
 Every word on the window and in the report comes from the catalogues in the window's language
 (the configured ``kiosk.language``, switchable on the window); the hall's own names (services,
 counters) and what people typed (reasons, responses, alerts) are shown as they are."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from common.i18n import Translator
 from kiosk.dashboard import Snapshot, collect, export_csv, export_xlsx, level_name, reason_name
+from ui.counter_app import SignInDialog, _Job
 
 KPIS = ("waiting", "longest", "counters", "served", "satisfaction", "rectified")
 NOW_COLUMNS = ("service", "waiting", "longest", "target", "open", "issued", "served", "mean_wait", "over_target")
@@ -51,6 +58,7 @@ class _Fetch(QRunnable):
 
 class _Signals(QObject):
     fetched = Signal(object, object)
+    answered = Signal(object, object, object)  # a job's done callback, result, error (to the GUI thread)
 
 
 def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
@@ -78,6 +86,10 @@ class DashboardWindow(QMainWindow):
         self.snapshot: Snapshot | None = None
         self.signals = _Signals()
         self.signals.fetched.connect(self._show)
+        self.signals.answered.connect(lambda done, result, error: done(result, error))
+        self.staff: dict[str, Any] | None = None  # the signed-in staff, from the hall's answer
+        self.sign_in_dialog: SignInDialog | None = None
+        self.rectify_dialog: QInputDialog | None = None
         self.pool = QThreadPool()
         self.setFont(QFont(font_family, 11))
         self.resize(1600, 950)
@@ -102,6 +114,16 @@ class DashboardWindow(QMainWindow):
         self.status = QLabel("")
         self.status.setObjectName("status")
         status_row.addWidget(self.status, 1)
+        self.message = QLabel("")
+        self.message.setObjectName("message")
+        status_row.addWidget(self.message, 1)
+        self.staff_label = QLabel("")
+        self.staff_label.setObjectName("staff")
+        status_row.addWidget(self.staff_label)
+        self.sign_in = QPushButton()
+        self.sign_in.setObjectName("sign_in")
+        self.sign_in.clicked.connect(self._sign_in)
+        status_row.addWidget(self.sign_in)
         # Named in the other language (中文 / English), as language switches are everywhere.
         self.language_button = QPushButton()
         self.language_button.setObjectName("language")
@@ -121,7 +143,13 @@ class DashboardWindow(QMainWindow):
 
         bottom = QHBoxLayout()
         self.alerts_table = _table(ALERT_COLUMNS, "alerts")
-        bottom.addWidget(self.alerts_table, 1)
+        alerts = QVBoxLayout()
+        alerts.addWidget(self.alerts_table)
+        self.ack = QPushButton()
+        self.ack.setObjectName("ack")
+        self.ack.clicked.connect(self._ack)
+        alerts.addWidget(self.ack)
+        bottom.addLayout(alerts, 1)
         bad = QVBoxLayout()
         self.bad_table = _table(BAD_COLUMNS, "bad_ratings")
         bad.addWidget(self.bad_table)
@@ -167,6 +195,10 @@ class DashboardWindow(QMainWindow):
             table.setHorizontalHeaderLabels([tr(f"staff.dashboard.col.{c}") for c in columns])
         self.chart.setTitle(tr("staff.dashboard.chart.title"))
         self.respond.setText(tr("staff.dashboard.respond"))
+        self.ack.setText(tr("staff.dashboard.ack"))
+        self.sign_in.setText(tr("staff.counter.signin.sign_out" if self.staff else "staff.dashboard.sign_in"))
+        self.respond.setEnabled(bool(self.staff and self.staff["supervisor"]))
+        self.ack.setEnabled(self.staff is not None)
         for name, button in self.export_buttons.items():
             button.setText(tr(f"staff.dashboard.{name}"))
 
@@ -228,16 +260,88 @@ class DashboardWindow(QMainWindow):
         series.attachAxis(axis_x)
         series.attachAxis(axis_y)
 
+    # -- staff ------------------------------------------------------------------------------
+    def _start(self, fn: Callable[[], Any], done: Callable[[Any, Exception | None], None]) -> None:
+        self.pool.start(_Job(fn, done, self.signals.answered))
+
+    def _sign_in(self) -> None:
+        """Sign out when signed in; otherwise ask for 工号 and password (non-blocking dialog)."""
+        tr = self.translator.tr
+        if self.staff is not None:
+            self.message.setText(tr("staff.counter.signin.signed_out", staff=self.staff["id"]))
+            self.staff = None  # refused here at once, whatever the hall answers
+            self.staff_label.setText("")
+            self._retranslate()
+            self._start(self.client.sign_out, lambda result, error: None)
+            return
+        dialog = self.sign_in_dialog = SignInDialog(self, self.translator, "")
+        dialog.setWindowTitle(tr("staff.dashboard.signin_title"))
+        dialog.accepted.connect(lambda: self._submit(dialog))
+        dialog.open()
+
+    def _submit(self, dialog: SignInDialog) -> None:
+        staff_id, password = dialog.staff_edit.text().strip(), dialog.password_edit.text()
+        dialog.password_edit.clear()
+        if not staff_id or not password:
+            self.message.setText(self.translator.tr("staff.counter.enter_staff_id"))
+            return
+        self._start(lambda: self.client.sign_in(staff_id, password), self._signed)
+
+    def _signed(self, answer: Any, error: Exception | None) -> None:
+        tr = self.translator.tr
+        if error is None:
+            who = self.staff = answer["staff"]
+            self.staff_label.setText(f"{who['id']} {who['name']}")
+            key = "staff.counter.signed_in" if who["supervisor"] else "staff.dashboard.not_supervisor"
+            self.message.setText(tr(key, staff=who["id"]))
+        else:
+            self._staff_error(error)
+        self._retranslate()
+
+    def _staff_error(self, error: Exception) -> None:
+        """What a refused sign-in or staff action tells the person at the window."""
+        code = getattr(error, "code", None)
+        if code in ("session_invalid", "session_required"):  # signed out elsewhere or expired
+            self.staff, self.client.staff_session = None, None
+            self.staff_label.setText("")
+            self.message.setText(self.translator.tr("staff.counter.signin.session_ended"))
+        elif code in ("bad_credentials", "account_locked"):
+            key = "locked" if code == "account_locked" else "bad_credentials"
+            self.message.setText(self.translator.tr(f"staff.counter.signin.{key}"))
+        else:
+            self.message.setText(self.translator.tr("staff.dashboard.unreachable", error=type(error).__name__))
+        self._retranslate()
+
+    def _after_action(self, result: Any, error: Exception | None) -> None:
+        if error is not None:
+            self._staff_error(error)
+        self.refresh()
+
     def _respond(self) -> None:
         row = self.bad_table.currentRow()
-        if self.snapshot is None or row < 0 or row >= len(self.snapshot.bad_ratings):
+        if self.snapshot is None or row < 0 or row >= len(self.snapshot.bad_ratings) or not self.staff:
             return
-        rating = self.snapshot.bad_ratings[row]
-        text, ok = QInputDialog.getMultiLineText(self, self.translator.tr("staff.dashboard.rectify_title"),
-                                                 self.translator.tr("staff.dashboard.rectify_label"))
-        if ok and text.strip():
-            self.client.rectify(rating["ticket_id"], text.strip())
-            self.refresh()
+        ticket_id = self.snapshot.bad_ratings[row]["ticket_id"]
+        dialog = self.rectify_dialog = QInputDialog(self)
+        dialog.setObjectName("rectify_dialog")
+        dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
+        dialog.setWindowTitle(self.translator.tr("staff.dashboard.rectify_title"))
+        dialog.setLabelText(self.translator.tr("staff.dashboard.rectify_label"))
+
+        def send() -> None:
+            text = dialog.textValue().strip()
+            if text:  # the session's supervisor signs it off: no staff_id is sent
+                self._start(lambda: self.client.rectify(ticket_id, text), self._after_action)
+
+        dialog.accepted.connect(send)
+        dialog.open()
+
+    def _ack(self) -> None:
+        row = self.alerts_table.currentRow()
+        if self.snapshot is None or row < 0 or row >= min(50, len(self.snapshot.alerts)) or not self.staff:
+            return
+        alert_id = self.snapshot.alerts[row]["id"]
+        self._start(lambda: self.client.ack_alert(alert_id), self._after_action)
 
     def export(self, path: str | Path) -> Path:
         """Write the report of the current figures (CSV or XLSX by the file's suffix), in the

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from queueing.credentials import DEMO_STAFF_PIN
 from tests.kiosk.conftest import Kiosk
 
 
@@ -50,7 +51,10 @@ def test_bad_rating_needs_a_reason_and_reaches_hall_and_platform(kiosk: Kiosk) -
     bad = admin.ratings(bad=True)
     assert [(r["number"], r["level"], r["reason"]) for r in bad] == [(number, 2, "slow")]
     assert bad[0]["rectification"] is None
-    admin.rectify(bad[0]["ticket_id"], "已约谈窗口人员并增开窗口", staff_id="supervisor")
+    # the demo hall's first counter account is its supervisor (queueing.credentials.seed_demo_staff)
+    first = next(iter(kiosk.assembly.hall.running.service.engine.hall.counters))
+    admin.sign_in(f"s-{first}", DEMO_STAFF_PIN)
+    admin.rectify(bad[0]["ticket_id"], "已约谈窗口人员并增开窗口")
     assert admin.ratings(bad=True)[0]["rectification"]["response"].startswith("已约谈")
 
     # The same ticket cannot be rated twice.

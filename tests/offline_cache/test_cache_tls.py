@@ -111,3 +111,38 @@ def test_a_missing_ca_bundle_keeps_every_record_and_raises_one_alert(pki, tmp_pa
         fixed.close()
     finally:
         platform.stop()
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_the_environment_cannot_swap_the_platform_ca(pki, tmp_path: Path, make_cache, monkeypatch,
+                                                     variable: str) -> None:
+    """requests lets ``$REQUESTS_CA_BUNDLE`` / ``$CURL_CA_BUNDLE`` replace a session's CA bundle
+    (merge_environment_settings). The kiosk's configured ``platform.ca_bundle`` is the only trust:
+    a host presenting a certificate from the CA the environment names is refused, and the real
+    platform is still verified against the configured bundle."""
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    other = _cert("Some Other CA", None, None, other_key, ca=True)
+    (tmp_path / "other-ca.pem").write_bytes(other.public_bytes(serialization.Encoding.PEM))
+    impostor_key = ec.generate_private_key(ec.SECP256R1())
+    _write(tmp_path / "impostor.pem", _cert("platform", other_key, other.subject, impostor_key, ip="127.0.0.1"),
+           impostor_key)
+    monkeypatch.setenv(variable, str(tmp_path / "other-ca.pem"))
+    cache = make_cache()
+    ids = [cache.enqueue("application", application(i)) for i in range(3)]
+    impostor = start_reference_platform(tmp_path / "impostor", tls=tls_context(str(tmp_path / "impostor.pem")))
+    try:
+        engine = SyncEngine(cache, impostor.base_url, impostor.token, "kiosk-03", ca_bundle=str(pki["ca"]), **FAST)
+        report = engine.sync_once()
+        assert report.error and "CERTIFICATE_VERIFY_FAILED" in report.error, report.error
+        assert cache.pending_count() == 3 and impostor.store.stats()["ingest"] == {"accepted": 3}  # its samples only
+        engine.close()
+    finally:
+        impostor.stop()
+    platform = start_reference_platform(tmp_path / "platform", tls=tls_context(str(pki["server"])))
+    try:
+        engine = SyncEngine(cache, platform.base_url, platform.token, "kiosk-03", ca_bundle=str(pki["ca"]), **FAST)
+        drain(engine)
+        assert_exactly_once(cache, platform, ids)
+        engine.close()
+    finally:
+        platform.stop()

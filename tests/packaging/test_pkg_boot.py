@@ -6,7 +6,8 @@ This module owns: the hall server active (running) in its full sandbox, answerin
 its data owned by kiosk; the watchdog restarting a frozen server and a frozen kiosk app; the kiosk
 and display sessions started through PAM/logind (seat0, tty1) under cage, with the app's READY=1
 and pings reaching the unit; a clean exit of the app bringing up the login prompt on tty1; no
-failed hall-kiosk unit.
+failed hall-kiosk unit; the kiosk reaching the hall over https with a credential enrolled by the
+CLI (shared role tokens off).
 
 Changed for the container, in the booted copy only (never in packaging/): drop-ins that shorten
 the units' own WatchdogSec (3-4 s, not 30) and give cage its headless backend (no DRM device in a
@@ -145,6 +146,47 @@ def test_watchdog_restarts_a_frozen_kiosk_without_a_login_prompt(booted: Booted)
     assert booted.sh("systemctl is-active getty@tty1.service", check=False) == "inactive"
     booted.pings(KIOSK, 1, 8)
 
+
+def test_kiosk_reaches_the_hall_over_https_with_its_enrolled_credential(booted: Booted) -> None:
+    """The deployment of issue 14: the kiosk's credential enrolled by the CLI on the hall server
+    (as ``install.sh --enrol kiosk:kiosk-01`` runs it on a machine), the shared role tokens
+    switched off, and the kiosk configured with the hall's https URL, its token and the hall CA.
+    The kiosk's own client, with the installed kiosk.toml, takes a ticket over verified TLS; once
+    the credential is revoked the same request is refused; the kiosk app starts on that config."""
+    booted.wait("active (running)", HALL, lambda s: s["SubState"] == "running", 60)
+    hall = "runuser -u kiosk -- /opt/hall-kiosk/bin/hall-kiosk hall-server {} --data-dir /var/lib/hall-kiosk/hall"
+    booted.sh("install -d -m 0700 /etc/hall-kiosk/enrolled && (umask 077; "
+              + hall.format("enrol --role kiosk --name kiosk-01") + " >/etc/hall-kiosk/enrolled/kiosk-01.token)",
+              timeout=60)
+    booted.sh(hall.format("roles --disable"), timeout=60)
+    devices = booted.sh(hall.format("devices"), timeout=60)
+    assert "kiosk-01" in devices, devices
+    token = booted.sh("tail -n 1 /etc/hall-kiosk/enrolled/kiosk-01.token")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", token), token
+    # the technician's edit of [hall_service] (its url and token come first in the file)
+    conf = booted.sh("cat /etc/hall-kiosk/kiosk.toml")
+    assert conf.index("[hall_service]") < conf.index('url = ""') < conf.index("[platform]"), conf
+    conf = conf.replace('url = ""', 'url = "https://127.0.0.1:8600"', 1).replace('token = ""', f'token = "{token}"', 1)
+    assert 'ca_bundle = "/etc/hall-kiosk/hall-ca.pem"' in conf
+    booted.sh(f"cat >/etc/hall-kiosk/kiosk.toml <<'END'\n{conf}\nEND")
+    take_ticket = (
+        "cd / && runuser -u kiosk -- /opt/hall-kiosk/current/venv/bin/python -P -c '"
+        "from kiosk.config import load_config; from queueing.client import HallClient, HallServiceError\n"
+        "c = load_config(\"/etc/hall-kiosk/kiosk.toml\").hall_service\n"
+        "assert c.url.startswith(\"https://\") and c.ca_bundle\n"
+        "h = HallClient(c.url, c.token, ca_bundle=c.ca_bundle)\n"
+        "try: print(h.issue_ticket(h.services()[\"services\"][0][\"id\"])[\"ticket\"][\"number\"])\n"
+        "except HallServiceError as e: print(e.status, e.code)'")
+    number = booted.sh(take_ticket, timeout=60)
+    assert re.fullmatch(r"[A-Z]\d{3}", number), number
+    since = booted.sh("date '+%Y-%m-%d %H:%M:%S'")
+    booted.sh(f"systemctl restart {KIOSK}", timeout=150)
+    state = booted.wait("active (running)", KIOSK, lambda s: s["SubState"] == "running", 60)
+    assert state["StatusText"] == "window shown", booted.diag(KIOSK)
+    started = booted.sh(f"journalctl --no-pager -t hall-kiosk-kiosk --since '{since}'")
+    assert "idcard reader ready" in started and "embedded hall service" not in started, started
+    booted.sh(hall.format("revoke kiosk-01"), timeout=60)
+    assert booted.sh(take_ticket, timeout=60) == "401 unauthorized"
 
 def test_display_session_runs_on_tty1(booted: Booted) -> None:
     booted.sh(f"systemctl stop {KIOSK} && systemctl start {DISPLAY}", timeout=150)

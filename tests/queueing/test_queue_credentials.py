@@ -183,3 +183,95 @@ def test_shared_role_tokens_can_be_switched_off(hall: ServerProcess) -> None:
     assert admin("GET", "/counters").status_code == 200  # the administrator's token stays
     hall_cli(hall.data_dir, "roles", "--enable")
     assert counter("GET", "/counters").status_code == 200
+
+
+def test_the_admin_token_alone_neither_rectifies_nor_acknowledges(hall: ServerProcess) -> None:
+    """Whoever holds the admin token (the installer, a script) is nobody's name: a 差评's
+    rectification is signed off by a signed-in supervisor, an alert is acknowledged by a signed-in
+    member of staff, each under the session's 工号."""
+    admin, kiosk, counter = shared(hall, "admin"), shared(hall, "kiosk"), shared(hall, "counter")
+    add_staff(hall.data_dir, "9001", "supervisor pw 1", "--supervisor")
+    kiosk("POST", "/tickets", {"service_id": "S1"})
+    tid = counter("POST", "/counters/W01/call-next", {"staff_id": "1001"}).json()["ticket"]["id"]
+    counter("POST", "/counters/W01/finish", {"outcome": "done", "staff_id": "1001"})
+    kiosk("POST", f"/tickets/{tid}/rating", {"level": 1, "reason": "slow"})
+    alert = kiosk("POST", "/alerts", {"kind": "printer", "source": "kiosk-1"}).json()["alert"]["id"]
+
+    fix = {"response": "spoke to the citizen", "staff_id": "9001"}
+    assert code(admin("POST", f"/ratings/{tid}/rectification", fix)) == (403, "supervisor_required")
+    assert code(admin("POST", f"/alerts/{alert}/ack", {"staff_id": "9001"})) == (401, "session_required")
+    assert admin.sign_in("9001", "supervisor pw 1").status_code == 201
+    assert admin("POST", f"/ratings/{tid}/rectification", {"response": "spoke"}).status_code == 201
+    assert admin("POST", f"/alerts/{alert}/ack").status_code == 200
+    assert admin("GET", "/ratings").json()["ratings"][0]["rectification"]["by"] == "9001"
+    assert admin("GET", "/alerts", all="true").json()["alerts"][0]["acked_by"] == "9001"
+
+
+def _event_log(hall: ServerProcess) -> list[tuple[str, dict[str, Any]]]:
+    """The hall's event log as a subscriber reads it: the SSE stream replayed from the start, up
+    to the last event the hall's health names."""
+    from queueing.client import HallClient
+
+    last = requests.get(hall.base_url + API + "/health", timeout=5).json()["last_event_id"]
+    events: list[tuple[str, dict[str, Any]]] = []
+    if not last:
+        return events
+    for event in HallClient(hall.base_url, hall.token("admin")).events(last_event_id=0):
+        events.append((event.kind, event.data))
+        if event.id is not None and event.id >= last:
+            break
+    return events
+
+
+def test_sign_in_sign_out_and_lockout_are_in_the_event_log(hall: ServerProcess) -> None:
+    w01 = Http(hall.base_url, enrol(hall.data_dir, "counter", "counter-w01", "W01"))
+    add_staff(hall.data_dir, "1001", "correct horse 1")
+    assert w01.sign_in("1001", "correct horse 1").status_code == 201
+    assert w01("POST", "/sessions/sign-out").status_code == 204
+    assert code(w01.sign_in("110101199003071234", "a guess")) == (401, "bad_credentials")  # not a 工号
+    for _ in range(5):
+        w01.sign_in("1001", "wrong guess")
+    assert code(w01.sign_in("1001", "correct horse 1")) == (403, "account_locked")
+
+    log = [(kind, data) for kind, data in _event_log(hall) if kind.startswith("staff_") or kind == "alert"]
+    kinds = [kind for kind, _ in log]
+    assert kinds[:3] == ["staff_sign_in", "staff_sign_out", "staff_sign_in_refused"]
+    assert all(data["device"] == "counter-w01" and data["counter_id"] == "W01" for _, data in log)
+    assert log[0][1]["staff_id"] == log[1][1]["staff_id"] == "1001"
+    assert log[2][1]["staff_id"] is None and "110101199003071234" not in str(log)  # typed, unknown: not kept
+    assert kinds[3:7] == ["staff_sign_in_refused"] * 4
+    assert kinds[7:9] == ["alert", "staff_locked"] and log[8][1]["failures"] == 5
+    assert log[7][1]["alert_kind"] == "staff_lockout" and "1001" in log[7][1]["message"]
+    assert kinds[9] == "staff_sign_in_refused" and log[9][1]["locked"] is True
+    alerts = shared(hall, "admin")("GET", "/alerts").json()["alerts"]
+    assert [a["kind"] for a in alerts] == ["staff_lockout"]
+
+
+def test_each_kiosk_has_its_own_anonymous_share(tmp_path: Path) -> None:
+    """Tickets without an ID card: each enrolled kiosk takes at most its own share of a service's
+    daily cap (``policy.anonymous_share``, per device; ``anonymous_share_by_device`` per name), so
+    one kiosk pressed 100 times does not leave the other kiosk with nothing to hand out."""
+    data = tmp_path / "hall"
+    data.mkdir()
+    toml = small_hall(anonymous_share=0.3).replace("daily_cap = 0", "daily_cap = 10", 1)
+    toml = toml.replace("[[zones]]", '[policy.anonymous_share_by_device]\n"kiosk-entrance" = 0.5\n[[zones]]', 1)
+    (data / "hall.toml").write_text(toml, encoding="utf-8")
+    lobby, entrance = enrol(data, "kiosk", "kiosk-lobby"), enrol(data, "kiosk", "kiosk-entrance")
+    server = ServerProcess(data, heartbeat=1.0).start()
+    try:
+        def issued(token: str, n: int = 12, **more: str) -> list[int]:
+            kiosk = Http(server.base_url, token)
+            answers = [kiosk("POST", "/tickets", {"service_id": "S1", **more}) for _ in range(n)]
+            refused = {r.json()["error"]["code"] for r in answers if r.status_code != 201}
+            assert refused <= {"anonymous_cap_reached"}, refused
+            return [r.status_code for r in answers]
+
+        assert issued(lobby).count(201) == 3  # 0.3 of 10
+        assert issued(entrance).count(201) == 5  # its own 0.5
+        assert issued(lobby, 1) == [409]
+        hall_cli(data, "revoke", "kiosk-lobby")  # re-enrolled: a new token, the same device's share
+        assert issued(enrol(data, "kiosk", "kiosk-lobby"), 1) == [409]
+        assert Http(server.base_url, entrance)("POST", "/tickets",
+                                               {"service_id": "S1", "id_number": CITIZEN}).status_code == 201
+    finally:
+        server.stop()

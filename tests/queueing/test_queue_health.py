@@ -11,6 +11,7 @@ import os
 import random
 import resource
 import sqlite3
+import time
 
 import requests
 from queue_helpers import ServerProcess, small_hall
@@ -133,3 +134,42 @@ def _readable(c: HallClient, ticket_id: str) -> bool:
         return True
     except HallServiceError:
         return False
+
+
+def test_damage_nobody_reads_is_found_by_the_periodic_check(tmp_path) -> None:
+    """Bytes flipped in ticket pages no request touches (yesterday's rows, say): the running
+    service's own integrity check, off the request path, finds them; health turns 503 (the
+    watchdog restarts, the restart salvages), and the log carries the alert."""
+    data = _hall(tmp_path)
+    srv = ServerProcess(data).start()
+    _issue_until_failure(srv, 300)
+    srv.stop()
+    db = data / "queue.db"
+    with sqlite3.connect(db) as con:
+        page_size = con.execute("PRAGMA page_size").fetchone()[0]
+        pages = [p for (p,) in con.execute("SELECT pageno FROM dbstat WHERE name = 'tickets' AND pagetype = 'leaf'")]
+    con.close()
+    srv = ServerProcess(data, args=("--integrity-check-every", "1")).start()
+    try:
+        assert requests.get(srv.base_url + "/api/v1/health", timeout=10).status_code == 200
+        rnd = random.Random(4)
+        with open(db, "r+b") as f:
+            for _ in range(200):
+                off = (rnd.choice(pages[:-1]) - 1) * page_size + rnd.randrange(page_size)
+                f.seek(off)
+                b = f.read(1)
+                f.seek(off)
+                f.write(bytes([b[0] ^ 0xFF]))
+            f.flush()
+            os.fsync(f.fileno())
+        deadline = time.monotonic() + 20
+        status = 200
+        while time.monotonic() < deadline and status == 200:
+            time.sleep(0.5)  # only health is asked: no request reads the damaged pages
+            status = requests.get(srv.base_url + "/api/v1/health", timeout=10).status_code
+        assert status == 503
+        health = requests.get(srv.base_url + "/api/v1/health", timeout=10).json()
+        assert health["error"]["code"] == "storage_failed" and "damaged" in health["error"]["message"]
+    finally:
+        srv.stop()
+    assert "ALERT storage" in (tmp_path / f"server-{srv.port}.log").read_text("utf-8", "replace")
