@@ -24,7 +24,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import astuple, fields
 from pathlib import Path
@@ -522,6 +522,7 @@ class SQLiteStore:
         self.damaged: str | None = None  # SQLITE_CORRUPT seen while running: sticky until restart
         self.repaired: dict[str, Any] | None = None  # what the start-up repair did, if anything
         self._alerted: str | None = None  # the failure a probe last raised an alert for
+        self._trace: Callable[[str], object] | None = None
         damage = check_file(Path(self.path)) if Path(self.path).exists() else []
         moved = self._set_aside(damage) if damage else []
         migrate(self._tx().con, SCHEMA, self.path)
@@ -614,6 +615,8 @@ class SQLiteStore:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=FULL")
             tx = self._local.tx = SQLiteTx(con)
+            if self._trace is not None:
+                con.set_trace_callback(self._trace)
             with self._lock:
                 self._all.append(con)
         return tx
@@ -697,3 +700,11 @@ class SQLiteStore:
                     pass
             self._all.clear()
         self._local = threading.local()
+
+    def trace_statements(self, fn: Callable[[str], object] | None) -> None:
+        """Hand every SQL statement any connection of this store runs to ``fn`` (None: stop);
+        what the query-plan test reads."""
+        self._trace = fn
+        with self._lock:
+            for con in self._all:
+                con.set_trace_callback(fn)
