@@ -224,9 +224,10 @@ class SQLiteTx:
             rows = self.con.execute(
                 _SELECT + " WHERE status='waiting' AND day=? ORDER BY key_time, seq LIMIT ?", (day, limit)
             )
-        else:
+        else:  # the waiting index, not the day's (service_id, day) one: what waits, not the day
             rows = self.con.execute(
-                _SELECT + " WHERE status='waiting' AND day=? AND service_id=? ORDER BY key_time, seq LIMIT ?",
+                _SELECT + " INDEXED BY tickets_waiting WHERE status='waiting' AND day=? AND service_id=? "
+                "ORDER BY key_time, seq LIMIT ?",
                 (day, service_id, limit),
             )
         return [Ticket(*r) for r in rows]
@@ -242,22 +243,28 @@ class SQLiteTx:
     def ahead_counts(
         self, day: str, service_ids: Sequence[str], cls: str, now: float, key_time: float, seq: int
     ) -> dict[str, int]:
-        """Waiting tickets a strict policy calls before a ticket of class ``cls`` (policy.py), per service."""
-        due_p = "(priority='green' OR (priority='appointment' AND slot_start <= ?))"
-        earlier = "(key_time < ? OR (key_time = ? AND seq < ?))"
-        cond = {
-            "P": f"{due_p} AND {earlier}",
-            "N": f"({due_p} OR (priority='normal' AND {earlier}))",
-            "L": f"({due_p} OR priority='normal' OR (priority='appointment' AND {earlier}))",
+        """Waiting tickets a strict policy calls before a ticket of class ``cls`` (policy.py), per service.
+
+        One count per priority, each a range of the waiting index (service, priority, day,
+        key_time, seq): the cost is the tickets counted, not the day's (issue 16)."""
+        earlier, due = "(key_time, seq) < (?, ?)", "slot_start <= ?"
+        terms: list[tuple[str, str, tuple[Any, ...]]] = {
+            "P": [("green", earlier, (key_time, seq)),
+                  ("appointment", f"{due} AND {earlier}", (now, key_time, seq))],
+            "N": [("green", "", ()), ("appointment", due, (now,)), ("normal", earlier, (key_time, seq))],
+            "L": [("green", "", ()), ("normal", "", ()),
+                  ("appointment", f"({due} OR {earlier})", (now, key_time, seq))],
         }[cls]
         marks = ",".join("?" * len(service_ids))
+        parts, args = [], []
+        for prio, cond, extra in terms:
+            parts.append("SELECT service_id, count(*) AS n FROM tickets INDEXED BY tickets_waiting "
+                         f"WHERE status='waiting' AND service_id IN ({marks}) AND priority='{prio}' AND day=?"
+                         + (f" AND {cond}" if cond else "") + " GROUP BY service_id")
+            args += [*service_ids, day, *extra]
         rows = self.con.execute(
-            f"SELECT service_id, count(*) FROM tickets WHERE status='waiting' AND day=? "
-            f"AND service_id IN ({marks}) "
-            f"AND {cond} GROUP BY service_id",
-            [day, *service_ids, now, key_time, key_time, seq],
-        )
-        return dict(rows)
+            f"SELECT service_id, sum(n) FROM ({' UNION ALL '.join(parts)}) GROUP BY service_id", args)
+        return {sid: int(n) for sid, n in rows}
 
     def count_person(self, day: str, person_hash: str, service_id: str | None, active_only: bool) -> int:
         sql = (
@@ -328,7 +335,9 @@ class SQLiteTx:
         return [
             Ticket(*r)
             for r in self.con.execute(
-                _SELECT + " WHERE status IN ('called','serving') AND day=? ORDER BY called_at DESC", (day,)
+                # the partial index's own condition, word for word, lets SQLite use it
+                _SELECT + " WHERE status IN ('waiting','called','serving') AND status IN ('called','serving') "
+                "AND day=? ORDER BY called_at DESC", (day,)
             )
         ]
 
