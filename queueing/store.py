@@ -93,10 +93,22 @@ class StoreTx(Protocol):
     def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool: ...
 
 
+class ChangeDoorbell(Protocol):
+    """Rings when any process may have committed to the store, so an event hub learns of other
+    processes' commits (several hall-server workers on one hall). SQLite: a poll of
+    ``PRAGMA data_version`` on its own connection; PostgreSQL: ``LISTEN`` for a ``NOTIFY`` sent
+    by the committing transaction. A ring may be spurious (the hub then reads nothing new); a
+    commit is never missed, because the hub reads ``seq > last published`` after each ring."""
+
+    def wait(self, timeout: float) -> bool: ...  # True: something may have been committed
+    def close(self) -> None: ...  # wakes a waiter; the doorbell rings no more
+
+
 class QueueStore(Protocol):
     def write(self) -> AbstractContextManager[StoreTx]: ...
     def read(self) -> AbstractContextManager[StoreTx]: ...
     def probe(self, now: float) -> str | None: ...  # None: readable and writable; else why not
+    def doorbell(self) -> ChangeDoorbell: ...  # a new one per caller (one per process's hub)
     def close(self) -> None: ...
 
 
@@ -507,6 +519,43 @@ class SQLiteTx:
         )
 
 
+class SQLiteDoorbell:
+    """``ChangeDoorbell`` of a SQLite file: ``PRAGMA data_version`` on a connection of its own
+    changes whenever another connection (of this process or another) committed; it costs ~10 µs
+    and reads no page, so polling it every ``interval`` seconds is cheap."""
+
+    def __init__(self, path: str, interval: float = 0.005) -> None:
+        self.interval = interval
+        self._con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._closed = threading.Event()
+        self._version = self._read()
+
+    def _read(self) -> int:
+        return int(self._con.execute("PRAGMA data_version").fetchone()[0])
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self._closed.is_set():
+            try:
+                version = self._read()
+            except sqlite3.Error:  # a damaged or vanished file: the store reports it; ring, let the hub read
+                log.warning("doorbell could not read data_version", exc_info=True)
+                self._closed.wait(max(self.interval, 0.5))
+                return True
+            if version != self._version:
+                self._version = version
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._closed.wait(min(self.interval, left))
+        self._con.close()  # in the waiting thread: never under a running statement
+        return False
+
+    def close(self) -> None:
+        self._closed.set()
+
+
 # Tables a repair copies from the recovered file into the fresh one (in this order).
 _TABLES = ("meta", "sequences", "tickets", "counter_state", "events", "appointments", "ratings",
            "rectifications", "alerts")
@@ -709,6 +758,9 @@ class SQLiteStore:
                     pass
             self._all.clear()
         self._local = threading.local()
+
+    def doorbell(self) -> SQLiteDoorbell:
+        return SQLiteDoorbell(self.path)
 
     def trace_statements(self, fn: Callable[[str], object] | None) -> None:
         """Hand every SQL statement any connection of this store runs to ``fn`` (None: stop);
