@@ -89,9 +89,10 @@ class EventHub:
                 while True:
                     rows = tx.events_after(self._last, BATCH)
                     new += rows
-                    if not rows:
+                    if rows:
+                        self._last = rows[-1][0]
+                    if len(rows) < BATCH:
                         break
-                    self._last = rows[-1][0]
             if not new:
                 return
             self._frames += [sse_frame(*row) for row in new]
