@@ -84,7 +84,7 @@ def build_service(
     forwarder = None
     if outbox is not None:
         forwarder = OutboxForwarder(store, hall, outbox)
-        engine.on_commit(forwarder.notify)
+        hub.on_publish(forwarder.notify)  # this process's commits and the other workers'
         forwarder.start()
     sources = PublicSources(platform, cache_path=data_dir / "public-pages" / "cache.db")
     # appointments come from the platform (never from a kiosk): pulled for the hall's own day

@@ -24,7 +24,7 @@ import bisect
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from queueing.store import QueueStore
 
@@ -57,6 +57,7 @@ class EventHub:
         self._wake_pending = False
         self._woken_at = 0.0
         self._closed = False
+        self._listeners: list[Callable[[], None]] = []
         self.cut_off = 0  # subscribers cut off for lagging (a count for health and tests)
         self._bell = store.doorbell() if watch else None
         self._watcher: threading.Thread | None = None
@@ -70,6 +71,11 @@ class EventHub:
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+
+    def on_publish(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` (on the publishing thread) whenever new events were read, whichever
+        process committed them: the platform outbox of worker 0 hears the other workers."""
+        self._listeners.append(fn)
 
     def _watch(self) -> None:
         assert self._bell is not None
@@ -100,9 +106,15 @@ class EventHub:
             if len(self._seqs) > 2 * RING:
                 del self._frames[:-RING], self._seqs[:-RING]
             loop = self._loop
-            if self._wake_pending or loop is None or loop.is_closed():
-                return
-            self._wake_pending = True
+            wake = not self._wake_pending and loop is not None and not loop.is_closed()
+            self._wake_pending = self._wake_pending or wake
+        for fn in self._listeners:
+            try:
+                fn()
+            except Exception:  # a listener never stops the stream
+                log.exception("event listener failed")
+        if not wake or loop is None:
+            return
         try:
             loop.call_soon_threadsafe(self._schedule_wake)
         except RuntimeError:  # the loop closed meanwhile
