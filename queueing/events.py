@@ -42,9 +42,12 @@ def sse_frame(seq: int, kind: str, data: str) -> bytes:
 
 
 class EventHub:
-    def __init__(self, store: QueueStore, heartbeat: float = 15.0, watch: bool = True) -> None:
+    def __init__(
+        self, store: QueueStore, heartbeat: float = 15.0, watch: bool = True, max_backlog: int = MAX_BACKLOG
+    ) -> None:
         self.store = store
         self.heartbeat = heartbeat
+        self.max_backlog = max_backlog
         self._lock = threading.Lock()
         self._seqs: list[int] = []
         self._frames: list[bytes] = []
@@ -179,7 +182,7 @@ class EventHub:
             while not self._closed:
                 ev.clear()
                 got = self._from_ring(cursor)
-                if got is not None and live and self._last - cursor > MAX_BACKLOG:
+                if got is not None and live and self._last - cursor > self.max_backlog:
                     got = None
                 if got is None:
                     if live:
