@@ -23,8 +23,10 @@ ahead so a lost row's number is never handed out again, and a ``storage`` alert 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -584,10 +586,13 @@ class SQLiteStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        # Threads of one process queue here instead of in SQLite's busy handler, which sleeps
-        # in growing steps and lets one busy thread starve the others; other processes still
-        # serialise on SQLite's own lock (busy_timeout).
+        # Threads of one process queue here, and processes (hall-server --workers) on an flock
+        # of queue.db-writer.lock, instead of in SQLite's busy handler, which sleeps in growing
+        # steps (1, 2, 5 … 100 ms) and lets one busy writer starve the others: the kernel wakes
+        # the next writer the moment the lock is released. Writers that do not take it (the
+        # credentials CLI, an old version) still serialise on SQLite's own lock (busy_timeout).
         self._write_lock = threading.Lock()
+        self._writer_file: int | None = None
         self.failure: str | None = None  # the last storage error, until a probe writes again
         self.damaged: str | None = None  # SQLITE_CORRUPT seen while running: sticky until restart
         self.repaired: dict[str, Any] | None = None  # what the start-up repair did, if anything
@@ -728,7 +733,7 @@ class SQLiteStore:
             tx = self._tx()
         except sqlite3.Error as exc:
             raise self._failed(exc) from exc
-        with self._write_lock:
+        with self._write_lock, self._writers():
             try:
                 self._rollback(tx.con)  # left open by a failed COMMIT
                 tx.con.execute("BEGIN IMMEDIATE")
@@ -749,6 +754,21 @@ class SQLiteStore:
             self.failure = None
             self._commits += 1
             self._last_commit = time.monotonic()
+
+    @contextmanager
+    def _writers(self) -> Iterator[None]:
+        """The lock every writing process of this file takes in turn (see ``__init__``)."""
+        if self._writer_file is None:
+            try:
+                self._writer_file = os.open(self.path + "-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:  # a read-only directory: SQLite's own lock still serialises
+                yield
+                return
+        fcntl.flock(self._writer_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._writer_file, fcntl.LOCK_UN)
 
     @contextmanager
     def read(self) -> Iterator[SQLiteTx]:
@@ -798,6 +818,10 @@ class SQLiteStore:
                     pass
             self._all.clear()
         self._local = threading.local()
+        with self._write_lock:
+            if self._writer_file is not None:
+                os.close(self._writer_file)
+                self._writer_file = None
 
     def doorbell(self) -> SQLiteDoorbell:
         return SQLiteDoorbell(self.path)
