@@ -34,6 +34,8 @@ def main() -> int:
         default="FULL",
         help="OFF measures the engine without the disk's fsync (not how the service runs)",
     )
+    ap.add_argument("--pause-ms", type=float, default=0.0,
+                    help="idle time after each call's untimed finish + issue (a hall is not back-to-back)")
     ap.add_argument("--dir", default=None, help="data directory (default: a new temporary one under ./)")
     args = ap.parse_args()
     data = Path(args.dir or tempfile.mkdtemp(prefix="bench-queue-", dir="."))
@@ -66,14 +68,17 @@ def main() -> int:
         assert t is not None
         eng.finish(c)
         issue()
+        if args.pause_ms:
+            time.sleep(args.pause_ms / 1000)
     print(
         f"seeded {args.waiting} tickets in {seeded:.1f} s "
         f"({seeded / max(1, args.waiting) * 1000:.2f} ms per issue)"
     )
-    print("| synchronous | waiting | calls | p50 ms | p90 ms | p99 ms | max ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| synchronous | pause ms | waiting | calls | p50 ms | p90 ms | p99 ms | max ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| {args.sync} | {len(eng.waiting(limit=100_000))} | {len(lat)} | {percentile(lat, 50):.3f} "
+        f"| {args.sync} | {args.pause_ms:g} | {len(eng.waiting(limit=100_000))} | {len(lat)} "
+        f"| {percentile(lat, 50):.3f} "
         f"| {percentile(lat, 90):.3f} | {percentile(lat, 99):.3f} | {max(lat):.3f} |"
     )
     eng.store.close()

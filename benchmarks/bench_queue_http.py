@@ -1,20 +1,33 @@
-"""HTTP ticket life cycles per second with 50 concurrent clients (issue, call, start, finish).
+"""HTTP ticket life cycles per second against a ``hall-server`` process, and its CPU per cycle.
 
-    .venv/bin/python benchmarks/bench_queue_http.py [--clients 50] [--seconds 20]
+    .venv/bin/python benchmarks/bench_queue_http.py [--clients 50] [--seconds 20] [--mode life|probe]
+        [--workers N] [--subscribers K] [--root DIR]
 
-Starts ``python main.py hall-server`` as its own process on a fresh data directory whose hall
-is the sample hall plus 50 一窗受理 counters (K01…K50, serving every service of window W01, no
-daily caps), so each client owns a counter. Each client runs, in a loop: issue a ticket (kiosk
-token), call-next at its counter (a 204 — another counter took the ticket first — is retried
-and counted), start, finish. Clients are threads spread over two load-generator processes (the
-server and the load share this machine's cores). Prints Markdown: life cycles/s, requests/s,
-p50/p99 per request kind."""
+Starts ``python main.py hall-server`` (from ``--root``, default this checkout: point it at a
+checkout of an older commit to measure "before" with the same load client) on a fresh data
+directory whose hall is the sample hall plus one 一窗受理 counter per client (K01…, serving every
+service of window W01, no daily caps), so each client owns a counter. Each client loops:
+
+- ``--mode life`` (default): issue (kiosk token), call-next at its counter (a 204 — another
+  counter took the ticket first — is retried and counted), start, finish;
+- ``--mode probe``: the peer's (FQM's) probe shape, issue then call-next, both timed; our
+  call-next refuses a counter that still has a ticket (FQM's pull does not), so the counter is
+  freed by an untimed no-show: a probe cycle is three requests, its CPU counts all three.
+
+Clients are threads spread over load-generator processes (the server and the load share this
+machine's cores). ``--subscribers K`` holds K ``GET /api/v1/events`` streams open meanwhile
+(threads in one more process) and reports call → event latency and whether every call reached
+every subscriber. Every pulled ticket id and every issued number is checked for duplicates.
+
+Prints Markdown: life cycles/s, requests/s, p50/p99 per request kind, and the server's CPU
+seconds per cycle (user + system of the server and its worker processes, from /proc)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import multiprocessing as mp
+import os
 import socket
 import subprocess
 import sys
@@ -25,6 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def percentile(xs: list[float], q: float) -> float:
@@ -35,6 +49,24 @@ def percentile(xs: list[float], q: float) -> float:
     lo = int(pos)
     hi = min(lo + 1, len(xs) - 1)
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live child processes."""
+    total = 0.0
+    kids = {pid}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(entry) == pid or int(fields[1]) == pid:
+            kids.add(int(entry))
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
 
 
 def prepare(data: Path, clients: int) -> list[str]:
@@ -52,48 +84,59 @@ def prepare(data: Path, clients: int) -> list[str]:
 
 
 def worker(
-    base: str,
-    tokens: dict,
-    counters: list[str],
-    services: list[str],
-    start_at: float,
-    stop_at: float,
-    out: mp.Queue,
+    base: str, tokens: dict, counters: list[str], services: list[str], mode: str,
+    start_at: float, stop_at: float, out: mp.Queue,
 ) -> None:
     from queueing.client import HallClient
 
-    lat: dict[str, list[float]] = {"issue": [], "call-next": [], "start": [], "finish": []}
+    kinds = ("issue", "call-next") if mode == "probe" else ("issue", "call-next", "start", "finish")
+    lat: dict[str, list[float]] = {k: [] for k in kinds}
+    pulled: list[str] = []
+    numbers: list[str] = []
+    sent: list[tuple[str, float]] = []
     done = [0]
     lock = threading.Lock()
 
     def run(cid: str, n: int) -> None:
         kiosk, counter = HallClient(base, tokens["kiosk"]), HallClient(base, tokens["counter"])
         mine: dict[str, list[float]] = {k: [] for k in lat}
+        got: list[str] = []
+        nums: list[str] = []
+        calls: list[tuple[str, float]] = []
         cycles = 0
         while time.time() < start_at:
             time.sleep(0.001)
         while time.time() < stop_at:
             t0 = time.perf_counter()
-            kiosk.issue_ticket(services[n % len(services)])
+            nums.append(kiosk.issue_ticket(services[n % len(services)])["ticket"]["number"])
             t1 = time.perf_counter()
             mine["issue"].append(t1 - t0)
             while True:
+                wall = time.time()
                 t1 = time.perf_counter()
                 r = counter.call_next(cid)
                 mine["call-next"].append(time.perf_counter() - t1)
                 if r is not None:
+                    got.append(r["ticket"]["id"])
+                    calls.append((r["ticket"]["id"], wall))
                     break
-            t2 = time.perf_counter()
-            counter.start(cid)
-            t3 = time.perf_counter()
-            counter.finish(cid)
-            t4 = time.perf_counter()
-            mine["start"].append(t3 - t2)
-            mine["finish"].append(t4 - t3)
+            if mode == "probe":
+                counter.no_show(cid)  # frees the counter; not timed (FQM's pull frees it by itself)
+            else:
+                t2 = time.perf_counter()
+                counter.start(cid)
+                t3 = time.perf_counter()
+                counter.finish(cid)
+                t4 = time.perf_counter()
+                mine["start"].append(t3 - t2)
+                mine["finish"].append(t4 - t3)
             cycles += 1
         with lock:
             for k, v in mine.items():
                 lat[k] += v
+            pulled.extend(got)
+            numbers.extend(nums)
+            sent.extend(calls)
             done[0] += cycles
 
     threads = [threading.Thread(target=run, args=(cid, i)) for i, cid in enumerate(counters)]
@@ -101,39 +144,67 @@ def worker(
         t.start()
     for t in threads:
         t.join()
-    out.put({"lat": lat, "cycles": done[0]})
+    out.put({"lat": lat, "cycles": done[0], "pulled": pulled, "numbers": numbers, "sent": sent})
+
+
+def subscribers(base: str, token: str, n: int, stop_at: float, ready: mp.Queue, out: mp.Queue) -> None:
+    import requests
+
+    seen: list[list[tuple[str, float]]] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        mine: list[tuple[str, float]] = []
+        with requests.get(base + "/api/v1/events", headers={"Authorization": f"Bearer {token}"},
+                          stream=True, timeout=(5, 30)) as r:
+            ready.put(1)
+            kind = None
+            for line in r.iter_lines(decode_unicode=True):
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: ") and kind == "call":
+                    mine.append((json.loads(line[6:])["ticket"]["id"], time.time()))
+                if time.time() > stop_at:
+                    break
+        with lock:
+            seen.append(mine)
+
+    threads = [threading.Thread(target=run, daemon=True) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(stop_at - time.time() + 40)
+    out.put(seen)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=20.0)
-    ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    ap.add_argument("--mode", choices=("life", "probe"), default="life")
+    ap.add_argument("--workers", type=int, default=0, help="hall-server --workers (0: do not pass the option)")
+    ap.add_argument("--subscribers", type=int, default=0, help="SSE streams held open during the run")
+    ap.add_argument("--root", default=str(ROOT), help="checkout whose main.py serves (default: this one)")
     args = ap.parse_args()
+    root = Path(args.root).resolve()
     data = Path(tempfile.mkdtemp(prefix="bench-http-")).resolve()
     services = prepare(data, args.clients)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "main.py"),
-            "--log-level",
-            "WARNING",
-            "hall-server",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data),
-        ],
-        cwd=ROOT,
-    )
+    cmd = [sys.executable, str(root / "main.py"), "--log-level", "WARNING", "hall-server", "--port", str(port),
+           "--data-dir", str(data), "--heartbeat", "2"]
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
+    server = subprocess.Popen(cmd, cwd=root)
     base = f"http://127.0.0.1:{port}"
+    ctx = mp.get_context("spawn")
+    sub_out = sub_proc = None
     try:
         import requests
 
-        for _ in range(300):
+        for _ in range(600):
             try:
                 requests.get(base + "/api/v1/health", timeout=1)
                 break
@@ -141,40 +212,65 @@ def main() -> int:
                 time.sleep(0.05)
         tokens = json.loads((data / "credentials.json").read_text())
         counters = [f"K{i:02d}" for i in range(1, args.clients + 1)]
-        ctx = mp.get_context("spawn")
         out = ctx.Queue()
-        start_at = time.time() + 3
+        start_at = time.time() + 4
         stop_at = start_at + args.seconds
-        procs = [
-            ctx.Process(
-                target=worker,
-                args=(base, tokens, counters[i :: args.processes], services, start_at, stop_at, out),
-            )
-            for i in range(args.processes)
-        ]
+        if args.subscribers:
+            ready, sub_out = ctx.Queue(), ctx.Queue()
+            sub_proc = ctx.Process(target=subscribers,
+                                   args=(base, tokens["display"], args.subscribers, stop_at + 3, ready, sub_out))
+            sub_proc.start()
+            for _ in range(args.subscribers):
+                ready.get(timeout=60)
+            start_at = max(start_at, time.time() + 1)
+            stop_at = start_at + args.seconds
+        nproc = max(1, min(args.processes, args.clients))
+        procs = [ctx.Process(target=worker, args=(base, tokens, counters[i::nproc], services, args.mode,
+                                                  start_at, stop_at, out)) for i in range(nproc)]
         for p in procs:
             p.start()
+        time.sleep(max(0.0, start_at - time.time()))
+        cpu0 = tree_cpu(server.pid)
+        time.sleep(max(0.0, stop_at - time.time()))
+        cpu1 = tree_cpu(server.pid)
         results = [out.get(timeout=args.seconds + 120) for _ in procs]
         for p in procs:
             p.join(30)
+        seen = sub_out.get(timeout=120) if sub_out is not None else []
+        if sub_proc is not None:
+            sub_proc.join(30)
     finally:
         server.terminate()
         server.wait(15)
     lat: dict[str, list[float]] = {}
+    pulled: list[str] = []
+    numbers: list[str] = []
+    sent: dict[str, float] = {}
     for r in results:
         for k, v in r["lat"].items():
             lat.setdefault(k, []).extend(v)
+        pulled += r["pulled"]
+        numbers += r["numbers"]
+        sent.update(r["sent"])
     cycles = sum(r["cycles"] for r in results)
     requests_n = sum(len(v) for v in lat.values())
-    print(
-        f"{args.clients} clients, {args.seconds:.0f} s: {cycles} life cycles = "
-        f"{cycles / args.seconds:.0f}/s, "
-        f"{requests_n / args.seconds:.0f} requests/s"
-    )
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"{args.mode}, {args.clients} clients, {args.seconds:.0f} s, workers {args.workers or '-'}, "
+          f"{args.subscribers} subscribers, load {' '.join(load)}, root {root}")
+    print(f"{cycles} cycles = {cycles / args.seconds:.1f}/s, {requests_n / args.seconds:.0f} requests/s; "
+          f"server CPU {(cpu1 - cpu0) / max(1, cycles) * 1000:.2f} ms per cycle; duplicates: "
+          f"{len(pulled) - len(set(pulled))} pulls, {len(numbers) - len(set(numbers))} numbers")
     print("| request | count | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|")
     for k, v in lat.items():
         print(f"| {k} | {len(v)} | {percentile(v, 50) * 1000:.1f} | {percentile(v, 99) * 1000:.1f} |")
+    if args.subscribers:
+        per_pair = [(recv - sent[tid]) * 1000 for stream in seen for tid, recv in stream if tid in sent]
+        got = [{t for t, _ in stream} for stream in seen]
+        reached = sum(1 for tid in sent if all(tid in g for g in got)) if got else 0
+        print(f"call → event at {len(seen)} subscribers: {len(per_pair)} deliveries of {len(sent) * len(seen)}, "
+              f"{reached} of {len(sent)} calls reached every subscriber; p50 {percentile(per_pair, 50):.1f} ms, "
+              f"p99 {percentile(per_pair, 99):.1f} ms")
     return 0
 
 

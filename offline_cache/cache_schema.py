@@ -77,6 +77,11 @@ CREATE TABLE alerts (
     details TEXT NOT NULL DEFAULT '{}'
 );
 """),
+    # the sender claims the oldest due records of each state by walking this index in seq order
+    # and stopping at the batch size; records_due made it read and sort every pending record per
+    # batch, so a drain slowed as the backlog grew (issue 16)
+    Migration("v3: records_state_seq, so a claim reads one batch, not the whole backlog",
+              "CREATE INDEX records_state_seq ON records(state, seq);"),
 ))
 
 

@@ -506,13 +506,13 @@ class OfflineCache:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                rows = self._conn.execute(
-                    "SELECT seq, id, kind, created_at, payload_public, payload_sealed, payload_sha256, "
-                    "payload_bytes FROM records WHERE "
-                    "(state='pending' AND (next_attempt<=? OR sched_boot IS NOT ?)) OR "
-                    "(state='inflight' AND (lease_until<=? OR lease_boot IS NOT ? OR "
-                    " pid_alive(lease_pid)=0)) ORDER BY seq LIMIT ?",
-                    (now, self.boot, now, self.boot, limit)).fetchall()
+                cols = ("SELECT seq, id, kind, created_at, payload_public, payload_sealed, payload_sha256, "
+                        "payload_bytes FROM records INDEXED BY records_state_seq WHERE ")
+                rows = sorted(self._conn.execute(
+                    cols + "state='pending' AND (next_attempt<=? OR sched_boot IS NOT ?) ORDER BY seq LIMIT ?",
+                    (now, self.boot, limit)).fetchall() + self._conn.execute(
+                    cols + "state='inflight' AND (lease_until<=? OR lease_boot IS NOT ? OR pid_alive(lease_pid)=0) "
+                    "ORDER BY seq LIMIT ?", (now, self.boot, limit)).fetchall())[:limit]
                 chosen: list[tuple[Any, ...]] = []
                 total = 0
                 for row in rows:

@@ -3,7 +3,16 @@
 
 On any address but loopback the service speaks only TLS (``--tls-cert/--tls-key``): kiosks post
 citizens' ID numbers and every device sends its bearer token. ``--insecure-http`` overrides that
-for a lab, with a warning at every start."""
+for a lab, with a warning at every start.
+
+``--workers N`` (N > 1) runs N worker processes on one hall: this process prepares the data
+directory once (samples, schema migration, a start-up repair), binds the listening socket and
+hands it to each worker (the kernel spreads connections over them), then supervises them: when
+one exits the others are stopped and the service exits non-zero (systemd restarts it). The
+workers share nothing but the queue file: SQLite's write lock serialises every operation (no
+duplicate number or pull) and each worker's event hub tails the event log through the store's
+doorbell, so every subscriber of every worker gets every event in order. Only worker 0 runs the
+platform duties (outbox, sync, appointment pulls), so nothing goes to the platform twice."""
 
 from __future__ import annotations
 
@@ -11,7 +20,11 @@ import argparse
 import ipaddress
 import logging
 import os
+import signal
+import socket
+import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from queueing import credentials_cli
@@ -55,6 +68,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     tls.add_argument("--tls-key", default="", help="its private key, PEM")
     tls.add_argument("--insecure-http", action="store_true",
                      help="allow plain HTTP on a non-loopback address (a lab only: ID numbers cross the LAN in clear)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes serving this hall (default 1; one per core is the most that helps)")
+    p.add_argument("--listen-fd", type=int, default=-1, help=argparse.SUPPRESS)  # a worker's inherited socket
+    p.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     lim = p.add_argument_group("limits")
     lim.add_argument("--max-connections", type=int, default=0,
                      help="open connections at most (default: what the open-files limit allows, at most 4000)")
@@ -135,9 +152,12 @@ def run_hall_server(args: argparse.Namespace) -> int:
         log.warning("plain HTTP on %s (--insecure-http): ID numbers and tokens cross the network in clear",
                     args.host)
 
+    if args.workers > 1 and args.listen_fd < 0:
+        return run_workers(args)
+    duties = args.worker_index == 0  # the platform's outbox, sync and appointment pulls: one worker only
     platform = PlatformSettings(args.platform_url, args.platform_token) if args.platform_url else None
     outbox = sync = None
-    if platform is not None:
+    if platform is not None and duties:
         # The hall's own outbox: queue events, ratings and daily statistics to the platform.
         from offline_cache.store import OfflineCache
         from offline_cache.sync import SyncEngine
@@ -147,7 +167,7 @@ def run_hall_server(args: argparse.Namespace) -> int:
         service = build_service(
             args.data_dir, heartbeat=args.heartbeat, public_base_url=args.public_base_url, platform=platform,
             outbox=outbox, public_rate=PublicRate(args.public_rate, args.public_burst), store_url=args.store,
-            integrity_check_s=args.integrity_check_every,
+            integrity_check_s=args.integrity_check_every, appointment_pulls=duties,
         )
     except ConfigError as exc:
         log.error("cannot start the hall service: %s", exc)
@@ -155,7 +175,7 @@ def run_hall_server(args: argparse.Namespace) -> int:
     try:
         server = uvicorn_server(service.app, log_level="info", tls=tls,
                                 limits=ServerLimits(max_connections=args.max_connections))
-        sock = bind(args.host, args.port)
+        sock = socket.socket(fileno=args.listen_fd) if args.listen_fd >= 0 else bind(args.host, args.port)
     except (OSError, ValueError) as exc:  # a bad key/certificate file, an address in use
         service.close()
         log.error("cannot start the hall service: %s", exc)
@@ -172,6 +192,7 @@ def run_hall_server(args: argparse.Namespace) -> int:
                 "tls": tls is not None,
                 "data_dir": str(args.data_dir),
                 "hall": service.engine.hall.id,
+                "worker": args.worker_index,
             }
         },
     )
@@ -184,3 +205,70 @@ def run_hall_server(args: argparse.Namespace) -> int:
         if outbox is not None:
             outbox.close()
     return 0
+
+
+def _worker_command(args: argparse.Namespace, fd: int, index: int) -> list[str]:
+    """The command line of worker ``index``: this one's options, the inherited socket."""
+    cmd = [sys.executable, "-c", "import sys, main; sys.exit(main.main(sys.argv[1:]))",
+           "--log-level", args.log_level, "--log-format", args.log_format, "hall-server",
+           "--host", args.host, "--port", str(args.port), "--data-dir", str(args.data_dir),
+           "--heartbeat", str(args.heartbeat), "--public-base-url", args.public_base_url,
+           "--platform-url", args.platform_url, "--max-connections", str(args.max_connections),
+           "--public-rate", str(args.public_rate), "--public-burst", str(args.public_burst),
+           "--listen-fd", str(fd), "--worker-index", str(index)]
+    if args.tls_cert:
+        cmd += ["--tls-cert", args.tls_cert, "--tls-key", args.tls_key]
+    if args.insecure_http:
+        cmd.append("--insecure-http")
+    return cmd
+
+
+def run_workers(args: argparse.Namespace) -> int:
+    """``--workers N``: prepare once, bind once, run N workers on the socket, supervise them."""
+    from queueing.hallconfig import ConfigError, load_credentials, load_hall
+    from queueing.server import bind
+    from queueing.store import SQLiteStore
+
+    try:
+        load_hall(Path(args.data_dir))  # the first start writes the samples here, not in N racing workers
+        load_credentials(Path(args.data_dir))
+        SQLiteStore(Path(args.data_dir) / "queue.db").close()  # migration and any repair, once
+        sock = bind(args.host, args.port)
+    except (ConfigError, OSError, ValueError) as exc:
+        log.error("cannot start the hall service: %s", exc)
+        return 2
+    root = Path(__file__).resolve().parent.parent
+    # the platform token by environment (out of ps); systemd's watchdog stays this process's
+    env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
+    env["HALL_PLATFORM_TOKEN"] = args.platform_token
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
+    workers = [subprocess.Popen(_worker_command(args, sock.fileno(), i), pass_fds=[sock.fileno()], env=env)
+               for i in range(args.workers)]
+    sock.close()  # the workers hold it
+    log.info("hall service workers started", extra={"ctx": {
+        "workers": args.workers, "pids": [w.pid for w in workers], "data_dir": str(args.data_dir)}})
+    stop = threading.Event()
+    asked = [False]
+
+    def on_signal(signum: int, _frame: object) -> None:
+        asked[0] = True
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    while not stop.wait(0.2):
+        for w in workers:
+            if w.poll() is not None:
+                log.error("hall service worker exited: stopping the others",
+                          extra={"ctx": {"pid": w.pid, "returncode": w.returncode}})
+                stop.set()
+    for w in workers:
+        if w.poll() is None:
+            w.terminate()
+    for w in workers:
+        try:
+            w.wait(10)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            w.wait(5)
+    return 0 if asked[0] else 1

@@ -68,12 +68,15 @@ def build_service(
     public_rate: PublicRate | None = None,
     store_url: str = "",
     integrity_check_s: float = 3600.0,
+    appointment_pulls: bool = True,
 ) -> HallService:
     """Load hall.toml and credentials (writing samples on first start), open the store, wire the
     engine's commits to the SSE hub and, when given, the platform outbox. ``public_base_url`` is
     where citizens' phones reach the /t/ /a/ /g/ pages; ``platform`` is asked for the catalogue
     and application status by those pages (without it: bundled catalogue, no status).
-    ``store_url`` (``postgresql://…``) keeps the queue in PostgreSQL instead of ``queue.db``."""
+    ``store_url`` (``postgresql://…``) keeps the queue in PostgreSQL instead of ``queue.db``.
+    ``appointment_pulls=False`` (the workers but one of ``hall-server --workers``): no periodic
+    appointment pull, only the pull after a check-in missed."""
     data_dir = Path(data_dir)
     hall = load_hall(data_dir)
     creds = load_credentials(data_dir)
@@ -90,11 +93,13 @@ def build_service(
     forwarder = None
     if outbox is not None:
         forwarder = OutboxForwarder(store, hall, outbox)
-        engine.on_commit(forwarder.notify)
+        hub.on_publish(forwarder.notify)  # this process's commits and the other workers'
         forwarder.start()
     sources = PublicSources(platform, cache_path=data_dir / "public-pages" / "cache.db")
     # appointments come from the platform (never from a kiosk): pulled for the hall's own day
-    feed = AppointmentFeed(engine, platform, hall.id).start() if platform is not None else None
+    feed = AppointmentFeed(engine, platform, hall.id) if platform is not None else None
+    if feed is not None and appointment_pulls:
+        feed.start()
     app = create_app(engine, creds, hub, public=PublicPagesConfig(public_base_url, sources), body_caps=body_caps,
                      public_rate=public_rate, appointment_feed=feed, integrity_check_s=integrity_check_s)
     return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed)

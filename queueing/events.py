@@ -1,24 +1,40 @@
 """Server-sent events of the event log: every state change, in log order, to every subscriber.
 
-The event log in the store is the single source: after each commit the hub reads the new rows
-(``seq > last published``) into a ring buffer and wakes the subscribers on the server's event
-loop. Because the store serialises writers, a committed row implies every smaller sequence number
-is committed too, so reading ``seq > cursor`` never skips an event even when two commits notify
-out of order. A subscriber that reconnects with ``Last-Event-ID`` is replayed from the ring, or
-from the store when it was away longer than the ring holds. A comment line goes out every
-``heartbeat`` seconds so proxies keep the link and clients notice a dead one."""
+The event log in the store is the single source: after each local commit, and whenever the
+store's ``ChangeDoorbell`` rings (a commit by another process on the same hall: several
+``hall-server`` workers), the hub reads the new rows (``seq > last published``) into a ring
+buffer and wakes the subscribers on the server's event loop. Because the store serialises
+writers, a committed row implies every smaller sequence number is committed too, so reading
+``seq > cursor`` never skips an event even when two commits notify out of order.
+
+Fan-out costs one serialisation per event: the ring holds each event's SSE frame as bytes, and
+subscribers at the same cursor share one joined chunk. Wake-ups are coalesced (at most one per
+``FLUSH_S``), so under load a subscriber takes a batch of events per wake instead of one.
+
+A subscriber can never slow writers: publishing only appends to the ring; each subscriber reads
+the ring at its own pace (its socket's buffer is its only queue). One that falls more than
+``MAX_BACKLOG`` events behind is cut off; it reconnects with ``Last-Event-ID`` and is replayed
+from the ring, or from the store when it was away longer than the ring holds. A comment line
+goes out every ``heartbeat`` seconds so proxies keep the link and clients notice a dead one."""
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 
 from queueing.store import QueueStore
 
+log = logging.getLogger(__name__)
+
 RING = 4096
 BATCH = 500
+FLUSH_S = 0.01  # wake subscribers at most this often: one send per subscriber per batch
+MAX_BACKLOG = RING  # events a live subscriber may lag before it is cut off (it replays on reconnect)
+DOORBELL_WAIT_S = 1.0
 
 
 def sse_frame(seq: int, kind: str, data: str) -> bytes:
@@ -26,17 +42,31 @@ def sse_frame(seq: int, kind: str, data: str) -> bytes:
 
 
 class EventHub:
-    def __init__(self, store: QueueStore, heartbeat: float = 15.0) -> None:
+    def __init__(
+        self, store: QueueStore, heartbeat: float = 15.0, watch: bool = True, max_backlog: int = MAX_BACKLOG
+    ) -> None:
         self.store = store
         self.heartbeat = heartbeat
+        self.max_backlog = max_backlog
         self._lock = threading.Lock()
         self._seqs: list[int] = []
-        self._rows: list[tuple[int, str, str]] = []
+        self._frames: list[bytes] = []
+        self._chunk_key: tuple[int, int] = (-1, -1)
+        self._chunk = b""
         with store.read() as tx:
             self._last = tx.last_event_seq()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: set[asyncio.Event] = set()
+        self._wake_pending = False
+        self._woken_at = 0.0
         self._closed = False
+        self._listeners: list[Callable[[], None]] = []
+        self.cut_off = 0  # subscribers cut off for lagging (a count for health and tests)
+        self._bell = store.doorbell() if watch else None
+        self._watcher: threading.Thread | None = None
+        if self._bell is not None:
+            self._watcher = threading.Thread(target=self._watch, name="hall-events-doorbell", daemon=True)
+            self._watcher.start()
 
     @property
     def last_seq(self) -> int:
@@ -45,33 +75,74 @@ class EventHub:
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
+    def on_publish(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` (on the publishing thread) whenever new events were read, whichever
+        process committed them: the platform outbox of worker 0 hears the other workers."""
+        self._listeners.append(fn)
+
+    def _watch(self) -> None:
+        assert self._bell is not None
+        while not self._closed:
+            try:
+                if self._bell.wait(DOORBELL_WAIT_S) and not self._closed:
+                    self.publish()
+            except Exception:  # the store reports its own failures; the watcher keeps watching
+                log.exception("event doorbell failed")
+                time.sleep(DOORBELL_WAIT_S)
+
     def publish(self) -> None:
-        """Called after every commit, from any thread."""
+        """Read what was committed since the last publish (from any thread)."""
         with self._lock:
             new = []
             with self.store.read() as tx:
                 while True:
                     rows = tx.events_after(self._last, BATCH)
                     new += rows
-                    if not rows:
+                    if rows:
+                        self._last = rows[-1][0]
+                    if len(rows) < BATCH:
                         break
-                    self._last = rows[-1][0]
             if not new:
                 return
-            self._rows += new
+            self._frames += [sse_frame(*row) for row in new]
             self._seqs += [r[0] for r in new]
-            if len(self._rows) > 2 * RING:
-                del self._rows[:-RING], self._seqs[:-RING]
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake)
+            if len(self._seqs) > 2 * RING:
+                del self._frames[:-RING], self._seqs[:-RING]
+            loop = self._loop
+            wake = not self._wake_pending and loop is not None and not loop.is_closed()
+            self._wake_pending = self._wake_pending or wake
+        for fn in self._listeners:
+            try:
+                fn()
+            except Exception:  # a listener never stops the stream
+                log.exception("event listener failed")
+        if not wake or loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self._schedule_wake)
+        except RuntimeError:  # the loop closed meanwhile
+            self._wake_pending = False
+
+    def _schedule_wake(self) -> None:
+        assert self._loop is not None
+        delay = self._woken_at + FLUSH_S - self._loop.time()
+        if delay > 0:
+            self._loop.call_later(delay, self._wake)
+        else:
+            self._wake()
 
     def _wake(self) -> None:
+        assert self._loop is not None
+        with self._lock:
+            self._wake_pending = False
+        self._woken_at = self._loop.time()
         for ev in self._waiters:
             ev.set()
 
     def close(self) -> None:
         self._closed = True
+        if self._bell is not None:
+            self._bell.close()
         loop = self._loop
         if loop is not None and not loop.is_closed():
             try:
@@ -79,18 +150,25 @@ class EventHub:
             except RuntimeError:
                 pass
 
-    def _from_ring(self, cursor: int) -> list[tuple[int, str, str]] | None:
+    def _from_ring(self, cursor: int) -> tuple[bytes, int] | None:
+        """The frames after ``cursor`` as one chunk and the cursor after it; None when the ring
+        no longer holds ``cursor + 1``."""
         with self._lock:
             if cursor >= self._last:
-                return []
-            if self._seqs and self._seqs[0] <= cursor + 1:
-                i = bisect.bisect_right(self._seqs, cursor)
-                return self._rows[i : i + BATCH]
-        return None
+                return b"", cursor
+            if not self._seqs or self._seqs[0] > cursor + 1:
+                return None
+            i = bisect.bisect_right(self._seqs, cursor)
+            j = min(len(self._seqs), i + BATCH)
+            key = (cursor, self._seqs[j - 1])
+            if key != self._chunk_key:  # the first subscriber at this cursor joins; the rest share it
+                self._chunk_key, self._chunk = key, b"".join(self._frames[i:j])
+            return self._chunk, key[1]
 
-    def _from_store(self, cursor: int) -> list[tuple[int, str, str]]:
+    def _from_store(self, cursor: int) -> tuple[bytes, int]:
         with self.store.read() as tx:
-            return tx.events_after(cursor, BATCH)
+            rows = tx.events_after(cursor, BATCH)
+        return b"".join(sse_frame(*row) for row in rows), rows[-1][0] if rows else cursor
 
     async def stream(self, last_event_id: int | None) -> AsyncIterator[bytes]:
         cursor = self._last if last_event_id is None else max(0, last_event_id)
@@ -98,17 +176,26 @@ class EventHub:
             cursor = self._last
         ev = asyncio.Event()
         self._waiters.add(ev)
+        live = False  # caught up once: from then on, lagging past the ring means too slow
         try:
             yield b"retry: 2000\n: connected\n\n"
             while not self._closed:
                 ev.clear()
-                batch = self._from_ring(cursor)
-                if batch is None:
-                    batch = await asyncio.to_thread(self._from_store, cursor)
-                if batch:
-                    yield b"".join(sse_frame(*row) for row in batch)
-                    cursor = batch[-1][0]
+                got = self._from_ring(cursor)
+                if got is not None and live and self._last - cursor > self.max_backlog:
+                    got = None
+                if got is None:
+                    if live:
+                        self.cut_off += 1
+                        log.warning("event subscriber too slow: cut off; it replays on reconnect",
+                                    extra={"ctx": {"behind": self._last - cursor}})
+                        return
+                    got = await asyncio.to_thread(self._from_store, cursor)
+                chunk, cursor = got
+                if chunk:
+                    yield chunk
                     continue
+                live = True
                 try:
                     await asyncio.wait_for(ev.wait(), self.heartbeat)
                 except TimeoutError:

@@ -40,6 +40,7 @@ HEAD_TIMEOUT_S = 10.0
 KEEP_ALIVE_S = 5
 # Open files the process keeps besides connections: SQLite files, logs, the loop, threads' pipes.
 _RESERVED_FILES = 100
+ACCEPT_BURST = 64  # connections accepted per wake-up (and the listen queue): < _RESERVED_FILES
 
 
 def default_max_connections() -> int:
@@ -196,6 +197,10 @@ def new_server(
         # with room for the newcomers that ours answers (their connections count in uvicorn's)
         limit_concurrency=limits.connections() + 64,
         h11_max_incomplete_event_size=16 * 1024,  # a request head of more than 16 KiB is an attack
+        # asyncio accepts up to `backlog` connections per wake-up before any reaches the cap's
+        # connection_made; uvicorn's 2048 let one burst of 1,100 run the process out of files
+        # (EMFILE) whenever the loop was slow to wake. 64 stays inside the reserved files.
+        backlog=ACCEPT_BURST,
         ssl_certfile=tls.cert if tls else None,
         ssl_keyfile=tls.key if tls else None,
     )

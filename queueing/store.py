@@ -8,6 +8,11 @@ same ``StoreTx`` methods inside a transaction that first locks the hall's row
 (``SELECT … FOR UPDATE``) to get the same serialisation.
 
 SQLite runs in WAL mode with ``synchronous=FULL``: a committed ticket survives a power cut.
+Checkpoints are off the request path: the service's connections never run SQLite's automatic
+checkpoint (it ran inside whichever commit crossed 1,000 WAL pages: 17 of the 20 slowest
+call-nexts, issue 16); a checkpointer thread runs a passive one once writes pause for
+``CHECKPOINT_IDLE_S``, or regardless after ``CHECKPOINT_FORCE_COMMITS`` commits so the WAL
+stays bounded under a load that never pauses.
 
 A damaged or full file is never answered with a crash: any SQLite error inside a transaction
 becomes ``QueueError(503, storage_failed)`` (the API's JSON error shape) and ``probe()`` — what
@@ -18,13 +23,15 @@ ahead so a lost row's number is never handed out again, and a ``storage`` alert 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import astuple, fields
 from pathlib import Path
@@ -95,11 +102,23 @@ class StoreTx(Protocol):
     def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool: ...
 
 
+class ChangeDoorbell(Protocol):
+    """Rings when any process may have committed to the store, so an event hub learns of other
+    processes' commits (several hall-server workers on one hall). SQLite: a poll of
+    ``PRAGMA data_version`` on its own connection; PostgreSQL: ``LISTEN`` for a ``NOTIFY`` sent
+    by the committing transaction. A ring may be spurious (the hub then reads nothing new); a
+    commit is never missed, because the hub reads ``seq > last published`` after each ring."""
+
+    def wait(self, timeout: float) -> bool: ...  # True: something may have been committed
+    def close(self) -> None: ...  # wakes a waiter; the doorbell rings no more
+
+
 class QueueStore(Protocol):
     def write(self) -> AbstractContextManager[StoreTx]: ...
     def read(self) -> AbstractContextManager[StoreTx]: ...
     def probe(self, now: float) -> str | None: ...  # None: readable and writable; else why not
     def check_integrity(self) -> list[str]: ...  # a full check now; [] when sound
+    def doorbell(self) -> ChangeDoorbell: ...  # a new one per caller (one per process's hub)
     def close(self) -> None: ...
 
 
@@ -234,9 +253,10 @@ class SQLiteTx:
             rows = self.con.execute(
                 _SELECT + " WHERE status='waiting' AND day=? ORDER BY key_time, seq LIMIT ?", (day, limit)
             )
-        else:
+        else:  # the waiting index, not the day's (service_id, day) one: what waits, not the day
             rows = self.con.execute(
-                _SELECT + " WHERE status='waiting' AND day=? AND service_id=? ORDER BY key_time, seq LIMIT ?",
+                _SELECT + " INDEXED BY tickets_waiting WHERE status='waiting' AND day=? AND service_id=? "
+                "ORDER BY key_time, seq LIMIT ?",
                 (day, service_id, limit),
             )
         return [Ticket(*r) for r in rows]
@@ -252,22 +272,28 @@ class SQLiteTx:
     def ahead_counts(
         self, day: str, service_ids: Sequence[str], cls: str, now: float, key_time: float, seq: int
     ) -> dict[str, int]:
-        """Waiting tickets a strict policy calls before a ticket of class ``cls`` (policy.py), per service."""
-        due_p = "(priority='green' OR (priority='appointment' AND slot_start <= ?))"
-        earlier = "(key_time < ? OR (key_time = ? AND seq < ?))"
-        cond = {
-            "P": f"{due_p} AND {earlier}",
-            "N": f"({due_p} OR (priority='normal' AND {earlier}))",
-            "L": f"({due_p} OR priority='normal' OR (priority='appointment' AND {earlier}))",
+        """Waiting tickets a strict policy calls before a ticket of class ``cls`` (policy.py), per service.
+
+        One count per priority, each a range of the waiting index (service, priority, day,
+        key_time, seq): the cost is the tickets counted, not the day's (issue 16)."""
+        earlier, due = "(key_time, seq) < (?, ?)", "slot_start <= ?"
+        terms: list[tuple[str, str, tuple[Any, ...]]] = {
+            "P": [("green", earlier, (key_time, seq)),
+                  ("appointment", f"{due} AND {earlier}", (now, key_time, seq))],
+            "N": [("green", "", ()), ("appointment", due, (now,)), ("normal", earlier, (key_time, seq))],
+            "L": [("green", "", ()), ("normal", "", ()),
+                  ("appointment", f"({due} OR {earlier})", (now, key_time, seq))],
         }[cls]
         marks = ",".join("?" * len(service_ids))
+        parts, args = [], []
+        for prio, cond, extra in terms:
+            parts.append("SELECT service_id, count(*) AS n FROM tickets INDEXED BY tickets_waiting "
+                         f"WHERE status='waiting' AND service_id IN ({marks}) AND priority='{prio}' AND day=?"
+                         + (f" AND {cond}" if cond else "") + " GROUP BY service_id")
+            args += [*service_ids, day, *extra]
         rows = self.con.execute(
-            f"SELECT service_id, count(*) FROM tickets WHERE status='waiting' AND day=? "
-            f"AND service_id IN ({marks}) "
-            f"AND {cond} GROUP BY service_id",
-            [day, *service_ids, now, key_time, key_time, seq],
-        )
-        return dict(rows)
+            f"SELECT service_id, sum(n) FROM ({' UNION ALL '.join(parts)}) GROUP BY service_id", args)
+        return {sid: int(n) for sid, n in rows}
 
     def count_person(self, day: str, person_hash: str, service_id: str | None, active_only: bool) -> int:
         sql = (
@@ -347,7 +373,9 @@ class SQLiteTx:
         return [
             Ticket(*r)
             for r in self.con.execute(
-                _SELECT + " WHERE status IN ('called','serving') AND day=? ORDER BY called_at DESC", (day,)
+                # the partial index's own condition, word for word, lets SQLite use it
+                _SELECT + " WHERE status IN ('waiting','called','serving') AND status IN ('called','serving') "
+                "AND day=? ORDER BY called_at DESC", (day,)
             )
         ]
 
@@ -517,9 +545,48 @@ class SQLiteTx:
         )
 
 
+class SQLiteDoorbell:
+    """``ChangeDoorbell`` of a SQLite file: ``PRAGMA data_version`` on a connection of its own
+    changes whenever another connection (of this process or another) committed; it costs ~10 µs
+    and reads no page, so polling it every ``interval`` seconds is cheap."""
+
+    def __init__(self, path: str, interval: float = 0.005) -> None:
+        self.interval = interval
+        self._con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._closed = threading.Event()
+        self._version = self._read()
+
+    def _read(self) -> int:
+        return int(self._con.execute("PRAGMA data_version").fetchone()[0])
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self._closed.is_set():
+            try:
+                version = self._read()
+            except sqlite3.Error:  # a damaged or vanished file: the store reports it; ring, let the hub read
+                log.warning("doorbell could not read data_version", exc_info=True)
+                self._closed.wait(max(self.interval, 0.5))
+                return True
+            if version != self._version:
+                self._version = version
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._closed.wait(min(self.interval, left))
+        self._con.close()  # in the waiting thread: never under a running statement
+        return False
+
+    def close(self) -> None:
+        self._closed.set()
+
+
 # Tables a repair copies from the recovered file into the fresh one (in this order).
 _TABLES = ("meta", "sequences", "tickets", "counter_state", "events", "appointments", "ratings",
            "rectifications", "alerts")
+CHECKPOINT_IDLE_S = 0.05
+CHECKPOINT_FORCE_COMMITS = 2000
 SALVAGE_NUMBER_SKIP = 100  # after a repair each day's numbering skips this far past the highest kept
 _NUMBER = re.compile(r"^(.*?)(\d+)$")
 
@@ -527,25 +594,55 @@ _NUMBER = re.compile(r"^(.*?)(\d+)$")
 class SQLiteStore:
     """One SQLite file, one connection per thread (WAL: readers never block the writer)."""
 
-    def __init__(self, path: Path | str, busy_timeout_ms: int = 30_000) -> None:
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 30_000, checkpointer: bool = True) -> None:
         self.path = str(path)
         self.busy_timeout_ms = busy_timeout_ms
+        self._commits = 0  # since the last checkpoint
+        self._last_commit = 0.0
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        self._own_checkpoints = checkpointer
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        # Threads of one process queue here instead of in SQLite's busy handler, which sleeps
-        # in growing steps and lets one busy thread starve the others; other processes still
-        # serialise on SQLite's own lock (busy_timeout).
+        # Threads of one process queue here, and processes (hall-server --workers) on an flock
+        # of queue.db-writer.lock, instead of in SQLite's busy handler, which sleeps in growing
+        # steps (1, 2, 5 … 100 ms) and lets one busy writer starve the others: the kernel wakes
+        # the next writer the moment the lock is released. Writers that do not take it (the
+        # credentials CLI, an old version) still serialise on SQLite's own lock (busy_timeout).
         self._write_lock = threading.Lock()
+        self._writer_file: int | None = None
         self.failure: str | None = None  # the last storage error, until a probe writes again
         self.damaged: str | None = None  # SQLITE_CORRUPT seen while running: sticky until restart
         self.repaired: dict[str, Any] | None = None  # what the start-up repair did, if anything
         self._alerted: str | None = None  # the failure a probe last raised an alert for
+        self._trace: Callable[[str], object] | None = None
         damage = check_file(Path(self.path)) if Path(self.path).exists() else []
         moved = self._set_aside(damage) if damage else []
         migrate(self._tx().con, SCHEMA, self.path)
         if moved:
             self._restore(damage, moved)
+        if checkpointer:
+            self._checkpointer = threading.Thread(target=self._checkpoints, name="queue-db-checkpoint", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoints(self) -> None:
+        """Passive checkpoints when writes pause (or after many commits): see the module doc."""
+        con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                              timeout=self.busy_timeout_ms / 1000)
+        try:
+            while not self._stop.wait(CHECKPOINT_IDLE_S / 2):
+                if not self._commits:
+                    continue
+                idle = time.monotonic() - self._last_commit >= CHECKPOINT_IDLE_S
+                if idle or self._commits >= CHECKPOINT_FORCE_COMMITS:
+                    self._commits = 0
+                    try:
+                        con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    except sqlite3.Error:  # a full or damaged file: the writers report it
+                        log.warning("checkpoint failed", exc_info=True)
+        finally:
+            con.close()
 
     # --- damage at start: quarantine, recovery ----------------------------------------------
 
@@ -632,7 +729,11 @@ class SQLiteStore:
                 raise
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=FULL")
+            if self._own_checkpoints:
+                con.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
             tx = self._local.tx = SQLiteTx(con)
+            if self._trace is not None:
+                con.set_trace_callback(self._trace)
             with self._lock:
                 self._all.append(con)
         return tx
@@ -651,7 +752,7 @@ class SQLiteStore:
             tx = self._tx()
         except sqlite3.Error as exc:
             raise self._failed(exc) from exc
-        with self._write_lock:
+        with self._write_lock, self._writers():
             try:
                 self._rollback(tx.con)  # left open by a failed COMMIT
                 tx.con.execute("BEGIN IMMEDIATE")
@@ -670,6 +771,23 @@ class SQLiteStore:
                 self._rollback(tx.con)
                 raise self._failed(exc) from exc
             self.failure = None
+            self._commits += 1
+            self._last_commit = time.monotonic()
+
+    @contextmanager
+    def _writers(self) -> Iterator[None]:
+        """The lock every writing process of this file takes in turn (see ``__init__``)."""
+        if self._writer_file is None:
+            try:
+                self._writer_file = os.open(self.path + "-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:  # a read-only directory: SQLite's own lock still serialises
+                yield
+                return
+        fcntl.flock(self._writer_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._writer_file, fcntl.LOCK_UN)
 
     @contextmanager
     def read(self) -> Iterator[SQLiteTx]:
@@ -728,6 +846,9 @@ class SQLiteStore:
         return problems
 
     def close(self) -> None:
+        self._stop.set()
+        if self._checkpointer is not None and self._checkpointer is not threading.current_thread():
+            self._checkpointer.join(5)
         with self._lock:
             for con in self._all:
                 try:
@@ -736,3 +857,18 @@ class SQLiteStore:
                     pass
             self._all.clear()
         self._local = threading.local()
+        with self._write_lock:
+            if self._writer_file is not None:
+                os.close(self._writer_file)
+                self._writer_file = None
+
+    def doorbell(self) -> SQLiteDoorbell:
+        return SQLiteDoorbell(self.path)
+
+    def trace_statements(self, fn: Callable[[str], object] | None) -> None:
+        """Hand every SQL statement any connection of this store runs to ``fn`` (None: stop);
+        what the query-plan test reads."""
+        self._trace = fn
+        with self._lock:
+            for con in self._all:
+                con.set_trace_callback(fn)

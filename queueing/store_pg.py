@@ -524,6 +524,10 @@ class PgStore:
         with self._transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock_hall=False) as tx:
             yield tx
 
+    def doorbell(self) -> PgDoorbell:
+        """A new doorbell for one process's event hub: it rings on the hall's ``NOTIFY``."""
+        return PgDoorbell(self.url, self.hall_id).start()
+
     def check_integrity(self) -> list[str]:
         """The running service's periodic check: PostgreSQL checks its own pages (checksums,
         amcheck belong to its operators); damage it has reported since start is what we know."""
@@ -626,4 +630,9 @@ class PgDoorbell:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._rung.set()  # a waiter returns at once
         self._thread.join(timeout)
+
+    def close(self) -> None:
+        """The ``ChangeDoorbell`` ending: wakes a waiter; the doorbell rings no more."""
+        self.stop()

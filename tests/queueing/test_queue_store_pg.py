@@ -224,8 +224,6 @@ def test_two_hall_servers_on_one_database_10_issuers_10_counters(tmp_path: Path,
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the event hub does not ring on PgDoorbell yet (queueing/events.py, "
-                   "wired at merge): a process's subscribers hear other processes' events only after its own commits")
 def test_every_event_reaches_the_subscribers_of_every_hall_server(tmp_path: Path, db: str) -> None:
     data = tmp_path / "h"
     data.mkdir()
