@@ -20,6 +20,10 @@ def journeys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = Path(os.environ.get("HALL_JOURNEYS") or tmp_path_factory.getbasetemp() / "journeys.jsonl")
     person_module.JOURNEYS = path
+    shots = os.environ.get("HALL_SUITE_SHOTS")
+    if shots:  # the docs' table script: each task's last screen into docs/screenshots
+        person_module.SHOTS = Path(shots)
+        person_module.SHOTS.mkdir(parents=True, exist_ok=True)
     return path
 
 

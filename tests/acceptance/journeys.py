@@ -3,6 +3,7 @@ took in the acceptance suite, in Chinese, English and elder mode, written from t
 suite's :class:`~tests.acceptance.person.Person` recorded (JSON lines).
 
     python -m tests.acceptance.journeys                  # run the task tests, then write the table
+                                                         # and picture each task's last screen
     python -m tests.acceptance.journeys --from FILE      # write it from journeys already recorded
 
 The table goes between the ``<!-- journeys -->`` and ``<!-- /journeys -->`` marks of the doc,
@@ -82,13 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="source", type=Path, help="journeys recorded before (JSON lines)")
     parser.add_argument("--doc", type=Path, default=DOC)
+    parser.add_argument("--shots", type=Path, default=ROOT / "docs" / "screenshots",
+                        help="where each task's last screen goes as suite-<mode>-<task>.png")
     args = parser.parse_args(argv)
     command = "python -m tests.acceptance.journeys"
     source, load_avg = args.source, uptime()
     if source is None:
         source = Path(tempfile.mkdtemp(prefix="journeys-")) / "journeys.jsonl"
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", TESTS],
-                              cwd=ROOT, env={**os.environ, "HALL_JOURNEYS": str(source)})
+                              cwd=ROOT, env={**os.environ, "HALL_JOURNEYS": str(source),
+                                             "HALL_SUITE_SHOTS": str(args.shots)})
         if done.returncode != 0:
             print("the task tests failed: the table is not written", file=sys.stderr)
             return done.returncode

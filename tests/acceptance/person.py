@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,8 @@ _SPECIAL_KEYS = {"\n": "EnterKey", "\b": "BackspaceKey", " ": "SpaceKey"}
 
 #: where :meth:`Person.journey` appends its records (JSON lines); None: not written
 JOURNEYS: Path | None = None
+#: where each journey's last screen is pictured (``$HALL_SUITE_SHOTS``; None: no pictures)
+SHOTS: Path | None = None
 
 
 @dataclass
@@ -399,6 +402,9 @@ class Person:
                     "seconds": round(time.monotonic() - started, 1)}
             with JOURNEYS.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        if SHOTS is not None:  # the screen the task ended on, as the citizen saw it
+            slug = "-".join(re.findall(r"[a-z0-9]+", task.replace("即办件", "same-day item").lower()))
+            self.shot(SHOTS / f"suite-{mode}-{slug}.png")
 
     def shot(self, path: Path) -> Path:
         return Path(self._driver.shot(path))
