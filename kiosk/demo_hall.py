@@ -151,7 +151,7 @@ def enrol_windows(demo: DemoHall) -> None:
     from queueing.hallconfig import load_credentials
 
     platform_creds = load_or_create_credentials(demo.platform_dir)
-    shared = load_credentials(demo.hall_dir)
+    load_credentials(demo.hall_dir)  # writes the hall's credentials file on a first start
     seed_demo_staff(demo.hall_dir / "queue.db", list(demo.counter_names) or demo.counters)
     creds = Credentials(demo.hall_dir / "queue.db")
     try:
@@ -162,10 +162,8 @@ def enrol_windows(demo: DemoHall) -> None:
             else:
                 windows.append((role, role, None))
         for name, role, counter in windows:
-            # The dashboard's rectification replies still need the admin token (docs/queueing.md,
-            # "Not done / open": no supervisor sign-in on the dashboard yet).
-            token = shared["admin"] if role == "dashboard" else \
-                creds.enrol(role, f"demo-{name}", counter_id=counter, replace=True)
+            # every window its own device credential; the dashboard's supervisor signs in on it
+            token = creds.enrol(role, f"demo-{name}", counter_id=counter, replace=True)
             config: dict[str, Any] = {
                 "version": 1,
                 "data_dir": str(demo.data_dir / name),
@@ -290,8 +288,10 @@ def instructions(demo: DemoHall, prog: str) -> str:
             lines.append(f"  {name:<14} the console of counter {counter}: press the sign-in button (top left),"
                          f" staff ID s-{counter}, PIN {DEMO_STAFF_PIN}; then F1 calls the next ticket.")
         elif name == "dashboard":
+            first = demo.counters[0] if demo.counters else "W01"
             lines.append("  dashboard      the supervisor's dashboard: the queue now, ratings to rectify, alerts,"
-                         " CSV/XLSX export.")
+                         f" CSV/XLSX export; 工作人员登录 as the demo supervisor s-{first}, PIN {DEMO_STAFF_PIN},"
+                         " to rectify a 差评 or acknowledge an alert.")
     lines += [
         "",
         f"Each window's settings and its own device token: {demo.data_dir}/<window>.toml ([hall_service]);",
