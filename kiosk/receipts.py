@@ -111,6 +111,7 @@ class ReceiptReporter:
         self.mark_file, self.interval_s, self.batch = Path(mark_file), interval_s, batch
         self._wake, self._stopping = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
+        self._swept = False  # the refusals below the watermark were put in this run
 
     # -- the watermark ----------------------------------------------------------------------
     def mark(self) -> int:
@@ -129,42 +130,61 @@ class ReceiptReporter:
 
     # -- one pass ---------------------------------------------------------------------------
     def report_once(self) -> int:
-        """Put the pairs not yet reported; returns how many the hall took. Stops at the first
-        hall that cannot be reached (the next pass tries again)."""
-        from queueing.client import HallServiceError, HallUnavailable
-
+        """Put the pairs (and refusals) not yet reported; returns how many the hall took. Stops at
+        the first hall that cannot be reached (the next pass tries again). The first pass of a
+        run also puts the refusals below the watermark (kiosks before refusals were reported
+        passed them; the hall keeps each once)."""
         start = self.mark()
-        mark, settled, put = start, True, 0
+        put = 0
+        if not self._swept:
+            for record in self.cache.dead_letters():
+                if record.kind == "application" and record.seq <= start:
+                    sent = self._put(record)
+                    if sent is None:
+                        return put
+                    put += sent
+            self._swept = True
+        mark, settled = start, True
         for record in self.cache.records(after_seq=start, limit=self.batch):
             if record.kind != "application" or record.state == "discarded":
                 mark = record.seq if settled else mark
                 continue
-            dead = record.state == "dead"
-            if not dead and (record.state != "acked" or not record.receipt_no):
+            if record.state != "dead" and (record.state != "acked" or not record.receipt_no):
                 settled = False  # still on its way to the platform
                 continue
-            local = self.local_of(record)
-            try:
-                if dead:  # the platform refused it for good: the phone page sends the citizen to a counter
-                    self.hall.report_rejected(local, _reason_code(record.dead_reason))
-                else:
-                    self.hall.link_receipt(local, str(record.receipt_no))
-                put += 1
-            except HallUnavailable:
+            sent = self._put(record)
+            if sent is None:
                 break
-            except HallServiceError as exc:
-                if exc.status in (401, 403) or exc.status >= 500:
-                    log.warning("the hall refused a receipt report; retried later",
-                                extra={"ctx": {"status": exc.status, "code": exc.code}})
-                    break
-                # receipt_conflict: another kiosk reported this number first (an old number of
-                # the same last four letters), or the hall keeps another outcome for it
-                log.error("the hall keeps another platform number or kiosk for this local number",
-                          extra={"ctx": {"local": local, "code": exc.code}})
+            put += sent
             mark = record.seq if settled else mark
         if mark != start:
             self._save(mark)
         return put
+
+    def _put(self, record: Any) -> int | None:
+        """Report one synced or refused application: 1 when the hall took it, 0 when it keeps
+        something else for it (logged), None when the pass must stop (hall away or refusing)."""
+        from queueing.client import HallServiceError, HallUnavailable
+
+        local = self.local_of(record)
+        try:
+            if record.state == "dead":  # refused for good: the phone page sends the citizen to a counter
+                self.hall.report_rejected(local, _reason_code(record.dead_reason))
+            else:
+                self.hall.link_receipt(local, str(record.receipt_no))
+            return 1
+        except HallUnavailable:
+            return None
+        except HallServiceError as exc:
+            if exc.status in (401, 403) or exc.status >= 500:
+                log.warning("the hall refused a receipt report; retried later",
+                            extra={"ctx": {"status": exc.status, "code": exc.code}})
+                return None
+            # receipt_conflict: another kiosk reported this number first (an old number of the
+            # same last four letters), or the hall keeps another outcome for it
+            log.error("the hall keeps another platform number or kiosk for this local number",
+                      extra={"ctx": {"local": local, "code": exc.code}})
+            return 0
 
     # -- the thread -------------------------------------------------------------------------
     def wake(self) -> None:

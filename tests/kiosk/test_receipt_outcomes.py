@@ -225,3 +225,26 @@ def test_an_old_number_two_kiosks_printed_shows_neither_case(
     assert len(disputes) == 1 and disputes[0]["source"] == "west-kiosk-01", admin.alerts()
     west.reporter.report_once()
     assert len([a for a in admin.alerts() if paper in a["message"]]) == 1
+
+
+def test_a_refusal_an_older_kiosk_passed_is_reported_after_the_upgrade(
+        tmp_path: Path, hall: ServerProcess, platform: Platform, kiosks: dict[str, Kiosk]) -> None:
+    """The previous version moved its watermark past dead letters without a word to the hall; the
+    upgraded kiosk's first pass reports them (and a restart's first pass again, harmlessly)."""
+    east = kiosks["east-kiosk-01"]
+    record = east.apply()
+    platform.admin.set_faults([{"fault": "conflict", "times": 1}])
+    east.sync.sync_once()
+    info = east.cache.get(record)
+    assert info is not None and info.state == "dead"
+    mark = tmp_path / "east-kiosk-01" / "receipts-reported.json"
+    mark.write_text(json.dumps({"reported_through_seq": info.seq}), "utf-8")  # as the old version left it
+    _upgraded(east, tmp_path)
+    local = east.local_no(record)
+    assert "正在等待上传" in _page(hall, local)
+    assert east.reporter.report_once() == 1
+    assert "未被平台受理" in _page(hall, local)
+    restarted = ReceiptReporter(east.cache, east.hall, lambda r: record_local_number(east.core, r), mark)
+    assert restarted.report_once() == 1  # put again; the hall keeps it once
+    admin = HallClient(hall.base_url, hall.token("admin"))
+    assert len([a for a in admin.alerts() if local in a["message"]]) == 1
