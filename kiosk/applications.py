@@ -6,7 +6,8 @@ then it survives a power cut and reaches the platform exactly once; storing it i
 worker does (the sync engine sends it). What is slow runs on a thread of its own while the screen
 says 正在提交 (:func:`finish_application`): a short wait for the platform's receipt number when the
 platform is online (without it the receipt carries the local number and says the application
-will be sent when the connection returns) and the printing. A cache that cannot store it says
+will be sent when the connection returns: :func:`local_number`, unique per hall because it carries
+the whole kiosk id) and the printing. A cache that cannot store it says
 未保存, keeps what the citizen entered for a retry, and alerts staff.
 """
 
