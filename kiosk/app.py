@@ -89,6 +89,7 @@ class KioskCore:
         self.pulls = pulls
         self.audit = audit
         self.kiosk_id = kiosk_id
+        self.legacy_local_through = 0  # records up to this seq carry legacy local numbers (kiosk.applications)
         self.hall_id = hall_id
         self.voice = voice  # a speech engine (kiosk.speech); elder mode speaks each step
         self._spoken = ""

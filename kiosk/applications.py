@@ -6,18 +6,23 @@ then it survives a power cut and reaches the platform exactly once; storing it i
 worker does (the sync engine sends it). What is slow runs on a thread of its own while the screen
 says 正在提交 (:func:`finish_application`): a short wait for the platform's receipt number when the
 platform is online (without it the receipt carries the local number and says the application
-will be sent when the connection returns) and the printing. A cache that cannot store it says
+will be sent when the connection returns: :func:`local_number`, unique per hall because it carries
+the whole kiosk id) and the printing. A cache that cannot store it says
 未保存, keeps what the citizen entered for a retry, and alerts staff.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devices.camera import CameraProblem, CaptureError, DocumentCamera
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 #: the longest the 正在提交 screen waits for an online platform's receipt number
 RECEIPT_WAIT_SECONDS = 3.0
+#: the most letters/digits of a kiosk id its local numbers carry whole (kiosk_code)
+KIOSK_CODE_MAX = 16
 
 
 @dataclass
@@ -60,10 +67,54 @@ def take_document_photo(core: KioskCore, name: str) -> str:
     return core.session.hold_photo(photo.jpeg)
 
 
+def kiosk_code(kiosk_id: str) -> str:
+    """The kiosk part of its local numbers: every letter and digit of the kiosk id, upper case
+    (``east-kiosk-01`` → ``EASTKIOSK01``), so two kiosks of a hall never print the same number. An
+    id of more than :data:`KIOSK_CODE_MAX` of them keeps its first ones and a digest of the whole id
+    (the number stays typable on the progress keypad; the hall binds each number to the kiosk
+    credential that reported it, queueing/receipt_links.py, should two codes still meet)."""
+    code = "".join(ch for ch in kiosk_id if ch.isascii() and ch.isalnum()).upper()
+    if len(code) > KIOSK_CODE_MAX:
+        digest = hashlib.sha256(kiosk_id.encode("utf-8", "surrogatepass")).hexdigest()[:6].upper()
+        code = code[:KIOSK_CODE_MAX - 6] + digest
+    return code or "K"
+
+
+def legacy_kiosk_code(kiosk_id: str) -> str:
+    """The kiosk part of local numbers printed before they carried the whole id: its last four
+    letters/digits (``east-kiosk-01`` and ``west-kiosk-01`` were both ``SK01``)."""
+    return "".join(ch for ch in kiosk_id if ch.isalnum()).upper()[-4:] or "K"
+
+
 def local_number(core: KioskCore, seq: int, day: date | None = None) -> str:
-    """Kiosk-local number shown while the platform has not answered: K<kiosk>-<date>-<seq>."""
-    kiosk = "".join(ch for ch in core.kiosk_id if ch.isalnum()).upper()[-4:] or "K"
+    """Kiosk-local number shown while the platform has not answered: <kiosk code>-<date>-<seq>.
+    Records taken before this kiosk's upgrade (``seq`` up to ``core.legacy_local_through``) keep
+    the number their paper carries."""
+    legacy = 0 < seq <= getattr(core, "legacy_local_through", 0)
+    kiosk = legacy_kiosk_code(core.kiosk_id) if legacy else kiosk_code(core.kiosk_id)
     return f"{kiosk}-{day or core.today():%Y%m%d}-{seq:05d}"
+
+
+def legacy_local_numbers(cache: Any, mark_file: Path) -> int:
+    """The last record ``seq`` whose paper carries a legacy local number (:func:`legacy_kiosk_code`):
+    written once, at the first start of a kiosk that numbers with the whole id (the cache's last
+    seq then; 0 on a new kiosk), and read at every start after."""
+    try:
+        return int(json.loads(mark_file.read_text("utf-8"))["legacy_through_seq"])
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError):
+        log.error("local-number file unreadable: every record is numbered with the whole kiosk id",
+                  extra={"ctx": {"file": str(mark_file)}})
+        return 0
+    last = max((record.seq for record in cache.records(limit=10_000_000)), default=0)
+    tmp = mark_file.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps({"legacy_through_seq": last}), "utf-8")
+        os.replace(tmp, mark_file)
+    except OSError as exc:  # the kiosk starts anyway; the next start writes it
+        log.error("local-number file not written", extra={"ctx": {"file": str(mark_file), "error": str(exc)}})
+    return last
 
 
 def record_local_number(core: KioskCore, record: Any) -> str:
@@ -230,6 +281,8 @@ def application_status(core: KioskCore, receipt_no: str) -> dict[str, Any]:
     if local is not None and local.receipt_no:
         receipt_no = str(local.receipt_no)  # synced: the local number now means the platform's
     answer: dict[str, Any] = {"receipt_no": receipt_no}
+    if local is not None and local.state == "dead":  # the platform refused it for good
+        return {**answer, "status_text": tr("progress.rejected")}
     if local is not None and not local.receipt_no:
         return {**answer, "status_text": tr("progress.pending")}
     if core.pulls is None:
@@ -256,7 +309,7 @@ def receipts_for(core: KioskCore, id_number: str) -> list[str]:
     if core.cache is None:
         return []
     records = [r for r in core.cache.find_by_id_number(id_number) if r.kind == "application"]
-    return [r.receipt_no or local_number(core, r.seq) for r in records][-5:]
+    return [r.receipt_no or record_local_number(core, r) for r in records][-5:]
 
 
 def submit_complaint(core: KioskCore, topic: str, text: str) -> tuple[str, list[str]] | None:

@@ -211,6 +211,10 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             idle_policy=IdlePolicy(config.privacy.idle_seconds, config.privacy.form_idle_seconds,
                                    config.privacy.elder_idle_seconds, config.privacy.countdown_seconds),
         )
+        if assembly.cache is not None:  # papers printed before local numbers carried the whole kiosk id
+            from kiosk.applications import legacy_local_numbers
+
+            core.legacy_local_through = legacy_local_numbers(assembly.cache, kiosk_dir / "local-numbers.json")
         runtime = KioskRuntime(core)
         assembly.core, assembly.runtime = core, runtime
         if outage:
@@ -307,7 +311,7 @@ def _report_receipts(assembly: Assembly, config: Config, core: KioskCore, kiosk_
     assembly.stops.append(hall.close)
     assembly.stops.append(reporter.stop)
     assert assembly.sync is not None
-    assembly.sync.add_listener(lambda event: reporter.wake() if event.kind == "success" else None)
+    assembly.sync.add_listener(lambda event: reporter.wake() if event.kind in ("success", "dead_letter") else None)
 
 
 def _sync_event(core: KioskCore, event: Any) -> None:

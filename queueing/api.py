@@ -37,7 +37,7 @@ from queueing.events import EventHub
 from queueing.limits import BodyCaps, BodyLimit, PublicRate, PublicRateLimit
 from queueing.model import CounterState, QueueError, Ticket
 from queueing.public_pages import PublicPagesConfig, mount_public_pages, public_links
-from queueing.receipt_links import link_receipt as link_receipt_row
+from queueing.receipt_links import report as report_receipt
 from queueing.validation import FIELD_CODES, RowId, Text, token_matches
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,10 @@ class AlertBody(BaseModel):
 
 
 class ReceiptLinkBody(BaseModel):
-    receipt_no: str = Field(..., min_length=1, max_length=64, examples=["SG2026112300017"],
-                            description="the platform's receipt number the sync answer gave the kiosk's record")
+    receipt_no: str | None = Field(None, min_length=1, max_length=64, examples=["SG2026112300017"],
+                                   description="the platform's receipt number the sync answer gave the kiosk's record")
+    rejected: bool = Field(False, description="the platform refused the record for good (dead-lettered)")
+    reason: str = Field("", max_length=64, description="the platform's code of the refusal")
 
 
 class Appointment(BaseModel):
@@ -667,13 +669,14 @@ def create_app(
 
     @app.put("/api/v1/receipts/{local_no}")
     async def link_receipt(local_no: str, body: ReceiptLinkBody, role: str = require("kiosk")) -> dict[str, Any]:
-        """A kiosk's local receipt number became this platform 受理编号 (once synced): the phone
-        page of the receipt's QR follows it. Written once; another number is ``receipt_conflict``."""
+        """A kiosk's local receipt number became this platform 受理编号 (once synced), or the platform
+        refused it (``rejected``: an alert): the phone page of the receipt's QR follows it. Written
+        once, bound to the reporting device; another number or device is ``receipt_conflict``."""
         caller = current_caller.get()
         new = await asyncio.get_running_loop().run_in_executor(
-            pool, link_receipt_row, engine.store, local_no, body.receipt_no,
-            caller.device if caller else role, engine.clock())
-        return {"local_no": local_no, "receipt_no": body.receipt_no, "new": new}
+            pool, report_receipt, engine, local_no, body.receipt_no, body.rejected, body.reason,
+            caller.device if caller else role)
+        return {"local_no": local_no, "receipt_no": body.receipt_no, "rejected": body.rejected, "new": new}
 
     # ------------------------------------------------------------------ events
 

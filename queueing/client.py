@@ -214,6 +214,12 @@ class HallClient:
         the receipt's QR follows it); True when the hall had not known it."""
         return bool(self._json("PUT", f"/api/v1/receipts/{local_no}", {"receipt_no": receipt_no}).get("new"))
 
+    def report_rejected(self, local_no: str, reason: str) -> bool:
+        """Tell the hall the platform refused a local receipt number's application for good (its
+        phone page then says so, and staff get an alert); True when the hall had not known it."""
+        body = {"rejected": True, "reason": reason}
+        return bool(self._json("PUT", f"/api/v1/receipts/{local_no}", body).get("new"))
+
     def push_appointments(self, appointments: list[dict[str, Any]]) -> int:
         return int(self._json("POST", "/api/v1/appointments", {"appointments": appointments})["stored"])
 

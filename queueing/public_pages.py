@@ -4,7 +4,9 @@
   to window 3" (sound and vibration where the browser allows), recalled / no-show / done, and a
   rating form ``/t/<token>/rate`` once served. ``/t/<token>/events`` is its token-scoped SSE
   stream: snapshots of this ticket's state only, never the hall's event log.
-- ``/a/<token>``: an application's status from the platform (masked personal data only).
+- ``/a/<token>``: an application's status from the platform (masked personal data only); for a
+  kiosk's local number, the platform's case once the kiosk reported it, or that the platform did
+  not accept the application and the receipt goes to a counter (queueing/receipt_links.py).
 - ``/g/<service_id>``: the printable guide of one service item from the catalogue.
 - ``/api/v1/public/tickets/<token>``: the JSON behind a ticket QR (the kiosk's rating flow).
 
@@ -39,7 +41,7 @@ from queueing.events import EventHub
 from queueing.model import CALLED, CANCELLED, DONE, NO_SHOW, SERVING, TRANSFERRED, WAITING, QueueError, Ticket
 from queueing.public_sources import PublicSources, Status
 from queueing.public_tokens import receipt_from_token, ticket_id_from_token, ticket_token
-from queueing.receipt_links import LOCAL_NUMBER, platform_receipt
+from queueing.receipt_links import LOCAL_NUMBER, receipt_link
 
 log = logging.getLogger(__name__)
 LANGS = ("zh", "en")
@@ -345,7 +347,15 @@ class PublicPages:
             return self.problem(lang, 404, "error.title", "error.forged", path)
         # an offline receipt's local number follows the platform's number once the kiosk reported it
         local = bool(LOCAL_NUMBER.match(printed))
-        linked = platform_receipt(self.engine.store, printed) if local else None
+        link = receipt_link(self.engine.store, printed) if local else None
+        if link is not None and (link.disputed or link.rejected):
+            # refused by the platform, or printed by two kiosks (old numbers): no case, a counter helps
+            refusal = "app.disputed" if link.disputed else "app.rejected"
+            body = (f'<h1>{t(lang, "app.title")}</h1><div class="card"><dl><dt>{t(lang, "app.local_receipt")}'
+                    f'</dt><dd>{esc(printed)}</dd></dl></div><div class="state missed" role="status"><p>'
+                    f"{t(lang, refusal)}</p></div>")
+            return self.page(lang, t(lang, "app.title"), body, path)
+        linked = link.receipt_no if link is not None else None
         receipt = linked or printed
         # a local number nobody reported yet is not the platform's: it is not asked for it
         status = Status("not_found") if local and not linked else self.sources.application(receipt)

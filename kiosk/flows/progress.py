@@ -5,7 +5,7 @@ offline the last known answer with its age, or a plain "cannot check now".
 The receipt QR's token is verified (its HMAC tag, kiosk/receipts.py) and shows its case at once.
 A typed number carries no tag: receipt numbers are sequential, so it shows a case only after the
 ID card of that case's applicant is read (anyone else learns nothing). Local numbers of this
-kiosk (``SK01-…``, typed with the keypad's ``-``) follow the platform's number once synced.
+kiosk (``KIOSK01-…``, typed with the keypad's ``-``) follow the platform's number once synced.
 """
 
 from __future__ import annotations
@@ -89,11 +89,11 @@ class ProgressFlow(Flow):
 
     def _letters(self) -> list[str]:
         # The letters receipt numbers start with (the platform issues SG…, offline_cache/platform_store.py),
-        # the letters of this kiosk's local numbers (kiosk/applications.py local_number) and their "-".
-        from kiosk.applications import local_number
+        # the letters of this kiosk's local numbers, old and new (kiosk/applications.py), and their "-".
+        from kiosk.applications import kiosk_code, legacy_kiosk_code
 
-        prefix = local_number(self.core, 0).split("-")[0]
-        letters = sorted(set("SG") | {c for c in prefix if c.isalpha()})
+        prefix = kiosk_code(self.core.kiosk_id) + legacy_kiosk_code(self.core.kiosk_id)
+        letters = sorted(set("SG") | {c for c in prefix if c.isascii() and c.isalpha()})
         return [*letters, "-"]
 
     def screen(self) -> Screen:

@@ -12,6 +12,7 @@ import time
 import pytest
 import requests
 
+from queueing.client import HallClient
 from tests.acceptance.person import Person
 
 PLATFORM_NO = re.compile(r"SG\d{13}")
@@ -149,3 +150,31 @@ def test_the_keypad_types_an_offline_receipt_number(person: Person) -> None:
     person.place_card("zhang_san")
     person.wait_for("已受理")
     assert any(PLATFORM_NO.search(t) for t in person.texts()), person.texts()
+
+
+def test_an_offline_application_the_platform_refused(person: Person) -> None:
+    """Submitted while the platform was unreachable, then refused by it for good when the link
+    returned (the kiosk dead-letters the record): the phone page of the printed QR and the kiosk's
+    办件查询 both say it was not accepted and to bring the receipt to a counter; staff are alerted."""
+    _offline(person)
+    _submit(person)
+    printed_url = person.printed_qr()
+    person.assembly.platform.running.admin().set_faults([{"fault": "conflict"}])
+    deadline = time.monotonic() + 30
+    while person.assembly.cache.pending_count() and time.monotonic() < deadline:
+        person.wait(0.5)
+    person.assembly.platform.running.admin().clear_faults()
+    assert person.assembly.cache.counts().get("dead") == 1, person.assembly.cache.counts()
+    deadline, page = time.monotonic() + 15, ""
+    while time.monotonic() < deadline:
+        page = requests.get(printed_url, timeout=10).text
+        if "未被平台受理" in page:
+            break
+        person.wait(1.0)
+    assert "未被平台受理" in page and "服务窗口" in page and "正在等待上传" not in page, page[-800:]
+    hall = person.assembly.hall
+    alerts = HallClient(hall.url, hall.tokens["counter"]).alerts()
+    assert any("did not accept application" in str(a["message"]) for a in alerts), alerts
+    _to_progress(person)
+    person.scan_printed_qr()
+    person.wait_for("未被平台受理")
