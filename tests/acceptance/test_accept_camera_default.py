@@ -9,7 +9,7 @@ from pathlib import Path
 
 from common.i18n import translate
 from tests.acceptance.person import Person
-from tests.acceptance.test_accept_submit_faults import zh
+from tests.acceptance.test_accept_submit_faults import to_materials, zh
 
 
 def test_no_camera_section_beside_a_real_printer_means_no_camera(people: Callable[..., Person],
@@ -17,19 +17,7 @@ def test_no_camera_section_beside_a_real_printer_means_no_camera(people: Callabl
     config = tmp_path / "kiosk.toml"
     config.write_text(f'[devices.printer]\nconnection = "file:{tmp_path / "printer.bin"}"\n', encoding="utf-8")
     person = people(config=config)
-    person.tap("自助申报")
-    person.tap("住房公积金提取")
-    person.wait_for("请将身份证放在读卡区")
-    person.place_card(next(iter(person.sims["idcard"].identities())))
-    person.wait_for("联系电话")
-    person.tap("租房")
-    person.tap("field_phone")
-    person.type("13812345678")
-    person.press_key("\n")
-    person.type("3000")
-    person.press_key("\n")
-    person.tap("下一步")
-    person.wait_for("稍后补交")
+    to_materials(person)
     assert "camera" not in person.sims                              # no simulated camera runs
     assert person.sees(zh("submit.camera.none")), person.texts()   # why not, and how to go on
     assert not person.sees(zh("submit.capture"))                    # no 拍照 that does nothing

@@ -18,7 +18,8 @@ from tests.acceptance.person import Person
 PLATFORM_NO = re.compile(r"SG\d{13}")
 
 
-def _submit(person: Person) -> None:
+def submit_a_case(person: Person) -> None:
+    """不动产登记资料查询 with zhang_san's card, submitted; the receipt on screen, the card taken back."""
     person.tap("自助申报")
     person.tap("不动产登记资料查询")
     person.wait_for("请将身份证放在读卡区")
@@ -61,7 +62,7 @@ def _online_and_synced(person: Person) -> None:
 
 
 def test_progress_by_the_receipt_qr(person: Person) -> None:
-    _submit(person)
+    submit_a_case(person)
     number = _platform_number(person)
     _to_progress(person)
     person.scan_printed_qr()
@@ -70,7 +71,7 @@ def test_progress_by_the_receipt_qr(person: Person) -> None:
 
 
 def test_progress_by_the_id_card(person: Person) -> None:
-    _submit(person)
+    submit_a_case(person)
     number = _platform_number(person)
     _to_progress(person)
     person.place_card("zhang_san")
@@ -82,7 +83,7 @@ def _offline_receipt(person: Person) -> str:
     """Submit while the platform is unreachable: the receipt carries the kiosk's local number;
     then the link returns and the kiosk syncs. The printed QR's content is returned."""
     _offline(person)
-    _submit(person)
+    submit_a_case(person)
     assert person.sees("本机编号"), person.texts()
     printed_url = person.printed_qr()
     _online_and_synced(person)
@@ -116,7 +117,7 @@ def test_the_phone_page_of_an_offline_receipt_after_sync(person: Person) -> None
 
 
 def test_a_typed_number_shows_the_case_only_with_the_same_card(person: Person) -> None:
-    _submit(person)
+    submit_a_case(person)
     number = _platform_number(person)
     _to_progress(person)
     person.tap("输入受理编号")
@@ -138,7 +139,7 @@ def test_a_typed_number_shows_the_case_only_with_the_same_card(person: Person) -
 @pytest.mark.slow
 def test_the_keypad_types_an_offline_receipt_number(person: Person) -> None:
     _offline(person)
-    _submit(person)
+    submit_a_case(person)
     local = next(m.group(0) for t in person.texts() for m in re.finditer(r"[A-Z0-9]+-\d{8}-\d{5}", t))
     _online_and_synced(person)
     _to_progress(person)
@@ -157,7 +158,7 @@ def test_an_offline_application_the_platform_refused(person: Person) -> None:
     returned (the kiosk dead-letters the record): the phone page of the printed QR and the kiosk's
     办件查询 both say it was not accepted and to bring the receipt to a counter; staff are alerted."""
     _offline(person)
-    _submit(person)
+    submit_a_case(person)
     printed_url = person.printed_qr()
     person.assembly.platform.running.admin().set_faults([{"fault": "conflict"}])
     deadline = time.monotonic() + 30

@@ -28,9 +28,8 @@ def zh(key: str, **kw: object) -> str:
     return str(translate("zh_CN", key, **kw))
 
 
-def to_review(person: Person, *, photo: bool = False) -> None:
-    """自助申报 of 住房公积金提取 with the card, the form typed on the keyboard, one material owed
-    (or photographed), the commitment accepted: the review screen."""
+def to_materials(person: Person) -> None:
+    """自助申报 of 住房公积金提取 with the card and the form typed on the keyboard: the materials."""
     person.tap("自助申报")
     person.tap("住房公积金提取")
     person.wait_for("请将身份证放在读卡区")
@@ -44,6 +43,12 @@ def to_review(person: Person, *, photo: bool = False) -> None:
     person.press_key("\n")
     person.tap("下一步")
     person.wait_for("稍后补交")
+
+
+def to_review(person: Person, *, photo: bool = False) -> None:
+    """The materials (:func:`to_materials`) with one owed (or photographed), the commitment
+    accepted: the review screen."""
+    to_materials(person)
     if photo:
         take_photo(person)
     else:

@@ -19,6 +19,7 @@ from kiosk.catalogue import SAMPLE_CATALOGUE
 from offline_cache.platform_store import DEMO_APPOINTMENT_CODE
 from queueing.client import HallClient
 from tests.acceptance.person import Person
+from tests.acceptance.test_accept_progress import submit_a_case
 
 SAMPLE = json.loads(SAMPLE_CATALOGUE.read_text(encoding="utf-8"))
 MODES = ["zh", "en", "elder"]
@@ -125,20 +126,7 @@ def test_the_guide_of_an_item(visit: Visit) -> None:
 
 def _submit_in_chinese(person: Person) -> None:
     """A case submitted earlier (in Chinese, by the same citizen): what 办件查询 then finds."""
-    person.tap("自助申报")
-    person.tap("不动产登记资料查询")
-    person.wait_for("请将身份证放在读卡区")
-    person.place_card("zhang_san")
-    person.wait_for("查询用途")
-    person.tap("办理贷款")
-    person.tap("下一步")
-    person.wait_for("提交材料")
-    person.tap("下一步")
-    person.wait_for("请核对申请信息")
-    person.tap("确认提交", settle=1.0)
-    person.wait_for("申请已提交", timeout=15.0)
-    person.remove_card()
-    person.wait(1.0)
+    submit_a_case(person)
     person.tap("完成")
 
 
