@@ -1,5 +1,6 @@
 """「今日号源已发完」: a kiosk configured against a real ``hall-server`` process whose 咨询服务 takes
-two tickets a day; the third citizen is told in plain words, in both languages."""
+two tickets a day; the third citizen (a Person at the real window) is told in plain words, in
+both languages."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from kiosk.assembly import assemble_kiosk
-from kiosk.config import load_config
+from common.i18n import translate
 from queueing.hallconfig import sample_hall_toml
-from tests.kiosk.conftest import Kiosk, make_config
+from tests.acceptance.person import Person
 from tests.queueing.queue_helpers import ServerProcess
 
 CAPPED, CAP = "S0501", 2  # 咨询服务: not real-name, so no card is needed
+
+
+def zh(key: str) -> str:
+    return str(translate("zh_CN", key))
 
 
 @pytest.fixture
@@ -35,36 +39,36 @@ def capped_hall(tmp_path: Path) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
-def kiosk_at_capped_hall(tmp_path: Path, capped_hall: ServerProcess) -> Iterator[Kiosk]:
+def person_at_capped_hall(tmp_path: Path, capped_hall: ServerProcess, qapp: object) -> Iterator[Person]:
     # as the operator does it: [hall_service] in the kiosk's configuration file (the section is frozen)
     toml = tmp_path / "kiosk.toml"
     toml.write_text(f'version = 1\n[hall_service]\nurl = "{capped_hall.base_url}"\n'
                     f'token = "{capped_hall.token("kiosk")}"\n', encoding="utf-8")
-    config = load_config(toml, data_dir=make_config(tmp_path).data_dir)
-    config.platform.sync_interval_s = 1.0
-    assembly = assemble_kiosk(config)
+    someone = Person(tmp_path / "data", config=toml)
     try:
-        yield Kiosk(assembly)
+        yield someone
     finally:
-        assembly.stop()
+        someone.leave()
 
 
-def _take(kiosk: Kiosk) -> dict:
-    kiosk.act("home")
-    kiosk.act("start", flow="ticket")
-    kiosk.act("choose", id="assist")
-    return kiosk.act("choose", id=CAPPED)
+def _take(person: Person) -> None:
+    """A citizen takes a 咨询服务 ticket from the home screen."""
+    person.wait_for(zh("home.title"))
+    person.tap("取号")
+    person.tap("辅助服务窗口")
+    person.tap("咨询服务")
 
 
-def test_no_tickets_left_today_is_explained(kiosk_at_capped_hall: Kiosk) -> None:
-    kiosk = kiosk_at_capped_hall
+def test_no_tickets_left_today_is_explained(person_at_capped_hall: Person) -> None:
+    person = person_at_capped_hall
     for n in range(1, CAP + 1):
-        view = _take(kiosk)
-        assert view["state"] == "done" and view["screen"]["number"] == f"E{n:03d}"
-    view = _take(kiosk)
-    assert view["state"] == "error"
-    assert view["screen"]["title"] == "今日号源已发完"
-    assert any("今天的号已经取完" in line for line in view["screen"]["lines"])
-    kiosk.act("language", language="en")  # the citizen presses "English" and tries again
-    view = kiosk.act("retry")
-    assert view["state"] == "error" and view["screen"]["title"] == "No tickets left today"
+        _take(person)
+        person.wait_for(zh("ticket.done.title"))
+        assert person.sees(f"E{n:03d}"), person.texts()
+        person.tap("完成")
+    _take(person)
+    person.wait_for("今日号源已发完")
+    assert person.sees("今天的号已经取完"), person.texts()
+    person.tap("English")                        # the citizen presses "English" and tries again
+    person.tap(str(translate("en", "common.retry")))
+    person.wait_for("No tickets left today")

@@ -43,39 +43,37 @@ def test_documented_evdev_scanner_config_starts_the_kiosk(tmp_path: Path) -> Non
     assert shot.exists() and shot.stat().st_size > 0
 
 
-def test_configured_camera_is_the_one_that_photographs(tmp_path: Path) -> None:
+def test_configured_camera_is_the_one_that_photographs(tmp_path: Path, qapp: object) -> None:
     """A kiosk whose [devices.camera] names a camera that is not plugged in must not hand the
-    citizen a simulated page as their material: the camera step says the camera is missing."""
-    config = load_config(deployed_config(tmp_path, '[devices.camera]\ndevice = "/dev/kiosk-camera-absent"\n'))
-    assembly = assemble_kiosk(config)
+    citizen a simulated page as their material: the citizen at the materials step is told the
+    camera is missing (and how to go on), and no photograph of a drawn page is offered."""
+    from common.i18n import translate
+    from tests.acceptance.person import Person
+
+    config = deployed_config(tmp_path, '[devices.camera]\ndevice = "/dev/kiosk-camera-absent"\n')
+    person = Person(tmp_path / "data", config=config)
     try:
-        runtime = assembly.runtime
-        sims = assembly.devices.simulators
-
-        def act(action: str, **args: object) -> dict:
-            runtime.call(lambda core: core.act(action, **args))
-            return runtime.call(lambda core: core.view())
-
-        act("start", flow="submit")
-        act("choose", id="S0403")
-        sims["idcard"].insert("zhang_san")
-        import time
-
-        deadline = time.monotonic() + 15
-        while runtime.call(lambda core: core.view())["state"] != "form" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        for key, value in (("phone", "13800138000"), ("reason", "租房"), ("amount", "3000")):
-            act("set", key=key, value=value)
-        assert act("next")["state"] == "materials"
-        view = act("capture", index=1)   # the citizen taps 拍照 on the material's row
-        assert view["state"] == "camera" or view["screen"]["camera_note"], view["screen"]
-        if view["state"] == "camera":
-            view = act("shoot")
-        assert view["screen"].get("preview", "") == ""   # no photo of a drawn page
-        problem = view["screen"].get("problem") or view["screen"].get("camera_note")
-        assert "高拍仪未连接" in problem                   # the step explains itself
+        assert "camera" not in person.sims          # no simulated camera stands in
+        person.tap("自助申报")
+        person.tap("住房公积金提取")
+        person.wait_for("请将身份证放在读卡区")
+        person.place_card("zhang_san")
+        person.wait_for("联系电话")
+        person.tap("租房")
+        person.tap("field_phone")
+        person.type("13800138000")
+        person.press_key("\n")
+        person.type("3000")
+        person.press_key("\n")
+        person.tap("下一步")
+        person.wait_for("稍后补交")
+        person.wait_for("高拍仪未连接")               # the step explains itself
+        # no 拍照 button that would photograph a drawn page
+        assert str(translate("zh_CN", "submit.capture")) not in person.texts(), person.texts()
+        assert not person.sees(str(translate("zh_CN", "submit.use"))), person.texts()
+        assert not person.sees(str(translate("zh_CN", "submit.material.photo"))), person.texts()
     finally:
-        assembly.stop()
+        person.leave()
 
 
 ABSENT = {

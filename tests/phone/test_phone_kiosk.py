@@ -1,6 +1,8 @@
 """The QR codes the kiosk prints open working phone pages (embedded default: reference platform
-+ hall service in-process, simulated devices): the ticket QR, the application receipt QR, and a
-ticket QR scanned back at the kiosk's rating flow."""
++ hall service in-process, simulated devices), as a citizen meets them: the ticket's QR read off
+the printed paper opens its page, the same paper held under the kiosk's scanner at 评价 opens the
+levels for that number, and the application receipt's printed QR opens the case's page (a forged
+one does not)."""
 
 from __future__ import annotations
 
@@ -11,53 +13,58 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk.assembly import assemble_kiosk
-from tests.kiosk.conftest import Kiosk, make_config
-from tests.kiosk.test_flow_submit import _fill_and_submit
+from queueing.client import HallClient
+from tests.acceptance.person import Person
+from tests.acceptance.test_accept_submit_faults import to_review, zh
 
 
 @pytest.fixture
-def kiosk(tmp_path: Path) -> Iterator[Kiosk]:
-    assembly = assemble_kiosk(make_config(tmp_path))
+def person(tmp_path: Path, qapp: object) -> Iterator[Person]:
+    someone = Person(tmp_path / "data")
     try:
-        yield Kiosk(assembly)
+        yield someone
     finally:
-        assembly.stop()
+        someone.leave()
 
 
-def test_printed_qr_codes_open_the_phone_pages(kiosk: Kiosk) -> None:
-    kiosk.act("start", flow="ticket")
-    kiosk.act("choose", id="social")
-    kiosk.act("choose", id="S0101")
-    kiosk.insert_card("zhang_san")
-    screen = kiosk.wait_state("done")["screen"]
-    qr = screen["qr"]
-    assert re.fullmatch(re.escape(kiosk.assembly.hall.url) + r"/t/[0-9a-f]{48}", qr), qr
+def test_printed_qr_codes_open_the_phone_pages(person: Person) -> None:
+    hall = person.assembly.hall
+    person.tap("取号")
+    person.tap("人社医保服务区")
+    person.tap("社会保障卡申领")
+    person.wait_for("请将身份证放在读卡区")
+    person.place_card("zhang_san")
+    person.wait_for("取号成功")
+    number = next(t for t in person.texts() if re.fullmatch(r"[A-Z]\d{3}", t))
+    qr = person.printed_qr()                    # a phone camera on the printed ticket
+    assert re.fullmatch(re.escape(hall.url) + r"/t/[0-9a-f]{48}", qr), qr
     page = requests.get(qr, timeout=10)
-    assert page.status_code == 200 and screen["number"] in page.text and "张三" not in page.text
+    assert page.status_code == 200 and number in page.text and "张三" not in page.text
 
-    # the counter serves it; the citizen scans the same QR at the kiosk to rate
-    staff = kiosk.staff()
+    # the counter serves it (the staff's own client); the citizen holds the ticket under the scanner to rate
+    staff = HallClient(hall.url, hall.tokens["counter"])
     counter_id = next(c["id"] for c in staff.counters()["counters"] if "S0101" in c["services"])
     staff.call_next(counter_id)
     staff.finish(counter_id)
-    kiosk.remove_card()
-    kiosk.act("home")
-    kiosk.act("start", flow="rating")
-    kiosk.act("choose", id="rate")
-    kiosk.scan(qr)
-    view = kiosk.wait_state("levels")
-    assert screen["number"] in view["screen"]["title"]
+    person.remove_card()
+    person.tap("完成")
+    person.wait_for(zh("home.title"))
+    person.tap(zh("home.rating"))
+    person.tap(zh("rating.rate"))
+    person.wait_for(zh("rating.identify"))
+    person.scan_printed_qr()
+    person.wait_for(zh("rating.levels", number=number))
+    person.tap(zh("common.home"))
+    person.wait_for(zh("home.title"))
 
-    kiosk.act("home")
-    _fill_and_submit(kiosk)
-    kiosk.act("submit")  # 正在提交, then the receipt (the worker is never held up)
-    done = kiosk.wait_state("done")
-    receipt = done["screen"]["number"]
-    receipt_qr = done["screen"]["qr"]
-    assert receipt_qr.startswith(kiosk.assembly.hall.url + f"/a/{receipt}-"), receipt_qr
+    to_review(person)
+    person.tap(zh("submit.submit"))
+    person.wait_for(zh("submit.done.title"), timeout=15)
+    receipt = next(m.group(0) for t in person.texts() for m in re.finditer(r"SG\d{13}", t))
+    receipt_qr = person.printed_qr()
+    assert receipt_qr.startswith(hall.url + f"/a/{receipt}-"), receipt_qr
     page = requests.get(receipt_qr, timeout=10)
     assert page.status_code == 200 and receipt in page.text and "已受理" in page.text
-    assert "张三" not in page.text and "13800138000" not in page.text
-    forged = requests.get(kiosk.assembly.hall.url + f"/a/{receipt}-0000000000000000", timeout=10)
+    assert "张三" not in page.text and "13812345678" not in page.text
+    forged = requests.get(hall.url + f"/a/{receipt}-0000000000000000", timeout=10)
     assert forged.status_code == 404
