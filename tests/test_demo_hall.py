@@ -4,10 +4,10 @@ with its own credential; a ticket taken with the kiosk's credential is called by
 signs in at a counter console with what the instructions print (工号 s-W01, PIN 123456) and taps 叫号,
 and the display process shows the call it got from its event stream. Ctrl-C stops every process.
 
-The kiosk and counter windows of the demo's own processes take no input from a test (they run
-offscreen in other processes), so the ticket is issued with the kiosk process's own device token
+Here the windows run offscreen, so the ticket is issued with the kiosk process's own device token
 and the clerk works a console in this process built from the demo's ``counter-W01.toml``: the
-same configuration, the same credential, the same hall.
+same configuration, the same credential, the same hall. tests/test_demo_hall_x11.py drives the
+demo's own kiosk and counter windows on a real X server.
 """
 
 from __future__ import annotations

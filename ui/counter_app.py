@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -42,6 +42,7 @@ from queueing.codes import Outcome
 log = logging.getLogger(__name__)
 
 # (operation, shortcut) — the order of the buttons on screen; labels are staff.counter.op.<operation>
+SIGN_IN_KEY = "F12"
 OPERATIONS = (
     ("call_next", "F1"),
     ("recall", "F2"),
@@ -183,6 +184,14 @@ class SignInDialog(QDialog):
         self.password_edit.returnPressed.connect(self.accept)
         form.addRow(buttons)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter is the fields' own (工号 → password → sign in): a line edit passes it on, and the
+        dialog would press its default OK as well, signing in with no password after the 工号."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
 
 class CounterWindow(QMainWindow):
     """The console; ``language`` is the configured ``kiosk.language``, switchable on the window."""
@@ -210,6 +219,8 @@ class CounterWindow(QMainWindow):
         self.sign_in = QPushButton()
         self.sign_in.setObjectName("sign_in")
         self.sign_in.clicked.connect(self._sign_in)
+        # a console worked from the keyboard alone: F12 signs in (or out), like F1…F10 operate
+        QShortcut(QKeySequence(SIGN_IN_KEY), self).activated.connect(self._sign_in)
         self.sign_in_dialog: SignInDialog | None = None
         self.link = QLabel()
         self.link.setObjectName("link")

@@ -230,6 +230,15 @@ class Person:
         QTest.mouseRelease(self.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre, 60)
         _pump(self.app, settle)
 
+    def where(self, label: str) -> tuple[int, int]:
+        """Where on the window (pixels from its top left) a finger presses ``label``: for driving
+        the same kiosk, laid out alike, in another process (tests/test_demo_hall_x11.py)."""
+        from PySide6.QtCore import QPointF
+
+        item = self._target(label)
+        centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
+        return centre.x(), centre.y()
+
     def tap(self, label: str, settle: float = 0.5) -> None:
         """Press and release on what shows ``label`` (exact text first, then name, then part of a text)."""
         self._press(self._target(label), settle)
