@@ -53,6 +53,8 @@ class DeviceThread:
     Subclasses implement ``_run`` as a loop on ``self._stop`` (reconnecting with a ``Backoff``)."""
 
     thread_name = "device"
+    #: how its state changes are logged ("idcard reader ready"); the thread's name unless set
+    log_name = ""
 
     def __init__(self, on_state: Callable[[DeviceState, str | None], None] | None = None) -> None:
         self.on_state = on_state
@@ -74,7 +76,7 @@ class DeviceThread:
     def _set(self, state: DeviceState, reason: str | None = None) -> None:
         if (state, reason) != (self.state, self.reason):
             self.state, self.reason = state, reason
-            log.info("%s %s", self.thread_name, state.value, extra={"ctx": {"reason": reason or ""}})
+            log.info("%s %s", self.log_name or self.thread_name, state.value, extra={"ctx": {"reason": reason or ""}})
             call_safely(self.on_state, state, reason)
 
     def _run(self) -> None:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 class CardPoller(DeviceThread):
     thread_name = "idcard-poller"
+    log_name = "idcard reader"   # the journal line deployment checks wait for: "idcard reader ready"
 
     def __init__(self, port: str, baud: int = 115200, *, on_card: Callable[[IdCard], None],
                  on_removed: Callable[[], None] | None = None,
