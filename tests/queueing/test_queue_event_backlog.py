@@ -6,6 +6,7 @@ event stream's HTTP response drives it (one ``stream()`` per subscriber on the s
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from queue_helpers import FakeClock, make_engine
@@ -24,12 +25,19 @@ def test_a_stalled_subscriber_is_cut_off_and_replays_on_reconnect(tmp_path: Path
     hub = EventHub(engine.store, heartbeat=30, watch=False, max_backlog=10)
     engine.on_commit(hub.publish)
 
+    seen: list[int] = []
+
     def counters_work(first_issued: bool) -> None:
+        """The counters at work, at the pace of the subscriber that keeps up (it has every event of
+        one ticket before the next: a machine's load cannot make it lag as the stalled one does)."""
         for n in range(OPS):
             if n or not first_issued:
                 engine.issue("S0101")
             engine.call_next("W01")
             engine.finish("W01")
+            deadline = time.monotonic() + 10
+            while len(seen) < 3 * (n + 1) and time.monotonic() < deadline:
+                time.sleep(0.002)
 
     async def scenario() -> tuple[list[int], bool, list[int], list[int]]:
         hub.bind(asyncio.get_running_loop())
@@ -38,7 +46,6 @@ def test_a_stalled_subscriber_is_cut_off_and_replays_on_reconnect(tmp_path: Path
         await stalled.__anext__(), await reader.__anext__()  # connected
         start = hub.last_seq
         first = asyncio.ensure_future(stalled.__anext__())  # waiting, caught up: a live subscriber
-        seen: list[int] = []
 
         async def read_all() -> None:
             while len(seen) < 3 * OPS:
