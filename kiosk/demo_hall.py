@@ -290,8 +290,8 @@ def instructions(demo: DemoHall, prog: str) -> str:
         elif name == "dashboard":
             first = demo.counters[0] if demo.counters else "W01"
             lines.append("  dashboard      the supervisor's dashboard: the queue now, ratings to rectify, alerts,"
-                         f" CSV/XLSX export; 工作人员登录 as the demo supervisor s-{first}, PIN {DEMO_STAFF_PIN},"
-                         " to rectify a 差评 or acknowledge an alert.")
+                         f" CSV/XLSX export; sign in there as the demo supervisor s-{first}, PIN {DEMO_STAFF_PIN},"
+                         " to answer a bad rating or acknowledge an alert.")
     lines += [
         "",
         f"Each window's settings and its own device token: {demo.data_dir}/<window>.toml ([hall_service]);",

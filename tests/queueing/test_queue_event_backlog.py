@@ -6,6 +6,7 @@ event stream's HTTP response drives it (one ``stream()`` per subscriber on the s
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 from pathlib import Path
 
@@ -74,7 +75,9 @@ def test_a_stalled_subscriber_is_cut_off_and_replays_on_reconnect(tmp_path: Path
         return seen, cut, got_first, [start, *replay]
 
     try:
-        seen, cut, got_first, replay = asyncio.run(scenario())
+        # a loop of its own on a thread of its own: an earlier test may leave one running in this one
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            seen, cut, got_first, replay = pool.submit(asyncio.run, scenario()).result(timeout=120)
         start = replay.pop(0)
         everything = list(range(start + 1, start + 3 * OPS + 1))
         assert seen == everything  # the subscriber that kept up missed nothing
