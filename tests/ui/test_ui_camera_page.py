@@ -10,6 +10,7 @@ from typing import Any
 
 from common.i18n import translate
 from tests.acceptance.person import Person
+from tests.acceptance.test_accept_submit_faults import to_materials
 
 
 def zh(key: str) -> str:
@@ -30,19 +31,7 @@ def _item(window: Any, name: str) -> Any:
 def test_live_preview_capture_and_retake(tmp_path: Path, qapp: object) -> None:
     person = Person(tmp_path / "data", (1280, 720))
     try:
-        person.tap("自助申报")
-        person.tap("住房公积金提取")
-        person.wait_for("请将身份证放在读卡区")
-        person.place_card("zhang_san")
-        person.wait_for("联系电话")
-        person.tap("租房")
-        person.tap("field_phone")
-        person.type("13800138000")
-        person.press_key("\n")
-        person.type("3000")
-        person.press_key("\n")
-        person.tap(zh("common.next"))
-        person.wait_for(zh("submit.owe"))
+        to_materials(person)   # the 即办件's form typed on the keyboard, on to its materials
         person.tap(zh("submit.capture"), settle=1.2)       # the material's 拍照: the camera page
         person.wait_for(zh("submit.camera.hint"))
         live = _item(person.window, "livePreview")
