@@ -69,13 +69,18 @@ def demo_hall(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path, Pat
         _wait("the instructions", lambda: "Ctrl-C stops everything" in out.read_text(), proc=proc, log=out)
         yield proc, data, out
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_demo(proc)
+
+
+def stop_demo(proc: subprocess.Popen[str]) -> None:
+    """Ctrl-C to demo-hall, as its user stops it; killed only if it does not stop within 60 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _sign_in_and_call(qtbot: Any, config: dict[str, Any]) -> Any:

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -28,6 +26,7 @@ from common.i18n import translate
 from queueing.client import HallClient
 from tests.acceptance.person import Person
 from tests.acceptance.test_accept_tasks import SAMPLE
+from tests.test_demo_hall import _wait, stop_demo
 from ui.counter_app import SIGN_IN_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,15 +112,6 @@ class Screen:
         self.xdo("type", "--delay", "60", text)
 
 
-def _wait(what: str, check: Any, timeout: float, proc: subprocess.Popen[str], out: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if proc.poll() is not None:
-            raise AssertionError(f"demo-hall exited ({proc.returncode}) before {what}: {out.read_text()[-3000:]}")
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
-
-
 def test_a_ticket_clicked_at_the_kiosk_is_called_by_keys_at_the_counter_and_shown(
         tmp_path: Path, x_display: str, qapp: object) -> None:
     data, out = tmp_path / "demo", tmp_path / "demo-hall.out"
@@ -179,10 +169,4 @@ def test_a_ticket_clicked_at_the_kiosk_is_called_by_keys_at_the_counter_and_show
         assert desk["current"]["number"] == number and desk["staff_id"] == "s-H01", desk
     finally:
         twin.leave()
-        if demo.poll() is None:
-            demo.send_signal(signal.SIGINT)
-            try:
-                demo.wait(60)
-            except subprocess.TimeoutExpired:
-                demo.kill()
-                demo.wait()
+        stop_demo(demo)
