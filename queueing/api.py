@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
 from queueing.credentials import FOREVER, Caller, Credentials, SignInError, current_caller
@@ -43,6 +44,8 @@ from queueing.validation import FIELD_CODES, RowId, Text, token_matches
 log = logging.getLogger(__name__)
 API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
+#: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
+ROUTE_MODULES: tuple[AddRoutes, ...] = ()
 
 
 class IssueBody(BaseModel):
@@ -190,16 +193,14 @@ class _InPool:
         self._engine, self._pool = engine, pool
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        method = getattr(self._engine, name)
+        return functools.partial(in_pool, self._pool, getattr(self._engine, name))
 
-        async def call(*args: object) -> Any:
-            # the request's context (its caller: the device on every event) goes with the call
-            ctx = contextvars.copy_context()
-            return await asyncio.get_running_loop().run_in_executor(
-                self._pool, functools.partial(ctx.run, method, *args)
-            )
 
-        return call
+async def in_pool(pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: object) -> Any:
+    """``fn(*args)`` on the engine's thread; the request's context (its caller: the device on
+    every event) goes with the call."""
+    ctx = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(ctx.run, fn, *args))
 
 
 def create_app(
@@ -701,4 +702,8 @@ def create_app(
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    routes = RouteContext(engine=engine, call=functools.partial(in_pool, pool), pool=pool, require=require,
+                          staff=staff, hub=hub, keys=keys, track_token=track_token)
+    for add_routes in ROUTE_MODULES:
+        add_routes(app, routes)
     return app
