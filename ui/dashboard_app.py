@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +43,26 @@ KPIS = ("waiting", "longest", "counters", "served", "satisfaction", "rectified")
 NOW_COLUMNS = ("service", "waiting", "longest", "target", "open", "issued", "served", "mean_wait", "over_target")
 ALERT_COLUMNS = ("at", "kind", "source", "message")
 BAD_COLUMNS = ("number", "service", "counter", "level", "reason", "response")
+
+
+class DashboardTab(Protocol):
+    """A page of the dashboard beside 今日 (one module each, ui/dashboard_<x>.py): a QWidget whose
+    object name names it. ``refresh`` is called on the window's timer (fetch off the GUI thread with
+    ``window._start``); ``retranslate`` whenever the language or the signed-in ``window.staff``
+    changed (so it also enables the actions a supervisor may take)."""
+
+    def objectName(self) -> str: ...
+
+    def title(self) -> str: ...
+
+    def retranslate(self) -> None: ...
+
+    def refresh(self) -> None: ...
+
+
+#: factories of the pages after 今日, in tab order; each gets the window (its client, translator,
+#: signed-in ``staff`` and ``_start`` for work off the GUI thread)
+EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = ()
 
 
 class _Fetch(QRunnable):
@@ -131,6 +152,11 @@ class DashboardWindow(QMainWindow):
         status_row.addWidget(self.language_button)
         layout.addLayout(status_row)
 
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tabs")
+        today = QWidget()
+        today.setObjectName("today")
+        today_layout = QVBoxLayout(today)
         middle = QHBoxLayout()
         self.now_table = _table(NOW_COLUMNS, "now")
         middle.addWidget(self.now_table, 3)
@@ -139,7 +165,7 @@ class DashboardWindow(QMainWindow):
         view.setRenderHint(QPainter.RenderHint.Antialiasing)
         view.setObjectName("chart")
         middle.addWidget(view, 2)
-        layout.addLayout(middle, 3)
+        today_layout.addLayout(middle, 3)
 
         bottom = QHBoxLayout()
         self.alerts_table = _table(ALERT_COLUMNS, "alerts")
@@ -158,7 +184,12 @@ class DashboardWindow(QMainWindow):
         self.respond.clicked.connect(self._respond)
         bad.addWidget(self.respond)
         bottom.addLayout(bad, 1)
-        layout.addLayout(bottom, 2)
+        today_layout.addLayout(bottom, 2)
+        self.tabs.addTab(today, "")
+        self.extra_tabs = [make(self) for make in EXTRA_TABS]
+        for tab in self.extra_tabs:
+            self.tabs.addTab(tab, "")  # type: ignore[call-overload]  # a QWidget by the Protocol's contract
+        layout.addWidget(self.tabs, 5)
 
         exports = QHBoxLayout()
         self.export_buttons: dict[str, QPushButton] = {}
@@ -201,10 +232,16 @@ class DashboardWindow(QMainWindow):
         self.ack.setEnabled(self.staff is not None)
         for name, button in self.export_buttons.items():
             button.setText(tr(f"staff.dashboard.{name}"))
+        self.tabs.setTabText(0, tr("staff.dashboard.tab.today"))
+        for i, tab in enumerate(self.extra_tabs, start=1):
+            tab.retranslate()
+            self.tabs.setTabText(i, tab.title())
 
     # -- figures -----------------------------------------------------------------------------
     def refresh(self) -> None:
         self.pool.start(_Fetch(self.client, self.signals.fetched.emit))
+        for tab in self.extra_tabs:
+            tab.refresh()
 
     def _show(self, snapshot: Snapshot | None, error: Exception | None) -> None:
         self._error = error
