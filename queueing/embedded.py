@@ -69,6 +69,7 @@ def build_service(
     store_url: str = "",
     integrity_check_s: float = 3600.0,
     appointment_pulls: bool = True,
+    watch_others: bool = True,
 ) -> HallService:
     """Load hall.toml and credentials (writing samples on first start), open the store, wire the
     engine's commits to the SSE hub and, when given, the platform outbox. ``public_base_url`` is
@@ -76,7 +77,9 @@ def build_service(
     and application status by those pages (without it: bundled catalogue, no status).
     ``store_url`` (``postgresql://…``) keeps the queue in PostgreSQL instead of ``queue.db``.
     ``appointment_pulls=False`` (the workers but one of ``hall-server --workers``): no periodic
-    appointment pull, only the pull after a check-in missed."""
+    appointment pull, only the pull after a check-in missed. ``watch_others=False`` (one process
+    alone on its SQLite file): no doorbell thread polling for other processes' commits, since this
+    process's own commits are published as they happen (issue 16: the poll cost CPU per cycle)."""
     data_dir = Path(data_dir)
     hall = load_hall(data_dir)
     creds = load_credentials(data_dir)
@@ -88,7 +91,7 @@ def build_service(
     else:
         store = SQLiteStore(data_dir / "queue.db")
     engine = QueueEngine(hall, store, creds["hall_key"], clock=clock)
-    hub = EventHub(store, heartbeat=heartbeat)
+    hub = EventHub(store, heartbeat=heartbeat, watch=watch_others)
     engine.on_commit(hub.publish)
     forwarder = None
     if outbox is not None:

@@ -255,3 +255,33 @@ def test_every_event_reaches_the_subscribers_of_every_hall_server(tmp_path: Path
     finally:
         a.stop()
         b.stop()
+
+
+def test_workers_share_the_postgresql_store(tmp_path: Path, db: str) -> None:
+    """``hall-server --workers 2 --store postgresql://…``: both workers keep the queue in the
+    database (they were started without ``--store`` and each wrote a queue.db of its own)."""
+    from hall_process import HallProcess
+
+    data = tmp_path / "h"
+    data.mkdir()
+    (data / "hall.toml").write_text(load_test_hall_toml(), encoding="utf-8")
+    with HallProcess(data, "--workers", "2", "--store", db) as hall:
+        kiosk = HallClient(hall.base_url, hall.token("kiosk"), timeout=30)
+        numbers = [kiosk.issue_ticket("S0101")["ticket"]["number"] for _ in range(12)]
+    assert len(set(numbers)) == 12
+    with psycopg.connect(db) as con:
+        issued = con.execute("SELECT count(*) FROM tickets").fetchone()
+    assert issued is not None and issued[0] == 12
+    assert not (data / "queue.db").exists() or not _sqlite_tickets(data / "queue.db")
+
+
+def _sqlite_tickets(path: Path) -> int:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        return int(con.execute("SELECT count(*) FROM tickets").fetchone()[0])
+    except sqlite3.OperationalError:  # no tickets table: the store never opened here
+        return 0
+    finally:
+        con.close()
