@@ -20,7 +20,9 @@ machine's cores). ``--subscribers K`` holds K ``GET /api/v1/events`` streams ope
 every subscriber. Every pulled ticket id and every issued number is checked for duplicates.
 
 Prints Markdown: life cycles/s, requests/s, p50/p99 per request kind, and the server's CPU
-seconds per cycle (user + system of the server and its worker processes, from /proc)."""
+seconds per cycle (user + system of the server and its worker processes, from /proc), and the
+load generator's beside it: on a 2-core machine the two together bound the cycles/s any server
+could reach here (cycles/s ≤ cores / (server + load generator CPU per cycle))."""
 
 from __future__ import annotations
 
@@ -231,8 +233,10 @@ def main() -> int:
             p.start()
         time.sleep(max(0.0, start_at - time.time()))
         cpu0 = tree_cpu(server.pid)
+        load0 = sum(tree_cpu(p.pid) for p in procs if p.pid is not None)
         time.sleep(max(0.0, stop_at - time.time()))
         cpu1 = tree_cpu(server.pid)
+        load1 = sum(tree_cpu(p.pid) for p in procs if p.pid is not None)
         results = [out.get(timeout=args.seconds + 120) for _ in procs]
         for p in procs:
             p.join(30)
@@ -258,7 +262,8 @@ def main() -> int:
     print(f"{args.mode}, {args.clients} clients, {args.seconds:.0f} s, workers {args.workers or '-'}, "
           f"{args.subscribers} subscribers, load {' '.join(load)}, root {root}")
     print(f"{cycles} cycles = {cycles / args.seconds:.1f}/s, {requests_n / args.seconds:.0f} requests/s; "
-          f"server CPU {(cpu1 - cpu0) / max(1, cycles) * 1000:.2f} ms per cycle; duplicates: "
+          f"server CPU {(cpu1 - cpu0) / max(1, cycles) * 1000:.2f} ms per cycle "
+          f"(load generator {(load1 - load0) / max(1, cycles) * 1000:.2f}); duplicates: "
           f"{len(pulled) - len(set(pulled))} pulls, {len(numbers) - len(set(numbers))} numbers")
     print("| request | count | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|")

@@ -26,6 +26,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -203,6 +204,36 @@ async def in_pool(pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: objec
     return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(ctx.run, fn, *args))
 
 
+_AUTH_PARAMETERS = [
+    {"name": name, "in": "header", "required": False,
+     "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": title}}
+    for name, title in (("authorization", "Authorization"), ("x-hall-session", "X-Hall-Session"))
+]
+
+
+def _uses_auth(dependant: Any) -> bool:
+    return any(getattr(d.call, "hall_auth", False) or _uses_auth(d) for d in dependant.dependencies)
+
+
+def _document_auth(app: FastAPI) -> None:
+    """The ``Authorization`` and ``X-Hall-Session`` headers in the OpenAPI document of every
+    operation behind ``require`` (read from the request by the dependency itself)."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = plain()  # cached by FastAPI as app.openapi_schema: completed in place, once
+        for route in app.routes:
+            if isinstance(route, APIRoute) and route.include_in_schema and _uses_auth(route.dependant):
+                for method in route.methods or ():
+                    params = spec["paths"][route.path_format][method.lower()].setdefault("parameters", [])
+                    params += [p for p in _AUTH_PARAMETERS if p not in params]
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     engine: QueueEngine,
     credentials: dict[str, str],
@@ -254,12 +285,12 @@ def create_app(
         """A dependency admitting ``roles`` (and admin; a dashboard device wherever admin is named,
         unless ``dashboard=False``); a counter device or session only for its own counter."""
 
-        async def dep(
-            request: Request,
-            authorization: Annotated[str | None, Header()] = None,
-            x_hall_session: Annotated[str | None, Header()] = None,
-        ) -> str:
-            caller = caller_of(authorization, session=x_hall_session)
+        async def dep(request: Request) -> str:
+            # headers read here, not as FastAPI Header() parameters: their per-request validation
+            # was a third of FastAPI's dependency solving (issue 16); _document_auth keeps them in
+            # the OpenAPI document as they were
+            headers = request.headers
+            caller = caller_of(headers.get("authorization"), session=headers.get("x-hall-session"))
             role = caller.role
             allowed = role == "admin" or role in roles or (dashboard and role == "dashboard" and "admin" in roles)
             if not allowed:
@@ -270,6 +301,7 @@ def create_app(
                     raise QueueError(403, HallCode.WRONG_COUNTER, f"this device works counter {bound} only")
             return role
 
+        dep.hall_auth = True  # type: ignore[attr-defined]  # found by _document_auth
         return Depends(dep)
 
     def staff(body: StaffBody | RectifyBody | None, required: bool = True) -> str | None:
@@ -702,6 +734,7 @@ def create_app(
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    _document_auth(app)
     routes = RouteContext(engine=engine, call=functools.partial(in_pool, pool), pool=pool, require=require,
                           staff=staff, hub=hub, keys=keys, track_token=track_token)
     for add_routes in ROUTE_MODULES:
