@@ -45,7 +45,7 @@ from queueing.model import (
     conflict,
     not_found,
 )
-from queueing.store import QueueStore, StoreTx
+from queueing.store import EventRow, QueueStore, StoreTx
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,17 +73,18 @@ class QueueEngine:
         self.clock: Callable[[], float] = self._guard or clock
         self._key = hall_key.encode() if isinstance(hall_key, str) else hall_key
         self._day_seen: str | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[Sequence[EventRow]], None]] = []
 
     # ------------------------------------------------------------------ plumbing
 
-    def on_commit(self, fn: Callable[[], None]) -> None:
+    def on_commit(self, fn: Callable[[Sequence[EventRow]], None]) -> None:
+        """Call ``fn(rows)`` after each commit with the event rows it appended (maybe none)."""
         self._listeners.append(fn)
 
-    def _committed(self) -> None:
+    def _committed(self, rows: Sequence[EventRow]) -> None:
         for fn in self._listeners:
             try:
-                fn()
+                fn(rows)
             except Exception:  # a listener must never undo a committed operation
                 log.exception("commit listener failed")
 
@@ -153,7 +154,8 @@ class QueueEngine:
         with self.store.write() as tx:
             now, day = self._begin(tx)
             result = fn(tx, now, day)
-        self._committed()
+            appended = tx.events
+        self._committed(appended)
         return result
 
     def _read(self, fn: Callable[[StoreTx, float, str], T]) -> T:

@@ -24,9 +24,9 @@ import bisect
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
-from queueing.store import QueueStore
+from queueing.store import EventRow, QueueStore
 
 log = logging.getLogger(__name__)
 
@@ -90,18 +90,21 @@ class EventHub:
                 log.exception("event doorbell failed")
                 time.sleep(DOORBELL_WAIT_S)
 
-    def publish(self) -> None:
-        """Read what was committed since the last publish (from any thread)."""
+    def publish(self, committed: Sequence[EventRow] | None = None) -> None:
+        """Take what was committed since the last publish (from any thread): ``committed``, the
+        rows one of this process's commits appended, when they follow on from the last published
+        row (no read: issue 16); otherwise (another process's commits in between, or a doorbell's
+        ring with no rows) read every row after the last published one from the store."""
         with self._lock:
-            new = []
-            with self.store.read() as tx:
-                while True:
-                    rows = tx.events_after(self._last, BATCH)
-                    new += rows
-                    if rows:
-                        self._last = rows[-1][0]
-                    if len(rows) < BATCH:
-                        break
+            if committed is not None:
+                committed = [r for r in committed if r[0] > self._last]
+                if not committed:
+                    return  # appended nothing, or a doorbell's read got there first
+            if committed and committed[0][0] == self._last + 1:
+                new = list(committed)
+                self._last = new[-1][0]
+            else:
+                new = self._read_after_last()
             if not new:
                 return
             self._frames += [sse_frame(*row) for row in new]
@@ -122,6 +125,17 @@ class EventHub:
             loop.call_soon_threadsafe(self._schedule_wake)
         except RuntimeError:  # the loop closed meanwhile
             self._wake_pending = False
+
+    def _read_after_last(self) -> list[EventRow]:
+        new: list[EventRow] = []
+        with self.store.read() as tx:
+            while True:
+                rows = tx.events_after(self._last, BATCH)
+                new += rows
+                if rows:
+                    self._last = rows[-1][0]
+                if len(rows) < BATCH:
+                    return new
 
     def _schedule_wake(self) -> None:
         assert self._loop is not None

@@ -47,8 +47,15 @@ log = logging.getLogger(__name__)
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
 
 
+EventRow = tuple[int, str, str]  # (seq, kind, data as JSON): one row of the event log
+
+
 class StoreTx(Protocol):
-    """What the engine needs inside one transaction."""
+    """What the engine needs inside one transaction. ``events`` holds the rows this transaction
+    appended (new list per write transaction), so a commit can publish them without reading them
+    back."""
+
+    events: list[EventRow]
 
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
@@ -194,6 +201,7 @@ class SQLiteTx:
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
         self._heads_sql: dict[tuple[int, int], str] = {}
+        self.events: list[EventRow] = []
 
     def get_meta(self, key: str) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -390,21 +398,15 @@ class SQLiteTx:
         staff_id: str | None,
         data: dict[str, Any],
     ) -> int:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         cur = self.con.execute(
             "INSERT INTO events(at, day, kind, ticket_id, service_id, counter_id, staff_id, data) "
             "VALUES(?,?,?,?,?,?,?,?)",
-            (
-                at,
-                day,
-                kind,
-                ticket_id,
-                service_id,
-                counter_id,
-                staff_id,
-                json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-            ),
+            (at, day, kind, ticket_id, service_id, counter_id, staff_id, text),
         )
-        return int(cur.lastrowid or 0)
+        seq = int(cur.lastrowid or 0)
+        self.events.append((seq, kind, text))
+        return seq
 
     def last_event_seq(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
@@ -756,6 +758,7 @@ class SQLiteStore:
             try:
                 self._rollback(tx.con)  # left open by a failed COMMIT
                 tx.con.execute("BEGIN IMMEDIATE")
+                tx.events = []
             except sqlite3.Error as exc:
                 raise self._failed(exc) from exc
             try:

@@ -48,7 +48,7 @@ from offline_cache.migrations import Migration, Schema, SchemaTooNewError
 from queueing.codes import HallCode
 from queueing.hallconfig import ConfigError
 from queueing.model import ACTIVE, CounterState, QueueError, Ticket
-from queueing.store import TICKET_COLUMNS
+from queueing.store import TICKET_COLUMNS, EventRow
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,7 @@ class PgTx:
     def __init__(self, con: psycopg.Connection[Any], hall_id: str) -> None:
         self.con, self.hall = con, hall_id
         self.appended = 0  # the last event seq this transaction appended (0: none)
+        self.events: list[EventRow] = []
 
     def _q(self, query: str, args: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         return self.con.execute(query, (self.hall, *args))
@@ -302,10 +303,11 @@ class PgTx:
         row = self._q("UPDATE halls SET last_event = last_event + 1 WHERE hall_id=%s RETURNING last_event").fetchone()
         assert row is not None
         seq = int(row[0])
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         self._q("INSERT INTO events(hall_id, seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data) "
-                "VALUES(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                (seq, at, day, kind, ticket_id, service_id, counter_id, staff_id,
-                 json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+                "VALUES(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", (seq, at, day, kind, ticket_id, service_id, counter_id,
+                                                        staff_id, text))
+        self.events.append((seq, kind, text))
         self.appended = seq
         return seq
 
