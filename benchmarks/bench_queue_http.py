@@ -1,7 +1,7 @@
 """HTTP ticket life cycles per second against a ``hall-server`` process, and its CPU per cycle.
 
     .venv/bin/python benchmarks/bench_queue_http.py [--clients 50] [--seconds 20] [--mode life|probe]
-        [--workers N] [--subscribers K] [--root DIR]
+        [--workers N] [--subscribers K] [--root DIR] [--client raw|hallclient]
 
 Starts ``python main.py hall-server`` (from ``--root``, default this checkout: point it at a
 checkout of an older commit to measure "before" with the same load client) on a fresh data
@@ -15,7 +15,8 @@ service of window W01, no daily caps), so each client owns a counter. Each clien
   freed by an untimed no-show: a probe cycle is three requests, its CPU counts all three.
 
 Clients are threads spread over load-generator processes (the server and the load share this
-machine's cores). ``--subscribers K`` holds K ``GET /api/v1/events`` streams open meanwhile
+machine's cores), each with one keep-alive ``http.client`` connection per role (``--client
+hallclient``: the product's requests-based client, ~3.6× the load generator's CPU). ``--subscribers K`` holds K ``GET /api/v1/events`` streams open meanwhile
 (threads in one more process) and reports call → event latency and whether every call reached
 every subscriber. Every pulled ticket id and every issued number is checked for duplicates.
 
@@ -37,6 +38,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -85,12 +87,52 @@ def prepare(data: Path, clients: int) -> list[str]:
     return [s.strip('"') for s in services.split(", ")]
 
 
+class RawClient:
+    """The hall's API over one keep-alive ``http.client`` connection: the same requests as
+    :class:`queueing.client.HallClient` at a fraction of its CPU (``requests`` cost the load
+    generator ~5 ms per life cycle, on the same 2 cores as the server it measures)."""
+
+    def __init__(self, base: str, token: str) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        url = urlsplit(base)
+        self._con = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=30)
+        self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def _post(self, path: str, body: dict | None = None) -> dict | None:
+        self._con.request("POST", path, json.dumps(body or {}), self._headers)
+        r = self._con.getresponse()
+        data = r.read()
+        if r.status == 204:
+            return None
+        if r.status >= 300:
+            raise RuntimeError(f"{path}: {r.status} {data[:200]!r}")
+        return json.loads(data)
+
+    def issue_ticket(self, service_id: str) -> dict:
+        return self._post("/api/v1/tickets", {"service_id": service_id}) or {}
+
+    def call_next(self, cid: str) -> dict | None:
+        return self._post(f"/api/v1/counters/{cid}/call-next")
+
+    def start(self, cid: str) -> None:
+        self._post(f"/api/v1/counters/{cid}/start")
+
+    def finish(self, cid: str) -> None:
+        self._post(f"/api/v1/counters/{cid}/finish", {"outcome": "done"})
+
+    def no_show(self, cid: str) -> None:
+        self._post(f"/api/v1/counters/{cid}/no-show")
+
+
 def worker(
     base: str, tokens: dict, counters: list[str], services: list[str], mode: str,
-    start_at: float, stop_at: float, out: mp.Queue,
+    start_at: float, stop_at: float, out: mp.Queue, client: str = "raw",
 ) -> None:
     from queueing.client import HallClient
 
+    make: Any = RawClient if client == "raw" else HallClient
     kinds = ("issue", "call-next") if mode == "probe" else ("issue", "call-next", "start", "finish")
     lat: dict[str, list[float]] = {k: [] for k in kinds}
     pulled: list[str] = []
@@ -100,7 +142,7 @@ def worker(
     lock = threading.Lock()
 
     def run(cid: str, n: int) -> None:
-        kiosk, counter = HallClient(base, tokens["kiosk"]), HallClient(base, tokens["counter"])
+        kiosk, counter = make(base, tokens["kiosk"]), make(base, tokens["counter"])
         mine: dict[str, list[float]] = {k: [] for k in lat}
         got: list[str] = []
         nums: list[str] = []
@@ -185,6 +227,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--processes", type=int, default=2, help="load-generator processes")
     ap.add_argument("--mode", choices=("life", "probe"), default="life")
+    ap.add_argument("--client", choices=("raw", "hallclient"), default="raw",
+                    help="raw: http.client keep-alive (light); hallclient: the product's requests-based client")
     ap.add_argument("--workers", type=int, default=0, help="hall-server --workers (0: do not pass the option)")
     ap.add_argument("--subscribers", type=int, default=0, help="SSE streams held open during the run")
     ap.add_argument("--root", default=str(ROOT), help="checkout whose main.py serves (default: this one)")
@@ -228,7 +272,7 @@ def main() -> int:
             stop_at = start_at + args.seconds
         nproc = max(1, min(args.processes, args.clients))
         procs = [ctx.Process(target=worker, args=(base, tokens, counters[i::nproc], services, args.mode,
-                                                  start_at, stop_at, out)) for i in range(nproc)]
+                                                  start_at, stop_at, out, args.client)) for i in range(nproc)]
         for p in procs:
             p.start()
         time.sleep(max(0.0, start_at - time.time()))
@@ -259,7 +303,7 @@ def main() -> int:
     cycles = sum(r["cycles"] for r in results)
     requests_n = sum(len(v) for v in lat.values())
     load = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"{args.mode}, {args.clients} clients, {args.seconds:.0f} s, workers {args.workers or '-'}, "
+    print(f"{args.mode}, {args.clients} clients ({args.client}), {args.seconds:.0f} s, workers {args.workers or '-'}, "
           f"{args.subscribers} subscribers, load {' '.join(load)}, root {root}")
     print(f"{cycles} cycles = {cycles / args.seconds:.1f}/s, {requests_n / args.seconds:.0f} requests/s; "
           f"server CPU {(cpu1 - cpu0) / max(1, cycles) * 1000:.2f} ms per cycle "
