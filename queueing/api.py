@@ -16,6 +16,7 @@ import contextvars
 import functools
 import hashlib
 import hmac
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -204,6 +205,13 @@ async def in_pool(pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: objec
     return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(ctx.run, fn, *args))
 
 
+# FastAPI ≥ 0.16x asks OpenTelemetry on every request whether tracing, metrics or logs are set up
+# (an environment look-up each): the hall service uses none of them.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {}
+)
+
 _AUTH_PARAMETERS = [
     {"name": name, "in": "header", "required": False,
      "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": title}}
@@ -348,6 +356,7 @@ def create_app(
         keys.close()
 
     app = FastAPI(
+        **_NO_TELEMETRY,
         title="Hall queue service",
         version=API_VERSION,
         lifespan=lifespan,

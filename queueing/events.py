@@ -61,6 +61,8 @@ class EventHub:
         self._woken_at = 0.0
         self._closed = False
         self._listeners: list[Callable[[], None]] = []
+        self._beats = 0  # heartbeat ticks so far (see _tick)
+        self._ticking: asyncio.Handle | None = None
         self.cut_off = 0  # subscribers cut off for lagging (a count for health and tests)
         self._bell = store.doorbell() if watch else None
         self._watcher: threading.Thread | None = None
@@ -74,6 +76,25 @@ class EventHub:
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+        if self._ticking is not None:
+            self._ticking.cancel()
+        self._ticking = loop.call_soon_threadsafe(self._arm)
+
+    def _arm(self) -> None:
+        if not self._closed and self._loop is not None:
+            self._ticking = self._loop.call_later(self.heartbeat, self._tick)
+
+    def _tick(self) -> None:
+        """One heartbeat for every subscriber: wakes them all every ``heartbeat`` seconds, and
+        one that has nothing to send then sends a comment line. One timer for the hall instead
+        of a ``wait_for`` timeout per subscriber per wake (13 % of the service's time with 50
+        subscribers, issue 16)."""
+        if self._closed or self._loop is None:
+            return
+        self._beats += 1
+        for ev in self._waiters:
+            ev.set()
+        self._arm()
 
     def on_publish(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` (on the publishing thread) whenever new events were read, whichever
@@ -191,6 +212,7 @@ class EventHub:
         ev = asyncio.Event()
         self._waiters.add(ev)
         live = False  # caught up once: from then on, lagging past the ring means too slow
+        beats = self._beats
         try:
             yield b"retry: 2000\n: connected\n\n"
             while not self._closed:
@@ -210,9 +232,10 @@ class EventHub:
                     yield chunk
                     continue
                 live = True
-                try:
-                    await asyncio.wait_for(ev.wait(), self.heartbeat)
-                except TimeoutError:
+                if self._beats != beats:  # a tick passed while there was nothing to send
+                    beats = self._beats
                     yield b": heartbeat\n\n"
+                    continue
+                await ev.wait()
         finally:
             self._waiters.discard(ev)

@@ -35,7 +35,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ from offline_cache.migrations import Migration, Schema, SchemaTooNewError
 from queueing.codes import HallCode
 from queueing.hallconfig import ConfigError
 from queueing.model import ACTIVE, CounterState, QueueError, Ticket
-from queueing.store import TICKET_COLUMNS, EventRow
+from queueing.store import TICKET_COLUMNS, EventRow, ticket_values
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +171,7 @@ class PgTx:
     def insert_ticket(self, t: Ticket) -> None:
         marks = ", ".join(["%s"] * len(TICKET_COLUMNS))
         self._q(f"INSERT INTO tickets(hall_id, {', '.join(TICKET_COLUMNS)}) VALUES(%s, {marks})",
-                _plain(astuple(t)))
+                _plain(ticket_values(t)))
 
     def update_ticket(self, t: Ticket, expect_status: str | None = None) -> None:
         cols = [c for c in TICKET_COLUMNS if c != "id"]
