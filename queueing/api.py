@@ -69,8 +69,8 @@ class CallBody(StaffBody):
 
 class FinishBody(StaffBody):
     outcome: Outcome = Outcome.DONE
-    reason: str | None = Field(None, max_length=200, description="why: required for rejected (不予受理)")
-    supervisor_id: str | None = Field(None, max_length=64, description="rejected: the signing-off supervisor's 工号")
+    reason: str | None = Field(None, max_length=200, description="why: required for rejected")
+    supervisor_id: str | None = Field(None, max_length=64, description="rejected: the supervisor's staff number")
     supervisor_pin: str | None = Field(None, max_length=256, description="rejected: that supervisor's PIN or password")
 
 

@@ -36,7 +36,7 @@ class ComplaintBody(BaseModel):
 
 
 class AssignBody(BaseModel):
-    to: str = Field(..., min_length=1, max_length=80, description="a staff 工号 or a counter id")
+    to: str = Field(..., min_length=1, max_length=80, description="a staff number or a counter id")
 
 
 class ReplyBody(BaseModel):

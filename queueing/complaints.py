@@ -130,7 +130,7 @@ def assign(engine: QueueEngine, number: str, staff_id: str | None, to: str) -> d
     """Hand it to a member of staff or a counter (by 工号 or counter id)."""
     to = to.strip()
     if not to:
-        raise bad_input(HallCode.INVALID_REQUEST, "assign to a staff 工号 or a counter")
+        raise bad_input(HallCode.INVALID_REQUEST, "assign to a staff number or a counter")
     if to in engine.hall.counters:
         to = f"{to} {engine.hall.counters[to].name}"
     return _change(engine, number, "complaint_assigned", staff_id,

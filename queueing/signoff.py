@@ -21,10 +21,10 @@ from queueing.model import QueueError, bad_input
 def rejection(reason: str | None, approved_by: str | None) -> dict[str, object]:
     """The finish event's fields of a 不予受理, or the engine's refusal."""
     if not reason or not reason.strip():
-        raise bad_input(HallCode.REASON_REQUIRED, "不予受理 (rejected) needs a reason")
+        raise bad_input(HallCode.REASON_REQUIRED, "rejected needs a reason")
     if not approved_by:
         raise QueueError(403, HallCode.SIGN_OFF_REQUIRED,
-                         "不予受理 (rejected) is signed off by a supervisor: sign in as one or give their 工号 and PIN")
+                         "rejected is signed off by a supervisor: sign in as one or give their staff number and PIN")
     return {"reason": reason.strip()[:200], "approved_by": approved_by}
 
 
@@ -46,7 +46,7 @@ async def sign_off(keys: Credentials, supervisor_id: str | None, supervisor_pin:
         await refused(exc, supervisor_id, caller.device, caller.session_counter or caller.counter_id)
         if exc.locked_until and not exc.locked_now:
             raise QueueError(403, HallCode.ACCOUNT_LOCKED, "too many wrong answers: ask another supervisor") from None
-        raise QueueError(401, HallCode.BAD_CREDENTIALS, "wrong supervisor 工号 or PIN") from None
+        raise QueueError(401, HallCode.BAD_CREDENTIALS, "wrong supervisor staff number or PIN") from None
     keys.sign_out(token)  # only the check was wanted, not a session on this device
     if not who.supervisor:
         raise QueueError(403, HallCode.SUPERVISOR_REQUIRED, f"{who.id} is not a supervisor")
