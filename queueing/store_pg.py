@@ -420,7 +420,6 @@ class PgTx:
             "UPDATE alerts SET acked_at=%s, acked_by=%s WHERE hall_id=%s AND id=%s AND acked_at IS NULL",
             (at, by, self.hall, alert_id)).rowcount == 1
 
-
     def put_complaint(self, row: dict[str, Any]) -> None:
         self.con.execute(f"INSERT INTO complaints(hall_id, {', '.join(COMPLAINT_COLUMNS)}) "
                          f"VALUES(%(hall)s, {', '.join(f'%({c})s' for c in COMPLAINT_COLUMNS)})",
