@@ -172,12 +172,15 @@ class ComplaintReporter:
     A pass walks the cache's complaint records after the watermark (the last ``seq`` below which
     every complaint is known to the hall) and files those the hall did not number, with their
     local number; the hall keeps a complaint once (its uuid), so a pass repeated after a crash
-    files nothing twice. Runs on its own thread, woken when a complaint is numbered locally and
-    every ``interval_s`` while the hall is away; never blocks the kiosk worker."""
+    files nothing twice. Runs on its own thread, woken when a complaint is numbered locally or
+    the kiosk sees the hall again, every ``retry_s`` while one waits for an absent hall and every
+    ``interval_s`` otherwise; never blocks the kiosk worker."""
 
-    def __init__(self, core: KioskCore, cache: Any, hall: Any, mark_file: Path, *, interval_s: float = 30.0) -> None:
+    def __init__(self, core: KioskCore, cache: Any, hall: Any, mark_file: Path, *, interval_s: float = 60.0,
+                 retry_s: float = 5.0) -> None:
         self.core, self.cache, self.hall = core, cache, hall
-        self.mark_file, self.interval_s = Path(mark_file), interval_s
+        self.mark_file, self.interval_s, self.retry_s = Path(mark_file), interval_s, retry_s
+        self.waiting = False  # the last pass left a complaint the hall has not got
         self._wake, self._stopping = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -200,7 +203,7 @@ class ComplaintReporter:
         from queueing.client import HallServiceError
 
         start = mark = self.mark()
-        filed = 0
+        filed, self.waiting = 0, False
         for record in self.cache.records(after_seq=start, limit=1000):
             if record.kind != "complaint":
                 mark = record.seq
@@ -216,6 +219,7 @@ class ComplaintReporter:
                     filed += 1
                 except HallServiceError as exc:
                     if exc.status == 0 or exc.status in (401, 403) or exc.status >= 500:
+                        self.waiting = True
                         break  # away or refusing this kiosk: the next pass tries again
                     log.error("the hall refused a locally numbered complaint",
                               extra={"ctx": {"code": exc.code, "seq": record.seq}})
@@ -244,5 +248,5 @@ class ComplaintReporter:
                 self.report_once()
             except Exception:  # a closed cache at shutdown, a bug: logged, tried again later
                 log.exception("complaint report pass failed")
-            self._wake.wait(self.interval_s)
+            self._wake.wait(self.retry_s if self.waiting else self.interval_s)  # a backlog: soon again
             self._wake.clear()

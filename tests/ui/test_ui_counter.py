@@ -313,4 +313,5 @@ def test_rejected_at_the_console_needs_a_reason_and_a_supervisor(qtbot, hall_ser
 
     with sqlite3.connect(hall_server.data_dir / "queue.db") as con:
         data = [json.loads(d) for (d,) in con.execute("SELECT data FROM events WHERE kind='finish'")]
-    assert [(d["reason"], d["approved_by"], d["staff_id"]) for d in data] == [("材料不符合法定形式", "9001", "staff-011")]
+    assert [(d["reason"], d["approved_by"], d["staff_id"]) for d in data] == [
+        ("材料不符合法定形式", "9001", "staff-011")]
