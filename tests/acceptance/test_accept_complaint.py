@@ -99,6 +99,32 @@ def test_the_catch_all_choice_gives_a_ticket_for_the_help_window(person: Person)
     assert [t["number"] for t in waiting] == [number]
 
 
+def test_without_a_catch_all_service_the_choice_is_absent(people: Callable[..., Person], tmp_path: Path) -> None:
+    from queueing.hallconfig import sample_hall_toml
+    from tests.queueing.queue_helpers import ServerProcess
+
+    data = tmp_path / "hall"
+    data.mkdir()
+    toml = "\n".join(line for line in sample_hall_toml().splitlines() if not line.startswith("catch_all_service"))
+    (data / "hall.toml").write_text(toml, encoding="utf-8")
+    server = ServerProcess(data, heartbeat=1.0).start()
+    try:
+        kiosk_toml = tmp_path / "kiosk.toml"
+        kiosk_toml.write_text(f'[hall_service]\nurl = "{server.base_url}"\ntoken = "{server.token("kiosk")}"\n',
+                              encoding="utf-8")
+        person = people(config=kiosk_toml)
+        person.tap("取号")
+        person.wait_for("辅助服务窗口")
+        assert not person.sees(zh("ticket.catch_all")), person.texts()
+        person.tap("辅助服务窗口")
+        person.wait_for("咨询服务")
+        assert not person.sees(zh("ticket.catch_all")), person.texts()
+        person.tap("咨询服务")
+        person.wait_for("取号成功")                   # the hall was there all along: it just names none
+    finally:
+        server.stop()
+
+
 def test_with_the_hall_away_a_complaint_is_numbered_here_and_reported_later(
         people: Callable[..., Person], tmp_path: Path) -> None:
     import sys
