@@ -80,9 +80,16 @@ def test_a_complaint_is_numbered_answered_and_followed(person: Person) -> None:
     person.wait_for("已核实，已对窗口人员进行批评教育")
     assert person.sees("已办结") and person.sees(number), person.texts()
 
+    person.tap(zh("common.finish"))
+    person.wait_for(zh("home.title"))
+    person.tap("办件查询")
+    person.wait_for("请扫描回执上的二维码")
+    person.scan_printed_qr()                         # the slip's QR under the kiosk's scanner
+    person.wait_for("已核实，已对窗口人员进行批评教育")
+
     page = requests.get(qr, timeout=10)              # the phone: the state and the hall's answer
     assert "已办结" in page.text and "已核实，已对窗口人员进行批评教育" in page.text
-    records = _platform_kinds(person, "complaint", 1)
+    assert _platform_kinds(person, "complaint", 1)
     person.wait(2.0)                                  # a second copy would have come by now
     records = [r for r in person.assembly.platform.running.store.list_records() if r["kind"] == "complaint"]
     assert len(records) == 1, records                 # the platform gets it exactly once
