@@ -50,7 +50,7 @@ def _not_found(number: str) -> QueueError:
 def _out(engine: QueueEngine, row: dict[str, Any], *, text: bool = False) -> dict[str, Any]:
     """A complaint as the API shows it; ``text``: with the citizen's words (staff only)."""
     iso = engine.hall.iso
-    out = {k: row[k] for k in ("id", "number", "day", "topic", "state", "offline", "device",
+    out = {k: row[k] for k in ("id", "number", "alias", "day", "topic", "state", "offline", "device",
                                 "assigned_to", "assigned_by", "reply", "replied_by", "closed_by")}
     out["offline"] = bool(out["offline"])
     for k in ("filed_at", "received_at", "assigned_at", "replied_at", "closed_at"):
@@ -79,6 +79,12 @@ def file(engine: QueueEngine, complaint_id: str, topic: str, text: str, device: 
     def op(tx: StoreTx, now: float, day: str) -> tuple[dict[str, Any], bool]:
         known = tx.complaint(complaint_id, None)
         if known is not None:
+            if local_number and local_number != known["number"] and known["alias"] is None \
+                    and tx.complaint(None, local_number) is None:
+                # numbered by the hall, but the answer never reached the kiosk, which printed its
+                # own number: the slip's number finds it too
+                tx.update_complaint(known["id"], {"alias": local_number})
+                known = {**known, "alias": local_number}
             return known, False
         if local_number is not None:
             if tx.complaint(None, local_number) is not None:
@@ -91,7 +97,7 @@ def file(engine: QueueEngine, complaint_id: str, topic: str, text: str, device: 
             "device": device, "filed_at": min(filed_at or now, now), "received_at": now,
             "offline": int(local_number is not None), "state": "received", "assigned_to": None,
             "assigned_by": None, "assigned_at": None, "reply": None, "replied_by": None, "replied_at": None,
-            "closed_by": None, "closed_at": None,
+            "closed_by": None, "closed_at": None, "alias": None,
         }
         tx.put_complaint(row)
         engine.record(tx, now, day, "complaint", None, complaint_id=complaint_id, number=number, topic=topic,
@@ -120,7 +126,7 @@ def _change(engine: QueueEngine, number: str, kind: str, staff_id: str | None,
         if kind == "complaint_assigned" and row["state"] == "replied":
             changes["state"] = "replied"  # a reassignment does not undo the reply
         tx.update_complaint(row["id"], changes)
-        engine.record(tx, now, day, kind, staff_id, complaint_id=row["id"], number=number, **event)
+        engine.record(tx, now, day, kind, staff_id, complaint_id=row["id"], number=row["number"], **event)
         return {**row, **changes}
 
     return _out(engine, engine.run(op), text=True)

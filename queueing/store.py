@@ -185,12 +185,13 @@ _V6_COMPLAINTS = """
 CREATE TABLE complaints(id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, day TEXT NOT NULL, topic TEXT NOT NULL,
     text_sealed BLOB, device TEXT, filed_at REAL NOT NULL, received_at REAL NOT NULL, offline INTEGER NOT NULL,
     state TEXT NOT NULL, assigned_to TEXT, assigned_by TEXT, assigned_at REAL, reply TEXT, replied_by TEXT,
-    replied_at REAL, closed_by TEXT, closed_at REAL);
+    replied_at REAL, closed_by TEXT, closed_at REAL, alias TEXT);
 CREATE INDEX complaints_day ON complaints(day, state);
+CREATE UNIQUE INDEX complaints_alias ON complaints(alias) WHERE alias IS NOT NULL;
 """
 COMPLAINT_COLUMNS = ("id", "number", "day", "topic", "text_sealed", "device", "filed_at", "received_at", "offline",
                      "state", "assigned_to", "assigned_by", "assigned_at", "reply", "replied_by", "replied_at",
-                     "closed_by", "closed_at")
+                     "closed_by", "closed_at", "alias")
 #: what update_complaint may change
 COMPLAINT_CHANGES = frozenset(COMPLAINT_COLUMNS[9:])
 
@@ -570,8 +571,12 @@ class SQLiteTx:
                          f"VALUES({', '.join(':' + c for c in COMPLAINT_COLUMNS)})", row)
 
     def complaint(self, complaint_id: str | None, number: str | None) -> dict[str, Any] | None:
-        where, key = ("id", complaint_id) if complaint_id is not None else ("number", number)
-        cur = self.con.execute(f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE {where}=?", (key,))
+        if complaint_id is not None:
+            cur = self.con.execute(f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE id=?", (complaint_id,))
+        else:  # its number, or the kiosk's local number of one the hall numbered (an answer lost)
+            cur = self.con.execute(f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE number=? "
+                                   "UNION ALL SELECT " + ", ".join(COMPLAINT_COLUMNS) + " FROM complaints "
+                                   "WHERE alias=? LIMIT 1", (number, number))
         row = cur.fetchone()
         return None if row is None else dict(zip(COMPLAINT_COLUMNS, row, strict=True))
 

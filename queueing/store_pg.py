@@ -112,8 +112,9 @@ CREATE TABLE complaints(hall_id TEXT NOT NULL REFERENCES halls, id TEXT NOT NULL
     day TEXT NOT NULL, topic TEXT NOT NULL, text_sealed BYTEA, device TEXT, filed_at DOUBLE PRECISION NOT NULL,
     received_at DOUBLE PRECISION NOT NULL, offline INTEGER NOT NULL, state TEXT NOT NULL, assigned_to TEXT,
     assigned_by TEXT, assigned_at DOUBLE PRECISION, reply TEXT, replied_by TEXT, replied_at DOUBLE PRECISION,
-    closed_by TEXT, closed_at DOUBLE PRECISION, PRIMARY KEY(hall_id, id), UNIQUE(hall_id, number));
+    closed_by TEXT, closed_at DOUBLE PRECISION, alias TEXT, PRIMARY KEY(hall_id, id), UNIQUE(hall_id, number));
 CREATE INDEX complaints_day ON complaints(hall_id, day, state);
+CREATE UNIQUE INDEX complaints_alias ON complaints(hall_id, alias) WHERE alias IS NOT NULL;
 """
 
 SCHEMA = Schema("queue store (PostgreSQL)", (
@@ -426,9 +427,13 @@ class PgTx:
                          {**row, "hall": self.hall})
 
     def complaint(self, complaint_id: str | None, number: str | None) -> dict[str, Any] | None:
-        where, key = ("id", complaint_id) if complaint_id is not None else ("number", number)
-        rows = _dicts(self._q(f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints "
-                              f"WHERE hall_id=%s AND {where}=%s", (key,)))
+        cols = ", ".join(COMPLAINT_COLUMNS)
+        if complaint_id is not None:
+            rows = _dicts(self._q(f"SELECT {cols} FROM complaints WHERE hall_id=%s AND id=%s", (complaint_id,)))
+        else:  # its number, or the kiosk's local number of one the hall numbered (an answer lost)
+            rows = _dicts(self._q(f"(SELECT {cols} FROM complaints WHERE hall_id=%s AND number=%s) UNION ALL "
+                                  f"(SELECT {cols} FROM complaints WHERE hall_id=%s AND alias=%s) LIMIT 1",
+                                  (number, self.hall, number)))
         return rows[0] if rows else None
 
     def update_complaint(self, complaint_id: str, changes: dict[str, Any]) -> None:

@@ -19,6 +19,8 @@ from queue_helpers import ServerProcess, add_staff
 
 from queueing.client import HallClient, HallServiceError
 from queueing.codes import HallCode
+from queueing.hallconfig import load_credentials
+from queueing.public_tokens import complaint_token
 
 pytestmark = pytest.mark.usefixtures("store")
 
@@ -47,6 +49,14 @@ def test_a_complaint_is_numbered_handled_and_followed(hall: ServerProcess) -> No
     local = kiosk.file_complaint(str(uuid.uuid4()), "suggestion", "多开一个窗口",
                                  local_number=f"TS-KIOSK01-{day}-00007")["complaint"]
     assert local["number"] == f"TS-KIOSK01-{day}-00007" and local["offline"]
+    # the hall numbered it but its answer was lost: the kiosk printed its own number, reported later
+    lost = kiosk.file_complaint(str(uuid.uuid4()), "facility", "灯不亮")["complaint"]
+    reported = kiosk.file_complaint(lost["id"], "facility", "灯不亮", local_number=f"TS-KIOSK01-{day}-00008")
+    assert reported["complaint"]["number"] == lost["number"] == f"TS-{day}-0003"
+    assert kiosk.complaint(f"TS-KIOSK01-{day}-00008")["number"] == lost["number"]  # the slip's number finds it
+    slip_qr = f"/c/{complaint_token(load_credentials(hall.data_dir)['hall_key'], f'TS-KIOSK01-{day}-00008')}"
+    slip_page = requests.get(hall.base_url + slip_qr, timeout=5)  # the QR the kiosk printed offline
+    assert slip_page.status_code == 200 and lost["number"] in slip_page.text and "已受理，待处理" in slip_page.text
 
     admin = HallClient(hall.base_url, hall.token("admin"))
     with pytest.raises(HallServiceError) as refused:  # the admin token alone is nobody
@@ -70,7 +80,7 @@ def test_a_complaint_is_numbered_handled_and_followed(hall: ServerProcess) -> No
     assert refused.value.code == HallCode.COMPLAINT_NOT_FOUND
 
     listed = admin.complaints()
-    assert listed["closure"] == {"received": 3, "closed": 1, "rate": 0.3333}  # 投诉办结率
+    assert listed["closure"] == {"received": 4, "closed": 1, "rate": 0.25}  # 投诉办结率
     assert {c["number"]: c["text"] for c in listed["complaints"]}[number] == "窗口人员态度差，张三"
     assert [c["number"] for c in admin.complaints(state="closed")["complaints"]] == [number]
     followed = kiosk.complaint(number)  # the kiosk's 进度查询 by number
