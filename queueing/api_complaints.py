@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from queueing import complaints
@@ -25,6 +26,8 @@ from queueing.credentials import current_caller
 from queueing.model import QueueError, bad_input
 from queueing.public_pages import PublicPages, PublicPagesConfig, esc, t
 from queueing.public_tokens import complaint_from_token, complaint_token
+
+log = logging.getLogger(__name__)
 
 
 class ComplaintBody(BaseModel):
@@ -141,14 +144,16 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
             body += f'<div class="state {tone}" role="status"><p>{t(lang, "complaint.no_reply")}</p></div>'
         return pages.page(lang, f'{t(lang, "complaint.title")} · {c["number"]}', body, path)
 
+    @app.get("/c/{token}/", include_in_schema=False)
+    def complaint_page_slash(token: str) -> Response:  # relative to the public base, never the Host header
+        return RedirectResponse(f"{pages.base}/c/{token}", status_code=307)
+
     @app.get("/c/{token}", response_class=HTMLResponse, include_in_schema=False)
     def complaint_page(token: str, request: Request) -> Response:
         lang = request.query_params.get("lang", "zh")
         lang = lang if lang in ("zh", "en") else "zh"
         try:
             return page(token, lang)
-        except Exception:
-            import logging
-
-            logging.getLogger(__name__).exception("complaint page failed")
+        except Exception:  # a citizen sees a plain page, the log gets the trace
+            log.exception("complaint page failed")
             return pages.problem(lang, 500, "error.title", "error.server", request.url.path)
