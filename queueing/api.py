@@ -31,6 +31,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from queueing.api_complaints import add_routes as add_complaint_routes
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
@@ -41,13 +42,14 @@ from queueing.limits import BodyCaps, BodyLimit, PublicRate, PublicRateLimit
 from queueing.model import CounterState, QueueError, Ticket
 from queueing.public_pages import PublicPagesConfig, mount_public_pages, public_links
 from queueing.receipt_links import report as report_receipt
+from queueing.signoff import sign_off
 from queueing.validation import FIELD_CODES, RowId, Text, token_matches
 
 log = logging.getLogger(__name__)
 API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
-ROUTE_MODULES: tuple[AddRoutes, ...] = ()
+ROUTE_MODULES: tuple[AddRoutes, ...] = (add_complaint_routes,)
 
 
 class IssueBody(BaseModel):
@@ -69,6 +71,9 @@ class CallBody(StaffBody):
 
 class FinishBody(StaffBody):
     outcome: Outcome = Outcome.DONE
+    reason: str | None = Field(None, max_length=200, description="why: required for rejected")
+    supervisor_id: str | None = Field(None, max_length=64, description="rejected: the supervisor's staff number")
+    supervisor_pin: str | None = Field(None, max_length=256, description="rejected: that supervisor's PIN or password")
 
 
 class TransferBody(StaffBody):
@@ -484,6 +489,7 @@ def create_app(
                 for s in hall.services.values()
             ],
             "policy": vars(hall.policy),
+            "catch_all_service": hall.catch_all_service,  # 兜底: 不确定办哪项 / 其他事项 (hall.toml)
         }
 
     @app.get("/api/v1/counters")
@@ -598,7 +604,11 @@ def create_app(
 
     @app.post("/api/v1/counters/{counter_id}/finish", response_model=TicketAnswer)
     async def finish(counter_id: str, body: FinishBody | None = None, role: str = require("counter")) -> dict[str, Any]:
-        return ticket_out(await eng.finish(counter_id, body.outcome if body else Outcome.DONE, staff(body)))
+        outcome, who = body.outcome if body else Outcome.DONE, staff(body)
+        reason, approver = (body.reason if body else None), None
+        if outcome == Outcome.REJECTED and body is not None:  # 窗口无否决权: queueing/signoff.py
+            approver = await sign_off(keys, body.supervisor_id, body.supervisor_pin, staff_refused)
+        return ticket_out(await eng.finish(counter_id, outcome, who, reason, approver))
 
     @app.post("/api/v1/counters/{counter_id}/no-show", response_model=TicketAnswer)
     async def no_show(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:
@@ -745,7 +755,8 @@ def create_app(
 
     _document_auth(app)
     routes = RouteContext(engine=engine, call=functools.partial(in_pool, pool), pool=pool, require=require,
-                          staff=staff, hub=hub, keys=keys, track_token=track_token)
+                          staff=staff, hub=hub, keys=keys, track_token=track_token,
+                          hall_key=credentials["hall_key"], public_base=public.base_url if public else "")
     for add_routes in ROUTE_MODULES:
         add_routes(app, routes)
     return app

@@ -82,6 +82,11 @@ class HallCode(StrEnum):
     NOT_A_BAD_RATING = "not_a_bad_rating"
     # receipts (409): a local number already linked to another platform number
     RECEIPT_CONFLICT = "receipt_conflict"
+    # 窗口无否决权: 不予受理 is signed off by a supervisor (403)
+    SIGN_OFF_REQUIRED = "sign_off_required"
+    # complaints (吐槽找茬, queueing/complaints.py): 404, and 409 for one already closed
+    COMPLAINT_NOT_FOUND = "complaint_not_found"
+    COMPLAINT_CLOSED = "complaint_closed"
 
 
 class Outcome(StrEnum):

@@ -150,6 +150,16 @@ class QueueEngine:
             now, day, kind, t.id if t else None, t.service_id if t else None, counter_id, staff_id, data
         )
 
+    def run(self, fn: Callable[[StoreTx, float, str], T], *, read: bool = False) -> T:
+        """A feature module's operation (queueing/complaints.py …) in one of the engine's own
+        transactions (``read``: a read one); ``record`` writes its event log entries."""
+        return self._read(fn) if read else self._run(fn)
+
+    def record(self, tx: StoreTx, now: float, day: str, kind: str, staff_id: str | None = None,
+               counter_id: str | None = None, **extra: object) -> int:
+        """An event log entry without a ticket, from a feature module's operation."""
+        return self._event(tx, now, day, kind, None, counter_id, staff_id, **extra)
+
     def _run(self, fn: Callable[[StoreTx, float, str], T]) -> T:
         with self.store.write() as tx:
             now, day = self._begin(tx)
@@ -619,14 +629,22 @@ class QueueEngine:
         return self._counter_op(counter_id, (CALLED,), change, staff_id)
 
     def finish(
-        self, counter_id: str, outcome: Outcome | str = Outcome.DONE, staff_id: str | None = None
+        self, counter_id: str, outcome: Outcome | str = Outcome.DONE, staff_id: str | None = None,
+        reason: str | None = None, approved_by: str | None = None,
     ) -> Ticket:
+        """``rejected`` (不予受理, 窗口无否决权) needs a reason and the 工号 of the supervisor who
+        signed it off (the API checks the sign-off: queueing/signoff.py)."""
         try:
             result = Outcome(outcome)
         except ValueError:
             raise bad_input(
                 HallCode.INVALID_OUTCOME, f"outcome must be one of {', '.join(Outcome)}"
             ) from None
+        extra: dict[str, object] = {}
+        if result == Outcome.REJECTED:
+            from queueing.signoff import rejection
+
+            extra = rejection(reason, approved_by)
 
         def change(tx: StoreTx, now: float, day: str, st: CounterState, t: Ticket) -> str:
             if t.started_at is None:
@@ -635,7 +653,7 @@ class QueueEngine:
             st.current_ticket_id = None
             return "finish"
 
-        return self._counter_op(counter_id, (CALLED, SERVING), change, staff_id, outcome=result)
+        return self._counter_op(counter_id, (CALLED, SERVING), change, staff_id, outcome=result, **extra)
 
     def no_show(self, counter_id: str, staff_id: str | None = None) -> Ticket:
         def change(tx: StoreTx, now: float, day: str, st: CounterState, t: Ticket) -> str:

@@ -56,6 +56,9 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         "# around the clock so the demo works at any hour; a real hall writes e.g.",
         '# "08:30-12:00,13:30-17:30".',
         'opening_hours = "00:00-24:00"',
+        "# 兜底: the kiosk's 不确定办哪项 / 其他事项 takes a ticket for this service (the 咨询 window);",
+        "# leave it out and the kiosk offers no such choice.",
+        *[f"catch_all_service = {_toml_str(s['id'])}" for s in cat["services"] if s["zone"] == "assist"][:1],
         "",
         "[policy]",
         "# strict | interleave | aging (docs/queueing.md explains each)",
@@ -164,6 +167,8 @@ class HallTable(_Table):
     timezone: str = "Asia/Shanghai"
     #: default opening hours of every service
     opening_hours: HoursText = "00:00-24:00"
+    #: 兜底: the service a kiosk's 不确定办哪项 / 其他事项 issues a ticket for (none: no such choice)
+    catch_all_service: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -282,8 +287,11 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
     if not counters:
         raise ConfigError(f"{source}: counters: at least one counter is needed")
     zones = tuple(Zone(z.id, z.name) for z in spec.zones)
+    catch_all = spec.hall.catch_all_service
+    if catch_all is not None and catch_all not in services:
+        raise ConfigError(f"{source}: hall.catch_all_service: unknown service {catch_all!r}")
     return Hall(spec.hall.id, spec.hall.name, ZoneInfo(spec.hall.timezone), zones, services, counters,
-                Policy(**spec.policy.model_dump()))
+                Policy(**spec.policy.model_dump()), catch_all)
 
 
 def load_hall(data_dir: Path) -> Hall:

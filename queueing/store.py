@@ -113,6 +113,11 @@ class StoreTx(Protocol):
     def add_alert(self, row: dict[str, Any]) -> int: ...
     def alerts(self, include_acked: bool, limit: int) -> list[dict[str, Any]]: ...
     def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool: ...
+    # complaints (queueing/complaints.py): by id or by number; the days' ones, optionally of one state
+    def put_complaint(self, row: dict[str, Any]) -> None: ...
+    def complaint(self, complaint_id: str | None, number: str | None) -> dict[str, Any] | None: ...
+    def update_complaint(self, complaint_id: str, changes: dict[str, Any]) -> None: ...
+    def complaints(self, day_from: str, day_to: str, state: str | None, limit: int) -> list[dict[str, Any]]: ...
 
 
 class ChangeDoorbell(Protocol):
@@ -188,10 +193,26 @@ CREATE TABLE anonymous_issued(day TEXT NOT NULL, service_id TEXT NOT NULL, devic
     n INTEGER NOT NULL, PRIMARY KEY(day, service_id, device)) WITHOUT ROWID;
 """
 
+# v6: complaints (吐槽找茬, queueing/complaints.py): the hall's number, the sealed text, who handled it.
+_V4_COMPLAINTS = """
+CREATE TABLE complaints(id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, day TEXT NOT NULL, topic TEXT NOT NULL,
+    text_sealed BLOB, device TEXT, filed_at REAL NOT NULL, received_at REAL NOT NULL, offline INTEGER NOT NULL,
+    state TEXT NOT NULL, assigned_to TEXT, assigned_by TEXT, assigned_at REAL, reply TEXT, replied_by TEXT,
+    replied_at REAL, closed_by TEXT, closed_at REAL, alias TEXT);
+CREATE INDEX complaints_day ON complaints(day, state);
+CREATE UNIQUE INDEX complaints_alias ON complaints(alias) WHERE alias IS NOT NULL;
+"""
+COMPLAINT_COLUMNS = ("id", "number", "day", "topic", "text_sealed", "device", "filed_at", "received_at", "offline",
+                     "state", "assigned_to", "assigned_by", "assigned_at", "reply", "replied_by", "replied_at",
+                     "closed_by", "closed_at", "alias")
+#: what update_complaint may change
+COMPLAINT_CHANGES = frozenset(COMPLAINT_COLUMNS[9:])
+
 SCHEMA = Schema("queue.db", (
     Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
     Migration("v2: devices, staff accounts and sessions", _V2_CREDENTIALS),
     Migration("v3: anonymous tickets per issuing device", _V3_ANONYMOUS),
+    Migration("v4: complaints with their numbers and handling", _V4_COMPLAINTS),
 ))
 
 _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
@@ -553,6 +574,32 @@ class SQLiteTx:
         )
 
 
+    def put_complaint(self, row: dict[str, Any]) -> None:
+        self.con.execute(f"INSERT INTO complaints({', '.join(COMPLAINT_COLUMNS)}) "
+                         f"VALUES({', '.join(':' + c for c in COMPLAINT_COLUMNS)})", row)
+
+    def complaint(self, complaint_id: str | None, number: str | None) -> dict[str, Any] | None:
+        if complaint_id is not None:
+            cur = self.con.execute(f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE id=?", (complaint_id,))
+        else:  # its number, or the kiosk's local number of one the hall numbered (an answer lost)
+            cur = self.con.execute(f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE number=? "
+                                   "UNION ALL SELECT " + ", ".join(COMPLAINT_COLUMNS) + " FROM complaints "
+                                   "WHERE alias=? LIMIT 1", (number, number))
+        row = cur.fetchone()
+        return None if row is None else dict(zip(COMPLAINT_COLUMNS, row, strict=True))
+
+    def update_complaint(self, complaint_id: str, changes: dict[str, Any]) -> None:
+        cols = [c for c in changes if c in COMPLAINT_CHANGES]
+        self.con.execute(f"UPDATE complaints SET {', '.join(c + '=?' for c in cols)} WHERE id=?",
+                         [*(changes[c] for c in cols), complaint_id])
+
+    def complaints(self, day_from: str, day_to: str, state: str | None, limit: int) -> list[dict[str, Any]]:
+        cur = self.con.execute(
+            f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE day BETWEEN ? AND ? "
+            "AND (? IS NULL OR state=?) ORDER BY received_at DESC LIMIT ?", (day_from, day_to, state, state, limit))
+        return [dict(zip(COMPLAINT_COLUMNS, r, strict=True)) for r in cur]
+
+
 class SQLiteDoorbell:
     """``ChangeDoorbell`` of a SQLite file: ``PRAGMA data_version`` on a connection of its own
     changes whenever another connection (of this process or another) committed; it costs ~10 µs
@@ -592,7 +639,7 @@ class SQLiteDoorbell:
 
 # Tables a repair copies from the recovered file into the fresh one (in this order).
 _TABLES = ("meta", "sequences", "tickets", "counter_state", "events", "appointments", "ratings",
-           "rectifications", "alerts")
+           "rectifications", "alerts", "complaints")
 CHECKPOINT_IDLE_S = 0.05
 CHECKPOINT_FORCE_COMMITS = 2000
 SALVAGE_NUMBER_SKIP = 100  # after a repair each day's numbering skips this far past the highest kept

@@ -47,7 +47,7 @@ from offline_cache.migrations import Migration, Schema, SchemaTooNewError
 from queueing.codes import HallCode
 from queueing.hallconfig import ConfigError
 from queueing.model import ACTIVE, CounterState, QueueError, Ticket
-from queueing.store import TICKET_COLUMNS, EventRow, ticket_values
+from queueing.store import COMPLAINT_CHANGES, COMPLAINT_COLUMNS, TICKET_COLUMNS, EventRow, ticket_values
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +105,21 @@ CREATE TABLE anonymous_issued(hall_id TEXT NOT NULL REFERENCES halls, day TEXT N
     PRIMARY KEY(hall_id, day, service_id, device));
 """
 
+# v5: complaints (吐槽找茬, queueing/complaints.py): the hall's number, the sealed text, who handled it.
+_V3_COMPLAINTS = """
+CREATE TABLE complaints(hall_id TEXT NOT NULL REFERENCES halls, id TEXT NOT NULL, number TEXT NOT NULL,
+    day TEXT NOT NULL, topic TEXT NOT NULL, text_sealed BYTEA, device TEXT, filed_at DOUBLE PRECISION NOT NULL,
+    received_at DOUBLE PRECISION NOT NULL, offline INTEGER NOT NULL, state TEXT NOT NULL, assigned_to TEXT,
+    assigned_by TEXT, assigned_at DOUBLE PRECISION, reply TEXT, replied_by TEXT, replied_at DOUBLE PRECISION,
+    closed_by TEXT, closed_at DOUBLE PRECISION, alias TEXT, PRIMARY KEY(hall_id, id), UNIQUE(hall_id, number));
+CREATE INDEX complaints_day ON complaints(hall_id, day, state);
+CREATE UNIQUE INDEX complaints_alias ON complaints(hall_id, alias) WHERE alias IS NOT NULL;
+"""
+
 SCHEMA = Schema("queue store (PostgreSQL)", (
     Migration("v1: halls, tickets, events, counters, appointments, ratings, alerts", _V1),
     Migration("v2: anonymous tickets per issuing device", _V2_ANONYMOUS),
+    Migration("v3: complaints with their numbers and handling", _V3_COMPLAINTS),
 ))
 _MIGRATION_LOCK = 0x68616C6C  # pg_advisory_xact_lock key of the migrations ("hall")
 _DAMAGE = ("XX001", "XX002")  # data_corrupted, index_corrupted
@@ -409,6 +421,32 @@ class PgTx:
         return self.con.execute(
             "UPDATE alerts SET acked_at=%s, acked_by=%s WHERE hall_id=%s AND id=%s AND acked_at IS NULL",
             (at, by, self.hall, alert_id)).rowcount == 1
+
+    def put_complaint(self, row: dict[str, Any]) -> None:
+        self.con.execute(f"INSERT INTO complaints(hall_id, {', '.join(COMPLAINT_COLUMNS)}) "
+                         f"VALUES(%(hall)s, {', '.join(f'%({c})s' for c in COMPLAINT_COLUMNS)})",
+                         {**row, "hall": self.hall})
+
+    def complaint(self, complaint_id: str | None, number: str | None) -> dict[str, Any] | None:
+        cols = ", ".join(COMPLAINT_COLUMNS)
+        if complaint_id is not None:
+            rows = _dicts(self._q(f"SELECT {cols} FROM complaints WHERE hall_id=%s AND id=%s", (complaint_id,)))
+        else:  # its number, or the kiosk's local number of one the hall numbered (an answer lost)
+            rows = _dicts(self._q(f"(SELECT {cols} FROM complaints WHERE hall_id=%s AND number=%s) UNION ALL "
+                                  f"(SELECT {cols} FROM complaints WHERE hall_id=%s AND alias=%s) LIMIT 1",
+                                  (number, self.hall, number)))
+        return rows[0] if rows else None
+
+    def update_complaint(self, complaint_id: str, changes: dict[str, Any]) -> None:
+        cols = [c for c in changes if c in COMPLAINT_CHANGES]
+        self.con.execute(f"UPDATE complaints SET {', '.join(c + '=%s' for c in cols)} WHERE hall_id=%s AND id=%s",
+                         [*(changes[c] for c in cols), self.hall, complaint_id])
+
+    def complaints(self, day_from: str, day_to: str, state: str | None, limit: int) -> list[dict[str, Any]]:
+        return _dicts(self._q(
+            f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE hall_id=%s AND day BETWEEN %s AND %s "
+            "AND (%s::text IS NULL OR state=%s) ORDER BY received_at DESC LIMIT %s",
+            (day_from, day_to, state, state, limit)))
 
 
 def migrate_pg(con: psycopg.Connection[Any], schema: Schema = SCHEMA) -> int:

@@ -11,6 +11,7 @@ from kiosk.flows.base import Flow, Screen, choice
 from queueing.codes import Priority
 
 GREEN_CHANNEL_AGE = 65
+CATCH_ALL = "catch_all"  # 兜底: 不确定办哪项 / 其他事项 (the hall's catch_all_service)
 
 
 class TicketFlow(Flow):
@@ -36,6 +37,9 @@ class TicketFlow(Flow):
 
     # -- actions -------------------------------------------------------------------------------
     def handle(self, action: str, args: dict[str, Any]) -> None:
+        if self.state in ("zone", "service") and action == "choose" and args.get("id") == CATCH_ALL:
+            self._catch_all()
+            return
         if self.state == "zone" and action == "choose":
             self.zone_id = args["id"]
             self.goto("service")
@@ -57,6 +61,20 @@ class TicketFlow(Flow):
             self.goto("card")
         else:
             self._issue()
+
+    def _catch_all(self) -> None:
+        """兜底: 不确定办哪项 / 其他事项 takes a ticket for the hall's catch-all window."""
+        service_id = self.core.catch_all_service
+        if service_id:
+            self.service_id, self.zone_id = service_id, None
+            self._issue()
+
+    def _catch_all_choice(self) -> list[dict[str, Any]]:
+        """The 兜底 choice, at the end of a list, when the hall names a catch-all service."""
+        self.core.queue_overview()  # the hall's answer names it
+        if not self.core.catch_all_service:
+            return []
+        return [choice(CATCH_ALL, self.tr("ticket.catch_all"), self.tr("ticket.catch_all.sub"))]
 
     def on_card(self, card: Any) -> None:
         if self.state != "card":
@@ -91,7 +109,8 @@ class TicketFlow(Flow):
         if self.state == "zone":
             zones = self.core.catalogue.zones
             return Screen("menu", tr("ticket.zone.title"), {
-                "choices": [choice(z.id, self._shown(z.name, z.name_en)) for z in zones]})
+                "choices": [*(choice(z.id, self._shown(z.name, z.name_en)) for z in zones),
+                            *self._catch_all_choice()]})
         if self.state == "service":
             overview = self.core.queue_overview()
             choices = []
@@ -105,7 +124,7 @@ class TicketFlow(Flow):
                     sub = tr("ticket.service.wait", waiting=info["waiting"], minutes=info["eta_minutes"])
                 choices.append(choice(item.id, self._name(item), sub,
                                       enabled=info is None or info.get("open", True)))
-            return Screen("menu", tr("ticket.service.title"), {"choices": choices})
+            return Screen("menu", tr("ticket.service.title"), {"choices": [*choices, *self._catch_all_choice()]})
         if self.state == "card":
             chosen = self.core.catalogue.service(self.service_id or "")
             return Screen("card", tr("ticket.card.title"), {
@@ -134,7 +153,7 @@ class TicketFlow(Flow):
         else:
             lines += [tr("ticket.done.not_printed"), tr("ticket.done.staff_told")]
         return Screen("ticket", tr("ticket.done.title"), {
-            "number": r.get("number", ""), "service": self._name(item),
+            "number": r.get("number", ""), "service": self._name(item) or tr("ticket.catch_all"),
             "priority": r.get("priority", "normal"), "lines": lines, "qr": r.get("qr_url", ""),
             "printed": bool(r.get("printed")), "buttons": [choice("home", tr("common.finish"))]},
             speech=tr("speech.ticket", number=r.get("number", ""), minutes=r.get("eta_minutes", 0)))

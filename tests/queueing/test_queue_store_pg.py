@@ -84,6 +84,28 @@ def test_migrations_are_recorded_applied_once_and_a_newer_database_is_refused(tm
         assert con.execute("SELECT count(*) FROM halls").fetchone() == before  # left untouched
 
 
+def test_a_database_before_complaints_is_upgraded_with_its_rows(tmp_path: Path, db: str) -> None:
+    """A database of the release before complaints (v2) gets the complaints step at start; its
+    tickets stay and the first complaint of the day is numbered 0001."""
+    from offline_cache.migrations import Schema
+    from queueing import complaints
+    from queueing.store_pg import migrate_pg
+
+    with psycopg.connect(db, autocommit=True) as con:
+        migrate_pg(con, Schema("queue store (PostgreSQL)", SCHEMA.migrations[:2]))
+    clock = FakeClock(at(9, 30))
+    old = _engine(tmp_path / "a", db, _hall_toml("h1"), clock)
+    try:
+        with psycopg.connect(db) as con:
+            assert con.execute("SELECT max(version) FROM queue_schema").fetchone() == (SCHEMA.version,)
+        assert old.issue("S1")[0].number == "A001"
+        filed = complaints.file(old, "0b7d6c1e-8d3a-4a47-9a55-1b1f8e0f6a11", "facility", "no water", "kiosk-1")
+        assert filed["number"] == "TS-20261123-0001"
+        assert complaints.in_range(old, "2026-11-23", "2026-11-23")[0]["state"] == "received"
+    finally:
+        old.store.close()
+
+
 def test_a_lost_database_is_503_and_health_says_why(tmp_path: Path, db: str, pg_server: PgServer) -> None:
     data = tmp_path / "h"
     data.mkdir()
