@@ -193,7 +193,7 @@ CREATE TABLE anonymous_issued(day TEXT NOT NULL, service_id TEXT NOT NULL, devic
     n INTEGER NOT NULL, PRIMARY KEY(day, service_id, device)) WITHOUT ROWID;
 """
 
-# v6: complaints (吐槽找茬, queueing/complaints.py): the hall's number, the sealed text, who handled it.
+# v4: complaints (吐槽找茬, queueing/complaints.py): the hall's number, the sealed text, who handled it.
 _V4_COMPLAINTS = """
 CREATE TABLE complaints(id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, day TEXT NOT NULL, topic TEXT NOT NULL,
     text_sealed BLOB, device TEXT, filed_at REAL NOT NULL, received_at REAL NOT NULL, offline INTEGER NOT NULL,
