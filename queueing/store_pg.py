@@ -105,7 +105,7 @@ CREATE TABLE anonymous_issued(hall_id TEXT NOT NULL REFERENCES halls, day TEXT N
     PRIMARY KEY(hall_id, day, service_id, device));
 """
 
-# v5: complaints (吐槽找茬, queueing/complaints.py): the hall's number, the sealed text, who handled it.
+# v3: complaints (吐槽找茬, queueing/complaints.py): the hall's number, the sealed text, who handled it.
 _V3_COMPLAINTS = """
 CREATE TABLE complaints(hall_id TEXT NOT NULL REFERENCES halls, id TEXT NOT NULL, number TEXT NOT NULL,
     day TEXT NOT NULL, topic TEXT NOT NULL, text_sealed BYTEA, device TEXT, filed_at DOUBLE PRECISION NOT NULL,
