@@ -1,0 +1,114 @@
+"""SMS end to end through the hall service's real API: a ``hall-server`` process with ``[sms]`` on,
+the CMPP 2.0 gateway simulator on loopback, a kiosk that opts a ticket in, counters that call
+through the API until the ticket is near, finish it, and a citizen's 差评 — and every gateway
+fault retried with no message twice at the phone."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hall_process import HallProcess
+from sms_helpers import SECRET, SP_ID, sms_hall, wait_until
+
+from queueing.client import HallClient, HallServiceError
+from queueing.sms.simulator import GatewaySimulator
+
+PHONE = "13812345678"
+
+
+def _alerts(counter: HallClient) -> list[dict[str, object]]:
+    return [a for a in counter.alerts(include_acked=True) if a["kind"] == "sms"]
+
+
+def test_opt_in_turn_near_rating_invitation_and_callback(tmp_path: Path) -> None:
+    with GatewaySimulator(SP_ID, SECRET) as gw, HallProcess(sms_hall(tmp_path / "hall", gw.port)) as hall:
+        kiosk = HallClient(hall.base_url, hall.token("kiosk"))
+        counter = HallClient(hall.base_url, hall.token("counter"))
+        first = [kiosk.issue_ticket("S0101")["ticket"] for _ in range(4)]
+        mine = kiosk.issue_ticket("S0101")["ticket"]
+        with pytest.raises(HallServiceError) as bad:
+            kiosk.sms_opt_in(mine["id"], "1381234567", consent=True)
+        assert bad.value.code == "invalid_phone"
+        with pytest.raises(HallServiceError) as no_consent:
+            kiosk.sms_opt_in(mine["id"], PHONE, consent=False)
+        assert no_consent.value.code == "consent_required"
+        answer = kiosk.sms_opt_in(mine["id"], PHONE, consent=True)
+        assert answer["phone"] == "138****5678"
+
+        # 4 ahead: nothing yet; the counters call two, and with 2 ahead the turn is near
+        counter.call_next("W01", staff_id="s1")
+        assert gw.messages_to(PHONE) == []
+        counter.call_next("W02", staff_id="s2")
+        near = wait_until(lambda: gw.messages_to(PHONE), why="turn near")
+        assert len(near) == 1 and near[0].startswith(f"【{hall_name(hall)}】您的{mine['number']}号前面还有2位"), near
+        assert "/t/" in near[0]
+        for cid in ("W01", "W02"):
+            counter.finish(cid, staff_id="s")
+        served = None
+        while served != mine["id"]:
+            called = counter.call_next("W01", staff_id="s1")
+            assert called is not None
+            served = called["ticket"]["id"]
+            counter.finish("W01", staff_id="s1")
+        invite = wait_until(lambda: gw.messages_to(PHONE)[1:], why="rating invitation")
+        assert "请为本次服务评价" in invite[0] and invite[0].endswith("/rate"), invite
+
+        kiosk.rate(mine["id"], 1, reason="等候时间太长")
+        callback = wait_until(lambda: gw.messages_to(PHONE)[2:], why="callback notice")
+        assert "1个工作日内回访" in callback[0]
+        assert len(gw.messages_to(PHONE)) == 3  # once each, nothing twice
+        assert len(first) == 4
+
+        # the number is gone once nothing more is owed; it never reached the log
+        db = hall.data_dir / "sms.db"
+        wait_until(lambda: _row(db, "SELECT phone_sealed IS NULL FROM subscriptions")[0] == 1,
+                   why=f"purge: {_rows(db, 'SELECT kind, state, error FROM messages')} {hall.output()[-3000:]}")
+        assert PHONE not in hall.output()
+        assert PHONE.encode() not in db.read_bytes()
+
+
+def hall_name(hall: HallProcess) -> str:
+    from queueing.hallconfig import load_hall
+
+    return load_hall(hall.data_dir).name
+
+
+def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _row(db: Path, sql: str) -> tuple[object, ...]:
+    con = sqlite3.connect(db)
+    try:
+        return tuple(con.execute(sql).fetchone())
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("fault", GatewaySimulator.FAULTS)
+def test_each_gateway_fault_is_retried_without_a_duplicate(tmp_path: Path, fault: str) -> None:
+    with GatewaySimulator(SP_ID, SECRET) as gw, HallProcess(sms_hall(tmp_path / "hall", gw.port)) as hall:
+        gw.fault(fault, count=2 if fault in ("throttled", "submit_refused") else 1)
+        kiosk = HallClient(hall.base_url, hall.token("kiosk"))
+        counter = HallClient(hall.base_url, hall.token("counter"))
+        mine = kiosk.issue_ticket("S0101")["ticket"]
+        kiosk.sms_opt_in(mine["id"], PHONE, consent=True)  # nobody ahead: the turn is near at once
+        got = wait_until(lambda: gw.messages_to(PHONE), why=f"turn near after {fault}")
+        assert len(got) == 1
+        counter.call_next("W01", staff_id="s1")
+        counter.finish("W01", staff_id="s1")
+        wait_until(lambda: len(gw.messages_to(PHONE)) >= 2, why="rating invitation")
+        kiosk.rate(mine["id"], 5)
+        db = hall.data_dir / "sms.db"
+        wait_until(lambda: _row(db, "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")[0] == 2,
+                   why="both delivered")
+        assert len(gw.messages_to(PHONE)) == 2, gw.messages_to(PHONE)  # the retried one reached the phone once
+        assert gw.submits == 2 + (2 if fault in ("throttled", "submit_refused") else 1 if fault == "report_failed"
+                                  else 0)
+        assert not _alerts(counter)
