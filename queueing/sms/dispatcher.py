@@ -50,6 +50,7 @@ class SmsDispatcher:
         self._thread: threading.Thread | None = None
         self._down_until = 0.0
         self._down_logged = False
+        self._seen: set[str] = set()
 
     # ------------------------------------------------------------------ running
 
@@ -100,9 +101,14 @@ class SmsDispatcher:
         cursor = int(self.outbox.meta("cursor", "0"))
         with self.engine.store.read() as tx:
             rows = tx.events_after(cursor, BATCH)
-        if not rows:
-            return
         subs = {s.ticket_id: s for s in self.outbox.active()}
+        if not rows:
+            new = {tid: s for tid, s in subs.items() if tid not in self._seen}
+            self._seen = set(subs)
+            if new:  # an opt-in with few ahead already: no event needs to come first
+                self._turn_near(new)
+            return
+        self._seen = set(subs)
         for _seq, kind, data in rows:
             ticket = json.loads(data).get("ticket") or {}
             tid = ticket.get("id")
