@@ -47,6 +47,7 @@ class GatewaySimulator:
         self.delivered: list[Delivered] = []
         self.submits = 0
         self.logins = 0
+        self.send_reports = True  # False: status reports are lost on the way (the worst case)
         self._parts: dict[tuple[str, int, int], dict[int, tuple[str, int]]] = {}
         self._reports: list[cmpp.Report] = []  # waiting for a connection to go out on
         self._listener = socket.create_server((host, port))
@@ -153,7 +154,7 @@ class GatewaySimulator:
             self._reached(s, msg_id)
         if fault != "no_answer":
             conn.sendall(cmpp.frame(cmpp.SUBMIT_RESP, seq, cmpp.SubmitResp(msg_id, 0).body()))
-        if s.registered_delivery == 1:
+        if s.registered_delivery == 1 and self.send_reports:
             stamp = now.strftime("%y%m%d%H%M")
             with self._lock:
                 self._smsc += 1
