@@ -52,6 +52,11 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
         if caller.role not in ("kiosk", "admin"):
             raise QueueError(403, HallCode.FORBIDDEN, f"the {caller.role} role cannot do this")
 
+    @app.get("/api/v1/sms")
+    async def sms_state(request: Request, role: str = ctx.require("kiosk", "counter", "display")) -> dict[str, bool]:
+        """Whether this hall sends text messages (the kiosk offers the opt-in only then)."""
+        return {"enabled": getattr(request.app.state, "sms_outbox", None) is not None}
+
     @app.post("/api/v1/tickets/{ticket_id}/sms", response_model=SmsAnswer)
     async def sms_opt_in(ticket_id: str, body: SmsOptIn, request: Request, track: str | None = None,
                          authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
