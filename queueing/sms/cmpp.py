@@ -65,13 +65,16 @@ MSG_FMT_UCS2 = 8
 MAX_CONTENT = 140
 PART_CHARS = 67  # (140 - 6 header bytes) // 2
 
-#: SUBMIT_RESP Result values (CMPP 2.0 §7.4.3.2)
-SUBMIT_RESULTS = {0: "正确", 1: "消息结构错", 2: "命令字错", 3: "消息序号重复", 4: "消息长度错", 5: "资费代码错",
-                  6: "超过最大信息长", 7: "业务代码错", 8: "流量控制错"}
+#: SUBMIT_RESP Result values (CMPP 2.0 §7.4.3.2: 正确, 消息结构错, 命令字错, 消息序号重复, 消息长度错,
+#: 资费代码错, 超过最大信息长, 业务代码错, 流量控制错; 9 and over 其他错误), for logs and alerts
+SUBMIT_RESULTS = {0: "ok", 1: "message structure error", 2: "command error", 3: "duplicate sequence",
+                  4: "message length error", 5: "fee code error", 6: "over the maximum length",
+                  7: "service code error", 8: "flow control"}
 RESULT_OK = 0
 RESULT_FLOW_CONTROL = 8
-#: CONNECT_RESP Status values
-CONNECT_STATUS = {0: "正确", 1: "消息结构错", 2: "非法源地址", 3: "认证错", 4: "版本太高"}
+#: CONNECT_RESP Status values (正确, 消息结构错, 非法源地址, 认证错, 版本太高; 5 and over 其他错误)
+CONNECT_STATUS = {0: "ok", 1: "message structure error", 2: "invalid source address", 3: "authentication error",
+                  4: "version too high"}
 DELIVERED = "DELIVRD"
 REPORT_LEN = 60
 
@@ -465,7 +468,7 @@ class CmppClient:
         resp = ConnectResp.parse(body)
         if resp.status != 0:
             self.close(quietly=True)
-            why = CONNECT_STATUS.get(resp.status, "其他错误")
+            why = CONNECT_STATUS.get(resp.status, "other error")
             raise GatewayDown(f"the SMS gateway refused the login: status {resp.status} ({why})")
         if resp.authenticator != authenticator_ismg(0, auth, self._secret):
             self.close(quietly=True)

@@ -203,7 +203,7 @@ class SmsDispatcher:
         if answer.result == cmpp.RESULT_OK:
             self.outbox.submitted(d.message_id, d.part, answer.msg_id)
             return True
-        why = cmpp.SUBMIT_RESULTS.get(answer.result, "其他错误")
+        why = cmpp.SUBMIT_RESULTS.get(answer.result, "other error")
         state = self.outbox.refused(d.message_id, d.part, f"SUBMIT_RESP Result {answer.result} ({why})",
                                     permanent=answer.result in PERMANENT_RESULTS)
         log.warning("SMS gateway refused a SUBMIT", extra={"ctx": {

@@ -12,12 +12,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "queueing"))
 
-from hall_process import HallProcess  # noqa: E402
-from sms_helpers import SECRET, SP_ID, sms_hall, wait_until  # noqa: E402
+from hall_process import HallProcess
+from sms_helpers import SECRET, SP_ID, sms_hall, wait_until
 
-from queueing.client import HallClient  # noqa: E402
-from queueing.sms.simulator import GatewaySimulator  # noqa: E402
-from tests.acceptance.person import Person  # noqa: E402
+from queueing.client import HallClient
+from queueing.sms.simulator import GatewaySimulator
+from tests.acceptance.person import Person
 
 PHONE = "13812345678"
 
