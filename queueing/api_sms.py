@@ -2,8 +2,10 @@
 kiosk (kiosk role) or on the ticket's phone page (its ``?track=`` token).
 
 ``POST /api/v1/tickets/{ticket_id}/sms`` ``{"phone", "consent": true, "lang"}`` seals the number in
-sms.db (queueing/sms/outbox.py) and answers it masked; ``DELETE`` takes it back. The number is
-never logged, never echoed whole and never part of the event log."""
+sms.db (queueing/sms/outbox.py) and answers it masked; ``DELETE`` takes it back; ``GET
+/api/v1/sms`` says whether the hall sends texts at all. The phone page's form
+(queueing/sms/phone_page.py) goes through the same :func:`opt_in`. The number is never logged,
+never echoed whole and never part of the event log."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pydantic import BaseModel, Field
 from common.i18n import LANGUAGES, canonical_language
 from queueing.api_routes import RouteContext
 from queueing.codes import HallCode
+from queueing.engine import QueueEngine
 from queueing.model import QueueError
 from queueing.sms.outbox import SmsOutbox, valid_mobile
 from queueing.validation import token_matches
@@ -40,6 +43,22 @@ def _outbox(request: Request) -> SmsOutbox:
     return outbox
 
 
+def opt_in(outbox: SmsOutbox, engine: QueueEngine, ticket_id: str, phone: str, consent: bool, lang: str) -> str:
+    """Check and keep one opt-in (the kiosk's and the phone page's one path); the number masked."""
+    phone = phone.strip().replace(" ", "").replace("-", "")
+    if not valid_mobile(phone):
+        raise QueueError(422, HallCode.INVALID_PHONE,
+                         "phone must be a mainland mobile number: 11 digits starting 13-19")
+    if not consent:
+        raise QueueError(422, HallCode.CONSENT_REQUIRED, "the citizen's consent is required")
+    try:
+        lang = canonical_language(lang)
+    except ValueError:
+        lang = "zh_CN"
+    t, _, _ = engine.ticket(ticket_id)
+    return outbox.subscribe(t.id, t.day, t.service_id, t.number, "", phone, lang)
+
+
 def add_routes(app: FastAPI, ctx: RouteContext) -> None:
     def admit(ticket_id: str, track: str | None, authorization: str | None) -> None:
         """The ticket's own track token (the phone page), or a kiosk (or admin) bearer token."""
@@ -63,19 +82,8 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
         """Text messages for this ticket: turn near, rating invitation, 差评 callback notice."""
         admit(ticket_id, track, authorization)
         outbox = _outbox(request)
-        phone = body.phone.strip().replace(" ", "").replace("-", "")
-        if not valid_mobile(phone):
-            raise QueueError(422, HallCode.INVALID_PHONE,
-                             "phone must be a mainland mobile number: 11 digits starting 13-19")
-        if not body.consent:
-            raise QueueError(422, HallCode.CONSENT_REQUIRED, "the citizen's consent is required")
-        try:
-            lang = canonical_language(body.lang)
-        except ValueError:
-            lang = "zh_CN"
-        t, _, _ = await ctx.call(ctx.engine.ticket, ticket_id)
-        masked = await ctx.call(outbox.subscribe, t.id, t.day, t.service_id, t.number, "", phone, lang)
-        return {"ticket_id": t.id, "phone": masked, "subscribed": True}
+        masked = await ctx.call(opt_in, outbox, ctx.engine, ticket_id, body.phone, body.consent, body.lang)
+        return {"ticket_id": ticket_id, "phone": masked, "subscribed": True}
 
     @app.delete("/api/v1/tickets/{ticket_id}/sms", response_model=SmsAnswer)
     async def sms_opt_out(ticket_id: str, request: Request, track: str | None = None,

@@ -120,6 +120,7 @@ def build_service(
     if sms_config.enabled:
         sms_outbox = SmsOutbox(data_dir / "sms.db")
         app.state.sms_outbox = sms_outbox  # queueing/api_sms.py takes opt-ins into it
+        app.state.public_pages.sms = True  # and the phone page offers its form
         if sms_duties:
             dispatcher = SmsDispatcher(engine, sms_outbox, sms_config, secret, creds["hall_key"], public_base_url)
             hub.on_publish(dispatcher.notify)

@@ -113,3 +113,43 @@ def test_each_gateway_fault_is_retried_without_a_duplicate(tmp_path: Path, fault
         retried = {"throttled": 2, "submit_refused": 2, "report_failed": 1, "no_answer": 0}[fault]
         assert gw.submits == parts + retried  # only what the gateway did not take went again
         assert not _alerts(counter)
+
+
+def test_opt_in_on_the_phone_page(tmp_path: Path) -> None:
+    import requests
+
+    with GatewaySimulator(SP_ID, SECRET) as gw, HallProcess(sms_hall(tmp_path / "hall", gw.port)) as hall:
+        kiosk = HallClient(hall.base_url, hall.token("kiosk"))
+        issued = kiosk.issue_ticket("S0101")
+        page = hall.base_url + issued["public_path"]
+        assert "短信提醒：快到我时通知我" in requests.get(page, timeout=5).text
+        form = requests.get(page + "/sms", timeout=5)
+        assert form.ok and "我同意手机号仅用于本次取号的短信提醒" in form.text
+        wrong = requests.post(page + "/sms", data={"phone": "12812345678", "consent": "1"}, timeout=5)
+        assert wrong.status_code == 422 and "请输入11位手机号码" in wrong.text
+        unticked = requests.post(page + "/sms", data={"phone": PHONE}, timeout=5)
+        assert unticked.status_code == 422 and "请勾选同意" in unticked.text
+        done = requests.post(page + "/sms", data={"phone": PHONE, "consent": "1"}, timeout=5)
+        assert done.ok and "138****5678" in done.text and PHONE not in done.text
+        assert "前面还有0位" in wait_until(lambda: gw.messages_to(PHONE), why="turn near")[0]  # type: ignore[index]
+
+
+def test_workers_send_once_and_a_restart_resumes_from_its_cursor(tmp_path: Path) -> None:
+    data = tmp_path / "hall"
+    with GatewaySimulator(SP_ID, SECRET) as gw:
+        with HallProcess(sms_hall(data, gw.port), "--workers", "2") as hall:
+            kiosk = HallClient(hall.base_url, hall.token("kiosk"))
+            counter = HallClient(hall.base_url, hall.token("counter"))
+            mine = kiosk.issue_ticket("S0101")["ticket"]
+            for _ in range(3):  # opt-ins land on either worker; only worker 0 sends
+                kiosk.sms_opt_in(mine["id"], PHONE, consent=True)
+            wait_until(lambda: gw.messages_to(PHONE), why="turn near")
+            counter.call_next("W01", staff_id="s1")
+        with HallProcess(data) as hall:  # a restart: the finish comes to a fresh process
+            counter = HallClient(hall.base_url, hall.token("counter"))
+            counter.finish("W01", staff_id="s1")
+            wait_until(lambda: len(gw.messages_to(PHONE)) >= 2, why="rating invitation after the restart")
+            HallClient(hall.base_url, hall.token("kiosk")).rate(mine["id"], 4)
+            wait_until(lambda: _row(hall.data_dir / "sms.db", "SELECT phone_sealed IS NULL FROM subscriptions")[0],
+                       why="purged after a good rating")
+        assert len(gw.messages_to(PHONE)) == 2  # turn near, invitation: once each across workers and restart
