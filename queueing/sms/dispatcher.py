@@ -120,8 +120,13 @@ class SmsDispatcher:
                 level = json.loads(data).get("level")
                 if isinstance(level, int) and level <= 2:
                     self._create(tid, "callback")
-            elif kind in ("cancel", "no_show"):
-                pass  # nothing more is owed; purged below once settled
+            elif kind == "transfer":
+                moved = json.loads(data).get("new_ticket") or {}
+                if moved.get("id"):
+                    self.outbox.follow_transfer(tid, str(moved["id"]), str(moved.get("number", "")),
+                                                str(moved.get("service_id", "")))
+                    subs = {s.ticket_id: s for s in self.outbox.active()}
+            # cancel, no_show: nothing more is owed; the number is purged in settle()
         self._turn_near(subs)
         self.outbox.set_meta("cursor", str(rows[-1][0]))
         if len(rows) == BATCH:

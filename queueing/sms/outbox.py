@@ -191,6 +191,21 @@ class SmsOutbox:
             return None
         return self._sealer.open(bytes(rows[0][0]), "sms-phone:" + ticket_id).decode("ascii")
 
+    def follow_transfer(self, old_id: str, new_id: str, number: str, service_id: str) -> None:
+        """转办: the opt-in goes with the citizen to the new ticket (sealed again under its id);
+        the old ticket's messages stay what they were."""
+        phone = self.phone(old_id)
+        sub = self.subscription(old_id)
+        if phone is None or sub is None:
+            return
+        sealed = self._sealer.seal(phone.encode("ascii"), "sms-phone:" + new_id)
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO subscriptions (ticket_id, day, service_id, number, track, lang, phone_sealed, phone_mask,"
+                " phone_hmac, created_at) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO NOTHING",
+                (new_id, sub.day, service_id, number, sub.lang, sealed, sub.phone_mask, self.phone_hmac(phone),
+                 self.clock()))
+
     def purge(self, ticket_id: str) -> bool:
         """Delete the number (and the texts) of a ticket whose messages are all settled; False while
         one is still owed or in flight."""

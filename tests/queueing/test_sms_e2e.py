@@ -153,3 +153,18 @@ def test_workers_send_once_and_a_restart_resumes_from_its_cursor(tmp_path: Path)
             wait_until(lambda: _row(hall.data_dir / "sms.db", "SELECT phone_sealed IS NULL FROM subscriptions")[0],
                        why="purged after a good rating")
         assert len(gw.messages_to(PHONE)) == 2  # turn near, invitation: once each across workers and restart
+
+
+def test_a_transferred_ticket_keeps_its_opt_in(tmp_path: Path) -> None:
+    with GatewaySimulator(SP_ID, SECRET) as gw, HallProcess(sms_hall(tmp_path / "hall", gw.port)) as hall:
+        kiosk = HallClient(hall.base_url, hall.token("kiosk"))
+        counter = HallClient(hall.base_url, hall.token("counter"))
+        mine = kiosk.issue_ticket("S0101")["ticket"]
+        kiosk.sms_opt_in(mine["id"], PHONE, consent=True)
+        wait_until(lambda: gw.messages_to(PHONE), why="turn near")
+        counter.call_next("W01", staff_id="s1")
+        moved = counter.transfer("W01", "S0102", staff_id="s1", reason="需补办挂失")["ticket"]
+        counter.call_next("W01", staff_id="s1")
+        counter.finish("W01", staff_id="s1")
+        invite = wait_until(lambda: gw.messages_to(PHONE)[1:], why="rating invitation of the new ticket")
+        assert moved["number"] in invite[0]  # type: ignore[index]
