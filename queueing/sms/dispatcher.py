@@ -34,6 +34,7 @@ from queueing.sms.outbox import Due, SmsOutbox
 log = logging.getLogger(__name__)
 BATCH = 500
 IDLE_S = 0.5
+LINK_TEST_S = 60.0  # an idle long connection is tested this often (CMPP_ACTIVE_TEST)
 PERMANENT_RESULTS = frozenset(range(1, 8))  # structure, command, seq, length, fee, too long, service code
 
 
@@ -51,6 +52,7 @@ class SmsDispatcher:
         self._down_until = 0.0
         self._down_logged = False
         self._seen: set[str] = set()
+        self._last_sent = time.monotonic()
 
     # ------------------------------------------------------------------ running
 
@@ -167,6 +169,12 @@ class SmsDispatcher:
         if not due:
             if self.gateway.connected:
                 self._poll(0.05)
+                if time.monotonic() - self._last_sent > LINK_TEST_S:
+                    self._last_sent = time.monotonic()
+                    try:
+                        self.gateway.active_test()
+                    except (cmpp.GatewayDown, cmpp.NoAnswer) as exc:  # reconnects when there is work
+                        log.warning("SMS gateway link test failed", extra={"ctx": {"error": str(exc)}})
             return
         if time.monotonic() < self._down_until:
             return
@@ -180,6 +188,7 @@ class SmsDispatcher:
                     log.warning("SMS gateway unavailable", extra={"ctx": {"error": str(exc)}})
                     self._down_logged = True
                 return
+        self._last_sent = time.monotonic()
         for d in due:
             if not self._send(d):
                 break

@@ -43,6 +43,9 @@ class SmsGateway(Protocol):
     def poll(self, seconds: float) -> None:
         """Take status reports and link tests for up to ``seconds``."""
 
+    def active_test(self) -> None:
+        """Check the idle link (raises GatewayDown or NoAnswer when it is gone)."""
+
     def close(self) -> None: ...
 
 
@@ -70,6 +73,9 @@ class CmppGateway:
 
     def poll(self, seconds: float) -> None:
         self._client.poll(seconds)
+
+    def active_test(self) -> None:
+        self._client.active_test()
 
     def close(self) -> None:
         self._client.close()

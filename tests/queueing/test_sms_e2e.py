@@ -168,3 +168,18 @@ def test_a_transferred_ticket_keeps_its_opt_in(tmp_path: Path) -> None:
         counter.finish("W01", staff_id="s1")
         invite = wait_until(lambda: gw.messages_to(PHONE)[1:], why="rating invitation of the new ticket")
         assert moved["number"] in invite[0]  # type: ignore[index]
+
+
+def test_an_unanswered_submit_without_a_report_is_not_resent_and_the_staff_are_told(tmp_path: Path) -> None:
+    with GatewaySimulator(SP_ID, SECRET) as gw, HallProcess(sms_hall(tmp_path / "hall", gw.port)) as hall:
+        gw.send_reports = False  # the answer and the report are both lost: the gateway's worst day
+        gw.fault("no_answer", count=10)
+        kiosk = HallClient(hall.base_url, hall.token("kiosk"))
+        counter = HallClient(hall.base_url, hall.token("counter"))
+        mine = kiosk.issue_ticket("S0101")["ticket"]
+        kiosk.sms_opt_in(mine["id"], PHONE, consent=True)
+        alerts = wait_until(lambda: _alerts(counter), why="an sms alert after report_wait_seconds")
+        message = str(alerts[0]["message"])  # type: ignore[index]
+        assert "138****5678" in message and PHONE not in message and mine["number"] in message
+        assert len(gw.messages_to(PHONE)) == 1  # it did arrive, and it was never sent twice
+        assert gw.submits == _row(hall.data_dir / "sms.db", "SELECT COUNT(*) FROM parts")[0]

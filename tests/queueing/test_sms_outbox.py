@@ -9,9 +9,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from sms_helpers import SECRET, SP_ID
 
-from offline_cache.migrations import user_version
+from offline_cache.migrations import SchemaTooNewError, user_version
 from queueing.sms import cmpp
 from queueing.sms.gateway import CmppGateway, Part
 from queueing.sms.outbox import SCHEMA, SmsOutbox
@@ -82,3 +83,26 @@ def test_a_crash_while_sending_leaves_the_part_in_doubt(tmp_path: Path) -> None:
     assert again.doubts_from_before() == 1
     assert again.due() == []
     assert again.next_seq() == first_seq + 1  # Sequence_Ids go on, never reused
+
+
+def test_a_newer_sms_db_is_refused_untouched(tmp_path: Path) -> None:
+    con = sqlite3.connect(tmp_path / "sms.db")
+    con.execute(f"PRAGMA user_version={SCHEMA.version + 1}")
+    con.close()
+    with pytest.raises(SchemaTooNewError):
+        SmsOutbox(tmp_path / "sms.db")
+
+
+def test_link_test_and_terminate_against_the_simulator(tmp_path: Path) -> None:
+    box = SmsOutbox(tmp_path / "sms.db")
+    with GatewaySimulator(SP_ID, SECRET) as gw:
+        gateway = CmppGateway("127.0.0.1", gw.port, SP_ID, SECRET, "HALLQ", "10650", next_seq=box.next_seq,
+                              on_report=lambda r: None, timeout=2.0)
+        gateway.connect()
+        gateway.active_test()
+        gateway.close()  # CMPP_TERMINATE, answered
+        assert not gateway.connected and gw.logins == 1
+        wrong = CmppGateway("127.0.0.1", gw.port, SP_ID, "not-the-secret", "HALLQ", "10650",
+                            next_seq=box.next_seq, on_report=lambda r: None, timeout=2.0)
+        with pytest.raises(cmpp.GatewayDown, match="status 3"):
+            wrong.connect()
