@@ -31,6 +31,8 @@ from queueing.store import QueueStore, SQLiteStore
 if TYPE_CHECKING:
     import uvicorn
 
+    from queueing.sms.simulator import GatewaySimulator
+
 log = logging.getLogger(__name__)
 
 
@@ -49,10 +51,13 @@ class HallService:
     appointments: AppointmentFeed | None = None
     sms: SmsDispatcher | None = None
     sms_outbox: SmsOutbox | None = None
+    sms_simulator: GatewaySimulator | None = None
 
     def close(self) -> None:
         if self.sms:
             self.sms.stop()
+        if self.sms_simulator:
+            self.sms_simulator.stop()
         if self.sms_outbox:
             self.sms_outbox.close()
         if self.appointments:
@@ -92,6 +97,14 @@ def build_service(
     creds = load_credentials(data_dir)
     sms_config = load_sms(data_dir)
     secret = creds.get("sms_secret", "")
+    simulator = None
+    if sms_config.enabled and sms_config.host == "simulator":  # a demo: the gateway simulator in-process
+        from queueing.sms.simulator import GatewaySimulator
+
+        secret = secret or "simulator"
+        sms_config = sms_config.model_copy(update={"sp_id": sms_config.sp_id or "000000"})
+        simulator = GatewaySimulator(sms_config.sp_id, secret).start()
+        sms_config = sms_config.model_copy(update={"host": simulator.host, "port": simulator.port})
     if sms_config.enabled and not (secret and sms_config.sp_id):
         raise ConfigError(f"{data_dir / 'hall.toml'}: [sms] enabled needs sp_id, and sms_secret in credentials.json")
     store: QueueStore
@@ -125,7 +138,8 @@ def build_service(
             dispatcher = SmsDispatcher(engine, sms_outbox, sms_config, secret, creds["hall_key"], public_base_url)
             hub.on_publish(dispatcher.notify)
             dispatcher.start()
-    return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed, dispatcher, sms_outbox)
+    return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed, dispatcher, sms_outbox,
+                       simulator)
 
 
 def uvicorn_server(

@@ -237,6 +237,7 @@ class SmsTable(_Table):
 
     enabled: bool = False
     protocol: Literal["cmpp2"] = "cmpp2"
+    #: the ISMG's address; "simulator" runs the CMPP gateway simulator in-process (a demo)
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 7890
     sp_id: Annotated[str, Field(max_length=6, pattern=r"^[0-9A-Za-z]*$")] = ""

@@ -183,3 +183,33 @@ def test_an_unanswered_submit_without_a_report_is_not_resent_and_the_staff_are_t
         assert "138****5678" in message and PHONE not in message and mine["number"] in message
         assert len(gw.messages_to(PHONE)) == 1  # it did arrive, and it was never sent twice
         assert gw.submits == _row(hall.data_dir / "sms.db", "SELECT COUNT(*) FROM parts")[0]
+
+
+def test_a_demo_hall_with_the_simulator_inside(tmp_path: Path) -> None:
+    from queueing.hallconfig import load_hall
+
+    data = tmp_path / "hall"
+    load_hall(data)
+    with (data / "hall.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[sms]\nenabled = true\nhost = "simulator"\n')
+    with HallProcess(data) as hall:
+        kiosk = HallClient(hall.base_url, hall.token("kiosk"))
+        assert kiosk.sms_enabled()
+        mine = kiosk.issue_ticket("S0101")["ticket"]
+        kiosk.sms_opt_in(mine["id"], PHONE, consent=True)
+        wait_until(lambda: "simulated SMS delivered" in hall.output(), why="the demo's text")
+        assert "138****5678" in hall.output() and PHONE not in hall.output()
+
+
+def test_sms_is_off_by_default(tmp_path: Path) -> None:
+    with HallProcess(tmp_path / "hall") as hall:
+        kiosk = HallClient(hall.base_url, hall.token("kiosk"))
+        assert not kiosk.sms_enabled()
+        mine = kiosk.issue_ticket("S0101")["ticket"]
+        with pytest.raises(HallServiceError) as off:
+            kiosk.sms_opt_in(mine["id"], PHONE, consent=True)
+        assert (off.value.status, off.value.code) == (409, "sms_disabled")
+        display = HallClient(hall.base_url, hall.token("display"))
+        with pytest.raises(HallServiceError) as role:
+            display.sms_opt_in(mine["id"], PHONE, consent=True)
+        assert role.value.status == 403
