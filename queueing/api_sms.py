@@ -56,7 +56,7 @@ def opt_in(outbox: SmsOutbox, engine: QueueEngine, ticket_id: str, phone: str, c
     except ValueError:
         lang = "zh_CN"
     t, _, _ = engine.ticket(ticket_id)
-    return outbox.subscribe(t.id, t.day, t.service_id, t.number, "", phone, lang)
+    return outbox.subscribe(t.id, t.day, t.service_id, t.number, phone, lang)
 
 
 def add_routes(app: FastAPI, ctx: RouteContext) -> None:

@@ -43,7 +43,7 @@ SCHEMA = Schema("sms outbox", (
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE subscriptions (
             ticket_id TEXT PRIMARY KEY, day TEXT NOT NULL, service_id TEXT NOT NULL, number TEXT NOT NULL,
-            track TEXT NOT NULL, lang TEXT NOT NULL, phone_sealed BLOB, phone_mask TEXT NOT NULL,
+            lang TEXT NOT NULL, phone_sealed BLOB, phone_mask TEXT NOT NULL,
             phone_hmac TEXT NOT NULL, created_at REAL NOT NULL, purged_at REAL);
         CREATE TABLE messages (
             id INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL, kind TEXT NOT NULL, text_sealed BLOB,
@@ -81,7 +81,6 @@ class Subscription:
     day: str
     service_id: str
     number: str
-    track: str
     lang: str
     phone_mask: str
 
@@ -159,8 +158,7 @@ class SmsOutbox:
     def phone_hmac(self, phone: str) -> str:
         return self._sealer.id_hash("sms:" + phone)
 
-    def subscribe(self, ticket_id: str, day: str, service_id: str, number: str, track: str, phone: str,
-                  lang: str) -> str:
+    def subscribe(self, ticket_id: str, day: str, service_id: str, number: str, phone: str, lang: str) -> str:
         """Opt ``phone`` in for the ticket (a second opt-in replaces the number); its mask."""
         if not valid_mobile(phone):
             raise ValueError("not a mainland mobile number")
@@ -168,21 +166,21 @@ class SmsOutbox:
         now = self.clock()
         with self._tx() as c:
             c.execute(
-                "INSERT INTO subscriptions (ticket_id, day, service_id, number, track, lang, phone_sealed, phone_mask,"
-                " phone_hmac, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO UPDATE SET"
+                "INSERT INTO subscriptions (ticket_id, day, service_id, number, lang, phone_sealed, phone_mask,"
+                " phone_hmac, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO UPDATE SET"
                 " phone_sealed = excluded.phone_sealed, phone_mask = excluded.phone_mask, lang = excluded.lang,"
                 " phone_hmac = excluded.phone_hmac, purged_at = NULL",
-                (ticket_id, day, service_id, number, track, lang, sealed, mask(phone), self.phone_hmac(phone), now))
+                (ticket_id, day, service_id, number, lang, sealed, mask(phone), self.phone_hmac(phone), now))
         return mask(phone)
 
     def subscription(self, ticket_id: str) -> Subscription | None:
-        rows = self._q("SELECT ticket_id, day, service_id, number, track, lang, phone_mask FROM subscriptions "
+        rows = self._q("SELECT ticket_id, day, service_id, number, lang, phone_mask FROM subscriptions "
                        "WHERE ticket_id = ? AND purged_at IS NULL", ticket_id)
         return Subscription(*rows[0]) if rows else None
 
     def active(self) -> list[Subscription]:
         return [Subscription(*r) for r in self._q(
-            "SELECT ticket_id, day, service_id, number, track, lang, phone_mask FROM subscriptions "
+            "SELECT ticket_id, day, service_id, number, lang, phone_mask FROM subscriptions "
             "WHERE purged_at IS NULL ORDER BY created_at")]
 
     def phone(self, ticket_id: str) -> str | None:
@@ -201,8 +199,8 @@ class SmsOutbox:
         sealed = self._sealer.seal(phone.encode("ascii"), "sms-phone:" + new_id)
         with self._tx() as c:
             c.execute(
-                "INSERT INTO subscriptions (ticket_id, day, service_id, number, track, lang, phone_sealed, phone_mask,"
-                " phone_hmac, created_at) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO NOTHING",
+                "INSERT INTO subscriptions (ticket_id, day, service_id, number, lang, phone_sealed, phone_mask,"
+                " phone_hmac, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO NOTHING",
                 (new_id, sub.day, service_id, number, sub.lang, sealed, sub.phone_mask, self.phone_hmac(phone),
                  self.clock()))
 
@@ -363,7 +361,12 @@ class SmsOutbox:
                 "SELECT p.message_id, p.part FROM parts p JOIN messages m ON m.id = p.message_id JOIN subscriptions s "
                 "ON s.ticket_id = m.ticket_id WHERE p.state = 'doubt' AND s.phone_hmac = ? ORDER BY p.sent_at",
                 (h,)).fetchall()
-            if not doubts or len(doubts) != len(orphans):
+            sending = c.execute(
+                "SELECT COUNT(*) FROM parts p JOIN messages m ON m.id = p.message_id JOIN subscriptions s "
+                "ON s.ticket_id = m.ticket_id WHERE p.state = 'sending' AND s.phone_hmac = ?", (h,)).fetchone()[0]
+            # a SUBMIT to this phone still waits for its answer: the report may be its own (an early
+            # report is matched by its Msg_Id when the answer comes), so nothing is adopted yet
+            if sending or not doubts or len(doubts) != len(orphans):
                 continue
             for (msg_id, stat), (mid, part) in zip(orphans, doubts, strict=True):
                 c.execute("UPDATE parts SET state = ?, msg_id = ? WHERE message_id = ? AND part = ?",

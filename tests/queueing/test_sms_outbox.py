@@ -23,7 +23,7 @@ PHONE = "13912345678"
 
 def _outbox(tmp_path: Path) -> SmsOutbox:
     box = SmsOutbox(tmp_path / "sms.db")
-    box.subscribe("t1", "2026-12-02", "S0101", "A007", "", PHONE, "zh_CN")
+    box.subscribe("t1", "2026-12-02", "S0101", "A007", PHONE, "zh_CN")
     return box
 
 
@@ -106,3 +106,20 @@ def test_link_test_and_terminate_against_the_simulator(tmp_path: Path) -> None:
                             next_seq=box.next_seq, on_report=lambda r: None, timeout=2.0)
         with pytest.raises(cmpp.GatewayDown, match="status 3"):
             wrong.connect()
+
+
+def test_an_early_report_is_its_own_submits_not_a_doubts(tmp_path: Path) -> None:
+    box = _outbox(tmp_path)
+    hmac_ = box.phone_hmac(PHONE)
+    box.create("t1", "turn_near", "快到您了", 1)
+    box.create("t1", "rating_invite", "请评价", 1)
+    first, second = box.due()
+    box.sending(first.message_id, 1, box.next_seq())
+    box.in_doubt(first.message_id, 1)  # no answer
+    box.sending(second.message_id, 1, box.next_seq())
+    box.report(77, "DELIVRD", hmac_)  # the report of the second, before its SUBMIT_RESP
+    assert box.messages("t1")[0]["state"] == "doubt"  # not taken by the doubt
+    box.submitted(second.message_id, 1, 77)
+    assert [m["state"] for m in box.messages("t1")] == ["doubt", "delivered"]
+    box.report(66, "DELIVRD", hmac_)  # a report no Msg_Id of ours explains, same phone: the doubt's
+    assert [m["state"] for m in box.messages("t1")] == ["delivered", "delivered"]
