@@ -213,3 +213,12 @@ def test_sms_is_off_by_default(tmp_path: Path) -> None:
         with pytest.raises(HallServiceError) as role:
             display.sms_opt_in(mine["id"], PHONE, consent=True)
         assert role.value.status == 403
+
+
+def test_messages_go_in_the_language_of_the_opt_in(tmp_path: Path) -> None:
+    with GatewaySimulator(SP_ID, SECRET) as gw, HallProcess(sms_hall(tmp_path / "hall", gw.port)) as hall:
+        kiosk = HallClient(hall.base_url, hall.token("kiosk"))
+        mine = kiosk.issue_ticket("S0101")["ticket"]
+        kiosk.sms_opt_in(mine["id"], PHONE, consent=True, lang="en")
+        text = wait_until(lambda: gw.messages_to(PHONE), why="turn near")[0]  # type: ignore[index]
+        assert f"Ticket {mine['number']}: 0 ahead of you" in text
