@@ -31,6 +31,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from queueing import api_sms
 from queueing.api_complaints import add_routes as add_complaint_routes
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
-ROUTE_MODULES: tuple[AddRoutes, ...] = (add_complaint_routes,)
+ROUTE_MODULES: tuple[AddRoutes, ...] = (add_complaint_routes, api_sms.add_routes)
 
 
 class IssueBody(BaseModel):

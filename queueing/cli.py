@@ -12,7 +12,8 @@ one exits the others are stopped and the service exits non-zero (systemd restart
 workers share nothing but the queue file: SQLite's write lock serialises every operation (no
 duplicate number or pull) and each worker's event hub tails the event log through the store's
 doorbell, so every subscriber of every worker gets every event in order. Only worker 0 runs the
-platform duties (outbox, sync, appointment pulls), so nothing goes to the platform twice."""
+platform duties (outbox, sync, appointment pulls) and the SMS dispatcher, so nothing goes to the
+platform or to a citizen's phone twice."""
 
 from __future__ import annotations
 
@@ -167,7 +168,7 @@ def run_hall_server(args: argparse.Namespace) -> int:
         service = build_service(
             args.data_dir, heartbeat=args.heartbeat, public_base_url=args.public_base_url, platform=platform,
             outbox=outbox, public_rate=PublicRate(args.public_rate, args.public_burst), store_url=args.store,
-            integrity_check_s=args.integrity_check_every, appointment_pulls=duties,
+            integrity_check_s=args.integrity_check_every, appointment_pulls=duties, sms_duties=duties,
             # another process commits to this hall only with --workers or a shared PostgreSQL
             watch_others=args.workers > 1 or bool(args.store),
         )

@@ -253,6 +253,14 @@ class HallClient:
         }
         return _object(self._json("POST", f"/api/v1/tickets/{ticket_id}/rating", body).get("rating"), "rating")
 
+    def sms_enabled(self) -> bool:
+        return bool(self._json("GET", "/api/v1/sms").get("enabled"))
+
+    def sms_opt_in(self, ticket_id: str, phone: str, *, consent: bool, lang: str = "zh_CN") -> dict[str, Any]:
+        """Text messages for a ticket (queueing/api_sms.py); the answer holds the number masked."""
+        return self._json("POST", f"/api/v1/tickets/{ticket_id}/sms", {"phone": phone, "consent": consent,
+                                                                        "lang": lang})
+
     # counters
     def _counter(self, counter_id: str, op: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._json("POST", f"/api/v1/counters/{counter_id}/{op}", body or {})

@@ -56,6 +56,9 @@ class HallCode(StrEnum):
     INVALID_LEVEL = "invalid_level"
     INVALID_KIND = "invalid_kind"
     INVALID_RECEIPT = "invalid_receipt"  # a local → platform receipt link of the wrong shape
+    INVALID_PHONE = "invalid_phone"  # an SMS opt-in's number is not a mainland mobile (1[3-9] + 9 digits)
+    CONSENT_REQUIRED = "consent_required"  # an SMS opt-in without the citizen's consent
+    SMS_DISABLED = "sms_disabled"  # 409: this hall sends no text messages ([sms] enabled = false)
     # issuing rules (409)
     SERVICE_CLOSED = "service_closed"
     ACTIVE_TICKET_EXISTS = "active_ticket_exists"
