@@ -191,7 +191,7 @@ def compute(tx: StoreTx, hall: Hall, day_from: str, day_to: str, today: str,
         figures["target_wait_minutes"] = svc.target_wait_minutes if svc else None
         figures["typical_service_minutes"] = svc.typical_service_minutes if svc else None
         figures["item_kind"] = item_kinds.get(sid)
-    base["visits"] = visits(tx.visit_tickets(day_from, day_to))
+    base["visits"] = visits(tx.visit_tickets(sorted(hall.services), day_from, day_to))
     base["definitions"] = {"satisfied_levels": list(SATISFIED_LEVELS), "bad_levels": list(BAD_LEVELS),
                            "accepted_outcomes": list(ACCEPTED_OUTCOMES),
                            "finished_outcomes": list(FINISHED_OUTCOMES), "visit_window_days": VISIT_WINDOW_DAYS}

@@ -90,7 +90,7 @@ class StoreTx(Protocol):
     def recent_events(self, day: str, kinds: Sequence[str], limit: int) -> list[tuple[int, str, str]]: ...
     def person_tickets(self, since_day: str, until_day: str) -> list[tuple[str, str, str]]: ...
     def event_rows_of(self, kinds: Sequence[str], day_from: str, day_to: str) -> list[dict[str, Any]]: ...
-    def visit_tickets(self, since_day: str, until_day: str) -> list[tuple[str | None, str, str]]: ...
+    def visit_tickets(self, services: Sequence[str], since: str, until: str) -> list[tuple[str | None, str, str]]: ...
     def put_appointments(self, rows: list[dict[str, Any]]) -> int: ...
     def find_appointment(self, code: str | None, id_hash: str | None, day: str) -> dict[str, Any] | None: ...
     def use_appointment(self, code: str, ticket_id: str) -> None: ...
@@ -467,13 +467,15 @@ class SQLiteTx:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur]
 
-    def visit_tickets(self, since_day: str, until_day: str) -> list[tuple[str | None, str, str]]:
-        """(person hash or None, service, day) of every ticket issued over the days (跑动次数)."""
+    def visit_tickets(self, services: Sequence[str], since: str, until: str) -> list[tuple[str | None, str, str]]:
+        """(person hash or None, service, day) of every ticket issued for these services over the
+        days (跑动次数), by the per-service-per-day index."""
+        marks = ",".join("?" * len(services))
         return list(
             self.con.execute(
-                "SELECT person_hash, service_id, day FROM tickets "
-                "WHERE day BETWEEN ? AND ? AND transferred_from IS NULL ORDER BY day, seq",
-                (since_day, until_day),
+                f"SELECT person_hash, service_id, day FROM tickets WHERE service_id IN ({marks}) "
+                "AND day BETWEEN ? AND ? AND transferred_from IS NULL",
+                (*services, since, until),
             )
         )
 

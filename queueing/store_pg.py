@@ -338,10 +338,10 @@ class PgTx:
         return _dicts(self._q(f"SELECT {_EVENT_COLS} FROM events WHERE hall_id=%s AND day BETWEEN %s AND %s "
                               "AND kind = ANY(%s) ORDER BY seq", (day_from, day_to, list(kinds))))
 
-    def visit_tickets(self, since_day: str, until_day: str) -> list[tuple[str | None, str, str]]:
+    def visit_tickets(self, services: Sequence[str], since: str, until: str) -> list[tuple[str | None, str, str]]:
         return [(r[0], r[1], r[2]) for r in self._q(
-            "SELECT person_hash, service_id, day FROM tickets WHERE hall_id=%s AND day BETWEEN %s AND %s "
-            "AND transferred_from IS NULL ORDER BY day, seq", (since_day, until_day))]
+            "SELECT person_hash, service_id, day FROM tickets WHERE hall_id=%s AND service_id = ANY(%s) "
+            "AND day BETWEEN %s AND %s AND transferred_from IS NULL", (list(services), since, until))]
 
     def put_appointments(self, rows: list[dict[str, Any]]) -> int:
         n = 0

@@ -109,6 +109,7 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
     ledger = Ledger(month)
     pending_fix: list[str] = []  # 差评 the supervisor rectifies on the next working day
     regulars = [_id_number(n) for n in range(12)]
+    active: set[tuple[str | None, str]] = set()  # (person, service) of the tickets not yet ended
 
     def rectify(ids: list[str]) -> None:
         if not ids:
@@ -133,12 +134,18 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
             for _ in range(per_round):
                 sid = rng.choice(SERVICES)
                 person = rng.choice(regulars) if rng.random() < 0.6 else None
+                if (person, sid) in active:  # one active ticket per person and service: they wait
+                    person = None
                 t = kiosk.issue_ticket(sid, id_number=person)["ticket"]
                 ledger.issued[t["id"]] = {"service": sid, "day": iso, "person": person}
+                if person is not None:
+                    active.add((person, sid))
                 clock.advance(rng.uniform(0.5, 2))
             clock.advance(rng.uniform(3, 25))
             _serve(counter, kiosk, clock, rng, ledger, pending_fix, until_empty=False)
+            active -= {(ledger.issued[t]["person"], ledger.issued[t]["service"]) for t in ledger.counter_of}
         _serve(counter, kiosk, clock, rng, ledger, pending_fix, until_empty=True)
+        active.clear()
         clock.advance(20)
         same_day = [tid for tid in pending_fix if rng.random() < 0.4]
         rectify(same_day)
