@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from queue_helpers import ServerProcess, add_staff
+from queue_helpers import ServerProcess, StoreChoice, add_staff, hall_cli
 
 from queueing.client import HallClient, HallServiceError
 from queueing.stats_history import visits
@@ -38,7 +38,6 @@ def test_a_day_of_cases_ratings_and_a_rectification(tmp_path: Path) -> None:
             counter.finish("W01", outcome, staff_id="s-01")
             if level is not None:
                 kiosk.rate(called["ticket"]["id"], level, reason="attitude" if level <= 2 else None)
-        bad = [t for t, (_s, _w, _o, level) in zip(tickets, plan, strict=True) if level is not None and level <= 2]
         add_staff(data, "9001", "supervisor pw 1", "--supervisor")
         admin.sign_in("9001", "supervisor pw 1")
         rated = {r["ticket_id"]: r for r in admin.ratings(bad=True)}
@@ -75,6 +74,16 @@ def test_a_day_of_cases_ratings_and_a_rectification(tmp_path: Path) -> None:
         with pytest.raises(HallServiceError) as refused:
             counter.stats_history()  # a counter's token sees its day's counts, not the hall's history
         assert refused.value.status == 403
+
+        # the same report from the command line, as a cron job files it
+        out = tmp_path / "month.xlsx"
+        store = ("--store", StoreChoice.url) if StoreChoice.url else ()
+        done = hall_cli(data, "report", "--month", month, "--out", str(out), *store)
+        assert "wrote" in done.stdout
+        cli_summary = list(load_workbook(out)["汇总"].iter_rows(values_only=True))
+        assert cli_summary[0] == ("指标", "数值", "分子", "分母", "口径")
+        assert cli_summary[1][:4] == ("办结率", 0.5, 2, 4)
+        assert hall_cli(data, "report", "--month", "2026-13", "--out", str(out), check=False).returncode == 2
     finally:
         srv.stop()
 
