@@ -274,7 +274,7 @@ class DashboardWindow(QMainWindow):
     def _chart(self, snapshot: Snapshot) -> None:
         rows = [r for r in snapshot.now if r["waiting"] or r["issued"]] or snapshot.now[:8]
         tr = self.translator.tr
-        self.chart.bars([r["service"][:6] for r in rows],
+        self.chart.bars([r["service"][:4] for r in rows],
                         [(tr("staff.dashboard.col.waiting"), [r["waiting"] for r in rows]),
                          (tr("staff.dashboard.col.mean_wait"), [r["wait_mean"] or 0 for r in rows])])
 

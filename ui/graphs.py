@@ -9,6 +9,7 @@ The title and legend are plain labels above the graph, in the window's font."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,25 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 QML = Path(__file__).resolve().parent / "qml" / "dashboard" / "StatsGraph.qml"
 COLORS = ("#2f6db5", "#e08a1e", "#3a9a5b", "#b03a2e")
+
+
+def nice_step(raw: float) -> float:
+    """A tick interval of 1, 2 or 5 times a power of ten, at least ``raw`` (and at least 1: the
+    graphs count people and percentages, whole numbers)."""
+    if raw <= 1:
+        return 1.0
+    power = 10 ** math.floor(math.log10(raw))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
+def unique(categories: Sequence[str]) -> list[str]:
+    """The categories with a repeated one numbered (社会保障, 社会保障 2): the axis keeps one of each."""
+    seen: dict[str, int] = {}
+    out = []
+    for c in categories:
+        seen[c] = seen.get(c, 0) + 1
+        out.append(c if seen[c] == 1 else f"{c} {seen[c]}")
+    return out
 
 
 class Graph(QWidget):
@@ -62,14 +82,17 @@ class Graph(QWidget):
         return root
 
     def _reset(self, categories: Sequence[str], top: float, label_format: str) -> QObject:
+        step = nice_step(top / 5)
+        top = max(step, math.ceil(top / step) * step)
         root = self._root()
         for series in self.series:
             QMetaObject.invokeMethod(root, "removeSeries", Q_ARG(QObject, series))
             series.deleteLater()
-        self.series, self.labels, self.categories = [], [], list(categories)
-        root.setProperty("categories", list(categories))
+        self.series, self.labels, self.categories = [], [], unique(categories)
+        root.setProperty("categories", self.categories)
         root.setProperty("maxValue", float(top))
         root.setProperty("labelFormat", label_format)
+        root.setProperty("tickInterval", float(step))
         return root
 
     def _legend(self, labels: Sequence[str]) -> None:
@@ -78,7 +101,7 @@ class Graph(QWidget):
                                       for i, label in enumerate(labels)))
 
     def bars(self, categories: Sequence[str], sets: Sequence[tuple[str, Sequence[float]]]) -> None:
-        top = max([1.0] + [float(v) for _label, values in sets for v in values]) * 1.15
+        top = max([1.0] + [float(v) for _label, values in sets for v in values]) * 1.1
         root = self._reset(categories, top, "%.0f")
         series = QBarSeries(root)
         for i, (label, values) in enumerate(sets):

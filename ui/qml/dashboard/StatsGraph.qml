@@ -9,6 +9,7 @@ GraphsView {
     property alias categories: xAxis.categories
     property alias maxValue: yAxis.max
     property alias labelFormat: yAxis.labelFormat
+    property alias tickInterval: yAxis.tickInterval
     marginLeft: 8
     marginRight: 8
     marginTop: 8
@@ -31,5 +32,8 @@ GraphsView {
         plotAreaBackgroundColor: "#ffffff"
         grid.mainColor: "#d9dee5"
         labelTextColor: "#30363d"
+        labelFont.pixelSize: 12
+        axisXLabelFont.pixelSize: 12
+        axisYLabelFont.pixelSize: 12
     }
 }
