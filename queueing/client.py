@@ -113,7 +113,8 @@ class HallClient:
         return _object(self._call(method, path, body, params), path)
 
     def _bytes(self, method: str, path: str, params: dict[str, Any] | None = None) -> bytes:
-        """An answer that is a file (a report): its bytes; errors as :meth:`_call` raises them."""
+        """An answer that may take long (a month's statistics, a report file): its bytes, with a
+        timeout of at least a minute; errors as :meth:`_call` raises them."""
         headers = {"X-Hall-Session": self.staff_session} if self.staff_session else None
         try:
             r = self.session.request(method, self.base_url + path, params=params, timeout=max(self.timeout, 60.0),
@@ -170,9 +171,13 @@ class HallClient:
 
     def stats_history(self, day_from: str | None = None, day_to: str | None = None) -> dict[str, Any]:
         """Figures with history (rates, 跑动次数, by day) for a range of service days."""
-        return self._json(
-            "GET", "/api/v1/stats/history", params={k: v for k, v in (("from", day_from), ("to", day_to)) if v}
-        )
+        path = "/api/v1/stats/history"
+        raw = self._bytes("GET", path, params={k: v for k, v in (("from", day_from), ("to", day_to)) if v})
+        try:
+            answer = json.loads(raw)
+        except ValueError as exc:
+            raise HallServiceError(200, "http_error", f"{path}: not JSON") from exc
+        return _object(answer, path)
 
     def stats_report(self, fmt: str, month: str | None = None, day_from: str | None = None,
                      day_to: str | None = None, language: str = "zh_CN") -> bytes:

@@ -177,9 +177,10 @@ def compute(tx: StoreTx, hall: Hall, day_from: str, day_to: str, today: str,
             item_kinds: Mapping[str, str]) -> dict[str, Any]:
     """The figures of ``queueing.stats.compute`` for the range, with ``rates`` in total and in
     each group, ``visits`` (跑动次数) and each service's targets."""
-    base = stats.compute(tx, hall, day_from, day_to)
+    events = tx.event_rows(day_from, day_to)
+    base = stats.compute(tx, hall, day_from, day_to, events)
     later = tx.event_rows_of(RECTIFIED_KINDS + COMPLAINT_CLOSED_KINDS, day_from, max(day_to, today))
-    r = rates(tx.event_rows(day_from, day_to), later, item_kinds)
+    r = rates(events, later, item_kinds)
     base["rates"] = r["total"]["all"].out()
     for group in ("service", "counter", "staff", "day"):
         figures = base.setdefault(f"by_{group}", {})
