@@ -6,16 +6,18 @@ and the monthly report as XLSX or PDF (``GET /api/v1/stats/report``, what ``hall
 writes too).
 
 The range is picked with two date fields or a preset (今日, 本周, 本月, 上月, by the dashboard's
-calendar); the page asks again on the window's timer only while the range reaches today."""
+calendar); the page asks again on the window's timer, at most once a minute, only while it is
+shown and its range reaches today."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QDateEdit,
     QFileDialog,
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 KPIS = ("completion", "satisfaction", "rectification", "complaints", "same_day_items", "per_matter", "issued",
         "wait_mean")
 TABLES = ("service", "counter", "staff", "day", "visits")
+REFRESH_SECONDS = 60.0
 
 
 def _percent(value: Any) -> str:
@@ -67,6 +70,7 @@ class HistoryTab(QWidget):
         self.figures: dict[str, Any] | None = None
         self.asked: tuple[str, str] | None = None
         self._busy = False
+        self._asked_at = -REFRESH_SECONDS
         font = window.font().family()
         layout = QVBoxLayout(self)
 
@@ -160,9 +164,16 @@ class HistoryTab(QWidget):
             self._show(self.figures, None)
 
     def refresh(self) -> None:
-        """On the window's timer: ask again only while the range reaches today."""
-        if self.asked is None or self.asked[1] >= date.today().isoformat():
+        """On the window's timer: while the page is shown and its range reaches today, ask again
+        at most once a minute (a month's figures take the hall service seconds)."""
+        if not self.isVisible() or (self.asked is not None and self.asked[1] < date.today().isoformat()):
+            return
+        if time.monotonic() - self._asked_at >= REFRESH_SECONDS:
             self.ask()
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt's name
+        super().showEvent(event)
+        self.refresh()  # the supervisor opened the page: the figures of its range, if stale
 
     # -- range -------------------------------------------------------------------------------
     def range(self) -> tuple[str, str]:
@@ -180,6 +191,7 @@ class HistoryTab(QWidget):
         if self._busy:
             return
         self._busy = True
+        self._asked_at = time.monotonic()
         start, end = self.asked = self.range()
         client = self.window_.client
         self.window_._start(lambda: client.stats_history(start, end), self._answered)

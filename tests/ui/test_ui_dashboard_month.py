@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -24,6 +25,7 @@ import pytest
 from openpyxl import load_workbook
 from PySide6.QtCore import Qt
 
+from kiosk.dashboard import preset_range
 from queueing.client import HallClient
 from tests.queueing.month_sim import HAVE_FAKETIME, Ledger, last_month, simulate
 from ui.dashboard_app import DashboardWindow
@@ -32,6 +34,7 @@ from ui.qt_app import application
 pytestmark = pytest.mark.skipif(not HAVE_FAKETIME, reason="libfaketime (Debian package faketime) missing")
 ROOT = Path(__file__).resolve().parents[2]
 ACCEPTED = ("done", "accepted_with_commitment", "accepted_with_gaps")
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +175,38 @@ def test_the_dashboard_shows_last_month_as_computed_from_the_raw_events(qtbot, m
     if keep:  # to look at the pages
         for p in pages:
             shutil.copy(p, Path(keep) / p.name)
+
+
+def test_the_statistics_page_and_its_report_in_english(qtbot, month, tmp_path: Path) -> None:
+    """The supervisor reads English: the page's words and the report's sheets and headers."""
+    application()
+    _data, admin, ledger = month
+    window = DashboardWindow(admin, refresh_ms=600_000)
+    qtbot.addWidget(window)
+    window.show()
+    history = window.extra_tabs[0]
+    qtbot.mouseClick(window.language_button, Qt.MouseButton.LeftButton)
+    assert window.tabs.tabText(1) == "Statistics"
+    qtbot.mouseClick(history.presets["last_month"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: history.figures is not None and history.figures["from"] == ledger.month[0].isoformat(),
+                    timeout=30_000)
+    words = [history.levels.text(), history.status.text(), *history.counts_graph.words(),
+             *history.rates_graph.words(), *(b.text() for b in history.presets.values()),
+             *(label.text() for label in history.kpi_titles.values())]
+    for table in history.table.values():
+        words += [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert "Last month" in words and "Satisfaction rate" in words
+    assert not [w for w in words if HAN.search(w)], words
+    book = load_workbook(history.export(tmp_path / "month-en.xlsx"))
+    assert book.sheetnames == ["Summary", "By service", "By counter", "By staff", "By day", "Visits"]
+    headers = [c for sheet in book for c in next(sheet.iter_rows(values_only=True))]
+    assert not [h for h in headers if HAN.search(str(h))], headers
+
+
+def test_range_presets() -> None:
+    today = date(2026, 12, 2)  # a Wednesday
+    assert preset_range("today", today) == (today, today)
+    assert preset_range("week", today) == (date(2026, 11, 30), today)
+    assert preset_range("month", today) == (date(2026, 12, 1), today)
+    assert preset_range("last_month", today) == (date(2026, 11, 1), date(2026, 11, 30))
+    assert preset_range("last_month", date(2027, 3, 1)) == (date(2027, 2, 1), date(2027, 2, 28))
