@@ -10,7 +10,7 @@ numerator, denominator and ``rate`` (``None`` when the denominator is 0, shown a
   不予受理 are no accepted case.
 - 满意率 ``satisfaction``: ratings of level 5 非常满意 or 4 满意 over all ratings (基本满意 is not
   satisfied), as provincial rules count 好评.
-- 差评整改率 ``rectification``: bad ratings (level 1 不满意 or 2 非常不满意… levels ≤ 2) given in the
+- 差评整改率 ``rectification``: bad ratings (level 2 不满意 or 1 非常不满意) given in the
   range that have a ``rectification`` event, whenever it came (up to today), over bad ratings.
 - 投诉办结率 ``complaints``: complaints received in the range that were closed, over complaints
   received (no complaint: "—").
