@@ -1,5 +1,5 @@
 """The monthly report a supervisor hands in, from the figures of :mod:`queueing.stats_history`:
-an XLSX workbook (sheets 汇总, 分事项, 分窗口, 分人员, 分日, 跑动次数, each a table with a header
+an XLSX workbook (sheets 汇总, 分事项, 分窗口, 分人员, 分时段, 分日, 跑动次数, each a table with a header
 row; rates are numbers formatted as percentages) and a printable A4 PDF (reportlab, with the
 CJK font the system has, see :func:`_font`). Every heading comes from the catalogues in the reader's language;
 the hall's own names and ids are shown as they are."""
@@ -104,7 +104,7 @@ def tables(figures: dict[str, Any], language: str) -> list[tuple[str, list[str],
     out: list[tuple[str, list[str], list[list[Any]], set[int]]] = []
     summary_header = [_h(language, f"col.{c}") for c in ("metric", "value", "numerator", "denominator", "note")]
     out.append(("summary", summary_header, summary_rows(figures, language), set()))  # rates: SUMMARY_RATES
-    for group in ("service", "counter", "staff"):
+    for group in ("service", "counter", "staff", "hour"):
         items = figures.get(f"by_{group}") or {}
         rows = [group_row(k, g, names if group == "service" else {}) for k, g in sorted(items.items())]
         out.append((group, [_h(language, f"col.{c}") for c in GROUP_COLUMNS],

@@ -86,11 +86,14 @@ def _data(e: Mapping[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def rates(events: Iterable[Mapping[str, Any]], later: Iterable[Mapping[str, Any]],
+def rates(hall: Hall, events: Iterable[Mapping[str, Any]], later: Iterable[Mapping[str, Any]],
           item_kinds: Mapping[str, str]) -> dict[str, dict[str, _Rates]]:
-    """The rates in total and per service, counter, staff and day: ``events`` of the range,
-    ``later`` the rectification and complaint-closing events from the range's start to today."""
-    groups: dict[str, dict[str, _Rates]] = {k: defaultdict(_Rates) for k in ("service", "counter", "staff", "day")}
+    """The rates in total and per service, counter, staff, day and hour of issue: ``events`` of
+    the range, ``later`` the rectification and complaint-closing events from the range's start
+    to today."""
+    groups: dict[str, dict[str, _Rates]] = {
+        k: defaultdict(_Rates) for k in ("service", "counter", "staff", "day", "hour")}
+    issue_hour: dict[str, str] = {}  # ticket id -> local hour of issue, as queueing.stats groups it
     total = _Rates()
     rectified = {e["ticket_id"] for e in later if e["kind"] in RECTIFIED_KINDS and e["ticket_id"]}
     closed: set[str] = set()
@@ -100,6 +103,8 @@ def rates(events: Iterable[Mapping[str, Any]], later: Iterable[Mapping[str, Any]
 
     def targets(e: Mapping[str, Any]) -> list[_Rates]:
         out = [total, groups["day"][e["day"]]]
+        if e["ticket_id"] in issue_hour:
+            out.append(groups["hour"][issue_hour[e["ticket_id"]]])
         for name, key in (("service", "service_id"), ("counter", "counter_id"), ("staff", "staff_id")):
             if e[key]:
                 out.append(groups[name][e[key]])
@@ -107,7 +112,9 @@ def rates(events: Iterable[Mapping[str, Any]], later: Iterable[Mapping[str, Any]
 
     for e in events:
         kind = e["kind"]
-        if kind in CASE_KINDS:
+        if kind == "issue" and e["ticket_id"]:
+            issue_hour[e["ticket_id"]] = f"{hall.local(e['at']).hour:02d}"
+        elif kind in CASE_KINDS:
             outcome = _data(e).get("outcome")
             if outcome not in ACCEPTED_OUTCOMES:
                 continue
@@ -180,9 +187,9 @@ def compute(tx: StoreTx, hall: Hall, day_from: str, day_to: str, today: str,
     events = tx.event_rows(day_from, day_to)
     base = stats.compute(tx, hall, day_from, day_to, events)
     later = tx.event_rows_of(RECTIFIED_KINDS + COMPLAINT_CLOSED_KINDS, day_from, max(day_to, today))
-    r = rates(events, later, item_kinds)
+    r = rates(hall, events, later, item_kinds)
     base["rates"] = r["total"]["all"].out()
-    for group in ("service", "counter", "staff", "day"):
+    for group in ("service", "counter", "staff", "day", "hour"):
         figures = base.setdefault(f"by_{group}", {})
         for key, acc in r[group].items():
             figures.setdefault(key, {})["rates"] = acc.out()

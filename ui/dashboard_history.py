@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 KPIS = ("completion", "satisfaction", "rectification", "complaints", "same_day_items", "per_matter", "issued",
         "wait_mean")
-TABLES = ("service", "counter", "staff", "day", "visits")
+TABLES = ("service", "counter", "staff", "hour", "day", "visits")
 REFRESH_SECONDS = 60.0
 
 

@@ -63,7 +63,8 @@ def test_a_day_of_cases_ratings_and_a_rectification(tmp_path: Path) -> None:
 
         month = figures["from"][:7]
         book = load_workbook(io.BytesIO(admin.stats_report("xlsx", month=month, language="en")))
-        assert book.sheetnames == ["Summary", "By service", "By counter", "By staff", "By day", "Visits"]
+        assert book.sheetnames == ["Summary", "By service", "By counter", "By staff", "By hour of issue",
+                                   "By day", "Visits"]
         summary = list(book["Summary"].iter_rows(values_only=True))
         assert summary[0] == ("Measure", "Value", "Numerator", "Denominator", "Definition")
         assert summary[1][:4] == ("Completion rate", 0.5, 2, 4)

@@ -144,7 +144,7 @@ def test_the_dashboard_shows_last_month_as_computed_from_the_raw_events(qtbot, m
         window.grab().save(str(Path(os.environ["HALL_SCREENSHOTS_DIR"]) / "dashboard-month.png"))
 
     book = load_workbook(history.export(tmp_path / "month.xlsx"))
-    assert book.sheetnames == ["汇总", "分事项", "分窗口", "分人员", "分日", "跑动次数"]
+    assert book.sheetnames == ["汇总", "分事项", "分窗口", "分人员", "分时段（取号时间）", "分日", "跑动次数"]
     summary = list(book["汇总"].iter_rows(values_only=True))
     assert summary[0] == ("指标", "数值", "分子", "分母", "口径")
     by_name = {row[0]: row[1:4] for row in summary[1:] if row and row[0]}
@@ -159,6 +159,8 @@ def test_the_dashboard_shows_last_month_as_computed_from_the_raw_events(qtbot, m
     visit_rows = list(book["跑动次数"].iter_rows(values_only=True))
     assert visit_rows[0] == ("编号", "名称", "到厅次数", "办件人次", "未实名取号", "平均跑动次数", "一次办结比例")
     assert sum(r[2] for r in visit_rows[1:]) == want["per_matter"][0]
+    hour_rows = list(book["分时段（取号时间）"].iter_rows(values_only=True))
+    assert hour_rows[0][12] == "受理件" and sum(r[12] for r in hour_rows[1:]) == want["completion"][1]
     staff_rows = list(book["分人员"].iter_rows(values_only=True))
     assert [r[0] for r in staff_rows[1:]] == ["s-01", "s-02", "s-03"]
     assert sum(r[3] for r in staff_rows[1:]) == sum(1 for o in ledger.finished.values())  # 办结 = finished tickets
@@ -198,7 +200,8 @@ def test_the_statistics_page_and_its_report_in_english(qtbot, month, tmp_path: P
     assert "Last month" in words and "Satisfaction rate" in words
     assert not [w for w in words if HAN.search(w)], words
     book = load_workbook(history.export(tmp_path / "month-en.xlsx"))
-    assert book.sheetnames == ["Summary", "By service", "By counter", "By staff", "By day", "Visits"]
+    assert book.sheetnames == ["Summary", "By service", "By counter", "By staff", "By hour of issue",
+                               "By day", "Visits"]
     headers = [c for sheet in book for c in next(sheet.iter_rows(values_only=True))]
     assert not [h for h in headers if HAN.search(str(h))], headers
 
