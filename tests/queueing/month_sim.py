@@ -84,6 +84,15 @@ class FakeHallClock:
         return {"LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": str(self.path), "FAKETIME_NO_CACHE": "1"}
 
 
+def working_day(day: date) -> bool:
+    """A working day by the State Council's calendar (holidays, 调休); Monday to Friday for a year
+    the library does not know yet."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
 def last_month(today: date) -> tuple[date, date]:
     last = today.replace(day=1) - timedelta(days=1)
     return last.replace(day=1), last
@@ -122,7 +131,7 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
 
     day = first
     while day <= last:
-        if not chinese_calendar.is_workday(day):
+        if not working_day(day):
             day += timedelta(days=1)
             continue
         iso = day.isoformat()
