@@ -53,8 +53,9 @@ def rate(num: int, den: int) -> float | None:
 
 def expected(data: Path, ledger: Ledger) -> dict[str, Any]:
     """The month's figures, computed here and nowhere else."""
-    kinds = {s["id"]: s["kind"] for s in json.loads(
-        (ROOT / "offline_cache/data/sample_catalogue.json").read_text("utf-8"))["services"]}
+    catalogue = json.loads((ROOT / "offline_cache/data/sample_catalogue.json").read_text("utf-8"))["services"]
+    kinds = {s["id"]: s["kind"] for s in catalogue}
+    targets = {s["id"]: s.get("target_wait_minutes", 20) for s in catalogue}
     accepted = [t for t, o in ledger.finished.items() if o in ACCEPTED]
     finished = [t for t in accepted if ledger.finished[t] == "done"]
     levels = list(ledger.ratings.values())
@@ -79,12 +80,14 @@ def expected(data: Path, ledger: Ledger) -> dict[str, Any]:
         once += count == 1
     con = sqlite3.connect(f"file:{data / 'queue.db'}?mode=ro", uri=True)
     issued_at, waits = {}, []
-    for kind, tid, at in con.execute("SELECT kind, ticket_id, at FROM events WHERE kind IN ('issue', 'call') "
-                                     "ORDER BY seq"):
+    by_service: dict[str, list[float]] = defaultdict(list)
+    for kind, tid, sid, at in con.execute("SELECT kind, ticket_id, service_id, at FROM events "
+                                          "WHERE kind IN ('issue', 'call') ORDER BY seq"):
         if kind == "issue":
             issued_at[tid] = at
         elif tid in issued_at:
             waits.append((at - issued_at.pop(tid)) / 60)
+            by_service[sid].append(waits[-1])
     con.close()
     per_day: dict[str, int] = defaultdict(int)
     for t in ledger.issued.values():
@@ -100,6 +103,8 @@ def expected(data: Path, ledger: Ledger) -> dict[str, Any]:
         "per_matter": (visits, matters, round(visits / matters, 4)),
         "once_share": (once, matters, rate(once, matters)),
         "issued": len(ledger.issued), "wait_mean": round(sum(waits) / len(waits), 2), "per_day": dict(per_day),
+        "service_waits": {sid: (round(sum(w) / len(w), 2), round(sum(1 for x in w if x > targets[sid]) / len(w), 4))
+                          for sid, w in by_service.items()},
     }
 
 
@@ -138,6 +143,13 @@ def test_the_dashboard_shows_last_month_as_computed_from_the_raw_events(qtbot, m
     days = history.table["day"]
     shown = {days.item(r, 0).text(): int(days.item(r, 1).text()) for r in range(days.rowCount())}
     assert shown == want["per_day"]  # holidays and weekends: no row, no service
+    services = history.table["service"]
+    columns = [services.horizontalHeaderItem(c).text() for c in range(services.columnCount())]
+    wait_col, over_col = columns.index("平均等候（分）"), columns.index("等候超目标比例")
+    shown_waits = {services.item(r, 0).text(): (services.item(r, wait_col).text(), services.item(r, over_col).text())
+                   for r in range(services.rowCount())}
+    assert shown_waits == {sid: (f"{mean:.2f}".rstrip("0").rstrip("."), percent(over))
+                           for sid, (mean, over) in want["service_waits"].items()}  # waits against the target
     assert history.counts_graph.categories == [d[8:] for d in sorted(want["per_day"])]  # the days of the month
     if os.environ.get("HALL_SCREENSHOTS_DIR"):
         qtbot.wait(500)
