@@ -7,8 +7,8 @@
 - ``GET /api/v1/stats/report?month=YYYY-MM&format=xlsx|pdf&lang=zh_CN``: the report file (or
   ``from``/``to`` instead of ``month``).
 
-The item kinds (即办件 or not) come from the service catalogue the hall's guides use (the
-platform's when the hall service has one, else the bundled sample), by service id."""
+The item kinds (即办件 or not) come from the service catalogue bundled with offline_cache, by
+service id (the hall's services are the catalogue's items)."""
 
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
 
+@functools.cache
 def item_kinds() -> dict[str, str]:
-    """Service id → the catalogue's 办件类型 (即办件, 承诺件…)."""
+    """Service id → the catalogue's 办件类型 (即办件, 承诺件…), of the bundled catalogue (read once)."""
     from offline_cache.pulls import load_sample_catalogue
 
     return {str(s["id"]): str(s.get("kind") or "") for s in load_sample_catalogue().get("services", [])
