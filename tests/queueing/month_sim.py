@@ -17,6 +17,7 @@ What was done is kept in :class:`Ledger`, the test's own record to compute figur
 from __future__ import annotations
 
 import glob
+import os
 import random
 import shutil
 import time
@@ -70,7 +71,11 @@ class FakeHallClock:
         self._write()
 
     def _write(self) -> None:
-        self.path.write_text(f"{self.now.timestamp() - time.time():+.3f}\n")
+        # replaced, never rewritten in place: libfaketime re-reads the file on every clock call and
+        # must never see it empty (no offset: the real date, for one reading)
+        tmp = self.path.with_suffix(".new")
+        tmp.write_text(f"{self.now.timestamp() - time.time():+.3f}\n")
+        os.replace(tmp, self.path)
 
     def set(self, when: datetime) -> None:
         assert when >= self.now, "the simulation only moves the clock forward"
