@@ -84,10 +84,11 @@ class Graph(QWidget):
     def _reset(self, categories: Sequence[str], top: float, label_format: str) -> QObject:
         step = nice_step(top / 5)
         top = max(step, math.ceil(top / step) * step)
+        # A new GraphsView each time: removing a series from a view leaves its bars drawn (Qt
+        # Graphs 6.11, software renderer), so the old view and its series go as a whole.
+        self.view.setSource(QUrl())
+        self.view.setSource(QUrl.fromLocalFile(str(QML)))
         root = self._root()
-        for series in self.series:
-            QMetaObject.invokeMethod(root, "removeSeries", Q_ARG(QObject, series))
-            series.deleteLater()
         self.series, self.labels, self.categories = [], [], unique(categories)
         root.setProperty("categories", self.categories)
         root.setProperty("maxValue", float(top))
