@@ -18,11 +18,13 @@ cd "$(dirname "$0")"
 #   faketime         libfaketime steps a real hall-server's wall clock (the guarded clock's test)
 #   postgresql       the PostgreSQL store's suites start a throw-away server (initdb, pg_ctl)
 #   xvfb xdotool     a real X server whose pointer and keys drive demo-hall's own windows
+#   poppler-utils    pdftoppm renders the supervisor's monthly PDF report to check what it shows
 # shellcheck disable=SC2206  # EXTRA_SYSTEM_PACKAGES is a space-separated list on purpose
 SYSTEM_PACKAGES=(fonts-noto-cjk fontconfig libzbar0 libpulse0 libxcb-cursor0 libegl1 libgl1 libxkbcommon0
                  libfontconfig1 libdbus-1-3 espeak-ng
                  shellcheck systemd systemd-container udev umockdev cage grim xwayland libwayland-client0
-                 libwayland-cursor0 libwayland-egl1 libxcb-keysyms1 chromium faketime postgresql xvfb xdotool ${EXTRA_SYSTEM_PACKAGES:-})
+                 libwayland-cursor0 libwayland-egl1 libxcb-keysyms1 chromium faketime postgresql xvfb xdotool
+                 poppler-utils ${EXTRA_SYSTEM_PACKAGES:-})
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from common.i18n import SOURCE_LANGUAGE, catalogue, translate
@@ -46,9 +46,27 @@ class Snapshot:
 
     @property
     def satisfaction(self) -> float | None:
+        """非常满意 + 满意 over all ratings (基本满意 is not satisfied; see docs/queueing.md)."""
         ratings = (self.stats.get("totals") or {}).get("ratings") or {}
         n = ratings.get("n") or 0
-        return None if not n else (n - ratings.get("bad", 0)) / n
+        return None if not n else ratings.get("satisfied", 0) / n
+
+
+PRESETS = ("today", "week", "month", "last_month")
+
+
+def preset_range(name: str, today: date) -> tuple[date, date]:
+    """The days of a range preset: 今日, 本周 (Monday to today), 本月 (the 1st to today), 上月."""
+    if name == "today":
+        return today, today
+    if name == "week":
+        return today - timedelta(days=today.weekday()), today
+    if name == "month":
+        return today.replace(day=1), today
+    if name == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return last.replace(day=1), last
+    raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
 
 
 def _minutes_since(iso: str | None, now: datetime) -> int:

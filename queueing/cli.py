@@ -28,7 +28,7 @@ import sys
 import threading
 from pathlib import Path
 
-from queueing import credentials_cli
+from queueing import credentials_cli, report_cli
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ca.add_argument("--out", default="", help="write it to this file instead of printing it")
     ca.set_defaults(func=run_print_ca)
     credentials_cli.register(p)  # enrol, revoke, devices, roles, staff (on the same subcommand list)
+    report_cli.register(p)  # report: the monthly statistics report
 
 
 def run_make_cert(args: argparse.Namespace) -> int:

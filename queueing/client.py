@@ -112,6 +112,23 @@ class HallClient:
         """An answer that must be a JSON object."""
         return _object(self._call(method, path, body, params), path)
 
+    def _bytes(self, method: str, path: str, params: dict[str, Any] | None = None) -> bytes:
+        """An answer that may take long (a month's statistics, a report file): its bytes, with a
+        timeout of at least a minute; errors as :meth:`_call` raises them."""
+        headers = {"X-Hall-Session": self.staff_session} if self.staff_session else None
+        try:
+            r = self.session.request(method, self.base_url + path, params=params, timeout=max(self.timeout, 60.0),
+                                     verify=self.verify, headers=headers)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise HallUnavailable(f"hall service at {self.base_url} unreachable: {exc}") from exc
+        if r.status_code >= 400:
+            try:
+                err = r.json().get("error", {})
+            except (ValueError, AttributeError):
+                err = {}
+            raise HallServiceError(r.status_code, err.get("code", "http_error"), err.get("message", r.text[:200]))
+        return bytes(r.content)
+
     @staticmethod
     def _staff(staff_id: str | None, **more: Any) -> dict[str, Any]:
         body = {k: v for k, v in more.items() if v is not None}
@@ -151,6 +168,23 @@ class HallClient:
         return self._json(
             "GET", "/api/v1/stats", params={k: v for k, v in (("from", day_from), ("to", day_to)) if v}
         )
+
+    def stats_history(self, day_from: str | None = None, day_to: str | None = None) -> dict[str, Any]:
+        """Figures with history (rates, 跑动次数, by day) for a range of service days."""
+        path = "/api/v1/stats/history"
+        raw = self._bytes("GET", path, params={k: v for k, v in (("from", day_from), ("to", day_to)) if v})
+        try:
+            answer = json.loads(raw)
+        except ValueError as exc:
+            raise HallServiceError(200, "http_error", f"{path}: not JSON") from exc
+        return _object(answer, path)
+
+    def stats_report(self, fmt: str, month: str | None = None, day_from: str | None = None,
+                     day_to: str | None = None, language: str = "zh_CN") -> bytes:
+        """The monthly report file (``fmt`` xlsx or pdf) for a month or a range of days."""
+        params = {k: v for k, v in (("month", month), ("from", day_from), ("to", day_to), ("format", fmt),
+                                    ("lang", language)) if v}
+        return self._bytes("GET", "/api/v1/stats/report", params=params)
 
     def waiting(self, service_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"status": "waiting", "limit": limit}

@@ -1,6 +1,7 @@
 """Statistics computed from the event log: issued, served, no-shows, waiting and service times
 (mean, p50, p90, minutes), the share of tickets that waited longer than their service's target,
-ratings, per service, counter, staff and hour of issue; and 跑动次数, repeat visits of the same
+ratings, per service, counter, staff, hour and day of issue (service times also against the
+service's typical_service_minutes); and 跑动次数, repeat visits of the same
 person (ID-number HMAC) for the same service within 30 days.
 
 Waiting time is from when a ticket queued (issue, or the transfer that put it in this service)
@@ -48,6 +49,7 @@ class _Group:
         self.waits: list[float] = []
         self.services: list[float] = []
         self.over_target = 0
+        self.over_typical = 0  # service times longer than the service's typical_service_minutes
         self.ratings: list[int] = []
 
     def out(self) -> dict[str, Any]:
@@ -60,18 +62,21 @@ class _Group:
             "waiting_minutes": _summary(self.waits),
             "service_minutes": _summary(self.services),
             "over_target_share": round(self.over_target / len(self.waits), 4) if self.waits else None,
+            "over_typical_share": round(self.over_typical / len(self.services), 4) if self.services else None,
             "ratings": {
                 "n": len(self.ratings),
                 "mean": round(sum(self.ratings) / len(self.ratings), 2) if self.ratings else None,
                 "bad": sum(1 for x in self.ratings if x <= 2),
+                "satisfied": sum(1 for x in self.ratings if x >= 4),  # 非常满意 + 满意
             },
         }
 
 
 def _groups(hall: Hall, events: Iterable[dict[str, Any]]) -> dict[str, dict[str, _Group]]:
     g: dict[str, dict[str, _Group]] = {
-        k: defaultdict(_Group) for k in ("service", "counter", "staff", "hour")
+        k: defaultdict(_Group) for k in ("service", "counter", "staff", "hour", "day")
     }
+    issue_day: dict[str, str] = {}  # ticket id -> the service day it was first issued (transfers keep it)
     total = _Group()
     queued: dict[str, tuple[float, str, str]] = {}  # ticket id -> (since, service, hour of issue)
     called: dict[str, tuple[str | None, str | None, float]] = {}  # ticket -> (counter, staff, call time)
@@ -80,6 +85,8 @@ def _groups(hall: Hall, events: Iterable[dict[str, Any]]) -> dict[str, dict[str,
     def targets(tid: str, counter: str | None, staff: str | None) -> list[_Group]:
         _since, sid, hour = queued.get(tid, (0.0, "?", "?"))
         out = [total, g["service"][sid], g["hour"][hour]]
+        if tid in issue_day:
+            out.append(g["day"][issue_day[tid]])
         if counter:
             out.append(g["counter"][counter])
         if staff:
@@ -91,7 +98,8 @@ def _groups(hall: Hall, events: Iterable[dict[str, Any]]) -> dict[str, dict[str,
         if kind == "issue":
             hour = f"{hall.local(at).hour:02d}"
             queued[tid] = (at, e["service_id"], hour)
-            for grp in (total, g["service"][e["service_id"]], g["hour"][hour]):
+            issue_day[tid] = e["day"]
+            for grp in (total, g["service"][e["service_id"]], g["hour"][hour], g["day"][e["day"]]):
                 grp.issued += 1
         elif kind == "call" and tid not in called:
             counter, staff = e["counter_id"], e["staff_id"]
@@ -114,12 +122,18 @@ def _groups(hall: Hall, events: Iterable[dict[str, Any]]) -> dict[str, dict[str,
                     continue
                 grp.served += kind == "finish"
                 grp.transferred += kind == "transfer"
-                grp.services.append((at - started.get(tid, call_at)) / 60)
+                minutes = (at - started.get(tid, call_at)) / 60
+                grp.services.append(minutes)
+                typical = hall.services.get(queued.get(tid, (0.0, "?", ""))[1])
+                if typical and minutes > typical.typical_service_minutes:
+                    grp.over_typical += 1
             if kind == "transfer":
                 data = json.loads(e["data"])
                 new = data.get("new_ticket") or {}
                 if new.get("id"):
                     queued[new["id"]] = (at, new["service_id"], queued.get(tid, (0, "", "?"))[2])
+                    if tid in issue_day:
+                        issue_day[new["id"]] = issue_day[tid]
             if kind == "no_show":
                 called.pop(tid, None)  # a put-back ticket's next call counts again
         elif kind == "put_back":
@@ -156,8 +170,10 @@ def repeat_visits(tx: StoreTx, hall: Hall, day_to: str, window_days: int = REPEA
     }
 
 
-def compute(tx: StoreTx, hall: Hall, day_from: str, day_to: str) -> dict[str, Any]:
-    groups = _groups(hall, tx.event_rows(day_from, day_to))
+def compute(tx: StoreTx, hall: Hall, day_from: str, day_to: str,
+            events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The figures of the days; ``events``: their event rows when the caller has read them."""
+    groups = _groups(hall, tx.event_rows(day_from, day_to) if events is None else events)
     return {
         "from": day_from,
         "to": day_to,
@@ -166,5 +182,6 @@ def compute(tx: StoreTx, hall: Hall, day_from: str, day_to: str) -> dict[str, An
         "by_counter": {k: v.out() for k, v in sorted(groups["counter"].items())},
         "by_staff": {k: v.out() for k, v in sorted(groups["staff"].items())},
         "by_hour": {k: v.out() for k, v in sorted(groups["hour"].items())},
+        "by_day": {k: v.out() for k, v in sorted(groups["day"].items())},
         "repeat_visits": repeat_visits(tx, hall, day_to),
     }

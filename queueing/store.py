@@ -102,6 +102,8 @@ class StoreTx(Protocol):
     def event_rows_after(self, seq: int, limit: int) -> list[dict[str, Any]]: ...
     def recent_events(self, day: str, kinds: Sequence[str], limit: int) -> list[tuple[int, str, str]]: ...
     def person_tickets(self, since_day: str, until_day: str) -> list[tuple[str, str, str]]: ...
+    def event_rows_of(self, kinds: Sequence[str], day_from: str, day_to: str) -> list[dict[str, Any]]: ...
+    def visit_tickets(self, services: Sequence[str], since: str, until: str) -> list[tuple[str | None, str, str]]: ...
     def put_appointments(self, rows: list[dict[str, Any]]) -> int: ...
     def find_appointment(self, code: str | None, id_hash: str | None, day: str) -> dict[str, Any] | None: ...
     def use_appointment(self, code: str, ticket_id: str) -> None: ...
@@ -480,6 +482,29 @@ class SQLiteTx:
                 "WHERE person_hash IS NOT NULL AND day BETWEEN ? AND ? "
                 "AND transferred_from IS NULL ORDER BY day",
                 (since_day, until_day),
+            )
+        )
+
+    def event_rows_of(self, kinds: Sequence[str], day_from: str, day_to: str) -> list[dict[str, Any]]:
+        """Events of these kinds over the days (statistics: rectifications after the period)."""
+        marks = ",".join("?" * len(kinds))
+        cur = self.con.execute(
+            "SELECT seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data "
+            f"FROM events WHERE day BETWEEN ? AND ? AND kind IN ({marks}) ORDER BY seq",
+            (day_from, day_to, *kinds),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def visit_tickets(self, services: Sequence[str], since: str, until: str) -> list[tuple[str | None, str, str]]:
+        """(person hash or None, service, day) of every ticket issued for these services over the
+        days (跑动次数), by the per-service-per-day index."""
+        marks = ",".join("?" * len(services))
+        return list(
+            self.con.execute(
+                f"SELECT person_hash, service_id, day FROM tickets WHERE service_id IN ({marks}) "
+                "AND day BETWEEN ? AND ? AND transferred_from IS NULL",
+                (*services, since, until),
             )
         )
 

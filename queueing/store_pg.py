@@ -347,6 +347,15 @@ class PgTx:
             "SELECT person_hash, service_id, day FROM tickets WHERE hall_id=%s AND person_hash IS NOT NULL "
             "AND day BETWEEN %s AND %s AND transferred_from IS NULL ORDER BY day, seq", (since_day, until_day))]
 
+    def event_rows_of(self, kinds: Sequence[str], day_from: str, day_to: str) -> list[dict[str, Any]]:
+        return _dicts(self._q(f"SELECT {_EVENT_COLS} FROM events WHERE hall_id=%s AND day BETWEEN %s AND %s "
+                              "AND kind = ANY(%s) ORDER BY seq", (day_from, day_to, list(kinds))))
+
+    def visit_tickets(self, services: Sequence[str], since: str, until: str) -> list[tuple[str | None, str, str]]:
+        return [(r[0], r[1], r[2]) for r in self._q(
+            "SELECT person_hash, service_id, day FROM tickets WHERE hall_id=%s AND service_id = ANY(%s) "
+            "AND day BETWEEN %s AND %s AND transferred_from IS NULL", (list(services), since, until))]
+
     def put_appointments(self, rows: list[dict[str, Any]]) -> int:
         n = 0
         for r in rows:

@@ -1,4 +1,4 @@
-"""The supervisor dashboard (Qt Widgets + QtCharts): the queue now, the day against the targets,
+"""The supervisor dashboard (Qt Widgets, graphs on Qt Graphs): the queue now, the day against the targets,
 satisfaction and the rectification of bad ratings, alerts from kiosks and devices, and export of
 the report to CSV/XLSX. Data comes from :mod:`kiosk.dashboard`, fetched off the GUI thread.
 
@@ -17,9 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QFont, QPainter
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -39,6 +38,8 @@ from common.i18n import Translator
 from kiosk.dashboard import Snapshot, collect, export_csv, export_xlsx, level_name, reason_name
 from ui.counter_app import SignInDialog, _Job
 from ui.dashboard_complaints import ComplaintsTab
+from ui.dashboard_history import HistoryTab
+from ui.graphs import Graph
 
 KPIS = ("waiting", "longest", "counters", "served", "satisfaction", "rectified")
 NOW_COLUMNS = ("service", "waiting", "longest", "target", "open", "issued", "served", "mean_wait", "over_target")
@@ -63,7 +64,7 @@ class DashboardTab(Protocol):
 
 #: factories of the pages after 今日, in tab order; each gets the window (its client, translator,
 #: signed-in ``staff`` and ``_start`` for work off the GUI thread)
-EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = (ComplaintsTab,)
+EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = (HistoryTab, ComplaintsTab)
 
 
 class _Fetch(QRunnable):
@@ -161,11 +162,8 @@ class DashboardWindow(QMainWindow):
         middle = QHBoxLayout()
         self.now_table = _table(NOW_COLUMNS, "now")
         middle.addWidget(self.now_table, 3)
-        self.chart = QChart()
-        view = QChartView(self.chart)
-        view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        view.setObjectName("chart")
-        middle.addWidget(view, 2)
+        self.chart = Graph("chart")
+        middle.addWidget(self.chart, 2)
         today_layout.addLayout(middle, 3)
 
         bottom = QHBoxLayout()
@@ -275,28 +273,11 @@ class DashboardWindow(QMainWindow):
         self._chart(snapshot)
 
     def _chart(self, snapshot: Snapshot) -> None:
-        self.chart.removeAllSeries()
-        for axis in self.chart.axes():
-            self.chart.removeAxis(axis)
         rows = [r for r in snapshot.now if r["waiting"] or r["issued"]] or snapshot.now[:8]
         tr = self.translator.tr
-        waiting, wait_mean = QBarSet(tr("staff.dashboard.col.waiting")), QBarSet(tr("staff.dashboard.col.mean_wait"))
-        for r in rows:
-            waiting.append(r["waiting"])
-            wait_mean.append(r["wait_mean"] or 0)
-        series = QBarSeries()
-        series.append(waiting)
-        series.append(wait_mean)
-        self.chart.addSeries(series)
-        axis_x = QBarCategoryAxis()
-        axis_x.append([r["service"][:6] for r in rows])
-        axis_y = QValueAxis()
-        axis_y.setRange(0, max([1.0] + [float(r["waiting"]) for r in rows] + [float(r["wait_mean"] or 0)
-                                                                               for r in rows]) * 1.2)
-        self.chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
-        self.chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
-        series.attachAxis(axis_x)
-        series.attachAxis(axis_y)
+        self.chart.bars([r["service"][:4] for r in rows],
+                        [(tr("staff.dashboard.col.waiting"), [r["waiting"] for r in rows]),
+                         (tr("staff.dashboard.col.mean_wait"), [r["wait_mean"] or 0 for r in rows])])
 
     # -- staff ------------------------------------------------------------------------------
     def _start(self, fn: Callable[[], Any], done: Callable[[Any, Exception | None], None]) -> None:

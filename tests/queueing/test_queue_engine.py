@@ -310,7 +310,7 @@ def test_statistics_from_the_event_log(eng, clock: FakeClock) -> None:
     assert svc["waiting_minutes"]["mean"] == pytest.approx(23.0)
     assert svc["service_minutes"]["mean"] == pytest.approx(6.0)
     assert svc["over_target_share"] == 0.5
-    assert svc["ratings"] == {"n": 1, "mean": 4.0, "bad": 0}
+    assert svc["ratings"] == {"n": 1, "mean": 4.0, "bad": 0, "satisfied": 1}  # 满意 (4) is satisfied
     assert s["by_staff"]["st-1"]["called"] == 2 and s["by_counter"]["C2"]["served"] == 1
     assert s["by_hour"]["10"]["issued"] == 2
     # 跑动次数: the same person comes back for the same service on later days

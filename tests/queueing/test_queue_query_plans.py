@@ -130,3 +130,35 @@ def test_ahead_counts_walks_only_the_waiting(tmp_path: Path, clock: FakeClock, c
         assert used and all(any(ix in p for ix in WAITING_INDEXES) for p in used), plan
     finally:
         engine.store.close()
+
+
+def test_statistics_of_a_range_read_by_index(tmp_path: Path, clock: FakeClock) -> None:
+    """Statistics with history (queueing/stats_history.py) over the 10,000-ticket day and a
+    month's range: the event rows by the day index, the tickets (跑动次数) by an index on the day,
+    never a scan of either table."""
+    from queueing import stats_history
+
+    engine = make_engine(tmp_path / "hall", clock, HALL)
+    try:
+        seed_day(engine, clock)
+        hot_path(engine)  # some events of today
+        day = engine.hall.day(clock())
+        sent: list[str] = []
+        engine.store.trace_statements(sent.append)  # type: ignore[attr-defined]
+        with engine.store.read() as tx:
+            figures = stats_history.compute(tx, engine.hall, engine.hall.day_before(day, 30), day, day,
+                                            {"S0401": "即办件"})
+        engine.store.trace_statements(None)  # type: ignore[attr-defined]
+        assert figures["visits"]["visits"] >= DAY_TICKETS
+        con = sqlite3.connect(engine.store.path)  # type: ignore[attr-defined]
+        bad: dict[str, list[str]] = {}
+        for sql in dict.fromkeys(s.strip() for s in sent):
+            if not sql.upper().startswith("SELECT") or not any(t in sql for t in (" tickets", " events")):
+                continue
+            plan = [row[3] for row in con.execute("EXPLAIN QUERY PLAN " + sql)]
+            if any(p.startswith(("SCAN tickets", "SCAN events")) for p in plan):
+                bad[sql[:300]] = plan
+        con.close()
+        assert sent and not bad, "\n".join(f"{q}\n    {p}" for q, p in bad.items())
+    finally:
+        engine.store.close()
