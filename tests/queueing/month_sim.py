@@ -194,7 +194,9 @@ def _serve(counter: HallClient, kiosk: HallClient, clock: FakeHallClock, rng: ra
                 continue
             clock.advance(rng.uniform(2, 14))
             outcome = _pick(rng, OUTCOMES)
-            counter.finish(cid, outcome, staff_id=staff)
+            signed = {"reason": "不属于本中心受理范围", "supervisor_id": SUPERVISOR[0],
+                      "supervisor_pin": SUPERVISOR[1]} if outcome == "rejected" else {}  # 窗口无否决权
+            counter.finish(cid, outcome, staff_id=staff, **signed)
             ledger.finished[tid] = outcome
             if rng.random() < 0.7:
                 level = _pick(rng, LEVELS)

@@ -29,16 +29,18 @@ def test_a_day_of_cases_ratings_and_a_rectification(tmp_path: Path) -> None:
         plan = [("S0101", person, "done", 5), ("S0101", person, "done", 4),  # 即办件, one person twice
                 ("S0102", None, "accepted_with_commitment", 3), ("S0102", None, "consulted", 2),  # 承诺件
                 ("S0401", None, "rejected", 1), ("S0401", None, "accepted_with_gaps", None)]  # 即办件
+        add_staff(data, "9001", "supervisor pw 1", "--supervisor")
         tickets = []
         for sid, who, outcome, level in plan:  # one at a time: a person holds one ticket per service
             tickets.append(kiosk.issue_ticket(sid, id_number=who)["ticket"])
             called = counter.call_next("W01", staff_id="s-01")
             assert called is not None and called["ticket"]["id"] == tickets[-1]["id"]
             counter.start("W01", staff_id="s-01")
-            counter.finish("W01", outcome, staff_id="s-01")
+            signed = {"reason": "不属于本中心受理范围", "supervisor_id": "9001",
+                      "supervisor_pin": "supervisor pw 1"} if outcome == "rejected" else {}  # 窗口无否决权
+            counter.finish("W01", outcome, staff_id="s-01", **signed)
             if level is not None:
                 kiosk.rate(called["ticket"]["id"], level, reason="attitude" if level <= 2 else None)
-        add_staff(data, "9001", "supervisor pw 1", "--supervisor")
         admin.sign_in("9001", "supervisor pw 1")
         rated = {r["ticket_id"]: r for r in admin.ratings(bad=True)}
         assert len(rated) == 2
