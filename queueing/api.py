@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from queueing import api_fleet
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
@@ -45,7 +46,9 @@ log = logging.getLogger(__name__)
 API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
-ROUTE_MODULES: tuple[AddRoutes, ...] = ()
+ROUTE_MODULES: tuple[AddRoutes, ...] = (
+    api_fleet.add_routes,
+)
 
 
 class IssueBody(BaseModel):

@@ -161,6 +161,8 @@ class _Table(BaseModel):
 class HallTable(_Table):
     id: str = "hall-1"
     name: str = "政务服务中心"
+    #: the city's district (区/县) the hall belongs to; synced with the fleet state (city view filter)
+    district: str = ""
     timezone: str = "Asia/Shanghai"
     #: default opening hours of every service
     opening_hours: HoursText = "00:00-24:00"
@@ -283,7 +285,7 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
         raise ConfigError(f"{source}: counters: at least one counter is needed")
     zones = tuple(Zone(z.id, z.name) for z in spec.zones)
     return Hall(spec.hall.id, spec.hall.name, ZoneInfo(spec.hall.timezone), zones, services, counters,
-                Policy(**spec.policy.model_dump()))
+                Policy(**spec.policy.model_dump()), district=spec.hall.district)
 
 
 def load_hall(data_dir: Path) -> Hall:

@@ -116,6 +116,7 @@ class Hall:
     services: dict[str, Service]
     counters: dict[str, Counter]
     policy: Policy = field(default_factory=Policy)
+    district: str = ""  # the city's district (区/县) of the hall: the city view filters by it
 
     def local(self, ts: float) -> datetime:
         return datetime.fromtimestamp(ts, self.tz)

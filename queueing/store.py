@@ -100,6 +100,11 @@ class StoreTx(Protocol):
     def add_alert(self, row: dict[str, Any]) -> int: ...
     def alerts(self, include_acked: bool, limit: int) -> list[dict[str, Any]]: ...
     def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool: ...
+    # fleet health (queueing/fleet.py): one row per machine, its latest heartbeat and last seen
+    def fleet_get(self, device: str) -> dict[str, Any] | None: ...
+    def fleet_put(self, row: dict[str, Any]) -> None: ...
+    def fleet_all(self) -> list[dict[str, Any]]: ...
+    def fleet_set_silent(self, device: str, alert_id: int | None) -> None: ...
 
 
 class ChangeDoorbell(Protocol):
@@ -175,10 +180,18 @@ CREATE TABLE anonymous_issued(day TEXT NOT NULL, service_id TEXT NOT NULL, devic
     n INTEGER NOT NULL, PRIMARY KEY(day, service_id, device)) WITHOUT ROWID;
 """
 
+# v7: fleet health (queueing/fleet.py): each machine's latest heartbeat, when it was last seen,
+# and the open alert of its silence.
+_V7_FLEET = """
+CREATE TABLE fleet(device TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT, counter_id TEXT, state TEXT NOT NULL,
+    seen_at REAL NOT NULL, silent_alert INTEGER);
+"""
+
 SCHEMA = Schema("queue.db", (
     Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
     Migration("v2: devices, staff accounts and sessions", _V2_CREDENTIALS),
     Migration("v3: anonymous tickets per issuing device", _V3_ANONYMOUS),
+    Migration("v7: fleet health, each machine's latest heartbeat", _V7_FLEET),
 ))
 
 _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
@@ -543,6 +556,31 @@ class SQLiteTx:
             ).rowcount
             == 1
         )
+
+    _FLEET = "SELECT device, role, name, counter_id, state, seen_at, silent_alert FROM fleet"
+
+    def _fleet_rows(self, cur: sqlite3.Cursor) -> list[dict[str, Any]]:
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def fleet_get(self, device: str) -> dict[str, Any] | None:
+        found = self._fleet_rows(self.con.execute(self._FLEET + " WHERE device=?", (device,)))
+        return found[0] if found else None
+
+    def fleet_put(self, row: dict[str, Any]) -> None:
+        self.con.execute(
+            "INSERT INTO fleet(device, role, name, counter_id, state, seen_at, silent_alert) VALUES(:device, :role, "
+            ":name, :counter_id, :state, :seen_at, :silent_alert) ON CONFLICT(device) DO UPDATE SET "
+            "role=excluded.role, name=excluded.name, counter_id=excluded.counter_id, state=excluded.state, "
+            "seen_at=excluded.seen_at, silent_alert=excluded.silent_alert",
+            row,
+        )
+
+    def fleet_all(self) -> list[dict[str, Any]]:
+        return self._fleet_rows(self.con.execute(self._FLEET + " ORDER BY device"))
+
+    def fleet_set_silent(self, device: str, alert_id: int | None) -> None:
+        self.con.execute("UPDATE fleet SET silent_alert=? WHERE device=?", (alert_id, device))
 
 
 class SQLiteDoorbell:
