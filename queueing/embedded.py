@@ -105,6 +105,7 @@ def build_service(
                      public_rate=public_rate, appointment_feed=feed, integrity_check_s=integrity_check_s)
     if forwarder is not None:  # the hall's fleet state to the platform with its events (queueing/fleet.py)
         forwarder.fleet_state = fleet_snapshot(app.state.fleet)
+        app.state.fleet.on_change = forwarder.fleet_changed
         forwarder.clock = engine.clock
     return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed)
 

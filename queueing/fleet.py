@@ -20,6 +20,7 @@ Time is the engine's guarded clock, the same as the queue's."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from queueing.engine import QueueEngine
@@ -73,6 +74,9 @@ class Fleet:
 
     def __init__(self, engine: QueueEngine, silent_after_s: float = SILENT_AFTER_S) -> None:
         self.engine, self.silent_after_s = engine, silent_after_s
+        #: called after a heartbeat that changed what the city sees of the machine (a new machine,
+        #: a problem come or gone, another version): the outbox sends the fleet state now
+        self.on_change: Callable[[], None] | None = None
 
     def heartbeat(self, device: str, role: str, counter_id: str | None, state: dict[str, Any]) -> dict[str, Any]:
         """Store ``device``'s heartbeat; a silent machine that speaks again clears its alert."""
@@ -88,10 +92,16 @@ class Fleet:
             if silent_alert is not None and tx.ack_alert(int(silent_alert), now, ACK_BY):
                 eng._event(tx, now, day, "alert_ack", None, counter_id, ACK_BY, alert_id=silent_alert,
                            alert_kind=SILENT_KIND, source=device, reason="back")
-            return {"device": device, "seen_at": eng.hall.iso(now), "back": back,
+            old = json.loads(before["state"]) if before is not None else None
+            changed = old is None or back or problems(old) != problems(state) \
+                or old.get("version") != state.get("version")
+            return {"device": device, "seen_at": eng.hall.iso(now), "back": back, "changed": changed,
                     "next_within_s": self.silent_after_s}
 
-        return eng._run(op)
+        answer = eng._run(op)
+        if answer["changed"] and self.on_change is not None:
+            self.on_change()
+        return answer
 
     def check_silence(self) -> list[dict[str, Any]]:
         """Raise the alert of every machine silent for the window and not yet alerted."""

@@ -121,6 +121,11 @@ class OutboxForwarder:
                 tx.set_meta("outbox_day", last_day)
         return len(rows)
 
+    def fleet_changed(self) -> None:
+        """Send the fleet state at the next wake-up, whatever the slot (queueing.fleet on_change)."""
+        self._fleet_sent = None
+        self._wake.set()
+
     def pump_fleet(self) -> bool:
         """The fleet state once per ``fleet_every_s`` slot (and right after an alert); True if sent."""
         if self.fleet_state is None:
@@ -129,8 +134,8 @@ class OutboxForwarder:
         if slot == self._fleet_sent:
             return False
         state = self.fleet_state()
-        # one id per second of the hall's clock: a repeat within it is the outbox's duplicate
-        self._put("fleet_health", {"hall_id": self.hall.id, **state}, f"fleet/{state.get('hall', {}).get('at')}")
+        # the id of each state from the hall's clock to the millisecond: every state sent is new
+        self._put("fleet_health", {"hall_id": self.hall.id, **state}, f"fleet/{self.clock():.3f}")
         self._fleet_sent = slot
         return True
 

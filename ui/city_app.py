@@ -199,6 +199,11 @@ class CityWindow(QMainWindow):
     def kind_name(self, kind: str | None) -> str:
         return self.t(f"kind.{kind}") if kind in MACHINE_KINDS else (kind or "")
 
+    def alert_kind(self, kind: str | None) -> str:
+        if kind == "fleet_silent":
+            return self.t("alert.fleet_silent")
+        return self.t(f"device.{kind}") if kind in DEVICE_KINDS else (kind or "")
+
     def problem_text(self, code: str) -> str:
         if ":" in code:
             device, reason = code.split(":", 1)
@@ -295,7 +300,7 @@ class CityWindow(QMainWindow):
               [SILENT if m.get("silent") or m.get("hall_silent") else TROUBLE for m in troubled])
         names = {h["id"]: h.get("name") or h["id"] for h in halls}
         _fill(self.alerts, [[_clock(a.get("at")), names.get(a["hall_id"], a["hall_id"]),
-                             self.t(f"alert.{a['kind']}") if a.get("kind") in ("fleet_silent",) else a.get("kind"),
+                             self.alert_kind(a.get("kind")),
                              a.get("source"), a.get("message")] for a in data.get("alerts") or []])
         detail = self.detail or {}
         self.detail_title.setText(self.t("hall_detail", hall=detail.get("name") or detail.get("id") or "—"))
