@@ -183,7 +183,7 @@ class CityWindow(QMainWindow):
         self.heading.setText(self.t("title"))
         self.district_label.setText(self.t("district"))
         self.refresh_button.setText(self.t("refresh"))
-        self.language_button.setText("English" if self.translator.language == "zh_CN" else "中文")
+        self.language_button.setText(self.translator.tr("common.language"))
         self.halls_title.setText(self.t("halls"))
         self.machines_title.setText(self.t("machines"))
         self.alerts_title.setText(self.t("alerts"))

@@ -113,3 +113,54 @@ def test_a_machine_silent_for_five_minutes_is_one_alert_cleared_when_it_returns(
         assert not {m["device"]: m for m in admin.fleet()["machines"]}["kiosk-07"]["silent"]
     finally:
         srv.stop()
+
+
+def outbox_states(hall_dir: Path) -> dict[tuple[str, str], int]:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{hall_dir / 'offline-cache.db'}?mode=ro", uri=True) as conn:
+        return {(k, s): n for k, s, n in conn.execute("SELECT kind, state, count(*) FROM records GROUP BY kind, state")}
+
+
+@pytest.mark.parametrize("platform_kinds", ["current", "v1"])
+def test_the_hall_forwards_fleet_state_and_alerts_and_an_older_platform_only_drops_them(
+        tmp_path: Path, platform_kinds: str) -> None:
+    from offline_cache.platform_server import start_reference_platform
+    from offline_cache.platform_store import KINDS, V1_KINDS
+
+    platform = start_reference_platform(tmp_path / "platform", kinds=KINDS if platform_kinds == "current" else V1_KINDS)
+    data = tmp_path / "hall"
+    data.mkdir()
+    (data / "hall.toml").write_text(small_hall().replace('name = "测试大厅"', 'name = "测试大厅"\ndistrict = "浈江区"'),
+                                    encoding="utf-8")
+    srv = ServerProcess(data, args=("--platform-url", platform.base_url),
+                        env={"HALL_PLATFORM_TOKEN": platform.token}).start()
+    try:
+        kiosk = HallClient(srv.base_url, enrol(data, "kiosk", "kiosk-07"))
+        states = {"printer": {"state": "error", "reason": "paper_out"}}
+        assert Heartbeat(kiosk, "kiosk", "kiosk-07", tmp_path, probe=lambda: {"devices": states}).beat()
+        kiosk.raise_alert("printer", "kiosk-07", "paper out")
+        ticket = kiosk.issue_ticket("S1")["ticket"]
+
+        def synced() -> bool:
+            kinds = {r["kind"] for r in platform.admin().records()}
+            return "ticket_event" in kinds and (platform_kinds == "v1" or {"fleet_health", "alert"} <= kinds)
+
+        wait_for(synced)
+        if platform_kinds == "current":
+            city = platform.admin().city()
+            assert [h["district"] for h in city["halls"]] == ["浈江区"]
+            assert [(m["device"], m["problems"]) for m in city["machines"]] == [("kiosk-07", ["printer:paper_out"])]
+            assert [a["source"] for a in city["alerts"]] == ["kiosk-07"]
+            assert platform.admin().city("另一区")["halls"] == []
+        else:  # an older platform refuses the new kinds: dropped, nothing dead, the queue's events go on
+            wait_for(lambda: outbox_states(data).get(("fleet_health", "discarded")))
+            states_now = outbox_states(data)
+            assert not [k for k in states_now if k[1] == "dead"], states_now
+            assert ("ticket_event", "acked") in states_now
+            kiosk.issue_ticket("S1")
+            wait_for(lambda: outbox_states(data).get(("ticket_event", "acked"), 0) >= 2)
+        assert ticket["number"] == "A001"
+    finally:
+        srv.stop()
+        platform.stop()
