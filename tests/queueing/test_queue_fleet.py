@@ -164,3 +164,28 @@ def test_the_hall_forwards_fleet_state_and_alerts_and_an_older_platform_only_dro
     finally:
         srv.stop()
         platform.stop()
+
+
+@pytest.mark.skipif(not LIBFAKETIME or shutil.which("faketime") is None,
+                    reason="libfaketime (Debian package faketime) missing")
+def test_two_workers_raise_one_silence_alert(tmp_path: Path) -> None:
+    """Every worker of ``hall-server --workers 2`` looks for silent machines; the one alert of a
+    silence is raised in the transaction that marks the machine, so it is raised once."""
+    stamp = tmp_path / "faketime"
+    stamp.write_text("+0\n")
+    data = tmp_path / "hall"
+    data.mkdir()
+    (data / "hall.toml").write_text(small_hall(), encoding="utf-8")
+    srv = ServerProcess(data, args=("--workers", "2"), env={
+        "LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": str(stamp), "FAKETIME_NO_CACHE": "1"}).start()
+    try:
+        admin = HallClient(srv.base_url, srv.token("admin"))
+        for name in ("kiosk-1", "kiosk-2", "kiosk-3"):
+            assert Heartbeat(HallClient(srv.base_url, enrol(data, "kiosk", name)), "kiosk", name, tmp_path).beat()
+        stamp.write_text("+6m\n")
+        wait_for(lambda: len([a for a in admin.alerts() if a["kind"] == "fleet_silent"]) >= 3)
+        time.sleep(20)  # both workers' next checks: neither raises again
+        silent = [a["source"] for a in admin.alerts(include_acked=True) if a["kind"] == "fleet_silent"]
+        assert sorted(silent) == ["kiosk-1", "kiosk-2", "kiosk-3"]
+    finally:
+        srv.stop()
