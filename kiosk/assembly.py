@@ -271,7 +271,7 @@ def kiosk_health(assembly: Assembly) -> dict[str, Any]:
     if assembly.devices is not None:
         out["devices"] = {kind: {"state": state.value, "reason": reason[:120] if reason else None}
                           for kind, (state, reason) in dict(assembly.devices.states).items()
-                          if reason != "not configured"}
+                          if reason not in ("not configured", "not started")}
     if assembly.cache is not None:
         counts = assembly.cache.counts()
         out["backlog"], out["dead_letters"] = counts["pending"] + counts["inflight"], counts["dead"]
