@@ -64,6 +64,7 @@ class Assembly:
     runtime: KioskRuntime | None = None
     technician: Any = None
     audit: AuditLog | None = None
+    heartbeat: Any = None  # queueing.heartbeat.Heartbeat: this machine's fleet health to the hall
     stops: list[Any] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -244,6 +245,13 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             stops.append(heads.stop)
         runtime.start()
         stops.append(runtime.stop)
+        if config.hall_service.heartbeat_s > 0:
+            from queueing.heartbeat import Heartbeat
+
+            assembly.heartbeat = Heartbeat(client, "kiosk", config.kiosk.id, config.data_dir,
+                                           probe=lambda: kiosk_health(assembly),
+                                           interval_s=config.hall_service.heartbeat_s).start()
+            stops.append(assembly.heartbeat.stop)
         if assembly.pulls is not None:
             puller = threading.Thread(target=_pull_at_start, args=(assembly,), name="start-pulls", daemon=True)
             puller.start()
@@ -256,6 +264,19 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             except Exception:
                 log.exception("error while stopping after a failed start")
         raise
+
+
+def kiosk_health(assembly: Assembly) -> dict[str, Any]:
+    """What a kiosk's heartbeat says of it: each configured device's state, the cache's backlog."""
+    out: dict[str, Any] = {}
+    if assembly.devices is not None:
+        out["devices"] = {kind: {"state": state.value, "reason": reason[:120] if reason else None}
+                          for kind, (state, reason) in dict(assembly.devices.states).items()
+                          if reason not in ("not configured", "not started")}
+    if assembly.cache is not None:
+        counts = assembly.cache.counts()
+        out["backlog"], out["dead_letters"] = counts["pending"] + counts["inflight"], counts["dead"]
+    return out
 
 
 def _check_audit(assembly: Assembly, core: KioskCore) -> None:

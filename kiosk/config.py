@@ -68,6 +68,8 @@ class HallServiceSection(_Section):
     #: the hall CA (hall-server ca): an https hall must chain to it, and only to it
     ca_bundle: str = ""
     timeout_s: NonNegFloat = 5.0
+    #: seconds between this machine's heartbeats to the hall (fleet health); 0: none
+    heartbeat_s: NonNegFloat = 60.0
 
 
 class PlatformSection(BaseModel):

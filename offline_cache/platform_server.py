@@ -29,7 +29,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import requests
 
@@ -380,6 +380,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/admin/records/"):
             rec = platform.store.get_record(path.rsplit("/", 1)[1])
             return self._json(200, rec) if rec else self._err(404, "not_found", "no such record")
+        if path == "/admin/city":  # the city view (offline_cache/city.py, ui/city_app.py)
+            district = (query.get("district") or [""])[0] or None
+            return self._json(200, platform.store.city.overview(district))
+        if path.startswith("/admin/city/halls/"):
+            hall = platform.store.city.hall(path.split("/admin/city/halls/", 1)[1])
+            return self._json(200, hall) if hall else self._err(404, "not_found", "no such hall")
         if path == "/admin/catalogue" and method == "PUT":
             platform.store.set_catalogue(data)
             return self._json(200, {"etag": platform.store.catalogue_etag})
@@ -508,3 +514,12 @@ class PlatformAdmin:
 
     def set_catalogue(self, catalogue: dict[str, Any]) -> Any:
         return self._call("PUT", "/admin/catalogue", catalogue)
+
+    def city(self, district: str | None = None) -> dict[str, Any]:
+        path = "/admin/city" + (f"?district={quote(district)}" if district else "")
+        found: dict[str, Any] = self._call("GET", path)
+        return found
+
+    def city_hall(self, hall_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self._call("GET", f"/admin/city/halls/{quote(hall_id, safe='')}")
+        return found

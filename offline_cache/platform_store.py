@@ -20,10 +20,14 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from .city import CITY_SCHEMA, CityView
 from .migrations import Migration, Schema, migrate, refuse_newer
 from .sealing import canonical_json, id_number_hash
 
-KINDS = frozenset({"application", "complaint", "rating", "ticket_event", "stats", "audit_head"})
+#: the kinds of sync protocol v1 as first released: a platform of that release refuses any other
+V1_KINDS = frozenset({"application", "complaint", "rating", "ticket_event", "stats", "audit_head"})
+#: v1 plus fleet health (docs/platform-contract.md); offline_cache/city.py keeps the city's view of them
+KINDS = V1_KINDS | {"fleet_health", "alert"}
 CST = timezone(timedelta(hours=8))  # halls are in China Standard Time
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[A-Za-z0-9._:-]{8,80}")
@@ -60,6 +64,7 @@ CREATE TABLE IF NOT EXISTS ingest_log (
     id TEXT NOT NULL, status TEXT NOT NULL, device_id TEXT, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (day TEXT PRIMARY KEY, n INTEGER NOT NULL);
 """),
+    Migration("v2: the city view: each hall's and machine's latest fleet state, open alerts", CITY_SCHEMA),
 ))
 
 
@@ -89,6 +94,7 @@ class PlatformStore:
             self._conn.close()
             raise
         self.set_catalogue(catalogue)
+        self.city = CityView(self._conn, self._lock)
         self._seed_applications()
 
     # --- catalogue -------------------------------------------------------------------------
@@ -163,6 +169,7 @@ class PlatformStore:
                              json.dumps(rec.get("attachments", [])), receipt,
                              now.isoformat(timespec="seconds"), ts))
                         results.append({"id": rid, "status": "accepted", "receipt_no": receipt})
+                        self.city.project(rec["kind"], rec["payload"], ts)
                     log_rows.append((rid, results[-1]["status"], device_id, ts))
                 self._conn.executemany("INSERT INTO ingest_log(id, status, device_id, at) VALUES (?,?,?,?)",
                                        log_rows)

@@ -48,6 +48,9 @@ from .store import AttachmentCorruptError, OfflineCache, OutgoingRecord, RecordI
 log = logging.getLogger(__name__)
 
 MISSING_ATTACHMENT_RETRIES = 3
+#: kinds a platform may not know (docs/platform-contract.md): an older platform's ``unknown_kind``
+#: drops them (state ``discarded``) instead of filling the dead letters every minute
+ADVISORY_KINDS = frozenset({"fleet_health", "alert"})
 MAX_BACKOFF_EXPONENT = 30  # 2**30 × base is past any cap; more would overflow a float in a week
 
 
@@ -484,6 +487,7 @@ class SyncEngine:
         dead: list[tuple[str, dict[str, Any]]] = []
         again_now: list[str] = []
         unknown: list[OutgoingRecord] = []
+        advisory: list[tuple[str, dict[str, Any]]] = []
         for rec in records:
             res = results.get(rec.id)
             if res is None:
@@ -509,6 +513,9 @@ class SyncEngine:
                     self.cache.mark_uploaded(rec.attachments, uploaded=False)
                     again_now.append(rec.id)
                     continue
+            if status == "rejected" and reason["code"] == "unknown_kind" and rec.kind in ADVISORY_KINDS:
+                advisory.append((rec.id, reason))  # an older platform: dropped, not a dead letter
+                continue
             if status == "conflict":
                 self._alert("conflict", "the platform holds a different payload under this id",
                             {"record_id": rec.id})
@@ -523,6 +530,10 @@ class SyncEngine:
             self.cache.mark_dead(dead)
             report.dead_letters += len(dead)
             self._emit("dead_letter", count=len(dead))
+        if advisory:
+            self.cache.mark_dead(advisory)
+            for rid, _reason in advisory:
+                self.cache.discard(rid, "the platform does not take this advisory kind (an older platform)")
         if again_now:
             self.cache.release(again_now, self.owner, next_attempt=0.0, error="missing_attachment")
         if unknown:

@@ -31,7 +31,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from queueing import api_sms, api_stats
+from queueing import api_fleet, api_sms, api_stats
 from queueing.api_complaints import add_routes as add_complaint_routes
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
-ROUTE_MODULES: tuple[AddRoutes, ...] = (add_complaint_routes, api_sms.add_routes, api_stats.add_routes)
+ROUTE_MODULES: tuple[AddRoutes, ...] = (add_complaint_routes, api_sms.add_routes, api_stats.add_routes,
+                                           api_fleet.add_routes)
 
 
 class IssueBody(BaseModel):

@@ -354,6 +354,13 @@ class HallClient:
     def ack_alert(self, alert_id: int, staff_id: str | None = None) -> None:
         self._call("POST", f"/api/v1/alerts/{alert_id}/ack", self._staff(staff_id))
 
+    # fleet health (queueing/api_fleet.py)
+    def heartbeat(self, state: dict[str, Any]) -> dict[str, Any]:
+        return _object(self._json("POST", "/api/v1/fleet/heartbeat", state).get("heartbeat"), "heartbeat")
+
+    def fleet(self) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/fleet")
+
     # events
     def events(self, last_event_id: int | None = None, read_timeout: float = 45.0) -> Iterator[Event]:
         """Server-sent events, blocking; run it on your own thread. Ends when the link drops

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -18,6 +18,7 @@ from queueing.api import create_app
 from queueing.appointment_feed import AppointmentFeed
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
+from queueing.fleet import Fleet
 from queueing.hallconfig import ConfigError, load_credentials, load_hall, load_sms
 from queueing.limits import BodyCaps, PublicRate
 from queueing.outbox import Outbox, OutboxForwarder
@@ -133,6 +134,10 @@ def build_service(
         feed.start()
     app = create_app(engine, creds, hub, public=PublicPagesConfig(public_base_url, sources), body_caps=body_caps,
                      public_rate=public_rate, appointment_feed=feed, integrity_check_s=integrity_check_s)
+    if forwarder is not None:  # the hall's fleet state to the platform with its events (queueing/fleet.py)
+        forwarder.fleet_state = fleet_snapshot(app.state.fleet)
+        app.state.fleet.on_change = forwarder.fleet_changed
+        forwarder.clock = engine.clock
     sms_outbox = dispatcher = None
     if sms_config.enabled:
         sms_outbox = SmsOutbox(data_dir / "sms.db")
@@ -144,6 +149,13 @@ def build_service(
             dispatcher.start()
     return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed, dispatcher, sms_outbox,
                        simulator)
+
+
+def fleet_snapshot(fleet: Fleet) -> Callable[[], dict[str, Any]]:
+    def state() -> dict[str, Any]:
+        return {"hall": fleet.hall_now(), "machines": fleet.machines()}
+
+    return state
 
 
 def uvicorn_server(

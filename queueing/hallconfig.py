@@ -164,6 +164,8 @@ class _Table(BaseModel):
 class HallTable(_Table):
     id: str = "hall-1"
     name: str = "政务服务中心"
+    #: the city's district (区/县) the hall belongs to; synced with the fleet state (city view filter)
+    district: str = ""
     timezone: str = "Asia/Shanghai"
     #: default opening hours of every service
     opening_hours: HoursText = "00:00-24:00"
@@ -314,7 +316,8 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
     if catch_all is not None and catch_all not in services:
         raise ConfigError(f"{source}: hall.catch_all_service: unknown service {catch_all!r}")
     return Hall(spec.hall.id, spec.hall.name, ZoneInfo(spec.hall.timezone), zones, services, counters,
-                Policy(**spec.policy.model_dump()), catch_all)
+                Policy(**spec.policy.model_dump()), catch_all,
+                district=spec.hall.district)
 
 
 def load_sms(data_dir: Path) -> SmsTable:

@@ -44,6 +44,7 @@ class BodyCaps:
     paths: tuple[tuple[str, int], ...] = (
         (r"^/api/v1/appointments$", 2048 * KIB),  # a day's appointments pushed at once
         (r"^/t/[^/]+/rate$", 16 * KIB),  # the phone's rating form is a few hundred bytes
+        (r"^/api/v1/fleet/heartbeat$", 8 * KIB),  # a machine's heartbeat is under 1 KiB
     )
     body_timeout_s: float = 30.0
 

@@ -118,6 +118,7 @@ class Hall:
     policy: Policy = field(default_factory=Policy)
     #: 兜底: the service of 不确定办哪项 / 其他事项 at the kiosk (hall.toml ``[hall] catch_all_service``)
     catch_all_service: str | None = None
+    district: str = ""  # the city's district (区/县) of the hall: the city view filters by it
 
     def local(self, ts: float) -> datetime:
         return datetime.fromtimestamp(ts, self.tz)

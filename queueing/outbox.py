@@ -9,7 +9,13 @@ and enqueues ticket events (kind ``ticket_event``), ratings (``rating``) and, wh
 day changes, the previous day's statistics (``stats``). The cursor advances only after the outbox
 accepted the record, so nothing is lost across a crash; a crash between the two can enqueue one
 record twice, which is why every payload carries ``hall_id`` + ``event_seq`` for the platform to
-deduplicate on."""
+deduplicate on.
+
+Fleet health (docs/platform-contract.md): alerts and their acknowledgements go as kind ``alert``
+(from the event log, like ticket events), and every ``fleet_every_s`` the hall's state now and its
+machines' (``fleet_state``, queueing/fleet.py) as one ``fleet_health`` record, its id derived
+from the hall and the minute. Both kinds are advisory: an older platform that refuses them
+(``unknown_kind``) drops them without stopping anything else (offline_cache/sync.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +23,9 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from queueing import stats
@@ -40,6 +48,7 @@ TICKET_KINDS = {
     "pause",
     "resume",
 }
+ALERT_KINDS = {"alert", "alert_ack"}
 
 
 class Outbox(Protocol):
@@ -47,8 +56,12 @@ class Outbox(Protocol):
 
 
 class OutboxForwarder:
-    def __init__(self, store: QueueStore, hall: Hall, outbox: Outbox, batch: int = 200) -> None:
+    def __init__(self, store: QueueStore, hall: Hall, outbox: Outbox, batch: int = 200,
+                 fleet_state: Callable[[], dict[str, Any]] | None = None, fleet_every_s: float = 60.0,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store, self.hall, self.outbox, self.batch = store, hall, outbox, batch
+        self.fleet_state, self.fleet_every_s, self.clock = fleet_state, fleet_every_s, clock
+        self._fleet_sent: int | None = None  # the slot (clock // fleet_every_s) last sent
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hall-outbox", daemon=True)
@@ -98,20 +111,43 @@ class OutboxForwarder:
                     **json.loads(row["data"]),
                 }
                 self._put("ticket_event" if kind in TICKET_KINDS else "rating", payload, f"event/{row['seq']}")
+            elif kind in ALERT_KINDS:
+                self._put("alert", {"hall_id": self.hall.id, "event_seq": row["seq"], "event": kind,
+                                    "at": self.hall.iso(row["at"]), **json.loads(row["data"])}, f"event/{row['seq']}")
+                self._fleet_sent = None  # the city sees the machines' state with the alert
             last_day = row["day"]
             with self.store.write() as tx:
                 tx.set_meta("outbox_cursor", str(row["seq"]))
                 tx.set_meta("outbox_day", last_day)
         return len(rows)
 
+    def fleet_changed(self) -> None:
+        """Send the fleet state at the next wake-up, whatever the slot (queueing.fleet on_change)."""
+        self._fleet_sent = None
+        self._wake.set()
+
+    def pump_fleet(self) -> bool:
+        """The fleet state once per ``fleet_every_s`` slot (and right after an alert); True if sent."""
+        if self.fleet_state is None:
+            return False
+        slot = int(self.clock() // self.fleet_every_s)
+        if slot == self._fleet_sent:
+            return False
+        state = self.fleet_state()
+        # the id of each state from the hall's clock to the millisecond: every state sent is new
+        self._put("fleet_health", {"hall_id": self.hall.id, **state}, f"fleet/{self.clock():.3f}")
+        self._fleet_sent = slot
+        return True
+
     def _run(self) -> None:
         backoff = 1.0
         while not self._stop.is_set():
-            self._wake.wait(30)
+            self._wake.wait(min(30.0, self.fleet_every_s / 2))
             self._wake.clear()
             try:
                 while self.pump() and not self._stop.is_set():
                     pass
+                self.pump_fleet()
                 backoff = 1.0
             except Exception:
                 log.exception("forwarding to the outbox failed; retrying")

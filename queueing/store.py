@@ -120,6 +120,11 @@ class StoreTx(Protocol):
     def complaint(self, complaint_id: str | None, number: str | None) -> dict[str, Any] | None: ...
     def update_complaint(self, complaint_id: str, changes: dict[str, Any]) -> None: ...
     def complaints(self, day_from: str, day_to: str, state: str | None, limit: int) -> list[dict[str, Any]]: ...
+    # fleet health (queueing/fleet.py): one row per machine, its latest heartbeat and last seen
+    def fleet_get(self, device: str) -> dict[str, Any] | None: ...
+    def fleet_put(self, row: dict[str, Any]) -> None: ...
+    def fleet_all(self) -> list[dict[str, Any]]: ...
+    def fleet_set_silent(self, device: str, alert_id: int | None) -> None: ...
 
 
 class ChangeDoorbell(Protocol):
@@ -209,12 +214,19 @@ COMPLAINT_COLUMNS = ("id", "number", "day", "topic", "text_sealed", "device", "f
                      "closed_by", "closed_at", "alias")
 #: what update_complaint may change
 COMPLAINT_CHANGES = frozenset(COMPLAINT_COLUMNS[9:])
+# v5: fleet health (queueing/fleet.py): each machine's latest heartbeat, when it was last seen,
+# and the open alert of its silence.
+_V5_FLEET = """
+CREATE TABLE fleet(device TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT, counter_id TEXT, state TEXT NOT NULL,
+    seen_at REAL NOT NULL, silent_alert INTEGER);
+"""
 
 SCHEMA = Schema("queue.db", (
     Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
     Migration("v2: devices, staff accounts and sessions", _V2_CREDENTIALS),
     Migration("v3: anonymous tickets per issuing device", _V3_ANONYMOUS),
     Migration("v4: complaints with their numbers and handling", _V4_COMPLAINTS),
+    Migration("v5: fleet health, each machine's latest heartbeat", _V5_FLEET),
 ))
 
 _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
@@ -597,6 +609,31 @@ class SQLiteTx:
             ).rowcount
             == 1
         )
+
+    _FLEET = "SELECT device, role, name, counter_id, state, seen_at, silent_alert FROM fleet"
+
+    def _fleet_rows(self, cur: sqlite3.Cursor) -> list[dict[str, Any]]:
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def fleet_get(self, device: str) -> dict[str, Any] | None:
+        found = self._fleet_rows(self.con.execute(self._FLEET + " WHERE device=?", (device,)))
+        return found[0] if found else None
+
+    def fleet_put(self, row: dict[str, Any]) -> None:
+        self.con.execute(
+            "INSERT INTO fleet(device, role, name, counter_id, state, seen_at, silent_alert) VALUES(:device, :role, "
+            ":name, :counter_id, :state, :seen_at, :silent_alert) ON CONFLICT(device) DO UPDATE SET "
+            "role=excluded.role, name=excluded.name, counter_id=excluded.counter_id, state=excluded.state, "
+            "seen_at=excluded.seen_at, silent_alert=excluded.silent_alert",
+            row,
+        )
+
+    def fleet_all(self) -> list[dict[str, Any]]:
+        return self._fleet_rows(self.con.execute(self._FLEET + " ORDER BY device"))
+
+    def fleet_set_silent(self, device: str, alert_id: int | None) -> None:
+        self.con.execute("UPDATE fleet SET silent_alert=? WHERE device=?", (alert_id, device))
 
 
     def put_complaint(self, row: dict[str, Any]) -> None:

@@ -116,10 +116,18 @@ CREATE INDEX complaints_day ON complaints(hall_id, day, state);
 CREATE UNIQUE INDEX complaints_alias ON complaints(hall_id, alias) WHERE alias IS NOT NULL;
 """
 
+# v4: fleet health (queueing/fleet.py): each machine's latest heartbeat, last seen, open silence alert.
+_V4_FLEET = """
+CREATE TABLE fleet(hall_id TEXT NOT NULL REFERENCES halls, device TEXT NOT NULL, role TEXT NOT NULL, name TEXT,
+    counter_id TEXT, state TEXT NOT NULL, seen_at DOUBLE PRECISION NOT NULL, silent_alert BIGINT,
+    PRIMARY KEY(hall_id, device));
+"""
+
 SCHEMA = Schema("queue store (PostgreSQL)", (
     Migration("v1: halls, tickets, events, counters, appointments, ratings, alerts", _V1),
     Migration("v2: anonymous tickets per issuing device", _V2_ANONYMOUS),
     Migration("v3: complaints with their numbers and handling", _V3_COMPLAINTS),
+    Migration("v4: fleet health, each machine's latest heartbeat", _V4_FLEET),
 ))
 _MIGRATION_LOCK = 0x68616C6C  # pg_advisory_xact_lock key of the migrations ("hall")
 _DAMAGE = ("XX001", "XX002")  # data_corrupted, index_corrupted
@@ -456,6 +464,27 @@ class PgTx:
             f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE hall_id=%s AND day BETWEEN %s AND %s "
             "AND (%s::text IS NULL OR state=%s) ORDER BY received_at DESC LIMIT %s",
             (day_from, day_to, state, state, limit)))
+
+    _FLEET = "SELECT device, role, name, counter_id, state, seen_at, silent_alert FROM fleet WHERE hall_id=%s"
+
+    def fleet_get(self, device: str) -> dict[str, Any] | None:
+        found = _dicts(self._q(self._FLEET + " AND device=%s", (device,)))
+        return found[0] if found else None
+
+    def fleet_put(self, row: dict[str, Any]) -> None:
+        self.con.execute(
+            "INSERT INTO fleet(hall_id, device, role, name, counter_id, state, seen_at, silent_alert) VALUES(%(hall)s, "
+            "%(device)s, %(role)s, %(name)s, %(counter_id)s, %(state)s, %(seen_at)s, %(silent_alert)s) "
+            "ON CONFLICT(hall_id, device) DO UPDATE SET role=excluded.role, name=excluded.name, "
+            "counter_id=excluded.counter_id, state=excluded.state, seen_at=excluded.seen_at, "
+            "silent_alert=excluded.silent_alert", {**row, "hall": self.hall})
+
+    def fleet_all(self) -> list[dict[str, Any]]:
+        return _dicts(self._q(self._FLEET + " ORDER BY device"))
+
+    def fleet_set_silent(self, device: str, alert_id: int | None) -> None:
+        self.con.execute("UPDATE fleet SET silent_alert=%s WHERE hall_id=%s AND device=%s",
+                         (alert_id, self.hall, device))
 
 
 def migrate_pg(con: psycopg.Connection[Any], schema: Schema = SCHEMA) -> int:

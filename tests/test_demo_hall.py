@@ -145,6 +145,23 @@ def test_a_kiosk_ticket_is_called_at_the_counter_and_shown_on_the_display(
         log = Path(summary["logs"][name])
         assert _alive(summary["pids"][name]), f"{name} is not running: {log.read_text()[-2000:]}"
 
+    # every window beats its hall, and the hall tells its platform: the city view shows them
+    admin = HallClient(hall_url, shared["admin"])
+    _wait("every window's heartbeat", lambda: {m["device"] for m in admin.fleet()["machines"]} >= {
+        "demo-kiosk", "demo-display", "demo-counter-W01"}, timeout=60, proc=proc, log=out)
+    from offline_cache.platform_server import PlatformAdmin
+
+    platform_dir = data / "platform"
+    city = PlatformAdmin(summary["platform_url"], json.loads((platform_dir / "platform-credentials.json").read_text())[
+        "admin_token"])
+    _wait("the hall's machines in the city", lambda: len(city.city()["halls"]) == 1 and
+          city.city()["halls"][0]["machines_total"] == 3, timeout=90, proc=proc, log=out)
+    shot = data / "city.png"
+    ran = subprocess.run([sys.executable, "main.py", "city", "--platform-url", summary["platform_url"],
+                          "--platform-data-dir", str(platform_dir), "--quit-after", "3", "--screenshot", str(shot)],
+                         cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=90)
+    assert ran.returncode == 0 and shot.stat().st_size > 10_000, ran.stderr[-2000:]
+
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     assert proc.wait(60) == 0, out.read_text()[-3000:]
     _wait("every process gone", lambda: not any(_alive(pid) for pid in summary["pids"].values()), timeout=20)

@@ -56,6 +56,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _common(technician)
     technician.set_defaults(func=run_technician)
 
+    city = subparsers.add_parser(
+        "city", help="the city view: every hall and machine of the city, from what halls sync to the platform",
+        description="Every hall now (waiting, longest wait against its target, counters open, today's satisfaction "
+        "and rectification) and every machine with a problem or silent, by district, with the version of every "
+        "machine; double-click a hall for its machines. Reads the platform's city endpoint "
+        "(docs/platform-contract.md).")
+    city.add_argument("--platform-url", required=True, help="the platform's base URL")
+    city.add_argument("--token", default=os.environ.get("HALL_CITY_TOKEN", ""),
+                      help="the platform's operator token (default $HALL_CITY_TOKEN; the reference platform's "
+                      "admin_token, or --platform-data-dir)")
+    city.add_argument("--platform-data-dir", help="read the token from the reference platform's credentials here")
+    city.add_argument("--ca-bundle", default="", help="CA bundle of an https platform")
+    city.add_argument("--district", default="", help="start filtered to this district")
+    city.add_argument("--language", choices=("zh_CN", "en"), default="zh_CN")
+    city.add_argument("--refresh", type=float, default=10.0, metavar="SECONDS", help="refresh every … (default 10)")
+    city.add_argument("--fullscreen", action="store_true")
+    city.add_argument("--screenshot", help="save a PNG of the window after --quit-after seconds")
+    city.add_argument("--quit-after", type=float, default=0.0, help="quit after this many seconds")
+    city.set_defaults(func=run_city)
+
     demo_hall = subparsers.add_parser(
         "demo-hall", help="a whole demo hall from separate processes: hall service, platform and every window",
         description="Start the reference platform, one hall service (hall-server) and a process per window "
@@ -272,6 +292,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
         from kiosk.rating_pad import follow_counter
 
         follow_counter(assembly, args.rating_pad)
+        if assembly.heartbeat is not None:
+            assembly.heartbeat.kind = "rating_pad"
     holder: dict[str, Any] = {}
 
     def open_technician() -> None:
@@ -366,11 +388,22 @@ def _hall_client(config: Any, role: str) -> tuple[Any, Any]:
     if hall is not None:  # no hall configured: the embedded one
         url, token = url or hall.url, token or hall.tokens[role]
 
+    client = HallClient(url, token, timeout=config.hall_service.timeout_s, ca_bundle=config.hall_service.ca_bundle)
+    if config.hall_service.heartbeat_s > 0:  # this machine's fleet health (queueing/heartbeat.py)
+        from queueing.heartbeat import Heartbeat
+
+        kind = {"admin": "dashboard"}.get(role, role)
+        beat = Heartbeat(HallClient(url, token, timeout=config.hall_service.timeout_s,
+                                    ca_bundle=config.hall_service.ca_bundle),
+                         kind, f"{config.kiosk.id}-{kind}", config.data_dir,
+                         interval_s=config.hall_service.heartbeat_s).start()
+        stops.append(beat.stop)
+
     def stop() -> None:
         for fn in reversed(stops):
             fn()
 
-    return HallClient(url, token, timeout=config.hall_service.timeout_s, ca_bundle=config.hall_service.ca_bundle), stop
+    return client, stop
 
 
 def run_display(args: argparse.Namespace) -> int:
@@ -414,6 +447,33 @@ def run_counter(args: argparse.Namespace) -> int:
     window = CounterWindow(controller, font_family=cjk_family(), language=config.kiosk.language)
     window.show()
     return _run_window(app, window, args, stop_hall)
+
+
+def run_city(args: argparse.Namespace) -> int:
+    import json
+
+    from offline_cache.platform_server import CREDENTIALS_FILE, PlatformAdmin
+    from ui.city_app import CityWindow
+    from ui.qt_app import application, cjk_family
+
+    _check_display()
+    token = args.token
+    if not token and args.platform_data_dir:
+        token = json.loads((Path(args.platform_data_dir) / CREDENTIALS_FILE).read_text("utf-8"))["admin_token"]
+    if not token:
+        print("city: give the platform's operator token (--token, $HALL_CITY_TOKEN or --platform-data-dir)",
+              file=sys.stderr)
+        return 2
+    app = application()
+    platform = PlatformAdmin(args.platform_url, token)
+    if args.ca_bundle:
+        platform.session.verify = args.ca_bundle
+    window = CityWindow(platform, font_family=cjk_family(), refresh_ms=int(args.refresh * 1000),
+                        language=args.language)
+    if args.district:
+        window.choose_district(args.district)
+    window.show()
+    return _run_window(app, window, args, platform.session.close)
 
 
 def run_dashboard(args: argparse.Namespace) -> int:

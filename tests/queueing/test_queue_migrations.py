@@ -49,7 +49,8 @@ def test_a_v0_queue_db_is_upgraded_with_every_ticket_and_keeps_numbering(tmp_pat
         # per-kiosk count of tickets without an ID card, empty too
         assert {n: r for n, r in after.items() if n not in before} == {"devices": [], "staff": [],
                                                                           "staff_sessions": [], "anonymous_issued": [],
-                                                                          "complaints": []}
+                                                                          "complaints": [],
+                                                                          "fleet": []}
         tickets = {r[2]: r[0] for r in before["tickets"]}  # number -> id
         assert sorted(tickets) == ["A001", "A002", "B001"]
         served, _, _ = engine.ticket(tickets["A001"])

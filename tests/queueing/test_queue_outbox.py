@@ -32,12 +32,13 @@ def test_events_ratings_and_daily_stats_are_forwarded_once(tmp_path: Path, clock
     e.call_next("C2", staff_id="st-1")
     e.finish("C2")
     e.rate(t.id, 5)
-    e.raise_alert("help", "kiosk-1", "x")  # alerts are local: not forwarded
+    e.raise_alert("help", "kiosk-1", "x")  # alerts go to the city view too (docs/platform-contract.md)
     while fwd.pump():
         pass
     kinds = [k for k, _p in out.records]
-    assert kinds == ["ticket_event"] * 3 + ["rating"]
-    assert [p["event"] for _k, p in out.records] == ["issue", "call", "finish", "rating"]
+    assert kinds == ["ticket_event"] * 3 + ["rating", "alert"]
+    assert [p["event"] for _k, p in out.records] == ["issue", "call", "finish", "rating", "alert"]
+    assert out.records[-1][1]["alert_kind"] == "help" and out.records[-1][1]["source"] == "kiosk-1"
     assert all(p["hall_id"] == "test-hall" and p["event_seq"] for _k, p in out.records)
     assert "110105" not in repr(out.records) and t.person_hash not in repr(out.records)
 
