@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from queueing import api_cases
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
-ROUTE_MODULES: tuple[AddRoutes, ...] = ()
+ROUTE_MODULES: tuple[AddRoutes, ...] = (api_cases.add_routes,)
 
 
 class IssueBody(BaseModel):
@@ -67,6 +68,8 @@ class CallBody(StaffBody):
 
 class FinishBody(StaffBody):
     outcome: Outcome = Outcome.DONE
+    case_no: str | None = Field(None, min_length=1, max_length=64, examples=["330100202612010001"],
+                                description="办件编号 of the case (typed or scanned at the counter)")
 
 
 class TransferBody(StaffBody):
@@ -86,6 +89,11 @@ class RatingBody(BaseModel):
     level: int | Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
     reason: str | None = Field(None, max_length=200)
     comment: str | None = Field(None, max_length=1000)
+    stage: Literal["accept", "finish"] | None = Field(None, description="一事多评: a stage of [rating] stages; "
+                                                      "default the last (finish)")
+    attitude: int | None = Field(None, ge=1, le=5, description="服务态度 1..5")
+    efficiency: int | None = Field(None, ge=1, le=5, description="办事效率 1..5")
+    competence: int | None = Field(None, ge=1, le=5, description="服务水平 1..5")
 
 
 class RectifyBody(BaseModel):
@@ -157,6 +165,7 @@ class TicketOut(BaseModel):
     slot_end: str | None
     transferred_from: str | None
     transferred_to: str | None
+    case_no: str | None = None
 
 
 class TicketAnswer(BaseModel):
@@ -514,7 +523,8 @@ def create_app(
 
     @app.post("/api/v1/tickets/{ticket_id}/rating", status_code=201)
     async def rate(ticket_id: str, body: RatingBody, role: str = require("kiosk", "counter")) -> dict[str, Any]:
-        return {"rating": await eng.rate(ticket_id, body.level, body.reason, body.comment)}
+        scores = {"attitude": body.attitude, "efficiency": body.efficiency, "competence": body.competence}
+        return {"rating": await eng.rate(ticket_id, body.level, body.reason, body.comment, body.stage, scores)}
 
     @app.get("/api/v1/display")
     async def display(role: str = require(*ANY)) -> dict[str, Any]:
@@ -557,7 +567,8 @@ def create_app(
 
     @app.post("/api/v1/counters/{counter_id}/finish", response_model=TicketAnswer)
     async def finish(counter_id: str, body: FinishBody | None = None, role: str = require("counter")) -> dict[str, Any]:
-        return ticket_out(await eng.finish(counter_id, body.outcome if body else Outcome.DONE, staff(body)))
+        return ticket_out(await eng.finish(counter_id, body.outcome if body else Outcome.DONE, staff(body),
+                                           body.case_no if body else None))
 
     @app.post("/api/v1/counters/{counter_id}/no-show", response_model=TicketAnswer)
     async def no_show(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:

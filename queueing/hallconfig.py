@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from common.config_errors import validation_text
-from queueing.model import POLICIES, Counter, Hall, Hours, Policy, Service, Zone
+from queueing.model import POLICIES, Counter, Hall, Hours, Policy, RatingRules, Service, Zone
 
 CONFIG_VERSION = 1
 ROLES = ("kiosk", "counter", "display", "admin")
@@ -193,6 +193,31 @@ class PolicyTable(_Table):
     anonymous_share_by_device: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
 
 
+RatingLevelName = Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
+_LEVELS = {"very_satisfied": 5, "satisfied": 4, "basic": 3, "dissatisfied": 2, "very_dissatisfied": 1}
+
+
+class RatingTable(_Table):
+    """``[rating]``: stages (一事多评), the default of an unrated case, the 差评 clocks."""
+
+    stages: list[Literal["accept", "finish"]] = ["finish"]
+    default_level: RatingLevelName = "satisfied"
+    default_after_working_days: Annotated[int, Field(ge=0, le=60)] = 5
+    callback_working_days: Annotated[int, Field(ge=1, le=30)] = 1
+    rectify_working_days: Annotated[int, Field(ge=1, le=90)] = 15
+
+    @field_validator("stages")
+    @classmethod
+    def _finish_last(cls, value: list[str]) -> list[str]:
+        if not value or value[-1] != "finish" or len(set(value)) != len(value):
+            raise ValueError('stages in order, each once, ending with "finish", e.g. ["accept", "finish"]')
+        return value
+
+    def rules(self) -> RatingRules:
+        return RatingRules(tuple(self.stages), _LEVELS[self.default_level], self.default_after_working_days,
+                           self.callback_working_days, self.rectify_working_days)
+
+
 class ZoneTable(_Table):
     id: str
     name: str
@@ -237,6 +262,7 @@ class HallFile(_Table):
     version: int
     hall: HallTable = HallTable()
     policy: PolicyTable = PolicyTable()
+    rating: RatingTable = RatingTable()
     zones: list[ZoneTable] = []
     services: list[ServiceTable]
     counters: list[CounterTable]
@@ -283,7 +309,7 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
         raise ConfigError(f"{source}: counters: at least one counter is needed")
     zones = tuple(Zone(z.id, z.name) for z in spec.zones)
     return Hall(spec.hall.id, spec.hall.name, ZoneInfo(spec.hall.timezone), zones, services, counters,
-                Policy(**spec.policy.model_dump()))
+                Policy(**spec.policy.model_dump()), spec.rating.rules())
 
 
 def load_hall(data_dir: Path) -> Hall:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from common.i18n import Translator
 from kiosk.dashboard import Snapshot, collect, export_csv, export_xlsx, level_name, reason_name
 from ui.counter_app import SignInDialog, _Job
+from ui.dashboard_rectification import RectificationTab
 
 KPIS = ("waiting", "longest", "counters", "served", "satisfaction", "rectified")
 NOW_COLUMNS = ("service", "waiting", "longest", "target", "open", "issued", "served", "mean_wait", "over_target")
@@ -62,7 +63,7 @@ class DashboardTab(Protocol):
 
 #: factories of the pages after 今日, in tab order; each gets the window (its client, translator,
 #: signed-in ``staff`` and ``_start`` for work off the GUI thread)
-EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = ()
+EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = (RectificationTab,)
 
 
 class _Fetch(QRunnable):
