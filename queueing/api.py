@@ -69,7 +69,7 @@ class CallBody(StaffBody):
 class FinishBody(StaffBody):
     outcome: Outcome = Outcome.DONE
     case_no: str | None = Field(None, min_length=1, max_length=64, examples=["330100202612010001"],
-                                description="办件编号 of the case (typed or scanned at the counter)")
+                                description="the case number (banjian bianhao), typed or scanned at the counter")
 
 
 class TransferBody(StaffBody):
@@ -89,11 +89,11 @@ class RatingBody(BaseModel):
     level: int | Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
     reason: str | None = Field(None, max_length=200)
     comment: str | None = Field(None, max_length=1000)
-    stage: Literal["accept", "finish"] | None = Field(None, description="一事多评: a stage of [rating] stages; "
-                                                      "default the last (finish)")
-    attitude: int | None = Field(None, ge=1, le=5, description="服务态度 1..5")
-    efficiency: int | None = Field(None, ge=1, le=5, description="办事效率 1..5")
-    competence: int | None = Field(None, ge=1, le=5, description="服务水平 1..5")
+    stage: Literal["accept", "finish"] | None = Field(None, description="a stage of [rating] stages "
+                                                      "(one case, several ratings); default the last (finish)")
+    attitude: int | None = Field(None, ge=1, le=5, description="sub-score: attitude 1..5")
+    efficiency: int | None = Field(None, ge=1, le=5, description="sub-score: efficiency 1..5")
+    competence: int | None = Field(None, ge=1, le=5, description="sub-score: competence 1..5")
 
 
 class RectifyBody(BaseModel):

@@ -141,8 +141,12 @@ class RectificationTab(QWidget):
 
     def overdue_rows(self) -> list[int]:
         """The rows shown highlighted (what the supervisor sees first)."""
-        return [r for r in range(self.table.rowCount())
-                if self.table.item(r, 0) is not None and self.table.item(r, 0).background().color() == OVERDUE]
+        rows = []
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            if item is not None and item.background().color() == OVERDUE:
+                rows.append(r)
+        return rows
 
     # -- a supervisor's actions -------------------------------------------------------------------
     def act(self, action: str) -> None:
