@@ -77,3 +77,37 @@ def test_a_queue_db_from_a_newer_release_is_refused_untouched(tmp_path: Path) ->
     with pytest.raises(SchemaTooNewError, match=r"queue\.db .* version 7"):
         make_engine(tmp_path / "hall", FakeClock(at(9, 30)), small_hall())
     assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+
+
+def test_a_v3_queue_db_with_a_bad_rating_is_upgraded_and_its_loop_can_be_closed(tmp_path: Path) -> None:
+    """v3 → v4 (cases): the rated ticket of a v3 file keeps its rating (no default, no case
+    number) and can still be rectified; new ratings carry the case."""
+    from offline_cache.migrations import Schema, migrate
+
+    data = tmp_path / "hall"
+    engine = make_engine(data, FakeClock(at(9, 30)), small_hall())
+    engine.store.close()
+    (data / "queue.db").unlink()
+    with sqlite3.connect(data / "queue.db", isolation_level=None) as conn:
+        migrate(conn, Schema("queue.db", SCHEMA.migrations[:3]))
+        assert user_version(conn) == 3
+        conn.execute("INSERT INTO tickets(id, day, number, service_id, priority, status, issued_at, key_time, seq, "
+                     "counter_id, staff_id, finished_at, outcome) VALUES('t-old', '2026-11-23', 'A001', 'S1', "
+                     "'normal', 'done', 1, 1, 1, 'C1', 's-1', 2, 'done')")
+        conn.execute("INSERT INTO ratings VALUES('t-old', 1, 'slow', NULL, 3, 'S1', 'C1', 's-1')")
+        conn.execute("INSERT INTO sequences VALUES('', '*', 1), ('2026-11-23', 'A', 1)")
+    conn.close()
+    engine = make_engine(data, FakeClock(at(9, 30)), small_hall())
+    try:
+        [old] = engine.ratings("2026-11-23")
+        assert (old["level"], old["case_no"], old["is_default"]) == (1, None, 0)
+        assert engine.rectify("t-old", "spoke to the citizen", "9001")["by"] == "9001"
+        engine.issue("S1")
+        engine.call_next("C1", "s-2")
+        done = engine.finish("C1", "done", "s-2", case_no="CASE-1")
+        assert engine.rate(done.id, 2, reason="slow")["case_no"] == "CASE-1"
+        with sqlite3.connect(data / "queue.db") as conn:
+            assert user_version(conn) == SCHEMA.version
+            assert conn.execute("SELECT ticket_id FROM rating_loops").fetchall() == [(done.id,)]
+    finally:
+        engine.store.close()
