@@ -90,6 +90,7 @@ class CaseBook:
             before = t.case_no
             t.case_no = case
             tx.update_ticket(t)
+            tx.set_rating_case(t.id, case)  # a rating given before the number was known names it too
             self.engine.record(tx, now, day, "case_no", t, t.counter_id, by or t.staff_id, case_no=case,
                                previous=before)
             return t.public(self.hall)

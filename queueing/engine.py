@@ -663,6 +663,8 @@ class QueueEngine:
                 t.started_at = now
             t.status, t.finished_at, t.outcome = DONE, now, result
             t.case_no = case or t.case_no
+            if case:
+                tx.set_rating_case(t.id, case)  # an earlier stage's rating (一事多评) names the case too
             st.current_ticket_id = None
             return "finish"
 

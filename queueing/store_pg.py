@@ -441,6 +441,11 @@ class PgTx:
             f"FROM stage_ratings r {join} WHERE r.hall_id=%s AND t.day BETWEEN %s AND %s ORDER BY at",
             (self.hall, day_from, day_to, self.hall, day_from, day_to)))]
 
+    def set_rating_case(self, ticket_id: str, case_no: str) -> None:
+        for table in ("ratings", "stage_ratings"):
+            self.con.execute(f"UPDATE {table} SET case_no=%s WHERE hall_id=%s AND ticket_id=%s AND case_no IS NULL",
+                             (case_no, self.hall, ticket_id))
+
     def put_loop(self, row: dict[str, Any]) -> None:
         self.con.execute(
             "INSERT INTO rating_loops(hall_id, ticket_id, stage, opened_at, opened_day, callback_due, rectify_due) "

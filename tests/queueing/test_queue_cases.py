@@ -95,7 +95,8 @@ def test_a_case_carries_its_number_and_its_ratings_name_case_counter_and_staff(h
     c1.ok("POST", "/counters/C1/start")
     # 一事多评: the citizen rates the acceptance, with sub-scores, while the case is served
     accept = kiosk.ok("POST", f"/tickets/{first}/rating",
-                      {"level": 5, "stage": "accept", "attitude": 5, "efficiency": 4, "competence": 5})["rating"]
+                      {"level": 5, "stage": "accept", "attitude": 5, "efficiency": 4, "competence": 5,
+                       "comment": "clear guidance"})["rating"]
     assert (accept["stage"], accept["attitude"], accept["efficiency"], accept["staff_id"]) == ("accept", 5, 4, "1001")
     assert code(kiosk("POST", f"/tickets/{first}/rating", {"level": 4})) == (409, "ticket_not_finished")
     assert code(c1("POST", "/counters/C1/finish", {"case_no": "no spaces allowed"})) == (422, "invalid_case_no")
@@ -122,6 +123,9 @@ def test_a_case_carries_its_number_and_its_ratings_name_case_counter_and_staff(h
     assert admin.ok("PUT", f"/tickets/{second}/case", {"case_no": "WB-2026/0002"})["ticket"]["case_no"] == \
         "WB-2026/0002"
     assert admin.ok("GET", f"/tickets/{second}")["ticket"]["case_no"] == "WB-2026/0002"
+    kiosk.ok("POST", f"/tickets/{second}/rating", {"level": 5})
+    # a bad 追评 of a good rating opens the loop too, and the rectification closes it
+    kiosk.ok("POST", f"/tickets/{second}/rating/followup", {"comment": "the form was lost", "level": 1})
     other = Http(hall.base_url, enrol(hall.data_dir, "counter", "counter-c2", "C2"))
     assert code(other("PUT", f"/tickets/{second}/case", {"case_no": "X1"})) == (403, "wrong_counter")
 
@@ -130,15 +134,30 @@ def test_a_case_carries_its_number_and_its_ratings_name_case_counter_and_staff(h
     assert [d["case_no"] for d in finish] == ["330100202609300001", None]
     rated = [d for k, d in log if k == "rating"]
     assert [(d["stage"], d["case_no"], d["counter_id"], d["staff_id"]) for d in rated] == [
-        ("accept", None, "C1", "1001"), ("finish", "330100202609300001", "C1", "1001")]
+        ("accept", None, "C1", "1001"), ("finish", "330100202609300001", "C1", "1001"),
+        ("finish", "WB-2026/0002", "C1", "1001")]
     assert rated[1]["scores"] == {"attitude": 2, "efficiency": 1, "competence": None}
     assert [d["case_no"] for k, d in log if k == "case_no"] == ["WB-2026/0002"]
-    assert [d["comment"] for k, d in log if k == "rating_followup"] == ["please open a second window"]
+    assert [(d["comment"], d["loop_opened"]) for k, d in log if k == "rating_followup"] == [
+        ("please open a second window", False), ("the form was lost", True)]
     # the 差评 opened its loop; GET /ratings names the case
     loops = admin.ok("GET", "/rectifications")["rectifications"]
-    assert [(r["number"], r["case_no"], r["stage"]) for r in loops] == [("A001", "330100202609300001", "finish")]
+    assert [(r["number"], r["case_no"], r["stage"]) for r in loops] == [
+        ("A001", "330100202609300001", "finish"), ("A002", "WB-2026/0002", "finish")]
     listed = admin.ok("GET", "/ratings")["ratings"]
-    assert [(r["case_no"], r["attitude"], r["is_default"]) for r in listed] == [("330100202609300001", 2, 0)]
+    assert [(r["case_no"], r["attitude"], r["is_default"], r["followup_level"]) for r in listed] == [
+        ("330100202609300001", 2, 0, None), ("WB-2026/0002", None, 0, 1)]
+    needs = admin("GET", "/rectifications/lists/needs", format="csv", lang="en").content.decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(needs)))
+    assert [(r["Stage"], r["Case no."], r["Comment"], r["Follow-up"]) for r in table] == [
+        ("accept", "330100202609300001", "clear guidance", ""),
+        ("finish", "330100202609300001", "", "please open a second window"),
+        ("finish", "WB-2026/0002", "", "the form was lost")]
+    add_staff(hall.data_dir, "9001", "supervisor pw 1", "--supervisor")
+    admin.sign_in("9001", "supervisor pw 1")
+    assert admin("POST", f"/ratings/{second}/rectification", {"response": "form found"}).status_code == 201
+    assert [r["rectification"] is not None for r in admin.ok("GET", "/rectifications")["rectifications"]] == [
+        False, True]
 
 
 def test_the_default_stage_is_finish_only(tmp_path: Path) -> None:
