@@ -136,6 +136,7 @@ class RectificationTab(QWidget):
                 if row.get("overdue"):
                     item.setBackground(QBrush(OVERDUE))
                 self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
         late = sum(1 for row in self.rows if row.get("overdue"))
         self.summary.setText(tr("staff.cases.summary", open=len(self.rows), overdue=late))
 
