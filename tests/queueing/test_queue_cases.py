@@ -307,3 +307,18 @@ def test_the_hall_override_file_adds_holidays_and_working_days(tmp_path: Path) -
     assert days.add("2026-10-04", 1).isoformat() == "2026-10-09"
     assert Workdays().add("2026-10-09", 1).isoformat() == "2026-10-10"  # the 调休 Saturday
     assert Workdays().between("2026-09-30", "2026-10-27") == 15
+
+
+def test_a_year_without_calendar_data_counts_weekdays_and_a_bad_override_is_refused(tmp_path: Path) -> None:
+    from datetime import date
+
+    from queueing.hallconfig import ConfigError
+
+    assert Workdays().is_workday(date(2101, 1, 3))  # a Monday of a year the calendar does not know yet
+    assert not Workdays().is_workday(date(2101, 1, 1))  # a Saturday
+    (tmp_path / "workdays.toml").write_text('holidays = ["2026-13-01"]\n')
+    with pytest.raises(ConfigError, match="holidays"):
+        Workdays.load(tmp_path)
+    (tmp_path / "workdays.toml").write_text('extra = ["2026-10-01"]\n')
+    with pytest.raises(ConfigError, match="unknown keys extra"):
+        Workdays.load(tmp_path)
