@@ -322,3 +322,23 @@ def test_a_year_without_calendar_data_counts_weekdays_and_a_bad_override_is_refu
     (tmp_path / "workdays.toml").write_text('extra = ["2026-10-01"]\n')
     with pytest.raises(ConfigError, match="unknown keys extra"):
         Workdays.load(tmp_path)
+
+
+def test_the_openapi_document_publishes_the_case_routes(hall: ServerProcess) -> None:
+    doc = requests.get(hall.base_url + "/openapi.json", timeout=10).json()
+    for path, method in (("/api/v1/tickets/{ticket_id}/case", "put"),
+                         ("/api/v1/tickets/{ticket_id}/rating/followup", "post"),
+                         ("/api/v1/rectifications", "get"),
+                         ("/api/v1/rectifications/{ticket_id}/callback", "post"),
+                         ("/api/v1/rectifications/{ticket_id}/verify", "post"),
+                         ("/api/v1/rectifications/lists/{which}", "get")):
+        assert method in doc["paths"][path], path
+        assert "4XX" in doc["paths"][path][method]["responses"] or any(
+            code.startswith("4") for code in doc["paths"][path][method]["responses"]), path
+    schemas = doc["components"]["schemas"]
+    assert "case_no" in schemas["FinishBody"]["properties"] and "case_no" in schemas["TicketOut"]["properties"]
+    rating = schemas["RatingBody"]["properties"]
+    assert {"stage", "attitude", "efficiency", "competence"} <= set(rating)
+    codes = set(schemas["ErrorDetail"]["properties"]["code"].get("enum", [])) or set(
+        schemas[schemas["ErrorDetail"]["properties"]["code"]["$ref"].split("/")[-1]]["enum"])
+    assert {"invalid_case_no", "followup_exists", "already_called_back", "not_rectified"} <= codes
