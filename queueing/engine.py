@@ -114,8 +114,7 @@ class QueueEngine:
         now = self.clock()
         day = self.hall.day(now)
         if day != self._day_seen:
-            self._rollover(tx, now, day)
-            self._day_seen = day
+            self._rollover(tx, now, day)  # the day counts as seen once this transaction commits (_run)
         if self._guard is not None and self._guard.pending:
             self._clock_alerts(tx, now, day)
         return now, day
@@ -173,6 +172,7 @@ class QueueEngine:
         with self.store.write() as tx:
             now, day = self._begin(tx)
             result = fn(tx, now, day)
+        self._day_seen = day  # committed: a refused operation rolled its rollover back and retries it
         self._committed()
         if self._daily_due:
             self._daily_due = False

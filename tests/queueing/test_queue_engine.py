@@ -63,8 +63,6 @@ def test_day_rolls_over_at_local_midnight(eng, clock: FakeClock) -> None:
     assert {e["data"]["reason"] for e in events(eng, "cancel")} == {"day_closed"}
 
 
-@pytest.mark.xfail(strict=True, reason="a refused first operation of the day rolls its rollover back, "
-                   "but the engine remembered the day as seen")
 def test_a_refused_first_operation_of_the_day_does_not_skip_the_rollover(eng, clock: FakeClock) -> None:
     waiting = eng.issue("S1")[0]
     clock.set(at(8, 0, day=24))
