@@ -71,6 +71,15 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         "# a kiosk's own share, by its enrolled name (hall-server devices):",
         "# anonymous_share_by_device = { \"kiosk-entrance\" = 0.3 }",
         "",
+        "[rating]",
+        "# 好差评 rules (docs/queueing.md, \"Cases, ratings and the rectification loop\"); days are working",
+        "# days: the national calendar plus <data-dir>/workdays.toml (holidays = [...], workdays = [...])",
+        'stages = ["finish"]            # or ["accept", "finish"]: rated at 受理 and at 办结 (一事多评)',
+        'default_level = "satisfied"    # what a case nobody rated counts as ...',
+        "default_after_working_days = 5 # ... this many working days after it (0 = never)",
+        "callback_working_days = 1      # a 差评 is called back within ...",
+        "rectify_working_days = 15      # ... and rectified within",
+        "",
     ]
     for zone in cat["zones"]:
         lines += ["[[zones]]", f"id = {_toml_str(zone['id'])}", f"name = {_toml_str(zone['name'])}", ""]

@@ -342,3 +342,17 @@ def test_the_openapi_document_publishes_the_case_routes(hall: ServerProcess) -> 
     codes = set(schemas["ErrorDetail"]["properties"]["code"].get("enum", [])) or set(
         schemas[schemas["ErrorDetail"]["properties"]["code"]["$ref"].split("/")[-1]]["enum"])
     assert {"invalid_case_no", "followup_exists", "already_called_back", "not_rectified"} <= codes
+
+
+@pytest.mark.parametrize(("rating", "message"), [
+    ('stages = ["finish", "accept"]', 'ending with "finish"'),
+    ('stages = ["intake", "finish"]', "rating.stages"),
+    ('default_level = "happy"', "rating.default_level"),
+    ("rectify_working_days = 0", "rating.rectify_working_days"),
+])
+def test_a_wrong_rating_table_is_refused_naming_the_key(rating: str, message: str) -> None:
+    from queueing.hallconfig import ConfigError, parse_hall
+
+    with pytest.raises(ConfigError, match=message):
+        parse_hall(hall_toml(rating + "\n"))
+    assert parse_hall(hall_toml('stages = ["accept", "finish"]\n')).rating.stages == ("accept", "finish")
