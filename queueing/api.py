@@ -31,7 +31,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from queueing import api_fleet, api_sms, api_stats
+from queueing import api_cases, api_fleet, api_sms, api_stats
 from queueing.api_complaints import add_routes as add_complaint_routes
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
@@ -51,7 +51,7 @@ API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
 ROUTE_MODULES: tuple[AddRoutes, ...] = (add_complaint_routes, api_sms.add_routes, api_stats.add_routes,
-                                           api_fleet.add_routes)
+                                           api_fleet.add_routes, api_cases.add_routes)
 
 
 class IssueBody(BaseModel):
@@ -76,6 +76,8 @@ class FinishBody(StaffBody):
     reason: str | None = Field(None, max_length=200, description="why: required for rejected")
     supervisor_id: str | None = Field(None, max_length=64, description="rejected: the supervisor's staff number")
     supervisor_pin: str | None = Field(None, max_length=256, description="rejected: that supervisor's PIN or password")
+    case_no: str | None = Field(None, min_length=1, max_length=64, examples=["330100202612010001"],
+                                description="the case number (banjian bianhao), typed or scanned at the counter")
 
 
 class TransferBody(StaffBody):
@@ -95,6 +97,11 @@ class RatingBody(BaseModel):
     level: int | Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
     reason: str | None = Field(None, max_length=200)
     comment: str | None = Field(None, max_length=1000)
+    stage: Literal["accept", "finish"] | None = Field(None, description="a stage of [rating] stages "
+                                                      "(one case, several ratings); default the last (finish)")
+    attitude: int | None = Field(None, ge=1, le=5, description="sub-score: attitude 1..5")
+    efficiency: int | None = Field(None, ge=1, le=5, description="sub-score: efficiency 1..5")
+    competence: int | None = Field(None, ge=1, le=5, description="sub-score: competence 1..5")
 
 
 class RectifyBody(BaseModel):
@@ -166,6 +173,7 @@ class TicketOut(BaseModel):
     slot_end: str | None
     transferred_from: str | None
     transferred_to: str | None
+    case_no: str | None = None
 
 
 class TicketAnswer(BaseModel):
@@ -563,7 +571,8 @@ def create_app(
 
     @app.post("/api/v1/tickets/{ticket_id}/rating", status_code=201)
     async def rate(ticket_id: str, body: RatingBody, role: str = require("kiosk", "counter")) -> dict[str, Any]:
-        return {"rating": await eng.rate(ticket_id, body.level, body.reason, body.comment)}
+        scores = {"attitude": body.attitude, "efficiency": body.efficiency, "competence": body.competence}
+        return {"rating": await eng.rate(ticket_id, body.level, body.reason, body.comment, body.stage, scores)}
 
     @app.get("/api/v1/display")
     async def display(role: str = require(*ANY)) -> dict[str, Any]:
@@ -610,7 +619,8 @@ def create_app(
         reason, approver = (body.reason if body else None), None
         if outcome == Outcome.REJECTED and body is not None:  # 窗口无否决权: queueing/signoff.py
             approver = await sign_off(keys, body.supervisor_id, body.supervisor_pin, staff_refused)
-        return ticket_out(await eng.finish(counter_id, outcome, who, reason, approver))
+        return ticket_out(await eng.finish(counter_id, outcome, who, reason, approver,
+                                           body.case_no if body else None))
 
     @app.post("/api/v1/counters/{counter_id}/no-show", response_model=TicketAnswer)
     async def no_show(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:

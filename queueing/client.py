@@ -280,10 +280,13 @@ class HallClient:
         return int(self._json("POST", "/api/v1/appointments", {"appointments": appointments})["stored"])
 
     def rate(
-        self, ticket_id: str, level: int | str, reason: str | None = None, comment: str | None = None
+        self, ticket_id: str, level: int | str, reason: str | None = None, comment: str | None = None,
+        stage: str | None = None, **scores: int,
     ) -> dict[str, Any]:
+        """``scores``: the optional sub-scores attitude / efficiency / competence (1..5)."""
         body = {
-            k: v for k, v in (("level", level), ("reason", reason), ("comment", comment)) if v is not None
+            k: v for k, v in (("level", level), ("reason", reason), ("comment", comment), ("stage", stage),
+                              *scores.items()) if v is not None
         }
         return _object(self._json("POST", f"/api/v1/tickets/{ticket_id}/rating", body).get("rating"), "rating")
 
@@ -294,6 +297,47 @@ class HallClient:
         """Text messages for a ticket (queueing/api_sms.py); the answer holds the number masked."""
         return self._json("POST", f"/api/v1/tickets/{ticket_id}/sms", {"phone": phone, "consent": consent,
                                                                         "lang": lang})
+
+    # cases and the rectification loop (queueing/api_cases.py)
+    def set_case(self, ticket_id: str, case_no: str) -> dict[str, Any]:
+        return _object(self._json("PUT", f"/api/v1/tickets/{ticket_id}/case", {"case_no": case_no}).get("ticket"),
+                       "ticket")
+
+    def follow_up(self, ticket_id: str, comment: str, level: int | str | None = None,
+                  stage: str | None = None) -> dict[str, Any]:
+        body = {k: v for k, v in (("comment", comment), ("level", level), ("stage", stage)) if v is not None}
+        return _object(self._json("POST", f"/api/v1/tickets/{ticket_id}/rating/followup", body).get("followup"),
+                       "followup")
+
+    def rectifications(self, day_from: str | None = None, day_to: str | None = None) -> list[dict[str, Any]]:
+        """The 差评 loops: every one still open, or those opened on the days given."""
+        params = {k: v for k, v in (("from", day_from), ("to", day_to)) if v}
+        rows = self._json("GET", "/api/v1/rectifications", params=params or None).get("rectifications")
+        return rows if isinstance(rows, list) else []
+
+    def callback_done(self, ticket_id: str, note: str) -> dict[str, Any]:
+        return self._json("POST", f"/api/v1/rectifications/{ticket_id}/callback", {"note": note})
+
+    def verify_rectification(self, ticket_id: str, note: str) -> dict[str, Any]:
+        return self._json("POST", f"/api/v1/rectifications/{ticket_id}/verify", {"note": note})
+
+    def rectification_list(self, which: str, fmt: str = "xlsx", day_from: str | None = None,
+                           day_to: str | None = None, lang: str = "zh_CN") -> bytes:
+        """问题清单 / 需求清单 / 整改清单 (``problems`` / ``needs`` / ``rectification``) as a file."""
+        params = {k: v for k, v in (("from", day_from), ("to", day_to), ("format", fmt), ("lang", lang)) if v}
+        headers = {"X-Hall-Session": self.staff_session} if self.staff_session else None
+        try:
+            r = self.session.get(self.base_url + f"/api/v1/rectifications/lists/{which}", params=params,
+                                 timeout=self.timeout, verify=self.verify, headers=headers)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise HallUnavailable(f"hall service at {self.base_url} unreachable: {exc}") from exc
+        if r.status_code >= 400:
+            try:
+                err = r.json().get("error", {})
+            except ValueError:
+                err = {}
+            raise HallServiceError(r.status_code, err.get("code", "http_error"), err.get("message", r.text[:200]))
+        return r.content
 
     # counters
     def _counter(self, counter_id: str, op: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -317,11 +361,14 @@ class HallClient:
     def finish(
         self, counter_id: str, outcome: Outcome | str = Outcome.DONE, staff_id: str | None = None,
         reason: str | None = None, supervisor_id: str | None = None, supervisor_pin: str | None = None,
+        case_no: str | None = None,
     ) -> dict[str, Any]:
         """``rejected`` (不予受理) needs ``reason`` and a supervisor's sign-off: the signed-in staff
-        is one, or ``supervisor_id`` + ``supervisor_pin`` (queueing/signoff.py)."""
+        is one, or ``supervisor_id`` + ``supervisor_pin`` (queueing/signoff.py); ``case_no`` is the
+        办件编号 (queueing/cases.py)."""
         return self._counter(counter_id, "finish", self._staff(
-            staff_id, outcome=outcome, reason=reason, supervisor_id=supervisor_id, supervisor_pin=supervisor_pin))
+            staff_id, outcome=outcome, reason=reason, supervisor_id=supervisor_id, supervisor_pin=supervisor_pin,
+            case_no=case_no))
 
     def no_show(self, counter_id: str, staff_id: str | None = None) -> dict[str, Any]:
         return self._counter(counter_id, "no-show", self._staff(staff_id))

@@ -90,6 +90,18 @@ class HallCode(StrEnum):
     # complaints (吐槽找茬, queueing/complaints.py): 404, and 409 for one already closed
     COMPLAINT_NOT_FOUND = "complaint_not_found"
     COMPLAINT_CLOSED = "complaint_closed"
+    # cases and the rectification loop (queueing/cases.py)
+    INVALID_CASE_NO = "invalid_case_no"  # 422: 办件编号 of letters, digits and - _ / . (at most 64)
+    INVALID_STAGE = "invalid_stage"  # 422: not a rating stage of this hall ([rating] stages)
+    INVALID_SCORE = "invalid_score"  # 422: a sub-score (服务态度/办事效率/服务水平) outside 1..5
+    COMMENT_REQUIRED = "comment_required"  # 422: a 追评 says something
+    INVALID_LIST = "invalid_list"  # 422: not problems, needs or rectification; nor csv or xlsx
+    STAGE_NOT_REACHED = "stage_not_reached"  # 409: the case has not reached that stage yet
+    FOLLOWUP_EXISTS = "followup_exists"  # 409: one 追评 per rating
+    NO_RECTIFICATION = "no_rectification"  # 404: no 差评 loop for this ticket
+    ALREADY_CALLED_BACK = "already_called_back"  # 409
+    NOT_RECTIFIED = "not_rectified"  # 409: verified only after it was rectified
+    ALREADY_VERIFIED = "already_verified"  # 409
 
 
 class Outcome(StrEnum):

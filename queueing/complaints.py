@@ -100,11 +100,11 @@ def file(engine: QueueEngine, complaint_id: str, topic: str, text: str, device: 
             "closed_by": None, "closed_at": None, "alias": None,
         }
         tx.put_complaint(row)
-        engine.record(tx, now, day, "complaint", None, complaint_id=complaint_id, number=number, topic=topic,
-                      offline=bool(local_number), filed_at=engine.hall.iso(row["filed_at"]))
+        engine.record(tx, now, day, "complaint", None, None, None, complaint_id=complaint_id, number=number,
+                      topic=topic, offline=bool(local_number), filed_at=engine.hall.iso(row["filed_at"]))
         return row, True
 
-    row, new = engine.run(op)
+    row, new = engine.transaction(op)
     return {**_out(engine, row), "new": new}
 
 
@@ -126,10 +126,10 @@ def _change(engine: QueueEngine, number: str, kind: str, staff_id: str | None,
         if kind == "complaint_assigned" and row["state"] == "replied":
             changes["state"] = "replied"  # a reassignment does not undo the reply
         tx.update_complaint(row["id"], changes)
-        engine.record(tx, now, day, kind, staff_id, complaint_id=row["id"], number=row["number"], **event)
+        engine.record(tx, now, day, kind, None, None, staff_id, complaint_id=row["id"], number=row["number"], **event)
         return {**row, **changes}
 
-    return _out(engine, engine.run(op), text=True)
+    return _out(engine, engine.transaction(op), text=True)
 
 
 def assign(engine: QueueEngine, number: str, staff_id: str | None, to: str) -> dict[str, Any]:
@@ -155,7 +155,7 @@ def close(engine: QueueEngine, number: str, staff_id: str | None) -> dict[str, A
 
 
 def get(engine: QueueEngine, number: str, *, text: bool = False) -> dict[str, Any]:
-    row = engine.run(lambda tx, now, day: tx.complaint(None, number), read=True)
+    row = engine.reading(lambda tx, now, day: tx.complaint(None, number))
     if row is None:
         raise _not_found(number)
     return _out(engine, row, text=text)
@@ -166,7 +166,7 @@ def in_range(engine: QueueEngine, day_from: str, day_to: str, state: str | None 
     """Complaints received on the service days ``day_from``..``day_to`` (ISO dates, inclusive),
     newest first, with their state (``text``: and the citizen's words, for staff): what the
     statistics count 投诉办结率 from (:func:`closure_rate`)."""
-    rows = engine.run(lambda tx, now, day: tx.complaints(day_from, day_to, state, limit), read=True)
+    rows = engine.reading(lambda tx, now, day: tx.complaints(day_from, day_to, state, limit))
     return [_out(engine, r, text=text) for r in rows]
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
+from queueing import cases
 from queueing.api import create_app
 from queueing.appointment_feed import AppointmentFeed
 from queueing.engine import QueueEngine
@@ -120,6 +121,7 @@ def build_service(
     else:
         store = SQLiteStore(data_dir / "queue.db")
     engine = QueueEngine(hall, store, creds["hall_key"], clock=clock)
+    cases.install(engine, data_dir)  # the hall's working days (workdays.toml) for the 差评 clocks
     hub = EventHub(store, heartbeat=heartbeat, watch=watch_others)
     engine.on_commit(hub.publish)
     forwarder = None

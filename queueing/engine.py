@@ -74,12 +74,31 @@ class QueueEngine:
         self._key = hall_key.encode() if isinstance(hall_key, str) else hall_key
         self._day_seen: str | None = None
         self._listeners: list[Callable[[Sequence[EventRow]], None]] = []
+        self._daily_hooks: list[Callable[[StoreTx, float, str], None]] = []
+        self._daily_due = False
 
     # ------------------------------------------------------------------ plumbing
 
     def on_commit(self, fn: Callable[[Sequence[EventRow]], None]) -> None:
         """Call ``fn(rows)`` after each commit with the event rows it appended (maybe none)."""
         self._listeners.append(fn)
+
+    def on_new_day(self, fn: Callable[[StoreTx, float, str], None]) -> None:
+        """``fn(tx, now, day)`` runs once per service day, in a transaction of its own right after
+        the one that rolled the day over (the default ratings, the 差评 clocks: queueing/cases.py)."""
+        self._daily_hooks.append(fn)
+
+    def transaction(self, fn: Callable[[StoreTx, float, str], T]) -> T:
+        """``fn(tx, now, day)`` as one engine operation: a write transaction, then the listeners."""
+        return self._run(fn)
+
+    def reading(self, fn: Callable[[StoreTx, float, str], T]) -> T:
+        return self._read(fn)
+
+    def record(self, tx: StoreTx, now: float, day: str, kind: str, t: Ticket | None, counter_id: str | None,
+               staff_id: str | None, **extra: object) -> int:
+        """An event in the log, inside ``transaction``: the shape every engine event has."""
+        return self._event(tx, now, day, kind, t, counter_id, staff_id, **extra)
 
     def _committed(self, rows: Sequence[EventRow]) -> None:
         for fn in self._listeners:
@@ -96,8 +115,7 @@ class QueueEngine:
         now = self.clock()
         day = self.hall.day(now)
         if day != self._day_seen:
-            self._rollover(tx, now, day)
-            self._day_seen = day
+            self._rollover(tx, now, day)  # the day counts as seen once this transaction commits (_run)
         if self._guard is not None and self._guard.pending:
             self._clock_alerts(tx, now, day)
         return now, day
@@ -127,6 +145,7 @@ class QueueEngine:
             st.current_ticket_id, st.normal_streak = None, 0
             tx.put_counter_state(st)
         tx.set_meta("day", day)
+        self._daily_due = bool(self._daily_hooks)
         if stale:
             log.info("day rolled over", extra={"ctx": {"day": day, "cancelled": len(stale)}})
 
@@ -150,22 +169,20 @@ class QueueEngine:
             now, day, kind, t.id if t else None, t.service_id if t else None, counter_id, staff_id, data
         )
 
-    def run(self, fn: Callable[[StoreTx, float, str], T], *, read: bool = False) -> T:
-        """A feature module's operation (queueing/complaints.py …) in one of the engine's own
-        transactions (``read``: a read one); ``record`` writes its event log entries."""
-        return self._read(fn) if read else self._run(fn)
-
-    def record(self, tx: StoreTx, now: float, day: str, kind: str, staff_id: str | None = None,
-               counter_id: str | None = None, **extra: object) -> int:
-        """An event log entry without a ticket, from a feature module's operation."""
-        return self._event(tx, now, day, kind, None, counter_id, staff_id, **extra)
-
     def _run(self, fn: Callable[[StoreTx, float, str], T]) -> T:
         with self.store.write() as tx:
             now, day = self._begin(tx)
             result = fn(tx, now, day)
             appended = tx.events
+        self._day_seen = day  # committed: a refused operation rolled its rollover back and retries it
         self._committed(appended)
+        if self._daily_due:
+            self._daily_due = False
+            for hook in self._daily_hooks:
+                try:
+                    self._run(hook)
+                except Exception:  # the day's pass must never fail the operation that started the day
+                    log.exception("new-day pass failed")
         return result
 
     def _read(self, fn: Callable[[StoreTx, float, str], T]) -> T:
@@ -390,15 +407,16 @@ class QueueEngine:
 
         def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
             rating = tx.get_rating(ticket_id)
-            if rating is None:
+            loop = tx.get_loop(ticket_id)  # a 差评 of any stage, or a bad 追评 (queueing/cases.py)
+            if rating is None and loop is None:
                 raise not_found("rating", ticket_id)
-            if rating["level"] > 2:
+            if loop is None and rating is not None and rating["level"] > 2:
                 raise conflict(HallCode.NOT_A_BAD_RATING, "only a dissatisfied rating (level 1 or 2) is rectified")
             row = {"ticket_id": ticket_id, "response": response.strip(), "at": now, "by": staff_id}
             tx.put_rectification(row)
             t = tx.get_ticket(ticket_id)
-            self._event(tx, now, day, "rectification", t, rating["counter_id"], staff_id,
-                        response=response.strip())
+            counter = rating["counter_id"] if rating else loop["counter_id"] if loop else None
+            self._event(tx, now, day, "rectification", t, counter, staff_id, response=response.strip())
             return {**row, "at": self.hall.iso(now)}
 
         return self._run(op)
@@ -631,6 +649,7 @@ class QueueEngine:
     def finish(
         self, counter_id: str, outcome: Outcome | str = Outcome.DONE, staff_id: str | None = None,
         reason: str | None = None, approved_by: str | None = None,
+        case_no: str | None = None,
     ) -> Ticket:
         """``rejected`` (不予受理, 窗口无否决权) needs a reason and the 工号 of the supervisor who
         signed it off (the API checks the sign-off: queueing/signoff.py)."""
@@ -645,15 +664,22 @@ class QueueEngine:
             from queueing.signoff import rejection
 
             extra = rejection(reason, approved_by)
+        from queueing.cases import clean_case_no
+
+        case = clean_case_no(case_no) if case_no is not None else None
 
         def change(tx: StoreTx, now: float, day: str, st: CounterState, t: Ticket) -> str:
             if t.started_at is None:
                 t.started_at = now
             t.status, t.finished_at, t.outcome = DONE, now, result
+            t.case_no = case or t.case_no
+            if case:
+                tx.set_rating_case(t.id, case)  # an earlier stage's rating (一事多评) names the case too
             st.current_ticket_id = None
             return "finish"
 
-        return self._counter_op(counter_id, (CALLED, SERVING), change, staff_id, outcome=result, **extra)
+        return self._counter_op(counter_id, (CALLED, SERVING), change, staff_id, outcome=result, case_no=case,
+                                **extra)
 
     def no_show(self, counter_id: str, staff_id: str | None = None) -> Ticket:
         def change(tx: StoreTx, now: float, day: str, st: CounterState, t: Ticket) -> str:
@@ -770,55 +796,13 @@ class QueueEngine:
     # ------------------------------------------------------------------ ratings and alerts
 
     def rate(
-        self, ticket_id: str, level: int | str, reason: str | None = None, comment: str | None = None
+        self, ticket_id: str, level: int | str, reason: str | None = None, comment: str | None = None,
+        stage: str | None = None, scores: dict[str, int | None] | None = None,
     ) -> dict[str, Any]:
-        """好差评: one rating per finished ticket; 不满意 / 非常不满意 need a reason."""
-        if isinstance(level, str):
-            if level not in RATING_LEVELS:
-                raise bad_input(HallCode.INVALID_LEVEL, f"level must be 1..5 or one of {', '.join(RATING_LEVELS)}")
-            level = RATING_LEVELS[level]
-        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
-            raise bad_input(HallCode.INVALID_LEVEL, "level must be 1..5")
-        if level <= 2 and not (reason and reason.strip()):
-            raise bad_input(HallCode.REASON_REQUIRED, "a dissatisfied rating (level 1 or 2) needs a reason")
+        """好差评: one rating per stage of a case; 不满意 / 非常不满意 need a reason (queueing/cases.py)."""
+        from queueing.cases import book_of
 
-        def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
-            t = tx.get_ticket(ticket_id)
-            if t is None:
-                raise not_found("ticket", ticket_id)
-            if t.status not in (DONE, TRANSFERRED):
-                raise conflict(
-                    HallCode.TICKET_NOT_FINISHED, f"{t.number} is {t.status}; only a finished ticket is rated"
-                )
-            if tx.get_rating(ticket_id) is not None:
-                raise conflict(HallCode.ALREADY_RATED, f"{t.number} has been rated")
-            row = {
-                "ticket_id": t.id,
-                "level": level,
-                "reason": reason,
-                "comment": comment,
-                "at": now,
-                "service_id": t.service_id,
-                "counter_id": t.counter_id,
-                "staff_id": t.staff_id,
-            }
-            tx.put_rating(row)
-            self._event(
-                tx,
-                now,
-                day,
-                "rating",
-                t,
-                t.counter_id,
-                t.staff_id,
-                level=level,
-                level_name=RATING_NAMES[level],
-                reason=reason,
-                comment=comment,
-            )
-            return {**row, "level_name": RATING_NAMES[level], "at": self.hall.iso(now)}
-
-        return self._run(op)
+        return book_of(self).rate(ticket_id, level, reason, comment, stage, scores)
 
     def raise_alert(self, kind: str, source: str, message: str) -> dict[str, Any]:
         if not kind or not isinstance(kind, str) or len(kind) > 40:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from common.config_errors import validation_text
-from queueing.model import POLICIES, Counter, Hall, Hours, Policy, Service, Zone
+from queueing.model import POLICIES, Counter, Hall, Hours, Policy, RatingRules, Service, Zone
 
 CONFIG_VERSION = 1
 ROLES = ("kiosk", "counter", "display", "admin")
@@ -73,6 +73,15 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         "anonymous_share = 0.5          # share of a service's daily_cap each kiosk may issue without an ID card",
         "# a kiosk's own share, by its enrolled name (hall-server devices):",
         "# anonymous_share_by_device = { \"kiosk-entrance\" = 0.3 }",
+        "",
+        "[rating]",
+        "# 好差评 rules (docs/queueing.md, \"Cases, ratings and the rectification loop\"); days are working",
+        "# days: the national calendar plus <data-dir>/workdays.toml (holidays = [...], workdays = [...])",
+        'stages = ["finish"]            # or ["accept", "finish"]: rated at 受理 and at 办结 (一事多评)',
+        'default_level = "satisfied"    # what a case nobody rated counts as ...',
+        "default_after_working_days = 5 # ... this many working days after it (0 = never)",
+        "callback_working_days = 1      # a 差评 is called back within ...",
+        "rectify_working_days = 15      # ... and rectified within",
         "",
     ]
     for zone in cat["zones"]:
@@ -200,6 +209,31 @@ class PolicyTable(_Table):
     anonymous_share_by_device: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
 
 
+RatingLevelName = Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
+_LEVELS = {"very_satisfied": 5, "satisfied": 4, "basic": 3, "dissatisfied": 2, "very_dissatisfied": 1}
+
+
+class RatingTable(_Table):
+    """``[rating]``: stages (一事多评), the default of an unrated case, the 差评 clocks."""
+
+    stages: list[Literal["accept", "finish"]] = ["finish"]
+    default_level: RatingLevelName = "satisfied"
+    default_after_working_days: Annotated[int, Field(ge=0, le=60)] = 5
+    callback_working_days: Annotated[int, Field(ge=1, le=30)] = 1
+    rectify_working_days: Annotated[int, Field(ge=1, le=90)] = 15
+
+    @field_validator("stages")
+    @classmethod
+    def _finish_last(cls, value: list[str]) -> list[str]:
+        if not value or value[-1] != "finish" or len(set(value)) != len(value):
+            raise ValueError('stages in order, each once, ending with "finish", e.g. ["accept", "finish"]')
+        return value
+
+    def rules(self) -> RatingRules:
+        return RatingRules(tuple(self.stages), _LEVELS[self.default_level], self.default_after_working_days,
+                           self.callback_working_days, self.rectify_working_days)
+
+
 class ZoneTable(_Table):
     id: str
     name: str
@@ -266,6 +300,7 @@ class HallFile(_Table):
     version: int
     hall: HallTable = HallTable()
     policy: PolicyTable = PolicyTable()
+    rating: RatingTable = RatingTable()
     zones: list[ZoneTable] = []
     services: list[ServiceTable]
     counters: list[CounterTable]
@@ -317,7 +352,7 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
         raise ConfigError(f"{source}: hall.catch_all_service: unknown service {catch_all!r}")
     return Hall(spec.hall.id, spec.hall.name, ZoneInfo(spec.hall.timezone), zones, services, counters,
                 Policy(**spec.policy.model_dump()), catch_all,
-                district=spec.hall.district)
+                district=spec.hall.district, rating=spec.rating.rules())
 
 
 def load_sms(data_dir: Path) -> SmsTable:

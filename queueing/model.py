@@ -101,6 +101,20 @@ class Policy:
     anonymous_share_by_device: Mapping[str, float] = field(default_factory=dict)  # per enrolled name
 
 
+RATING_STAGES = ("accept", "finish")  # 受理 (the counter started the case), 办结 (finished)
+
+
+@dataclass(frozen=True)
+class RatingRules:
+    """好差评 rules of the hall (hall.toml ``[rating]``; docs/queueing.md, "Cases and ratings")."""
+
+    stages: tuple[str, ...] = ("finish",)  # 一事多评: ("accept", "finish")
+    default_level: int = 4  # 满意: what an unrated case counts as ...
+    default_after_working_days: int = 5  # ... after this many working days (0 = never)
+    callback_working_days: int = 1  # a 差评 is called back within this many working days
+    rectify_working_days: int = 15  # and rectified within these
+
+
 @dataclass(frozen=True)
 class Zone:
     id: str
@@ -119,6 +133,7 @@ class Hall:
     #: 兜底: the service of 不确定办哪项 / 其他事项 at the kiosk (hall.toml ``[hall] catch_all_service``)
     catch_all_service: str | None = None
     district: str = ""  # the city's district (区/县) of the hall: the city view filters by it
+    rating: RatingRules = field(default_factory=RatingRules)
 
     def local(self, ts: float) -> datetime:
         return datetime.fromtimestamp(ts, self.tz)
@@ -166,6 +181,7 @@ class Ticket:
     outcome: Outcome | EndReason | None = None
     transferred_from: str | None = None
     transferred_to: str | None = None
+    case_no: str | None = None  # 办件编号: given at finish or later by the window business system
 
     def __post_init__(self) -> None:
         # The store builds tickets from its rows' text; from here on they are the enums.
@@ -193,6 +209,7 @@ class Ticket:
             "slot_end": hall.iso(self.slot_end),
             "transferred_from": self.transferred_from,
             "transferred_to": self.transferred_to,
+            "case_no": self.case_no,
         }
 
 

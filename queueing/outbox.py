@@ -35,7 +35,12 @@ from queueing.store import QueueStore
 log = logging.getLogger(__name__)
 RECORD_NAMESPACE = uuid.UUID("5b0c7c1e-2f43-4d8e-9a57-1d6c3e0f8a21")
 
+# what the provincial 好差评 system hears of a rating: the rating, its default, its 追评 and the
+# rectification loop's steps (queueing/cases.py); each as a ``rating`` record naming its ``event``
+RATING_KINDS = frozenset({"rating", "rectification", "rating_default", "rating_followup", "rating_callback",
+                          "rating_verified"})
 TICKET_KINDS = {
+    "case_no",  # a 办件编号 the window business system gave after the finish (queueing/cases.py)
     "issue",
     "call",
     "recall",
@@ -102,7 +107,7 @@ class OutboxForwarder:
                     summary = stats.compute(tx, self.hall, last_day, last_day)
                 self._put("stats", {"hall_id": self.hall.id, "day": last_day, "stats": summary}, f"stats/{last_day}")
             kind = row["kind"]
-            if kind in TICKET_KINDS or kind in ("rating", "rectification"):
+            if kind in TICKET_KINDS or kind in RATING_KINDS:
                 payload = {
                     "hall_id": self.hall.id,
                     "event_seq": row["seq"],

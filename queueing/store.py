@@ -113,6 +113,17 @@ class StoreTx(Protocol):
     def ratings(self, day_from: str, day_to: str, bad_only: bool) -> list[dict[str, Any]]: ...
     def put_rectification(self, row: dict[str, Any]) -> None: ...
     def add_alert(self, row: dict[str, Any]) -> int: ...
+    # cases and the rectification loop (queueing/cases.py)
+    def put_stage_rating(self, row: dict[str, Any]) -> None: ...
+    def get_stage_rating(self, ticket_id: str, stage: str) -> dict[str, Any] | None: ...
+    def set_followup(self, ticket_id: str, stage: str, level: int | None, comment: str, at: float) -> bool: ...
+    def unrated_finished(self, since_day: str, until_day: str) -> list[Ticket]: ...
+    def rating_rows(self, day_from: str, day_to: str) -> list[dict[str, Any]]: ...
+    def set_rating_case(self, ticket_id: str, case_no: str) -> None: ...
+    def put_loop(self, row: dict[str, Any]) -> None: ...
+    def get_loop(self, ticket_id: str) -> dict[str, Any] | None: ...
+    def update_loop(self, ticket_id: str, changes: dict[str, Any]) -> None: ...
+    def loop_rows(self, day_from: str, day_to: str, open_only: bool) -> list[dict[str, Any]]: ...
     def alerts(self, include_acked: bool, limit: int) -> list[dict[str, Any]]: ...
     def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool: ...
     # complaints (queueing/complaints.py): by id or by number; the days' ones, optionally of one state
@@ -220,6 +231,30 @@ _V5_FLEET = """
 CREATE TABLE fleet(device TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT, counter_id TEXT, state TEXT NOT NULL,
     seen_at REAL NOT NULL, silent_alert INTEGER);
 """
+# v6: cases (办件编号 on the ticket), ratings tied to the case with sub-scores, the default rating
+# and one 追评; ratings of earlier stages (一事多评); the rectification loop's clocks (queueing/cases.py).
+_RATING_MORE = """case_no TEXT, attitude INTEGER, efficiency INTEGER, competence INTEGER,
+    is_default INTEGER NOT NULL DEFAULT 0, followup_level INTEGER, followup_comment TEXT, followup_at REAL"""
+_V6_CASES = f"""
+ALTER TABLE tickets ADD COLUMN case_no TEXT;
+CREATE INDEX tickets_case ON tickets(case_no) WHERE case_no IS NOT NULL;
+ALTER TABLE ratings ADD COLUMN case_no TEXT;
+ALTER TABLE ratings ADD COLUMN attitude INTEGER;
+ALTER TABLE ratings ADD COLUMN efficiency INTEGER;
+ALTER TABLE ratings ADD COLUMN competence INTEGER;
+ALTER TABLE ratings ADD COLUMN is_default INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ratings ADD COLUMN followup_level INTEGER;
+ALTER TABLE ratings ADD COLUMN followup_comment TEXT;
+ALTER TABLE ratings ADD COLUMN followup_at REAL;
+CREATE TABLE stage_ratings(ticket_id TEXT NOT NULL, stage TEXT NOT NULL, level INTEGER NOT NULL, reason TEXT,
+    comment TEXT, at REAL NOT NULL, service_id TEXT, counter_id TEXT, staff_id TEXT, {_RATING_MORE},
+    PRIMARY KEY(ticket_id, stage));
+CREATE TABLE rating_loops(ticket_id TEXT PRIMARY KEY, stage TEXT NOT NULL, opened_at REAL NOT NULL,
+    opened_day TEXT NOT NULL, callback_due TEXT NOT NULL, rectify_due TEXT NOT NULL, callback_at REAL,
+    callback_by TEXT, callback_note TEXT, verified_at REAL, verified_by TEXT, verified_note TEXT,
+    callback_escalated INTEGER NOT NULL DEFAULT 0, rectify_escalated INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX rating_loops_day ON rating_loops(opened_day);
+"""
 
 SCHEMA = Schema("queue.db", (
     Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
@@ -227,9 +262,21 @@ SCHEMA = Schema("queue.db", (
     Migration("v3: anonymous tickets per issuing device", _V3_ANONYMOUS),
     Migration("v4: complaints with their numbers and handling", _V4_COMPLAINTS),
     Migration("v5: fleet health, each machine's latest heartbeat", _V5_FLEET),
+    Migration("v6: cases, stage ratings, sub-scores, follow-ups, the rectification loop", _V6_CASES),
 ))
 
 _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
+RATING_COLUMNS = ("ticket_id", "level", "reason", "comment", "at", "service_id", "counter_id", "staff_id",
+                  "case_no", "attitude", "efficiency", "competence", "is_default", "followup_level",
+                  "followup_comment", "followup_at")
+LOOP_UPDATABLE = ("callback_at", "callback_by", "callback_note", "verified_at", "verified_by", "verified_note",
+                  "callback_escalated", "rectify_escalated")
+
+
+def _rating_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A rating row with every column (the ones a caller leaves out are empty)."""
+    return {c: row.get(c, 0 if c == "is_default" else None) for c in RATING_COLUMNS} | (
+        {"stage": row["stage"]} if "stage" in row else {})
 
 
 def _ticket(row: tuple[Any, ...] | None) -> Ticket | None:
@@ -553,10 +600,77 @@ class SQLiteTx:
 
     def put_rating(self, row: dict[str, Any]) -> None:
         self.con.execute(
-            "INSERT INTO ratings VALUES(:ticket_id, :level, :reason, :comment, :at, :service_id, "
-            ":counter_id, :staff_id)",
-            row,
+            f"INSERT INTO ratings({', '.join(RATING_COLUMNS)}) VALUES({', '.join(':' + c for c in RATING_COLUMNS)})",
+            _rating_row(row),
         )
+
+    def put_stage_rating(self, row: dict[str, Any]) -> None:
+        cols = ("stage", *RATING_COLUMNS)
+        self.con.execute(f"INSERT INTO stage_ratings({', '.join(cols)}) VALUES({', '.join(':' + c for c in cols)})",
+                         _rating_row(row))
+
+    def get_stage_rating(self, ticket_id: str, stage: str) -> dict[str, Any] | None:
+        cur = self.con.execute("SELECT * FROM stage_ratings WHERE ticket_id=? AND stage=?", (ticket_id, stage))
+        row = cur.fetchone()
+        return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def set_followup(self, ticket_id: str, stage: str, level: int | None, comment: str, at: float) -> bool:
+        table, where, args = (("ratings", "ticket_id=?", (ticket_id,)) if stage == "finish"
+                              else ("stage_ratings", "ticket_id=? AND stage=?", (ticket_id, stage)))
+        return self.con.execute(
+            f"UPDATE {table} SET followup_level=?, followup_comment=?, followup_at=? WHERE {where} "
+            "AND followup_at IS NULL", (level, comment, at, *args)).rowcount == 1
+
+    def unrated_finished(self, since_day: str, until_day: str) -> list[Ticket]:
+        return [Ticket(*r) for r in self.con.execute(
+            _SELECT + " WHERE status='done' AND day BETWEEN ? AND ? "
+            "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.ticket_id = tickets.id) ORDER BY seq",
+            (since_day, until_day))]
+
+    def rating_rows(self, day_from: str, day_to: str) -> list[dict[str, Any]]:
+        cols = ", ".join("r." + c for c in RATING_COLUMNS) + ", t.number, t.day, t.case_no AS ticket_case_no"
+        cur = self.con.execute(
+            f"SELECT 'finish' AS stage, {cols} FROM ratings r JOIN tickets t ON t.id = r.ticket_id "
+            f"WHERE t.day BETWEEN ? AND ? UNION ALL SELECT r.stage, {cols} FROM stage_ratings r "
+            "JOIN tickets t ON t.id = r.ticket_id WHERE t.day BETWEEN ? AND ? ORDER BY at",
+            (day_from, day_to, day_from, day_to))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def set_rating_case(self, ticket_id: str, case_no: str) -> None:
+        for table in ("ratings", "stage_ratings"):
+            self.con.execute(f"UPDATE {table} SET case_no=? WHERE ticket_id=? AND case_no IS NULL",
+                             (case_no, ticket_id))
+
+    def put_loop(self, row: dict[str, Any]) -> None:
+        self.con.execute(
+            "INSERT INTO rating_loops(ticket_id, stage, opened_at, opened_day, callback_due, rectify_due) "
+            "VALUES(:ticket_id, :stage, :opened_at, :opened_day, :callback_due, :rectify_due)", row)
+
+    def get_loop(self, ticket_id: str) -> dict[str, Any] | None:
+        rows = self._loops("l.ticket_id=?", (ticket_id,))
+        return rows[0] if rows else None
+
+    def update_loop(self, ticket_id: str, changes: dict[str, Any]) -> None:
+        unknown = set(changes) - set(LOOP_UPDATABLE)
+        if unknown:
+            raise ValueError(f"not a rating_loops column: {unknown}")
+        self.con.execute(f"UPDATE rating_loops SET {', '.join(c + '=?' for c in changes)} WHERE ticket_id=?",
+                         (*changes.values(), ticket_id))
+
+    def loop_rows(self, day_from: str, day_to: str, open_only: bool) -> list[dict[str, Any]]:
+        if open_only:
+            return self._loops("l.verified_at IS NULL", ())
+        return self._loops("l.opened_day BETWEEN ? AND ?", (day_from, day_to))
+
+    def _loops(self, where: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        cur = self.con.execute(
+            "SELECT l.*, t.number, t.day, t.case_no, t.service_id, t.counter_id, t.staff_id, "
+            "x.response, x.at AS rectified_at, x.by AS rectified_by FROM rating_loops l "
+            "JOIN tickets t ON t.id = l.ticket_id LEFT JOIN rectifications x ON x.ticket_id = l.ticket_id "
+            f"WHERE {where} ORDER BY l.opened_at", args)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def get_rating(self, ticket_id: str) -> dict[str, Any] | None:
         cur = self.con.execute("SELECT * FROM ratings WHERE ticket_id=?", (ticket_id,))
@@ -571,7 +685,8 @@ class SQLiteTx:
     def ratings(self, day_from: str, day_to: str, bad_only: bool) -> list[dict[str, Any]]:
         cur = self.con.execute(
             "SELECT r.ticket_id, t.number, t.day, r.level, r.reason, r.comment, r.at, r.service_id, r.counter_id, "
-            "r.staff_id, x.response, x.at AS rectified_at, x.by AS rectified_by FROM ratings r "
+            "r.staff_id, r.case_no, r.attitude, r.efficiency, r.competence, r.is_default, r.followup_level, "
+            "r.followup_comment, x.response, x.at AS rectified_at, x.by AS rectified_by FROM ratings r "
             "JOIN tickets t ON t.id = r.ticket_id LEFT JOIN rectifications x ON x.ticket_id = r.ticket_id "
             "WHERE t.day BETWEEN ? AND ? AND (? = 0 OR r.level <= 2) ORDER BY r.at",
             (day_from, day_to, 1 if bad_only else 0),
@@ -701,7 +816,7 @@ class SQLiteDoorbell:
 
 # Tables a repair copies from the recovered file into the fresh one (in this order).
 _TABLES = ("meta", "sequences", "tickets", "counter_state", "events", "appointments", "ratings",
-           "rectifications", "alerts", "complaints")
+           "rectifications", "alerts", "complaints", "stage_ratings", "rating_loops")
 CHECKPOINT_IDLE_S = 0.05
 CHECKPOINT_FORCE_COMMITS = 2000
 SALVAGE_NUMBER_SKIP = 100  # after a repair each day's numbering skips this far past the highest kept

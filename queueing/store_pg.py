@@ -47,7 +47,15 @@ from offline_cache.migrations import Migration, Schema, SchemaTooNewError
 from queueing.codes import HallCode
 from queueing.hallconfig import ConfigError
 from queueing.model import ACTIVE, CounterState, QueueError, Ticket
-from queueing.store import COMPLAINT_CHANGES, COMPLAINT_COLUMNS, TICKET_COLUMNS, EventRow, ticket_values
+from queueing.store import (
+    COMPLAINT_CHANGES,
+    COMPLAINT_COLUMNS,
+    LOOP_UPDATABLE,
+    RATING_COLUMNS,
+    TICKET_COLUMNS,
+    EventRow,
+    ticket_values,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +131,34 @@ CREATE TABLE fleet(hall_id TEXT NOT NULL REFERENCES halls, device TEXT NOT NULL,
     PRIMARY KEY(hall_id, device));
 """
 
+# v5: cases, stage ratings, sub-scores, follow-ups, the rectification loop (queueing/cases.py).
+_RATING_MORE = """case_no TEXT, attitude INTEGER, efficiency INTEGER, competence INTEGER,
+    is_default BOOLEAN NOT NULL DEFAULT FALSE, followup_level INTEGER, followup_comment TEXT,
+    followup_at DOUBLE PRECISION"""
+_V5_CASES = f"""
+ALTER TABLE tickets ADD COLUMN case_no TEXT;
+CREATE INDEX tickets_case ON tickets(hall_id, case_no) WHERE case_no IS NOT NULL;
+ALTER TABLE ratings ADD COLUMN case_no TEXT, ADD COLUMN attitude INTEGER, ADD COLUMN efficiency INTEGER,
+    ADD COLUMN competence INTEGER, ADD COLUMN is_default BOOLEAN NOT NULL DEFAULT FALSE,
+    ADD COLUMN followup_level INTEGER, ADD COLUMN followup_comment TEXT, ADD COLUMN followup_at DOUBLE PRECISION;
+CREATE TABLE stage_ratings(hall_id TEXT NOT NULL REFERENCES halls, ticket_id TEXT NOT NULL, stage TEXT NOT NULL,
+    level INTEGER NOT NULL, reason TEXT, comment TEXT, at DOUBLE PRECISION NOT NULL, service_id TEXT,
+    counter_id TEXT, staff_id TEXT, {_RATING_MORE}, PRIMARY KEY(hall_id, ticket_id, stage));
+CREATE TABLE rating_loops(hall_id TEXT NOT NULL REFERENCES halls, ticket_id TEXT NOT NULL, stage TEXT NOT NULL,
+    opened_at DOUBLE PRECISION NOT NULL, opened_day TEXT NOT NULL, callback_due TEXT NOT NULL,
+    rectify_due TEXT NOT NULL, callback_at DOUBLE PRECISION, callback_by TEXT, callback_note TEXT,
+    verified_at DOUBLE PRECISION, verified_by TEXT, verified_note TEXT,
+    callback_escalated INTEGER NOT NULL DEFAULT 0, rectify_escalated INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY(hall_id, ticket_id));
+CREATE INDEX rating_loops_day ON rating_loops(hall_id, opened_day);
+"""
+
 SCHEMA = Schema("queue store (PostgreSQL)", (
     Migration("v1: halls, tickets, events, counters, appointments, ratings, alerts", _V1),
     Migration("v2: anonymous tickets per issuing device", _V2_ANONYMOUS),
     Migration("v3: complaints with their numbers and handling", _V3_COMPLAINTS),
     Migration("v4: fleet health, each machine's latest heartbeat", _V4_FLEET),
+    Migration("v5: cases, stage ratings, sub-scores, follow-ups, the rectification loop", _V5_CASES),
 ))
 _MIGRATION_LOCK = 0x68616C6C  # pg_advisory_xact_lock key of the migrations ("hall")
 _DAMAGE = ("XX001", "XX002")  # data_corrupted, index_corrupted
@@ -151,6 +182,19 @@ def _plain(values: Sequence[Any]) -> list[Any]:
 
 def _ticket(row: Sequence[Any] | None) -> Ticket | None:
     return None if row is None else Ticket(*row)
+
+
+def _rating_row(row: dict[str, Any], hall: str) -> dict[str, Any]:
+    out = {c: row.get(c) for c in RATING_COLUMNS} | ({"stage": row["stage"]} if "stage" in row else {})
+    out["is_default"] = bool(row.get("is_default"))
+    return {**out, "hall": hall}
+
+
+def _ints(row: dict[str, Any]) -> dict[str, Any]:
+    """A rating row as SQLite gives it (``is_default`` 0/1)."""
+    if "is_default" in row:
+        row["is_default"] = int(bool(row["is_default"]))
+    return row
 
 
 def _dicts(cur: psycopg.Cursor[Any]) -> list[dict[str, Any]]:
@@ -394,14 +438,83 @@ class PgTx:
 
     def put_rating(self, row: dict[str, Any]) -> None:
         self.con.execute(
-            "INSERT INTO ratings(hall_id, ticket_id, level, reason, comment, at, service_id, counter_id, staff_id) "
-            "VALUES(%(hall)s, %(ticket_id)s, %(level)s, %(reason)s, %(comment)s, %(at)s, %(service_id)s, "
-            "%(counter_id)s, %(staff_id)s)", {**row, "hall": self.hall})
+            f"INSERT INTO ratings(hall_id, {', '.join(RATING_COLUMNS)}) "
+            f"VALUES(%(hall)s, {', '.join('%(' + c + ')s' for c in RATING_COLUMNS)})", _rating_row(row, self.hall))
 
     def get_rating(self, ticket_id: str) -> dict[str, Any] | None:
-        rows = _dicts(self._q("SELECT ticket_id, level, reason, comment, at, service_id, counter_id, staff_id "
-                              "FROM ratings WHERE hall_id=%s AND ticket_id=%s", (ticket_id,)))
+        rows = _dicts(self._q(f"SELECT {', '.join(RATING_COLUMNS)} FROM ratings WHERE hall_id=%s AND ticket_id=%s",
+                              (ticket_id,)))
+        return _ints(rows[0]) if rows else None
+
+    def put_stage_rating(self, row: dict[str, Any]) -> None:
+        cols = ("stage", *RATING_COLUMNS)
+        self.con.execute(f"INSERT INTO stage_ratings(hall_id, {', '.join(cols)}) "
+                         f"VALUES(%(hall)s, {', '.join('%(' + c + ')s' for c in cols)})", _rating_row(row, self.hall))
+
+    def get_stage_rating(self, ticket_id: str, stage: str) -> dict[str, Any] | None:
+        rows = _dicts(self._q(f"SELECT stage, {', '.join(RATING_COLUMNS)} FROM stage_ratings "
+                              "WHERE hall_id=%s AND ticket_id=%s AND stage=%s", (ticket_id, stage)))
+        return _ints(rows[0]) if rows else None
+
+    def set_followup(self, ticket_id: str, stage: str, level: int | None, comment: str, at: float) -> bool:
+        table, extra, args = (("ratings", "", ()) if stage == "finish"
+                              else ("stage_ratings", " AND stage=%s", (stage,)))
+        return self.con.execute(
+            f"UPDATE {table} SET followup_level=%s, followup_comment=%s, followup_at=%s WHERE hall_id=%s "
+            f"AND ticket_id=%s{extra} AND followup_at IS NULL", (level, comment, at, self.hall, ticket_id, *args)
+        ).rowcount == 1
+
+    def unrated_finished(self, since_day: str, until_day: str) -> list[Ticket]:
+        return [Ticket(*r) for r in self._q(
+            _SELECT + " WHERE hall_id=%s AND status='done' AND day BETWEEN %s AND %s AND NOT EXISTS "
+            "(SELECT 1 FROM ratings r WHERE r.hall_id = tickets.hall_id AND r.ticket_id = tickets.id) ORDER BY seq",
+            (since_day, until_day))]
+
+    def rating_rows(self, day_from: str, day_to: str) -> list[dict[str, Any]]:
+        cols = ", ".join("r." + c for c in RATING_COLUMNS) + ", t.number, t.day, t.case_no AS ticket_case_no"
+        join = "JOIN tickets t ON t.hall_id = r.hall_id AND t.id = r.ticket_id"
+        return [_ints(r) for r in _dicts(self.con.execute(
+            f"SELECT 'finish' AS stage, {cols} FROM ratings r {join} "
+            f"WHERE r.hall_id=%s AND t.day BETWEEN %s AND %s UNION ALL SELECT r.stage, {cols} "
+            f"FROM stage_ratings r {join} WHERE r.hall_id=%s AND t.day BETWEEN %s AND %s ORDER BY at",
+            (self.hall, day_from, day_to, self.hall, day_from, day_to)))]
+
+    def set_rating_case(self, ticket_id: str, case_no: str) -> None:
+        for table in ("ratings", "stage_ratings"):
+            self.con.execute(f"UPDATE {table} SET case_no=%s WHERE hall_id=%s AND ticket_id=%s AND case_no IS NULL",
+                             (case_no, self.hall, ticket_id))
+
+    def put_loop(self, row: dict[str, Any]) -> None:
+        self.con.execute(
+            "INSERT INTO rating_loops(hall_id, ticket_id, stage, opened_at, opened_day, callback_due, rectify_due) "
+            "VALUES(%(hall)s, %(ticket_id)s, %(stage)s, %(opened_at)s, %(opened_day)s, %(callback_due)s, "
+            "%(rectify_due)s)", {**row, "hall": self.hall})
+
+    def get_loop(self, ticket_id: str) -> dict[str, Any] | None:
+        rows = self._loops("l.ticket_id=%s", (ticket_id,))
         return rows[0] if rows else None
+
+    def update_loop(self, ticket_id: str, changes: dict[str, Any]) -> None:
+        unknown = set(changes) - set(LOOP_UPDATABLE)
+        if unknown:
+            raise ValueError(f"not a rating_loops column: {unknown}")
+        self.con.execute(f"UPDATE rating_loops SET {', '.join(c + '=%s' for c in changes)} "
+                         "WHERE hall_id=%s AND ticket_id=%s", (*changes.values(), self.hall, ticket_id))
+
+    def loop_rows(self, day_from: str, day_to: str, open_only: bool) -> list[dict[str, Any]]:
+        if open_only:
+            return self._loops("l.verified_at IS NULL", ())
+        return self._loops("l.opened_day BETWEEN %s AND %s", (day_from, day_to))
+
+    def _loops(self, where: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        return _dicts(self._q(
+            "SELECT l.ticket_id, l.stage, l.opened_at, l.opened_day, l.callback_due, l.rectify_due, l.callback_at, "
+            "l.callback_by, l.callback_note, l.verified_at, l.verified_by, l.verified_note, l.callback_escalated, "
+            "l.rectify_escalated, t.number, t.day, t.case_no, t.service_id, t.counter_id, t.staff_id, "
+            "x.response, x.at AS rectified_at, x.by AS rectified_by FROM rating_loops l "
+            "JOIN tickets t ON t.hall_id = l.hall_id AND t.id = l.ticket_id "
+            "LEFT JOIN rectifications x ON x.hall_id = l.hall_id AND x.ticket_id = l.ticket_id "
+            f"WHERE l.hall_id=%s AND {where} ORDER BY l.opened_at", args))
 
     def ticket_by_number(self, day: str, number: str) -> Ticket | None:
         # A transfer keeps the number: the newest ticket of that number is the live one.
@@ -411,8 +524,9 @@ class PgTx:
     def ratings(self, day_from: str, day_to: str, bad_only: bool) -> list[dict[str, Any]]:
         return _dicts(self._q(
             "SELECT r.ticket_id, t.number, t.day, r.level, r.reason, r.comment, r.at, r.service_id, r.counter_id, "
-            "r.staff_id, x.response, x.at AS rectified_at, x.by AS rectified_by FROM ratings r "
-            "JOIN tickets t ON t.hall_id = r.hall_id AND t.id = r.ticket_id "
+            "r.staff_id, r.case_no, r.attitude, r.efficiency, r.competence, r.is_default::int AS is_default, "
+            "r.followup_level, r.followup_comment, x.response, x.at AS rectified_at, x.by AS rectified_by "
+            "FROM ratings r JOIN tickets t ON t.hall_id = r.hall_id AND t.id = r.ticket_id "
             "LEFT JOIN rectifications x ON x.hall_id = r.hall_id AND x.ticket_id = r.ticket_id "
             "WHERE r.hall_id=%s AND t.day BETWEEN %s AND %s AND (NOT %s OR r.level <= 2) ORDER BY r.at",
             (day_from, day_to, bad_only)))

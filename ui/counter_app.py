@@ -380,11 +380,14 @@ class CounterWindow(QMainWindow):
     def operate(self, operation: str) -> None:
         kwargs: dict[str, Any] = {}
         if operation == "finish":
+            case_no: list[str] = []  # 办件编号: typed, or a scanner typing it (Enter finishes)
             picked = self._pick(self.translator.tr("staff.counter.outcome_title"),
-                                [self.translator.tr(f"counter.outcome.{o}") for o in OUTCOMES])
+                                [self.translator.tr(f"counter.outcome.{o}") for o in OUTCOMES], case_no)
             if picked is None:
                 return
             kwargs["outcome"] = OUTCOMES[picked]
+            if case_no and case_no[0]:
+                kwargs["case_no"] = case_no[0]
             if OUTCOMES[picked] == Outcome.REJECTED:  # 窗口无否决权: a reason and a supervisor's sign-off
                 sign_off = self._reject_sign_off()
                 if sign_off is None:
@@ -437,19 +440,31 @@ class CounterWindow(QMainWindow):
         own = (self.current or {}).get("service_id")
         return [(sid, s) for sid, s in self.hall_services.items() if sid != own]
 
-    def _pick(self, title: str, options: list[str]) -> int | None:
-        """The index of the option chosen, or None when cancelled."""
+    def _pick(self, title: str, options: list[str], case_no: list[str] | None = None) -> int | None:
+        """The index of the option chosen, or None when cancelled; ``case_no``: also ask for the
+        case number (办件编号), appended to the list as typed."""
         dialog = QDialog(self)
         dialog.setWindowTitle(title)
         form = QFormLayout(dialog)
         combo = QComboBox()
         combo.addItems(options)
         form.addRow(title, combo)
+        case_edit: QLineEdit | None = None
+        if case_no is not None:
+            case_edit = QLineEdit()
+            case_edit.setObjectName("case_no")
+            case_edit.setMaxLength(64)
+            case_edit.setPlaceholderText(self.translator.tr("staff.counter.case_no_hint"))
+            form.addRow(self.translator.tr("staff.counter.case_no"), case_edit)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(dialog.accept)
         buttons.rejected.connect(dialog.reject)
         form.addRow(buttons)
-        return combo.currentIndex() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        if case_no is not None and case_edit is not None:
+            case_no.append(case_edit.text().strip())
+        return combo.currentIndex()
 
     def _done(self, operation: str, result: Any, error: Exception | None) -> None:
         if error is not None:

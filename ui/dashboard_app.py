@@ -39,6 +39,7 @@ from kiosk.dashboard import Snapshot, collect, export_csv, export_xlsx, level_na
 from ui.counter_app import SignInDialog, _Job
 from ui.dashboard_complaints import ComplaintsTab
 from ui.dashboard_history import HistoryTab
+from ui.dashboard_rectification import RectificationTab
 from ui.graphs import Graph
 
 KPIS = ("waiting", "longest", "counters", "served", "satisfaction", "rectified")
@@ -64,7 +65,7 @@ class DashboardTab(Protocol):
 
 #: factories of the pages after 今日, in tab order; each gets the window (its client, translator,
 #: signed-in ``staff`` and ``_start`` for work off the GUI thread)
-EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = (HistoryTab, ComplaintsTab)
+EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = (HistoryTab, RectificationTab, ComplaintsTab)
 
 
 class _Fetch(QRunnable):

@@ -63,6 +63,14 @@ def test_day_rolls_over_at_local_midnight(eng, clock: FakeClock) -> None:
     assert {e["data"]["reason"] for e in events(eng, "cancel")} == {"day_closed"}
 
 
+def test_a_refused_first_operation_of_the_day_does_not_skip_the_rollover(eng, clock: FakeClock) -> None:
+    waiting = eng.issue("S1")[0]
+    clock.set(at(8, 0, day=24))
+    with pytest.raises(QueueError):
+        eng.resume("C1")  # the counter is not paused: refused, and its transaction rolled back
+    assert eng.ticket(waiting.id)[0].status == "cancelled"  # yesterday's ticket was closed all the same
+
+
 def test_person_rules_use_the_platform_hmac(eng) -> None:
     idn = "11010519491231002X"
     t = eng.issue("S1", id_number=idn)[0]

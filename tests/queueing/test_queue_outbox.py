@@ -73,3 +73,38 @@ def test_forwarder_thread_follows_commits(tmp_path: Path, clock: FakeClock) -> N
     finally:
         fwd.stop()
         e.store.close()
+
+
+def test_a_cases_ratings_default_followup_and_loop_reach_the_platform(tmp_path: Path) -> None:
+    """The provincial 好差评 system hears of each rating with its case, the default rating of an
+    unrated case, a 追评 and the supervisor's callback and verification."""
+    from datetime import datetime
+
+    from queue_helpers import TZ
+
+    from queueing.cases import book_of
+
+    clock = FakeClock(datetime(2026, 9, 30, 10, tzinfo=TZ))
+    e = make_engine(tmp_path / "h", clock, small_hall())
+    out = ListOutbox()
+    fwd = OutboxForwarder(e.store, e.hall, out)
+    ids = []
+    for case in ("CASE-1", "CASE-2"):
+        ids.append(e.issue("S1")[0].id)
+        e.call_next("C1", staff_id="st-1")
+        e.finish("C1", staff_id="st-1", case_no=case)
+    e.rate(ids[0], 1, reason="slow")
+    book_of(e).followup(ids[0], "still waiting for the certificate")
+    clock.set(datetime(2026, 10, 9, 9, tzinfo=TZ))
+    book_of(e).callback(ids[0], "called", "9001")
+    e.rectify(ids[0], "certificate sent", "9001")
+    book_of(e).verify(ids[0], "confirmed", "9001")
+    clock.set(datetime(2026, 10, 14, 9, tzinfo=TZ))
+    e.waiting()  # the day's first request: the unrated case becomes 满意
+    while fwd.pump():
+        pass
+    rated = [(p["event"], p.get("case_no")) for k, p in out.records if k == "rating"]
+    assert rated == [("rating", "CASE-1"), ("rating_followup", "CASE-1"), ("rating_callback", "CASE-1"),
+                     ("rectification", None), ("rating_verified", "CASE-1"), ("rating_default", "CASE-2")]
+    assert [p["ticket"]["case_no"] for k, p in out.records if k == "rating"] == ["CASE-1"] * 5 + ["CASE-2"]
+    e.store.close()

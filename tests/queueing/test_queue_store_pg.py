@@ -307,3 +307,27 @@ def _sqlite_tickets(path: Path) -> int:
         return 0
     finally:
         con.close()
+
+
+def test_a_v2_database_is_upgraded_to_cases_with_its_ratings_kept(tmp_path: Path, db: str) -> None:
+    """v2 → v3 (cases): a rating written before keeps its row, is no default one, can be rectified."""
+    from offline_cache.migrations import Schema
+    from queueing.store_pg import migrate_pg
+
+    with psycopg.connect(db, autocommit=True) as con:
+        migrate_pg(con, Schema(SCHEMA.name, SCHEMA.migrations[:2]))
+        con.execute("INSERT INTO halls(hall_id, created_at) VALUES('hall-m', 0)")
+        con.execute("INSERT INTO tickets(hall_id, id, day, number, service_id, priority, status, issued_at, key_time,"
+                    " seq, counter_id, staff_id, finished_at, outcome) VALUES('hall-m', 't-old', '2026-11-23', 'A001',"
+                    " 'S1', 'normal', 'done', 1, 1, 1, 'C1', 's-1', 2, 'done')")
+        con.execute("INSERT INTO ratings(hall_id, ticket_id, level, reason, at, service_id, counter_id, staff_id) "
+                    "VALUES('hall-m', 't-old', 1, 'slow', 3, 'S1', 'C1', 's-1')")
+    e = _engine(tmp_path / "m", db, _hall_toml("hall-m"), FakeClock(at(9)))
+    try:
+        [old] = e.ratings("2026-11-23")
+        assert (old["level"], old["case_no"], old["is_default"]) == (1, None, 0)
+        assert e.rectify("t-old", "spoke to the citizen", "9001")["by"] == "9001"
+        with psycopg.connect(db) as con:
+            assert con.execute("SELECT max(version) FROM queue_schema").fetchone() == (SCHEMA.version,)
+    finally:
+        e.store.close()
