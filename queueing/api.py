@@ -29,6 +29,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from queueing import alerts as alert_desk
+from queueing import api_alerts
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
@@ -45,7 +47,7 @@ log = logging.getLogger(__name__)
 API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
-ROUTE_MODULES: tuple[AddRoutes, ...] = ()
+ROUTE_MODULES: tuple[AddRoutes, ...] = (api_alerts.add_routes,)
 
 
 class IssueBody(BaseModel):
@@ -646,7 +648,9 @@ def create_app(
 
     @app.post("/api/v1/alerts", status_code=201)
     async def raise_alert(body: AlertBody, role: str = require(*ANY)) -> dict[str, Any]:
-        return {"alert": await eng.raise_alert(body.kind, body.source, body.message)}
+        alert = await eng.raise_alert(body.kind, body.source, body.message)
+        # the raiser (a kiosk's help call) follows it with this: GET /api/v1/alerts/{id}?follow=
+        return {"alert": {**alert, "follow_token": track_token(f"alert:{alert['id']}")}}
 
     @app.get("/api/v1/alerts")
     async def alerts(
@@ -655,12 +659,15 @@ def create_app(
         return {"alerts": await eng.alerts(all_)}
 
     @app.post("/api/v1/alerts/{alert_id}/ack")
-    async def ack(alert_id: RowId, body: StaffBody | None = None, role: str = require("admin")) -> dict[str, Any]:
+    async def ack(alert_id: RowId, body: StaffBody | None = None,
+                  role: str = require("admin", "counter")) -> dict[str, Any]:
         caller = current_caller.get()
         if caller is None or caller.staff is None:  # who saw it: a signed-in member of staff
             raise QueueError(401, HallCode.SESSION_REQUIRED, "sign in first (POST /api/v1/sessions)")
-        await eng.ack_alert(alert_id, staff(body))
-        return {"acknowledged": alert_id}
+        # at a counter: only what its console shows (its own and escalated alerts), with the counter
+        alert = await in_pool(pool, alert_desk.acknowledge, engine, alert_id, staff(body),
+                              caller.session_counter or caller.counter_id, role == "counter")
+        return {"acknowledged": alert_id, "alert": alert}
 
     @app.post("/api/v1/appointments")
     async def appointments(body: AppointmentsBody, role: str = require("admin", dashboard=False)) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from offline_cache.sealing import id_number_hash
-from queueing import eta, policy, stats
+from queueing import alerts, eta, policy, stats
 from queueing.clock import GuardedClock, steady
 from queueing.codes import EndReason, HallCode, Outcome, Priority
 from queueing.credentials import current_caller
@@ -803,9 +803,10 @@ class QueueEngine:
     def raise_alert(self, kind: str, source: str, message: str) -> dict[str, Any]:
         if not kind or not isinstance(kind, str) or len(kind) > 40:
             raise bad_input(HallCode.INVALID_KIND, "kind is a short word such as help, printer, device, sync")
+        first = alerts.first_counter(self.hall, kind)  # a help call: the 帮办代办 counter first
 
         def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
-            row = {"at": now, "kind": kind, "source": source, "message": message}
+            row = {"at": now, "kind": kind, "source": source, "message": message, "counter_id": first}
             aid = tx.add_alert(row)
             self._event(
                 tx,
@@ -813,7 +814,7 @@ class QueueEngine:
                 day,
                 "alert",
                 None,
-                None,
+                first,
                 None,
                 alert_id=aid,
                 alert_kind=kind,
@@ -846,10 +847,26 @@ class QueueEngine:
         rows = self._read(lambda tx, now, day: tx.alerts(include_acked, limit))
         return [{**r, "at": self.hall.iso(r["at"]), "acked_at": self.hall.iso(r["acked_at"])} for r in rows]
 
-    def ack_alert(self, alert_id: int, by: str | None = None) -> None:
+    def ack_alert(self, alert_id: int, by: str | None = None, counter_id: str | None = None) -> None:
         def op(tx: StoreTx, now: float, day: str) -> None:
-            if not tx.ack_alert(alert_id, now, by):
+            if not tx.ack_alert(alert_id, now, by, counter_id):
                 raise not_found("alert", str(alert_id))
-            self._event(tx, now, day, "alert_ack", None, None, by, alert_id=alert_id)
+            self._event(tx, now, day, "alert_ack", None, counter_id, by, alert_id=alert_id)
 
         self._run(op)
+
+    # ------------------------------------------------------------------ the hook of feature modules
+
+    def run_op(self, fn: Callable[[StoreTx, float, str], T]) -> T:
+        """``fn(tx, now, day)`` in one write transaction of the engine (its day and clock rules,
+        its commit listeners): how a feature module (queueing/alerts.py, notices.py) writes;
+        its event log entries through :meth:`record`."""
+        return self._run(fn)
+
+    def read_op(self, fn: Callable[[StoreTx, float, str], T]) -> T:
+        return self._read(fn)
+
+    def record(self, tx: StoreTx, now: float, day: str, kind: str, counter_id: str | None,
+               staff_id: str | None, **extra: object) -> int:
+        """An event log entry (and so an event on the stream) of a feature module's operation."""
+        return self._event(tx, now, day, kind, None, counter_id, staff_id, **extra)

@@ -99,7 +99,16 @@ class StoreTx(Protocol):
     def put_rectification(self, row: dict[str, Any]) -> None: ...
     def add_alert(self, row: dict[str, Any]) -> int: ...
     def alerts(self, include_acked: bool, limit: int) -> list[dict[str, Any]]: ...
-    def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool: ...
+    def ack_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None = None) -> bool: ...
+    # alerts that reach a person and the display's notices (queueing/alerts.py, queueing/notices.py)
+    def get_alert(self, alert_id: int) -> dict[str, Any] | None: ...
+    def open_alerts(self, limit: int) -> list[dict[str, Any]]: ...
+    def resolve_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None,
+                      note: str | None) -> bool: ...
+    def escalate_alerts(self, raised_before: float, at: float) -> list[dict[str, Any]]: ...
+    def add_notice(self, row: dict[str, Any]) -> int: ...
+    def notices(self, ending_after: float, limit: int) -> list[dict[str, Any]]: ...
+    def withdraw_notice(self, notice_id: int, at: float, by: str | None) -> bool: ...
 
 
 class ChangeDoorbell(Protocol):
@@ -175,10 +184,28 @@ CREATE TABLE anonymous_issued(day TEXT NOT NULL, service_id TEXT NOT NULL, devic
     n INTEGER NOT NULL, PRIMARY KEY(day, service_id, device)) WITHOUT ROWID;
 """
 
+# v5: alerts that reach a person (the counter a help call goes to first, when it escalated, who
+# acknowledged it at which counter, who resolved it) and the display's notices posted by staff.
+_V5_ALERTS_NOTICES = """
+ALTER TABLE alerts ADD COLUMN counter_id TEXT;
+ALTER TABLE alerts ADD COLUMN escalated_at REAL;
+ALTER TABLE alerts ADD COLUMN acked_counter TEXT;
+ALTER TABLE alerts ADD COLUMN resolved_at REAL;
+ALTER TABLE alerts ADD COLUMN resolved_by TEXT;
+ALTER TABLE alerts ADD COLUMN resolved_counter TEXT;
+ALTER TABLE alerts ADD COLUMN resolution TEXT;
+CREATE INDEX alerts_open ON alerts(id) WHERE resolved_at IS NULL;
+CREATE TABLE notices(id INTEGER PRIMARY KEY AUTOINCREMENT, text_zh TEXT NOT NULL, text_en TEXT NOT NULL,
+    starts_at REAL NOT NULL, ends_at REAL NOT NULL, posted_at REAL NOT NULL, posted_by TEXT,
+    withdrawn_at REAL, withdrawn_by TEXT);
+CREATE INDEX notices_ends ON notices(ends_at);
+"""
+
 SCHEMA = Schema("queue.db", (
     Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
     Migration("v2: devices, staff accounts and sessions", _V2_CREDENTIALS),
     Migration("v3: anonymous tickets per issuing device", _V3_ANONYMOUS),
+    Migration("v5: alerts acknowledged, resolved and escalated; display notices", _V5_ALERTS_NOTICES),
 ))
 
 _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
@@ -522,7 +549,8 @@ class SQLiteTx:
 
     def add_alert(self, row: dict[str, Any]) -> int:
         cur = self.con.execute(
-            "INSERT INTO alerts(at, kind, source, message) VALUES(:at, :kind, :source, :message)", row
+            "INSERT INTO alerts(at, kind, source, message, counter_id) VALUES(:at, :kind, :source, :message, "
+            ":counter_id)", {"counter_id": None, **row}
         )
         return int(cur.lastrowid or 0)
 
@@ -536,13 +564,55 @@ class SQLiteTx:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur]
 
-    def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool:
+    def ack_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None = None) -> bool:
         return (
             self.con.execute(
-                "UPDATE alerts SET acked_at=?, acked_by=? WHERE id=? AND acked_at IS NULL", (at, by, alert_id)
+                "UPDATE alerts SET acked_at=?, acked_by=?, acked_counter=? WHERE id=? AND acked_at IS NULL",
+                (at, by, counter_id, alert_id)
             ).rowcount
             == 1
         )
+
+    def _alert_rows(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, args)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def get_alert(self, alert_id: int) -> dict[str, Any] | None:
+        rows = self._alert_rows("SELECT * FROM alerts WHERE id=?", (alert_id,))
+        return rows[0] if rows else None
+
+    def open_alerts(self, limit: int) -> list[dict[str, Any]]:
+        return self._alert_rows("SELECT * FROM alerts WHERE resolved_at IS NULL ORDER BY id DESC LIMIT ?", (limit,))
+
+    def resolve_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None,
+                      note: str | None) -> bool:
+        return self.con.execute(
+            "UPDATE alerts SET resolved_at=?, resolved_by=?, resolved_counter=?, resolution=?, "
+            "acked_at=coalesce(acked_at, ?), acked_by=CASE WHEN acked_at IS NULL THEN ? ELSE acked_by END, "
+            "acked_counter=CASE WHEN acked_at IS NULL THEN ? ELSE acked_counter END "
+            "WHERE id=? AND resolved_at IS NULL",
+            (at, by, counter_id, note, at, by, counter_id, alert_id)).rowcount == 1
+
+    def escalate_alerts(self, raised_before: float, at: float) -> list[dict[str, Any]]:
+        return self._alert_rows(
+            "UPDATE alerts SET escalated_at=? WHERE counter_id IS NOT NULL AND escalated_at IS NULL "
+            "AND acked_at IS NULL AND resolved_at IS NULL AND at <= ? RETURNING *", (at, raised_before))
+
+    def add_notice(self, row: dict[str, Any]) -> int:
+        cur = self.con.execute(
+            "INSERT INTO notices(text_zh, text_en, starts_at, ends_at, posted_at, posted_by) "
+            "VALUES(:text_zh, :text_en, :starts_at, :ends_at, :posted_at, :posted_by)", row)
+        return int(cur.lastrowid or 0)
+
+    def notices(self, ending_after: float, limit: int) -> list[dict[str, Any]]:
+        return self._alert_rows(
+            "SELECT * FROM notices WHERE withdrawn_at IS NULL AND ends_at > ? ORDER BY starts_at, id LIMIT ?",
+            (ending_after, limit))
+
+    def withdraw_notice(self, notice_id: int, at: float, by: str | None) -> bool:
+        return self.con.execute("UPDATE notices SET withdrawn_at=?, withdrawn_by=? WHERE id=? AND withdrawn_at IS NULL",
+                                (at, by, notice_id)).rowcount == 1
 
 
 class SQLiteDoorbell:
@@ -584,7 +654,7 @@ class SQLiteDoorbell:
 
 # Tables a repair copies from the recovered file into the fresh one (in this order).
 _TABLES = ("meta", "sequences", "tickets", "counter_state", "events", "appointments", "ratings",
-           "rectifications", "alerts")
+           "rectifications", "alerts", "notices")
 CHECKPOINT_IDLE_S = 0.05
 CHECKPOINT_FORCE_COMMITS = 2000
 SALVAGE_NUMBER_SKIP = 100  # after a repair each day's numbering skips this far past the highest kept
