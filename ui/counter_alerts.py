@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QT
 from common.i18n import Translator
 
 log = logging.getLogger(__name__)
-COLUMNS = ("at", "kind", "source", "message", "state", "by")
+COLUMNS = ("at", "kind", "source", "state", "by", "message")
 Start = Callable[[Callable[[], Any], Callable[[Any, Exception | None], None]], None]
 
 
@@ -28,7 +28,7 @@ def alert_rows(alerts: list[dict[str, Any]], tr: Callable[..., str], has: Callab
             where = a.get("acked_counter_name") or a.get("acked_counter") or ""
             by = tr("staff.alerts.by", staff=a["acked_by"], counter=where, at=str(a.get("acked_at") or "")[11:16])
         rows.append([str(a.get("at") or "")[11:19], tr(kind_key) if has(kind_key) else kind, str(a.get("source") or ""),
-                     str(a.get("message") or ""), tr(f"staff.alerts.state.{a.get('state', 'raised')}"), by])
+                     tr(f"staff.alerts.state.{a.get('state', 'raised')}"), by, str(a.get("message") or "")])
     return rows
 
 
@@ -66,6 +66,8 @@ class AlertPanel(QWidget):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setMaximumHeight(190)
+        for column, width in enumerate((90, 100, 110, 170, 230)):
+            self.table.setColumnWidth(column, width)
         layout.addWidget(self.table)
         self.retranslate()
 

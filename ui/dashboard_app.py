@@ -42,7 +42,7 @@ from ui.counter_app import SignInDialog, _Job
 
 KPIS = ("waiting", "longest", "counters", "served", "satisfaction", "rectified")
 NOW_COLUMNS = ("service", "waiting", "longest", "target", "open", "issued", "served", "mean_wait", "over_target")
-ALERT_COLUMNS = ("at", "kind", "source", "message", "state", "by")
+ALERT_COLUMNS = ("at", "kind", "source", "state", "by", "message")  # ui/counter_alerts.COLUMNS
 BAD_COLUMNS = ("number", "service", "counter", "level", "reason", "response")
 
 
