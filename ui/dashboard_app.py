@@ -61,9 +61,16 @@ class DashboardTab(Protocol):
     def refresh(self) -> None: ...
 
 
+def _notices_tab(window: DashboardWindow) -> DashboardTab:
+    """显示屏公告 (ui/dashboard_notices.py; imported here: the page imports this module's types)."""
+    from ui.dashboard_notices import NoticesTab
+
+    return NoticesTab(window)
+
+
 #: factories of the pages after 今日, in tab order; each gets the window (its client, translator,
 #: signed-in ``staff`` and ``_start`` for work off the GUI thread)
-EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = ()
+EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = (_notices_tab,)
 
 
 class _Fetch(QRunnable):
