@@ -238,7 +238,7 @@ class DashboardWindow(QMainWindow):
             table.setHorizontalHeaderLabels([tr(f"staff.dashboard.col.{c}") for c in columns])
         self.chart.setTitle(tr("staff.dashboard.chart.title"))
         self.respond.setText(tr("staff.dashboard.respond"))
-        self.ack.setText(tr("staff.dashboard.ack"))
+        self.ack.setText(tr("staff.alerts.ack"))
         self.sign_in.setText(tr("staff.counter.signin.sign_out" if self.staff else "staff.dashboard.sign_in"))
         self.respond.setEnabled(bool(self.staff and self.staff["supervisor"]))
         self.ack.setEnabled(self.staff is not None)

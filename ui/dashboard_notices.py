@@ -78,6 +78,8 @@ class NoticesTab(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for column, width in enumerate((520, 440, 150, 150, 100)):
+            self.table.setColumnWidth(column, width)
         layout.addWidget(self.table, 1)
 
     # -- DashboardTab -------------------------------------------------------------------------

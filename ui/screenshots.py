@@ -255,6 +255,12 @@ def staff_tour(out: Path, data_dir: Path) -> list[Path]:
     pump(app, 2.5)
     saved.append(out / "dashboard.png")
     dashboard.grab().save(str(saved[-1]))
+    notices_page = next(t for t in dashboard.extra_tabs if t.objectName() == "notices")
+    dashboard.tabs.setCurrentWidget(notices_page)  # type: ignore[arg-type]  # a QWidget by the Protocol
+    pump(app, 1.0)
+    saved.append(out / "dashboard-notices.png")
+    dashboard.grab().save(str(saved[-1]))
+    dashboard.tabs.setCurrentIndex(0)
     panel = TechnicianWindow(assembly.technician, font_family=family)
     panel.show()
     pump(app, 0.5)
