@@ -108,6 +108,19 @@ def escalate_due(engine: QueueEngine) -> list[dict[str, Any]]:
     return [public(engine.hall, r) for r in rows]
 
 
+def escalate_now(engine: QueueEngine, alert_id: int, why: str) -> dict[str, Any]:
+    """Escalate one alert at once (its counter has nobody signed in: waiting would help nobody)."""
+
+    def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
+        rows = tx.escalate_alerts(now, now, alert_id)
+        for r in rows:
+            engine.record(tx, now, day, "alert_escalated", r.get("counter_id"), None, alert_id=r["id"],
+                          alert_kind=r["kind"], source=r.get("source"), message=r.get("message"), why=why)
+        return tx.get_alert(alert_id) or {}
+
+    return public(engine.hall, engine.run_op(op))
+
+
 def get(engine: QueueEngine, alert_id: int) -> dict[str, Any]:
     escalate_due(engine)
     row = engine.read_op(lambda tx, now, day: tx.get_alert(alert_id))

@@ -649,6 +649,10 @@ def create_app(
     @app.post("/api/v1/alerts", status_code=201)
     async def raise_alert(body: AlertBody, role: str = require(*ANY)) -> dict[str, Any]:
         alert = await eng.raise_alert(body.kind, body.source, body.message)
+        if alert.get("counter_id") and not keys.counter_staffed(alert["counter_id"]):
+            # nobody signed in at the help counter: every counter and the dashboard at once
+            alert = await in_pool(pool, alert_desk.escalate_now, engine, alert["id"],
+                                  f"nobody signed in at {alert['counter_id']}")
         # the raiser (a kiosk's help call) follows it with this: GET /api/v1/alerts/{id}?follow=
         return {"alert": {**alert, "follow_token": track_token(f"alert:{alert['id']}")}}
 

@@ -105,7 +105,8 @@ class StoreTx(Protocol):
     def open_alerts(self, limit: int) -> list[dict[str, Any]]: ...
     def resolve_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None,
                       note: str | None) -> bool: ...
-    def escalate_alerts(self, raised_before: float, at: float) -> list[dict[str, Any]]: ...
+    def escalate_alerts(self, raised_before: float, at: float,
+                        alert_id: int | None = None) -> list[dict[str, Any]]: ...
     def add_notice(self, row: dict[str, Any]) -> int: ...
     def notices(self, ending_after: float, limit: int) -> list[dict[str, Any]]: ...
     def withdraw_notice(self, notice_id: int, at: float, by: str | None) -> bool: ...
@@ -594,10 +595,12 @@ class SQLiteTx:
             "WHERE id=? AND resolved_at IS NULL",
             (at, by, counter_id, note, at, by, counter_id, alert_id)).rowcount == 1
 
-    def escalate_alerts(self, raised_before: float, at: float) -> list[dict[str, Any]]:
+    def escalate_alerts(self, raised_before: float, at: float,
+                        alert_id: int | None = None) -> list[dict[str, Any]]:
         return self._alert_rows(
             "UPDATE alerts SET escalated_at=? WHERE counter_id IS NOT NULL AND escalated_at IS NULL "
-            "AND acked_at IS NULL AND resolved_at IS NULL AND at <= ? RETURNING *", (at, raised_before))
+            "AND acked_at IS NULL AND resolved_at IS NULL AND at <= ? AND (? IS NULL OR id = ?) RETURNING *",
+            (at, raised_before, alert_id, alert_id))
 
     def add_notice(self, row: dict[str, Any]) -> int:
         cur = self.con.execute(

@@ -445,11 +445,12 @@ class PgTx:
             "WHERE hall_id=%s AND id=%s AND resolved_at IS NULL",
             (at, by, counter_id, note, at, by, counter_id, self.hall, alert_id)).rowcount == 1
 
-    def escalate_alerts(self, raised_before: float, at: float) -> list[dict[str, Any]]:
+    def escalate_alerts(self, raised_before: float, at: float,
+                        alert_id: int | None = None) -> list[dict[str, Any]]:
         return _dicts(self.con.execute(
             f"UPDATE alerts SET escalated_at=%s WHERE hall_id=%s AND counter_id IS NOT NULL AND escalated_at IS NULL "
-            f"AND acked_at IS NULL AND resolved_at IS NULL AND at <= %s RETURNING {_ALERT_COLS}",
-            (at, self.hall, raised_before)))
+            f"AND acked_at IS NULL AND resolved_at IS NULL AND at <= %s AND (%s::bigint IS NULL OR id = %s) "
+            f"RETURNING {_ALERT_COLS}", (at, self.hall, raised_before, alert_id, alert_id)))
 
     def add_notice(self, row: dict[str, Any]) -> int:
         got = self.con.execute(

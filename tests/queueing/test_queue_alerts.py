@@ -99,6 +99,7 @@ def test_acknowledge_then_resolve_each_say_who_where_and_when(hall: RunningHall,
     kiosk, helpdesk = HallClient(url, hall.token("kiosk")), HallClient(url, hall.token("counter"))
     dashboard = HallClient(url, hall.token("admin"))
     called = kiosk.raise_alert("help", "kiosk-02", "help")
+    assert called["state"] == "escalated"  # nobody signed in at H02: everyone's at once, no 2 minutes lost
     printer = kiosk.raise_alert("printer", "kiosk-02", "paper near end")
     assert printer["counter_id"] is None  # the dashboard's, no counter's
     assert _code(helpdesk.ack_alert, called["id"]) == (401, "session_required")
@@ -119,8 +120,8 @@ def test_acknowledge_then_resolve_each_say_who_where_and_when(hall: RunningHall,
     fixed = dashboard.resolve_alert(printer["id"])  # resolved at once: acknowledged with it
     assert (fixed["acked_by"], fixed["resolved_by"], fixed["acked_counter"]) == ("9001", "9001", None)
     assert dashboard.open_alerts() == []
-    kinds = [k for k, _ in _kinds(HallClient(url, hall.token("display")), "alert", 4)]
-    assert kinds == ["alert", "alert", "alert_ack", "alert_resolved"]
+    kinds = [k for k, _ in _kinds(HallClient(url, hall.token("display")), "alert", 5)]
+    assert kinds == ["alert", "alert_escalated", "alert", "alert_ack", "alert_resolved"]
 
 
 def test_the_escalation_minutes_and_help_counters_come_from_hall_toml(tmp_path: Path, store: str) -> None:
@@ -131,11 +132,13 @@ def test_the_escalation_minutes_and_help_counters_come_from_hall_toml(tmp_path: 
     data = tmp_path / "hall"
     data.mkdir()
     (data / "hall.toml").write_text(small_hall(help_counters=["C3"], help_escalate_minutes=5), encoding="utf-8")
+    add_staff(data, "2001", "help desk pw 1")
     fake = FakeClock(at(9))
     running = start_hall_service(data, clock=fake)
     try:
         kiosk, admin = HallClient(running.base_url, running.token("kiosk")), HallClient(running.base_url,
                                                                                         running.token("admin"))
+        HallClient(running.base_url, running.token("counter")).sign_in("2001", "help desk pw 1", "C3")
         called = kiosk.raise_alert("help", "k", "help")
         assert called["counter_id"] == "C3"
         fake.advance(minutes=4)
@@ -204,6 +207,13 @@ def test_both_stores_keep_the_two_steps_the_escalation_and_the_notices(tmp_path:
         assert (done["state"], done["resolution"]) == ("resolved", "done")
         assert done["resolved_at"] == (at(10, 5) + timedelta(seconds=1)).isoformat()
         assert alerts.open_for(engine, None) == []
+
+        first, second = engine.raise_alert("help", "k1", "help"), engine.raise_alert("help", "k2", "help")
+        assert alerts.escalate_now(engine, second["id"], "nobody at H02")["state"] == "escalated"
+        assert [a["state"] for a in alerts.open_for(engine, None)] == ["escalated", "raised"]  # the other waits
+        assert [a["id"] for a in alerts.open_for(engine, "W01")] == [second["id"]]
+        alerts.resolve(engine, first["id"], "2001", "H02")
+        alerts.resolve(engine, second["id"], "2001", "H02")
 
         posted = notices.post(engine, "午间轮岗", "Lunch rota", None, fake() + 3600, "9001")
         assert [n["id"] for n in notices.current(engine)["notices"]] == [posted["id"]]
