@@ -42,7 +42,7 @@ class DisplayBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable
     _changed = Signal()
 
     def __init__(self, client: Any, announcer: Announcer | None, *, hall_name: str, font_family: str,
-                 language: str = "zh_CN", counter_id: str | None = None) -> None:
+                 language: str = "zh_CN", counter_id: str | None = None, page_seconds: int = PAGE_SECONDS) -> None:
         super().__init__()
         self.model = DisplayModel()
         self.page = 0
@@ -60,6 +60,7 @@ class DisplayBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable
         # the hall's time (its zone from hall.toml, not this machine's) and the notices' start and
         # end, checked every second; the current calls' pages turned every PAGE_SECONDS
         self._ticks = 0
+        self.page_seconds = max(1, page_seconds)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._timer.start(1000)
@@ -73,7 +74,7 @@ class DisplayBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable
         self._clock = datetime.now(zone).strftime("%Y-%m-%d  %H:%M:%S")
         self.clockChanged.emit()
         self._ticks += 1
-        if self._ticks % PAGE_SECONDS == 0 and len(self.model.current) > PER_PAGE:
+        if self._ticks % self.page_seconds == 0 and len(self.model.current) > PER_PAGE:
             self.page += 1
             self._refresh()
         elif self._ticks % 5 == 0 and self.model.notices:

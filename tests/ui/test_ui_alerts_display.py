@@ -154,3 +154,42 @@ def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerPr
     finally:
         unload_qml(engine)
         bridge.stop()
+
+
+def test_more_calls_than_two_columns_hold_are_paged(qtbot, hall_server: ServerProcess) -> None:
+    """Thirteen counters calling: twelve on the first page, the thirteenth on the next, in turn."""
+    application()
+    kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
+    counter = HallClient(hall_server.base_url, hall_server.token("counter"))
+    bridge = DisplayBridge(HallClient(hall_server.base_url, hall_server.token("display")),
+                           Announcer(SilentEngine(seconds_per_char=0.001, minimum=0.01)), hall_name="大厅",
+                           font_family=cjk_family(), page_seconds=1)
+    engine, display = load_qml("display/Main.qml", {"bridge": bridge})
+    bridge.start()
+    try:
+        qtbot.waitUntil(lambda: bridge.view.get("connected") is True, timeout=10_000)
+        counters = [c for c in counter.counters()["counters"] if c["id"].startswith("W")][:13]
+        for c in counters:
+            for _ in range(2):
+                kiosk.issue_ticket(c["services"][0])
+        called = set()
+        for c in counters:
+            answer = counter.call_next(c["id"], staff_id="s-" + c["id"])
+            assert answer is not None
+            called.add(answer["ticket"]["number"])
+        qtbot.waitUntil(lambda: len(bridge.view.get("current", [])) == 13, timeout=10_000)
+        seen: dict[str, set[str]] = {}
+
+        def look() -> bool:
+            shown = _texts(display)
+            if "page" in shown:
+                seen.setdefault(shown["page"], set()).update(v for k, v in shown.items() if k.startswith("call_")
+                                                             and not k.startswith("call_counter_"))
+            return set(seen) == {"1 / 2", "2 / 2"} and seen["1 / 2"] | seen["2 / 2"] == called
+
+        # the pages turn by themselves; every call is shown, on one page or the other
+        qtbot.waitUntil(look, timeout=15_000)
+        assert len(seen["1 / 2"]) == 12 and len(seen["2 / 2"]) == 1
+    finally:
+        unload_qml(engine)
+        bridge.stop()
