@@ -18,6 +18,7 @@ Every operation runs inside one of the engine's transactions (``QueueEngine.run_
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import TYPE_CHECKING, Any, Literal
 
 from queueing.codes import HallCode
@@ -33,6 +34,8 @@ HELP = "help"
 HELP_COUNTER_NAME = "帮办代办"  # the hall.toml name of the counter (not a UI string)
 State = Literal["raised", "escalated", "acknowledged", "resolved"]
 OPEN_LIMIT = 200
+READ_CHECK_S = 1.0  # alert reads (a kiosk polls every 2 s) check for escalations at most this often
+_checked: weakref.WeakKeyDictionary[QueueEngine, float] = weakref.WeakKeyDictionary()
 
 
 def help_counters(hall: Hall) -> tuple[str, ...]:
@@ -121,8 +124,16 @@ def escalate_now(engine: QueueEngine, alert_id: int, why: str) -> dict[str, Any]
     return public(engine.hall, engine.run_op(op))
 
 
+def _check_on_read(engine: QueueEngine) -> None:
+    """Escalate what is due before a read (at most every READ_CHECK_S: a read is not a write)."""
+    now = engine.clock()
+    if abs(now - _checked.get(engine, -1e18)) >= READ_CHECK_S:
+        _checked[engine] = now
+        escalate_due(engine)
+
+
 def get(engine: QueueEngine, alert_id: int) -> dict[str, Any]:
-    escalate_due(engine)
+    _check_on_read(engine)
     row = engine.read_op(lambda tx, now, day: tx.get_alert(alert_id))
     if row is None:
         raise not_found("alert", str(alert_id))
@@ -131,7 +142,7 @@ def get(engine: QueueEngine, alert_id: int) -> dict[str, Any]:
 
 def open_for(engine: QueueEngine, counter_id: str | None) -> list[dict[str, Any]]:
     """Alerts not resolved yet, newest first, as ``counter_id``'s console (None: the dashboard) sees them."""
-    escalate_due(engine)
+    _check_on_read(engine)
     rows = engine.read_op(lambda tx, now, day: tx.open_alerts(OPEN_LIMIT))
     return [public(engine.hall, r) for r in rows if visible_to(r, counter_id)]
 
