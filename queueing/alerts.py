@@ -1,10 +1,12 @@
 """Alerts that reach a person: who sees an alert, who acknowledged it (工号, counter, time), who
 resolved it, and the escalation of a help call nobody acknowledged in time.
 
-- A **help call** (kind ``help``: the kiosk's 呼叫工作人员) goes first to the hall's help counters:
-  ``[policy] help_counters`` in hall.toml, or else every counter named 帮办代办. Their consoles show
-  it; when it is not acknowledged within ``help_escalate_minutes`` (default 2) it **escalates**:
-  every counter console and the dashboard show it, and an ``alert_escalated`` event says so.
+- A **help call** (kind ``help``: the kiosk's 呼叫工作人员) goes first to the hall's help counter:
+  of ``[policy] help_counters`` in hall.toml (or else the counters named 帮办代办), the first one
+  someone is signed in at. Its console shows it; when it is not acknowledged within
+  ``help_escalate_minutes`` (default 2) it **escalates**: every counter console and the dashboard
+  show it, and an ``alert_escalated`` event says so. With nobody signed in at any help counter it
+  escalates at once.
 - Every other alert (printer, device, sync, storage, clock …) is the dashboard's; a feature may
   send one to a counter by raising it with a ``counter_id`` (then it escalates the same way).
 - **Acknowledge** ("I am on it") and **resolve** ("done") are two steps, each with the signed-in

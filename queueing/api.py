@@ -648,9 +648,12 @@ def create_app(
 
     @app.post("/api/v1/alerts", status_code=201)
     async def raise_alert(body: AlertBody, role: str = require(*ANY)) -> dict[str, Any]:
-        alert = await eng.raise_alert(body.kind, body.source, body.message)
-        if alert.get("counter_id") and not keys.counter_staffed(alert["counter_id"]):
-            # nobody signed in at the help counter: every counter and the dashboard at once
+        # a help call: the first help counter someone is signed in at (the staff on duty)
+        on_duty = next((c for c in alert_desk.help_counters(hall) if keys.counter_staffed(c)), None) \
+            if body.kind == alert_desk.HELP else None
+        alert = await eng.raise_alert(body.kind, body.source, body.message, on_duty)
+        if alert.get("counter_id") and on_duty is None:
+            # nobody signed in at any help counter: every counter and the dashboard at once
             alert = await in_pool(pool, alert_desk.escalate_now, engine, alert["id"],
                                   f"nobody signed in at {alert['counter_id']}")
         # the raiser (a kiosk's help call) follows it with this: GET /api/v1/alerts/{id}?follow=

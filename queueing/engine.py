@@ -800,10 +800,12 @@ class QueueEngine:
 
         return self._run(op)
 
-    def raise_alert(self, kind: str, source: str, message: str) -> dict[str, Any]:
+    def raise_alert(self, kind: str, source: str, message: str, counter_id: str | None = None) -> dict[str, Any]:
+        """``counter_id``: the counter it goes to first (escalating like a help call); by default a
+        help call goes to the 帮办代办 counter (queueing/alerts.py), any other alert to the dashboard."""
         if not kind or not isinstance(kind, str) or len(kind) > 40:
             raise bad_input(HallCode.INVALID_KIND, "kind is a short word such as help, printer, device, sync")
-        first = alerts.first_counter(self.hall, kind)  # a help call: the 帮办代办 counter first
+        first = counter_id or alerts.first_counter(self.hall, kind)
 
         def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
             row = {"at": now, "kind": kind, "source": source, "message": message, "counter_id": first}
