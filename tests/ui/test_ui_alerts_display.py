@@ -2,7 +2,7 @@
 a help call nobody at the 帮办代办 counter takes escalates (the service's clock is moved) and
 shows on another counter's console, whose clerk takes it; a notice a supervisor posts on the
 dashboard's 显示屏公告 page appears on the hall display window; eight counters calling at once are
-all on the display (two columns)."""
+all on the display (two columns), thirteen are paged; the display's clock is the hall's zone."""
 
 from __future__ import annotations
 
@@ -193,3 +193,30 @@ def test_more_calls_than_two_columns_hold_are_paged(qtbot, hall_server: ServerPr
     finally:
         unload_qml(engine)
         bridge.stop()
+
+
+def test_the_display_clock_is_the_halls_time_zone(qtbot, tmp_path: Path) -> None:
+    """A hall whose hall.toml says America/New_York shows New York's time, whatever this machine's zone."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.queueing.queue_helpers import small_hall
+
+    application()
+    data = tmp_path / "hall"
+    data.mkdir()
+    (data / "hall.toml").write_text(small_hall().replace('"Asia/Shanghai"', '"America/New_York"'), encoding="utf-8")
+    server = ServerProcess(data, heartbeat=1.0).start()
+    bridge = DisplayBridge(HallClient(server.base_url, server.token("display")), Announcer(SilentEngine()),
+                           hall_name="大厅", font_family=cjk_family())
+    engine, display = load_qml("display/Main.qml", {"bridge": bridge})
+    bridge.start()
+    try:
+        qtbot.waitUntil(lambda: bridge.view.get("connected") is True, timeout=10_000)
+        zone = ZoneInfo("America/New_York")
+        qtbot.waitUntil(lambda: _texts(display).get("clock", "")[:14]
+                        == datetime.now(zone).strftime("%Y-%m-%d  %H"), timeout=5000)
+    finally:
+        unload_qml(engine)
+        bridge.stop()
+        server.stop()
