@@ -1,7 +1,7 @@
 """HTTP ticket life cycles per second against a ``hall-server`` process, and its CPU per cycle.
 
     .venv/bin/python benchmarks/bench_queue_http.py [--clients 50] [--seconds 20] [--mode life|probe]
-        [--workers N] [--subscribers K] [--root DIR]
+        [--workers N] [--subscribers K] [--root DIR] [--client raw|hallclient]
 
 Starts ``python main.py hall-server`` (from ``--root``, default this checkout: point it at a
 checkout of an older commit to measure "before" with the same load client) on a fresh data
@@ -15,12 +15,16 @@ service of window W01, no daily caps), so each client owns a counter. Each clien
   freed by an untimed no-show: a probe cycle is three requests, its CPU counts all three.
 
 Clients are threads spread over load-generator processes (the server and the load share this
-machine's cores). ``--subscribers K`` holds K ``GET /api/v1/events`` streams open meanwhile
+machine's cores), each with one keep-alive ``http.client`` connection per role (``--client
+hallclient``: the product's requests-based client, ~3.6× the load generator's CPU).
+``--subscribers K`` holds K ``GET /api/v1/events`` streams open meanwhile
 (threads in one more process) and reports call → event latency and whether every call reached
 every subscriber. Every pulled ticket id and every issued number is checked for duplicates.
 
 Prints Markdown: life cycles/s, requests/s, p50/p99 per request kind, and the server's CPU
-seconds per cycle (user + system of the server and its worker processes, from /proc)."""
+seconds per cycle (user + system of the server and its worker processes, from /proc), and the
+load generator's beside it: on a 2-core machine the two together bound the cycles/s any server
+could reach here (cycles/s ≤ cores / (server + load generator CPU per cycle))."""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -35,10 +40,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TICK = os.sysconf("SC_CLK_TCK")
+# the called ticket's id in a "call" frame (the ticket object's first key is its id)
+CALLED = re.compile(rb'^event: call\ndata: .*?"ticket":\{"id":"([^"]+)"', re.M)
 
 
 def percentile(xs: list[float], q: float) -> float:
@@ -83,12 +91,52 @@ def prepare(data: Path, clients: int) -> list[str]:
     return [s.strip('"') for s in services.split(", ")]
 
 
+class RawClient:
+    """The hall's API over one keep-alive ``http.client`` connection: the same requests as
+    :class:`queueing.client.HallClient` at a fraction of its CPU (``requests`` cost the load
+    generator ~5 ms per life cycle, on the same 2 cores as the server it measures)."""
+
+    def __init__(self, base: str, token: str) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        url = urlsplit(base)
+        self._con = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=30)
+        self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def _post(self, path: str, body: dict | None = None) -> dict | None:
+        self._con.request("POST", path, json.dumps(body or {}), self._headers)
+        r = self._con.getresponse()
+        data = r.read()
+        if r.status == 204:
+            return None
+        if r.status >= 300:
+            raise RuntimeError(f"{path}: {r.status} {data[:200]!r}")
+        return json.loads(data)
+
+    def issue_ticket(self, service_id: str) -> dict:
+        return self._post("/api/v1/tickets", {"service_id": service_id}) or {}
+
+    def call_next(self, cid: str) -> dict | None:
+        return self._post(f"/api/v1/counters/{cid}/call-next")
+
+    def start(self, cid: str) -> None:
+        self._post(f"/api/v1/counters/{cid}/start")
+
+    def finish(self, cid: str) -> None:
+        self._post(f"/api/v1/counters/{cid}/finish", {"outcome": "done"})
+
+    def no_show(self, cid: str) -> None:
+        self._post(f"/api/v1/counters/{cid}/no-show")
+
+
 def worker(
     base: str, tokens: dict, counters: list[str], services: list[str], mode: str,
-    start_at: float, stop_at: float, out: mp.Queue,
+    start_at: float, stop_at: float, out: mp.Queue, client: str = "raw",
 ) -> None:
     from queueing.client import HallClient
 
+    make: Any = RawClient if client == "raw" else HallClient
     kinds = ("issue", "call-next") if mode == "probe" else ("issue", "call-next", "start", "finish")
     lat: dict[str, list[float]] = {k: [] for k in kinds}
     pulled: list[str] = []
@@ -98,7 +146,7 @@ def worker(
     lock = threading.Lock()
 
     def run(cid: str, n: int) -> None:
-        kiosk, counter = HallClient(base, tokens["kiosk"]), HallClient(base, tokens["counter"])
+        kiosk, counter = make(base, tokens["kiosk"]), make(base, tokens["counter"])
         mine: dict[str, list[float]] = {k: [] for k in lat}
         got: list[str] = []
         nums: list[str] = []
@@ -148,24 +196,29 @@ def worker(
 
 
 def subscribers(base: str, token: str, n: int, stop_at: float, ready: mp.Queue, out: mp.Queue) -> None:
-    import requests
+    import http.client
+    from urllib.parse import urlsplit
 
+    url = urlsplit(base)
     seen: list[list[tuple[str, float]]] = []
     lock = threading.Lock()
 
     def run() -> None:
         mine: list[tuple[str, float]] = []
-        with requests.get(base + "/api/v1/events", headers={"Authorization": f"Bearer {token}"},
-                          stream=True, timeout=(5, 30)) as r:
-            ready.put(1)
-            kind = None
-            for line in r.iter_lines(decode_unicode=True):
-                if line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: ") and kind == "call":
-                    mine.append((json.loads(line[6:])["ticket"]["id"], time.time()))
-                if time.time() > stop_at:
-                    break
+        con = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=30)
+        con.request("GET", "/api/v1/events", headers={"Authorization": f"Bearer {token}"})
+        r = con.getresponse()  # chunked: readline() gives the decoded stream's lines
+        ready.put(1)
+        rest = b""
+        while time.time() <= stop_at:
+            block = r.read1(65536)  # whatever arrived, chunks decoded; frames split across reads
+            if not block:
+                break
+            now = time.time()
+            frames = (rest + block).split(b"\n\n")
+            rest = frames.pop()
+            mine += [(m.group(1).decode(), now) for f in frames if (m := CALLED.search(f))]
+        con.close()
         with lock:
             seen.append(mine)
 
@@ -183,6 +236,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--processes", type=int, default=2, help="load-generator processes")
     ap.add_argument("--mode", choices=("life", "probe"), default="life")
+    ap.add_argument("--client", choices=("raw", "hallclient"), default="raw",
+                    help="raw: http.client keep-alive (light); hallclient: the product's requests-based client")
     ap.add_argument("--workers", type=int, default=0, help="hall-server --workers (0: do not pass the option)")
     ap.add_argument("--subscribers", type=int, default=0, help="SSE streams held open during the run")
     ap.add_argument("--root", default=str(ROOT), help="checkout whose main.py serves (default: this one)")
@@ -226,13 +281,18 @@ def main() -> int:
             stop_at = start_at + args.seconds
         nproc = max(1, min(args.processes, args.clients))
         procs = [ctx.Process(target=worker, args=(base, tokens, counters[i::nproc], services, args.mode,
-                                                  start_at, stop_at, out)) for i in range(nproc)]
+                                                  start_at, stop_at, out, args.client)) for i in range(nproc)]
         for p in procs:
             p.start()
         time.sleep(max(0.0, start_at - time.time()))
-        cpu0 = tree_cpu(server.pid)
+        def subs_cpu() -> float:
+            return tree_cpu(sub_proc.pid) if sub_proc is not None and sub_proc.pid is not None else 0.0
+
+        cpu0, subs0 = tree_cpu(server.pid), subs_cpu()
+        load0 = sum(tree_cpu(p.pid) for p in procs if p.pid is not None)
         time.sleep(max(0.0, stop_at - time.time()))
-        cpu1 = tree_cpu(server.pid)
+        cpu1, subs1 = tree_cpu(server.pid), subs_cpu()
+        load1 = sum(tree_cpu(p.pid) for p in procs if p.pid is not None)
         results = [out.get(timeout=args.seconds + 120) for _ in procs]
         for p in procs:
             p.join(30)
@@ -255,10 +315,11 @@ def main() -> int:
     cycles = sum(r["cycles"] for r in results)
     requests_n = sum(len(v) for v in lat.values())
     load = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"{args.mode}, {args.clients} clients, {args.seconds:.0f} s, workers {args.workers or '-'}, "
+    print(f"{args.mode}, {args.clients} clients ({args.client}), {args.seconds:.0f} s, workers {args.workers or '-'}, "
           f"{args.subscribers} subscribers, load {' '.join(load)}, root {root}")
     print(f"{cycles} cycles = {cycles / args.seconds:.1f}/s, {requests_n / args.seconds:.0f} requests/s; "
-          f"server CPU {(cpu1 - cpu0) / max(1, cycles) * 1000:.2f} ms per cycle; duplicates: "
+          f"server CPU {(cpu1 - cpu0) / max(1, cycles) * 1000:.2f} ms per cycle "
+          f"(load generator {(load1 - load0) / max(1, cycles) * 1000:.2f}); duplicates: "
           f"{len(pulled) - len(set(pulled))} pulls, {len(numbers) - len(set(numbers))} numbers")
     print("| request | count | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|")
@@ -270,7 +331,8 @@ def main() -> int:
         reached = sum(1 for tid in sent if all(tid in g for g in got)) if got else 0
         print(f"call → event at {len(seen)} subscribers: {len(per_pair)} deliveries of {len(sent) * len(seen)}, "
               f"{reached} of {len(sent)} calls reached every subscriber; p50 {percentile(per_pair, 50):.1f} ms, "
-              f"p99 {percentile(per_pair, 99):.1f} ms")
+              f"p99 {percentile(per_pair, 99):.1f} ms; "
+              f"subscribers' CPU {(subs1 - subs0) / max(1, cycles) * 1000:.2f} ms per cycle")
     return 0
 
 

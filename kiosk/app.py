@@ -118,6 +118,8 @@ class KioskCore:
         # hands a job to the kiosk worker from another thread (set by KioskRuntime); None: inline
         self.outage: str | None = None  # why the kiosk is out of service (its cache did not open)
         self.to_worker: Callable[[Callable[[KioskCore], None]], None] | None = None
+        self.complaint_reporter: Any = None  # files locally numbered complaints with the hall (kiosk.complaints)
+        self.catch_all_service: str | None = None  # 兜底: the hall's 不确定办哪项 / 其他事项 service
 
     # -- flows ----------------------------------------------------------------------------------
     def start_flow(self, name: str, **kwargs: Any) -> None:
@@ -318,13 +320,18 @@ class KioskCore:
         if self.hall is None or self.clock() - stamp < 3:
             return cached
         try:
-            services = self.hall.services()["services"]
+            answer = self.hall.services()
+            services = answer["services"]
             overview = {
                 s["id"]: {"waiting": s.get("waiting", 0), "open": s.get("open_now", True),
                           "eta_minutes": s.get("eta_minutes", 0)}
                 for s in services
             }
             self._ticket_letters = sorted({str(s["prefix"]) for s in services if s.get("prefix")})
+            named = answer.get("catch_all_service")  # 兜底: only a service the hall has
+            self.catch_all_service = str(named) if named and any(x.get("id") == named for x in services) else None
+            if not self.hall_online and self.complaint_reporter is not None:
+                self.complaint_reporter.wake()  # back: the complaints numbered here go to the hall now
             self.hall_online = True
         except Exception as exc:  # the hall client raises its own errors; any failure = unknown
             log.warning("hall service overview failed", extra={"ctx": {"error": type(exc).__name__}})
@@ -424,10 +431,16 @@ class KioskCore:
 
         return receipts_for(self, id_number)
 
-    def submit_complaint(self, topic: str, text: str) -> tuple[str, list[str]] | None:
-        from kiosk.applications import submit_complaint
+    def submit_complaint(self, topic: str, text: str) -> Any:
+        """A ``kiosk.complaints.ComplaintOutcome``: the number (the hall's, or this kiosk's)."""
+        from kiosk.complaints import submit
 
-        return submit_complaint(self, topic, text)
+        return submit(self, topic, text)
+
+    def complaint_status(self, number: str) -> dict[str, Any]:
+        from kiosk.complaints import status
+
+        return status(self, number)
 
     def find_ticket(self, *, number: str | None = None, token: str | None = None,
                     ticket_id: str | None = None) -> dict[str, Any] | None:

@@ -310,22 +310,3 @@ def receipts_for(core: KioskCore, id_number: str) -> list[str]:
         return []
     records = [r for r in core.cache.find_by_id_number(id_number) if r.kind == "application"]
     return [r.receipt_no or record_local_number(core, r) for r in records][-5:]
-
-
-def submit_complaint(core: KioskCore, topic: str, text: str) -> tuple[str, list[str]] | None:
-    """Keep a complaint or suggestion for the platform; None when it is safely stored."""
-    tr = core.translator.tr
-    if core.cache is None:
-        return tr("rating.failed"), [tr("rating.failed.body")]
-    try:
-        # The text is free writing and may name people: it is sealed like personal data.
-        core.cache.enqueue("complaint", {"topic": topic, "text": text, "hall_id": core.hall_id,
-                                         "kiosk_id": core.kiosk_id,
-                                         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
-                           personal_fields={"text"})
-    except Exception:
-        log.exception("complaint could not be stored")
-        return tr("rating.failed"), [tr("rating.failed.body")]
-    if core.sync is not None:
-        core.sync.sync_now()
-    return None

@@ -231,6 +231,7 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             assembly.technician.devices = assembly.devices
             core.devices = assembly.devices
             stops.append(assembly.devices.close)
+        _report_complaints(assembly, config, core, kiosk_dir)
         if assembly.sync is not None:
             assembly.sync.add_listener(lambda event: runtime.post(lambda c: _sync_event(c, event)))
             _report_receipts(assembly, config, core, kiosk_dir)
@@ -312,6 +313,22 @@ def _report_receipts(assembly: Assembly, config: Config, core: KioskCore, kiosk_
     assembly.stops.append(reporter.stop)
     assert assembly.sync is not None
     assembly.sync.add_listener(lambda event: reporter.wake() if event.kind in ("success", "dead_letter") else None)
+
+
+def _report_complaints(assembly: Assembly, config: Config, core: KioskCore, kiosk_dir: Path) -> None:
+    """Complaints numbered here while the hall was away, filed with it once it answers again
+    (kiosk/complaints.py): on a thread and a hall client of their own."""
+    if assembly.cache is None:
+        return
+    from kiosk.complaints import ComplaintReporter
+    from queueing.client import HallClient
+
+    hall = HallClient(assembly.hall.url, assembly.hall.tokens["kiosk"], timeout=config.hall_service.timeout_s,
+                      ca_bundle=config.hall_service.ca_bundle)
+    reporter = ComplaintReporter(core, assembly.cache, hall, kiosk_dir / "complaints-reported.json").start()
+    core.complaint_reporter = reporter
+    assembly.stops.append(hall.close)
+    assembly.stops.append(reporter.stop)
 
 
 def _sync_event(core: KioskCore, event: Any) -> None:

@@ -15,7 +15,7 @@ resolved it, and the escalation of a help call nobody acknowledged in time.
 - The citizen's kiosk follows its own help call with the ``follow_token`` the raise answered
   (``GET /api/v1/alerts/{id}?follow=…``) and reads only :func:`citizen_view` of it.
 
-Every operation runs inside one of the engine's transactions (``QueueEngine.run_op``)."""
+Every operation runs inside one of the engine's transactions (``QueueEngine.run``)."""
 
 from __future__ import annotations
 
@@ -101,12 +101,12 @@ def escalate_due(engine: QueueEngine) -> list[dict[str, Any]]:
     def op(tx: StoreTx, now: float, day: str) -> list[dict[str, Any]]:
         rows = tx.escalate_alerts(now - minutes * 60, now)
         for r in rows:
-            engine.record(tx, now, day, "alert_escalated", r.get("counter_id"), None, alert_id=r["id"],
+            engine.record(tx, now, day, "alert_escalated", counter_id=r.get("counter_id"), alert_id=r["id"],
                           alert_kind=r["kind"], source=r.get("source"), message=r.get("message"),
                           minutes=minutes)
         return rows
 
-    rows = engine.run_op(op)
+    rows = engine.run(op)
     for r in rows:
         log.warning("alert escalated: nobody acknowledged it in time",
                     extra={"ctx": {"alert": r["id"], "kind": r["kind"], "counter": r.get("counter_id")}})
@@ -119,11 +119,11 @@ def escalate_now(engine: QueueEngine, alert_id: int, why: str) -> dict[str, Any]
     def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
         rows = tx.escalate_alerts(now, now, alert_id)
         for r in rows:
-            engine.record(tx, now, day, "alert_escalated", r.get("counter_id"), None, alert_id=r["id"],
+            engine.record(tx, now, day, "alert_escalated", counter_id=r.get("counter_id"), alert_id=r["id"],
                           alert_kind=r["kind"], source=r.get("source"), message=r.get("message"), why=why)
         return tx.get_alert(alert_id) or {}
 
-    return public(engine.hall, engine.run_op(op))
+    return public(engine.hall, engine.run(op))
 
 
 def _check_on_read(engine: QueueEngine) -> None:
@@ -136,7 +136,7 @@ def _check_on_read(engine: QueueEngine) -> None:
 
 def get(engine: QueueEngine, alert_id: int) -> dict[str, Any]:
     _check_on_read(engine)
-    row = engine.read_op(lambda tx, now, day: tx.get_alert(alert_id))
+    row = engine.run(lambda tx, now, day: tx.get_alert(alert_id), read=True)
     if row is None:
         raise not_found("alert", str(alert_id))
     return row
@@ -145,7 +145,7 @@ def get(engine: QueueEngine, alert_id: int) -> dict[str, Any]:
 def open_for(engine: QueueEngine, counter_id: str | None) -> list[dict[str, Any]]:
     """Alerts not resolved yet, newest first, as ``counter_id``'s console (None: the dashboard) sees them."""
     _check_on_read(engine)
-    rows = engine.read_op(lambda tx, now, day: tx.open_alerts(OPEN_LIMIT))
+    rows = engine.run(lambda tx, now, day: tx.open_alerts(OPEN_LIMIT), read=True)
     return [public(engine.hall, r) for r in rows if visible_to(r, counter_id)]
 
 
@@ -166,10 +166,10 @@ def acknowledge(engine: QueueEngine, alert_id: int, staff_id: str | None, counte
         _check_reach(row, alert_id, counter_id, only_own)
         if not tx.ack_alert(alert_id, now, staff_id, counter_id):
             raise not_found("alert", str(alert_id))
-        engine.record(tx, now, day, "alert_ack", counter_id, staff_id, alert_id=alert_id)
+        engine.record(tx, now, day, "alert_ack", counter_id=counter_id, staff_id=staff_id, alert_id=alert_id)
         return tx.get_alert(alert_id) or {}
 
-    return public(engine.hall, engine.run_op(op))
+    return public(engine.hall, engine.run(op))
 
 
 def resolve(engine: QueueEngine, alert_id: int, staff_id: str | None, counter_id: str | None,
@@ -181,8 +181,8 @@ def resolve(engine: QueueEngine, alert_id: int, staff_id: str | None, counter_id
         _check_reach(row, alert_id, counter_id, only_own)
         if not tx.resolve_alert(alert_id, now, staff_id, counter_id, note):
             raise not_found("alert", str(alert_id))
-        engine.record(tx, now, day, "alert_resolved", counter_id, staff_id, alert_id=alert_id,
+        engine.record(tx, now, day, "alert_resolved", counter_id=counter_id, staff_id=staff_id, alert_id=alert_id,
                       acked_too=row is not None and row.get("acked_at") is None)
         return tx.get_alert(alert_id) or {}
 
-    return public(engine.hall, engine.run_op(op))
+    return public(engine.hall, engine.run(op))

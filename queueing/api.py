@@ -16,6 +16,7 @@ import contextvars
 import functools
 import hashlib
 import hmac
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,11 +27,13 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queueing import alerts as alert_desk
-from queueing import api_alerts
+from queueing import api_alerts, api_sms
+from queueing.api_complaints import add_routes as add_complaint_routes
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
@@ -41,13 +44,14 @@ from queueing.limits import BodyCaps, BodyLimit, PublicRate, PublicRateLimit
 from queueing.model import CounterState, QueueError, Ticket
 from queueing.public_pages import PublicPagesConfig, mount_public_pages, public_links
 from queueing.receipt_links import report as report_receipt
+from queueing.signoff import sign_off
 from queueing.validation import FIELD_CODES, RowId, Text, token_matches
 
 log = logging.getLogger(__name__)
 API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
-ROUTE_MODULES: tuple[AddRoutes, ...] = (api_alerts.add_routes,)
+ROUTE_MODULES: tuple[AddRoutes, ...] = (add_complaint_routes, api_sms.add_routes, api_alerts.add_routes)
 
 
 class IssueBody(BaseModel):
@@ -69,6 +73,9 @@ class CallBody(StaffBody):
 
 class FinishBody(StaffBody):
     outcome: Outcome = Outcome.DONE
+    reason: str | None = Field(None, max_length=200, description="why: required for rejected")
+    supervisor_id: str | None = Field(None, max_length=64, description="rejected: the supervisor's staff number")
+    supervisor_pin: str | None = Field(None, max_length=256, description="rejected: that supervisor's PIN or password")
 
 
 class TransferBody(StaffBody):
@@ -205,6 +212,43 @@ async def in_pool(pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: objec
     return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(ctx.run, fn, *args))
 
 
+# FastAPI ≥ 0.16x asks OpenTelemetry on every request whether tracing, metrics or logs are set up
+# (an environment look-up each): the hall service uses none of them.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {}
+)
+
+_AUTH_PARAMETERS = [
+    {"name": name, "in": "header", "required": False,
+     "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": title}}
+    for name, title in (("authorization", "Authorization"), ("x-hall-session", "X-Hall-Session"))
+]
+
+
+def _uses_auth(dependant: Any) -> bool:
+    return any(getattr(d.call, "hall_auth", False) or _uses_auth(d) for d in dependant.dependencies)
+
+
+def _document_auth(app: FastAPI) -> None:
+    """The ``Authorization`` and ``X-Hall-Session`` headers in the OpenAPI document of every
+    operation behind ``require`` (read from the request by the dependency itself)."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = plain()  # cached by FastAPI as app.openapi_schema: completed in place, once
+        for route in app.routes:
+            if isinstance(route, APIRoute) and route.include_in_schema and _uses_auth(route.dependant):
+                for method in route.methods or ():
+                    params = spec["paths"][route.path_format][method.lower()].setdefault("parameters", [])
+                    params += [p for p in _AUTH_PARAMETERS if p not in params]
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     engine: QueueEngine,
     credentials: dict[str, str],
@@ -256,12 +300,12 @@ def create_app(
         """A dependency admitting ``roles`` (and admin; a dashboard device wherever admin is named,
         unless ``dashboard=False``); a counter device or session only for its own counter."""
 
-        async def dep(
-            request: Request,
-            authorization: Annotated[str | None, Header()] = None,
-            x_hall_session: Annotated[str | None, Header()] = None,
-        ) -> str:
-            caller = caller_of(authorization, session=x_hall_session)
+        async def dep(request: Request) -> str:
+            # headers read here, not as FastAPI Header() parameters: their per-request validation
+            # was a third of FastAPI's dependency solving (issue 16); _document_auth keeps them in
+            # the OpenAPI document as they were
+            headers = request.headers
+            caller = caller_of(headers.get("authorization"), session=headers.get("x-hall-session"))
             role = caller.role
             allowed = role == "admin" or role in roles or (dashboard and role == "dashboard" and "admin" in roles)
             if not allowed:
@@ -272,6 +316,7 @@ def create_app(
                     raise QueueError(403, HallCode.WRONG_COUNTER, f"this device works counter {bound} only")
             return role
 
+        dep.hall_auth = True  # type: ignore[attr-defined]  # found by _document_auth
         return Depends(dep)
 
     def staff(body: StaffBody | RectifyBody | None, required: bool = True) -> str | None:
@@ -318,6 +363,7 @@ def create_app(
         keys.close()
 
     app = FastAPI(
+        **_NO_TELEMETRY,
         title="Hall queue service",
         version=API_VERSION,
         lifespan=lifespan,
@@ -445,6 +491,7 @@ def create_app(
                 for s in hall.services.values()
             ],
             "policy": vars(hall.policy),
+            "catch_all_service": hall.catch_all_service,  # 兜底: 不确定办哪项 / 其他事项 (hall.toml)
         }
 
     @app.get("/api/v1/counters")
@@ -559,7 +606,11 @@ def create_app(
 
     @app.post("/api/v1/counters/{counter_id}/finish", response_model=TicketAnswer)
     async def finish(counter_id: str, body: FinishBody | None = None, role: str = require("counter")) -> dict[str, Any]:
-        return ticket_out(await eng.finish(counter_id, body.outcome if body else Outcome.DONE, staff(body)))
+        outcome, who = body.outcome if body else Outcome.DONE, staff(body)
+        reason, approver = (body.reason if body else None), None
+        if outcome == Outcome.REJECTED and body is not None:  # 窗口无否决权: queueing/signoff.py
+            approver = await sign_off(keys, body.supervisor_id, body.supervisor_pin, staff_refused)
+        return ticket_out(await eng.finish(counter_id, outcome, who, reason, approver))
 
     @app.post("/api/v1/counters/{counter_id}/no-show", response_model=TicketAnswer)
     async def no_show(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:
@@ -716,8 +767,10 @@ def create_app(
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    _document_auth(app)
     routes = RouteContext(engine=engine, call=functools.partial(in_pool, pool), pool=pool, require=require,
-                          staff=staff, hub=hub, keys=keys, track_token=track_token)
+                          staff=staff, hub=hub, keys=keys, track_token=track_token,
+                          hall_key=credentials["hall_key"], public_base=public.base_url if public else "")
     for add_routes in ROUTE_MODULES:
         add_routes(app, routes)
     return app

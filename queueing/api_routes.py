@@ -42,6 +42,9 @@ class RouteContext:
     hub: EventHub
     keys: Credentials
     track_token: Callable[[str], str]
+    #: the hall key (phone-page tokens, queueing/public_tokens.py) and the phone pages' public base URL
+    hall_key: str = ""
+    public_base: str = ""
 
 
 AddRoutes = Callable[["FastAPI", RouteContext], None]

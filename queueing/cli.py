@@ -12,7 +12,8 @@ one exits the others are stopped and the service exits non-zero (systemd restart
 workers share nothing but the queue file: SQLite's write lock serialises every operation (no
 duplicate number or pull) and each worker's event hub tails the event log through the store's
 doorbell, so every subscriber of every worker gets every event in order. Only worker 0 runs the
-platform duties (outbox, sync, appointment pulls), so nothing goes to the platform twice."""
+platform duties (outbox, sync, appointment pulls) and the SMS dispatcher, so nothing goes to the
+platform or to a citizen's phone twice."""
 
 from __future__ import annotations
 
@@ -167,7 +168,9 @@ def run_hall_server(args: argparse.Namespace) -> int:
         service = build_service(
             args.data_dir, heartbeat=args.heartbeat, public_base_url=args.public_base_url, platform=platform,
             outbox=outbox, public_rate=PublicRate(args.public_rate, args.public_burst), store_url=args.store,
-            integrity_check_s=args.integrity_check_every, appointment_pulls=duties,
+            integrity_check_s=args.integrity_check_every, appointment_pulls=duties, sms_duties=duties,
+            # another process commits to this hall only with --workers or a shared PostgreSQL
+            watch_others=args.workers > 1 or bool(args.store),
         )
     except ConfigError as exc:
         log.error("cannot start the hall service: %s", exc)
@@ -215,7 +218,10 @@ def _worker_command(args: argparse.Namespace, fd: int, index: int) -> list[str]:
            "--heartbeat", str(args.heartbeat), "--public-base-url", args.public_base_url,
            "--platform-url", args.platform_url, "--max-connections", str(args.max_connections),
            "--public-rate", str(args.public_rate), "--public-burst", str(args.public_burst),
+           "--integrity-check-every", str(args.integrity_check_every), "--workers", str(args.workers),
            "--listen-fd", str(fd), "--worker-index", str(index)]
+    if args.store:
+        cmd += ["--store", args.store]
     if args.tls_cert:
         cmd += ["--tls-cert", args.tls_cert, "--tls-key", args.tls_key]
     if args.insecure_http:

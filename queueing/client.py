@@ -220,6 +220,28 @@ class HallClient:
         body = {"rejected": True, "reason": reason}
         return bool(self._json("PUT", f"/api/v1/receipts/{local_no}", body).get("new"))
 
+    # complaints (吐槽找茬, queueing/api_complaints.py)
+    def file_complaint(self, complaint_id: str, topic: str, text: str, local_number: str | None = None,
+                       filed_at: str | None = None) -> dict[str, Any]:
+        """File a complaint (idempotent on ``complaint_id``): ``{"complaint": {number…}, "public_path"}``."""
+        body = {k: v for k, v in (("id", complaint_id), ("topic", topic), ("text", text),
+                                   ("local_number", local_number), ("filed_at", filed_at)) if v is not None}
+        return self._json("POST", "/api/v1/complaints", body)
+
+    def complaint(self, number: str) -> dict[str, Any]:
+        return _object(self._json("GET", f"/api/v1/complaints/{number}").get("complaint"), "complaint")
+
+    def complaints(self, day_from: str | None = None, day_to: str | None = None,
+                   state: str | None = None) -> dict[str, Any]:
+        """``{"complaints": […], "closure": {received, closed, rate}}`` of the days (default today)."""
+        params = {k: v for k, v in (("from", day_from), ("to", day_to), ("state", state)) if v}
+        return self._json("GET", "/api/v1/complaints", params=params)
+
+    def complaint_action(self, number: str, action: str, **body: Any) -> dict[str, Any]:
+        """``assign`` (to=…), ``reply`` (text=…) or ``close``, by the signed-in staff."""
+        path = f"/api/v1/complaints/{number}/{action}"
+        return _object(self._json("POST", path, body).get("complaint"), "complaint")
+
     def push_appointments(self, appointments: list[dict[str, Any]]) -> int:
         return int(self._json("POST", "/api/v1/appointments", {"appointments": appointments})["stored"])
 
@@ -230,6 +252,14 @@ class HallClient:
             k: v for k, v in (("level", level), ("reason", reason), ("comment", comment)) if v is not None
         }
         return _object(self._json("POST", f"/api/v1/tickets/{ticket_id}/rating", body).get("rating"), "rating")
+
+    def sms_enabled(self) -> bool:
+        return bool(self._json("GET", "/api/v1/sms").get("enabled"))
+
+    def sms_opt_in(self, ticket_id: str, phone: str, *, consent: bool, lang: str = "zh_CN") -> dict[str, Any]:
+        """Text messages for a ticket (queueing/api_sms.py); the answer holds the number masked."""
+        return self._json("POST", f"/api/v1/tickets/{ticket_id}/sms", {"phone": phone, "consent": consent,
+                                                                        "lang": lang})
 
     # counters
     def _counter(self, counter_id: str, op: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -251,9 +281,13 @@ class HallClient:
         return self._counter(counter_id, "start", self._staff(staff_id))
 
     def finish(
-        self, counter_id: str, outcome: Outcome | str = Outcome.DONE, staff_id: str | None = None
+        self, counter_id: str, outcome: Outcome | str = Outcome.DONE, staff_id: str | None = None,
+        reason: str | None = None, supervisor_id: str | None = None, supervisor_pin: str | None = None,
     ) -> dict[str, Any]:
-        return self._counter(counter_id, "finish", self._staff(staff_id, outcome=outcome))
+        """``rejected`` (不予受理) needs ``reason`` and a supervisor's sign-off: the signed-in staff
+        is one, or ``supervisor_id`` + ``supervisor_pin`` (queueing/signoff.py)."""
+        return self._counter(counter_id, "finish", self._staff(
+            staff_id, outcome=outcome, reason=reason, supervisor_id=supervisor_id, supervisor_pin=supervisor_pin))
 
     def no_show(self, counter_id: str, staff_id: str | None = None) -> dict[str, Any]:
         return self._counter(counter_id, "no-show", self._staff(staff_id))

@@ -56,6 +56,9 @@ class HallCode(StrEnum):
     INVALID_LEVEL = "invalid_level"
     INVALID_KIND = "invalid_kind"
     INVALID_RECEIPT = "invalid_receipt"  # a local → platform receipt link of the wrong shape
+    INVALID_PHONE = "invalid_phone"  # an SMS opt-in's number is not a mainland mobile (1[3-9] + 9 digits)
+    CONSENT_REQUIRED = "consent_required"  # an SMS opt-in without the citizen's consent
+    SMS_DISABLED = "sms_disabled"  # 409: this hall sends no text messages ([sms] enabled = false)
     # issuing rules (409)
     SERVICE_CLOSED = "service_closed"
     ACTIVE_TICKET_EXISTS = "active_ticket_exists"
@@ -82,6 +85,11 @@ class HallCode(StrEnum):
     NOT_A_BAD_RATING = "not_a_bad_rating"
     # receipts (409): a local number already linked to another platform number
     RECEIPT_CONFLICT = "receipt_conflict"
+    # 窗口无否决权: 不予受理 is signed off by a supervisor (403)
+    SIGN_OFF_REQUIRED = "sign_off_required"
+    # complaints (吐槽找茬, queueing/complaints.py): 404, and 409 for one already closed
+    COMPLAINT_NOT_FOUND = "complaint_not_found"
+    COMPLAINT_CLOSED = "complaint_closed"
 
 
 class Outcome(StrEnum):

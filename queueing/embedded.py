@@ -18,16 +18,20 @@ from queueing.api import create_app
 from queueing.appointment_feed import AppointmentFeed
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
-from queueing.hallconfig import load_credentials, load_hall
+from queueing.hallconfig import ConfigError, load_credentials, load_hall, load_sms
 from queueing.limits import BodyCaps, PublicRate
 from queueing.outbox import Outbox, OutboxForwarder
 from queueing.public_pages import PublicPagesConfig
 from queueing.public_sources import PlatformSettings, PublicSources
 from queueing.server import ServerLimits, TlsFiles, bind, new_server, serve
+from queueing.sms.dispatcher import SmsDispatcher
+from queueing.sms.outbox import SmsOutbox
 from queueing.store import QueueStore, SQLiteStore
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from queueing.sms.simulator import GatewaySimulator
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +49,17 @@ class HallService:
     forwarder: OutboxForwarder | None = None
     sources: PublicSources | None = None
     appointments: AppointmentFeed | None = None
+    sms: SmsDispatcher | None = None
+    sms_outbox: SmsOutbox | None = None
+    sms_simulator: GatewaySimulator | None = None
 
     def close(self) -> None:
+        if self.sms:
+            self.sms.stop()
+        if self.sms_simulator:
+            self.sms_simulator.stop()
+        if self.sms_outbox:
+            self.sms_outbox.close()
         if self.appointments:
             self.appointments.stop()
         self.hub.close()
@@ -69,6 +82,8 @@ def build_service(
     store_url: str = "",
     integrity_check_s: float = 3600.0,
     appointment_pulls: bool = True,
+    watch_others: bool = True,
+    sms_duties: bool = True,
 ) -> HallService:
     """Load hall.toml and credentials (writing samples on first start), open the store, wire the
     engine's commits to the SSE hub and, when given, the platform outbox. ``public_base_url`` is
@@ -76,10 +91,26 @@ def build_service(
     and application status by those pages (without it: bundled catalogue, no status).
     ``store_url`` (``postgresql://…``) keeps the queue in PostgreSQL instead of ``queue.db``.
     ``appointment_pulls=False`` (the workers but one of ``hall-server --workers``): no periodic
-    appointment pull, only the pull after a check-in missed."""
+    appointment pull, only the pull after a check-in missed; ``sms_duties=False`` (the same
+    workers): opt-ins are taken, but the SMS dispatcher runs in worker 0 only. ``watch_others=False``
+    (one process alone on its SQLite file): no doorbell thread polling for other processes'
+    commits, since this process's own commits are published as they happen (issue 16: the poll
+    cost CPU per cycle)."""
     data_dir = Path(data_dir)
     hall = load_hall(data_dir)
     creds = load_credentials(data_dir)
+    sms_config = load_sms(data_dir)
+    secret = creds.get("sms_secret", "")
+    simulator = None
+    if sms_config.enabled and sms_config.host == "simulator":  # a demo: the gateway simulator in-process
+        from queueing.sms.simulator import GatewaySimulator
+
+        secret = secret or "simulator"
+        sms_config = sms_config.model_copy(update={"sp_id": sms_config.sp_id or "000000"})
+        simulator = GatewaySimulator(sms_config.sp_id, secret).start()
+        sms_config = sms_config.model_copy(update={"host": simulator.host, "port": simulator.port})
+    if sms_config.enabled and not (secret and sms_config.sp_id):
+        raise ConfigError(f"{data_dir / 'hall.toml'}: [sms] enabled needs sp_id, and sms_secret in credentials.json")
     store: QueueStore
     if store_url:
         from queueing.store_pg import PgStore  # psycopg only where a central hall uses it
@@ -88,7 +119,7 @@ def build_service(
     else:
         store = SQLiteStore(data_dir / "queue.db")
     engine = QueueEngine(hall, store, creds["hall_key"], clock=clock)
-    hub = EventHub(store, heartbeat=heartbeat)
+    hub = EventHub(store, heartbeat=heartbeat, watch=watch_others)
     engine.on_commit(hub.publish)
     forwarder = None
     if outbox is not None:
@@ -102,7 +133,17 @@ def build_service(
         feed.start()
     app = create_app(engine, creds, hub, public=PublicPagesConfig(public_base_url, sources), body_caps=body_caps,
                      public_rate=public_rate, appointment_feed=feed, integrity_check_s=integrity_check_s)
-    return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed)
+    sms_outbox = dispatcher = None
+    if sms_config.enabled:
+        sms_outbox = SmsOutbox(data_dir / "sms.db")
+        app.state.sms_outbox = sms_outbox  # queueing/api_sms.py takes opt-ins into it
+        app.state.public_pages.sms = True  # and the phone page offers its form
+        if sms_duties:
+            dispatcher = SmsDispatcher(engine, sms_outbox, sms_config, secret, creds["hall_key"], public_base_url)
+            hub.on_publish(dispatcher.notify)
+            dispatcher.start()
+    return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed, dispatcher, sms_outbox,
+                       simulator)
 
 
 def uvicorn_server(

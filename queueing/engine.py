@@ -45,7 +45,7 @@ from queueing.model import (
     conflict,
     not_found,
 )
-from queueing.store import QueueStore, StoreTx
+from queueing.store import EventRow, QueueStore, StoreTx
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,17 +73,18 @@ class QueueEngine:
         self.clock: Callable[[], float] = self._guard or clock
         self._key = hall_key.encode() if isinstance(hall_key, str) else hall_key
         self._day_seen: str | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[Sequence[EventRow]], None]] = []
 
     # ------------------------------------------------------------------ plumbing
 
-    def on_commit(self, fn: Callable[[], None]) -> None:
+    def on_commit(self, fn: Callable[[Sequence[EventRow]], None]) -> None:
+        """Call ``fn(rows)`` after each commit with the event rows it appended (maybe none)."""
         self._listeners.append(fn)
 
-    def _committed(self) -> None:
+    def _committed(self, rows: Sequence[EventRow]) -> None:
         for fn in self._listeners:
             try:
-                fn()
+                fn(rows)
             except Exception:  # a listener must never undo a committed operation
                 log.exception("commit listener failed")
 
@@ -149,11 +150,22 @@ class QueueEngine:
             now, day, kind, t.id if t else None, t.service_id if t else None, counter_id, staff_id, data
         )
 
+    def run(self, fn: Callable[[StoreTx, float, str], T], *, read: bool = False) -> T:
+        """A feature module's operation (queueing/complaints.py …) in one of the engine's own
+        transactions (``read``: a read one); ``record`` writes its event log entries."""
+        return self._read(fn) if read else self._run(fn)
+
+    def record(self, tx: StoreTx, now: float, day: str, kind: str, staff_id: str | None = None,
+               counter_id: str | None = None, **extra: object) -> int:
+        """An event log entry without a ticket, from a feature module's operation."""
+        return self._event(tx, now, day, kind, None, counter_id, staff_id, **extra)
+
     def _run(self, fn: Callable[[StoreTx, float, str], T]) -> T:
         with self.store.write() as tx:
             now, day = self._begin(tx)
             result = fn(tx, now, day)
-        self._committed()
+            appended = tx.events
+        self._committed(appended)
         return result
 
     def _read(self, fn: Callable[[StoreTx, float, str], T]) -> T:
@@ -617,14 +629,22 @@ class QueueEngine:
         return self._counter_op(counter_id, (CALLED,), change, staff_id)
 
     def finish(
-        self, counter_id: str, outcome: Outcome | str = Outcome.DONE, staff_id: str | None = None
+        self, counter_id: str, outcome: Outcome | str = Outcome.DONE, staff_id: str | None = None,
+        reason: str | None = None, approved_by: str | None = None,
     ) -> Ticket:
+        """``rejected`` (不予受理, 窗口无否决权) needs a reason and the 工号 of the supervisor who
+        signed it off (the API checks the sign-off: queueing/signoff.py)."""
         try:
             result = Outcome(outcome)
         except ValueError:
             raise bad_input(
                 HallCode.INVALID_OUTCOME, f"outcome must be one of {', '.join(Outcome)}"
             ) from None
+        extra: dict[str, object] = {}
+        if result == Outcome.REJECTED:
+            from queueing.signoff import rejection
+
+            extra = rejection(reason, approved_by)
 
         def change(tx: StoreTx, now: float, day: str, st: CounterState, t: Ticket) -> str:
             if t.started_at is None:
@@ -633,7 +653,7 @@ class QueueEngine:
             st.current_ticket_id = None
             return "finish"
 
-        return self._counter_op(counter_id, (CALLED, SERVING), change, staff_id, outcome=result)
+        return self._counter_op(counter_id, (CALLED, SERVING), change, staff_id, outcome=result, **extra)
 
     def no_show(self, counter_id: str, staff_id: str | None = None) -> Ticket:
         def change(tx: StoreTx, now: float, day: str, st: CounterState, t: Ticket) -> str:
@@ -856,19 +876,3 @@ class QueueEngine:
             self._event(tx, now, day, "alert_ack", None, counter_id, by, alert_id=alert_id)
 
         self._run(op)
-
-    # ------------------------------------------------------------------ the hook of feature modules
-
-    def run_op(self, fn: Callable[[StoreTx, float, str], T]) -> T:
-        """``fn(tx, now, day)`` in one write transaction of the engine (its day and clock rules,
-        its commit listeners): how a feature module (queueing/alerts.py, notices.py) writes;
-        its event log entries through :meth:`record`."""
-        return self._run(fn)
-
-    def read_op(self, fn: Callable[[StoreTx, float, str], T]) -> T:
-        return self._read(fn)
-
-    def record(self, tx: StoreTx, now: float, day: str, kind: str, counter_id: str | None,
-               staff_id: str | None, **extra: object) -> int:
-        """An event log entry (and so an event on the stream) of a feature module's operation."""
-        return self._event(tx, now, day, kind, None, counter_id, staff_id, **extra)

@@ -56,6 +56,9 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         "# around the clock so the demo works at any hour; a real hall writes e.g.",
         '# "08:30-12:00,13:30-17:30".',
         'opening_hours = "00:00-24:00"',
+        "# 兜底: the kiosk's 不确定办哪项 / 其他事项 takes a ticket for this service (the 咨询 window);",
+        "# leave it out and the kiosk offers no such choice.",
+        *[f"catch_all_service = {_toml_str(s['id'])}" for s in cat["services"] if s["zone"] == "assist"][:1],
         "",
         "[policy]",
         "# strict | interleave | aging (docs/queueing.md explains each)",
@@ -168,6 +171,8 @@ class HallTable(_Table):
     timezone: str = "Asia/Shanghai"
     #: default opening hours of every service
     opening_hours: HoursText = "00:00-24:00"
+    #: 兜底: the service a kiosk's 不确定办哪项 / 其他事项 issues a ticket for (none: no such choice)
+    catch_all_service: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -237,6 +242,28 @@ class CounterTable(_Table):
         return value
 
 
+class SmsTable(_Table):
+    """``[sms]``: text messages to citizens who opted in (queueing/sms, docs/sms.md). Off by default.
+    The gateway's shared secret is ``sms_secret`` in credentials.json, never in this file."""
+
+    enabled: bool = False
+    protocol: Literal["cmpp2"] = "cmpp2"
+    #: the ISMG's address; "simulator" runs the CMPP gateway simulator in-process (a demo)
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 7890
+    sp_id: Annotated[str, Field(max_length=6, pattern=r"^[0-9A-Za-z]*$")] = ""
+    service_id: Annotated[str, Field(max_length=10)] = ""
+    src_id: Annotated[str, Field(max_length=21, pattern=r"^[0-9]*$")] = ""
+    #: "your turn is near" when at most this many tickets are ahead
+    turn_near: Annotated[int, Field(ge=0, le=50)] = 3
+    turn_near_by_service: dict[str, Annotated[int, Field(ge=0, le=50)]] = {}
+    #: days a number is kept after its ticket's day at most
+    retention_days: Annotated[int, Field(ge=0, le=30)] = 1
+    #: how long a SUBMIT without an answer waits for a status report before it counts as unknown
+    report_wait_seconds: PosFloat = 600.0
+    timeout_seconds: PosFloat = 10.0
+
+
 class HallFile(_Table):
     """The whole of hall.toml as written; :func:`parse_hall` checks the references between tables."""
 
@@ -246,6 +273,7 @@ class HallFile(_Table):
     zones: list[ZoneTable] = []
     services: list[ServiceTable]
     counters: list[CounterTable]
+    sms: SmsTable = SmsTable()
 
 
 def parse_hall(text: str, source: str = "hall.toml") -> Hall:
@@ -291,8 +319,25 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
         if cid not in counters:
             raise ConfigError(f"{source}: policy.help_counters: unknown counter {cid!r}")
     zones = tuple(Zone(z.id, z.name) for z in spec.zones)
+    catch_all = spec.hall.catch_all_service
+    if catch_all is not None and catch_all not in services:
+        raise ConfigError(f"{source}: hall.catch_all_service: unknown service {catch_all!r}")
     return Hall(spec.hall.id, spec.hall.name, ZoneInfo(spec.hall.timezone), zones, services, counters,
-                Policy(**spec.policy.model_dump()))
+                Policy(**spec.policy.model_dump()), catch_all)
+
+
+def load_sms(data_dir: Path) -> SmsTable:
+    """The ``[sms]`` table of ``<data-dir>/hall.toml`` (checked like the rest by :func:`load_hall`)."""
+    path = data_dir / "hall.toml"
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        spec = SmsTable.model_validate(doc.get("sms", {}))
+    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ConfigError(f"{path}: [sms]: {exc}") from exc
+    unknown = set(spec.turn_near_by_service) - {s.get("id") for s in doc.get("services", [])}
+    if unknown:
+        raise ConfigError(f"{path}: sms.turn_near_by_service: unknown service {sorted(unknown)[0]!r}")
+    return spec
 
 
 def load_hall(data_dir: Path) -> Hall:

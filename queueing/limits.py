@@ -7,7 +7,7 @@
   ``body_timeout_s`` (a trickled body is a slow-loris too). Answers: 413/408 with the API's error
   shape and ``Connection: close``.
 - :class:`PublicRateLimit`: a token bucket per client address on the citizens' phone routes
-  (``/t/ /a/ /g/ /api/v1/public/``), which need no token: over the rate a clean 429 with
+  (``/t/ /a/ /g/ /c/ /api/v1/public/``), which need no token: over the rate a clean 429 with
   ``Retry-After``. Staff and device routes carry bearer tokens and are not limited here.
 
 The socket-level limits (head timeout, connection cap, TLS) are ``queueing.server``'s."""
@@ -34,7 +34,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 KIB = 1024
-PUBLIC_PREFIXES = ("/t/", "/a/", "/g/", "/api/v1/public/")
+PUBLIC_PREFIXES = ("/t/", "/a/", "/g/", "/c/", "/api/v1/public/")
 
 
 @dataclass(frozen=True)

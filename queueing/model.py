@@ -120,6 +120,8 @@ class Hall:
     services: dict[str, Service]
     counters: dict[str, Counter]
     policy: Policy = field(default_factory=Policy)
+    #: 兜底: the service of 不确定办哪项 / 其他事项 at the kiosk (hall.toml ``[hall] catch_all_service``)
+    catch_all_service: str | None = None
 
     def local(self, ts: float) -> datetime:
         return datetime.fromtimestamp(ts, self.tz)

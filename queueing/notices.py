@@ -4,7 +4,7 @@ withdrawn early by staff. Stored by the hall service (``notices`` table); each p
 withdrawal is an event (``notice_posted`` / ``notice_withdrawn``) the displays follow on the
 stream they already read, and ``GET /api/v1/notices`` is what a display loads on (re)connect.
 
-Every operation runs inside one of the engine's transactions (``QueueEngine.run_op``)."""
+Every operation runs inside one of the engine's transactions (``QueueEngine.run``)."""
 
 from __future__ import annotations
 
@@ -53,10 +53,10 @@ def post(engine: QueueEngine, text_zh: str, text_en: str, starts_at: float | Non
                "posted_at": now, "posted_by": staff_id}
         row["id"] = tx.add_notice(row)
         out = public(engine.hall, row, now)
-        engine.record(tx, now, day, "notice_posted", None, staff_id, notice=out)
+        engine.record(tx, now, day, "notice_posted", counter_id=None, staff_id=staff_id, notice=out)
         return out
 
-    return engine.run_op(op)
+    return engine.run(op)
 
 
 def current(engine: QueueEngine) -> dict[str, Any]:
@@ -67,13 +67,13 @@ def current(engine: QueueEngine) -> dict[str, Any]:
         return {"now": engine.hall.iso(now), "timezone": str(engine.hall.tz),
                 "notices": [public(engine.hall, r, now) for r in rows]}
 
-    return engine.read_op(op)
+    return engine.run(op, read=True)
 
 
 def withdraw(engine: QueueEngine, notice_id: int, staff_id: str | None) -> None:
     def op(tx: StoreTx, now: float, day: str) -> None:
         if not tx.withdraw_notice(notice_id, now, staff_id):
             raise QueueError(404, HallCode.NOT_FOUND, f"no notice {notice_id} showing or scheduled")
-        engine.record(tx, now, day, "notice_withdrawn", None, staff_id, notice_id=notice_id)
+        engine.record(tx, now, day, "notice_withdrawn", counter_id=None, staff_id=staff_id, notice_id=notice_id)
 
-    engine.run_op(op)
+    engine.run(op)

@@ -57,7 +57,7 @@ class OutboxForwarder:
         self._thread.start()
         self._wake.set()
 
-    def notify(self) -> None:
+    def notify(self, rows: object = None) -> None:  # an engine commit's rows, or a hub's publish
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:

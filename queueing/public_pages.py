@@ -85,6 +85,7 @@ class PublicPages:
         self.base = config.base_url.rstrip("/")
         self.sources = config.sources
         self.hall = engine.hall
+        self.sms = False  # the hall sends texts: the ticket page links the 短信提醒 form (queueing/sms)
 
     # ---------------------------------------------------------------- helpers
 
@@ -233,6 +234,8 @@ class PublicPages:
             f'<a class="btn" id="rate" href="{esc(s["rate_url"] or "#")}"{"" if s["rate_url"] else " hidden"}>'
             f'{t(lang, "ticket.rate")}</a>'
             f'<p class="muted" id="rated"{"" if s["rated"] else " hidden"}>{t(lang, "ticket.rated")}</p>'
+            + (f'<a class="btn plain" id="sms" href="{esc(self.href(f"/t/{token}/sms", lang))}">'
+               f'{t(lang, "sms.link")}</a>' if self.sms and s["status"] == WAITING else "") +
             f'<button class="btn plain noprint" id="sound" type="button" hidden '
             f'data-on="{esc(t(lang, "ticket.sound_on"))}">{t(lang, "ticket.sound")}</button>'
             f'<p class="muted"><span id="live" class="live" data-on="{esc(t(lang, "ticket.live"))}" '
@@ -514,5 +517,9 @@ def mount_public_pages(
 
     for path in ("/t/{token}/", "/t/{token}/rate/", "/a/{token}/", "/g/{service_id}/"):
         app.add_api_route(path, without_slash, methods=["GET"], include_in_schema=False)
+
+    from queueing.sms.phone_page import mount_sms_page  # the 短信提醒 form (queueing/sms)
+
+    mount_sms_page(app, pages)
 
     return pages

@@ -67,3 +67,20 @@ def receipt_from_token(hall_key: str, token: str) -> str | None:
     if not hmac.compare_digest(tag, _tag(hall_key, "application", receipt_no)):
         return None
     return receipt_no
+
+
+def complaint_token(hall_key: str, number: str) -> str:
+    """The token of a complaint number (the hall's or a kiosk's local one): ``/c/<token>``."""
+    if not _RECEIPT.match(number):
+        raise ValueError(f"a complaint number must be letters, digits, '-' or '_': {number!r}")
+    return f"{number}-{_tag(hall_key, 'complaint', number)}"
+
+
+def complaint_from_token(hall_key: str, token: str) -> str | None:
+    """The complaint number a genuine complaint token names; None for anything forged."""
+    number, sep, tag = token.rpartition("-")
+    if not sep or len(tag) != TAG_HEX or not _RECEIPT.match(number):
+        return None
+    if not hmac.compare_digest(tag, _tag(hall_key, "complaint", number)):
+        return None
+    return number

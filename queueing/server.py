@@ -34,9 +34,15 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools missing: h11
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
 log = logging.getLogger(__name__)
 
 HEAD_TIMEOUT_S = 10.0
+MAX_HEAD_BYTES = 16 * 1024  # a request head of more than 16 KiB is an attack
 KEEP_ALIVE_S = 5
 # Open files the process keeps besides connections: SQLite files, logs, the loop, threads' pipes.
 _RESERVED_FILES = 100
@@ -84,24 +90,31 @@ class _Guard:
         self.head_timeout = limits.head_timeout_s
         self.cap = limits.connections()
         self.open = 0
-        self.waiting: OrderedDict[GuardedH11Protocol, None] = OrderedDict()
+        self.waiting: OrderedDict[_Guarded, None] = OrderedDict()
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with the head timeout and the connection cap (see module doc)."""
+class _Guarded:
+    """The head timeout, head size cap and connection cap, mixed into either uvicorn protocol
+    (they share ``cycle``, ``app``, ``loop``, ``transport`` and the hooks used here)."""
 
     guard: ClassVar[_Guard]
+    cycle: Any
+    app: Any
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_timer: asyncio.TimerHandle | None = None
         self._counted = False
+        self._head_bytes = 0
 
     # -- waiting for a request head
     def _await_head(self) -> None:
         if self._head_timer is None:
             self._head_timer = self.loop.call_later(self.guard.head_timeout, self._head_timed_out)
         self.guard.waiting[self] = None
+        self._head_bytes = 0
 
     def _got_head(self) -> None:
         if self._head_timer is not None:
@@ -116,8 +129,9 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
     # -- asyncio.Protocol
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        super().connection_made(transport)  # type: ignore[misc]
         guard = self.guard
         while guard.open >= guard.cap and guard.waiting:
             oldest, _ = guard.waiting.popitem(last=False)
@@ -125,8 +139,8 @@ class GuardedH11Protocol(H11Protocol):
             guard.open -= 1
             oldest._counted = False
         if guard.open >= guard.cap:
-            # Every connection is busy. Answer this one's request properly (h11 reads it, then a
-            # 503 and close) rather than resetting it unread; the head timeout still applies.
+            # Every connection is busy. Answer this one's request properly (the parser reads it,
+            # then a 503 and close) rather than resetting it unread; the head timeout still applies.
             log.warning("connection cap reached: answering 503", extra={"ctx": {"cap": guard.cap}})
             self.app = _busy
             self._head_timer = self.loop.call_later(guard.head_timeout, self._head_timed_out)
@@ -140,20 +154,36 @@ class GuardedH11Protocol(H11Protocol):
         if self._counted:
             self.guard.open -= 1
             self._counted = False
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
         before = self.cycle
-        super().data_received(data)
+        waiting = self._head_timer is not None
+        super().data_received(data)  # type: ignore[misc]
         if self.cycle is not before:
             self._got_head()
+        elif waiting:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+                log.warning("request head over %d bytes: connection closed", MAX_HEAD_BYTES)
+                self._got_head()
+                self.transport.close()
 
     def on_response_complete(self) -> None:
         before = self.cycle
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         # no pipelined request started: the connection waits for its next head
         if self.cycle is before and not self.transport.is_closing():
             self._await_head()
+
+
+class GuardedH11Protocol(_Guarded, H11Protocol):
+    """uvicorn's h11 protocol (pure Python) with the guard: where httptools is not installed."""
+
+
+class GuardedHttpToolsProtocol(_Guarded, HttpToolsProtocol):
+    """uvicorn's httptools protocol (the C parser of Node's llhttp) with the guard: the default.
+    h11 cost 18 % of the hall service's interpreter time per request (issue 16's profile)."""
 
 
 class _HallLoop(asyncio.SelectorEventLoop):
@@ -183,7 +213,8 @@ def new_server(
     app: FastAPI, *, limits: ServerLimits | None = None, tls: TlsFiles | None = None, log_level: str = "warning"
 ) -> uvicorn.Server:
     limits = limits or ServerLimits()
-    protocol = type("HallH11Protocol", (GuardedH11Protocol,), {"guard": _Guard(limits)})
+    base: type[_Guarded] = GuardedHttpToolsProtocol if HttpToolsProtocol is not None else GuardedH11Protocol
+    protocol = type("HallHttpProtocol", (base,), {"guard": _Guard(limits)})
     config = uvicorn.Config(
         app,
         http=protocol,
@@ -196,7 +227,7 @@ def new_server(
         # uvicorn's own 503 (by open connections or running tasks) as a second line behind ours,
         # with room for the newcomers that ours answers (their connections count in uvicorn's)
         limit_concurrency=limits.connections() + 64,
-        h11_max_incomplete_event_size=16 * 1024,  # a request head of more than 16 KiB is an attack
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         # asyncio accepts up to `backlog` connections per wake-up before any reaches the cap's
         # connection_made; uvicorn's 2048 let one burst of 1,100 run the process out of files
         # (EMFILE) whenever the loop was slow to wake. 64 stays inside the reserved files.

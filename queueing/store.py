@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import astuple, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,8 +47,21 @@ log = logging.getLogger(__name__)
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
 
 
+def ticket_values(t: Ticket) -> tuple[Any, ...]:
+    """The ticket's fields in column order (``dataclasses.astuple`` deep-copies every value: 5 %
+    of the service's time, issue 16)."""
+    return tuple(getattr(t, c) for c in TICKET_COLUMNS)
+
+
+EventRow = tuple[int, str, str]  # (seq, kind, data as JSON): one row of the event log
+
+
 class StoreTx(Protocol):
-    """What the engine needs inside one transaction."""
+    """What the engine needs inside one transaction. ``events`` holds the rows this transaction
+    appended (new list per write transaction), so a commit can publish them without reading them
+    back."""
+
+    events: list[EventRow]
 
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
@@ -110,6 +123,11 @@ class StoreTx(Protocol):
     def add_notice(self, row: dict[str, Any]) -> int: ...
     def notices(self, ending_after: float, limit: int) -> list[dict[str, Any]]: ...
     def withdraw_notice(self, notice_id: int, at: float, by: str | None) -> bool: ...
+    # complaints (queueing/complaints.py): by id or by number; the days' ones, optionally of one state
+    def put_complaint(self, row: dict[str, Any]) -> None: ...
+    def complaint(self, complaint_id: str | None, number: str | None) -> dict[str, Any] | None: ...
+    def update_complaint(self, complaint_id: str, changes: dict[str, Any]) -> None: ...
+    def complaints(self, day_from: str, day_to: str, state: str | None, limit: int) -> list[dict[str, Any]]: ...
 
 
 class ChangeDoorbell(Protocol):
@@ -185,6 +203,21 @@ CREATE TABLE anonymous_issued(day TEXT NOT NULL, service_id TEXT NOT NULL, devic
     n INTEGER NOT NULL, PRIMARY KEY(day, service_id, device)) WITHOUT ROWID;
 """
 
+# v4: complaints (吐槽找茬, queueing/complaints.py): the hall's number, the sealed text, who handled it.
+_V4_COMPLAINTS = """
+CREATE TABLE complaints(id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, day TEXT NOT NULL, topic TEXT NOT NULL,
+    text_sealed BLOB, device TEXT, filed_at REAL NOT NULL, received_at REAL NOT NULL, offline INTEGER NOT NULL,
+    state TEXT NOT NULL, assigned_to TEXT, assigned_by TEXT, assigned_at REAL, reply TEXT, replied_by TEXT,
+    replied_at REAL, closed_by TEXT, closed_at REAL, alias TEXT);
+CREATE INDEX complaints_day ON complaints(day, state);
+CREATE UNIQUE INDEX complaints_alias ON complaints(alias) WHERE alias IS NOT NULL;
+"""
+COMPLAINT_COLUMNS = ("id", "number", "day", "topic", "text_sealed", "device", "filed_at", "received_at", "offline",
+                     "state", "assigned_to", "assigned_by", "assigned_at", "reply", "replied_by", "replied_at",
+                     "closed_by", "closed_at", "alias")
+#: what update_complaint may change
+COMPLAINT_CHANGES = frozenset(COMPLAINT_COLUMNS[9:])
+
 # v5: alerts that reach a person (the counter a help call goes to first, when it escalated, who
 # acknowledged it at which counter, who resolved it) and the display's notices posted by staff.
 _V5_ALERTS_NOTICES = """
@@ -206,6 +239,7 @@ SCHEMA = Schema("queue.db", (
     Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
     Migration("v2: devices, staff accounts and sessions", _V2_CREDENTIALS),
     Migration("v3: anonymous tickets per issuing device", _V3_ANONYMOUS),
+    Migration("v4: complaints with their numbers and handling", _V4_COMPLAINTS),
     Migration("v5: alerts acknowledged, resolved and escalated; display notices", _V5_ALERTS_NOTICES),
 ))
 
@@ -222,6 +256,7 @@ class SQLiteTx:
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
         self._heads_sql: dict[tuple[int, int], str] = {}
+        self.events: list[EventRow] = []
 
     def get_meta(self, key: str) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -243,7 +278,7 @@ class SQLiteTx:
 
     def insert_ticket(self, t: Ticket) -> None:
         marks = ", ".join("?" * len(TICKET_COLUMNS))
-        self.con.execute(f"INSERT INTO tickets({', '.join(TICKET_COLUMNS)}) VALUES({marks})", astuple(t))
+        self.con.execute(f"INSERT INTO tickets({', '.join(TICKET_COLUMNS)}) VALUES({marks})", ticket_values(t))
 
     def update_ticket(self, t: Ticket, expect_status: str | None = None) -> None:
         cols = [c for c in TICKET_COLUMNS if c != "id"]
@@ -418,21 +453,15 @@ class SQLiteTx:
         staff_id: str | None,
         data: dict[str, Any],
     ) -> int:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         cur = self.con.execute(
             "INSERT INTO events(at, day, kind, ticket_id, service_id, counter_id, staff_id, data) "
             "VALUES(?,?,?,?,?,?,?,?)",
-            (
-                at,
-                day,
-                kind,
-                ticket_id,
-                service_id,
-                counter_id,
-                staff_id,
-                json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-            ),
+            (at, day, kind, ticket_id, service_id, counter_id, staff_id, text),
         )
-        return int(cur.lastrowid or 0)
+        seq = int(cur.lastrowid or 0)
+        self.events.append((seq, kind, text))
+        return seq
 
     def last_event_seq(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
@@ -618,6 +647,32 @@ class SQLiteTx:
                                 (at, by, notice_id)).rowcount == 1
 
 
+    def put_complaint(self, row: dict[str, Any]) -> None:
+        self.con.execute(f"INSERT INTO complaints({', '.join(COMPLAINT_COLUMNS)}) "
+                         f"VALUES({', '.join(':' + c for c in COMPLAINT_COLUMNS)})", row)
+
+    def complaint(self, complaint_id: str | None, number: str | None) -> dict[str, Any] | None:
+        if complaint_id is not None:
+            cur = self.con.execute(f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE id=?", (complaint_id,))
+        else:  # its number, or the kiosk's local number of one the hall numbered (an answer lost)
+            cur = self.con.execute(f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE number=? "
+                                   "UNION ALL SELECT " + ", ".join(COMPLAINT_COLUMNS) + " FROM complaints "
+                                   "WHERE alias=? LIMIT 1", (number, number))
+        row = cur.fetchone()
+        return None if row is None else dict(zip(COMPLAINT_COLUMNS, row, strict=True))
+
+    def update_complaint(self, complaint_id: str, changes: dict[str, Any]) -> None:
+        cols = [c for c in changes if c in COMPLAINT_CHANGES]
+        self.con.execute(f"UPDATE complaints SET {', '.join(c + '=?' for c in cols)} WHERE id=?",
+                         [*(changes[c] for c in cols), complaint_id])
+
+    def complaints(self, day_from: str, day_to: str, state: str | None, limit: int) -> list[dict[str, Any]]:
+        cur = self.con.execute(
+            f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE day BETWEEN ? AND ? "
+            "AND (? IS NULL OR state=?) ORDER BY received_at DESC LIMIT ?", (day_from, day_to, state, state, limit))
+        return [dict(zip(COMPLAINT_COLUMNS, r, strict=True)) for r in cur]
+
+
 class SQLiteDoorbell:
     """``ChangeDoorbell`` of a SQLite file: ``PRAGMA data_version`` on a connection of its own
     changes whenever another connection (of this process or another) committed; it costs ~10 µs
@@ -657,7 +712,7 @@ class SQLiteDoorbell:
 
 # Tables a repair copies from the recovered file into the fresh one (in this order).
 _TABLES = ("meta", "sequences", "tickets", "counter_state", "events", "appointments", "ratings",
-           "rectifications", "alerts", "notices")
+           "rectifications", "alerts", "complaints", "notices")
 CHECKPOINT_IDLE_S = 0.05
 CHECKPOINT_FORCE_COMMITS = 2000
 SALVAGE_NUMBER_SKIP = 100  # after a repair each day's numbering skips this far past the highest kept
@@ -829,6 +884,7 @@ class SQLiteStore:
             try:
                 self._rollback(tx.con)  # left open by a failed COMMIT
                 tx.con.execute("BEGIN IMMEDIATE")
+                tx.events = []
             except sqlite3.Error as exc:
                 raise self._failed(exc) from exc
             try:

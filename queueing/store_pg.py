@@ -35,7 +35,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ from offline_cache.migrations import Migration, Schema, SchemaTooNewError
 from queueing.codes import HallCode
 from queueing.hallconfig import ConfigError
 from queueing.model import ACTIVE, CounterState, QueueError, Ticket
-from queueing.store import TICKET_COLUMNS
+from queueing.store import COMPLAINT_CHANGES, COMPLAINT_COLUMNS, TICKET_COLUMNS, EventRow, ticket_values
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +105,17 @@ CREATE TABLE anonymous_issued(hall_id TEXT NOT NULL REFERENCES halls, day TEXT N
     PRIMARY KEY(hall_id, day, service_id, device));
 """
 
+# v3: complaints (吐槽找茬, queueing/complaints.py): the hall's number, the sealed text, who handled it.
+_V3_COMPLAINTS = """
+CREATE TABLE complaints(hall_id TEXT NOT NULL REFERENCES halls, id TEXT NOT NULL, number TEXT NOT NULL,
+    day TEXT NOT NULL, topic TEXT NOT NULL, text_sealed BYTEA, device TEXT, filed_at DOUBLE PRECISION NOT NULL,
+    received_at DOUBLE PRECISION NOT NULL, offline INTEGER NOT NULL, state TEXT NOT NULL, assigned_to TEXT,
+    assigned_by TEXT, assigned_at DOUBLE PRECISION, reply TEXT, replied_by TEXT, replied_at DOUBLE PRECISION,
+    closed_by TEXT, closed_at DOUBLE PRECISION, alias TEXT, PRIMARY KEY(hall_id, id), UNIQUE(hall_id, number));
+CREATE INDEX complaints_day ON complaints(hall_id, day, state);
+CREATE UNIQUE INDEX complaints_alias ON complaints(hall_id, alias) WHERE alias IS NOT NULL;
+"""
+
 # v4: alerts that reach a person (the counter a help call goes to first, when it escalated, who
 # acknowledged it at which counter, who resolved it) and the display's notices posted by staff.
 _V4_ALERTS_NOTICES = """
@@ -123,6 +133,7 @@ CREATE INDEX notices_hall ON notices(hall_id, ends_at);
 SCHEMA = Schema("queue store (PostgreSQL)", (
     Migration("v1: halls, tickets, events, counters, appointments, ratings, alerts", _V1),
     Migration("v2: anonymous tickets per issuing device", _V2_ANONYMOUS),
+    Migration("v3: complaints with their numbers and handling", _V3_COMPLAINTS),
     Migration("v4: alerts acknowledged, resolved and escalated; display notices", _V4_ALERTS_NOTICES),
 ))
 _ALERT_COLS = ("id, at, kind, source, message, acked_at, acked_by, counter_id, escalated_at, acked_counter, "
@@ -167,6 +178,7 @@ class PgTx:
     def __init__(self, con: psycopg.Connection[Any], hall_id: str) -> None:
         self.con, self.hall = con, hall_id
         self.appended = 0  # the last event seq this transaction appended (0: none)
+        self.events: list[EventRow] = []
 
     def _q(self, query: str, args: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         return self.con.execute(query, (self.hall, *args))
@@ -189,7 +201,7 @@ class PgTx:
     def insert_ticket(self, t: Ticket) -> None:
         marks = ", ".join(["%s"] * len(TICKET_COLUMNS))
         self._q(f"INSERT INTO tickets(hall_id, {', '.join(TICKET_COLUMNS)}) VALUES(%s, {marks})",
-                _plain(astuple(t)))
+                _plain(ticket_values(t)))
 
     def update_ticket(self, t: Ticket, expect_status: str | None = None) -> None:
         cols = [c for c in TICKET_COLUMNS if c != "id"]
@@ -320,10 +332,11 @@ class PgTx:
         row = self._q("UPDATE halls SET last_event = last_event + 1 WHERE hall_id=%s RETURNING last_event").fetchone()
         assert row is not None
         seq = int(row[0])
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         self._q("INSERT INTO events(hall_id, seq, at, day, kind, ticket_id, service_id, counter_id, staff_id, data) "
-                "VALUES(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                (seq, at, day, kind, ticket_id, service_id, counter_id, staff_id,
-                 json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+                "VALUES(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", (seq, at, day, kind, ticket_id, service_id, counter_id,
+                                                        staff_id, text))
+        self.events.append((seq, kind, text))
         self.appended = seq
         return seq
 
@@ -467,6 +480,32 @@ class PgTx:
         return self.con.execute(
             "UPDATE notices SET withdrawn_at=%s, withdrawn_by=%s WHERE hall_id=%s AND id=%s AND withdrawn_at IS NULL",
             (at, by, self.hall, notice_id)).rowcount == 1
+
+    def put_complaint(self, row: dict[str, Any]) -> None:
+        self.con.execute(f"INSERT INTO complaints(hall_id, {', '.join(COMPLAINT_COLUMNS)}) "
+                         f"VALUES(%(hall)s, {', '.join(f'%({c})s' for c in COMPLAINT_COLUMNS)})",
+                         {**row, "hall": self.hall})
+
+    def complaint(self, complaint_id: str | None, number: str | None) -> dict[str, Any] | None:
+        cols = ", ".join(COMPLAINT_COLUMNS)
+        if complaint_id is not None:
+            rows = _dicts(self._q(f"SELECT {cols} FROM complaints WHERE hall_id=%s AND id=%s", (complaint_id,)))
+        else:  # its number, or the kiosk's local number of one the hall numbered (an answer lost)
+            rows = _dicts(self._q(f"(SELECT {cols} FROM complaints WHERE hall_id=%s AND number=%s) UNION ALL "
+                                  f"(SELECT {cols} FROM complaints WHERE hall_id=%s AND alias=%s) LIMIT 1",
+                                  (number, self.hall, number)))
+        return rows[0] if rows else None
+
+    def update_complaint(self, complaint_id: str, changes: dict[str, Any]) -> None:
+        cols = [c for c in changes if c in COMPLAINT_CHANGES]
+        self.con.execute(f"UPDATE complaints SET {', '.join(c + '=%s' for c in cols)} WHERE hall_id=%s AND id=%s",
+                         [*(changes[c] for c in cols), self.hall, complaint_id])
+
+    def complaints(self, day_from: str, day_to: str, state: str | None, limit: int) -> list[dict[str, Any]]:
+        return _dicts(self._q(
+            f"SELECT {', '.join(COMPLAINT_COLUMNS)} FROM complaints WHERE hall_id=%s AND day BETWEEN %s AND %s "
+            "AND (%s::text IS NULL OR state=%s) ORDER BY received_at DESC LIMIT %s",
+            (day_from, day_to, state, state, limit)))
 
 
 def migrate_pg(con: psycopg.Connection[Any], schema: Schema = SCHEMA) -> int:

@@ -97,6 +97,7 @@ class CounterController(QObject):
         self.client = client
         self.counter_id = counter_id
         self.staff_id: str | None = None  # the signed-in staff, from the hall's answer
+        self.supervisor = False  # the signed-in staff is a supervisor (signs off 不予受理 by being here)
         self.pool = QThreadPool()
         self.pool.setMaxThreadCount(2)
         self.busy = False
@@ -134,6 +135,7 @@ class CounterController(QObject):
         def done(result: Any, error: Exception | None) -> None:
             if error is None:
                 self.staff_id = result["staff"]["id"]
+                self.supervisor = bool(result["staff"].get("supervisor"))
             self.signed.emit(result, error)
 
         self._start(lambda: self.client.sign_in(staff_id, password, self.counter_id), done)
@@ -142,7 +144,7 @@ class CounterController(QObject):
         def done(result: Any, error: Exception | None) -> None:
             self.signed.emit(None, error)
 
-        self.staff_id = None  # refused at once here, whatever the hall answers
+        self.staff_id, self.supervisor = None, False  # refused at once here, whatever the hall answers
         self._start(self.client.sign_out, done)
 
     def refresh(self) -> None:
@@ -194,6 +196,35 @@ class SignInDialog(QDialog):
         super().keyPressEvent(event)
 
 
+class RejectDialog(QDialog):
+    """不予受理 (窗口无否决权): why, and the supervisor who signs it off (工号 + PIN, hidden as typed);
+    a supervisor signed in at the console signs it off by being signed in."""
+
+    def __init__(self, parent: QWidget, translator: Translator, supervisor_here: bool) -> None:
+        super().__init__(parent)
+        self.setObjectName("reject_dialog")
+        self.setWindowTitle(translator.tr("staff.counter.reject.title"))
+        form = QFormLayout(self)
+        note = QLabel(translator.tr("staff.counter.reject.self" if supervisor_here else "staff.counter.reject.why"))
+        note.setWordWrap(True)
+        form.addRow(note)
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setObjectName("reject_reason")
+        self.supervisor_edit = QLineEdit()
+        self.supervisor_edit.setObjectName("supervisor_id")
+        self.pin_edit = QLineEdit()
+        self.pin_edit.setObjectName("supervisor_pin")
+        self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(translator.tr("staff.counter.reject.reason"), self.reason_edit)
+        if not supervisor_here:
+            form.addRow(translator.tr("staff.counter.reject.supervisor"), self.supervisor_edit)
+            form.addRow(translator.tr("staff.counter.reject.pin"), self.pin_edit)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
 class CounterWindow(QMainWindow):
     """The console; ``language`` is the configured ``kiosk.language``, switchable on the window."""
 
@@ -223,6 +254,7 @@ class CounterWindow(QMainWindow):
         # a console worked from the keyboard alone: F12 signs in (or out), like F1…F10 operate
         QShortcut(QKeySequence(SIGN_IN_KEY), self).activated.connect(self._sign_in)
         self.sign_in_dialog: SignInDialog | None = None
+        self.reject_dialog: RejectDialog | None = None
         self.link = QLabel()
         self.link.setObjectName("link")
         for widget in (self.counter_label, self.staff_label, self.sign_in, self.link):
@@ -362,6 +394,11 @@ class CounterWindow(QMainWindow):
             if picked is None:
                 return
             kwargs["outcome"] = OUTCOMES[picked]
+            if OUTCOMES[picked] == Outcome.REJECTED:  # 窗口无否决权: a reason and a supervisor's sign-off
+                sign_off = self._reject_sign_off()
+                if sign_off is None:
+                    return
+                kwargs.update(sign_off)
         elif operation == "transfer":
             targets = self.transfer_targets()
             picked = self._pick(self.translator.tr("staff.counter.transfer_title"),
@@ -391,6 +428,18 @@ class CounterWindow(QMainWindow):
         if not self.controller.run(operation, **kwargs):
             self.message.setText(self.translator.tr("staff.counter.sign_in_first") if self.controller.staff_id is None
                                  else self.translator.tr("staff.counter.still_running"))
+
+    def _reject_sign_off(self) -> dict[str, str] | None:
+        """不予受理: the reason and, unless a supervisor is signed in here, the supervisor's 工号 and
+        PIN (the hall checks them as a sign-in); None when cancelled."""
+        dialog = self.reject_dialog = RejectDialog(self, self.translator, self.controller.supervisor)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        answer = {"reason": dialog.reason_edit.text().strip()}
+        if not self.controller.supervisor:
+            answer.update(supervisor_id=dialog.supervisor_edit.text().strip(), supervisor_pin=dialog.pin_edit.text())
+        dialog.pin_edit.clear()
+        return answer
 
     def transfer_targets(self) -> list[tuple[str, dict[str, Any]]]:
         """Any service of the hall but the current ticket's own (转办 crosses zones: 公安, 帮办代办)."""

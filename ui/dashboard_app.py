@@ -39,6 +39,7 @@ from common.i18n import Translator
 from kiosk.dashboard import Snapshot, collect, export_csv, export_xlsx, level_name, reason_name
 from ui.counter_alerts import alert_rows
 from ui.counter_app import SignInDialog, _Job
+from ui.dashboard_complaints import ComplaintsTab
 
 KPIS = ("waiting", "longest", "counters", "served", "satisfaction", "rectified")
 NOW_COLUMNS = ("service", "waiting", "longest", "target", "open", "issued", "served", "mean_wait", "over_target")
@@ -70,7 +71,7 @@ def _notices_tab(window: DashboardWindow) -> DashboardTab:
 
 #: factories of the pages after 今日, in tab order; each gets the window (its client, translator,
 #: signed-in ``staff`` and ``_start`` for work off the GUI thread)
-EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = (_notices_tab,)
+EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = (ComplaintsTab, _notices_tab)
 
 
 class _Fetch(QRunnable):

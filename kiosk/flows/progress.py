@@ -6,6 +6,8 @@ The receipt QR's token is verified (its HMAC tag, kiosk/receipts.py) and shows i
 A typed number carries no tag: receipt numbers are sequential, so it shows a case only after the
 ID card of that case's applicant is read (anyone else learns nothing). Local numbers of this
 kiosk (``KIOSK01-…``, typed with the keypad's ``-``) follow the platform's number once synced.
+A complaint's number (``TS-…``, kiosk/complaints.py) or its slip's QR shows its state and the
+hall's reply: the reply is written for whoever holds the slip (staff are told so).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from kiosk import receipts
 from kiosk.flows.base import Flow, Screen, choice
 
 RECEIPT_NO = re.compile(r"^[A-Z]{1,4}\d{6,20}$")
+COMPLAINT_PREFIX = "TS-"  # kiosk/complaints.py
 
 
 class ProgressFlow(Flow):
@@ -29,6 +32,7 @@ class ProgressFlow(Flow):
         self.typed = ""
         self.problem = ""
         self.found: list[dict[str, Any]] = []
+        self.complaint: dict[str, Any] | None = None  # a complaint's state and the hall's reply
 
     @property
     def wants_card(self) -> bool:  # type: ignore[override]
@@ -48,6 +52,9 @@ class ProgressFlow(Flow):
 
     def _typed(self) -> None:
         typed = self.typed.strip().upper()
+        if typed.startswith(COMPLAINT_PREFIX):  # a complaint's number (吐槽找茬): no card, its state and reply
+            self._complaint(typed)
+            return
         number = receipts.from_token(self.core, typed)
         if number is not None:  # the whole token with its tag: as good as the QR
             self._look_up([number])
@@ -59,6 +66,10 @@ class ProgressFlow(Flow):
         if self.state != "identify":
             return
         kind, text = self.core.classify(payload)
+        complaint = self._complaint_in_scan(kind, text)
+        if complaint is not None:
+            self._complaint(complaint)
+            return
         token = receipts.token_in_scan(kind, text)
         number = receipts.from_token(self.core, token) if token else None
         if number is None:
@@ -83,7 +94,21 @@ class ProgressFlow(Flow):
             return
         self._look_up(found)
 
+    def _complaint_in_scan(self, kind: str, text: str) -> str | None:
+        """The complaint number of a complaint slip's QR (``…/c/<token>``), if genuine."""
+        from queueing.public_tokens import complaint_from_token
+
+        if kind != "url" or "/c/" not in text or not self.core.hall_key:
+            return None
+        return complaint_from_token(self.core.hall_key, text.rstrip("/").rsplit("/c/", 1)[-1])
+
+    def _complaint(self, number: str) -> None:
+        self.complaint = self.core.complaint_status(number)
+        self.found = []
+        self.goto("result")
+
     def _look_up(self, numbers: list[str]) -> None:
+        self.complaint = None
         self.found = [self.core.application_status(no) for no in numbers[:5]]
         self.goto("result")
 
@@ -93,7 +118,7 @@ class ProgressFlow(Flow):
         from kiosk.applications import kiosk_code, legacy_kiosk_code
 
         prefix = kiosk_code(self.core.kiosk_id) + legacy_kiosk_code(self.core.kiosk_id)
-        letters = sorted(set("SG") | {c for c in prefix if c.isascii() and c.isalpha()})
+        letters = sorted(set("SGT") | {c for c in prefix if c.isascii() and c.isalpha()})  # T: TS- complaints
         return [*letters, "-"]
 
     def screen(self) -> Screen:
@@ -111,6 +136,15 @@ class ProgressFlow(Flow):
                 "lines": [self.typed, tr("progress.confirm_card")], "accepts": ["card"],
                 "problem": self.problem}, speech=tr("progress.confirm_card"))
         rows = []
+        if self.complaint is not None:
+            c = self.complaint
+            if c.get("error"):
+                rows.append({"label": c["number"], "value": tr(c["error"])})
+            else:
+                rows += [{"label": tr("complaint.number"), "value": c["number"]},
+                         {"label": tr("complaint.topic"), "value": tr(f"complaint.topic.{c['topic']}")},
+                         {"label": tr("complaint.state"), "value": tr(f"complaint.state.{c['state']}")},
+                         {"label": tr("complaint.reply"), "value": c.get("reply") or tr("complaint.no_reply")}]
         for status in self.found:
             if status.get("error"):
                 rows.append({"label": status["receipt_no"], "value": tr(status["error"])})

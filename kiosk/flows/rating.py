@@ -1,6 +1,7 @@
 """评价与建议: rate a finished ticket on five levels (a reason is required for 不满意 and
 非常不满意), sent to the hall service and through it to the platform; or leave a complaint or a
-suggestion (吐槽找茬) as a short form kept in the offline cache until it reaches the platform."""
+suggestion (吐槽找茬) as a short form: the hall numbers it (shown and printed, kiosk/complaints.py)
+and the offline cache keeps it until it reaches the platform."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class RatingFlow(Flow):
         self.topic = ""
         self.text = ""
         self.error: tuple[str, list[str]] | None = None
+        self.filed: Any = None  # the complaint taken (kiosk.complaints.ComplaintOutcome)
         if ticket_id:
             self._found(self.core.find_ticket(ticket_id=ticket_id))
 
@@ -39,7 +41,7 @@ class RatingFlow(Flow):
         return self.state == "complaint"
 
     def transient_states(self) -> set[str]:
-        return {"thanks", "error"}
+        return {"thanks", "error", "filed"}
 
     def handle(self, action: str, args: dict[str, Any]) -> None:
         s = self.state
@@ -68,8 +70,9 @@ class RatingFlow(Flow):
         elif s == "complaint" and action == "text":
             self.text = str(args.get("text", ""))[:500]
         elif s == "complaint" and action == "send" and self.text.strip():
-            self.error = self.core.submit_complaint(self.topic, self.text.strip())
-            self.goto("error" if self.error else "thanks")
+            self.filed = self.core.submit_complaint(self.topic, self.text.strip())
+            self.error = self.filed.error
+            self.goto("error" if self.error else "filed")
 
     def on_scan(self, payload: Any) -> None:
         if self.state != "identify":
@@ -124,6 +127,16 @@ class RatingFlow(Flow):
             return Screen("text", tr(f"complaint.topic.{self.topic}"), {
                 "value": self.text, "placeholder": tr("complaint.placeholder"), "can_send": bool(self.text.strip()),
                 "send_label": tr("common.send")})
+        if s == "filed":  # the complaint's number, large, with the QR of its phone page
+            lines = [tr("complaint.done.follow")]
+            if self.filed.offline:
+                lines.append(tr("complaint.done.offline"))
+            lines.append(tr("complaint.done.printed") if self.filed.printed else tr("complaint.done.not_printed"))
+            return Screen("ticket", tr("complaint.done.title"), {
+                "number": self.filed.number, "service": tr(f"complaint.topic.{self.topic}"), "lines": lines,
+                "qr": self.filed.qr_url, "printed": bool(self.filed.printed),
+                "buttons": [choice("home", tr("common.finish"))]},
+                speech=tr("complaint.done.title"))
         if s == "error":
             title, lines = self.error or (tr("rating.failed"), [])
             return self.message(title, lines, kind="warning")

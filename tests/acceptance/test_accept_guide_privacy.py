@@ -54,7 +54,7 @@ def test_the_guide_to_self_service_back_out_of_a_zone_and_a_complaint(person: Pe
     person.tap("text")
     person.type("2 12345")                         # e.g. the floor and the screen number
     person.tap("button_send")
-    person.wait_for(zh("rating.thanks"))
+    person.wait_for(zh("complaint.done.title"))     # its number on screen and paper (test_accept_complaint.py)
     platform = person.assembly.platform.running
     deadline, kinds = time.monotonic() + 20, []
     while time.monotonic() < deadline and "complaint" not in kinds:

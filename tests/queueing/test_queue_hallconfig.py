@@ -59,6 +59,8 @@ def test_credentials_are_created_once(tmp_path: Path) -> None:
         ),
         (lambda s: s + '\n[[counters]]\nid = "C1"\nname = "x"\nservices = ["S1"]\n', "duplicate counter id"),
         (lambda s: s.replace("[policy]", "[policy\n"), "not valid TOML"),
+        (lambda s: s.replace('timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghai"\ncatch_all_service = "S9"'),
+         "hall.catch_all_service: unknown service 'S9'"),
     ],
 )
 def test_validation_names_the_bad_key(edit, message: str) -> None:
@@ -66,3 +68,11 @@ def test_validation_names_the_bad_key(edit, message: str) -> None:
         parse_hall(edit(small_hall()), "hall.toml")
     assert message in str(info.value)
     assert str(info.value).startswith("hall.toml")
+
+
+def test_the_catch_all_service_is_typed_and_optional(tmp_path: Path) -> None:
+    """兜底: the sample hall names its 咨询服务; a hall.toml without the key has none."""
+    assert load_hall(tmp_path / "sample").catch_all_service == "S0501"
+    assert parse_hall(small_hall()).catch_all_service is None
+    named = small_hall().replace('timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghai"\ncatch_all_service = "S2"')
+    assert parse_hall(named).catch_all_service == "S2"

@@ -47,6 +47,20 @@ def test_a_connection_without_a_complete_head_is_closed_after_10_s(hall: HallPro
     assert 8 < time.monotonic() - t0 < 14
 
 
+def test_a_request_head_over_16_kib_is_cut_off_at_once(hall: HallProcess) -> None:
+    """Headers trickled in quickly but never ending: cut at 16 KiB, not after the head timeout,
+    and the service still answers."""
+    s = socket.create_connection(("127.0.0.1", hall.port))
+    with s:
+        s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            for i in range(40):  # 40 x 1 KiB headers, the head never ends
+                s.sendall(b"X-Pad-%d: " % i + b"a" * 1000 + b"\r\n")
+        closed = _closed_by_server(s, 5)
+    assert closed is not None and closed < 5
+    assert requests.get(hall.base_url + "/api/v1/health", timeout=5).status_code == 200
+
+
 def test_1100_idle_connections_do_not_make_it_unreachable(tmp_path: Path) -> None:
     # systemd's default LimitNOFILE soft limit, where the finding reproduced
     with HallProcess(tmp_path / "hall", nofile=1024) as hall:

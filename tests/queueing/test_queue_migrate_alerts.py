@@ -32,15 +32,16 @@ def _check(engine: QueueEngine) -> None:
     assert notices.current(engine)["notices"] == []
 
 
-def test_a_v3_queue_db_is_upgraded_with_its_alerts(tmp_path: Path) -> None:
+def test_a_v4_queue_db_is_upgraded_with_its_alerts(tmp_path: Path) -> None:
     data = tmp_path / "hall"
     data.mkdir()
     (data / "hall.toml").write_text(small_hall(), encoding="utf-8")
     db = data / "queue.db"
-    before = Schema(SCHEMA.name, SCHEMA.migrations[:3])  # the release before this step
+    assert SCHEMA.migrations[-1].description.startswith("v5: alerts")
+    before = Schema(SCHEMA.name, SCHEMA.migrations[:-1])  # the release before this step
     with sqlite3.connect(db, isolation_level=None) as conn:
         migrate(conn, before)
-        assert user_version(conn) == 3
+        assert user_version(conn) == SCHEMA.version - 1
         conn.execute("INSERT INTO alerts(at, kind, source, message) VALUES(?, 'printer', 'kiosk-1', 'paper low')",
                      (at(9).timestamp(),))
     conn.close()
@@ -64,7 +65,8 @@ def test_a_postgresql_store_of_the_version_before_is_upgraded_with_its_alerts(tm
         data.mkdir()
         (data / "hall.toml").write_text(small_hall(), encoding="utf-8")
         with psycopg.connect(url, autocommit=True) as con:
-            migrate_pg(con, Schema(PG_SCHEMA.name, PG_SCHEMA.migrations[:2]))
+            assert PG_SCHEMA.migrations[-1].description.startswith("v4: alerts")
+            migrate_pg(con, Schema(PG_SCHEMA.name, PG_SCHEMA.migrations[:-1]))
             con.execute("INSERT INTO halls(hall_id, created_at) VALUES('test-hall', 0)")
             con.execute("INSERT INTO alerts(hall_id, at, kind, source, message) VALUES('test-hall', %s, 'printer', "
                         "'kiosk-1', 'paper low')", (at(9).timestamp(),))

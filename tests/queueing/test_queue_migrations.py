@@ -52,7 +52,7 @@ def test_a_v0_queue_db_is_upgraded_with_every_ticket_and_keeps_numbering(tmp_pat
         # per-kiosk count of tickets without an ID card, empty too
         assert {n: r for n, r in after.items() if n not in before} == {"devices": [], "staff": [],
                                                                           "staff_sessions": [], "anonymous_issued": [],
-                                                                          "notices": []}
+                                                                          "complaints": [], "notices": []}
         tickets = {r[2]: r[0] for r in before["tickets"]}  # number -> id
         assert sorted(tickets) == ["A001", "A002", "B001"]
         served, _, _ = engine.ticket(tickets["A001"])
@@ -74,3 +74,26 @@ def test_a_queue_db_from_a_newer_release_is_refused_untouched(tmp_path: Path) ->
     with pytest.raises(SchemaTooNewError, match=r"queue\.db .* version 7"):
         make_engine(tmp_path / "hall", FakeClock(at(9, 30)), small_hall())
     assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+
+
+def test_a_v3_queue_db_gets_the_complaints_table_and_keeps_its_day(tmp_path: Path) -> None:
+    """The release before complaints (v3) upgrades to the complaints step: its tickets and the
+    day's numbering stay, and the first complaint of the day is 0001."""
+    from offline_cache.migrations import Schema, migrate
+    from queueing import complaints
+
+    data = tmp_path / "hall"
+    data.mkdir()
+    db = data / "queue.db"
+    with sqlite3.connect(db, isolation_level=None) as conn:
+        migrate(conn, Schema("queue.db", SCHEMA.migrations[:3]), str(db))
+        assert user_version(conn) == 3
+    engine = make_engine(data, FakeClock(at(9, 30)), small_hall())
+    try:
+        issued = engine.issue("S1")[0].number
+        with sqlite3.connect(db) as conn:
+            assert user_version(conn) == SCHEMA.version
+        filed = complaints.file(engine, "0b7d6c1e-8d3a-4a47-9a55-1b1f8e0f6a11", "facility", "no water", "kiosk-1")
+        assert (issued, filed["number"]) == ("A001", "TS-20261123-0001")
+    finally:
+        engine.store.close()

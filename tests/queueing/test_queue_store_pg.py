@@ -84,6 +84,28 @@ def test_migrations_are_recorded_applied_once_and_a_newer_database_is_refused(tm
         assert con.execute("SELECT count(*) FROM halls").fetchone() == before  # left untouched
 
 
+def test_a_database_before_complaints_is_upgraded_with_its_rows(tmp_path: Path, db: str) -> None:
+    """A database of the release before complaints (v2) gets the complaints step at start; its
+    tickets stay and the first complaint of the day is numbered 0001."""
+    from offline_cache.migrations import Schema
+    from queueing import complaints
+    from queueing.store_pg import migrate_pg
+
+    with psycopg.connect(db, autocommit=True) as con:
+        migrate_pg(con, Schema("queue store (PostgreSQL)", SCHEMA.migrations[:2]))
+    clock = FakeClock(at(9, 30))
+    old = _engine(tmp_path / "a", db, _hall_toml("h1"), clock)
+    try:
+        with psycopg.connect(db) as con:
+            assert con.execute("SELECT max(version) FROM queue_schema").fetchone() == (SCHEMA.version,)
+        assert old.issue("S1")[0].number == "A001"
+        filed = complaints.file(old, "0b7d6c1e-8d3a-4a47-9a55-1b1f8e0f6a11", "facility", "no water", "kiosk-1")
+        assert filed["number"] == "TS-20261123-0001"
+        assert complaints.in_range(old, "2026-11-23", "2026-11-23")[0]["state"] == "received"
+    finally:
+        old.store.close()
+
+
 def test_a_lost_database_is_503_and_health_says_why(tmp_path: Path, db: str, pg_server: PgServer) -> None:
     data = tmp_path / "h"
     data.mkdir()
@@ -255,3 +277,33 @@ def test_every_event_reaches_the_subscribers_of_every_hall_server(tmp_path: Path
     finally:
         a.stop()
         b.stop()
+
+
+def test_workers_share_the_postgresql_store(tmp_path: Path, db: str) -> None:
+    """``hall-server --workers 2 --store postgresql://…``: both workers keep the queue in the
+    database (they were started without ``--store`` and each wrote a queue.db of its own)."""
+    from hall_process import HallProcess
+
+    data = tmp_path / "h"
+    data.mkdir()
+    (data / "hall.toml").write_text(load_test_hall_toml(), encoding="utf-8")
+    with HallProcess(data, "--workers", "2", "--store", db) as hall:
+        kiosk = HallClient(hall.base_url, hall.token("kiosk"), timeout=30)
+        numbers = [kiosk.issue_ticket("S0101")["ticket"]["number"] for _ in range(12)]
+    assert len(set(numbers)) == 12
+    with psycopg.connect(db) as con:
+        issued = con.execute("SELECT count(*) FROM tickets").fetchone()
+    assert issued is not None and issued[0] == 12
+    assert not (data / "queue.db").exists() or not _sqlite_tickets(data / "queue.db")
+
+
+def _sqlite_tickets(path: Path) -> int:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        return int(con.execute("SELECT count(*) FROM tickets").fetchone()[0])
+    except sqlite3.OperationalError:  # no tickets table: the store never opened here
+        return 0
+    finally:
+        con.close()

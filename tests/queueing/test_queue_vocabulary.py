@@ -16,7 +16,7 @@ from kiosk.i18n import strings
 from kiosk.tickets import CITIZEN_MESSAGES, EXPLAINED
 from queueing.client import HallClient, HallServiceError
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
-from tests.queueing.queue_helpers import ServerProcess
+from tests.queueing.queue_helpers import ServerProcess, add_staff
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -109,7 +109,11 @@ def test_the_console_offers_exactly_the_outcomes_the_engine_records(hall: Server
         assert all(strings(language).get(f"counter.outcome.{o}") for o in Outcome), language
     kiosk = HallClient(hall.base_url, hall.token("kiosk"))
     counter = HallClient(hall.base_url, hall.token("counter"))
+    add_staff(hall.data_dir, "9009", "supervisor pw 9", "--supervisor")
     for outcome in OUTCOMES:  # each accepted by the real service, recorded as sent
         kiosk.issue_ticket("S0503")
         assert counter.call_next("H04") is not None
-        assert counter.finish("H04", outcome=outcome)["ticket"]["outcome"] == outcome
+        # 不予受理 (窗口无否决权): with its reason and a supervisor's sign-off (test_queue_complaints.py)
+        sign_off = {"reason": "不属于本中心事项", "supervisor_id": "9009", "supervisor_pin": "supervisor pw 9"} \
+            if outcome == Outcome.REJECTED else {}
+        assert counter.finish("H04", outcome=outcome, **sign_off)["ticket"]["outcome"] == outcome

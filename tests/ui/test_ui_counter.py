@@ -3,6 +3,8 @@ finish, no-show and put back, transfer, pause; a lost connection refuses operati
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QDialogButtonBox, QLineEdit
@@ -189,9 +191,32 @@ def _call(qtbot, window: CounterWindow, number: str) -> None:
     qtbot.waitUntil(lambda: window.now_label.text() == number, timeout=5000)
 
 
+def _answer_reject(qtbot, reason: str, supervisor: str = "", pin: str = "") -> None:
+    """When the 不予受理 dialog opens: type the reason (Chinese, as an input method commits it),
+    the supervisor's 工号 and PIN by keys, and click OK."""
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None or dialog.objectName() != "reject_dialog":
+            QTimer.singleShot(20, answer)
+            return
+        if reason:
+            commit = QInputMethodEvent("", [])
+            commit.setCommitString(reason)
+            QApplication.sendEvent(dialog.findChild(QLineEdit, "reject_reason"), commit)
+        if supervisor:
+            qtbot.keyClicks(dialog.findChild(QLineEdit, "supervisor_id"), supervisor)
+            qtbot.keyClicks(dialog.findChild(QLineEdit, "supervisor_pin"), pin)
+        ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, answer)
+
+
 def test_console_records_every_outcome_the_hall_knows(qtbot, hall_server: ServerProcess) -> None:
     kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
     admin = HallClient(hall_server.base_url, hall_server.token("admin"))
+    add_staff(hall_server.data_dir, "9001", "supervisor pw 1", "--supervisor")
     window = _signed_in(qtbot, hall_server, "W01")
     for outcome, label in OUTCOME_LABELS.items():
         issued = kiosk.issue_ticket("S0101")["ticket"]
@@ -199,6 +224,8 @@ def test_console_records_every_outcome_the_hall_knows(qtbot, hall_server: Server
         _call(qtbot, window, issued["number"])
         seen: list[str] = []
         _answer_choice(qtbot, label, seen)
+        if outcome == "rejected":  # 窗口无否决权: why, and a supervisor signs it off
+            _answer_reject(qtbot, "材料不符合法定形式", "9001", "supervisor pw 1")
         _click(qtbot, window, "finish")
         qtbot.waitUntil(lambda: window.now_label.text() == "—" or "未执行" in window.message.text(),
                         timeout=5000)
@@ -256,3 +283,35 @@ def test_staff_sign_in_with_their_own_password_on_an_enrolled_counter(qtbot, hal
     qtbot.mouseClick(window.sign_in, Qt.MouseButton.LeftButton)  # 签退
     assert window.controller.staff_id is None and not window.buttons["call_next"].isEnabled()
     qtbot.waitUntil(lambda: window.sign_in.text() == "签到", timeout=3000)
+
+
+def test_rejected_at_the_console_needs_a_reason_and_a_supervisor(qtbot, hall_server: ServerProcess) -> None:
+    """窗口无否决权: a clerk picks 不予受理; without a reason, then without a supervisor's sign-off,
+    the hall refuses and the console says why; with the supervisor's 工号 and password typed in
+    the dialog it is recorded, with the reason and who signed it off, in the finish event."""
+    kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
+    add_staff(hall_server.data_dir, "9001", "supervisor pw 1", "--supervisor")
+    window = _signed_in(qtbot, hall_server, "W01")
+    issued = kiosk.issue_ticket("S0101")["ticket"]
+    qtbot.waitUntil(lambda: window.table.rowCount() >= 1, timeout=5000)
+    _call(qtbot, window, issued["number"])
+    for reason, supervisor, pin, said in (("", "", "", "未执行：请写明原因"),
+                                          ("材料不符合法定形式", "", "", "未执行：不予受理须经主管签批"),
+                                          ("材料不符合法定形式", "9001", "not it", "未执行：主管工号或密码不对")):
+        _answer_choice(qtbot, "不予受理", [])
+        _answer_reject(qtbot, reason, supervisor, pin)
+        _click(qtbot, window, "finish")
+        qtbot.waitUntil(lambda said=said: window.message.text() == said, timeout=5000)
+        assert window.now_label.text() == issued["number"]  # still this counter's ticket
+    _answer_choice(qtbot, "不予受理", [])
+    _answer_reject(qtbot, "材料不符合法定形式", "9001", "supervisor pw 1")
+    _click(qtbot, window, "finish")
+    qtbot.waitUntil(lambda: window.now_label.text() == "—", timeout=5000)
+    admin = HallClient(hall_server.base_url, hall_server.token("admin"))
+    assert admin.ticket(issued["id"])["ticket"]["outcome"] == "rejected"
+    import sqlite3
+
+    with sqlite3.connect(hall_server.data_dir / "queue.db") as con:
+        data = [json.loads(d) for (d,) in con.execute("SELECT data FROM events WHERE kind='finish'")]
+    assert [(d["reason"], d["approved_by"], d["staff_id"]) for d in data] == [
+        ("材料不符合法定形式", "9001", "staff-011")]
