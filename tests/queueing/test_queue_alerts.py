@@ -44,7 +44,7 @@ def hall(tmp_path: Path, fake: FakeClock, store: str) -> Iterator[RunningHall]:
 def _kinds(client: HallClient, prefix: str, n: int) -> list[tuple[str, dict]]:
     """The first ``n`` events of the stream whose kind starts with ``prefix`` (from the start)."""
     found = []
-    for event in client.events(0, read_timeout=5):
+    for event in client.events(0, read_timeout=15):
         if event.kind.startswith(prefix):
             found.append((event.kind, event.data))
             if len(found) == n:
@@ -223,3 +223,13 @@ def test_both_stores_keep_the_two_steps_the_escalation_and_the_notices(tmp_path:
             notices.withdraw(engine, posted["id"] + 99, "9001")
     finally:
         engine.store.close()
+
+
+def test_the_service_escalates_by_itself_with_nobody_reading_alerts(hall: RunningHall, fake: FakeClock) -> None:
+    """Only a display follows the stream: the running service's own check escalates the call."""
+    url = hall.base_url
+    HallClient(url, hall.token("counter")).sign_in("2001", "help desk pw 1", "H02")
+    called = HallClient(url, hall.token("kiosk")).raise_alert("help", "kiosk-01", "help")
+    fake.advance(minutes=3)
+    (kind, data), = _kinds(HallClient(url, hall.token("display")), "alert_", 1)  # waits for the check
+    assert kind == "alert_escalated" and data["alert_id"] == called["id"]
