@@ -98,6 +98,13 @@ def escalate_due(engine: QueueEngine) -> list[dict[str, Any]]:
     ones (none most of the time). Safe from several processes: each row escalates once."""
     minutes = engine.hall.policy.help_escalate_minutes
 
+    def due(tx: StoreTx, now: float, day: str) -> bool:
+        return any(r.get("counter_id") and r.get("escalated_at") is None and r.get("acked_at") is None
+                   and r["at"] <= now - minutes * 60 for r in tx.open_alerts(OPEN_LIMIT))
+
+    if not engine.run(due, read=True):  # most of the time: nothing to write
+        return []
+
     def op(tx: StoreTx, now: float, day: str) -> list[dict[str, Any]]:
         rows = tx.escalate_alerts(now - minutes * 60, now)
         for r in rows:
