@@ -24,6 +24,7 @@ from kiosk.catalogue import Catalogue, ServiceItem
 from kiosk.device_trouble import DeviceTrouble
 from kiosk.flows.base import Flow, Screen
 from kiosk.flows.home import HomeFlow
+from kiosk.help_call import HelpWatch
 from kiosk.i18n import Translator
 from kiosk.session import IdlePhase, IdlePolicy, IdleWatch, Session
 from kiosk.speech import elder_phrase
@@ -113,6 +114,7 @@ class KioskCore:
         self.appointments = AppointmentBook(self)  # the hall day's list, handed to the hall service
         self.ecard_qr = ecard_qr  # the hall's counters accept the 电子身份证 QR instead of the card
         self.trouble = DeviceTrouble(self)  # device states: words for the citizen, alerts for staff
+        self.help = HelpWatch(self)  # a help call followed until someone acknowledges it (kiosk.help_call)
         # hands a job to the kiosk worker from another thread (set by KioskRuntime); None: inline
         self.outage: str | None = None  # why the kiosk is out of service (its cache did not open)
         self.to_worker: Callable[[Callable[[KioskCore], None]], None] | None = None
@@ -211,6 +213,7 @@ class KioskCore:
         """Called about once a second: the appointment list refresh, idle countdown and wipe (also
         of a language or elder mode chosen at home by someone who then walked away)."""
         self.appointments.refresh_if_due()
+        self._follow_help()
         if self._pristine() or self.flow.holds_citizen:
             return
         phase, _ = self.idle.phase(in_form=self.flow.in_form, elder=self.elder)
@@ -352,15 +355,20 @@ class KioskCore:
                                appointment_code=appointment_code)
 
     def call_staff(self) -> None:
-        tr = self.translator.tr
-        try:
-            if self.hall is None:
-                raise RuntimeError("no hall service")
-            self.hall.raise_alert("help", self.kiosk_id, tr("alert.help", kiosk=self.kiosk_id))
-            self.notice = tr("notice.help_coming")
-        except Exception:
-            log.warning("help request could not reach the hall service")
-            self.notice = tr("notice.help_failed")
+        self.notice = self.help.call()
+
+    def _follow_help(self) -> None:
+        """Someone acknowledged the help call: say who is coming, on screen and aloud."""
+        coming = self.help.poll()
+        if coming is None:
+            return
+        self.notice = coming
+        if self.voice is not None:
+            try:
+                self.voice.say(coming, self.translator.language, 0.9, lambda: None)
+            except Exception:
+                log.warning("help-call voice failed")
+        self._publish()
 
     def alert_staff(self, kind: str, message: str) -> bool:
         try:

@@ -82,7 +82,7 @@ def collect(client: Any, day_from: str | None = None, day_to: str | None = None)
     """Everything the dashboard shows, from the hall service (admin token)."""
     services = client.services()
     counters = client.counters()["counters"]
-    snapshot = Snapshot(counters=counters, alerts=client.alerts(), stats=client.stats(day_from, day_to),
+    snapshot = Snapshot(counters=counters, alerts=client.open_alerts(), stats=client.stats(day_from, day_to),
                         bad_ratings=client.ratings(day_from, day_to, bad=True))
     by_service = snapshot.stats.get("by_service", {})
     now = datetime.now().astimezone()

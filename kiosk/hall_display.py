@@ -2,7 +2,10 @@
 
 :class:`DisplayModel` holds the current calls (ticket → window), the last calls and the people
 waiting per service, rebuilt from a ``/api/v1/display`` snapshot on every (re)connect and then
-updated by events. :class:`DisplayFollower` runs the stream on its own thread, reconnects with
+updated by events; the notices staff posted (``GET /api/v1/notices``, then ``notice_posted`` /
+``notice_withdrawn`` events) show between their start and end. More current calls than one
+column holds go into a second column, and more than two columns hold are paged (:meth:`view`'s
+``page``; the bridge turns the pages). :class:`DisplayFollower` runs the stream on its own thread, reconnects with
 backoff, resumes after the last event id, and says when it is reconnecting — the screen is
 never stale without saying so. Memory is bounded: the recent list is capped and everything
 else is keyed by counter or service.
@@ -15,10 +18,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 log = logging.getLogger(__name__)
 CALL_KINDS = ("call", "recall")
+ONE_COLUMN = 6  # current calls that fit one column of the hall TV
+PER_PAGE = 12  # in two columns; more are paged
 
 
 class DisplayModel:
@@ -33,7 +39,8 @@ class DisplayModel:
         self.connected = False
         self.since: float = time.monotonic()  # when the connection state last changed
         self.last_event_id: int | None = None
-        self.notices: list[str] = []
+        self.notices: dict[int, dict[str, Any]] = {}  # id → notice (start/end as epoch seconds)
+        self.timezone = "Asia/Shanghai"  # the hall's, from its notices answer: the display's clock
 
     def load_layout(self, services: dict[str, Any], counters: dict[str, Any]) -> None:
         self.zones = {z["id"]: z["name"] for z in services.get("zones", [])}
@@ -49,6 +56,23 @@ class DisplayModel:
             self.recent.appendleft(self._call(c.get("number", ""), c.get("counter_id", ""), c.get("service_id", ""),
                                               c.get("at", c.get("called_at", ""))))
         self.waiting = {sid: int(w.get("count", 0)) for sid, w in snapshot.get("waiting", {}).items()}
+
+    def load_notices(self, answer: dict[str, Any]) -> None:
+        """The hall's notices not yet ended (``GET /api/v1/notices``) and its time zone."""
+        self.timezone = str(answer.get("timezone") or self.timezone)
+        self.notices = {}
+        for n in answer.get("notices", []):
+            self._add_notice(n)
+
+    def _add_notice(self, n: dict[str, Any]) -> None:
+        try:
+            start, end = (datetime.fromisoformat(n["starts_at"]).timestamp(),
+                          datetime.fromisoformat(n["ends_at"]).timestamp())
+        except (KeyError, TypeError, ValueError):
+            log.warning("a notice without a readable time was skipped", extra={"ctx": {"id": n.get("id")}})
+            return
+        self.notices[int(n["id"])] = {"zh": str(n.get("text_zh") or ""), "en": str(n.get("text_en") or ""),
+                                      "start": start, "end": end}
 
     def _call(self, number: str, counter_id: str, service_id: str, at: str) -> dict[str, Any]:
         return {"number": number, "counter_id": counter_id, "counter": self.counters.get(counter_id, counter_id),
@@ -79,6 +103,10 @@ class DisplayModel:
                     self.waiting[target] = self.waiting.get(target, 0) + 1
         elif kind == "put_back" and sid:
             self.waiting[sid] = self.waiting.get(sid, 0) + 1
+        elif kind == "notice_posted" and isinstance(data.get("notice"), dict):
+            self._add_notice(data["notice"])
+        elif kind == "notice_withdrawn":
+            self.notices.pop(int(data.get("notice_id") or 0), None)
         elif kind == "day_rollover":
             self.current.clear()
             self.recent.clear()
@@ -90,16 +118,24 @@ class DisplayModel:
             self.connected = connected
             self.since = time.monotonic()
 
-    def view(self) -> dict[str, Any]:
+    def view(self, page: int = 0, now: float | None = None) -> dict[str, Any]:
+        """What the screen shows; ``page`` of the current calls (wraps round), ``now`` for the notices."""
+        now = time.time() if now is None else now
         by_zone: dict[str, list[dict[str, Any]]] = {}
         for sid, info in self.services.items():
             by_zone.setdefault(self.zones.get(info["zone"], info["zone"]), []).append(
                 {"service": info["name"], "waiting": self.waiting.get(sid, 0)})
         current = sorted(self.current.values(), key=lambda c: c["at"], reverse=True)
-        return {"current": current, "recent": list(self.recent), "connected": self.connected,
+        pages = max(1, -(-len(current) // PER_PAGE))
+        page %= pages
+        shown = current[page * PER_PAGE:(page + 1) * PER_PAGE]
+        notices = [{"zh": n["zh"], "en": n["en"]} for _, n in sorted(self.notices.items())
+                   if n["start"] <= now < n["end"]]
+        return {"current": current, "shown": shown, "columns": 1 if len(shown) <= ONE_COLUMN else 2,
+                "page": page + 1, "pages": pages, "recent": list(self.recent), "connected": self.connected,
                 "offline_seconds": 0 if self.connected else int(time.monotonic() - self.since),
                 "zones": [{"zone": z, "services": s, "waiting": sum(x["waiting"] for x in s)}
-                          for z, s in by_zone.items()], "notices": list(self.notices)}
+                          for z, s in by_zone.items()], "notices": notices}
 
 
 class DisplayFollower:
@@ -133,6 +169,10 @@ class DisplayFollower:
                 self.model.load_layout(self.client.services(), self.client.counters())
                 snapshot = self.client.display()
                 self.model.load_snapshot(snapshot)
+                try:
+                    self.model.load_notices(self.client.notices())
+                except Exception as exc:  # a hall service of a release before notices: none shown
+                    log.info("no notices from the hall", extra={"ctx": {"error": type(exc).__name__}})
                 # The snapshot says which event it includes; the stream resumes right after it.
                 self.model.last_event_id = snapshot.get("last_event_id", self.model.last_event_id)
                 self.model.set_connected(True)

@@ -31,7 +31,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from queueing import api_cases, api_fleet, api_sms, api_stats
+from queueing import alerts as alert_desk
+from queueing import api_alerts, api_cases, api_fleet, api_sms, api_stats
 from queueing.api_complaints import add_routes as add_complaint_routes
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
@@ -51,7 +52,7 @@ API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
 ROUTE_MODULES: tuple[AddRoutes, ...] = (add_complaint_routes, api_sms.add_routes, api_stats.add_routes,
-                                           api_fleet.add_routes, api_cases.add_routes)
+                                           api_fleet.add_routes, api_cases.add_routes, api_alerts.add_routes)
 
 
 class IssueBody(BaseModel):
@@ -709,7 +710,16 @@ def create_app(
 
     @app.post("/api/v1/alerts", status_code=201)
     async def raise_alert(body: AlertBody, role: str = require(*ANY)) -> dict[str, Any]:
-        return {"alert": await eng.raise_alert(body.kind, body.source, body.message)}
+        # a help call: the first help counter someone is signed in at (the staff on duty)
+        on_duty = next((c for c in alert_desk.help_counters(hall) if keys.counter_staffed(c)), None) \
+            if body.kind == alert_desk.HELP else None
+        alert = await eng.raise_alert(body.kind, body.source, body.message, on_duty)
+        if alert.get("counter_id") and on_duty is None:
+            # nobody signed in at any help counter: every counter and the dashboard at once
+            alert = await in_pool(pool, alert_desk.escalate_now, engine, alert["id"],
+                                  f"nobody signed in at {alert['counter_id']}")
+        # the raiser (a kiosk's help call) follows it with this: GET /api/v1/alerts/{id}?follow=
+        return {"alert": {**alert, "follow_token": track_token(f"alert:{alert['id']}")}}
 
     @app.get("/api/v1/alerts")
     async def alerts(
@@ -718,12 +728,15 @@ def create_app(
         return {"alerts": await eng.alerts(all_)}
 
     @app.post("/api/v1/alerts/{alert_id}/ack")
-    async def ack(alert_id: RowId, body: StaffBody | None = None, role: str = require("admin")) -> dict[str, Any]:
+    async def ack(alert_id: RowId, body: StaffBody | None = None,
+                  role: str = require("admin", "counter")) -> dict[str, Any]:
         caller = current_caller.get()
         if caller is None or caller.staff is None:  # who saw it: a signed-in member of staff
             raise QueueError(401, HallCode.SESSION_REQUIRED, "sign in first (POST /api/v1/sessions)")
-        await eng.ack_alert(alert_id, staff(body))
-        return {"acknowledged": alert_id}
+        # at a counter: only what its console shows (its own and escalated alerts), with the counter
+        alert = await in_pool(pool, alert_desk.acknowledge, engine, alert_id, staff(body),
+                              caller.session_counter or caller.counter_id, role == "counter")
+        return {"acknowledged": alert_id, "alert": alert}
 
     @app.post("/api/v1/appointments")
     async def appointments(body: AppointmentsBody, role: str = require("admin", dashboard=False)) -> dict[str, Any]:

@@ -408,6 +408,31 @@ class HallClient:
     def fleet(self) -> dict[str, Any]:
         return self._json("GET", "/api/v1/fleet")
 
+    def open_alerts(self, counter_id: str | None = None) -> list[dict[str, Any]]:
+        """Alerts not resolved yet as this console sees them (a counter: its own and escalated)."""
+        params = {"counter_id": counter_id} if counter_id else None
+        return _objects(self._json("GET", "/api/v1/alerts/open", params=params).get("alerts"), "alerts")
+
+    def alert(self, alert_id: int, follow: str | None = None) -> dict[str, Any]:
+        """One alert; a kiosk follows its own help call with the raise answer's ``follow_token``."""
+        params = {"follow": follow} if follow else None
+        return _object(self._json("GET", f"/api/v1/alerts/{alert_id}", params=params).get("alert"), "alert")
+
+    def resolve_alert(self, alert_id: int, note: str | None = None) -> dict[str, Any]:
+        answer = self._json("POST", f"/api/v1/alerts/{alert_id}/resolve", self._staff(None, note=note))
+        return _object(answer.get("alert"), "alert")
+
+    # the display's notices
+    def notices(self) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/notices")
+
+    def post_notice(self, text_zh: str, text_en: str, ends_at: str, starts_at: str | None = None) -> dict[str, Any]:
+        body = self._staff(None, text_zh=text_zh, text_en=text_en, starts_at=starts_at, ends_at=ends_at)
+        return _object(self._json("POST", "/api/v1/notices", body).get("notice"), "notice")
+
+    def withdraw_notice(self, notice_id: int) -> None:
+        self._call("DELETE", f"/api/v1/notices/{notice_id}")
+
     # events
     def events(self, last_event_id: int | None = None, read_timeout: float = 45.0) -> Iterator[Event]:
         """Server-sent events, blocking; run it on your own thread. Ends when the link drops

@@ -303,6 +303,11 @@ class Credentials:
         return Caller(caller.role, caller.device, caller.counter_id, caller.shared,
                       Staff(staff_id, name, bool(supervisor)), counter_id)
 
+    def counter_staffed(self, counter_id: str) -> bool:
+        """Someone is signed in at this counter now (a help call's first counter: queueing/alerts.py)."""
+        return bool(self._q("SELECT 1 FROM staff_sessions WHERE counter_id=? AND expires_at > ? LIMIT 1",
+                            (counter_id, self.clock())))
+
     def sign_out(self, token: str) -> tuple[str, str | None] | None:
         """Ends a session; its (staff, counter), or None when it had ended already."""
         with self._lock:

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from offline_cache.sealing import id_number_hash
-from queueing import eta, policy, stats
+from queueing import alerts, eta, policy, stats
 from queueing.clock import GuardedClock, steady
 from queueing.codes import EndReason, HallCode, Outcome, Priority
 from queueing.credentials import current_caller
@@ -95,8 +95,8 @@ class QueueEngine:
     def reading(self, fn: Callable[[StoreTx, float, str], T]) -> T:
         return self._read(fn)
 
-    def record(self, tx: StoreTx, now: float, day: str, kind: str, t: Ticket | None, counter_id: str | None,
-               staff_id: str | None, **extra: object) -> int:
+    def record(self, tx: StoreTx, now: float, day: str, kind: str, t: Ticket | None = None,
+               counter_id: str | None = None, staff_id: str | None = None, **extra: object) -> int:
         """An event in the log, inside ``transaction``: the shape every engine event has."""
         return self._event(tx, now, day, kind, t, counter_id, staff_id, **extra)
 
@@ -804,12 +804,15 @@ class QueueEngine:
 
         return book_of(self).rate(ticket_id, level, reason, comment, stage, scores)
 
-    def raise_alert(self, kind: str, source: str, message: str) -> dict[str, Any]:
+    def raise_alert(self, kind: str, source: str, message: str, counter_id: str | None = None) -> dict[str, Any]:
+        """``counter_id``: the counter it goes to first (escalating like a help call); by default a
+        help call goes to the 帮办代办 counter (queueing/alerts.py), any other alert to the dashboard."""
         if not kind or not isinstance(kind, str) or len(kind) > 40:
             raise bad_input(HallCode.INVALID_KIND, "kind is a short word such as help, printer, device, sync")
+        first = counter_id or alerts.first_counter(self.hall, kind)
 
         def op(tx: StoreTx, now: float, day: str) -> dict[str, Any]:
-            row = {"at": now, "kind": kind, "source": source, "message": message}
+            row = {"at": now, "kind": kind, "source": source, "message": message, "counter_id": first}
             aid = tx.add_alert(row)
             self._event(
                 tx,
@@ -817,7 +820,7 @@ class QueueEngine:
                 day,
                 "alert",
                 None,
-                None,
+                first,
                 None,
                 alert_id=aid,
                 alert_kind=kind,
@@ -850,10 +853,10 @@ class QueueEngine:
         rows = self._read(lambda tx, now, day: tx.alerts(include_acked, limit))
         return [{**r, "at": self.hall.iso(r["at"]), "acked_at": self.hall.iso(r["acked_at"])} for r in rows]
 
-    def ack_alert(self, alert_id: int, by: str | None = None) -> None:
+    def ack_alert(self, alert_id: int, by: str | None = None, counter_id: str | None = None) -> None:
         def op(tx: StoreTx, now: float, day: str) -> None:
-            if not tx.ack_alert(alert_id, now, by):
+            if not tx.ack_alert(alert_id, now, by, counter_id):
                 raise not_found("alert", str(alert_id))
-            self._event(tx, now, day, "alert_ack", None, None, by, alert_id=alert_id)
+            self._event(tx, now, day, "alert_ack", None, counter_id, by, alert_id=alert_id)
 
         self._run(op)

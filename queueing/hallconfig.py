@@ -73,6 +73,10 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         "anonymous_share = 0.5          # share of a service's daily_cap each kiosk may issue without an ID card",
         "# a kiosk's own share, by its enrolled name (hall-server devices):",
         "# anonymous_share_by_device = { \"kiosk-entrance\" = 0.3 }",
+        "# help calls (呼叫工作人员) go to these counters first (default: the counters named 帮办代办)",
+        "# and to every counter and the dashboard when nobody acknowledges them in time:",
+        "# help_counters = [\"H02\"]",
+        "help_escalate_minutes = 2",
         "",
         "[rating]",
         "# 好差评 rules (docs/queueing.md, \"Cases, ratings and the rectification loop\"); days are working",
@@ -207,6 +211,8 @@ class PolicyTable(_Table):
     person_daily_cap: Annotated[int, Field(ge=0)] = 5
     anonymous_share: Annotated[float, Field(ge=0, le=1)] = 0.5
     anonymous_share_by_device: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
+    help_counters: list[str] = []
+    help_escalate_minutes: PosFloat = 2.0
 
 
 RatingLevelName = Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
@@ -346,6 +352,9 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
         counters[c.id] = Counter(c.id, c.name, c.zone, tuple(dict.fromkeys(c.services)), dict(c.weights))
     if not counters:
         raise ConfigError(f"{source}: counters: at least one counter is needed")
+    for cid in spec.policy.help_counters:
+        if cid not in counters:
+            raise ConfigError(f"{source}: policy.help_counters: unknown counter {cid!r}")
     zones = tuple(Zone(z.id, z.name) for z in spec.zones)
     catch_all = spec.hall.catch_all_service
     if catch_all is not None and catch_all not in services:

@@ -6,7 +6,7 @@ codes) are the enums of ``queueing.codes``, the contract of the HTTP API."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
@@ -99,6 +99,10 @@ class Policy:
     person_daily_cap: int = 5
     anonymous_share: float = 0.5  # of a service's daily_cap, per issuing device, for tickets without an ID number
     anonymous_share_by_device: Mapping[str, float] = field(default_factory=dict)  # per enrolled name
+    # help calls (queueing/alerts.py): the counters they go to first (empty: the 帮办代办 counters,
+    # by name) and the minutes before an unacknowledged one goes to every counter and the dashboard
+    help_counters: Sequence[str] = ()
+    help_escalate_minutes: float = 2.0
 
 
 RATING_STAGES = ("accept", "finish")  # 受理 (the counter started the case), 办结 (finished)

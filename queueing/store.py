@@ -125,7 +125,17 @@ class StoreTx(Protocol):
     def update_loop(self, ticket_id: str, changes: dict[str, Any]) -> None: ...
     def loop_rows(self, day_from: str, day_to: str, open_only: bool) -> list[dict[str, Any]]: ...
     def alerts(self, include_acked: bool, limit: int) -> list[dict[str, Any]]: ...
-    def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool: ...
+    def ack_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None = None) -> bool: ...
+    # alerts that reach a person and the display's notices (queueing/alerts.py, queueing/notices.py)
+    def get_alert(self, alert_id: int) -> dict[str, Any] | None: ...
+    def open_alerts(self, limit: int) -> list[dict[str, Any]]: ...
+    def resolve_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None,
+                      note: str | None) -> bool: ...
+    def escalate_alerts(self, raised_before: float, at: float,
+                        alert_id: int | None = None) -> list[dict[str, Any]]: ...
+    def add_notice(self, row: dict[str, Any]) -> int: ...
+    def notices(self, ending_after: float, limit: int) -> list[dict[str, Any]]: ...
+    def withdraw_notice(self, notice_id: int, at: float, by: str | None) -> bool: ...
     # complaints (queueing/complaints.py): by id or by number; the days' ones, optionally of one state
     def put_complaint(self, row: dict[str, Any]) -> None: ...
     def complaint(self, complaint_id: str | None, number: str | None) -> dict[str, Any] | None: ...
@@ -256,6 +266,23 @@ CREATE TABLE rating_loops(ticket_id TEXT PRIMARY KEY, stage TEXT NOT NULL, opene
 CREATE INDEX rating_loops_day ON rating_loops(opened_day);
 """
 
+# v7: alerts that reach a person (the counter a help call goes to first, when it escalated, who
+# acknowledged it at which counter, who resolved it) and the display's notices posted by staff.
+_V7_ALERTS_NOTICES = """
+ALTER TABLE alerts ADD COLUMN counter_id TEXT;
+ALTER TABLE alerts ADD COLUMN escalated_at REAL;
+ALTER TABLE alerts ADD COLUMN acked_counter TEXT;
+ALTER TABLE alerts ADD COLUMN resolved_at REAL;
+ALTER TABLE alerts ADD COLUMN resolved_by TEXT;
+ALTER TABLE alerts ADD COLUMN resolved_counter TEXT;
+ALTER TABLE alerts ADD COLUMN resolution TEXT;
+CREATE INDEX alerts_open ON alerts(id) WHERE resolved_at IS NULL;
+CREATE TABLE notices(id INTEGER PRIMARY KEY AUTOINCREMENT, text_zh TEXT NOT NULL, text_en TEXT NOT NULL,
+    starts_at REAL NOT NULL, ends_at REAL NOT NULL, posted_at REAL NOT NULL, posted_by TEXT,
+    withdrawn_at REAL, withdrawn_by TEXT);
+CREATE INDEX notices_ends ON notices(ends_at);
+"""
+
 SCHEMA = Schema("queue.db", (
     Migration("v1: tickets, events, counters, appointments, ratings, alerts (before versions)", _V1_BASE),
     Migration("v2: devices, staff accounts and sessions", _V2_CREDENTIALS),
@@ -263,6 +290,7 @@ SCHEMA = Schema("queue.db", (
     Migration("v4: complaints with their numbers and handling", _V4_COMPLAINTS),
     Migration("v5: fleet health, each machine's latest heartbeat", _V5_FLEET),
     Migration("v6: cases, stage ratings, sub-scores, follow-ups, the rectification loop", _V6_CASES),
+    Migration("v7: alerts acknowledged, resolved and escalated; display notices", _V7_ALERTS_NOTICES),
 ))
 
 _SELECT = "SELECT " + ", ".join(TICKET_COLUMNS) + " FROM tickets"
@@ -703,7 +731,8 @@ class SQLiteTx:
 
     def add_alert(self, row: dict[str, Any]) -> int:
         cur = self.con.execute(
-            "INSERT INTO alerts(at, kind, source, message) VALUES(:at, :kind, :source, :message)", row
+            "INSERT INTO alerts(at, kind, source, message, counter_id) VALUES(:at, :kind, :source, :message, "
+            ":counter_id)", {"counter_id": None, **row}
         )
         return int(cur.lastrowid or 0)
 
@@ -717,10 +746,11 @@ class SQLiteTx:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur]
 
-    def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool:
+    def ack_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None = None) -> bool:
         return (
             self.con.execute(
-                "UPDATE alerts SET acked_at=?, acked_by=? WHERE id=? AND acked_at IS NULL", (at, by, alert_id)
+                "UPDATE alerts SET acked_at=?, acked_by=?, acked_counter=? WHERE id=? AND acked_at IS NULL",
+                (at, by, counter_id, alert_id)
             ).rowcount
             == 1
         )
@@ -749,6 +779,49 @@ class SQLiteTx:
 
     def fleet_set_silent(self, device: str, alert_id: int | None) -> None:
         self.con.execute("UPDATE fleet SET silent_alert=? WHERE device=?", (alert_id, device))
+
+    def _alert_rows(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, args)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def get_alert(self, alert_id: int) -> dict[str, Any] | None:
+        rows = self._alert_rows("SELECT * FROM alerts WHERE id=?", (alert_id,))
+        return rows[0] if rows else None
+
+    def open_alerts(self, limit: int) -> list[dict[str, Any]]:
+        return self._alert_rows("SELECT * FROM alerts WHERE resolved_at IS NULL ORDER BY id DESC LIMIT ?", (limit,))
+
+    def resolve_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None,
+                      note: str | None) -> bool:
+        return self.con.execute(
+            "UPDATE alerts SET resolved_at=?, resolved_by=?, resolved_counter=?, resolution=?, "
+            "acked_at=coalesce(acked_at, ?), acked_by=CASE WHEN acked_at IS NULL THEN ? ELSE acked_by END, "
+            "acked_counter=CASE WHEN acked_at IS NULL THEN ? ELSE acked_counter END "
+            "WHERE id=? AND resolved_at IS NULL",
+            (at, by, counter_id, note, at, by, counter_id, alert_id)).rowcount == 1
+
+    def escalate_alerts(self, raised_before: float, at: float,
+                        alert_id: int | None = None) -> list[dict[str, Any]]:
+        return self._alert_rows(
+            "UPDATE alerts SET escalated_at=? WHERE counter_id IS NOT NULL AND escalated_at IS NULL "
+            "AND acked_at IS NULL AND resolved_at IS NULL AND at <= ? AND (? IS NULL OR id = ?) RETURNING *",
+            (at, raised_before, alert_id, alert_id))
+
+    def add_notice(self, row: dict[str, Any]) -> int:
+        cur = self.con.execute(
+            "INSERT INTO notices(text_zh, text_en, starts_at, ends_at, posted_at, posted_by) "
+            "VALUES(:text_zh, :text_en, :starts_at, :ends_at, :posted_at, :posted_by)", row)
+        return int(cur.lastrowid or 0)
+
+    def notices(self, ending_after: float, limit: int) -> list[dict[str, Any]]:
+        return self._alert_rows(
+            "SELECT * FROM notices WHERE withdrawn_at IS NULL AND ends_at > ? ORDER BY starts_at, id LIMIT ?",
+            (ending_after, limit))
+
+    def withdraw_notice(self, notice_id: int, at: float, by: str | None) -> bool:
+        return self.con.execute("UPDATE notices SET withdrawn_at=?, withdrawn_by=? WHERE id=? AND withdrawn_at IS NULL",
+                                (at, by, notice_id)).rowcount == 1
 
 
     def put_complaint(self, row: dict[str, Any]) -> None:
@@ -816,7 +889,7 @@ class SQLiteDoorbell:
 
 # Tables a repair copies from the recovered file into the fresh one (in this order).
 _TABLES = ("meta", "sequences", "tickets", "counter_state", "events", "appointments", "ratings",
-           "rectifications", "alerts", "complaints", "stage_ratings", "rating_loops")
+           "rectifications", "alerts", "complaints", "stage_ratings", "rating_loops", "notices")
 CHECKPOINT_IDLE_S = 0.05
 CHECKPOINT_FORCE_COMMITS = 2000
 SALVAGE_NUMBER_SKIP = 100  # after a repair each day's numbering skips this far past the highest kept

@@ -153,13 +153,31 @@ CREATE TABLE rating_loops(hall_id TEXT NOT NULL REFERENCES halls, ticket_id TEXT
 CREATE INDEX rating_loops_day ON rating_loops(hall_id, opened_day);
 """
 
+# v6: alerts that reach a person (the counter a help call goes to first, when it escalated, who
+# acknowledged it at which counter, who resolved it) and the display's notices posted by staff.
+_V6_ALERTS_NOTICES = """
+ALTER TABLE alerts ADD COLUMN counter_id TEXT, ADD COLUMN escalated_at DOUBLE PRECISION,
+    ADD COLUMN acked_counter TEXT, ADD COLUMN resolved_at DOUBLE PRECISION, ADD COLUMN resolved_by TEXT,
+    ADD COLUMN resolved_counter TEXT, ADD COLUMN resolution TEXT;
+CREATE INDEX alerts_open ON alerts(hall_id, id) WHERE resolved_at IS NULL;
+CREATE TABLE notices(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, hall_id TEXT NOT NULL REFERENCES halls,
+    text_zh TEXT NOT NULL, text_en TEXT NOT NULL, starts_at DOUBLE PRECISION NOT NULL,
+    ends_at DOUBLE PRECISION NOT NULL, posted_at DOUBLE PRECISION NOT NULL, posted_by TEXT,
+    withdrawn_at DOUBLE PRECISION, withdrawn_by TEXT);
+CREATE INDEX notices_hall ON notices(hall_id, ends_at);
+"""
+
 SCHEMA = Schema("queue store (PostgreSQL)", (
     Migration("v1: halls, tickets, events, counters, appointments, ratings, alerts", _V1),
     Migration("v2: anonymous tickets per issuing device", _V2_ANONYMOUS),
     Migration("v3: complaints with their numbers and handling", _V3_COMPLAINTS),
     Migration("v4: fleet health, each machine's latest heartbeat", _V4_FLEET),
     Migration("v5: cases, stage ratings, sub-scores, follow-ups, the rectification loop", _V5_CASES),
+    Migration("v6: alerts acknowledged, resolved and escalated; display notices", _V6_ALERTS_NOTICES),
 ))
+_ALERT_COLS = ("id, at, kind, source, message, acked_at, acked_by, counter_id, escalated_at, acked_counter, "
+               "resolved_at, resolved_by, resolved_counter, resolution")
+_NOTICE_COLS = "id, text_zh, text_en, starts_at, ends_at, posted_at, posted_by, withdrawn_at, withdrawn_by"
 _MIGRATION_LOCK = 0x68616C6C  # pg_advisory_xact_lock key of the migrations ("hall")
 _DAMAGE = ("XX001", "XX002")  # data_corrupted, index_corrupted
 
@@ -539,8 +557,9 @@ class PgTx:
 
     def add_alert(self, row: dict[str, Any]) -> int:
         got = self.con.execute(
-            "INSERT INTO alerts(hall_id, at, kind, source, message) VALUES(%(hall)s, %(at)s, %(kind)s, %(source)s, "
-            "%(message)s) RETURNING id", {**row, "hall": self.hall}).fetchone()
+            "INSERT INTO alerts(hall_id, at, kind, source, message, counter_id) VALUES(%(hall)s, %(at)s, %(kind)s, "
+            "%(source)s, %(message)s, %(counter_id)s) RETURNING id",
+            {"counter_id": None, **row, "hall": self.hall}).fetchone()
         return int(got[0]) if got else 0
 
     def alerts(self, include_acked: bool, limit: int) -> list[dict[str, Any]]:
@@ -548,10 +567,50 @@ class PgTx:
             "SELECT id, at, kind, source, message, acked_at, acked_by FROM alerts WHERE hall_id=%s"
             + ("" if include_acked else " AND acked_at IS NULL") + " ORDER BY id DESC LIMIT %s", (limit,)))
 
-    def ack_alert(self, alert_id: int, at: float, by: str | None) -> bool:
+    def ack_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None = None) -> bool:
         return self.con.execute(
-            "UPDATE alerts SET acked_at=%s, acked_by=%s WHERE hall_id=%s AND id=%s AND acked_at IS NULL",
-            (at, by, self.hall, alert_id)).rowcount == 1
+            "UPDATE alerts SET acked_at=%s, acked_by=%s, acked_counter=%s WHERE hall_id=%s AND id=%s "
+            "AND acked_at IS NULL", (at, by, counter_id, self.hall, alert_id)).rowcount == 1
+
+    def get_alert(self, alert_id: int) -> dict[str, Any] | None:
+        rows = _dicts(self._q(f"SELECT {_ALERT_COLS} FROM alerts WHERE hall_id=%s AND id=%s", (alert_id,)))
+        return rows[0] if rows else None
+
+    def open_alerts(self, limit: int) -> list[dict[str, Any]]:
+        return _dicts(self._q(f"SELECT {_ALERT_COLS} FROM alerts WHERE hall_id=%s AND resolved_at IS NULL "
+                              "ORDER BY id DESC LIMIT %s", (limit,)))
+
+    def resolve_alert(self, alert_id: int, at: float, by: str | None, counter_id: str | None,
+                      note: str | None) -> bool:
+        return self.con.execute(
+            "UPDATE alerts SET resolved_at=%s, resolved_by=%s, resolved_counter=%s, resolution=%s, "
+            "acked_at=coalesce(acked_at, %s), acked_by=CASE WHEN acked_at IS NULL THEN %s ELSE acked_by END, "
+            "acked_counter=CASE WHEN acked_at IS NULL THEN %s ELSE acked_counter END "
+            "WHERE hall_id=%s AND id=%s AND resolved_at IS NULL",
+            (at, by, counter_id, note, at, by, counter_id, self.hall, alert_id)).rowcount == 1
+
+    def escalate_alerts(self, raised_before: float, at: float,
+                        alert_id: int | None = None) -> list[dict[str, Any]]:
+        return _dicts(self.con.execute(
+            f"UPDATE alerts SET escalated_at=%s WHERE hall_id=%s AND counter_id IS NOT NULL AND escalated_at IS NULL "
+            f"AND acked_at IS NULL AND resolved_at IS NULL AND at <= %s AND (%s::bigint IS NULL OR id = %s) "
+            f"RETURNING {_ALERT_COLS}", (at, self.hall, raised_before, alert_id, alert_id)))
+
+    def add_notice(self, row: dict[str, Any]) -> int:
+        got = self.con.execute(
+            "INSERT INTO notices(hall_id, text_zh, text_en, starts_at, ends_at, posted_at, posted_by) VALUES("
+            "%(hall)s, %(text_zh)s, %(text_en)s, %(starts_at)s, %(ends_at)s, %(posted_at)s, %(posted_by)s) "
+            "RETURNING id", {**row, "hall": self.hall}).fetchone()
+        return int(got[0]) if got else 0
+
+    def notices(self, ending_after: float, limit: int) -> list[dict[str, Any]]:
+        return _dicts(self._q(f"SELECT {_NOTICE_COLS} FROM notices WHERE hall_id=%s AND withdrawn_at IS NULL "
+                              "AND ends_at > %s ORDER BY starts_at, id LIMIT %s", (ending_after, limit)))
+
+    def withdraw_notice(self, notice_id: int, at: float, by: str | None) -> bool:
+        return self.con.execute(
+            "UPDATE notices SET withdrawn_at=%s, withdrawn_by=%s WHERE hall_id=%s AND id=%s AND withdrawn_at IS NULL",
+            (at, by, self.hall, notice_id)).rowcount == 1
 
     def put_complaint(self, row: dict[str, Any]) -> None:
         self.con.execute(f"INSERT INTO complaints(hall_id, {', '.join(COMPLAINT_COLUMNS)}) "

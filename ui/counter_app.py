@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from common.i18n import Translator
 from queueing.client import HallClient
 from queueing.codes import Outcome
+from ui.counter_alerts import AlertPanel
 
 log = logging.getLogger(__name__)
 
@@ -300,6 +301,10 @@ class CounterWindow(QMainWindow):
         self.counts = QLabel("")
         self.counts.setObjectName("counts")
         layout.addWidget(self.counts)
+        # help calls for this counter and escalated alerts: 接单 / 已处理 (ui/counter_alerts.py)
+        self.alerts = AlertPanel(controller.client, controller.counter_id, self.translator, controller._start,
+                                 lambda: self.controller.staff_id is not None)
+        layout.addWidget(self.alerts)
 
         self._retranslate()
         controller.finished.connect(self._done)
@@ -307,8 +312,10 @@ class CounterWindow(QMainWindow):
         controller.signed.connect(self._signed)
         self.timer = QTimer(self)
         self.timer.timeout.connect(controller.refresh)
+        self.timer.timeout.connect(self.alerts.refresh)
         self.timer.start(3000)
         controller.refresh()
+        self.alerts.refresh()
         self._update_buttons()
 
     # -- language ----------------------------------------------------------------------------
@@ -328,6 +335,8 @@ class CounterWindow(QMainWindow):
             self.buttons[operation].setText(f"{self.translator.tr(f'staff.counter.op.{operation}')}\n[{key}]")
         self.table.setHorizontalHeaderLabels([self.translator.tr(f"staff.counter.col.{c}")
                                               for c in ("number", "service", "priority", "waited")])
+        if hasattr(self, "alerts"):
+            self.alerts.retranslate()
 
     def refusal(self, error: Exception) -> str:
         """Why the hall refused, in the console's language: its code's words where we have them,
@@ -530,6 +539,8 @@ class CounterWindow(QMainWindow):
         signed_in = self.controller.staff_id is not None
         for button in self.buttons.values():
             button.setEnabled(signed_in and self.controller.online)
+        if hasattr(self, "alerts"):
+            self.alerts.update_buttons()
 
 
 def _minutes_since(iso: str, now: float) -> int:

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from common.i18n import Translator
 from kiosk.dashboard import Snapshot, collect, export_csv, export_xlsx, level_name, reason_name
+from ui.counter_alerts import alert_rows
 from ui.counter_app import SignInDialog, _Job
 from ui.dashboard_complaints import ComplaintsTab
 from ui.dashboard_history import HistoryTab
@@ -44,7 +45,7 @@ from ui.graphs import Graph
 
 KPIS = ("waiting", "longest", "counters", "served", "satisfaction", "rectified")
 NOW_COLUMNS = ("service", "waiting", "longest", "target", "open", "issued", "served", "mean_wait", "over_target")
-ALERT_COLUMNS = ("at", "kind", "source", "message")
+ALERT_COLUMNS = ("at", "kind", "source", "state", "by", "message")  # ui/counter_alerts.COLUMNS
 BAD_COLUMNS = ("number", "service", "counter", "level", "reason", "response")
 
 
@@ -63,9 +64,17 @@ class DashboardTab(Protocol):
     def refresh(self) -> None: ...
 
 
+def _notices_tab(window: DashboardWindow) -> DashboardTab:
+    """显示屏公告 (ui/dashboard_notices.py; imported here: the page imports this module's types)."""
+    from ui.dashboard_notices import NoticesTab
+
+    return NoticesTab(window)
+
+
 #: factories of the pages after 今日, in tab order; each gets the window (its client, translator,
 #: signed-in ``staff`` and ``_start`` for work off the GUI thread)
-EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = (HistoryTab, RectificationTab, ComplaintsTab)
+EXTRA_TABS: tuple[Callable[[DashboardWindow], DashboardTab], ...] = (HistoryTab, RectificationTab, ComplaintsTab,
+                                                                       _notices_tab)
 
 
 class _Fetch(QRunnable):
@@ -175,6 +184,10 @@ class DashboardWindow(QMainWindow):
         self.ack.setObjectName("ack")
         self.ack.clicked.connect(self._ack)
         alerts.addWidget(self.ack)
+        self.resolve = QPushButton()  # the second step: 已处理, by the signed-in staff
+        self.resolve.setObjectName("resolve")
+        self.resolve.clicked.connect(self._resolve)
+        alerts.addWidget(self.resolve)
         bottom.addLayout(alerts, 1)
         bad = QVBoxLayout()
         self.bad_table = _table(BAD_COLUMNS, "bad_ratings")
@@ -221,15 +234,17 @@ class DashboardWindow(QMainWindow):
         self.language_button.setText(tr("common.language"))
         for key, title in self.kpi_titles.items():
             title.setText(tr(f"staff.dashboard.kpi.{key}"))
-        for table, columns in ((self.now_table, NOW_COLUMNS), (self.alerts_table, ALERT_COLUMNS),
-                               (self.bad_table, BAD_COLUMNS)):
+        self.alerts_table.setHorizontalHeaderLabels([tr(f"staff.alerts.col.{c}") for c in ALERT_COLUMNS])
+        for table, columns in ((self.now_table, NOW_COLUMNS), (self.bad_table, BAD_COLUMNS)):
             table.setHorizontalHeaderLabels([tr(f"staff.dashboard.col.{c}") for c in columns])
         self.chart.setTitle(tr("staff.dashboard.chart.title"))
         self.respond.setText(tr("staff.dashboard.respond"))
-        self.ack.setText(tr("staff.dashboard.ack"))
+        self.ack.setText(tr("staff.alerts.ack"))
         self.sign_in.setText(tr("staff.counter.signin.sign_out" if self.staff else "staff.dashboard.sign_in"))
         self.respond.setEnabled(bool(self.staff and self.staff["supervisor"]))
         self.ack.setEnabled(self.staff is not None)
+        self.resolve.setText(tr("staff.alerts.resolve"))
+        self.resolve.setEnabled(self.staff is not None)
         for name, button in self.export_buttons.items():
             button.setText(tr(f"staff.dashboard.{name}"))
         self.tabs.setTabText(0, tr("staff.dashboard.tab.today"))
@@ -266,8 +281,7 @@ class DashboardWindow(QMainWindow):
                                 r["open_counters"], r["issued"], r["served"], r["wait_mean"],
                                 None if r["over_target_share"] is None else f"{r['over_target_share']:.0%}"]
                                for r in snapshot.now])
-        _fill(self.alerts_table, [[a.get("at"), a.get("kind"), a.get("source"), a.get("message")]
-                                  for a in snapshot.alerts[:50]])
+        _fill(self.alerts_table, alert_rows(snapshot.alerts[:50], self.translator.tr, self.translator.has))
         _fill(self.bad_table, [[r.get("number"), r.get("service_id"), r.get("counter_id"),
                                 level_name(r.get("level"), lang), reason_name(r.get("reason"), lang),
                                 (r.get("rectification") or {}).get("response")] for r in snapshot.bad_ratings])
@@ -362,6 +376,13 @@ class DashboardWindow(QMainWindow):
             return
         alert_id = self.snapshot.alerts[row]["id"]
         self._start(lambda: self.client.ack_alert(alert_id), self._after_action)
+
+    def _resolve(self) -> None:
+        row = self.alerts_table.currentRow()
+        if self.snapshot is None or row < 0 or row >= min(50, len(self.snapshot.alerts)) or not self.staff:
+            return
+        alert_id = self.snapshot.alerts[row]["id"]
+        self._start(lambda: self.client.resolve_alert(alert_id), self._after_action)
 
     def export(self, path: str | Path) -> Path:
         """Write the report of the current figures (CSV or XLSX by the file's suffix), in the

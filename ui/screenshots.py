@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -197,21 +198,40 @@ def staff_tour(out: Path, data_dir: Path) -> list[Path]:
     assembly = assemble_kiosk(config)
     url, tokens = assembly.hall.url, assembly.hall.tokens
     kiosk, counter = HallClient(url, tokens["kiosk"]), HallClient(url, tokens["counter"])
-    for service in ("S0101", "S0101", "S0102", "S0202", "S0301", "S0403", "S0501", "S0501", "S0403"):
+    for service in ("S0101", "S0101", "S0102", "S0202", "S0301", "S0403", "S0501", "S0501", "S0403",
+                    "S0101", "S0102", "S0101", "S0102", "S0101", "S0102"):
         kiosk.issue_ticket(service)
     for window_id in ("W01", "W09", "W13"):
         counter.call_next(window_id, staff_id="s-" + window_id)
     counter.start("W01", staff_id="s-W01")
     counter.finish("W01", staff_id="s-W01")
     counter.call_next("W01", staff_id="s-W01")
+    for window_id in ("W02", "W03", "W04", "W05", "W06"):  # 8 current calls: two columns on the TV
+        counter.call_next(window_id, staff_id="s-" + window_id)
     kiosk.raise_alert("printer", "kiosk-02", "打印纸将尽 paper near end")
+    # Notices as a supervisor posts them (the dashboard's 显示屏公告 page does the same call).
+    supervisor = HallClient(url, tokens["admin"])
+    supervisor.sign_in("s-W01", DEMO_STAFF_PIN)
+    now = datetime.fromisoformat(supervisor.notices()["now"])
+    supervisor.post_notice("今日 12:00–13:30 部分窗口午间轮岗，请留意叫号。",
+                           "Some windows rotate staff 12:00–13:30 today; please watch the calls.",
+                           ends_at=(now + timedelta(hours=8)).isoformat())
+    supervisor.post_notice("办理不动产登记请提前备好身份证和不动产权证书。",
+                           "For real-estate registration, bring your ID card and property certificate.",
+                           ends_at=(now + timedelta(days=7)).isoformat())
+    # Help calls for the 帮办代办 counter (H02): one waiting, one already taken.
+    helpdesk = HallClient(url, tokens["counter"])
+    helpdesk.sign_in("s-H02", DEMO_STAFF_PIN, "H02")
+    taken = kiosk.raise_alert("help", "kiosk-01", "kiosk-01 有群众需要帮助")
+    helpdesk.ack_alert(int(taken["id"]))
+    kiosk.raise_alert("help", "kiosk-03", "kiosk-03 有群众需要帮助")
     saved: list[Path] = []
     bridges = []
     for name, qml, counter_id in (("display-hall", "display/Main.qml", None),
                                   ("display-window", "display/Window.qml", "W09")):
         bridge = DisplayBridge(HallClient(url, tokens["display"]), Announcer(SilentEngine()),
-                               hall_name=core_of(assembly).hall_name, font_family=family, counter_id=counter_id,
-                               notices=["今日 12:00–13:30 部分窗口午间轮岗，请留意叫号。"]).start()
+                               hall_name=core_of(assembly).hall_name, font_family=family,
+                               counter_id=counter_id).start()
         engine, window = load_qml(qml, {"bridge": bridge})
         pump(app, 2.0)
         saved.append(save_screenshot(window, out / f"{name}.png"))
@@ -222,11 +242,25 @@ def staff_tour(out: Path, data_dir: Path) -> list[Path]:
     pump(app, 2.0)
     saved.append(out / "counter-console.png")
     console.grab().save(str(saved[-1]))
+    help_console = CounterWindow(CounterController(HallClient(url, tokens["counter"]), "H02"), font_family=family)
+    help_console.controller.sign_in("s-H02", DEMO_STAFF_PIN)
+    help_console.show()
+    pump(app, 2.0)
+    help_console.alerts.table.selectRow(0)
+    pump(app, 0.3)
+    saved.append(out / "counter-alerts.png")
+    help_console.grab().save(str(saved[-1]))
     dashboard = DashboardWindow(HallClient(url, tokens["admin"]), font_family=family)
     dashboard.show()
     pump(app, 2.5)
     saved.append(out / "dashboard.png")
     dashboard.grab().save(str(saved[-1]))
+    notices_page = next(t for t in dashboard.extra_tabs if t.objectName() == "notices")
+    dashboard.tabs.setCurrentWidget(notices_page)  # type: ignore[arg-type]  # a QWidget by the Protocol
+    pump(app, 1.0)
+    saved.append(out / "dashboard-notices.png")
+    dashboard.grab().save(str(saved[-1]))
+    dashboard.tabs.setCurrentIndex(0)
     panel = TechnicianWindow(assembly.technician, font_family=family)
     panel.show()
     pump(app, 0.5)
@@ -239,7 +273,7 @@ def staff_tour(out: Path, data_dir: Path) -> list[Path]:
     for bridge, engine, _window in bridges:
         unload_qml(engine)  # the pages go before the bridge they bind to
         bridge.stop()
-    for widget in (console, dashboard, panel):
+    for widget in (console, help_console, dashboard, panel):
         widget.close()
     assembly.stop()
     return saved

@@ -45,18 +45,19 @@ def test_a_v0_queue_db_is_upgraded_with_every_ticket_and_keeps_numbering(tmp_pat
             assert user_version(conn) == SCHEMA.version
         after = rows(db)
         # opening upgrades; it changes no row (v4 appends columns to tickets and ratings: empty, the
-        # rating is no default one)
+        # rating is no default one; v7 columns to alerts, empty: the old ones are as they were)
         width = {n: len(r[0]) for n, r in before.items() if r}
         assert {n: [row[:width[n]] for row in r] if n in width else r
                 for n, r in after.items() if n in before} == before
         assert [row[width["tickets"]:] for row in after["tickets"]] == [(None,)] * 3
         assert [row[width["ratings"]:] for row in after["ratings"]] == [(None, None, None, None, 0, None, None, None)]
+        assert all(set(row[width["alerts"]:]) == {None} for row in after["alerts"])
         # v2 adds the credential tables, empty: an upgraded hall has no device or staff yet; v3 the
         # per-kiosk count of tickets without an ID card, empty too; then complaints, fleet health, the
-        # stage ratings and 差评 loops
+        # stage ratings and 差评 loops, the display's notices
         assert {n: r for n, r in after.items() if n not in before} == {
             "devices": [], "staff": [], "staff_sessions": [], "anonymous_issued": [], "complaints": [], "fleet": [],
-            "stage_ratings": [], "rating_loops": []}
+            "stage_ratings": [], "rating_loops": [], "notices": []}
         tickets = {r[2]: r[0] for r in before["tickets"]}  # number -> id
         assert sorted(tickets) == ["A001", "A002", "B001"]
         served, _, _ = engine.ticket(tickets["A001"])

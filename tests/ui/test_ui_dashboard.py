@@ -102,9 +102,14 @@ def test_supervisor_signs_in_at_the_dashboard_and_rectifies_under_their_own_name
     qtbot.waitUntil(lambda: window.staff_label.text().startswith("1001"), timeout=5000)
     assert window.ack.isEnabled() and not window.respond.isEnabled()  # not a supervisor
     _click_row(qtbot, window.alerts_table, 0)
-    qtbot.mouseClick(window.ack, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.alerts_table.rowCount() == 0, timeout=5000)
+    qtbot.mouseClick(window.ack, Qt.MouseButton.LeftButton)  # 接单: the row stays, saying who took it
+    qtbot.waitUntil(lambda: window.alerts_table.item(0, 4) is not None
+                    and window.alerts_table.item(0, 4).text().startswith("1001"), timeout=5000)
     assert admin.alerts(include_acked=True)[0]["acked_by"] == "1001"
+    _click_row(qtbot, window.alerts_table, 0)
+    qtbot.mouseClick(window.resolve, Qt.MouseButton.LeftButton)  # 已处理: off the list
+    qtbot.waitUntil(lambda: window.alerts_table.rowCount() == 0, timeout=5000)
+    assert admin.alerts(include_acked=True)[0]["resolved_by"] == "1001"
 
     qtbot.mouseClick(window.sign_in, Qt.MouseButton.LeftButton)  # 签退
     qtbot.waitUntil(lambda: window.staff_label.text() == "", timeout=5000)

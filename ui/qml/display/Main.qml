@@ -1,5 +1,6 @@
-// The hall TV: current calls large (ticket → window), the last calls, people waiting per zone,
-// notices, and a red strip whenever the link to the hall service is down (never silently stale).
+// The hall TV: current calls large (ticket → window; a second column past six, pages past twelve),
+// the last calls, people waiting per zone, the notices staff posted (Chinese and English), the
+// hall's own time, and a red strip whenever the link to the hall service is down (never silently stale).
 pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Layouts
@@ -29,9 +30,8 @@ Window {
                     anchors.fill: parent; anchors.margins: 24
                     Text { text: root.bridge.hallName; color: "white"; font.family: root.family; font.pixelSize: 48; font.bold: true
                            Layout.fillWidth: true }
-                    Text { id: clock; color: "#cfe0f5"; font.family: root.family; font.pixelSize: 44 }
-                    Timer { interval: 1000; running: true; repeat: true; triggeredOnStart: true
-                            onTriggered: clock.text = Qt.formatDateTime(new Date(), "yyyy-MM-dd  hh:mm:ss") }
+                    // the hall's time zone (hall.toml), not this machine's: the bridge formats it
+                    Text { objectName: "clock"; text: root.bridge.clock; color: "#cfe0f5"; font.family: root.family; font.pixelSize: 44 }
                 }
             }
             Rectangle {
@@ -49,21 +49,31 @@ Window {
                         Layout.fillWidth: true
                         Text { text: root.bridge.labels.number; color: "#8fb3dc"; font.family: root.family; font.pixelSize: 36; Layout.preferredWidth: 1; Layout.fillWidth: true }
                         Text { text: root.bridge.labels.window; color: "#8fb3dc"; font.family: root.family; font.pixelSize: 36; Layout.preferredWidth: 1; Layout.fillWidth: true }
+                        Text { objectName: "page"; visible: (root.view.pages || 1) > 1; text: (root.view.page || 1) + " / " + (root.view.pages || 1)
+                               color: "#ffe066"; font.family: root.family; font.pixelSize: 36; font.bold: true }
                     }
-                    Repeater {
-                        model: (root.view.current || []).slice(0, 6)
-                        Rectangle {
-                            id: call
-                            required property var modelData
-                            required property int index
-                            Layout.fillWidth: true; implicitHeight: 120; radius: 14
-                            color: index === 0 ? "#1f8f4e" : "#17406b"
-                            RowLayout {
-                                anchors.fill: parent; anchors.leftMargin: 28; anchors.rightMargin: 28
-                                Text { objectName: "call_" + call.index; text: call.modelData.number; color: "#ffe066"; font.family: root.family
-                                       font.pixelSize: 84; font.bold: true; Layout.preferredWidth: 1; Layout.fillWidth: true }
-                                Text { text: "→ " + call.modelData.counter; color: "white"; font.family: root.family; font.pixelSize: 60
-                                       font.bold: true; Layout.preferredWidth: 1; Layout.fillWidth: true; elide: Text.ElideRight }
+                    GridLayout {
+                        id: calls
+                        Layout.fillWidth: true
+                        columns: root.view.columns || 1
+                        columnSpacing: 16; rowSpacing: 16
+                        property bool narrow: calls.columns > 1
+                        Repeater {
+                            model: root.view.shown || []
+                            Rectangle {
+                                id: call
+                                required property var modelData
+                                required property int index
+                                Layout.fillWidth: true; Layout.preferredWidth: 1; implicitHeight: calls.narrow ? 110 : 120; radius: 14
+                                color: index === 0 && (root.view.page || 1) === 1 ? "#1f8f4e" : "#17406b"
+                                RowLayout {
+                                    anchors.fill: parent; anchors.leftMargin: calls.narrow ? 18 : 28; anchors.rightMargin: calls.narrow ? 18 : 28
+                                    Text { objectName: "call_" + call.index; text: call.modelData.number; color: "#ffe066"; font.family: root.family
+                                           font.pixelSize: calls.narrow ? 62 : 84; font.bold: true; Layout.preferredWidth: 1; Layout.fillWidth: true }
+                                    Text { objectName: "call_counter_" + call.index; text: "→ " + call.modelData.counter; color: "white"; font.family: root.family
+                                           font.pixelSize: calls.narrow ? 40 : 60; font.bold: true; Layout.preferredWidth: 1; Layout.fillWidth: true
+                                           elide: Text.ElideRight }
+                                }
                             }
                         }
                     }
@@ -99,11 +109,31 @@ Window {
                         }
                     }
                     Item { Layout.fillHeight: true }
-                    Repeater {
-                        model: root.view.notices || []
-                        Text { required property var modelData
-                               Layout.fillWidth: true; text: modelData; color: "#cfe0f5"; font.family: root.family
-                               font.pixelSize: 26; wrapMode: Text.WordWrap }
+                }
+            }
+            // Notices posted by staff, across the bottom of the screen (Chinese, then English).
+            Text { Layout.leftMargin: 24; visible: (root.view.notices || []).length > 0; text: root.bridge.labels.notices
+                   color: "#8fb3dc"; font.family: root.family; font.pixelSize: 32 }
+            Flow {
+                Layout.fillWidth: true; Layout.leftMargin: 24; Layout.rightMargin: 24; Layout.bottomMargin: 20; Layout.topMargin: 8
+                visible: (root.view.notices || []).length > 0; spacing: 16
+                Repeater {
+                    model: root.view.notices || []
+                    Rectangle {
+                        id: notice
+                        required property var modelData
+                        required property int index
+                        width: (1920 - 48 - 16) / 2; height: noticeText.implicitHeight + 24; radius: 10; color: "#102a47"
+                        Column {
+                            id: noticeText
+                            anchors.left: parent.left; anchors.right: parent.right; anchors.verticalCenter: parent.verticalCenter
+                            anchors.margins: 14; spacing: 4
+                            Text { objectName: "notice_" + notice.index; width: parent.width; text: notice.modelData.zh; color: "#ffe9a8"
+                                   font.family: root.family; font.pixelSize: 28; wrapMode: Text.WordWrap }
+                            Text { objectName: "notice_en_" + notice.index; width: parent.width; visible: notice.modelData.en !== ""
+                                   text: notice.modelData.en; color: "#cfe0f5"; font.family: root.family; font.pixelSize: 22
+                                   wrapMode: Text.WordWrap }
+                        }
                     }
                 }
             }
