@@ -77,13 +77,16 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-def prepare(data: Path, clients: int) -> list[str]:
-    from queueing.hallconfig import load_hall
+def prepare(data: Path, clients: int, root: Path) -> list[str]:
+    """The sample hall as ``root``'s own release writes it (an older checkout knows fewer keys),
+    no daily caps, plus one 一窗受理 counter per client serving W01's services."""
+    import tomllib
 
-    load_hall(data)
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from queueing.hallconfig import "
+                    "load_hall; load_hall(Path(sys.argv[1]))", str(data)], cwd=root, check=True)
     toml = (data / "hall.toml").read_text(encoding="utf-8").replace("daily_cap = 300", "daily_cap = 0")
-    hall = load_hall(data)
-    services = ", ".join(f'"{s}"' for s in hall.counters["W01"].services)
+    w01 = next(c for c in tomllib.loads(toml)["counters"] if c["id"] == "W01")
+    services = ", ".join(f'"{s}"' for s in w01["services"])
     ids = [f"K{i:02d}" for i in range(1, clients + 1)]
     for cid in ids:
         toml += f'\n[[counters]]\nid = "{cid}"\nname = "{cid}"\nzone = "general"\nservices = [{services}]\n'
@@ -244,7 +247,7 @@ def main() -> int:
     args = ap.parse_args()
     root = Path(args.root).resolve()
     data = Path(tempfile.mkdtemp(prefix="bench-http-")).resolve()
-    services = prepare(data, args.clients)
+    services = prepare(data, args.clients, root)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
