@@ -13,10 +13,7 @@ While the service runs, help calls nobody acknowledged are escalated every few s
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +21,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from queueing import alerts, notices
-from queueing.api_routes import RouteContext
+from queueing.api_routes import RouteContext, every
 from queueing.codes import HallCode
 from queueing.credentials import current_caller
 from queueing.model import QueueError
@@ -64,26 +61,7 @@ def _signed_in() -> tuple[str, str | None]:
 def add_routes(app: FastAPI, ctx: RouteContext) -> None:
     engine, hall = ctx.engine, ctx.engine.hall
 
-    async def escalations() -> None:
-        while True:
-            await asyncio.sleep(ESCALATION_CHECK_S)
-            try:
-                await ctx.call(alerts.escalate_due, engine)
-            except Exception:  # the check must never take the service down
-                log.exception("help-call escalation check failed")
-
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[Any]:
-        async with inner(a) as state:
-            task = asyncio.create_task(escalations())
-            try:
-                yield state
-            finally:
-                task.cancel()
-
-    app.router.lifespan_context = lifespan
+    every(app, ESCALATION_CHECK_S, lambda: ctx.call(alerts.escalate_due, engine), "help-call escalation check")
 
     @app.get("/api/v1/alerts/open")
     async def open_alerts(counter_id: str | None = None, role: str = ctx.require("admin", "counter")) -> dict[str, Any]:

@@ -11,14 +11,12 @@ While the service runs, a task looks for silent machines every ``CHECK_EVERY_S``
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from queueing.api_routes import every
 from queueing.credentials import current_caller
 from queueing.fleet import CHECK_EVERY_S, Fleet
 
@@ -68,23 +66,4 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
     async def machines(role: str = ctx.require("admin")) -> dict[str, Any]:
         return {"machines": await ctx.call(fleet.machines), "hall": await ctx.call(fleet.hall_now)}
 
-    async def watch() -> None:
-        while True:
-            await asyncio.sleep(CHECK_EVERY_S)
-            try:
-                await ctx.call(fleet.check_silence)
-            except Exception:  # the watch must never take the service down
-                log.exception("fleet silence check failed")
-
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: Any) -> AsyncIterator[Any]:
-        async with inner(a) as state:
-            task = asyncio.create_task(watch())
-            try:
-                yield state
-            finally:
-                task.cancel()
-
-    app.router.lifespan_context = lifespan
+    every(app, CHECK_EVERY_S, lambda: ctx.call(fleet.check_silence), "fleet silence check")

@@ -7,8 +7,11 @@ with one ``add_routes(app, ctx)`` function, listed in :data:`queueing.api.ROUTE_
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -48,3 +51,30 @@ class RouteContext:
 
 
 AddRoutes = Callable[["FastAPI", RouteContext], None]
+log = logging.getLogger(__name__)
+
+
+def every(app: FastAPI, seconds: float, check: Callable[[], Awaitable[Any]], what: str) -> None:
+    """Run ``await check()`` every ``seconds`` while the app serves (started and cancelled with the
+    app's lifespan); a failing check is logged as ``what`` and never stops the service."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await check()
+            except Exception:  # a periodic check must never take the service down
+                log.exception("%s failed", what)
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> AsyncIterator[Any]:
+        async with inner(a) as state:
+            task = asyncio.create_task(loop())
+            try:
+                yield state
+            finally:
+                task.cancel()
+
+    app.router.lifespan_context = lifespan
