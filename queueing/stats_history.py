@@ -127,8 +127,8 @@ def rates(hall: Hall, events: Iterable[Mapping[str, Any]], later: Iterable[Mappi
                     r.same_day += item_kind == SAME_DAY_KIND
         elif kind in RATING_KINDS:
             level = _data(e).get("level")
-            if not isinstance(level, int):
-                continue
+            if not isinstance(level, int) or _data(e).get("stage") not in (None, "finish"):
+                continue  # 一事多评: a case's rating is its finish stage's (an earlier stage's is not counted twice)
             for r in targets(e):
                 r.ratings += 1
                 r.satisfied += level in SATISFIED_LEVELS

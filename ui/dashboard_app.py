@@ -27,8 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -42,6 +40,7 @@ from ui.dashboard_complaints import ComplaintsTab
 from ui.dashboard_history import HistoryTab
 from ui.dashboard_rectification import RectificationTab
 from ui.graphs import Graph
+from ui.tables import fill, read_only_table
 
 KPIS = ("waiting", "longest", "counters", "served", "satisfaction", "rectified")
 NOW_COLUMNS = ("service", "waiting", "longest", "target", "open", "issued", "served", "mean_wait", "over_target")
@@ -92,21 +91,6 @@ class _Fetch(QRunnable):
 class _Signals(QObject):
     fetched = Signal(object, object)
     answered = Signal(object, object, object)  # a job's done callback, result, error (to the GUI thread)
-
-
-def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setObjectName(name)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    return table
-
-
-def _fill(table: QTableWidget, rows: list[list[Any]]) -> None:
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem("—" if value is None else str(value)))
 
 
 class DashboardWindow(QMainWindow):
@@ -170,14 +154,14 @@ class DashboardWindow(QMainWindow):
         today.setObjectName("today")
         today_layout = QVBoxLayout(today)
         middle = QHBoxLayout()
-        self.now_table = _table(NOW_COLUMNS, "now")
+        self.now_table = read_only_table(NOW_COLUMNS, "now")
         middle.addWidget(self.now_table, 3)
         self.chart = Graph("chart")
         middle.addWidget(self.chart, 2)
         today_layout.addLayout(middle, 3)
 
         bottom = QHBoxLayout()
-        self.alerts_table = _table(ALERT_COLUMNS, "alerts")
+        self.alerts_table = read_only_table(ALERT_COLUMNS, "alerts")
         alerts = QVBoxLayout()
         alerts.addWidget(self.alerts_table)
         self.ack = QPushButton()
@@ -190,7 +174,7 @@ class DashboardWindow(QMainWindow):
         alerts.addWidget(self.resolve)
         bottom.addLayout(alerts, 1)
         bad = QVBoxLayout()
-        self.bad_table = _table(BAD_COLUMNS, "bad_ratings")
+        self.bad_table = read_only_table(BAD_COLUMNS, "bad_ratings")
         bad.addWidget(self.bad_table)
         self.respond = QPushButton()
         self.respond.setObjectName("respond")
@@ -277,12 +261,12 @@ class DashboardWindow(QMainWindow):
         sat, fixed = snapshot.satisfaction, snapshot.rectified_share
         self.kpi["satisfaction"].setText("—" if sat is None else f"{sat:.0%}")
         self.kpi["rectified"].setText("—" if fixed is None else f"{fixed:.0%}")
-        _fill(self.now_table, [[r["service"], r["waiting"], r["longest_wait_minutes"], r["target_minutes"],
+        fill(self.now_table, [[r["service"], r["waiting"], r["longest_wait_minutes"], r["target_minutes"],
                                 r["open_counters"], r["issued"], r["served"], r["wait_mean"],
                                 None if r["over_target_share"] is None else f"{r['over_target_share']:.0%}"]
                                for r in snapshot.now])
-        _fill(self.alerts_table, alert_rows(snapshot.alerts[:50], self.translator.tr, self.translator.has))
-        _fill(self.bad_table, [[r.get("number"), r.get("service_id"), r.get("counter_id"),
+        fill(self.alerts_table, alert_rows(snapshot.alerts[:50], self.translator.tr, self.translator.has))
+        fill(self.bad_table, [[r.get("number"), r.get("service_id"), r.get("counter_id"),
                                 level_name(r.get("level"), lang), reason_name(r.get("reason"), lang),
                                 (r.get("rectification") or {}).get("response")] for r in snapshot.bad_ratings])
         self._chart(snapshot)

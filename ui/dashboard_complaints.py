@@ -16,31 +16,17 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+from ui.tables import fill, read_only_table
 
 if TYPE_CHECKING:
     from ui.dashboard_app import DashboardWindow
 
 COLUMNS = ("number", "received_at", "topic", "text", "state", "assigned_to", "reply")
 ACTIONS = ("assign", "reply", "close")
-
-
-def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setObjectName(name)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    return table
-
-
-def _fill(table: QTableWidget, rows: list[list[Any]]) -> None:
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem("—" if value is None else str(value)))
 
 
 class ComplaintsTab(QWidget):
@@ -55,7 +41,7 @@ class ComplaintsTab(QWidget):
         self.summary = QLabel("")
         self.summary.setObjectName("complaints_summary")
         layout.addWidget(self.summary)
-        self.table: QTableWidget = _table(COLUMNS, "complaints_table")
+        self.table: QTableWidget = read_only_table(COLUMNS, "complaints_table")
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         layout.addWidget(self.table, 1)
         buttons = QHBoxLayout()
@@ -96,7 +82,7 @@ class ComplaintsTab(QWidget):
         self.summary.setText(tr("staff.complaints.summary", received=self.closure.get("received", 0),
                                 closed=self.closure.get("closed", 0),
                                 rate="—" if rate is None else f"{rate:.0%}"))
-        _fill(self.table, [[r["number"], str(r.get("received_at") or "")[11:16],
+        fill(self.table, [[r["number"], str(r.get("received_at") or "")[11:16],
                             tr(f"complaint.topic.{r['topic']}"), r.get("text"),
                             tr(f"complaint.state.{r['state']}"), r.get("assigned_to"), r.get("reply")]
                            for r in self.rows])

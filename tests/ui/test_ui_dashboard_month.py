@@ -58,7 +58,14 @@ def expected(data: Path, ledger: Ledger) -> dict[str, Any]:
     targets = {s["id"]: s.get("target_wait_minutes", 20) for s in catalogue}
     accepted = [t for t, o in ledger.finished.items() if o in ACCEPTED]
     finished = [t for t in accepted if ledger.finished[t] == "done"]
-    levels = list(ledger.ratings.values())
+    first, last = ledger.month
+    with sqlite3.connect(f"file:{data / 'queue.db'}?mode=ro", uri=True) as ro:
+        # cases nobody rated count as the hall's default level once its working days passed, on
+        # the day the hall applied it (the rule: 5 working days, then 满意)
+        defaults = [int(lv) for (lv,) in ro.execute(
+            "SELECT json_extract(data, '$.level') FROM events WHERE kind = 'rating_default' AND day BETWEEN ? AND ?",
+            (first.isoformat(), last.isoformat()))]
+    levels = list(ledger.ratings.values()) + defaults
     bad = [t for t, level in ledger.ratings.items() if level <= 2]
     same_day = [t for t in accepted if kinds[ledger.issued[t]["service"]] == "即办件"]
     days: dict[tuple[str, str], set[str]] = defaultdict(set)
