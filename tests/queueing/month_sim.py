@@ -16,6 +16,7 @@ What was done is kept in :class:`Ledger`, the test's own record to compute figur
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import random
@@ -113,62 +114,65 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
                           .replace(hour=8))
     data.mkdir(parents=True, exist_ok=True)
     srv = ServerProcess(data, env=clock.env()).start(timeout=60)
-    kiosk = HallClient(srv.base_url, srv.token("kiosk"))
-    counter = HallClient(srv.base_url, srv.token("counter"))
-    admin = HallClient(srv.base_url, srv.token("admin"))
-    for client in (kiosk, counter, admin):
-        # a clock step is idle time to the server's keep-alive timer: a new connection per request
-        client.session.headers["Connection"] = "close"
-    add_staff(data, *SUPERVISOR, "--supervisor")
-    ledger = Ledger(month)
-    pending_fix: list[str] = []  # 差评 the supervisor rectifies on the next working day
-    regulars = [_id_number(n) for n in range(12)]
-    active: set[tuple[str | None, str]] = set()  # (person, service) of the tickets not yet ended
+    with contextlib.ExitStack() as on_failure:  # a failed month never leaves its server running
+        on_failure.callback(srv.stop)
+        kiosk = HallClient(srv.base_url, srv.token("kiosk"))
+        counter = HallClient(srv.base_url, srv.token("counter"))
+        admin = HallClient(srv.base_url, srv.token("admin"))
+        for client in (kiosk, counter, admin):
+            # a clock step is idle time to the server's keep-alive timer: a new connection per request
+            client.session.headers["Connection"] = "close"
+        add_staff(data, *SUPERVISOR, "--supervisor")
+        ledger = Ledger(month)
+        pending_fix: list[str] = []  # 差评 the supervisor rectifies on the next working day
+        regulars = [_id_number(n) for n in range(12)]
+        active: set[tuple[str | None, str]] = set()  # (person, service) of the tickets not yet ended
 
-    def rectify(ids: list[str]) -> None:
-        if not ids:
-            return
-        admin.sign_in(*SUPERVISOR)
-        for tid in ids:
-            admin.rectify(tid, "已回访并整改：窗口人员培训")
-            ledger.rectified.add(tid)
-        admin.sign_out()
+        def rectify(ids: list[str]) -> None:
+            if not ids:
+                return
+            admin.sign_in(*SUPERVISOR)
+            for tid in ids:
+                admin.rectify(tid, "已回访并整改：窗口人员培训")
+                ledger.rectified.add(tid)
+            admin.sign_out()
 
-    day = first
-    while day <= last:
-        if not working_day(day):
+        day = first
+        while day <= last:
+            if not working_day(day):
+                day += timedelta(days=1)
+                continue
+            iso = day.isoformat()
+            ledger.working_days.append(iso)
+            clock.set(datetime.combine(day, datetime.min.time(), TZ).replace(hour=8, minute=30))
+            rectify(pending_fix)
+            pending_fix = []
+            for _round in range(rounds):
+                for _ in range(per_round):
+                    sid = rng.choice(SERVICES)
+                    person = rng.choice(regulars) if rng.random() < 0.6 else None
+                    if (person, sid) in active:  # one active ticket per person and service: they wait
+                        person = None
+                    t = kiosk.issue_ticket(sid, id_number=person)["ticket"]
+                    ledger.issued[t["id"]] = {"service": sid, "day": iso, "person": person}
+                    if person is not None:
+                        active.add((person, sid))
+                    clock.advance(rng.uniform(0.5, 2))
+                clock.advance(rng.uniform(3, 25))
+                _serve(counter, kiosk, clock, rng, ledger, pending_fix, until_empty=False)
+                active -= {(ledger.issued[t]["person"], ledger.issued[t]["service"]) for t in ledger.counter_of}
+            _serve(counter, kiosk, clock, rng, ledger, pending_fix, until_empty=True)
+            active.clear()
+            clock.advance(20)
+            same_day = [tid for tid in pending_fix if rng.random() < 0.4]
+            rectify(same_day)
+            pending_fix = [tid for tid in pending_fix if tid not in same_day and rng.random() < 0.75]
             day += timedelta(days=1)
-            continue
-        iso = day.isoformat()
-        ledger.working_days.append(iso)
-        clock.set(datetime.combine(day, datetime.min.time(), TZ).replace(hour=8, minute=30))
-        rectify(pending_fix)
-        pending_fix = []
-        for _round in range(rounds):
-            for _ in range(per_round):
-                sid = rng.choice(SERVICES)
-                person = rng.choice(regulars) if rng.random() < 0.6 else None
-                if (person, sid) in active:  # one active ticket per person and service: they wait
-                    person = None
-                t = kiosk.issue_ticket(sid, id_number=person)["ticket"]
-                ledger.issued[t["id"]] = {"service": sid, "day": iso, "person": person}
-                if person is not None:
-                    active.add((person, sid))
-                clock.advance(rng.uniform(0.5, 2))
-            clock.advance(rng.uniform(3, 25))
-            _serve(counter, kiosk, clock, rng, ledger, pending_fix, until_empty=False)
-            active -= {(ledger.issued[t]["person"], ledger.issued[t]["service"]) for t in ledger.counter_of}
-        _serve(counter, kiosk, clock, rng, ledger, pending_fix, until_empty=True)
-        active.clear()
-        clock.advance(20)
-        same_day = [tid for tid in pending_fix if rng.random() < 0.4]
-        rectify(same_day)
-        pending_fix = [tid for tid in pending_fix if tid not in same_day and rng.random() < 0.75]
-        day += timedelta(days=1)
-    # the next month's first morning: what was still owed is rectified after the month
-    clock.set(datetime.combine(last + timedelta(days=1), datetime.min.time(), TZ).replace(hour=9))
-    rectify(pending_fix[:1])
-    return srv, admin, ledger
+        # the next month's first morning: what was still owed is rectified after the month
+        clock.set(datetime.combine(last + timedelta(days=1), datetime.min.time(), TZ).replace(hour=9))
+        rectify(pending_fix[:1])
+        on_failure.pop_all()  # played: the caller stops it
+        return srv, admin, ledger
 
 
 def _serve(counter: HallClient, kiosk: HallClient, clock: FakeHallClock, rng: random.Random, ledger: Ledger,
