@@ -81,7 +81,30 @@ class DeviceManager:
         self._lock = threading.Lock()
 
     # -- life cycle -------------------------------------------------------------------------
+    def _load_libraries(self) -> None:
+        """Import here, on the starting thread, the C extensions the device threads would import
+        on first use. Python holds the GIL inside a first import's ``dlopen``; Qt, loading a QML
+        plugin on its loader thread, holds the dynamic loader's lock while the plugin's start-up
+        message may need the GIL (a Python Qt message handler, as pytest-qt installs): a device
+        thread's first import then waits for the loader and the loader for the GIL, for ever
+        (seen: the printer thread importing python-escpos while the kiosk's QML loaded)."""
+        import importlib
+
+        wanted = ["escpos.printer", "serial", "PIL.ImageFont", "qrcode"]
+        if self.config.scanner.kind == "camera":
+            wanted += ["cv2", "zxingcpp", "pyzbar.pyzbar"]
+        if self.config.camera.device != "none":
+            wanted += ["cv2"]
+        if self.config.scanner.kind == "evdev":
+            wanted += ["evdev"]
+        for name in wanted:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # an optional library missing: the driver that needs it says so
+                log.info("device library not importable", extra={"ctx": {"module": name}})
+
     def start(self) -> DeviceManager:
+        self._load_libraries()
         starts: list[tuple[str, Callable[[], None]]] = [
             ("idcard", lambda: self._start_idcard(self.config.idcard)),
             ("printer", lambda: self._start_printer(self.config.printer)),
