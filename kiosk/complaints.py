@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kiosk.app import KioskCore
+
+from kiosk.passes import PeriodicPass
 
 log = logging.getLogger(__name__)
 PREFIX = "TS-"
@@ -166,7 +167,7 @@ def _code(core: KioskCore) -> str:
     return kiosk_code(core.kiosk_id)
 
 
-class ComplaintReporter:
+class ComplaintReporter(PeriodicPass):
     """Files with the hall every complaint this kiosk numbered locally, once it can reach it.
 
     A pass walks the cache's complaint records after the watermark (the last ``seq`` below which
@@ -176,13 +177,14 @@ class ComplaintReporter:
     the kiosk sees the hall again, every ``retry_s`` while one waits for an absent hall and every
     ``interval_s`` otherwise; never blocks the kiosk worker."""
 
+    name = "complaint-reports"
+
     def __init__(self, core: KioskCore, cache: Any, hall: Any, mark_file: Path, *, interval_s: float = 60.0,
                  retry_s: float = 5.0) -> None:
         self.core, self.cache, self.hall = core, cache, hall
-        self.mark_file, self.interval_s, self.retry_s = Path(mark_file), interval_s, retry_s
+        super().__init__(interval_s)
+        self.mark_file, self.retry_s = Path(mark_file), retry_s
         self.waiting = False  # the last pass left a complaint the hall has not got
-        self._wake, self._stopping = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
 
     def mark(self) -> int:
         try:
@@ -228,25 +230,5 @@ class ComplaintReporter:
             self._save(mark)
         return filed
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> ComplaintReporter:
-        self._thread = threading.Thread(target=self._run, name="complaint-reports", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.report_once()
-            except Exception:  # a closed cache at shutdown, a bug: logged, tried again later
-                log.exception("complaint report pass failed")
-            self._wake.wait(self.retry_s if self.waiting else self.interval_s)  # a backlog: soon again
-            self._wake.clear()
+    def next_wait(self) -> float:
+        return self.retry_s if self.waiting else self.interval_s  # a backlog: soon again

@@ -18,13 +18,14 @@ import json
 import logging
 import os
 import re
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kiosk.app import KioskCore
+
+from kiosk.passes import PeriodicPass
 
 log = logging.getLogger(__name__)
 #: a platform refusal's code as the hall keeps it (queueing/receipt_links.py REASON_CODE)
@@ -93,7 +94,7 @@ def belongs_to(core: KioskCore, number: str, id_number: str) -> bool:
     return False
 
 
-class ReceiptReporter:
+class ReceiptReporter(PeriodicPass):
     """Reports ``local number → platform number`` of every synced application to the hall, and
     the local number of every application the platform refused (dead-lettered).
 
@@ -105,12 +106,13 @@ class ReceiptReporter:
     It runs on its own thread, woken by the sync engine's successes and dead letters and every
     ``interval_s`` while the hall is out of reach; it never blocks the kiosk worker or the sync engine."""
 
+    name = "receipt-reports"
+
     def __init__(self, cache: Any, hall: Any, local_of: Callable[[Any], str], mark_file: Path,
                  *, interval_s: float = 60.0, batch: int = 500) -> None:
         self.cache, self.hall, self.local_of = cache, hall, local_of
-        self.mark_file, self.interval_s, self.batch = Path(mark_file), interval_s, batch
-        self._wake, self._stopping = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(interval_s)
+        self.mark_file, self.batch = Path(mark_file), batch
         self._swept = False  # the refusals below the watermark were put in this run
 
     # -- the watermark ----------------------------------------------------------------------
@@ -185,30 +187,6 @@ class ReceiptReporter:
             log.error("the hall keeps another platform number or kiosk for this local number",
                       extra={"ctx": {"local": local, "code": exc.code}})
             return 0
-
-    # -- the thread -------------------------------------------------------------------------
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> ReceiptReporter:
-        self._thread = threading.Thread(target=self._run, name="receipt-reports", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.report_once()
-            except Exception:  # a closed cache at shutdown, a bug: logged, tried again later
-                log.exception("receipt report pass failed")
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
 
 
 def _reason_code(reason: dict[str, Any] | None) -> str:
