@@ -25,11 +25,15 @@ _MAX_SKIPS = 100_000  # rowid-scan fallback: rows stepped over before a table is
 
 
 def is_damage(exc: BaseException) -> bool:
-    """True for "database disk image is malformed" / "file is not a database" (not busy, full, I/O)."""
+    """True for "database disk image is malformed" / "file is not a database", and for a stored
+    text that is no longer UTF-8 (we only ever write UTF-8: its bytes were changed on disk, a page
+    whose structure still parses); not for busy, full or I/O errors."""
     if not isinstance(exc, sqlite3.DatabaseError):
         return False
     name = getattr(exc, "sqlite_errorname", "") or ""
-    return name.startswith(_DAMAGE) or "malformed" in str(exc) or "not a database" in str(exc)
+    text = str(exc)
+    return (name.startswith(_DAMAGE) or "malformed" in text or "not a database" in text
+            or "Could not decode to UTF-8" in text)
 
 
 def integrity_problems(con: sqlite3.Connection, limit: int = 20) -> list[str]:
