@@ -31,7 +31,10 @@ def _examples() -> list[tuple[str, str]]:
     return found
 
 
-EXAMPLES = _examples()
+# a hall.toml fragment (the hall service's tables) rather than a kiosk.toml example
+_HALL_TABLES = re.compile(r"^\[\[?(sms|hall|policy|rating|services|counters|zones)\]\]?$", re.M)
+EXAMPLES = [(n, t) for n, t in _examples() if not _HALL_TABLES.search(t)]
+HALL_EXAMPLES = [(n, t) for n, t in _examples() if _HALL_TABLES.search(t)]
 
 
 def test_the_docs_have_toml_examples() -> None:
@@ -107,3 +110,15 @@ def test_a_missing_ca_bundle_does_not_stop_the_kiosk(tmp_path: Path) -> None:
     kept = OfflineCache(kiosk_dir / "offline-cache.db")
     assert kept.get(record) is not None and kept.get(record).state == "pending"
     kept.close()
+
+
+@pytest.mark.parametrize(("name", "text"), HALL_EXAMPLES, ids=[name for name, _ in HALL_EXAMPLES])
+def test_docs_hall_example_loads(tmp_path: Path, name: str, text: str) -> None:
+    """A hall.toml fragment in the docs, added to the sample hall, loads as the hall service reads it."""
+    from queueing.hallconfig import load_hall, load_sms
+
+    load_hall(tmp_path)  # writes the sample hall.toml
+    hall_toml = tmp_path / "hall.toml"
+    hall_toml.write_text(hall_toml.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+    load_hall(tmp_path)
+    load_sms(tmp_path)
