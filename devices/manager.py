@@ -100,8 +100,9 @@ class DeviceManager:
         for name in wanted:
             try:
                 importlib.import_module(name)
-            except ImportError:  # an optional library missing: the driver that needs it says so
-                log.info("device library not importable", extra={"ctx": {"module": name}})
+            except Exception as exc:  # missing or broken: the driver that needs it says so; the kiosk runs on
+                log.warning("device library not importable",
+                            extra={"ctx": {"module": name, "error": f"{type(exc).__name__}: {exc}"}})
 
     def start(self) -> DeviceManager:
         self._load_libraries()
