@@ -602,6 +602,28 @@ class OfflineCache:
             log.warning("record moved to dead letters",
                         extra={"ctx": {"record_id": rid, "code": reason.get("code")}})
 
+    def mark_dropped(self, items: Sequence[tuple[str, dict[str, Any]]], note: str) -> None:
+        """Close records the platform does not take and that need no one's attention (an older
+        platform's ``unknown_kind`` for an advisory kind): straight to ``discarded`` in one
+        transaction, never through the dead letters a technician is asked to look at."""
+        if not items:
+            return
+        stamp = now_iso()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "UPDATE records SET state='discarded', closed_ts=?, dead_reason=?, last_error=?, "
+                    "lease_owner=NULL, lease_until=NULL WHERE id=? AND state IN ('pending','inflight')",
+                    [(time.time(), json.dumps({**reason, "at": stamp, "discarded": {"reason": note, "at": stamp}},
+                                              ensure_ascii=False),
+                      f"{reason.get('code')}: {reason.get('message', '')}"[:500], rid) for rid, reason in items])
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        log.info("records the platform does not take dropped", extra={"ctx": {"records": len(items)}})
+
     @heals
     def retry(self, record_id: str) -> bool:
         """A technician sends a dead letter again (it becomes pending, due now)."""

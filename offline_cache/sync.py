@@ -530,10 +530,8 @@ class SyncEngine:
             self.cache.mark_dead(dead)
             report.dead_letters += len(dead)
             self._emit("dead_letter", count=len(dead))
-        if advisory:
-            self.cache.mark_dead(advisory)
-            for rid, _reason in advisory:
-                self.cache.discard(rid, "the platform does not take this advisory kind (an older platform)")
+        if advisory:  # one step: never seen as a dead letter on the way (the technician's cache status)
+            self.cache.mark_dropped(advisory, "the platform does not take this advisory kind (an older platform)")
         if again_now:
             self.cache.release(again_now, self.owner, next_attempt=0.0, error="missing_attachment")
         if unknown:
