@@ -12,9 +12,7 @@ phone page's QR (``/c/<token>``, signed with the hall key); never the citizen's 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kiosk.app import KioskCore
 
-from kiosk.passes import PeriodicPass
+from kiosk.passes import WatermarkPass
 
 log = logging.getLogger(__name__)
 PREFIX = "TS-"
@@ -167,7 +165,7 @@ def _code(core: KioskCore) -> str:
     return kiosk_code(core.kiosk_id)
 
 
-class ComplaintReporter(PeriodicPass):
+class ComplaintReporter(WatermarkPass):
     """Files with the hall every complaint this kiosk numbered locally, once it can reach it.
 
     A pass walks the cache's complaint records after the watermark (the last ``seq`` below which
@@ -182,23 +180,9 @@ class ComplaintReporter(PeriodicPass):
     def __init__(self, core: KioskCore, cache: Any, hall: Any, mark_file: Path, *, interval_s: float = 60.0,
                  retry_s: float = 5.0) -> None:
         self.core, self.cache, self.hall = core, cache, hall
-        super().__init__(interval_s)
-        self.mark_file, self.retry_s = Path(mark_file), retry_s
+        super().__init__(interval_s, mark_file)
+        self.retry_s = retry_s
         self.waiting = False  # the last pass left a complaint the hall has not got
-
-    def mark(self) -> int:
-        try:
-            return int(json.loads(self.mark_file.read_text("utf-8"))["reported_through_seq"])
-        except FileNotFoundError:
-            return 0
-        except (OSError, ValueError, KeyError, TypeError):
-            log.warning("complaint report watermark unreadable: reporting again from the start")
-            return 0
-
-    def _save(self, seq: int) -> None:
-        tmp = self.mark_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"reported_through_seq": seq}), "utf-8")
-        os.replace(tmp, self.mark_file)
 
     def report_once(self) -> int:
         """File what the hall has not seen; returns how many. Stops at a hall out of reach."""

@@ -1,11 +1,15 @@
 """A kiosk job that runs a pass on a thread of its own: every ``interval_s``, sooner when woken
 (the sync just acknowledged something, the hall answered again), never on the kiosk worker; a
-failing pass is logged and tried again (the receipt and complaint reporters)."""
+failing pass is logged and tried again (the receipt and complaint reporters), and remembers in a
+small file how far through the cache it has reported (its watermark)."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
+from pathlib import Path
 from typing import Any, Self
 
 log = logging.getLogger(__name__)
@@ -49,3 +53,26 @@ class PeriodicPass:
                 log.exception("%s pass failed", self.name)
             self._wake.wait(self.next_wait())
             self._wake.clear()
+
+
+class WatermarkPass(PeriodicPass):
+    """A periodic pass over the cache's records that remembers the last ``seq`` it reported in
+    ``mark_file`` (written atomically), so a restart does not report again."""
+
+    def __init__(self, interval_s: float, mark_file: Path) -> None:
+        super().__init__(interval_s)
+        self.mark_file = Path(mark_file)
+
+    def mark(self) -> int:
+        try:
+            return int(json.loads(self.mark_file.read_text("utf-8"))["reported_through_seq"])
+        except FileNotFoundError:
+            return 0
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("%s watermark unreadable: reporting again from the start", self.name)
+            return 0
+
+    def _save(self, seq: int) -> None:
+        tmp = self.mark_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"reported_through_seq": seq}), "utf-8")
+        os.replace(tmp, self.mark_file)

@@ -14,9 +14,7 @@ What was reported survives a restart (a watermark file next to the cache).
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kiosk.app import KioskCore
 
-from kiosk.passes import PeriodicPass
+from kiosk.passes import WatermarkPass
 
 log = logging.getLogger(__name__)
 #: a platform refusal's code as the hall keeps it (queueing/receipt_links.py REASON_CODE)
@@ -94,7 +92,7 @@ def belongs_to(core: KioskCore, number: str, id_number: str) -> bool:
     return False
 
 
-class ReceiptReporter(PeriodicPass):
+class ReceiptReporter(WatermarkPass):
     """Reports ``local number → platform number`` of every synced application to the hall, and
     the local number of every application the platform refused (dead-lettered).
 
@@ -111,24 +109,9 @@ class ReceiptReporter(PeriodicPass):
     def __init__(self, cache: Any, hall: Any, local_of: Callable[[Any], str], mark_file: Path,
                  *, interval_s: float = 60.0, batch: int = 500) -> None:
         self.cache, self.hall, self.local_of = cache, hall, local_of
-        super().__init__(interval_s)
-        self.mark_file, self.batch = Path(mark_file), batch
+        super().__init__(interval_s, mark_file)
+        self.batch = batch
         self._swept = False  # the refusals below the watermark were put in this run
-
-    # -- the watermark ----------------------------------------------------------------------
-    def mark(self) -> int:
-        try:
-            return int(json.loads(self.mark_file.read_text("utf-8"))["reported_through_seq"])
-        except FileNotFoundError:
-            return 0
-        except (OSError, ValueError, KeyError, TypeError):
-            log.warning("receipt report watermark unreadable: reporting again from the start")
-            return 0
-
-    def _save(self, seq: int) -> None:
-        tmp = self.mark_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"reported_through_seq": seq}), "utf-8")
-        os.replace(tmp, self.mark_file)
 
     # -- one pass ---------------------------------------------------------------------------
     def report_once(self) -> int:
