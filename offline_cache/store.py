@@ -582,47 +582,41 @@ class OfflineCache:
     @heals
     def mark_dead(self, items: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Move records to dead letters with ``{"code", "message"}`` reasons (never over an ack)."""
-        if not items:
-            return
-        stamp = now_iso()
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany(
-                    "UPDATE records SET state='dead', dead_reason=?, last_error=?, lease_owner=NULL, "
-                    "lease_until=NULL WHERE id=? AND state IN ('pending','inflight','dead')",
-                    [(json.dumps({**reason, "at": stamp}, ensure_ascii=False),
-                      f"{reason.get('code')}: {reason.get('message', '')}"[:500], rid)
-                     for rid, reason in items])
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        self._end(items, dropped=None)
         for rid, reason in items:
             log.warning("record moved to dead letters",
                         extra={"ctx": {"record_id": rid, "code": reason.get("code")}})
 
+    @heals
     def mark_dropped(self, items: Sequence[tuple[str, dict[str, Any]]], note: str) -> None:
         """Close records the platform does not take and that need no one's attention (an older
         platform's ``unknown_kind`` for an advisory kind): straight to ``discarded`` in one
         transaction, never through the dead letters a technician is asked to look at."""
+        self._end(items, dropped=note)
+        if items:
+            log.info("records the platform does not take dropped", extra={"ctx": {"records": len(items)}})
+
+    def _end(self, items: Sequence[tuple[str, dict[str, Any]]], dropped: str | None) -> None:
+        """Records out of the sync with their reasons, in one transaction: dead letters, or (with
+        ``dropped``, why) discarded at once; never over an ack."""
         if not items:
             return
         stamp = now_iso()
+        note = {} if dropped is None else {"discarded": {"reason": dropped, "at": stamp}}
+        state, closed = ("dead", None) if dropped is None else ("discarded", time.time())
+        from_states = "('pending','inflight','dead')" if dropped is None else "('pending','inflight')"
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(
-                    "UPDATE records SET state='discarded', closed_ts=?, dead_reason=?, last_error=?, "
-                    "lease_owner=NULL, lease_until=NULL WHERE id=? AND state IN ('pending','inflight')",
-                    [(time.time(), json.dumps({**reason, "at": stamp, "discarded": {"reason": note, "at": stamp}},
-                                              ensure_ascii=False),
+                    f"UPDATE records SET state=?, closed_ts=coalesce(?, closed_ts), dead_reason=?, last_error=?, "
+                    f"lease_owner=NULL, lease_until=NULL WHERE id=? AND state IN {from_states}",
+                    [(state, closed, json.dumps({**reason, "at": stamp, **note}, ensure_ascii=False),
                       f"{reason.get('code')}: {reason.get('message', '')}"[:500], rid) for rid, reason in items])
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-        log.info("records the platform does not take dropped", extra={"ctx": {"records": len(items)}})
 
     @heals
     def retry(self, record_id: str) -> bool:
