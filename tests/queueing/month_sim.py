@@ -10,7 +10,10 @@ have no service) citizens take tickets at the kiosk for six services (some with 
 pool of regulars who come back for the same matter, some without), three counters call, start and
 finish them with the outcomes a hall sees (办结, 告知承诺, 容缺受理, 补齐材料, 咨询, 不予受理) or
 mark a no-show, citizens rate most finished cases (差评 with a reason), and a signed-in supervisor
-rectifies most 差评: some the same day, some the next working day, one after the month.
+calls back every 差评 (回访: most the same or the next working day, some later, past the one-working-
+day deadline) and rectifies most: some the same day, some the next working day, one after the
+month. Citizens file complaints (吐槽找茬) at the kiosk on some days; the supervisor assigns,
+replies to and closes most of them, the same day or on a later working day, a few stay open.
 
 What was done is kept in :class:`Ledger`, the test's own record to compute figures from."""
 
@@ -22,6 +25,7 @@ import os
 import random
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -40,6 +44,7 @@ OUTCOMES = (("done", 70), ("accepted_with_commitment", 8), ("accepted_with_gaps"
             ("consulted", 7), ("rejected", 3))
 LEVELS = ((5, 50), (4, 25), (3, 12), (2, 8), (1, 5))
 SUPERVISOR = ("9001", "supervisor pw 1")
+COMPLAINT_TOPICS = ("attitude", "efficiency", "facility", "suggestion")
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[Any, int], ...]) -> Any:
@@ -62,6 +67,10 @@ class Ledger:
     counter_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (counter, staff)
     ratings: dict[str, int] = field(default_factory=dict)  # id -> level
     rectified: set[str] = field(default_factory=set)
+    bad_day: dict[str, str] = field(default_factory=dict)  # 差评 id -> the day it was given
+    called_back: dict[str, str] = field(default_factory=dict)  # 差评 id -> the day of the callback
+    complaints: dict[str, str] = field(default_factory=dict)  # complaint number -> the day it was filed
+    complaints_closed: set[str] = field(default_factory=set)
 
 
 class FakeHallClock:
@@ -128,13 +137,31 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
         regulars = [_id_number(n) for n in range(12)]
         active: set[tuple[str | None, str]] = set()  # (person, service) of the tickets not yet ended
 
-        def rectify(ids: list[str]) -> None:
-            if not ids:
-                return
+        open_complaints: list[str] = []
+        rounds_left: dict[str, int] = {}  # 差评 id -> supervisor rounds until its callback
+
+        def supervise(ids: list[str], today: str) -> None:
+            """The signed-in supervisor's round (each working day's evening and the next morning):
+            call back the 差评 whose turn came (a 差评 is called back in 1 to 6 rounds: the same
+            evening, the next morning or evening, on time; later rounds past the one-working-day
+            deadline; the rectification does not wait for it), rectify ``ids``, close most complaints still open."""
             admin.sign_in(*SUPERVISOR)
+            for tid in sorted(set(ledger.bad_day) - set(ledger.called_back)):
+                rounds_left.setdefault(tid, _pick(rng, ((1, 40), (2, 30), (3, 12), (4, 10), (6, 8))))
+                rounds_left[tid] -= 1
+                if rounds_left[tid] <= 0:
+                    admin.callback_done(tid, "已电话回访，群众反映窗口解释不清")
+                    ledger.called_back[tid] = today
             for tid in ids:
                 admin.rectify(tid, "已回访并整改：窗口人员培训")
                 ledger.rectified.add(tid)
+            for number in list(open_complaints):
+                if rng.random() < 0.7:
+                    admin.complaint_action(number, "assign", to=COUNTERS[0][0])
+                    admin.complaint_action(number, "reply", text="已核实并答复群众")
+                    admin.complaint_action(number, "close")
+                    ledger.complaints_closed.add(number)
+                    open_complaints.remove(number)
             admin.sign_out()
 
         day = first
@@ -145,7 +172,7 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
             iso = day.isoformat()
             ledger.working_days.append(iso)
             clock.set(datetime.combine(day, datetime.min.time(), TZ).replace(hour=8, minute=30))
-            rectify(pending_fix)
+            supervise(pending_fix, iso)
             pending_fix = []
             for _round in range(rounds):
                 for _ in range(per_round):
@@ -160,17 +187,23 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
                     clock.advance(rng.uniform(0.5, 2))
                 clock.advance(rng.uniform(3, 25))
                 _serve(counter, kiosk, clock, rng, ledger, pending_fix, until_empty=False)
+                if rng.random() < 0.15:  # 吐槽找茬 at the kiosk
+                    filed = kiosk.file_complaint(str(uuid.UUID(int=rng.getrandbits(128))),
+                                                 rng.choice(COMPLAINT_TOPICS), "等候时间太长")
+                    ledger.complaints[filed["complaint"]["number"]] = iso
+                    if rng.random() < 0.8:  # the others wait on another department past the month
+                        open_complaints.append(filed["complaint"]["number"])
                 active -= {(ledger.issued[t]["person"], ledger.issued[t]["service"]) for t in ledger.counter_of}
             _serve(counter, kiosk, clock, rng, ledger, pending_fix, until_empty=True)
             active.clear()
             clock.advance(20)
             same_day = [tid for tid in pending_fix if rng.random() < 0.4]
-            rectify(same_day)
-            pending_fix = [tid for tid in pending_fix if tid not in same_day and rng.random() < 0.75]
+            supervise(same_day, iso)
+            pending_fix = [tid for tid in pending_fix if tid not in same_day and rng.random() < 0.6]
             day += timedelta(days=1)
         # the next month's first morning: what was still owed is rectified after the month
         clock.set(datetime.combine(last + timedelta(days=1), datetime.min.time(), TZ).replace(hour=9))
-        rectify(pending_fix[:1])
+        supervise(pending_fix[:1], (last + timedelta(days=1)).isoformat())
         on_failure.pop_all()  # played: the caller stops it
         return srv, admin, ledger
 
@@ -208,5 +241,6 @@ def _serve(counter: HallClient, kiosk: HallClient, clock: FakeHallClock, rng: ra
                 ledger.ratings[tid] = level
                 if level <= 2:
                     bad.append(tid)
+                    ledger.bad_day[tid] = ledger.issued[tid]["day"]
         if not until_empty:
             return

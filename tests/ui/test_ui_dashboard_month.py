@@ -9,6 +9,7 @@ proper headers, and the PDF renders (pdftoppm) to a page image.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -17,7 +18,7 @@ import sqlite3
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from PySide6.QtCore import Qt
 
 from kiosk.dashboard import preset_range
 from queueing.client import HallClient
-from tests.queueing.month_sim import HAVE_FAKETIME, Ledger, last_month, simulate
+from tests.queueing.month_sim import HAVE_FAKETIME, Ledger, last_month, simulate, working_day
 from ui.dashboard_app import DashboardWindow
 from ui.qt_app import application
 
@@ -105,7 +106,8 @@ def expected(data: Path, ledger: Ledger) -> dict[str, Any]:
                          rate(sum(1 for lv in levels if lv >= 4), len(levels))),
         "rectification": (sum(1 for t in bad if t in ledger.rectified), len(bad),
                           rate(sum(1 for t in bad if t in ledger.rectified), len(bad))),
-        "complaints": (0, 0, None),
+        "complaints": (len(ledger.complaints_closed), len(ledger.complaints),
+                       rate(len(ledger.complaints_closed), len(ledger.complaints))),
         "same_day_items": (len(same_day), len(accepted), rate(len(same_day), len(accepted))),
         "per_matter": (visits, matters, round(visits / matters, 4)),
         "once_share": (once, matters, rate(once, matters)),
@@ -113,6 +115,31 @@ def expected(data: Path, ledger: Ledger) -> dict[str, Any]:
         "service_waits": {sid: (round(sum(w) / len(w), 2), round(sum(1 for x in w if x > targets[sid]) / len(w), 4))
                           for sid, w in by_service.items()},
     }
+
+
+def callback_due(day: str) -> str:
+    """The callback deadline of a 差评 given on ``day``: the next working day (the rule's 1)."""
+    d = date.fromisoformat(day) + timedelta(days=1)
+    while not working_day(d):
+        d += timedelta(days=1)
+    return d.isoformat()
+
+
+def test_the_callbacks_are_late_exactly_where_the_working_days_say(month) -> None:
+    """回访 within one working day: every 差评's loop on the 整改清单 is overdue exactly when this
+    test, counting working days itself (holidays and 调休 from the calendar), says it is."""
+    data, admin, ledger = month
+    first, last = ledger.month
+    today = (last + timedelta(days=1)).isoformat()  # the simulation left the hall on the next month's first morning
+    want = {tid: ledger.called_back.get(tid, today) > callback_due(day) for tid, day in ledger.bad_day.items()}
+    assert any(want.values()) and not all(want.values())  # some late, most on time
+    loops = admin.rectifications(first.isoformat(), last.isoformat())
+    assert {row["ticket_id"]: row["callback_overdue"] for row in loops} == want
+    assert {row["ticket_id"] for row in loops if row["callback"]} == set(ledger.called_back)
+    book = load_workbook(io.BytesIO(admin.rectification_list("rectification", "xlsx", first.isoformat(),
+                                                             last.isoformat())))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert len(rows) - 1 == len(ledger.bad_day)  # the 整改清单 exported: one row per 差评 of the month
 
 
 def percent(value: float | None) -> str:
@@ -125,6 +152,7 @@ def test_the_dashboard_shows_last_month_as_computed_from_the_raw_events(qtbot, m
     want = expected(data, ledger)
     assert len(ledger.working_days) >= 18 and want["issued"] > 300  # a month, not a day
     assert want["rectification"][0] < want["rectification"][1]  # some 差评 still owed
+    assert 0 < want["complaints"][0] < want["complaints"][1]  # complaints closed, and some still open
     window = DashboardWindow(admin, refresh_ms=600_000)
     qtbot.addWidget(window)
     window.resize(1600, 1000)
@@ -141,7 +169,7 @@ def test_the_dashboard_shows_last_month_as_computed_from_the_raw_events(qtbot, m
     assert kpi["completion"] == percent(want["completion"][2])
     assert kpi["satisfaction"] == percent(want["satisfaction"][2])
     assert kpi["rectification"] == percent(want["rectification"][2])
-    assert kpi["complaints"] == "—"  # no complaint yet: no rate
+    assert kpi["complaints"] == percent(want["complaints"][2])
     assert kpi["same_day_items"] == percent(want["same_day_items"][2])
     assert kpi["per_matter"] == f"{want['per_matter'][2]:.2f}"
     assert kpi["issued"] == str(want["issued"])
@@ -171,7 +199,8 @@ def test_the_dashboard_shows_last_month_as_computed_from_the_raw_events(qtbot, m
                       ("即办件占比", "same_day_items"), ("平均跑动次数", "per_matter")):
         num, den, value = want[key]
         assert by_name[name] == (value, num, den), name
-    assert by_name["投诉办结率"] == (None, 0, 0)
+    num, den, value = want["complaints"]
+    assert by_name["投诉办结率"] == (value, num, den)
     day_rows = list(book["分日"].iter_rows(values_only=True))
     assert day_rows[0][:3] == ("日期", "取号", "办结")
     assert {r[0]: r[1] for r in day_rows[1:]} == want["per_day"]
