@@ -7,11 +7,12 @@ import io
 from datetime import datetime
 
 
-def test_page_pdf(when: datetime | None = None) -> bytes:
+def test_page_pdf(when: datetime | None = None, language: str = "zh_CN") -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
 
+    from common.i18n import translate
     from common.pdf_font import pdf_font
 
     font = pdf_font()
@@ -21,9 +22,10 @@ def test_page_pdf(when: datetime | None = None) -> bytes:
     page.setTitle("A4 test page")
     page.rect(10 * mm, 10 * mm, width - 20 * mm, height - 20 * mm)
     page.setFont(font, 20)
-    page.drawString(20 * mm, height - 30 * mm, "打印测试页 A4 test page")
+    page.drawString(20 * mm, height - 30 * mm, f"{translate(language, 'a4.test_page.title')} "
+                                               f"{translate('en', 'a4.test_page.title')}")
     page.setFont(font, 12)
-    page.drawString(20 * mm, height - 42 * mm, "政务服务 自助终端 一次告知 0123456789")
+    page.drawString(20 * mm, height - 42 * mm, translate(language, "a4.test_page.sample"))
     page.drawString(20 * mm, height - 50 * mm, (when or datetime.now()).strftime("%Y-%m-%d %H:%M"))
     for i in range(10):
         page.setFillGray(i / 10)
