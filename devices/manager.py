@@ -282,11 +282,17 @@ class DeviceManager:
 
     def print_a4(self, pdf: bytes, job_name: str) -> A4PrintResult:
         """Send one PDF to the A4 printer with the state set to busy around it."""
+        return self._a4_job(lambda printer: printer.print_pdf(pdf, job_name))
+
+    def print_a4_test_page(self) -> A4PrintResult:
+        return self._a4_job(lambda printer: printer.print_test_page())
+
+    def _a4_job(self, job: Callable[[A4Printer], A4PrintResult]) -> A4PrintResult:
         if self.a4_printer is None:
             return A4PrintResult(False, "unreachable", A4Status.unreachable("no A4 printer configured"))
         self._state("a4_printer", DeviceState.BUSY, None)
         try:
-            return self.a4_printer.print_pdf(pdf, job_name)
+            return job(self.a4_printer)
         finally:
             self._a4_state(self.a4_printer.last_status)
 

@@ -225,3 +225,24 @@ def test_monthly_report_embeds_its_cjk_font(tmp_path):
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf({}, "zh_CN", hall_name="市民中心", generated="2026-12-01"))
     _embedded(path)
+
+
+def test_technician_panel_prints_an_a4_test_page_through_cups(qtbot, cups, manager, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    from kiosk.audit import AuditLog
+    from kiosk.config import Config
+    from kiosk.technician import Technician
+    from ui.qt_app import application
+    from ui.technician_app import TechnicianWindow
+
+    application()
+    tech = Technician(config=Config(), config_path=None, audit=AuditLog(tmp_path / "audit.jsonl"), devices=manager)
+    window = TechnicianWindow(tech)
+    qtbot.addWidget(window)
+    before = len(cups.jobs())
+    qtbot.mouseClick(window.findChild(QPushButton, "test_a4_printer"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "✓" in window.test_output.toPlainText(), timeout=15000)
+    text = _flat(pdf_text(cups.wait_for_jobs(before + 1)[-1]))
+    assert "打印测试页" in text and "A4testpage" in text
