@@ -95,7 +95,13 @@ class _Page:
                 line += ch
         return [*lines, line] if line else lines or [""]
 
-    def text(self, text: str, size: float = 12, indent: float = 0, gap: float = 4, gray: float = 0) -> None:
+    def text(self, text: str, size: float = 12, indent: float = 0, gap: float = 4, gray: float = 0,
+             box: bool = False) -> None:
+        """Wrapped lines; ``box``: a square to tick before the first (the CJK font has no ☐)."""
+        if box:
+            self._room(size + gap)
+            self.canvas.rect(self.margin + indent, self.y - size + 1, size * 0.8, size * 0.8)
+            indent += size * 1.3
         width = self.width - 2 * self.margin - indent
         for line in self._wrap(text, size, width):
             self._room(size + gap)
@@ -154,7 +160,7 @@ def materials_checklist_pdf(service: ServiceItem, language: str, imprint: Imprin
     for material in service.materials:
         notes = (translate(language, "guide.core") if material.core else "") + (
             translate(language, "guide.tolerable") if material.tolerable else "")
-        page.text(f"☐ {_content(material.name, material.name_en, language)} {notes}".rstrip(), 12, indent=8)
+        page.text(f"{_content(material.name, material.name_en, language)} {notes}".rstrip(), 12, indent=8, box=True)
     if service.commitment:
         page.heading(_t(language, "checklist.commitment"))
         page.text(_content(service.commitment, service.commitment_en, language), 12, indent=8)
@@ -211,7 +217,7 @@ def case_receipt_pdf(service: ServiceItem, case_no: str, language: str, imprint:
     if owed:
         page.heading(_t(language, "receipt.owed"))
         for material in owed:
-            page.text(f"☐ {material}", 12, indent=8)
+            page.text(material, 12, indent=8, box=True)
     if progress_url:
         page.text(_t(language, "receipt.progress", url=progress_url), 11, gray=0.3)
     return page.done()

@@ -95,7 +95,7 @@ class GuideFlow(Flow):
             done = self.state == "printed"
             return self.message(tr("guide.print_checklist.done" if done else "guide.print_checklist.failed"), [],
                                 kind="ok" if done else "warning",
-                                buttons=[choice("back", tr("common.back")), choice("home", tr("common.home"))])
+                                buttons=[choice("back", tr("common.back"))])
         return self._detail()
 
     def _shown(self, chinese: str, english: str) -> str:

@@ -57,7 +57,7 @@ def test_citizen_prints_the_materials_checklist(people, tmp_path, cups, mode) ->
     text = _flat(pdf_text(cups.wait_for_jobs(before + 1)[-1]))
     assert "居民身份证换领材料清单（一次告知）" in text
     assert "所需材料" in text and "一次告知" in text
-    person.tap("返回")
+    person.tap("返回上一步")
     person.wait_for("所需材料")
 
 
@@ -81,3 +81,22 @@ def test_no_button_without_an_a4_printer(person: Person) -> None:
     person.tap("按办事区域")
     _browse_to_id_card_renewal(person, "公安业务板块", "居民身份证换领", "所需材料")
     assert not person.sees("打印材料清单")
+
+
+def test_printer_out_of_paper_says_so_and_sends_nothing(people, tmp_path) -> None:
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text('[devices.a4_printer]\nconnection = "sim"\n', encoding="utf-8")
+    person = people(config=toml)
+    person.break_device("a4_printer", "paper_out")
+    person.tap("办事指南")
+    person.tap("按办事区域")
+    _browse_to_id_card_renewal(person, "公安业务板块", "居民身份证换领", "所需材料")
+    person.swipe_to("打印材料清单")
+    person.tap("打印材料清单")
+    person.wait_for("打印机暂时不能打印，请扫码在手机上查看清单，或到咨询台领取")
+    assert person.sims["a4_printer"].jobs == []
+    person.break_device("a4_printer", None)
+    person.tap("返回上一步")
+    person.tap("打印材料清单")
+    person.wait_for("材料清单已打印，请在打印机出纸口取走")
+    assert [name for name, _ in person.sims["a4_printer"].jobs] == ["materials-checklist"]
