@@ -217,12 +217,19 @@ class DeviceManager:
             self._state("printer", DeviceState.READY, "paper_near_end" if st.paper_near_end else None)
 
     def _printer_loop(self) -> None:
-        while not self._stop.is_set():
+        def ask() -> None:
             if self.printer is not None:
-                try:
-                    self._printer_state(self.printer.status())
-                except Exception:
-                    log.exception("printer status failed")
+                self._printer_state(self.printer.status())
+
+        self._poll("printer", ask)
+
+    def _poll(self, kind: str, ask: Callable[[], None]) -> None:
+        """Ask a printer's status every ``printer_poll`` seconds until the manager closes."""
+        while not self._stop.is_set():
+            try:
+                ask()
+            except Exception:
+                log.exception("status failed", extra={"ctx": {"device": kind}})
             self._stop.wait(self.printer_poll)
 
     def print_job(self, method: str, *args: Any) -> PrintResult:
@@ -264,13 +271,11 @@ class DeviceManager:
             self._state("a4_printer", DeviceState.READY, st.condition.value if st.warning else None)
 
     def _a4_loop(self) -> None:
-        while not self._stop.is_set():
+        def ask() -> None:
             if self.a4_printer is not None:
-                try:
-                    self._a4_state(self.a4_printer.status())
-                except Exception:
-                    log.exception("a4 printer status failed")
-            self._stop.wait(self.printer_poll)
+                self._a4_state(self.a4_printer.status())
+
+        self._poll("a4_printer", ask)
 
     def a4_status(self) -> A4Status:
         """The A4 printer's status now (asked of CUPS), its state updated."""

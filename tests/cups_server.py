@@ -16,7 +16,10 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 _BACKEND = """#!/usr/bin/python3
 import os, shutil, sys
@@ -77,6 +80,20 @@ def missing_binaries() -> list[str]:
     if not Path("/usr/lib/cups/daemon/cups-exec").exists():
         missing.append("cups-exec")
     return missing
+
+
+def cups_or_skip() -> Iterator[CupsServer]:
+    """A started :class:`CupsServer` for a fixture to yield from; skips, naming the Debian
+    packages, where CUPS is not installed."""
+    missing = missing_binaries()
+    if missing:
+        pytest.skip(f"CUPS not installed ({', '.join(missing)} missing): "
+                    "apt-get install cups-daemon cups-client cups-ipp-utils")
+    server = CupsServer().start()
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 def _free_port() -> int:

@@ -30,7 +30,7 @@ from kiosk.documents import (
     licence_copy_pdf,
     materials_checklist_pdf,
 )
-from tests.cups_server import CupsServer, missing_binaries, pdf_fonts, pdf_text, render_png
+from tests.cups_server import CupsServer, cups_or_skip, missing_binaries, pdf_fonts, pdf_text, render_png
 
 SERVICE = load_sample_catalogue().service("S0101")
 assert SERVICE is not None
@@ -39,13 +39,7 @@ IMPRINT = Imprint("市民中心政务服务大厅", "K-07")
 
 @pytest.fixture(scope="module")
 def cups() -> Iterator[CupsServer]:
-    missing = missing_binaries()
-    if missing:
-        pytest.skip(f"CUPS not installed ({', '.join(missing)} missing): "
-                    "apt-get install cups-daemon cups-client cups-ipp-utils")
-    server = CupsServer().start()
-    yield server
-    server.close()
+    yield from cups_or_skip()
 
 
 @pytest.fixture
