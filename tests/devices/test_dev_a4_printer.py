@@ -240,3 +240,12 @@ def test_technician_panel_prints_an_a4_test_page_through_cups(qtbot, cups, manag
     qtbot.waitUntil(lambda: "✓" in window.test_output.toPlainText(), timeout=15000)
     text = _flat(pdf_text(cups.wait_for_jobs(before + 1)[-1]))
     assert "打印测试页" in text and "A4testpage" in text
+
+
+def test_licence_copy_of_a_pdf_licence_shows_its_page_under_the_watermark(tmp_path):
+    licence = case_receipt_pdf(SERVICE, "DZZZ-0001", "zh_CN")   # any one-page PDF stands in for the licence
+    path = tmp_path / "copy.pdf"
+    path.write_bytes(licence_copy_pdf(licence, "不动产登记", "zh_CN", IMPRINT))
+    assert "仅供不动产登记使用" in _flat(pdf_text(path))
+    _embedded(path)
+    assert 0.001 < _inked(render_png(path, tmp_path / "copy")) < 0.5   # the page's picture is on it
