@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class DeviceSection(BaseModel):
@@ -55,11 +55,30 @@ class CameraConfig(DeviceSection):
     height: int = Field(default=1080, gt=0)
 
 
+class A4PrinterConfig(DeviceSection):
+    """The A4 printer behind CUPS (documents: materials checklist, application form, case receipt)."""
+
+    #: "none" (no A4 printer, the default), "sim", or the CUPS queue: ipp://HOST:PORT/printers/NAME
+    connection: str = "none"
+    #: seconds to wait for CUPS on each request
+    timeout_s: int = Field(default=10, gt=0, le=120)
+
+    @field_validator("connection")
+    @classmethod
+    def _queue_uri(cls, value: str) -> str:
+        from devices.a4.driver import valid_uri
+
+        if value in ("none", "sim") or valid_uri(value):
+            return value
+        raise ValueError("expected none, sim or ipp://HOST:PORT/printers/NAME")
+
+
 class DevicesConfig(DeviceSection):
     idcard: IdCardConfig = IdCardConfig()
     printer: PrinterConfig = PrinterConfig()
     scanner: ScannerConfig = ScannerConfig()
     camera: CameraConfig = CameraConfig()
+    a4_printer: A4PrinterConfig = A4PrinterConfig()
 
     @model_validator(mode="before")
     @classmethod
@@ -87,7 +106,8 @@ class DevicesConfig(DeviceSection):
         # A kiosk without a card reader or printer is no demo either (as before the typed schema);
         # scanner and camera are optional on a demo machine.
         return (self.idcard.port != "sim" or self.printer.connection != "sim"
-                or self.scanner.kind not in ("sim", "none") or self.camera.device not in ("sim", "none"))
+                or self.scanner.kind not in ("sim", "none") or self.camera.device not in ("sim", "none")
+                or self.a4_printer.connection not in ("sim", "none"))
 
 
 def describe_error(exc: ValidationError, where: str = "devices") -> str:

@@ -1,4 +1,4 @@
-"""DeviceManager: builds the four devices from the typed :class:`~devices.config.DevicesConfig`,
+"""DeviceManager: builds the devices from the typed :class:`~devices.config.DevicesConfig`,
 runs their threads, tracks their state and forwards events as plain callbacks (called from
 device threads; no Qt here).
 
@@ -17,8 +17,10 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from devices.a4.driver import A4Printer, A4PrintResult
+from devices.a4.status import A4Status
 from devices.camera.device import DocumentCamera
-from devices.config import CameraConfig, DevicesConfig, IdCardConfig, PrinterConfig, ScannerConfig
+from devices.config import A4PrinterConfig, CameraConfig, DevicesConfig, IdCardConfig, PrinterConfig, ScannerConfig
 from devices.idcard.card import IdCard
 from devices.idcard.poller import CardPoller
 from devices.printer.driver import Printer, PrintResult
@@ -36,6 +38,7 @@ class DeviceKind(enum.StrEnum):
     PRINTER = "printer"
     SCANNER = "scanner"
     CAMERA = "camera"
+    A4_PRINTER = "a4_printer"
 
 
 KINDS: tuple[str, ...] = tuple(k.value for k in DeviceKind)
@@ -74,10 +77,12 @@ class DeviceManager:
         self.simulators: dict[str, Simulator] = {}
         self.printer: Printer | None = None
         self.camera: DocumentCamera | None = None
+        self.a4_printer: A4Printer | None = None
         self._idcard: CardPoller | None = None
         self._scanner: Scanner | None = None
         self._stop = threading.Event()
         self._printer_thread: threading.Thread | None = None
+        self._a4_thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     # -- life cycle -------------------------------------------------------------------------
@@ -111,6 +116,7 @@ class DeviceManager:
             ("printer", lambda: self._start_printer(self.config.printer)),
             ("scanner", lambda: self._start_scanner(self.config.scanner)),
             ("camera", lambda: self._start_camera(self.config.camera)),
+            ("a4_printer", lambda: self._start_a4_printer(self.config.a4_printer)),
         ]
         for kind, start in starts:
             try:
@@ -130,10 +136,13 @@ class DeviceManager:
                     stop()
                 except Exception:
                     log.exception("device did not stop cleanly")
-        if self._printer_thread:
-            self._printer_thread.join(timeout=5)
+        for thread in (self._printer_thread, self._a4_thread):
+            if thread:
+                thread.join(timeout=5)
         if self.printer:
             self.printer.close()
+        if self.a4_printer:
+            self.a4_printer.close()
         for sim in self.simulators.values():
             sim.close()
         self.simulators.clear()
@@ -208,12 +217,19 @@ class DeviceManager:
             self._state("printer", DeviceState.READY, "paper_near_end" if st.paper_near_end else None)
 
     def _printer_loop(self) -> None:
-        while not self._stop.is_set():
+        def ask() -> None:
             if self.printer is not None:
-                try:
-                    self._printer_state(self.printer.status())
-                except Exception:
-                    log.exception("printer status failed")
+                self._printer_state(self.printer.status())
+
+        self._poll("printer", ask)
+
+    def _poll(self, kind: str, ask: Callable[[], None]) -> None:
+        """Ask a printer's status every ``printer_poll`` seconds until the manager closes."""
+        while not self._stop.is_set():
+            try:
+                ask()
+            except Exception:
+                log.exception("status failed", extra={"ctx": {"device": kind}})
             self._stop.wait(self.printer_poll)
 
     def print_job(self, method: str, *args: Any) -> PrintResult:
@@ -226,6 +242,64 @@ class DeviceManager:
         finally:
             self._printer_state(self.printer.last_status)
         return result
+
+    # -- A4 printer -------------------------------------------------------------------------
+    def _start_a4_printer(self, cfg: A4PrinterConfig) -> None:
+        if cfg.connection == "none":
+            return
+        self._state("a4_printer", DeviceState.DISCONNECTED, "not started")
+        alert = lambda m: call_safely(self.on_alert, "a4_printer", m)  # noqa: E731
+        if cfg.connection == "sim":
+            from devices.a4.simulator import SimulatedA4Printer
+
+            sim_printer = SimulatedA4Printer(on_alert=alert)
+            self.simulators["a4_printer"] = sim_printer.simulator
+            self.a4_printer = sim_printer
+        else:
+            from devices.a4.driver import CupsA4Printer
+
+            self.a4_printer = CupsA4Printer(cfg.connection, timeout=cfg.timeout_s, on_alert=alert)
+        self._a4_thread = threading.Thread(target=self._a4_loop, name="a4-status", daemon=True)
+        self._a4_thread.start()
+
+    def _a4_state(self, st: A4Status) -> None:
+        if not st.reachable:
+            self._state("a4_printer", DeviceState.DISCONNECTED, st.message or st.condition.value)
+        elif not st.can_print:
+            self._state("a4_printer", DeviceState.ERROR, st.condition.value)
+        else:
+            self._state("a4_printer", DeviceState.READY, st.condition.value if st.warning else None)
+
+    def _a4_loop(self) -> None:
+        def ask() -> None:
+            if self.a4_printer is not None:
+                self._a4_state(self.a4_printer.status())
+
+        self._poll("a4_printer", ask)
+
+    def a4_status(self) -> A4Status:
+        """The A4 printer's status now (asked of CUPS), its state updated."""
+        if self.a4_printer is None:
+            return A4Status.unreachable("no A4 printer configured")
+        st = self.a4_printer.status()
+        self._a4_state(st)
+        return st
+
+    def print_a4(self, pdf: bytes, job_name: str) -> A4PrintResult:
+        """Send one PDF to the A4 printer with the state set to busy around it."""
+        return self._a4_job(lambda printer: printer.print_pdf(pdf, job_name))
+
+    def print_a4_test_page(self) -> A4PrintResult:
+        return self._a4_job(lambda printer: printer.print_test_page())
+
+    def _a4_job(self, job: Callable[[A4Printer], A4PrintResult]) -> A4PrintResult:
+        if self.a4_printer is None:
+            return A4PrintResult(False, "unreachable", A4Status.unreachable("no A4 printer configured"))
+        self._state("a4_printer", DeviceState.BUSY, None)
+        try:
+            return job(self.a4_printer)
+        finally:
+            self._a4_state(self.a4_printer.last_status)
 
     # -- scanner ----------------------------------------------------------------------------
     def _start_scanner(self, cfg: ScannerConfig) -> None:

@@ -1,5 +1,5 @@
 """What the kiosk may rely on from each device kind, whatever the transport: a Protocol per kind
-(card reader, receipt printer, QR scanner, document camera), each reporting a
+(card reader, receipt printer, QR scanner, document camera, A4 printer), each reporting a
 :class:`~devices.state.DeviceState` and a reason code. The concrete drivers satisfy them; mypy
 checks that at the bottom of this module.
 """
@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Protocol
 from devices.state import DeviceState
 
 if TYPE_CHECKING:
+    from devices.a4.driver import A4PrintResult
+    from devices.a4.status import A4Status
     from devices.camera.device import CameraHealth, Photo
     from devices.camera.page import Frame
     from devices.printer.driver import PrintResult
@@ -61,6 +63,21 @@ class ReceiptPrinter(Protocol):
     def close(self) -> None: ...
 
 
+class A4DocumentPrinter(Protocol):
+    """An A4 printer behind CUPS: PDF documents; its IPP status says paper, toner, jam, offline."""
+
+    @property
+    def last_status(self) -> A4Status: ...
+
+    def status(self) -> A4Status: ...
+
+    def print_pdf(self, pdf: bytes, job_name: str) -> A4PrintResult: ...
+
+    def print_test_page(self) -> A4PrintResult: ...
+
+    def close(self) -> None: ...
+
+
 class DocumentCameraDevice(Stateful, Protocol):
     """The 高拍仪: a live preview, and a still photo of the page cropped to it."""
 
@@ -78,6 +95,8 @@ class DocumentCameraDevice(Stateful, Protocol):
 
 
 if TYPE_CHECKING:  # the drivers satisfy their protocols (checked by mypy, never run)
+    from devices.a4.driver import CupsA4Printer
+    from devices.a4.simulator import SimulatedA4Printer
     from devices.camera.device import DocumentCamera
     from devices.idcard.poller import CardPoller
     from devices.printer.driver import Printer
@@ -86,8 +105,10 @@ if TYPE_CHECKING:  # the drivers satisfy their protocols (checked by mypy, never
     from devices.scanner.serial_scanner import SerialScanner
 
     def _conforms(poller: CardPoller, printer: Printer, serial: SerialScanner, evdev: EvdevScanner,
-                  qr_camera: CameraScanner, camera: DocumentCamera) -> None:
+                  qr_camera: CameraScanner, camera: DocumentCamera, cups: CupsA4Printer,
+                  a4_sim: SimulatedA4Printer) -> None:
         _reader: CardReader = poller
         _printer: ReceiptPrinter = printer
         _scanners: list[Scanner] = [serial, evdev, qr_camera]
         _camera: DocumentCameraDevice = camera
+        _a4: list[A4DocumentPrinter] = [cups, a4_sim]

@@ -72,7 +72,8 @@ class Technician:
         rows = []
         cfg = self.config.devices
         ports = {"idcard": cfg.idcard.port, "printer": cfg.printer.connection,
-                 "scanner": f"{cfg.scanner.kind} {cfg.scanner.port}".strip(), "camera": cfg.camera.device}
+                 "scanner": f"{cfg.scanner.kind} {cfg.scanner.port}".strip(), "camera": cfg.camera.device,
+                 "a4_printer": cfg.a4_printer.connection}
         for kind in KINDS:
             state, reason = self.devices.state(kind) if self.devices is not None else ("disconnected", "not started")
             rows.append({"kind": kind, "state": str(getattr(state, "value", state)), "reason": reason or "",
@@ -126,6 +127,15 @@ class Technician:
         result = self.devices.print_job("print_test_page")
         return TestResult(bool(result.ok), f"{'printed' if result.ok else 'not printed'}: "
                                           f"{result.reason or 'ok'} {result.message}".strip())
+
+    def test_a4_printer(self) -> TestResult:
+        """An A4 test page through CUPS; the answer says the printer's condition (paper, toner, jam)."""
+        self._audit("device.test", device="a4_printer")
+        if self.devices is None or getattr(self.devices, "a4_printer", None) is None:
+            return TestResult(False, "no A4 printer configured ([devices.a4_printer] connection)")
+        result = self.devices.print_a4_test_page()
+        return TestResult(bool(result.ok), f"{'sent to CUPS' if result.ok else 'not printed'}: "
+                                          f"{result.reason or result.status.condition.value} {result.message}".strip())
 
     def test_scanner(self, timeout: float = 15.0) -> TestResult:
         self._audit("device.test", device="scanner")

@@ -74,11 +74,12 @@ PKGS=(python3 python3-venv ca-certificates)
 QT_PKGS=(fonts-noto-cjk libpulse0 libxcb-cursor0 libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3
          libwayland-client0 libwayland-cursor0 libwayland-egl1)
 case $ROLE in
-  kiosk) PKGS+=("${QT_PKGS[@]}" cage xwayland libzbar0) ;;
+  # CUPS and ipptool for the A4 printer ([devices.a4_printer]); WenQuanYi: the font A4 PDFs embed
+  kiosk) PKGS+=("${QT_PKGS[@]}" cage xwayland libzbar0 cups-daemon cups-client cups-ipp-utils fonts-wqy-zenhei) ;;
   display) PKGS+=("${QT_PKGS[@]}" cage xwayland espeak-ng) ;;
   counter) PKGS+=("${QT_PKGS[@]}" libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-render-util0
                   libxcb-shape0 libxcb-randr0 libxcb-keysyms1) ;;
-  hall-server) ;;
+  hall-server) PKGS+=(fonts-wqy-zenhei) ;;   # the monthly report's PDF embeds it
 esac
 # evdev (HID scanners) is published as source only: online, pip builds it here. A wheelhouse
 # brings it built, so an offline machine needs no compiler.

@@ -1,21 +1,19 @@
 """The monthly report a supervisor hands in, from the figures of :mod:`queueing.stats_history`:
 an XLSX workbook (sheets 汇总, 分事项, 分窗口, 分人员, 分时段, 分日, 跑动次数, each a table with a header
 row; rates are numbers formatted as percentages) and a printable A4 PDF (reportlab, with the
-CJK font the system has, see :func:`_font`). Every heading comes from the catalogues in the reader's language;
+CJK font embedded, see :mod:`common.pdf_font`). Every heading comes from the catalogues in the reader's language;
 the hall's own names and ids are shown as they are."""
 
 from __future__ import annotations
 
 import io
-import subprocess
 from calendar import monthrange
 from collections.abc import Callable
 from datetime import date
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from common.i18n import translate
+from common.pdf_font import pdf_font_or_builtin
 
 METRICS = ("completion", "satisfaction", "rectification", "complaints", "same_day_items")
 # (numerator, denominator) of each rate in the figures
@@ -30,9 +28,6 @@ DAY_COLUMNS = ("day", "issued", "served", "wait_mean", "over_target_share", "acc
 VISIT_COLUMNS = ("key", "name", "visits", "matters", "anonymous", "per_matter", "once_share")
 PERCENT_COLUMNS = {"over_target_share", "over_typical_share", "completion", "satisfaction", "rectification",
                    "once_share", "value_rate"}
-# where the Noto CJK fonts are on Debian (fonts-noto-cjk); fc-match finds them elsewhere
-FONT_CANDIDATES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-                   "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
 def month_range(month: str) -> tuple[str, str]:
@@ -162,42 +157,6 @@ def xlsx(figures: dict[str, Any], language: str = "zh_CN", hall_name: str = "") 
     return buffer.getvalue()
 
 
-@cache
-def cjk_font_path() -> str | None:
-    """A CJK font file (WenQuanYi, else the Noto Sans CJK that ui.qt_app's families resolve to)."""
-    for path in FONT_CANDIDATES:
-        if Path(path).exists():
-            return path
-    try:
-        found = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC"], capture_output=True,
-                               text=True, timeout=10, check=False).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return found if found and Path(found).suffix.lower() in (".ttc", ".ttf", ".otf") else None
-
-
-def _font() -> str:
-    """A font for Chinese text: a TrueType-outlined CJK font when the system has one (embedded,
-    subset); else the Adobe-GB1 CID font STSong-Light, which PDF viewers supply themselves.
-    Noto Sans CJK (the kiosk's font) has PostScript (CFF) outlines, which reportlab cannot embed."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
-
-    if "HallCJK" in pdfmetrics.getRegisteredFontNames():
-        return "HallCJK"
-    path = cjk_font_path()
-    if path is not None:
-        try:
-            pdfmetrics.registerFont(TTFont("HallCJK", path, subfontIndex=0))
-            return "HallCJK"
-        except TTFError:
-            pass  # CFF outlines (Noto CJK): the CID font below
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
-
-
 def cell_text(value: Any, percent: bool) -> str:
     if value is None:
         return "—"
@@ -216,7 +175,7 @@ def pdf(figures: dict[str, Any], language: str = "zh_CN", hall_name: str = "", g
     from reportlab.lib.units import mm
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = _font()
+    font = pdf_font_or_builtin()
     title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, spaceAfter=6)
     heading = ParagraphStyle("heading", fontName=font, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4)
     body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10)
@@ -233,7 +192,7 @@ def pdf(figures: dict[str, Any], language: str = "zh_CN", hall_name: str = "", g
         t = Table(data, colWidths=widths, repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("FONTNAME", (0, 0), (-1, -1), font)]))
         return t
 
     fmt: Callable[[list[Any], set[int]], list[str]] = lambda row, pct: [  # noqa: E731
@@ -255,6 +214,7 @@ def pdf(figures: dict[str, Any], language: str = "zh_CN", hall_name: str = "", g
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
                             topMargin=12 * mm, bottomMargin=12 * mm,
-                            title=_h(language, "report.title", hall=hall_name))
+                            title=_h(language, "report.title", hall=hall_name),
+                            initialFontName=font)  # no unembedded Helvetica left in the PDF
     doc.build(story)
     return buffer.getvalue()

@@ -200,7 +200,8 @@ class TechnicianWindow(QMainWindow):
         layout.addWidget(self.device_table)
         buttons = QHBoxLayout()
         for name, fn in (("test_idcard", self.tech.test_idcard), ("test_printer", self.tech.test_printer),
-                         ("test_scanner", self.tech.test_scanner), ("test_camera", self.tech.test_camera)):
+                         ("test_scanner", self.tech.test_scanner), ("test_camera", self.tech.test_camera),
+                         ("test_a4_printer", self.tech.test_a4_printer)):
             buttons.addWidget(self._button(name, functools.partial(self._run_test, name, fn)))
         buttons.addWidget(self._button("refresh", self.refresh))
         layout.addLayout(buttons)

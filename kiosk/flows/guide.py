@@ -1,13 +1,18 @@
 """办事指南: browse by zone or theme, search by characters or pinyin initials (社保 or sb), and
 each item's guide with conditions, materials (core ones marked), time limit, fee, where to go,
-whether it can be done here or online, and its 码上办 QR for the phone."""
+whether it can be done here or online, and its 码上办 QR for the phone. Where the kiosk has an A4
+printer (``[devices.a4_printer]``), the guide offers 打印材料清单: the 一次告知 checklist on A4
+(:func:`kiosk.documents.materials_checklist_pdf`)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from kiosk.catalogue import ServiceItem, shown_in
 from kiosk.flows.base import Flow, Screen, choice
+
+log = logging.getLogger(__name__)
 
 
 class GuideFlow(Flow):
@@ -35,6 +40,33 @@ class GuideFlow(Flow):
             self.query = str(args.get("text", ""))[:20]
         elif self.state == "detail" and action in ("ticket", "submit"):
             self.core.start_flow(action, service_id=self.service_id)
+        elif self.state == "detail" and action == "print_checklist" and self._a4() is not None:
+            self.goto("printed" if self._print_checklist() else "print_failed")
+
+    def transient_states(self) -> set[str]:
+        return {"printed", "print_failed"}
+
+    def _a4(self) -> Any:
+        devices = self.core.devices
+        return getattr(devices, "a4_printer", None) if devices is not None else None
+
+    def _print_checklist(self) -> bool:
+        from kiosk.documents import JOB_CHECKLIST, Imprint, materials_checklist_pdf
+
+        item = self.core.catalogue.service(self.service_id or "")
+        if item is None:
+            return False
+        try:
+            pdf = materials_checklist_pdf(item, self.core.translator.language,
+                                          Imprint(self.core.hall_name, self.core.kiosk_id))
+            result = self.core.devices.print_a4(pdf, JOB_CHECKLIST)
+        except Exception:
+            log.exception("materials checklist not printed", extra={"ctx": {"service": item.id}})
+            return False
+        if not result.ok:
+            log.warning("materials checklist not printed",
+                        extra={"ctx": {"service": item.id, "reason": result.reason}})
+        return bool(result.ok)
 
     def screen(self) -> Screen:
         tr, cat, pick = self.tr, self.core.catalogue, self.core.translator.pick
@@ -59,6 +91,11 @@ class GuideFlow(Flow):
             return Screen("search", tr("guide.search"), {
                 "query": self.query, "placeholder": tr("guide.search.placeholder"), "lines": lines,
                 "choices": [choice(s.id, self.core.item_name(s), s.window_hint) for s in results]})
+        if self.state in ("printed", "print_failed"):
+            done = self.state == "printed"
+            return self.message(tr("guide.print_checklist.done" if done else "guide.print_checklist.failed"), [],
+                                kind="ok" if done else "warning",
+                                buttons=[choice("back", tr("common.back"))])
         return self._detail()
 
     def _shown(self, chinese: str, english: str) -> str:
@@ -91,6 +128,8 @@ class GuideFlow(Flow):
         buttons = [choice("ticket", tr("guide.take_ticket"))]
         if item.self_service:
             buttons.insert(0, choice("submit", tr("guide.do_here"), accent="green"))
+        if self._a4() is not None:
+            buttons.append(choice("print_checklist", tr("guide.print_checklist")))
         return Screen("guide", self._shown(item.name, item.name_en), {"sections": sections, "buttons": buttons,
                                            "qr": self.core.public_url(f"/g/{item.id}"),
                                            "qr_label": tr("guide.qr")})
