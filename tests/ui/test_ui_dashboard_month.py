@@ -128,7 +128,7 @@ def callback_due(day: str) -> str:
 def test_the_callbacks_are_late_exactly_where_the_working_days_say(month) -> None:
     """回访 within one working day: every 差评's loop on the 整改清单 is overdue exactly when this
     test, counting working days itself (holidays and 调休 from the calendar), says it is."""
-    data, admin, ledger = month
+    _data, admin, ledger = month
     first, last = ledger.month
     today = (last + timedelta(days=1)).isoformat()  # the simulation left the hall on the next month's first morning
     want = {tid: ledger.called_back.get(tid, today) > callback_due(day) for tid, day in ledger.bad_day.items()}
