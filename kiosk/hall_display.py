@@ -176,6 +176,8 @@ class DisplayFollower:
                 # The snapshot says which event it includes; the stream resumes right after it.
                 self.model.last_event_id = snapshot.get("last_event_id", self.model.last_event_id)
                 self.model.set_connected(True)
+                if self._stop.is_set():  # stopped while connecting: the window may be gone already
+                    return
                 self.on_change()
                 delay = 0.5
                 for event in self.client.events(self.model.last_event_id, read_timeout=self.read_timeout):

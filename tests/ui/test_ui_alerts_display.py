@@ -125,8 +125,8 @@ def test_a_notice_posted_on_the_dashboard_appears_on_the_display(qtbot, hall_ser
         qtbot.mouseClick(page.withdraw, Qt.MouseButton.LeftButton)  # taken down early
         qtbot.waitUntil(lambda: "notice_0" not in _texts(display), timeout=10_000)
     finally:
+        bridge.stop()  # its events thread first: nothing reaches the bridge while the window goes
         unload_qml(engine)
-        bridge.stop()
 
 
 def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerProcess) -> None:
@@ -152,8 +152,8 @@ def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerPr
         assert numbers == called  # all eight, each with its window
         assert "page" not in shown  # one page: nothing hidden behind a page turn
     finally:
+        bridge.stop()  # its events thread first: nothing reaches the bridge while the window goes
         unload_qml(engine)
-        bridge.stop()
 
 
 def test_more_calls_than_two_columns_hold_are_paged(qtbot, hall_server: ServerProcess) -> None:
@@ -191,8 +191,8 @@ def test_more_calls_than_two_columns_hold_are_paged(qtbot, hall_server: ServerPr
         qtbot.waitUntil(look, timeout=15_000)
         assert len(seen["1 / 2"]) == 12 and len(seen["2 / 2"]) == 1
     finally:
+        bridge.stop()  # its events thread first: nothing reaches the bridge while the window goes
         unload_qml(engine)
-        bridge.stop()
 
 
 def test_the_display_clock_is_the_halls_time_zone(qtbot, tmp_path: Path) -> None:
@@ -217,6 +217,6 @@ def test_the_display_clock_is_the_halls_time_zone(qtbot, tmp_path: Path) -> None
         qtbot.waitUntil(lambda: _texts(display).get("clock", "")[:14]
                         == datetime.now(zone).strftime("%Y-%m-%d  %H"), timeout=5000)
     finally:
+        bridge.stop()  # its events thread first: nothing reaches the bridge while the window goes
         unload_qml(engine)
-        bridge.stop()
         server.stop()
