@@ -55,11 +55,20 @@ class CameraConfig(DeviceSection):
     height: int = Field(default=1080, gt=0)
 
 
+class KeypadConfig(DeviceSection):
+    """The tactile keypad of speech mode (a USB numeric keypad read as an evdev keyboard)."""
+
+    #: "sim", "none", or the input device: a path (/dev/kiosk-keypad, /dev/input/by-id/…) or a
+    #: substring of its name
+    device: str = "sim"
+
+
 class DevicesConfig(DeviceSection):
     idcard: IdCardConfig = IdCardConfig()
     printer: PrinterConfig = PrinterConfig()
     scanner: ScannerConfig = ScannerConfig()
     camera: CameraConfig = CameraConfig()
+    keypad: KeypadConfig = KeypadConfig()
 
     @model_validator(mode="before")
     @classmethod
@@ -87,7 +96,8 @@ class DevicesConfig(DeviceSection):
         # A kiosk without a card reader or printer is no demo either (as before the typed schema);
         # scanner and camera are optional on a demo machine.
         return (self.idcard.port != "sim" or self.printer.connection != "sim"
-                or self.scanner.kind not in ("sim", "none") or self.camera.device not in ("sim", "none"))
+                or self.scanner.kind not in ("sim", "none") or self.camera.device not in ("sim", "none")
+                or self.keypad.device not in ("sim", "none"))
 
 
 def describe_error(exc: ValidationError, where: str = "devices") -> str:

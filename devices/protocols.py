@@ -1,5 +1,5 @@
 """What the kiosk may rely on from each device kind, whatever the transport: a Protocol per kind
-(card reader, receipt printer, QR scanner, document camera), each reporting a
+(card reader, receipt printer, QR scanner, document camera, speech-mode keypad), each reporting a
 :class:`~devices.state.DeviceState` and a reason code. The concrete drivers satisfy them; mypy
 checks that at the bottom of this module.
 """
@@ -36,6 +36,14 @@ class CardReader(Stateful, Protocol):
 
 class Scanner(Stateful, Protocol):
     """Reads QR codes (serial line, HID keyboard wedge or camera) on its own thread."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Keypad(Stateful, Protocol):
+    """The speech-mode keypad (an evdev keyboard, grabbed); keys arrive through ``on_key``."""
 
     def start(self) -> None: ...
 
@@ -80,14 +88,16 @@ class DocumentCameraDevice(Stateful, Protocol):
 if TYPE_CHECKING:  # the drivers satisfy their protocols (checked by mypy, never run)
     from devices.camera.device import DocumentCamera
     from devices.idcard.poller import CardPoller
+    from devices.keypad.evdev_keypad import EvdevKeypad
     from devices.printer.driver import Printer
     from devices.scanner.camera import CameraScanner
     from devices.scanner.evdev_scanner import EvdevScanner
     from devices.scanner.serial_scanner import SerialScanner
 
     def _conforms(poller: CardPoller, printer: Printer, serial: SerialScanner, evdev: EvdevScanner,
-                  qr_camera: CameraScanner, camera: DocumentCamera) -> None:
+                  qr_camera: CameraScanner, camera: DocumentCamera, keypad: EvdevKeypad) -> None:
         _reader: CardReader = poller
         _printer: ReceiptPrinter = printer
         _scanners: list[Scanner] = [serial, evdev, qr_camera]
         _camera: DocumentCameraDevice = camera
+        _keypad: Keypad = keypad
