@@ -83,12 +83,14 @@ class DevicesConfig(DeviceSection):
             part = data.get(section)
             return part.get(key, "sim") if isinstance(part, dict) else getattr(part, key, "sim")
 
-        camera = data.get("camera")
         deployed = (value("idcard", "port") not in ("sim", "none")
                     or value("printer", "connection") not in ("sim", "none"))
-        if deployed and value("camera", "device") == "sim":
-            fields = camera.model_dump() if isinstance(camera, BaseModel) else dict(camera or {})
-            data = {**data, "camera": {**fields, "device": "none"}}
+        # the same for the speech-mode keypad: a simulated one there would only be a false "ready"
+        for section in ("camera", "keypad"):
+            if deployed and value(section, "device") == "sim":
+                part = data.get(section)
+                fields = part.model_dump() if isinstance(part, BaseModel) else dict(part or {})
+                data = {**data, section: {**fields, "device": "none"}}
         return data
 
     def has_real_devices(self) -> bool:

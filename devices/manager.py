@@ -21,10 +21,10 @@ from devices.camera.device import DocumentCamera
 from devices.config import CameraConfig, DevicesConfig, IdCardConfig, KeypadConfig, PrinterConfig, ScannerConfig
 from devices.idcard.card import IdCard
 from devices.idcard.poller import CardPoller
+from devices.keypad.keys import KeypadKey
 from devices.printer.driver import Printer, PrintResult
 from devices.printer.printer_profile import PrinterProfile
 from devices.printer.status import PrinterStatus
-from devices.keypad.keys import KeypadKey
 from devices.protocols import Keypad, Scanner
 from devices.scanner.classify import Scan
 from devices.state import DeviceState, call_safely

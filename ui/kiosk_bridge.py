@@ -66,6 +66,10 @@ class KioskBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable("
     def view(self) -> dict[str, Any]:
         return self._view
 
+    def runtime_view(self) -> dict[str, Any]:
+        """The view the window shows now (for Python on the GUI thread; QML reads ``view``)."""
+        return self._view
+
     @Property(str, constant=True)
     def hallName(self) -> str:
         return self.runtime.core.hall_name

@@ -177,10 +177,14 @@ class SpeechNavigator(QObject):
         return [self._tr("speech.focus", n=self.focus + 1, total=len(self.choices),
                          label=self._label(self.choices[self.focus]))]
 
+    def _view(self) -> dict[str, Any]:
+        view: dict[str, Any] = self.bridge.runtime_view()
+        return view
+
     # -- the screen changed -------------------------------------------------------------------
     @Slot()
     def _on_view(self) -> None:
-        view = self.bridge.view
+        view = self._view()
         if not view.get("speech"):
             if self.active:
                 self.active = False
@@ -198,7 +202,7 @@ class SpeechNavigator(QObject):
 
     @Slot()
     def _arrived(self) -> None:
-        view = self.bridge.view
+        view = self._view()
         key = self._screen_of(view)
         self.choices = self._walkable()
         notice = str(view.get("notice") or "")
@@ -244,7 +248,7 @@ class SpeechNavigator(QObject):
             self._screen_key = None
             self.choices = self._walkable()
             self._texts = self._page_texts()
-            view = self.bridge.view
+            view = self._view()
             self._screen_key, self.focus, self.passage = self._screen_of(view), 0, -1
             self._notice = str(view.get("notice") or "")
             self._outline()
@@ -262,7 +266,7 @@ class SpeechNavigator(QObject):
         elif key is KeypadKey.FORWARD:
             self._read_on()
         elif key is KeypadKey.REPEAT:
-            self._say(self._screen_phrase(self.bridge.view) + self._focused_phrase())
+            self._say(self._screen_phrase(self._view()) + self._focused_phrase())
         elif key is KeypadKey.HELP:
             self._help()
         else:

@@ -80,6 +80,7 @@ ABSENT = {
     "idcard": '[devices.idcard]\nport = "/dev/kiosk-idcard-absent"\n',
     "printer": '[devices.printer]\nconnection = "serial:/dev/kiosk-printer-absent"\n',
     "camera": '[devices.camera]\ndevice = "/dev/kiosk-camera-absent"\n',
+    "keypad": '[devices.keypad]\ndevice = "/dev/kiosk-keypad-absent"\n',
 }
 SCANNERS = {
     "serial": '[devices.scanner]\nkind = "serial"\nport = "/dev/kiosk-scanner-absent"\n',
@@ -114,7 +115,7 @@ def test_missing_devices_reach_the_technician_and_the_hall(tmp_path: Path) -> No
         from queueing.client import HallClient
 
         staff = HallClient(assembly.hall.url, assembly.hall.tokens["counter"])   # a supervisor's view
-        kinds = {"idcard", "printer", "scanner", "camera"}
+        kinds = {"idcard", "printer", "scanner", "camera", "keypad"}
         deadline = time.monotonic() + 30
         alerts: list[dict] = []
         while time.monotonic() < deadline:
