@@ -61,6 +61,9 @@ class KeypadConfig(DeviceSection):
     #: "sim", "none", or the input device: a path (/dev/kiosk-keypad, /dev/input/by-id/…) or a
     #: substring of its name
     device: str = "sim"
+    #: "pactl": plugging headphones in starts speech mode (PulseAudio/PipeWire jack sensing);
+    #: "none": only a key press starts it
+    headphones: Literal["pactl", "none"] = "none"
 
 
 class DevicesConfig(DeviceSection):

@@ -64,13 +64,14 @@ class DeviceManager:
                  on_card_removed: Callable[[], None] | None = None,
                  on_scan: Callable[[Scan], None] | None = None,
                  on_key: Callable[[KeypadKey], None] | None = None,
+                 on_headphones: Callable[[bool], None] | None = None,
                  on_state: Callable[[str, DeviceState, str | None], None] | None = None,
                  on_alert: Callable[[str, str], None] | None = None,
                  card_interval: float = 0.3, printer_poll: float = 10.0) -> None:
         self.config = config if config is not None else DevicesConfig()
         self.base_url = base_url
         self.on_card, self.on_card_removed, self.on_scan = on_card, on_card_removed, on_scan
-        self.on_key = on_key
+        self.on_key, self.on_headphones = on_key, on_headphones
         self.on_state, self.on_alert = on_state, on_alert
         self.card_interval, self.printer_poll = card_interval, printer_poll
         self.states: dict[str, tuple[DeviceState, str | None]] = {
@@ -81,6 +82,7 @@ class DeviceManager:
         self._idcard: CardPoller | None = None
         self._scanner: Scanner | None = None
         self._keypad: Keypad | None = None
+        self._jack: Keypad | None = None  # the headphone jack: the same life (start, stop, state)
         self._stop = threading.Event()
         self._printer_thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -130,7 +132,8 @@ class DeviceManager:
         """Stop every thread and close every port and simulator."""
         self._stop.set()
         for stop in (self._idcard.stop if self._idcard else None, self._scanner.stop if self._scanner else None,
-                     self.camera.stop if self.camera else None, self._keypad.stop if self._keypad else None):
+                     self.camera.stop if self.camera else None, self._keypad.stop if self._keypad else None,
+                     self._jack.stop if self._jack else None):
             if stop is not None:
                 try:
                     stop()
@@ -299,6 +302,11 @@ class DeviceManager:
 
     # -- speech-mode keypad -----------------------------------------------------------------
     def _start_keypad(self, cfg: KeypadConfig) -> None:
+        if cfg.headphones == "pactl":
+            from devices.keypad.headphones import HeadphoneJack
+
+            self._jack = HeadphoneJack(lambda plugged: call_safely(self.on_headphones, plugged))
+            self._jack.start()
         if cfg.device == "none":
             return
         from devices.keypad.evdev_keypad import EvdevKeypad

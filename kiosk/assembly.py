@@ -395,6 +395,7 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
     manager = DeviceManager(config.devices, base_url=public_base_url, on_card=on_card,
                             on_card_removed=lambda: runtime.post(lambda c: c.card_removed()),
                             on_scan=on_scan, on_state=on_state, on_alert=on_alert,
-                            on_key=lambda key: runtime.post(lambda c: c.keypad_pressed(str(key))))
+                            on_key=lambda key: runtime.post(lambda c: c.keypad_pressed(str(key))),
+                            on_headphones=lambda on: runtime.post(lambda c: c.set_speech_mode(on)))
     core.devices = manager
     return manager.start()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Slot
@@ -27,6 +26,7 @@ from PySide6.QtGui import QGuiApplication, QMouseEvent
 from devices.keypad.keys import KeypadKey
 from kiosk.speech import elder_phrase
 from ui.kiosk_bridge import KioskBridge
+from ui.qt_app import descendants, is_shown
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +40,6 @@ SAY_ALL = ("message", "ticket")
 SHORT = 3
 #: how long a new screen gets to lay out before its choices are read
 SETTLE_MS = 250
-
-
-def _items(item: Any) -> Iterator[Any]:
-    for child in item.childItems():
-        yield child
-        yield from _items(child)
-
-
-def _shown(item: Any) -> bool:
-    if item.width() <= 0 or item.height() <= 0:
-        return False
-    node = item
-    while node is not None:
-        if not node.isVisible() or node.opacity() == 0:
-            return False
-        node = node.parentItem()
-    return True
 
 
 def _clean(text: str) -> str:
@@ -119,13 +102,13 @@ class SpeechNavigator(QObject):
 
     def _walkable(self) -> list[Any]:
         root = self.window.contentItem()
-        overlay = next((i for i in _items(root) if i.objectName() == "countdown" and _shown(i)), None)
+        overlay = next((i for i in descendants(root) if i.objectName() == "countdown" and is_shown(i)), None)
         scope = overlay if overlay is not None else root
         found = []
-        for item in _items(scope):
+        for item in descendants(scope):
             if not (item.inherits("QQuickAbstractButton") or item.inherits("QQuickMouseArea")):
                 continue
-            if not _shown(item) or not item.isEnabled() or _inside(item, LEFT_OUT) or not self._label(item):
+            if not is_shown(item) or not item.isEnabled() or _inside(item, LEFT_OUT) or not self._label(item):
                 continue
             found.append(item)
 
@@ -142,12 +125,12 @@ class SpeechNavigator(QObject):
         root = self.window.contentItem()
         pressable = {id(i) for i in self.choices}
         out: list[str] = []
-        loader = next((i for i in _items(root) if i.objectName() == "pageLoader"), None)
+        loader = next((i for i in descendants(root) if i.objectName() == "pageLoader"), None)
         if loader is None:
             return out
-        for item in _items(loader):
+        for item in descendants(loader):
             text = item.property("text")
-            if not isinstance(text, str) or not _words(text) or not _shown(item) or not item.inherits("QQuickText"):
+            if not isinstance(text, str) or not _words(text) or not is_shown(item) or not item.inherits("QQuickText"):
                 continue
             node, in_choice = item.parentItem(), False
             while node is not None and node is not loader:
@@ -160,7 +143,7 @@ class SpeechNavigator(QObject):
         return out
 
     def _outline(self) -> None:
-        frame = next((i for i in _items(self.window.contentItem()) if i.objectName() == "speechFocus"), None)
+        frame = next((i for i in descendants(self.window.contentItem()) if i.objectName() == "speechFocus"), None)
         if frame is None:
             return
         item = self.choices[self.focus] if self.active and self.choices else None
@@ -191,8 +174,9 @@ class SpeechNavigator(QObject):
                 self._screen_key = None
                 self._outline()
             return
-        if not self.active:
-            return  # the key that started it says the first screen (_on_key)
+        if not self.active:  # just started (headphones plugged in, or a key): the keys explained
+            self._activate()
+            return
         self._settle.start()
 
     def _screen_of(self, view: dict[str, Any]) -> tuple[Any, ...]:
@@ -242,17 +226,11 @@ class SpeechNavigator(QObject):
             key = KeypadKey(name)
         except ValueError:
             return
+        if started and self.active:
+            return  # the key that started speech mode: the start is being said (_on_view)
         self.core.speaker.stop()   # any key cuts the voice off
-        if started or not self.active:
-            self.active = True
-            self._screen_key = None
-            self.choices = self._walkable()
-            self._texts = self._page_texts()
-            view = self._view()
-            self._screen_key, self.focus, self.passage = self._screen_of(view), 0, -1
-            self._notice = str(view.get("notice") or "")
-            self._outline()
-            self._say([self._tr("speech.started"), *self._screen_phrase(view), *self._focused_phrase()])
+        if not self.active:
+            self._activate()
             return
         if key is not KeypadKey.HELP:
             self._help_armed = False
@@ -272,6 +250,16 @@ class SpeechNavigator(QObject):
         else:
             volume = self.core.speaker.louder(0.1 if key is KeypadKey.LOUDER else -0.1)
             self._say([self._tr("speech.volume", n=round(volume * 10))])
+
+    def _activate(self) -> None:
+        self.active = True
+        self.choices = self._walkable()
+        self._texts = self._page_texts()
+        view = self._view()
+        self._screen_key, self.focus, self.passage = self._screen_of(view), 0, -1
+        self._notice = str(view.get("notice") or "")
+        self._outline()
+        self._say([self._tr("speech.started"), *self._screen_phrase(view), *self._focused_phrase()])
 
     def _move(self, step: int) -> None:
         if not self.choices:

@@ -76,21 +76,16 @@ def _pump(app: Any, seconds: float) -> None:
 
 
 def _items(item: Any) -> Iterator[Any]:
-    for child in item.childItems():
-        yield child
-        yield from _items(child)
+    from ui.qt_app import descendants
+
+    return descendants(item)
 
 
 def _shown(item: Any) -> bool:
     """Visible to a person: it and every ancestor visible and not transparent, with a size."""
-    if item.width() <= 0 or item.height() <= 0:
-        return False
-    node = item
-    while node is not None:
-        if not node.isVisible() or node.opacity() == 0:
-            return False
-        node = node.parentItem()
-    return True
+    from ui.qt_app import is_shown
+
+    return bool(is_shown(item))
 
 
 def _class(item: Any) -> str:

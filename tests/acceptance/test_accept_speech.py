@@ -59,13 +59,18 @@ def choose(person: Person, label: str, tries: int = 30) -> None:
     raise AssertionError(f"never heard the choice {label!r}; heard: {person.heard()[-12:]}")
 
 
-def test_a_ticket_by_ear_and_keypad(person: Person) -> None:
-    start(person)
+def take_a_ticket(person: Person) -> str:
+    """From home in speech mode: 取号 → 辅助服务窗口 → 咨询服务; the number heard."""
     choose(person, "取号")
     choose(person, "辅助服务窗口")
     choose(person, "咨询服务")
     hear(person, "取号成功")
-    number = next(m.group(0) for p in person.heard() for m in [TICKET_NO.search(p)] if m)
+    return next(m.group(0) for p in person.heard() for m in [TICKET_NO.search(p)] if m)
+
+
+def test_a_ticket_by_ear_and_keypad(person: Person) -> None:
+    start(person)
+    number = take_a_ticket(person)
     assert any(number in line for line in person.printed()), person.printed()   # the paper says it
     assert person.sees(number)
     assert person.sees_dark(), "the screen stays dark while the citizen listens"
@@ -122,11 +127,7 @@ def test_a_rating_keyed_in_and_stored(person: Person) -> None:
     hall = person.assembly.hall
     staff, admin = HallClient(hall.url, hall.tokens["counter"]), HallClient(hall.url, hall.tokens["admin"])
     start(person)
-    choose(person, "取号")
-    choose(person, "辅助服务窗口")
-    choose(person, "咨询服务")
-    hear(person, "取号成功")
-    number = next(m.group(0) for p in person.heard() for m in [TICKET_NO.search(p)] if m)
+    number = take_a_ticket(person)
     choose(person, "完成")
     counter = next(c["id"] for c in staff.counters()["counters"] if "S0501" in c["services"])
     staff.call_next(counter)
