@@ -149,7 +149,7 @@ class SpeechNavigator(QObject):
         item = self.choices[self.focus] if self.active and self.choices else None
         frame.setProperty("visible", item is not None)
         if item is not None:
-            rect = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
+            rect = item.mapRectToItem(frame.parentItem(), QRectF(0, 0, item.width(), item.height()))
             for name, value in (("x", rect.x() - 6), ("y", rect.y() - 6), ("width", rect.width() + 12),
                                 ("height", rect.height() + 12)):
                 frame.setProperty(name, value)

@@ -161,3 +161,19 @@ def test_help_called_and_the_answer_heard(person: Person) -> None:
     clerk.sign_in("s-H02", DEMO_STAFF_PIN, "H02")  # the demo hall's 帮办代办 clerk takes it
     clerk.ack_alert(int(alert["id"]), "s-H02")
     hear(person, zh("notice.help_on_the_way_at", staff="s-H02", counter="帮办代办"), timeout=20)
+
+
+def test_english_by_keypad_and_the_visit_ends_with_speech_mode(people, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "kiosk.toml"
+    config.write_text("[privacy]\nidle_seconds = 4\nform_idle_seconds = 4\nelder_idle_seconds = 4\n"
+                      "countdown_seconds = 1\n")
+    person = people(config=config)
+    start(person)
+    choose(person, "English")                      # the header's language key, walked to by ear
+    hear(person, "Choice 1 of")
+    assert person.sees_dark()
+    person.wait(7.0)                               # walks away: the idle wipe ends the visit
+    assert not person.sees_dark()
+    mark = len(person.heard())
+    person.press_keypad("5")                       # the next citizen starts it again, in Chinese
+    hear(person, zh("speech.started"), since=mark)
