@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 LEFT_OUT = ("keyboard", "demoPanel")
 #: items whose text is a symbol: what is said for them (catalogue keys)
 NAMED = {"key_del": "speech.key_del", "key_clear": "speech.key_clear"}
+#: templates whose step needs sight whatever is on them (a page held under the camera)
+NEEDS_SIGHT = ("camera",)
 #: templates whose every line is said on arrival (short results: a ticket, a message)
 SAY_ALL = ("message", "ticket")
 #: a screen with at most this many passages besides its choices says them all on arrival
@@ -142,6 +144,14 @@ class SpeechNavigator(QObject):
                 out.append(_clean(text))
         return out
 
+    def _needs_sight(self, view: dict[str, Any]) -> bool:
+        """A step the keypad cannot do: a field typed on the on-screen keyboard, or a photo taken
+        of a page (the citizen is told to call staff, who can help at the kiosk)."""
+        if (view.get("screen") or {}).get("template") in NEEDS_SIGHT:
+            return True
+        return any(i.inherits("QQuickTextInput") and is_shown(i) and not _inside(i, LEFT_OUT)
+                   for i in descendants(self.window.contentItem()))
+
     def _outline(self) -> None:
         frame = next((i for i in descendants(self.window.contentItem()) if i.objectName() == "speechFocus"), None)
         if frame is None:
@@ -212,6 +222,8 @@ class SpeechNavigator(QObject):
     def _screen_phrase(self, view: dict[str, Any]) -> list[str]:
         _, text = elder_phrase(view, self.core.translator.tr)
         phrases = [text]
+        if self._needs_sight(view):
+            phrases.append(self._tr("speech.needs_sight"))
         rest = [t for t in self._texts if t not in text]
         if (view.get("screen") or {}).get("template") in SAY_ALL or len(rest) <= SHORT:
             phrases += rest

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from common.i18n import translate
 from queueing.client import HallClient
 from queueing.credentials import DEMO_STAFF_PIN
 from tests.acceptance.person import Person
 from tests.acceptance.test_accept_progress import submit_a_case
+
+pytestmark = pytest.mark.slow  # each visit by ear takes 15–35 s here (the voice's and the suite's waits)
 
 TICKET_NO = re.compile(r"[A-Z]\d{3}")
 
@@ -177,3 +181,13 @@ def test_english_by_keypad_and_the_visit_ends_with_speech_mode(people, tmp_path)
     mark = len(person.heard())
     person.press_keypad("5")                       # the next citizen starts it again, in Chinese
     hear(person, zh("speech.started"), since=mark)
+
+
+def test_a_step_that_needs_sight_says_so_and_staff_are_called(person: Person) -> None:
+    start(person)
+    choose(person, "办事指南")
+    choose(person, "搜索事项")                      # a field typed on the on-screen keyboard
+    hear(person, zh("speech.needs_sight"))
+    person.press_keypad("#")
+    person.press_keypad("#")
+    hear(person, zh("notice.help_waiting"))
