@@ -371,8 +371,8 @@ class Person:
         self.sims["scanner"].feed(code)
 
     def press_keypad(self, key: str, settle: float = 0.6) -> None:
-        """Press one key of the speech-mode keypad ("2", "5", "*", "#", "+"…)."""
-        self.counts.keys += 1
+        """Press one key of the speech-mode keypad ("2", "5", "*", "#", "+"…); not counted with
+        the on-screen keyboard's keys of :class:`Counts`."""
         self.sims["keypad"].press(key)
         _pump(self.app, settle)
 
