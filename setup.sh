@@ -10,9 +10,10 @@ cd "$(dirname "$0")"
 #   libpulse0        Qt Virtual Keyboard / Qt Multimedia QML plugins
 #   libxcb-cursor0, libegl1, libgl1, libxkbcommon0, libfontconfig1, libdbus-1-3  Qt runtime
 #   fontconfig       fc-match finds the CJK font for raster printing
-#   espeak-ng        offline voice for call announcements and elder mode
 #   fonts-wqy-zenhei  a TrueType CJK font that A4 PDFs embed (reportlab cannot embed Noto CJK's CFF)
 #   cups-client cups-ipp-utils  lp/lpstat and ipptool: the A4 printer driver's IPP client to CUPS
+#   espeak-ng        offline voice for call announcements, elder mode and speech mode
+#   pulseaudio-utils pactl: the headphone jack starts speech mode ([devices.keypad] headphones)
 # For the tests (deployment checks and the phone pages in a real browser):
 #   the ShellCheck linter, systemd (systemd-analyze), systemd-container (systemd-nspawn boots the
 #   installed units), udev + umockdev (the udev rules applied to emulated devices),
@@ -24,7 +25,7 @@ cd "$(dirname "$0")"
 #   cups-daemon      the A4 printer suites start a throw-away cupsd on loopback (tests/cups_server.py)
 # shellcheck disable=SC2206  # EXTRA_SYSTEM_PACKAGES is a space-separated list on purpose
 SYSTEM_PACKAGES=(fonts-noto-cjk fontconfig libzbar0 libpulse0 libxcb-cursor0 libegl1 libgl1 libxkbcommon0
-                 libfontconfig1 libdbus-1-3 espeak-ng fonts-wqy-zenhei cups-client cups-ipp-utils
+                 libfontconfig1 libdbus-1-3 espeak-ng fonts-wqy-zenhei cups-client cups-ipp-utils pulseaudio-utils
                  shellcheck systemd systemd-container udev umockdev cage grim xwayland libwayland-client0
                  libwayland-cursor0 libwayland-egl1 libxcb-keysyms1 chromium faketime postgresql xvfb xdotool
                  poppler-utils cups-daemon ${EXTRA_SYSTEM_PACKAGES:-})

@@ -73,12 +73,24 @@ class A4PrinterConfig(DeviceSection):
         raise ValueError("expected none, sim or ipp://HOST:PORT/printers/NAME")
 
 
+class KeypadConfig(DeviceSection):
+    """The tactile keypad of speech mode (a USB numeric keypad read as an evdev keyboard)."""
+
+    #: "sim", "none", or the input device: a path (/dev/kiosk-keypad, /dev/input/by-id/…) or a
+    #: substring of its name
+    device: str = "sim"
+    #: "pactl": plugging headphones in starts speech mode (PulseAudio/PipeWire jack sensing);
+    #: "none": only a key press starts it
+    headphones: Literal["pactl", "none"] = "none"
+
+
 class DevicesConfig(DeviceSection):
     idcard: IdCardConfig = IdCardConfig()
     printer: PrinterConfig = PrinterConfig()
     scanner: ScannerConfig = ScannerConfig()
     camera: CameraConfig = CameraConfig()
     a4_printer: A4PrinterConfig = A4PrinterConfig()
+    keypad: KeypadConfig = KeypadConfig()
 
     @model_validator(mode="before")
     @classmethod
@@ -93,12 +105,14 @@ class DevicesConfig(DeviceSection):
             part = data.get(section)
             return part.get(key, "sim") if isinstance(part, dict) else getattr(part, key, "sim")
 
-        camera = data.get("camera")
         deployed = (value("idcard", "port") not in ("sim", "none")
                     or value("printer", "connection") not in ("sim", "none"))
-        if deployed and value("camera", "device") == "sim":
-            fields = camera.model_dump() if isinstance(camera, BaseModel) else dict(camera or {})
-            data = {**data, "camera": {**fields, "device": "none"}}
+        # the same for the speech-mode keypad: a simulated one there would only be a false "ready"
+        for section in ("camera", "keypad"):
+            if deployed and value(section, "device") == "sim":
+                part = data.get(section)
+                fields = part.model_dump() if isinstance(part, BaseModel) else dict(part or {})
+                data = {**data, section: {**fields, "device": "none"}}
         return data
 
     def has_real_devices(self) -> bool:
@@ -107,7 +121,8 @@ class DevicesConfig(DeviceSection):
         # scanner and camera are optional on a demo machine.
         return (self.idcard.port != "sim" or self.printer.connection != "sim"
                 or self.scanner.kind not in ("sim", "none") or self.camera.device not in ("sim", "none")
-                or self.a4_printer.connection not in ("sim", "none"))
+                or self.a4_printer.connection not in ("sim", "none")
+                or self.keypad.device not in ("sim", "none"))
 
 
 def describe_error(exc: ValidationError, where: str = "devices") -> str:

@@ -20,13 +20,22 @@ from typing import Any, Protocol
 from devices.a4.driver import A4Printer, A4PrintResult
 from devices.a4.status import A4Status
 from devices.camera.device import DocumentCamera
-from devices.config import A4PrinterConfig, CameraConfig, DevicesConfig, IdCardConfig, PrinterConfig, ScannerConfig
+from devices.config import (
+    A4PrinterConfig,
+    CameraConfig,
+    DevicesConfig,
+    IdCardConfig,
+    KeypadConfig,
+    PrinterConfig,
+    ScannerConfig,
+)
 from devices.idcard.card import IdCard
 from devices.idcard.poller import CardPoller
+from devices.keypad.keys import KeypadKey
 from devices.printer.driver import Printer, PrintResult
 from devices.printer.printer_profile import PrinterProfile
 from devices.printer.status import PrinterStatus
-from devices.protocols import Scanner
+from devices.protocols import Keypad, Scanner
 from devices.scanner.classify import Scan
 from devices.state import DeviceState, call_safely
 
@@ -39,6 +48,7 @@ class DeviceKind(enum.StrEnum):
     SCANNER = "scanner"
     CAMERA = "camera"
     A4_PRINTER = "a4_printer"
+    KEYPAD = "keypad"
 
 
 KINDS: tuple[str, ...] = tuple(k.value for k in DeviceKind)
@@ -64,12 +74,15 @@ class DeviceManager:
                  on_card: Callable[[IdCard], None] | None = None,
                  on_card_removed: Callable[[], None] | None = None,
                  on_scan: Callable[[Scan], None] | None = None,
+                 on_key: Callable[[KeypadKey], None] | None = None,
+                 on_headphones: Callable[[bool], None] | None = None,
                  on_state: Callable[[str, DeviceState, str | None], None] | None = None,
                  on_alert: Callable[[str, str], None] | None = None,
                  card_interval: float = 0.3, printer_poll: float = 10.0) -> None:
         self.config = config if config is not None else DevicesConfig()
         self.base_url = base_url
         self.on_card, self.on_card_removed, self.on_scan = on_card, on_card_removed, on_scan
+        self.on_key, self.on_headphones = on_key, on_headphones
         self.on_state, self.on_alert = on_state, on_alert
         self.card_interval, self.printer_poll = card_interval, printer_poll
         self.states: dict[str, tuple[DeviceState, str | None]] = {
@@ -80,6 +93,8 @@ class DeviceManager:
         self.a4_printer: A4Printer | None = None
         self._idcard: CardPoller | None = None
         self._scanner: Scanner | None = None
+        self._keypad: Keypad | None = None
+        self._jack: Keypad | None = None  # the headphone jack: the same life (start, stop, state)
         self._stop = threading.Event()
         self._printer_thread: threading.Thread | None = None
         self._a4_thread: threading.Thread | None = None
@@ -100,7 +115,7 @@ class DeviceManager:
             wanted += ["cv2", "zxingcpp", "pyzbar.pyzbar"]
         if self.config.camera.device != "none":
             wanted += ["cv2"]
-        if self.config.scanner.kind == "evdev":
+        if self.config.scanner.kind == "evdev" or self.config.keypad.device != "none":
             wanted += ["evdev"]
         for name in wanted:
             try:
@@ -117,6 +132,7 @@ class DeviceManager:
             ("scanner", lambda: self._start_scanner(self.config.scanner)),
             ("camera", lambda: self._start_camera(self.config.camera)),
             ("a4_printer", lambda: self._start_a4_printer(self.config.a4_printer)),
+            ("keypad", lambda: self._start_keypad(self.config.keypad)),
         ]
         for kind, start in starts:
             try:
@@ -130,7 +146,8 @@ class DeviceManager:
         """Stop every thread and close every port and simulator."""
         self._stop.set()
         for stop in (self._idcard.stop if self._idcard else None, self._scanner.stop if self._scanner else None,
-                     self.camera.stop if self.camera else None):
+                     self.camera.stop if self.camera else None, self._keypad.stop if self._keypad else None,
+                     self._jack.stop if self._jack else None):
             if stop is not None:
                 try:
                     stop()
@@ -364,3 +381,30 @@ class DeviceManager:
 
             self.camera = DocumentCamera(uvc_factory(cfg.device, cfg.width, cfg.height), on_state=on_state)
         self.camera.start()
+
+    # -- speech-mode keypad -----------------------------------------------------------------
+    def _start_keypad(self, cfg: KeypadConfig) -> None:
+        if cfg.headphones == "pactl":
+            from devices.keypad.headphones import HeadphoneJack
+
+            self._jack = HeadphoneJack(lambda plugged: call_safely(self.on_headphones, plugged))
+            self._jack.start()
+        if cfg.device == "none":
+            return
+        from devices.keypad.evdev_keypad import EvdevKeypad
+
+        self._state("keypad", DeviceState.DISCONNECTED, "not started")
+        device, grab = cfg.device, True
+        if device == "sim":
+            from devices.keypad.simulator import KeypadSimulator
+
+            sim = KeypadSimulator()
+            device, grab = sim.listen_pty(), False   # a pty carries the records; only a real node is grabbed
+            self.simulators["keypad"] = sim
+
+        def on_state(s: DeviceState, r: str | None) -> None:
+            self._state("keypad", s, r)
+
+        self._keypad = EvdevKeypad(device, on_key=lambda k: call_safely(self.on_key, k), on_state=on_state,
+                                   grab=grab)
+        self._keypad.start()

@@ -1,6 +1,6 @@
 """What the kiosk may rely on from each device kind, whatever the transport: a Protocol per kind
-(card reader, receipt printer, QR scanner, document camera, A4 printer), each reporting a
-:class:`~devices.state.DeviceState` and a reason code. The concrete drivers satisfy them; mypy
+(card reader, receipt printer, QR scanner, document camera, A4 printer, speech-mode keypad), each
+reporting a :class:`~devices.state.DeviceState` and a reason code. The concrete drivers satisfy them; mypy
 checks that at the bottom of this module.
 """
 
@@ -38,6 +38,14 @@ class CardReader(Stateful, Protocol):
 
 class Scanner(Stateful, Protocol):
     """Reads QR codes (serial line, HID keyboard wedge or camera) on its own thread."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Keypad(Stateful, Protocol):
+    """The speech-mode keypad (an evdev keyboard, grabbed); keys arrive through ``on_key``."""
 
     def start(self) -> None: ...
 
@@ -99,6 +107,7 @@ if TYPE_CHECKING:  # the drivers satisfy their protocols (checked by mypy, never
     from devices.a4.simulator import SimulatedA4Printer
     from devices.camera.device import DocumentCamera
     from devices.idcard.poller import CardPoller
+    from devices.keypad.evdev_keypad import EvdevKeypad
     from devices.printer.driver import Printer
     from devices.scanner.camera import CameraScanner
     from devices.scanner.evdev_scanner import EvdevScanner
@@ -106,9 +115,10 @@ if TYPE_CHECKING:  # the drivers satisfy their protocols (checked by mypy, never
 
     def _conforms(poller: CardPoller, printer: Printer, serial: SerialScanner, evdev: EvdevScanner,
                   qr_camera: CameraScanner, camera: DocumentCamera, cups: CupsA4Printer,
-                  a4_sim: SimulatedA4Printer) -> None:
+                  a4_sim: SimulatedA4Printer, keypad: EvdevKeypad) -> None:
         _reader: CardReader = poller
         _printer: ReceiptPrinter = printer
         _scanners: list[Scanner] = [serial, evdev, qr_camera]
         _camera: DocumentCameraDevice = camera
         _a4: list[A4DocumentPrinter] = [cups, a4_sim]
+        _keypad: Keypad = keypad

@@ -257,18 +257,28 @@ class ClipEngine:
 
 
 def play_in_background(args: list[str], what: str, timeout: float, done: Callable[[], None],
-                       after: Callable[[], None] | None = None) -> None:
+                       after: Callable[[], None] | None = None,
+                       playing: set[subprocess.Popen[bytes]] | None = None) -> None:
     """Run one speech command (espeak-ng, a WAV player) on its own thread; a failure is logged
-    for staff, never raised, and ``done`` is always called (the announcer's queue moves on)."""
+    for staff, never raised, and ``done`` is always called (the announcer's queue moves on).
+    While it plays the process is in ``playing`` (so speech mode can cut it off)."""
 
     def run() -> None:
+        process: subprocess.Popen[bytes] | None = None
         try:
-            result = subprocess.run(args, capture_output=True, timeout=timeout, check=False)
-            if result.returncode != 0:
-                log.warning(f"{what} failed", extra={"ctx": {"code": result.returncode}})
+            process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if playing is not None:
+                playing.add(process)
+            code = process.wait(timeout=timeout)
+            if code not in (0, -15):   # -15: cut off on purpose (SIGTERM)
+                log.warning(f"{what} failed", extra={"ctx": {"code": code}})
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.warning(f"{what} could not run", extra={"ctx": {"error": type(exc).__name__}})
+            if process is not None:
+                process.kill()
         finally:
+            if playing is not None and process is not None:
+                playing.discard(process)
             if after is not None:
                 after()
             done()

@@ -80,6 +80,7 @@ class KioskCore:
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = date.today,
         ecard_qr: bool = False,
+        speech_blank: bool = True,
     ) -> None:
         self.catalogue = catalogue
         self.translator = translator or Translator()
@@ -94,6 +95,14 @@ class KioskCore:
         self.hall_id = hall_id
         self.voice = voice  # a speech engine (kiosk.speech); elder mode speaks each step
         self._spoken = ""
+        # speech mode (a blind citizen at headphones and the tactile keypad): the core owns the
+        # mode and the headphone voice; what to say on each key is the UI's (ui/speech_nav.py)
+        from kiosk.speech_mode import Speaker
+
+        self.speech_mode = False
+        self.speech_blank = speech_blank  # the screen goes dark in speech mode (privacy)
+        self.speaker = Speaker(voice)
+        self.key_listeners: list[Callable[[str, bool], None]] = []
         self.hall_name = hall_name or catalogue.hall_name
         self.public_base_url = public_base_url.rstrip("/")
         self.hall_key = hall_key  # signs the receipt QR's /a/ token (queueing.public_tokens)
@@ -187,6 +196,26 @@ class KioskCore:
         self.trouble.changed(kind, state, reason)
         self._publish()
 
+    def keypad_pressed(self, key: str) -> None:
+        """A key of the tactile keypad: the first one starts speech mode; every key goes to the
+        listeners (the UI's speech navigation) with whether it was the one that started it."""
+        self.idle.touch()
+        started = not self.speech_mode
+        if started:
+            self.set_speech_mode(True)
+        for listener in list(self.key_listeners):
+            listener(key, started)
+
+    def set_speech_mode(self, on: bool) -> None:
+        """Headphones plugged in (or a keypad key) / out (or a new citizen): speech mode on or off."""
+        if on == self.speech_mode:
+            return
+        self.speech_mode = on
+        log.info("speech mode", extra={"ctx": {"on": on}})
+        if not on:
+            self.speaker.stop()
+        self._publish()
+
     def card_removed(self) -> None:
         self.card_present = False
         self._publish()
@@ -207,7 +236,7 @@ class KioskCore:
     def _pristine(self) -> bool:
         """Home, nothing given, default mode: what a new citizen finds (no idle watch needed)."""
         return (isinstance(self.flow, HomeFlow) and self.session.is_empty() and not self.elder
-                and self.translator.language == "zh_CN")
+                and not self.speech_mode and self.translator.language == "zh_CN")
 
     def tick(self) -> None:
         """Called about once a second: the appointment list refresh, idle countdown and wipe (also
@@ -221,6 +250,8 @@ class KioskCore:
             log.info("idle timeout", extra={"ctx": {"flow": self.flow.name}})
             self.go_home()
             self.reset_mode()
+            self.speech_mode = False  # the next citizen starts it again (headphones or a key)
+            self.speaker.stop()
             self._publish()
         elif phase is IdlePhase.COUNTDOWN:
             self._publish()
@@ -237,6 +268,8 @@ class KioskCore:
             "state": self.flow.state,
             "language": self.translator.language,
             "elder": self.elder,
+            "speech": self.speech_mode,
+            "speech_blank": self.speech_mode and self.speech_blank,
             "banner": self.banner(),
             "countdown": left if phase is IdlePhase.COUNTDOWN else 0,
             "notice": self.notice or self._card_notice(),
@@ -268,8 +301,8 @@ class KioskCore:
 
     def _speak(self, view: dict[str, Any]) -> None:
         """Elder mode: say each new step once (never the same phrase twice in a row)."""
-        if not self.elder or self.voice is None:
-            return
+        if not self.elder or self.voice is None or self.speech_mode:
+            return  # speech mode says more, in its own order (ui/speech_nav.py)
         key, text = elder_phrase(view, self.translator.tr)
         if not text or key == self._spoken:
             return
@@ -363,7 +396,7 @@ class KioskCore:
         if coming is None:
             return
         self.notice = coming
-        if self.voice is not None:
+        if self.voice is not None and not self.speech_mode:  # speech mode says the notice itself
             try:
                 self.voice.say(coming, self.translator.language, 0.9, lambda: None)
             except Exception:

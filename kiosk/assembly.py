@@ -209,6 +209,7 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             kiosk_id=config.kiosk.id, hall_id=config.kiosk.hall_id, hall_name=config.kiosk.hall_name,
             public_base_url=public_base_url, hall_key=platform.hall_key, session_root=kiosk_dir / "sessions",
             today=today, voice=best_engine(), ecard_qr=config.kiosk.ecard_qr,
+            speech_blank=config.privacy.speech_blank,
             idle_policy=IdlePolicy(config.privacy.idle_seconds, config.privacy.form_idle_seconds,
                                    config.privacy.elder_idle_seconds, config.privacy.countdown_seconds),
         )
@@ -393,6 +394,8 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
 
     manager = DeviceManager(config.devices, base_url=public_base_url, on_card=on_card,
                             on_card_removed=lambda: runtime.post(lambda c: c.card_removed()),
-                            on_scan=on_scan, on_state=on_state, on_alert=on_alert)
+                            on_scan=on_scan, on_state=on_state, on_alert=on_alert,
+                            on_key=lambda key: runtime.post(lambda c: c.keypad_pressed(str(key))),
+                            on_headphones=lambda on: runtime.post(lambda c: c.set_speech_mode(on)))
     core.devices = manager
     return manager.start()

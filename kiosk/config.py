@@ -98,6 +98,8 @@ class PrivacySection(_Section):
     #: what the offline cache seals new personal data with: "aes" (AES-256-GCM, HMAC-SHA256) or
     #: "sm" (国密 SM4-GCM, HMAC-SM3); data sealed before a switch still opens (docs/security.md)
     crypto_suite: Literal["aes", "sm"] = "aes"
+    #: speech mode blanks the screen, so that nobody behind the citizen reads along
+    speech_blank: bool = True
 
     @field_validator("countdown_seconds")
     @classmethod

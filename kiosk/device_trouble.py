@@ -46,7 +46,7 @@ class DeviceTrouble:
             return
         self._paged[stamp] = now
         tr = self.core.translator.tr
-        what = tr(f"device.alert.{kind}") if kind in ("idcard", "printer", "scanner", "camera") else kind
+        what = tr(f"device.alert.{kind}") if kind in ("idcard", "printer", "scanner", "camera", "keypad") else kind
         self.core.alert_staff(kind, tr("device.alert", kiosk=self.core.kiosk_id, device=what,
                                        state=state, reason=reason or "-"))
         log.warning("device trouble", extra={"ctx": {"device": kind, "state": state, "reason": reason or ""}})

@@ -106,6 +106,7 @@ class EspeakEngine:
             installed = installed_voices(binary)
             voices = {lang: pick_voice(lang, installed) for lang in PREFERRED}
         self.voices = voices
+        self._playing: set[subprocess.Popen[bytes]] = set()
         log.info("espeak-ng voices", extra={"ctx": dict(voices)})
 
     def voice(self, language: str) -> str:
@@ -115,7 +116,12 @@ class EspeakEngine:
         args = [self.binary, "-v", self.voice(language), "-s", str(self.speed),
                 "-a", str(int(max(0.0, min(1.0, volume)) * 200)), speakable(text, language)]
 
-        play_in_background(args, "espeak-ng", 30, done)
+        play_in_background(args, "espeak-ng", 30, done, playing=self._playing)
+
+    def stop(self) -> None:
+        """Cut off what is being said now (speech mode: a key interrupts the voice)."""
+        for process in list(self._playing):
+            process.terminate()
 
 
 def best_engine(clips_dir: str | Path | None = None) -> EspeakEngine | SilentEngine | ClipEngine:

@@ -73,7 +73,7 @@ class Technician:
         cfg = self.config.devices
         ports = {"idcard": cfg.idcard.port, "printer": cfg.printer.connection,
                  "scanner": f"{cfg.scanner.kind} {cfg.scanner.port}".strip(), "camera": cfg.camera.device,
-                 "a4_printer": cfg.a4_printer.connection}
+                 "a4_printer": cfg.a4_printer.connection, "keypad": cfg.keypad.device}
         for kind in KINDS:
             state, reason = self.devices.state(kind) if self.devices is not None else ("disconnected", "not started")
             rows.append({"kind": kind, "state": str(getattr(state, "value", state)), "reason": reason or "",

@@ -304,6 +304,9 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
     engine, window = load_qml("kiosk/Main.qml", {"bridge": bridge},
                               {"camera": CameraPreviewProvider(assembly.devices)})
+    from ui.speech_nav import attach
+
+    attach(window, bridge)  # speech mode: lives as long as the window (its parent)
 
     def cleanup() -> None:
         unload_qml(engine)  # the pages go before the bridge they bind to

@@ -23,6 +23,8 @@ QML_IMPORT_MAJOR_VERSION = 1
 class KioskBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable("…") is a decorator
     viewChanged = Signal()
     paperChanged = Signal()
+    #: a key of the speech-mode keypad (devices/keypad/keys.py) and whether it started the mode
+    keyPressed = Signal(str, bool)
     _incoming = Signal()
 
     def __init__(self, runtime: KioskRuntime, *, demo: Any = None, font_family: str = "Noto Sans CJK SC",
@@ -39,6 +41,7 @@ class KioskBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable("
         self._lock = threading.Lock()
         self._incoming.connect(self._set_view, Qt.ConnectionType.QueuedConnection)
         runtime.core.subscribe(self._receive)
+        runtime.core.key_listeners.append(self.keyPressed.emit)  # worker thread: queued to the GUI
         # The current screen before the first frame (the core may have started earlier).
         self._view = to_qml(runtime.call(lambda core: core.view()) if runtime.running else runtime.core.view())
 
@@ -61,6 +64,10 @@ class KioskBridge(QObject):  # type: ignore[operator]  # stubs: QmlUncreatable("
 
     @Property("QVariantMap", notify=viewChanged)  # type: ignore[arg-type]  # stubs take only a type; Qt takes its name
     def view(self) -> dict[str, Any]:
+        return self._view
+
+    def runtime_view(self) -> dict[str, Any]:
+        """The view the window shows now (for Python on the GUI thread; QML reads ``view``)."""
         return self._view
 
     @Property(str, constant=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,25 @@ from ui.qr_provider import QrImageProvider
 QML_DIR = Path(__file__).resolve().parent / "qml"
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Source Han Sans SC")
 log = logging.getLogger(__name__)
+
+
+def descendants(item: Any) -> Iterator[Any]:
+    """Every item under a Qt Quick item, depth first (the scene as a person looks it over)."""
+    for child in item.childItems():
+        yield child
+        yield from descendants(child)
+
+
+def is_shown(item: Any) -> bool:
+    """Visible to a person: it and every ancestor visible and not transparent, with a size."""
+    if item.width() <= 0 or item.height() <= 0:
+        return False
+    node = item
+    while node is not None:
+        if not node.isVisible() or node.opacity() == 0:
+            return False
+        node = node.parentItem()
+    return True
 
 
 def application(argv: list[str] | None = None) -> QGuiApplication:

@@ -56,6 +56,9 @@ class KioskDriver:
 
         self.engine, self.window = load_qml("kiosk/Main.qml", {"bridge": self.bridge},
                                             {"camera": CameraPreviewProvider(self.assembly.devices)})
+        from ui.speech_nav import attach
+
+        self.speech = attach(self.window, self.bridge)  # speech mode, as the kiosk role has it
         if size is not None:
             self.window.resize(*size)
         self.keep: tuple[str, ...] = ()  # modes the tour's visitor switches on again after home

@@ -29,6 +29,21 @@ SHIFTS = ("KEY_LEFTSHIFT", "KEY_RIGHTSHIFT")
 ENTERS = ("KEY_ENTER", "KEY_KPENTER")
 
 
+def find_input_device(device: str) -> Any:
+    """The evdev ``InputDevice`` at a ``/dev/…`` path, or the first whose name contains ``device``
+    (the scanner and the speech-mode keypad are both found this way)."""
+    import evdev
+
+    if device.startswith("/dev/"):
+        return evdev.InputDevice(device)
+    for path in evdev.list_devices():
+        dev = evdev.InputDevice(path)
+        if device.lower() in dev.name.lower():
+            return dev
+        dev.close()
+    raise FileNotFoundError(f"no input device named like {device!r}")
+
+
 class KeyDecoder:
     """Key events (name, value: 1 down / 0 up / 2 repeat) → finished codes."""
 
@@ -63,16 +78,7 @@ class EvdevScanner(DeviceThread):
         self.repeats = RepeatFilter(repeat_window)
 
     def _find(self) -> Any:   # evdev.InputDevice (evdev ships no type information)
-        import evdev
-
-        if self.device.startswith("/dev/"):
-            return evdev.InputDevice(self.device)
-        for path in evdev.list_devices():
-            dev = evdev.InputDevice(path)
-            if self.device.lower() in dev.name.lower():
-                return dev
-            dev.close()
-        raise FileNotFoundError(f"no input device named like {self.device!r}")
+        return find_input_device(self.device)
 
     def _run(self) -> None:
         import select

@@ -10,6 +10,9 @@ A :class:`Person` may only
 - bring a card or a code: :meth:`place_card` / :meth:`remove_card` put a fictional card on the
   simulated reader (the driver reads it as SAM frames over the pty), :meth:`scan` sends a code as
   the scanner's serial bytes;
+- press a key of the tactile keypad of speech mode (:meth:`press_keypad`: the keypad simulator
+  sends the key's evdev records through its pty) and listen to the headphones (:meth:`heard`:
+  the phrases the kiosk's speech-mode voice said);
 - wait (:meth:`wait`), read what came out of the printer (:meth:`printed`) and hold the printed
   paper's QR code under the scanner (:meth:`scan_printed_qr`: decoded from the paper's image);
 - have a device go wrong the way it does in the field (:meth:`break_device`, one of the fault
@@ -73,21 +76,16 @@ def _pump(app: Any, seconds: float) -> None:
 
 
 def _items(item: Any) -> Iterator[Any]:
-    for child in item.childItems():
-        yield child
-        yield from _items(child)
+    from ui.qt_app import descendants
+
+    return descendants(item)
 
 
 def _shown(item: Any) -> bool:
     """Visible to a person: it and every ancestor visible and not transparent, with a size."""
-    if item.width() <= 0 or item.height() <= 0:
-        return False
-    node = item
-    while node is not None:
-        if not node.isVisible() or node.opacity() == 0:
-            return False
-        node = node.parentItem()
-    return True
+    from ui.qt_app import is_shown
+
+    return bool(is_shown(item))
 
 
 def _class(item: Any) -> str:
@@ -187,6 +185,10 @@ class Person:
             label = str(item.objectName() or item.property("text") or _class(item))
             out.append((label, rect.width(), rect.height()))
         return out
+
+    def sees_dark(self) -> bool:
+        """Whether the window is blanked (speech mode's privacy screen covers it all)."""
+        return any(i.objectName() == "speechBlank" and i.width() >= self.window.width() for i in self._visible())
 
     def sees(self, text: str) -> bool:
         return any(text in t for t in self.texts())
@@ -367,6 +369,16 @@ class Person:
         """Hold a code under the scanner: it arrives as the scanner's serial bytes."""
         self.counts.brought += 1
         self.sims["scanner"].feed(code)
+
+    def press_keypad(self, key: str, settle: float = 0.6) -> None:
+        """Press one key of the speech-mode keypad ("2", "5", "*", "#", "+"…); not counted with
+        the on-screen keyboard's keys of :class:`Counts`."""
+        self.sims["keypad"].press(key)
+        _pump(self.app, settle)
+
+    def heard(self) -> list[str]:
+        """Every phrase said in the headphones so far (speech mode), oldest first."""
+        return list(self.assembly.core.speaker.spoken)
 
     def break_device(self, kind: str, fault: str | None) -> None:
         """A device goes wrong: ``fault`` is one of ``FAULTS`` of that device's simulator (None mends it)."""

@@ -82,6 +82,7 @@ ABSENT = {
     "camera": '[devices.camera]\ndevice = "/dev/kiosk-camera-absent"\n',
     # a CUPS nobody runs (the discard port on loopback refuses)
     "a4_printer": '[devices.a4_printer]\nconnection = "ipp://127.0.0.1:9/printers/absent"\ntimeout_s = 2\n',
+    "keypad": '[devices.keypad]\ndevice = "/dev/kiosk-keypad-absent"\n',
 }
 SCANNERS = {
     "serial": '[devices.scanner]\nkind = "serial"\nport = "/dev/kiosk-scanner-absent"\n',
@@ -116,7 +117,7 @@ def test_missing_devices_reach_the_technician_and_the_hall(tmp_path: Path) -> No
         from queueing.client import HallClient
 
         staff = HallClient(assembly.hall.url, assembly.hall.tokens["counter"])   # a supervisor's view
-        kinds = {"idcard", "printer", "scanner", "camera", "a4_printer"}
+        kinds = {"idcard", "printer", "scanner", "camera", "a4_printer", "keypad"}
         deadline = time.monotonic() + 30
         alerts: list[dict] = []
         while time.monotonic() < deadline:

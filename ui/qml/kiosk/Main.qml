@@ -182,6 +182,20 @@ ApplicationWindow {
         }
     }
 
+    // Speech mode (ui/speech_nav.py): the keypad's focused choice outlined, and the screen dark
+    // for privacy while the citizen listens in the headphones.
+    Rectangle {
+        objectName: "speechFocus"
+        visible: false; z: 97
+        color: "transparent"; border.color: "#f1c40f"; border.width: 6; radius: 12
+    }
+    Rectangle {
+        objectName: "speechBlank"
+        anchors.fill: parent; z: 98
+        visible: !!root.view.speech_blank
+        color: "black"
+    }
+
     DemoPanel {
         bridge: root.bridge
         visible: root.bridge.demoEnabled
