@@ -116,3 +116,32 @@ def unpack(path: Path, into: Path) -> None:
     """Extract a checked bundle into ``into``; members that would escape it are refused."""
     with tarfile.open(path, "r:gz") as tar:
         tar.extractall(into, filter="data")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m common.releases keys|publish``: what the installer and the release builder run.
+    ``keys`` makes the pair; ``publish FOLDER --version V`` packs, signs and names it latest."""
+    import argparse
+    p = argparse.ArgumentParser(prog="common.releases")
+    sub = p.add_subparsers(dest="action", required=True)
+    k = sub.add_parser("keys")
+    k.add_argument("--private", required=True, type=Path)
+    k.add_argument("--public", required=True, type=Path)
+    pub = sub.add_parser("publish")
+    pub.add_argument("folder", type=Path)
+    pub.add_argument("--version", required=True)
+    pub.add_argument("--key", required=True, type=Path)
+    pub.add_argument("--releases", required=True, type=Path, help="the hall's $HALL_RELEASES_DIR")
+    a = p.parse_args(argv)
+    if a.action == "keys":
+        make_keys(a.private, a.public)
+        return 0
+    pack(a.folder, a.version, a.releases, a.key.read_bytes())
+    tmp = a.releases / ".latest.tmp"
+    tmp.write_text(a.version, "utf-8")
+    tmp.replace(a.releases / "latest")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

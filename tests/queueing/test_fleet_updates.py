@@ -105,3 +105,33 @@ def test_three_kiosks_update_and_one_rolls_back(tmp_path: Path, monkeypatch: pyt
         assert out.split("\n")[0] == "" and "truncated" in out
         assert (kiosks[1] / "current").readlink().name == "1.1.0" and not (kiosks[1] / "1.3.0").exists()
         assert not list(kiosks[1].glob(".staging-*"))
+
+
+def test_publish_cli_and_full_disk_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The release builder's CLI makes the keys and publishes; a signed release larger than the
+    kiosk's free disk is refused before a byte is written."""
+    keys = tmp_path / "keys"
+    hall_rel = tmp_path / "hall-releases"
+    run = [sys.executable, "-m", "common.releases"]
+    subprocess.run([*run, "keys", "--private", str(keys / "r.key"), "--public", str(keys / "r.pub")],
+                   cwd=ROOT, check=True, timeout=60)
+    assert (keys / "r.key").stat().st_mode & 0o077 == 0
+    subprocess.run([*run, "publish", str(release(tmp_path, "2.0.0")), "--version", "2.0.0", "--key",
+                    str(keys / "r.key"), "--releases", str(hall_rel)], cwd=ROOT, check=True, timeout=60)
+    # a signed manifest claiming a petabyte: the disk check refuses it
+    from cryptography.hazmat.primitives import serialization
+
+    from common.releases import MANIFEST, Manifest
+    signer = serialization.load_pem_private_key((keys / "r.key").read_bytes(), password=None)
+    huge = Manifest("2.0.0", "release-2.0.0.tar.gz", 10**15, "0" * 64).to_bytes()
+    (hall_rel / "2.0.0" / MANIFEST).write_bytes(huge)
+    (hall_rel / "2.0.0" / SIGNATURE).write_bytes(base64.b64encode(signer.sign(huge)))  # type: ignore[union-attr,call-arg]
+    monkeypatch.setenv("HALL_RELEASES_DIR", str(hall_rel))
+    with HallProcess(tmp_path / "hall") as hall:
+        token = tmp_path / "kiosk.token"
+        token.write_text(hall.token("kiosk"), "utf-8")
+        k = tmp_path / "kiosk" / "releases"
+        out = kiosk("check", k, "--hall-url", hall.base_url, "--token-file", str(token),
+                    "--public-key", str(keys / "r.pub"), "--now", NIGHT)
+        assert out.split("\n")[0] == "" and "disk full" in out
+        assert not (k / "2.0.0").exists() and not (k / "current").exists()
