@@ -7,7 +7,6 @@ the city sees 1.1.0×2 and 1.0.0×1. Saved as docs/screenshots/city-versions.png
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 
 from common.releases import make_keys, pack
 from tests.queueing.queue_helpers import ROOT, enrol, free_port
-from tests.ui.test_ui_city import HALL_TOML, Proc, answers, kiosk_toml, wait_until
+from tests.ui.test_ui_city import Proc, answers, close_city, kiosk_toml, start_platform, wait_until
 
 
 def release(tmp: Path, version: str, broken: bool) -> Path:
@@ -60,17 +59,7 @@ def test_the_city_sees_every_kiosks_release(tmp_path: Path, qapp: Any) -> None:
         key = (tmp_path / "r.key").read_bytes()
         hall_rel = tmp_path / "hall-releases"
         pack(release(tmp_path, "1.0.0", False), "1.0.0", hall_rel, key)
-        platform_dir, hall_dir = tmp_path / "platform", tmp_path / "hall"
-        port = free_port()
-        procs.append(Proc("platform", ["platform", "--port", str(port), "--data-dir", str(platform_dir)],
-                          tmp_path / "platform.log"))
-        platform_url = f"http://127.0.0.1:{port}"
-        wait_until("the platform", lambda: (platform_dir / "platform-credentials.json").exists()
-                   and answers(platform_url + "/v1/catalogue"))
-        creds = json.loads((platform_dir / "platform-credentials.json").read_text("utf-8"))
-        hall_dir.mkdir()
-        (hall_dir / "hall.toml").write_text(HALL_TOML, encoding="utf-8")
-        (hall_dir / "credentials.json").write_text(json.dumps({"hall_key": creds["hall_key"]}), encoding="utf-8")
+        platform_url, creds, hall_dir = start_platform(tmp_path, procs)
         hall_port = free_port()
         hall_url = f"http://127.0.0.1:{hall_port}"
         procs.append(Proc("hall-server", ["hall-server", "--port", str(hall_port), "--data-dir", str(hall_dir),
@@ -124,9 +113,6 @@ def test_the_city_sees_every_kiosks_release(tmp_path: Path, qapp: Any) -> None:
             _pump(app, 1.0)
             assert city.grab().save(str(Path(shots) / "city-versions.png"))
     finally:
-        if city is not None:
-            city.timer.stop()
-            city.pool.waitForDone(5000)
-            city.close()
+        close_city(city)
         for p in reversed(procs):
             p.stop()
