@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queueing import alerts as alert_desk
-from queueing import api_alerts, api_cases, api_fleet, api_sms, api_stats
+from queueing import api_alerts, api_cases, api_fleet, api_sms, api_stats, api_updates
 from queueing.api_complaints import add_routes as add_complaint_routes
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
@@ -52,7 +52,8 @@ API_VERSION = "1"
 ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
 ROUTE_MODULES: tuple[AddRoutes, ...] = (add_complaint_routes, api_sms.add_routes, api_stats.add_routes,
-                                           api_fleet.add_routes, api_cases.add_routes, api_alerts.add_routes)
+                                           api_fleet.add_routes, api_cases.add_routes, api_alerts.add_routes,
+                                           api_updates.add_routes)
 
 
 class IssueBody(BaseModel):

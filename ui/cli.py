@@ -238,12 +238,27 @@ def _quit_on_signals(app: Any) -> Any:
     return undo
 
 
+def _reached_home() -> None:
+    """When started from a release (``$HALL_KIOSK_RELEASES``, the releases root of kiosk/updates.py),
+    mark the running release as having reached its home screen, so its boot check keeps it."""
+    root = os.environ.get("HALL_KIOSK_RELEASES", "")
+    if not root:
+        return
+    from kiosk.updates import Releases
+
+    releases = Releases(Path(root))
+    current = releases.current()
+    if current:
+        releases.reached_home(current)
+
+
 def _watchdog(app: Any) -> Any:
     """Under systemd: READY once the loop runs, then a ping from the event loop (a hung UI is restarted)."""
     from PySide6.QtCore import QTimer
 
     from kiosk.watchdog import Watchdog
 
+    QTimer.singleShot(0, _reached_home)
     dog = Watchdog.from_env()
     if not dog.enabled:
         return None

@@ -100,6 +100,30 @@ def kiosk_toml(path: Path, data: Path, name: str, hall_url: str, token: str, pla
     return path
 
 
+def close_city(city: Any) -> None:
+    """Stop a CityWindow's refreshes, wait for its fetches and close it (None: nothing to do)."""
+    if city is not None:
+        city.timer.stop()
+        city.pool.waitForDone(5000)
+        city.close()
+
+
+def start_platform(tmp_path: Path, procs: list[Proc]) -> tuple[str, dict[str, str], Path]:
+    """A real reference platform, and a hall data dir enrolled with it (hall.toml, hall key)."""
+    platform_dir, hall_dir = tmp_path / "platform", tmp_path / "hall"
+    port = free_port()
+    procs.append(Proc("platform", ["platform", "--port", str(port), "--data-dir", str(platform_dir)],
+                      tmp_path / "platform.log"))
+    platform_url = f"http://127.0.0.1:{port}"
+    wait_until("the platform", lambda: (platform_dir / "platform-credentials.json").exists()
+               and answers(platform_url + "/v1/catalogue"))
+    creds = json.loads((platform_dir / "platform-credentials.json").read_text("utf-8"))
+    hall_dir.mkdir()
+    (hall_dir / "hall.toml").write_text(HALL_TOML, encoding="utf-8")
+    (hall_dir / "credentials.json").write_text(json.dumps({"hall_key": creds["hall_key"]}), encoding="utf-8")
+    return platform_url, creds, hall_dir
+
+
 def test_the_city_sees_a_paper_out_and_a_silent_kiosk(tmp_path: Path, qapp: Any) -> None:
     from PySide6.QtWidgets import QApplication
 
@@ -115,17 +139,7 @@ def test_the_city_sees_a_paper_out_and_a_silent_kiosk(tmp_path: Path, qapp: Any)
     procs: list[Proc] = []
     person = city = None
     try:
-        platform_dir, hall_dir = tmp_path / "platform", tmp_path / "hall"
-        port = free_port()
-        procs.append(Proc("platform", ["platform", "--port", str(port), "--data-dir", str(platform_dir)],
-                          tmp_path / "platform.log"))
-        platform_url = f"http://127.0.0.1:{port}"
-        wait_until("the platform", lambda: (platform_dir / "platform-credentials.json").exists()
-                   and answers(platform_url + "/v1/catalogue"))
-        creds = json.loads((platform_dir / "platform-credentials.json").read_text("utf-8"))
-        hall_dir.mkdir()
-        (hall_dir / "hall.toml").write_text(HALL_TOML, encoding="utf-8")
-        (hall_dir / "credentials.json").write_text(json.dumps({"hall_key": creds["hall_key"]}), encoding="utf-8")
+        platform_url, creds, hall_dir = start_platform(tmp_path, procs)
         stamp = tmp_path / "faketime"
         stamp.write_text("+0\n")
         hall_port = free_port()
@@ -191,10 +205,7 @@ def test_the_city_sees_a_paper_out_and_a_silent_kiosk(tmp_path: Path, qapp: Any)
             pump(1.5)
             assert city.grab().save(str(Path(shots) / "city-en-silent-kiosk-paper-out.png"))
     finally:
-        if city is not None:
-            city.timer.stop()
-            city.pool.waitForDone(5000)
-            city.close()
+        close_city(city)
         if person is not None:
             person.leave()
         for p in reversed(procs):

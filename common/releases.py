@@ -1,0 +1,147 @@
+"""Signed release bundles: what a hall server serves its kiosks and what a kiosk accepts.
+
+A release is a folder (the one-folder build, or the wheelhouse with the lock file) packed as a
+``.tar.gz``. Its *manifest* is a small JSON document ``{"version", "bundle", "size", "sha256"}``
+signed with Ed25519 (``cryptography``); the signature travels next to it as raw 64 bytes, base64.
+The installer makes the key pair (:func:`make_keys`); the private key stays with whoever builds
+releases, the public key goes into every kiosk's config. Nothing here touches the network."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+MAX_MANIFEST_BYTES = 4096
+
+
+class ReleaseRefused(Exception):
+    """A release that must not be installed (bad signature, wrong size or hash, unsafe paths)."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    version: str
+    bundle: str
+    size: int
+    sha256: str
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"version": self.version, "bundle": self.bundle, "size": self.size,
+                           "sha256": self.sha256}, sort_keys=True).encode("utf-8")
+
+
+def make_keys(private_path: Path, public_path: Path) -> None:
+    """Write a new Ed25519 key pair (PEM); the private key readable by its owner only."""
+    key = Ed25519PrivateKey.generate()
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    private_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    private_path.chmod(0o600)
+    public_path.parent.mkdir(parents=True, exist_ok=True)
+    public_path.write_bytes(public_key_pem(key.public_key()))
+
+
+def public_key_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_public_key(pem: bytes) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ReleaseRefused("the release key is not an Ed25519 public key")
+    return key
+
+
+def pack(folder: Path, version: str, out_dir: Path, private_key_pem: bytes) -> Path:
+    """Pack ``folder`` as ``<out_dir>/<version>/`` (bundle, manifest, signature); return that dir."""
+    if not version or "/" in version or version.startswith("."):
+        raise ValueError(f"not a release version: {version!r}")
+    key = serialization.load_pem_private_key(private_key_pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("the signing key is not an Ed25519 private key")
+    target = out_dir / version
+    target.mkdir(parents=True, exist_ok=True)
+    bundle = target / f"release-{version}.tar.gz"
+    with tarfile.open(bundle, "w:gz") as tar:
+        tar.add(folder, arcname=".")
+    data = bundle.read_bytes()
+    manifest = Manifest(version, bundle.name, len(data), hashlib.sha256(data).hexdigest())
+    (target / MANIFEST).write_bytes(manifest.to_bytes())
+    (target / SIGNATURE).write_bytes(base64.b64encode(key.sign(manifest.to_bytes())))
+    return target
+
+
+def verify_manifest(raw: bytes, signature_b64: bytes, key: Ed25519PublicKey) -> Manifest:
+    """The manifest, if ``signature_b64`` is the release key's signature of exactly ``raw``."""
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ReleaseRefused("manifest too large")
+    try:
+        key.verify(base64.b64decode(signature_b64, validate=True), raw)
+    except (InvalidSignature, ValueError) as exc:
+        raise ReleaseRefused("bad release signature") from exc
+    try:
+        doc = json.loads(raw)
+        manifest = Manifest(str(doc["version"]), str(doc["bundle"]), int(doc["size"]), str(doc["sha256"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ReleaseRefused("malformed release manifest") from exc
+    if "/" in manifest.version or manifest.version.startswith(".") or "/" in manifest.bundle:
+        raise ReleaseRefused("unsafe release names")
+    return manifest
+
+
+def check_bundle(path: Path, manifest: Manifest) -> None:
+    """Refuse a downloaded bundle whose size or SHA-256 is not the signed one (truncated, altered)."""
+    size = path.stat().st_size
+    if size != manifest.size:
+        raise ReleaseRefused(f"bundle is {size} bytes, the signed size is {manifest.size} (truncated?)")
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != manifest.sha256:
+        raise ReleaseRefused("bundle hash differs from the signed hash")
+
+
+def unpack(path: Path, into: Path) -> None:
+    """Extract a checked bundle into ``into``; members that would escape it are refused."""
+    with tarfile.open(path, "r:gz") as tar:
+        tar.extractall(into, filter="data")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m common.releases keys|publish``: what the installer and the release builder run.
+    ``keys`` makes the pair; ``publish FOLDER --version V`` packs, signs and names it latest."""
+    import argparse
+    p = argparse.ArgumentParser(prog="common.releases")
+    sub = p.add_subparsers(dest="action", required=True)
+    k = sub.add_parser("keys")
+    k.add_argument("--private", required=True, type=Path)
+    k.add_argument("--public", required=True, type=Path)
+    pub = sub.add_parser("publish")
+    pub.add_argument("folder", type=Path)
+    pub.add_argument("--version", required=True)
+    pub.add_argument("--key", required=True, type=Path)
+    pub.add_argument("--releases", required=True, type=Path, help="the hall's $HALL_RELEASES_DIR")
+    a = p.parse_args(argv)
+    if a.action == "keys":
+        make_keys(a.private, a.public)
+        return 0
+    pack(a.folder, a.version, a.releases, a.key.read_bytes())
+    tmp = a.releases / ".latest.tmp"
+    tmp.write_text(a.version, "utf-8")
+    tmp.replace(a.releases / "latest")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
