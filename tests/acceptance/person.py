@@ -69,6 +69,21 @@ class Counts:
                       self.brought - before.brought)
 
 
+@dataclass(frozen=True)
+class TextBox:
+    """A text as a person sees it: the words, its box on the window (x, y, width, height in
+    pixels), its letters' pixel size, its colour (red, green, blue), the opacity it is drawn
+    with (its own and its parents') and whether it belongs to something that can be pressed now
+    (a greyed-out button's label not)."""
+
+    text: str
+    box: tuple[float, float, float, float]
+    pixels: float
+    colour: tuple[int, int, int]
+    opacity: float
+    enabled: bool
+
+
 def _pump(app: Any, seconds: float) -> None:
     from ui.screenshots import pump
 
@@ -189,6 +204,33 @@ class Person:
     def sees_dark(self) -> bool:
         """Whether the window is blanked (speech mode's privacy screen covers it all)."""
         return any(i.objectName() == "speechBlank" and i.width() >= self.window.width() for i in self._visible())
+
+    def text_boxes(self, besides: tuple[str, ...] = ()) -> list[TextBox]:
+        """Every text a person can read on the window outside the keyboard (in its scrolling
+        view, not scrolled away): what it says, where it is (window pixels), its letters' pixel
+        size as drawn and the colour it is drawn in; ``besides`` names parts of the window left out."""
+        from PySide6.QtCore import QRectF
+
+        out: list[TextBox] = []
+        for item in self._visible():
+            if not (item.inherits("QQuickText") or item.inherits("QQuickTextInput")) \
+                    or self._in_keyboard(item) or not self._centre_in_view(item) \
+                    or any(_within(item, name) for name in besides):
+                continue
+            text = item.property("text")
+            if not isinstance(text, str) or not text.strip():
+                continue
+            rect = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
+            font = item.property("font")
+            size = font.pixelSize() if font.pixelSize() > 0 else font.pointSizeF() * 96 / 72
+            size *= rect.height() / item.height()  # any scale on the way to the window
+            colour, opacity, node = item.property("color"), 1.0, item
+            while node is not None:
+                opacity, node = opacity * node.opacity(), node.parentItem()
+            out.append(TextBox(text, (rect.x(), rect.y(), rect.width(), rect.height()), size,
+                               (colour.red(), colour.green(), colour.blue()), opacity * colour.alphaF(),
+                               item.isEnabled()))
+        return out
 
     def sees(self, text: str) -> bool:
         return any(text in t for t in self.texts())

@@ -17,7 +17,7 @@ AbstractButton {
         color: control.down ? Qt.darker(base, 1.15) : base
         border.color: control.accent === "" ? "#c9d6e6" : "transparent"
         border.width: 2
-        property color base: control.accent === "green" ? "#1f8f4e"
+        property color base: control.accent === "green" ? "#187a42"
                            : control.accent === "red" ? "#c0392b"
                            : control.accent === "blue" ? "#1c5fb8" : "#ffffff"
     }

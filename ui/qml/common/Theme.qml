@@ -35,11 +35,11 @@ QtObject {
     readonly property color body: "#34495e"         // explanatory lines
     readonly property color muted: "#4a5d73"        // secondary text
     readonly property color accentBlue: "#1c5fb8"
-    readonly property color accentGreen: "#1f8f4e"
+    readonly property color accentGreen: "#187a42"  // ≥ 4.5:1 under white text
     readonly property color accentRed: "#c0392b"
     readonly property color problem: "#b03a2e"      // errors, offline banner, unprinted ticket
-    readonly property color warning: "#b9770e"      // warning banner, pending material
-    readonly property color help: "#e67e22"         // the help button, warning messages
+    readonly property color warning: "#a85300"      // warning banner, pending material (≥ 4.5:1 under white)
+    readonly property color help: "#a85300"        // the help button, warning messages (≥ 4.5:1 under white)
     readonly property color border: "#c9d6e6"
     readonly property color headerButton: "#27507f"
     readonly property color headerText: "#cfe0f5"

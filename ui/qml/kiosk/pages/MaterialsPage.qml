@@ -32,7 +32,7 @@ ColumnLayout {
                     Layout.fillWidth: true
                     Text { text: row.modelData.name + (row.modelData.core ? " *" : ""); font.pixelSize: 30 * Theme.s; font.bold: true
                            color: "#12355b"; Layout.fillWidth: true; wrapMode: Text.WordWrap }
-                    Text { text: row.modelData.status; font.pixelSize: 24 * Theme.s; color: row.modelData.done ? "#1f8f4e" : "#b9770e"
+                    Text { text: row.modelData.status; font.pixelSize: 24 * Theme.s; color: row.modelData.done ? "#187a42" : "#a85300"
                            Layout.fillWidth: true; wrapMode: Text.WordWrap }
                 }
                 BigButton { objectName: "capture_" + row.modelData.index; text: root.page.labels.capture; scale_: Theme.s * 0.7

@@ -13,7 +13,7 @@ ColumnLayout {
     Rectangle {
         Layout.alignment: Qt.AlignHCenter
         implicitWidth: 120 * Theme.s; implicitHeight: implicitWidth; radius: width / 2
-        color: root.page.kind === "warning" ? "#e67e22" : root.page.kind === "ok" ? "#1f8f4e" : "#1c5fb8"
+        color: root.page.kind === "warning" ? "#a85300" : root.page.kind === "ok" ? "#187a42" : "#1c5fb8"
         Text { anchors.centerIn: parent; color: "white"; font.pixelSize: 72 * Theme.s; font.bold: true
                text: root.page.kind === "warning" ? "!" : root.page.kind === "ok" ? "✓" : "i" }
     }

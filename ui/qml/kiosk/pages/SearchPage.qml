@@ -30,7 +30,7 @@ ColumnLayout {
     }
     Repeater {
         model: root.page.lines || []
-        Text { required property var modelData; Layout.fillWidth: true; text: modelData; font.pixelSize: 28 * Theme.s; color: "#b9770e"
+        Text { required property var modelData; Layout.fillWidth: true; text: modelData; font.pixelSize: 28 * Theme.s; color: "#a85300"
                horizontalAlignment: Text.AlignHCenter; wrapMode: Text.WordWrap }
     }
     // The results scroll: more of them than fit above the keyboard is the normal case.
