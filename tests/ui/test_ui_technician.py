@@ -74,7 +74,7 @@ def test_device_tests_and_faults_from_the_panel(qtbot, assembly) -> None:
     qtbot.addWidget(window)
     states = {window.device_table.item(r, 0).text(): window.device_table.item(r, 1).text()
               for r in range(window.device_table.rowCount())}
-    assert set(states) == {"idcard", "printer", "scanner", "camera", "a4_printer"}
+    assert set(states) == {"idcard", "printer", "scanner", "camera", "a4_printer", "keypad"}
     # Fault choices are the simulators' own lists, not a copy in the panel.
     for kind, sim in assembly.devices.simulators.items():
         box = window.fault_boxes[kind]
