@@ -143,7 +143,7 @@ def test_kiosk_session_under_cage_fills_the_screen(installed_root, session_dir: 
 
 
 def _help_button_at_right(path: Path, width: int) -> bool:
-    """The header's orange help button (#e67e22) ends within the last 8 % of the screen width."""
+    """The header's orange help button (Theme.help, #a85300) ends within the last 8 % of the screen width."""
     from PIL import Image
 
     with Image.open(path) as image:
@@ -152,7 +152,7 @@ def _help_button_at_right(path: Path, width: int) -> bool:
             return False
         header = rgb.crop((0, 0, rgb.width, 60))
         orange = [x for x in range(header.width) for y in range(8, 56, 8)
-                  if _near(header.getpixel((x, y)), (0xE6, 0x7E, 0x22))]
+                  if _near(header.getpixel((x, y)), (0xA8, 0x53, 0x00))]
     return bool(orange) and max(orange) > width * 0.92
 
 
