@@ -51,8 +51,8 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
         return {"manifest": (folder / MANIFEST).read_text("utf-8"),
                 "signature": (folder / SIGNATURE).read_text("ascii").strip()}
 
-    @app.get("/api/v1/updates/{version}/bundle")
-    async def bundle(version: str, role: str = ctx.require("kiosk", "admin")) -> FileResponse:
+    @app.get("/api/v1/updates/{version}/bundle", response_class=FileResponse)
+    async def bundle(version: str, role: str = ctx.require("kiosk", "admin")) -> Any:
         root = releases_dir()
         folder = _release(root, version) if root else None
         files = sorted(folder.glob("release-*.tar.gz")) if folder else []
