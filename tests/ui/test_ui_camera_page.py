@@ -36,7 +36,10 @@ def test_live_preview_capture_and_retake(tmp_path: Path, qapp: object) -> None:
         person.wait_for(zh("submit.camera.hint"))
         live = _item(person.window, "livePreview")
         assert live is not None and live.isVisible()
-        person.wait(0.8)
+        for _ in range(20):  # the first frame arrives within a few of the camera's refreshes (slower under load)
+            person.wait(0.4)
+            if live.property("sourceSize").width() == 800:
+                break
         assert live.property("sourceSize").width() == 800   # a camera frame (the placeholder is 640)
         shot = person.shot(tmp_path / "camera-live.png")
         assert shot.stat().st_size > 10_000
