@@ -23,6 +23,13 @@ Reply = Callable[[bytes], None]
 Handler = Callable[[bytes, Reply], None]
 
 
+def known_fault(name: str | None, faults: tuple[str, ...]) -> str | None:
+    """A simulator's fault name checked against its ``FAULTS`` (None or "" for no fault)."""
+    if name and name not in faults:
+        raise ValueError(f"unknown fault {name!r}; known: {', '.join(faults)}")
+    return name or None
+
+
 class SimPort:
     def __init__(self, name: str, handler: Handler) -> None:
         self.name = name
@@ -115,6 +122,13 @@ class SimPort:
                     self._sel.unregister(self._listener)
                 self._listener.close()
                 self._listener = None
+
+    def set_plugged(self, plugged: bool) -> None:
+        """Follow a simulator's ``disconnect`` fault: unplug when it starts, replug when it ends."""
+        if plugged:
+            self.replug()
+        elif not self._unplugged:
+            self.unplug()
 
     def replug(self) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from devices.a4.driver import A4Printer, A4TransportError
+from devices.simport import known_fault
 
 #: fault → (printer-state, printer-state-reasons)
 _FAULT_REASONS: dict[str, tuple[int, list[str]]] = {
@@ -30,9 +31,7 @@ class A4Simulator:
         self.jobs: list[tuple[str, bytes]] = []
 
     def set_fault(self, name: str | None) -> None:
-        if name not in (None, "", *self.FAULTS):
-            raise ValueError(f"unknown fault {name!r}; one of {', '.join(self.FAULTS)}")
-        self._fault = name or None
+        self._fault = known_fault(name, self.FAULTS)
 
     @property
     def fault(self) -> str | None:

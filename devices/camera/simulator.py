@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from devices.camera.page import Frame
+from devices.simport import known_fault
 
 
 class CameraFault(enum.StrEnum):
@@ -37,10 +38,9 @@ class DocumentCameraSimulator:
 
     # -- control -------------------------------------------------------------------------
     def set_fault(self, name: str | None) -> None:
-        if name is not None and name not in self.FAULTS:
-            raise ValueError(f"unknown fault {name!r}; known: {', '.join(self.FAULTS)}")
+        known = known_fault(name, self.FAULTS)
         with self._lock:
-            self._fault = CameraFault(name) if name else None
+            self._fault = CameraFault(known) if known else None
 
     @property
     def fault(self) -> str | None:

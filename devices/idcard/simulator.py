@@ -25,7 +25,7 @@ from devices.idcard.card import (
     IdCard,
     build_text_block,
 )
-from devices.simport import SimPort
+from devices.simport import SimPort, known_fault
 
 FAULTS = ("no_card", "unreadable", "bad_checksum", "sam_failure", "slow", "silent", "garbage", "disconnect",
           "garbled_text")
@@ -117,13 +117,8 @@ class IdCardSimulator:
         return self._card
 
     def set_fault(self, name: str | None) -> None:
-        if name is not None and name not in FAULTS:
-            raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
-        previous, self._fault = self._fault, name
-        if name == "disconnect":
-            self.port.unplug()
-        elif previous == "disconnect":
-            self.port.replug()
+        self._fault = known_fault(name, FAULTS)
+        self.port.set_plugged(self._fault != "disconnect")
 
     @property
     def fault(self) -> str | None:

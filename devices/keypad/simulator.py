@@ -20,7 +20,7 @@ from pathlib import Path
 
 from devices.keypad.evdev_keypad import EV_KEY, EV_SYN, encode
 from devices.keypad.keys import SENT_AS, KeypadKey
-from devices.simport import SimPort
+from devices.simport import SimPort, known_fault
 
 
 class KeypadFault(enum.StrEnum):
@@ -50,13 +50,9 @@ class KeypadSimulator:
         self.pressed = 0
 
     def set_fault(self, name: str | None) -> None:
-        if name is not None and name not in self.FAULTS:
-            raise ValueError(f"unknown fault {name!r}; known: {', '.join(self.FAULTS)}")
-        previous, self._fault = self._fault, KeypadFault(name) if name else None
-        if self._fault is KeypadFault.DISCONNECT:
-            self.port.unplug()
-        elif previous is KeypadFault.DISCONNECT:
-            self.port.replug()
+        known = known_fault(name, self.FAULTS)
+        self._fault = KeypadFault(known) if known else None
+        self.port.set_plugged(self._fault is not KeypadFault.DISCONNECT)
 
     @property
     def fault(self) -> str | None:

@@ -20,7 +20,7 @@ from devices.fonts import cjk_font
 from devices.printer.layout import char_columns
 from devices.printer.printer_profile import DOTS
 from devices.printer.status import status_bytes
-from devices.simport import SimPort
+from devices.simport import SimPort, known_fault
 
 BASE_PX = 24
 LINE_GAP = 6
@@ -374,8 +374,7 @@ class PrinterSimulator:
 
     def set_fault(self, name: str | None) -> None:
         """One fault of :attr:`FAULTS` (the others cleared), or None for a healthy printer."""
-        if name is not None and name not in self.FAULTS:
-            raise ValueError(f"unknown fault {name!r}; known: {', '.join(self.FAULTS)}")
+        name = known_fault(name, self.FAULTS)
         self.set_status(**{flag: flag == name for flag in self.FAULTS})
 
     @property

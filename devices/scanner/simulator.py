@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any
 
-from devices.simport import SimPort
+from devices.simport import SimPort, known_fault
 
 
 class FrameFeed:
@@ -63,13 +63,9 @@ class ScannerSimulator:
         self.sent = 0
 
     def set_fault(self, name: str | None) -> None:
-        if name is not None and name not in self.FAULTS:
-            raise ValueError(f"unknown fault {name!r}; known: {', '.join(self.FAULTS)}")
-        previous, self._fault = self._fault, ScannerFault(name) if name else None
-        if self._fault is ScannerFault.DISCONNECT:
-            self.port.unplug()
-        elif previous is ScannerFault.DISCONNECT:
-            self.port.replug()
+        known = known_fault(name, self.FAULTS)
+        self._fault = ScannerFault(known) if known else None
+        self.port.set_plugged(self._fault is not ScannerFault.DISCONNECT)
 
     @property
     def fault(self) -> str | None:
