@@ -11,7 +11,6 @@ nothing a device does at start raises out of the manager, so the kiosk never exi
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 from collections.abc import Callable
@@ -37,18 +36,9 @@ from devices.printer.printer_profile import PrinterProfile
 from devices.printer.status import PrinterStatus
 from devices.protocols import Keypad, Scanner
 from devices.scanner.classify import Scan
-from devices.state import DeviceState, call_safely
+from devices.state import DeviceKind, DeviceState, call_safely
 
 log = logging.getLogger(__name__)
-
-
-class DeviceKind(enum.StrEnum):
-    IDCARD = "idcard"
-    PRINTER = "printer"
-    SCANNER = "scanner"
-    CAMERA = "camera"
-    A4_PRINTER = "a4_printer"
-    KEYPAD = "keypad"
 
 
 KINDS: tuple[str, ...] = tuple(k.value for k in DeviceKind)

@@ -13,6 +13,17 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
+class DeviceKind(enum.StrEnum):
+    """The device kinds of a kiosk, as config sections, health rows and heartbeats name them."""
+
+    IDCARD = "idcard"
+    PRINTER = "printer"
+    SCANNER = "scanner"
+    CAMERA = "camera"
+    A4_PRINTER = "a4_printer"
+    KEYPAD = "keypad"
+
+
 class DeviceState(enum.StrEnum):
     DISCONNECTED = "disconnected"
     READY = "ready"

@@ -33,13 +33,14 @@ from PySide6.QtWidgets import (
 )
 
 from common.i18n import Translator
+from devices.state import DeviceKind
 
 HALL_COLUMNS = ("hall", "district", "waiting", "longest", "counters", "satisfaction", "rectified", "machines",
                 "versions", "heard")
 MACHINE_COLUMNS = ("hall", "machine", "kind", "version", "state", "last_seen")
 ALERT_COLUMNS = ("at", "hall", "kind", "source", "message")
 DETAIL_COLUMNS = ("machine", "kind", "version", "state", "last_seen")
-DEVICE_KINDS = ("idcard", "printer", "scanner", "camera", "keypad")
+DEVICE_KINDS = tuple(k.value for k in DeviceKind)
 DEVICE_REASONS = ("paper_out", "paper_near_end", "cover_open", "cutter_error", "offline", "disconnected", "error")
 MACHINE_KINDS = ("kiosk", "rating_pad", "display", "counter", "dashboard")
 TROUBLE = QColor("#c62828")
