@@ -214,6 +214,7 @@ class KioskCore:
         log.info("speech mode", extra={"ctx": {"on": on}})
         if not on:
             self.speaker.stop()
+            self.speaker.forget()  # what was said to this citizen goes with the visit
         self._publish()
 
     def card_removed(self) -> None:
@@ -250,8 +251,7 @@ class KioskCore:
             log.info("idle timeout", extra={"ctx": {"flow": self.flow.name}})
             self.go_home()
             self.reset_mode()
-            self.speech_mode = False  # the next citizen starts it again (headphones or a key)
-            self.speaker.stop()
+            self.set_speech_mode(False)  # the next citizen starts it again (headphones or a key)
             self._publish()
         elif phase is IdlePhase.COUNTDOWN:
             self._publish()

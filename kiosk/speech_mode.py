@@ -14,7 +14,10 @@ import collections
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.announcer import SpeechEngine
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +26,7 @@ MIN_VOLUME, MAX_VOLUME = 0.2, 1.0
 
 
 class Speaker:
-    def __init__(self, engine: Any, *, volume: float = 0.7, history: int = 500) -> None:
+    def __init__(self, engine: SpeechEngine, *, volume: float = 0.7, history: int = 500) -> None:
         self.engine = engine
         self.volume = volume
         self.spoken: collections.deque[str] = collections.deque(maxlen=history)
@@ -60,6 +63,12 @@ class Speaker:
         stop: Callable[[], None] | None = getattr(self.engine, "stop", None)
         if stop is not None:
             stop()
+
+    def forget(self) -> None:
+        """The visit ended: nothing said to this citizen is kept (the phrases may be personal)."""
+        with self._lock:
+            self.spoken.clear()
+            self.last = []
 
     def louder(self, step: float = VOLUME_STEP) -> float:
         self.volume = round(min(MAX_VOLUME, max(MIN_VOLUME, self.volume + step)), 2)

@@ -178,6 +178,7 @@ def test_english_by_keypad_and_the_visit_ends_with_speech_mode(people, tmp_path)
     assert person.sees_dark()
     person.wait(7.0)                               # walks away: the idle wipe ends the visit
     assert not person.sees_dark()
+    assert person.heard() == []                    # nothing said to the last citizen is kept
     mark = len(person.heard())
     person.press_keypad("5")                       # the next citizen starts it again, in Chinese
     hear(person, zh("speech.started"), since=mark)
