@@ -27,10 +27,10 @@ import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from datetime import time as dtime
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
+from common.daily_window import DailyWindow
 from common.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -60,15 +60,12 @@ def call_phrases(number: str, counter_name: str, *, english: bool) -> list[tuple
     return [(translate(lang, "announce.call", number=spoken, counter=counter_name), lang) for lang in languages]
 
 
-def parse_quiet_hours(text: str) -> tuple[dtime, dtime] | None:
-    """``"12:00-13:30"`` → (12:00, 13:30); empty → None. Raises ValueError with the bad part."""
-    if not text.strip():
-        return None
+def parse_quiet_hours(text: str) -> DailyWindow | None:
+    """``"12:00-13:30"`` → that window of the day; empty → None. Raises ValueError with the bad part."""
     try:
-        start, end = (dtime.fromisoformat(part.strip()) for part in text.split("-"))
-    except ValueError:
-        raise ValueError(f"quiet hours {text!r}: expected HH:MM-HH:MM") from None
-    return start, end
+        return DailyWindow.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"quiet hours {exc}") from None
 
 
 class Announcer:
@@ -87,11 +84,7 @@ class Announcer:
         self._lock = threading.Lock()
 
     def in_quiet_hours(self) -> bool:
-        if self.quiet is None:
-            return False
-        start, end = self.quiet
-        t = self.now().time()
-        return start <= t < end if start <= end else (t >= start or t < end)
+        return self.quiet is not None and self.quiet.contains(self.now())
 
     def announce(self, number: str, counter_name: str) -> int:
         """Queue a call (or a recall) and return how many phrases were queued."""

@@ -22,12 +22,12 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 
 import requests
 
+from common.daily_window import DailyWindow
 from common.releases import ReleaseRefused, check_bundle, load_public_key, unpack, verify_manifest
 
 log = logging.getLogger(__name__)
@@ -36,16 +36,8 @@ MAX_BOOTS = 2
 DISK_MARGIN = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class NightWindow:
-    start: time = time(1, 0)
-    end: time = time(5, 0)
-
-    def contains(self, now: datetime) -> bool:
-        t = now.time()
-        if self.start <= self.end:
-            return self.start <= t < self.end
-        return t >= self.start or t < self.end
+#: when a kiosk may update unless its config says otherwise: the hall is closed
+NIGHT = DailyWindow(time(1, 0), time(5, 0))
 
 
 class Releases:
@@ -140,13 +132,13 @@ class Updater:
     """One look at the hall for a newer release (call it every few minutes)."""
 
     def __init__(self, releases: Releases, base_url: str, token: str, public_key_pem: bytes, *,
-                 ca_bundle: str | bool = True, window: NightWindow | None = None,
+                 ca_bundle: str | bool = True, window: DailyWindow = NIGHT,
                  idle: Callable[[], bool] = lambda: True, timeout: float = 30.0) -> None:
         self.releases = releases
         self.base_url = base_url.rstrip("/")
         self.key = load_public_key(public_key_pem)
         self.verify = ca_bundle
-        self.window = window or NightWindow()
+        self.window = window
         self.idle = idle
         self.timeout = timeout
         self.headers = {"Authorization": f"Bearer {token}"}
@@ -237,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("check needs --hall-url, --token-file and --public-key")
     start, end = (time.fromisoformat(x) for x in a.window.split("-", 1))
     updater = Updater(releases, a.hall_url, a.token_file.read_text("utf-8").strip(), a.public_key.read_bytes(),
-                      ca_bundle=a.ca or True, window=NightWindow(start, end))
+                      ca_bundle=a.ca or True, window=DailyWindow(start, end))
     version = updater.check(datetime.fromisoformat(a.now) if a.now else None)
     print(version or "")
     return 0
