@@ -1,6 +1,6 @@
 """Speech mode's voice: what the kiosk says in the citizen's headphones, one phrase after another,
 cut off by any key (ADA 2010 §707.5 / EN 301 549: speech can be interrupted and repeated), said
-again on request, at the volume the citizen sets with ``+`` and ``-``.
+at the volume the citizen sets with ``+`` and ``-``.
 
 The :class:`Speaker` wraps the kiosk's speech engine (espeak-ng, :mod:`kiosk.speech`) and keeps
 what it said (:attr:`Speaker.spoken`): the record a technician reads and the acceptance suite
@@ -30,7 +30,6 @@ class Speaker:
         self.engine = engine
         self.volume = volume
         self.spoken: collections.deque[str] = collections.deque(maxlen=history)
-        self.last: list[str] = []      # the phrases of the last request: what ``*`` says again
         self._pending: collections.deque[tuple[str, str]] = collections.deque()
         self._busy = False
         self._turn = 0                 # a phrase's done from before an interruption is stale
@@ -43,17 +42,9 @@ class Speaker:
             return
         if interrupt:
             self.stop()
-            self.last = list(phrases)
-        else:
-            self.last = [*self.last, *phrases]
         with self._lock:
             self._pending.extend((p, language) for p in phrases)
         self._next()
-
-    def repeat(self, language: str) -> None:
-        """Say the last request's phrases again (the ``*`` key)."""
-        again = list(self.last)
-        self.say(again, language)
 
     def stop(self) -> None:
         with self._lock:
@@ -68,7 +59,6 @@ class Speaker:
         """The visit ended: nothing said to this citizen is kept (the phrases may be personal)."""
         with self._lock:
             self.spoken.clear()
-            self.last = []
 
     def louder(self, step: float = VOLUME_STEP) -> float:
         self.volume = round(min(MAX_VOLUME, max(MIN_VOLUME, self.volume + step)), 2)

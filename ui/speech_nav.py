@@ -25,6 +25,7 @@ from PySide6.QtGui import QGuiApplication, QMouseEvent
 
 from devices.keypad.keys import KeypadKey
 from kiosk.speech import elder_phrase
+from kiosk.speech_mode import VOLUME_STEP
 from ui.kiosk_bridge import KioskBridge
 from ui.qt_app import descendants, is_shown
 
@@ -260,7 +261,7 @@ class SpeechNavigator(QObject):
         elif key is KeypadKey.HELP:
             self._help()
         else:
-            volume = self.core.speaker.louder(0.1 if key is KeypadKey.LOUDER else -0.1)
+            volume = self.core.speaker.louder(VOLUME_STEP if key is KeypadKey.LOUDER else -VOLUME_STEP)
             self._say([self._tr("speech.volume", n=round(volume * 10))])
 
     def _activate(self) -> None:
