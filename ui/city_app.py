@@ -15,6 +15,7 @@ are shown as they are."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
@@ -91,7 +92,11 @@ def _share(part: int, whole: int) -> str | None:
 
 
 def _clock(iso: str | None) -> str:
-    return iso[11:16] if iso and len(iso) >= 16 else (iso or "")
+    """A hall's timestamp as HH:MM in this screen's time zone, like 更新于 (halls send their own offset)."""
+    try:
+        return datetime.fromisoformat(iso or "").astimezone().strftime("%H:%M")
+    except ValueError:
+        return iso or ""
 
 
 class CityWindow(QMainWindow):
