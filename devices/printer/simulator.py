@@ -5,9 +5,10 @@ GS ! v0 (k V B, FS & . ! W, DLE EOT/ENQ), skips other commands by their known le
 unknown bytes. With a presenter (``presenter="gs_e"`` or ``"custom"``) a cut paper waits at the
 mouth until the citizen takes it (:meth:`PrinterSimulator.take`), a retract (GS e 2) pulls it in, an
 eject (GS e 5) pushes it out, and GS e 6 / DLE EOT 20 answer whether paper waits there; the fault
-``retract_jam`` makes the next retract jam with the paper still at the mouth. Chinese mode is off after power-up here, so a driver that forgets FS & prints
-mojibake, as a strict printer would. It keeps the status it is told and answers DLE EOT with the
-bit layout of reference §2.4; while it cannot print, data is swallowed and nothing comes out.
+``retract_jam`` makes the next retract jam with the paper still at the mouth. Chinese mode is off
+after power-up here, so a driver that forgets FS & prints mojibake, as a strict printer would. It
+keeps the status it is told and answers DLE EOT with the bit layout of reference §2.4; while it
+cannot print, data is swallowed and nothing comes out.
 """
 
 from __future__ import annotations
