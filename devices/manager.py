@@ -135,6 +135,11 @@ class DeviceManager:
                 self._state(kind, DeviceState.DISCONNECTED, f"start failed: {type(exc).__name__}: {exc}")
         return self
 
+    @property
+    def closing(self) -> bool:
+        """close() was called: threads that watch a device (the kiosk's receipt watch) stop."""
+        return self._stop.is_set()
+
     def close(self) -> None:
         """Stop every thread and close every port and simulator."""
         self._stop.set()
