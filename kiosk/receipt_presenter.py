@@ -10,7 +10,9 @@ checks that the mouth is empty, writes ``receipt.retracted`` into the audit log 
 kind and the seconds waited, never what the receipt said) and tells the citizen on screen and aloud
 「回执未取走，已收回」. A retract that jams (or is not confirmed) is ``receipt.retract_failed`` in the
 audit log and an alert to the hall's staff: the paper with personal data is still at the mouth.
-Queue tickets (no personal data) are not watched: they stay at the mouth until someone takes them.
+Queue tickets (no personal data) are not watched: they stay at the mouth until someone takes them;
+a ticket printed while a receipt is watched ends the watch (the ticket pushed the receipt on, and
+what waits at the mouth is the ticket, which must not be retracted).
 """
 
 from __future__ import annotations
@@ -61,19 +63,28 @@ class ReceiptWatch:
         self.manager, self.retract_after_s, self.on_fate = manager, retract_after_s, on_fate
         self.poll_s, self.clock = poll_s, clock
         self._generation = 0
+        self._watching = False
         self._lock = threading.Lock()
 
     def printed(self, method: str, args: tuple[Any, ...], result: Any) -> None:
         """DeviceManager.on_printed: present a personal receipt and start watching it."""
         printer = getattr(self.manager, "printer", None)
-        if (printer is None or printer.presenter is PresenterKind.NONE or self.retract_after_s <= 0
-                or not carries_personal_data(method, args)):
+        if printer is None or printer.presenter is PresenterKind.NONE or self.retract_after_s <= 0:
             return
         job = job_name(method, args)
+        if not carries_personal_data(method, args):
+            with self._lock:
+                if self._watching:
+                    # another paper (a queue ticket) came out behind the receipt and pushed it on:
+                    # what waits at the mouth now is that paper, never to be retracted
+                    log.info("receipt watch ended by the next paper", extra={"ctx": {"job": job}})
+                self._generation += 1
+            return
         printer.present(math.ceil(self.retract_after_s))
         with self._lock:
             self._generation += 1
             generation = self._generation
+            self._watching = True
         threading.Thread(target=self._watch, args=(printer, job, generation), name="receipt-watch",
                          daemon=True).start()
 
@@ -81,6 +92,14 @@ class ReceiptWatch:
         return generation == self._generation and not getattr(self.manager, "closing", False)
 
     def _watch(self, printer: Any, job: str, generation: int) -> None:
+        try:
+            self._follow(printer, job, generation)
+        finally:
+            with self._lock:
+                if generation == self._generation:
+                    self._watching = False
+
+    def _follow(self, printer: Any, job: str, generation: int) -> None:
         deadline = self.clock() + self.retract_after_s
         while self._current(generation):
             if printer.presenter_status().mouth is Mouth.EMPTY:
