@@ -32,6 +32,12 @@ class PrinterConfig(DeviceSection):
     paper_mm: Literal[58, 80] = 80
     #: native: the printer has a Chinese font (GB18030 inside FS & … FS .); raster: text drawn as an image
     text_mode: Literal["native", "raster"] = "native"
+    #: the kiosk mechanism's presenter (paper held at the mouth, retractable): none (a plain
+    #: printer), gs_e (GS e n: Pyramid, KPM216, Custom VKP-80) or custom (FS P + DLE EOT 20:
+    #: Custom VKP80III / TG2480-H); docs/devices.md "Receipt presenter"
+    presenter: Literal["none", "gs_e", "custom"] = "none"
+    #: how far a presented paper comes out, in the model's own steps (0-255)
+    presenter_steps: int = Field(default=12, ge=0, le=255)
 
 
 ScannerKind = Literal["sim", "serial", "evdev", "camera", "none"]

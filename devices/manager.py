@@ -89,6 +89,9 @@ class DeviceManager:
         self._printer_thread: threading.Thread | None = None
         self._a4_thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        #: after every printer job that printed: (method, args, result); the kiosk presents and
+        #: watches receipts with personal data here (kiosk/receipt_presenter.py)
+        self.on_printed: Callable[[str, tuple[Any, ...], PrintResult], None] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
     def _load_libraries(self) -> None:
@@ -131,6 +134,11 @@ class DeviceManager:
                 log.exception("device could not be started", extra={"ctx": {"device": kind}})
                 self._state(kind, DeviceState.DISCONNECTED, f"start failed: {type(exc).__name__}: {exc}")
         return self
+
+    @property
+    def closing(self) -> bool:
+        """close() was called: threads that watch a device (the kiosk's receipt watch) stop."""
+        return self._stop.is_set()
 
     def close(self) -> None:
         """Stop every thread and close every port and simulator."""
@@ -207,7 +215,8 @@ class DeviceManager:
         if cfg.connection == "none":
             return
         self._state("printer", DeviceState.DISCONNECTED, "not started")
-        profile = PrinterProfile.from_dict({"paper_mm": cfg.paper_mm, "text_mode": cfg.text_mode})
+        profile = PrinterProfile.from_dict({"paper_mm": cfg.paper_mm, "text_mode": cfg.text_mode,
+                                            "presenter": cfg.presenter, "presenter_steps": cfg.presenter_steps})
         self.printer = Printer(cfg.connection, profile,
                                on_alert=lambda m: call_safely(self.on_alert, "printer", m))
         if self.printer.simulator is not None:
@@ -248,6 +257,8 @@ class DeviceManager:
             result: PrintResult = getattr(self.printer, method)(*args)
         finally:
             self._printer_state(self.printer.last_status)
+        if result.ok:
+            call_safely(self.on_printed, method, args, result)
         return result
 
     # -- A4 printer -------------------------------------------------------------------------

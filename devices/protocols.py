@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from devices.camera.device import CameraHealth, Photo
     from devices.camera.page import Frame
     from devices.printer.driver import PrintResult
+    from devices.printer.presenter import PresenterKind, PresenterStatus
     from devices.printer.status import PrinterStatus
     from devices.printer.templates import ApplicationReceipt, RatingSlip, TicketSlip
 
@@ -67,6 +68,16 @@ class ReceiptPrinter(Protocol):
     def print_rating_slip(self, slip: RatingSlip) -> PrintResult: ...
 
     def print_test_page(self) -> PrintResult: ...
+
+    # the presenter of a kiosk mechanism (PresenterKind.NONE: these return False / Mouth.UNKNOWN)
+    @property
+    def presenter(self) -> PresenterKind: ...
+
+    def present(self, retract_after_s: int = 0) -> bool: ...
+
+    def retract(self) -> bool: ...
+
+    def presenter_status(self) -> PresenterStatus: ...
 
     def close(self) -> None: ...
 

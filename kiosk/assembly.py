@@ -397,5 +397,8 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
                             on_scan=on_scan, on_state=on_state, on_alert=on_alert,
                             on_key=lambda key: runtime.post(lambda c: c.keypad_pressed(str(key))),
                             on_headphones=lambda on: runtime.post(lambda c: c.set_speech_mode(on)))
+    from kiosk.receipt_presenter import watch_receipts
+
+    watch_receipts(manager, config.privacy.receipt_retract_seconds, runtime.post)  # personal receipts left
     core.devices = manager
     return manager.start()

@@ -100,6 +100,9 @@ class PrivacySection(_Section):
     crypto_suite: Literal["aes", "sm"] = "aes"
     #: speech mode blanks the screen, so that nobody behind the citizen reads along
     speech_blank: bool = True
+    #: a receipt with personal data left at a presenter printer's mouth this long is retracted
+    #: (kiosk/receipt_presenter.py); 0: never
+    receipt_retract_seconds: NonNegFloat = 20.0
 
     @field_validator("countdown_seconds")
     @classmethod

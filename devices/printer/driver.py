@@ -28,6 +28,16 @@ from urllib.parse import parse_qs
 from common.i18n import SOURCE_LANGUAGE
 from devices.printer.encoder import encode
 from devices.printer.layout import Element
+from devices.printer.presenter import (
+    Mouth,
+    PresenterKind,
+    PresenterStatus,
+    eject_cmd,
+    parse_presenter,
+    present_cmd,
+    retract_cmd,
+    status_query,
+)
 from devices.printer.printer_profile import PrinterProfile
 from devices.printer.status import (
     DLE_EOT,
@@ -175,7 +185,7 @@ class Printer:
         if connection == "sim":
             from devices.printer.simulator import PrinterSimulator
 
-            self.simulator = PrinterSimulator(self.profile.paper_mm)
+            self.simulator = PrinterSimulator(self.profile.paper_mm, presenter=self.profile.presenter)
             self.connection = "serial:" + self.simulator.listen_pty()
         self._link: _Link | None = None
         self._lock = threading.RLock()
@@ -271,6 +281,65 @@ class Printer:
         """The technician's test page, its labels in ``language`` (the glyph probes stay Chinese)."""
         layout = test_page_layout(self.profile, dt.datetime.now(), self.connection, language)
         return self.print_elements(layout, "test_page")
+
+    # -- presenter (kiosk mechanisms) -------------------------------------------------------
+    @property
+    def presenter(self) -> PresenterKind:
+        return PresenterKind(self.profile.presenter)
+
+    def _presenter_command(self, data: bytes, what: str) -> bool:
+        with self._lock:
+            try:
+                self._ensure_open().write(data)
+            except Exception as exc:
+                log.warning("presenter command failed", extra={"ctx": {"command": what, "error": str(exc)}})
+                self._drop()
+                return False
+            log.info("presenter", extra={"ctx": {"command": what}})
+            return True
+
+    def present(self, retract_after_s: int = 0) -> bool:
+        """Present the paper just cut at the mouth (False: no presenter, or the write failed)."""
+        if self.presenter is PresenterKind.NONE:
+            return False
+        return self._presenter_command(present_cmd(self.presenter, self.profile.presenter_steps, retract_after_s),
+                                       "present")
+
+    def retract(self) -> bool:
+        """Pull the paper waiting at the mouth back into the printer (its bin)."""
+        if self.presenter is PresenterKind.NONE:
+            return False
+        return self._presenter_command(retract_cmd(self.presenter), "retract")
+
+    def eject(self) -> bool:
+        """Push the paper at the mouth out (clears the paper path)."""
+        if self.presenter is PresenterKind.NONE:
+            return False
+        return self._presenter_command(eject_cmd(self.presenter), "eject")
+
+    def presenter_status(self) -> PresenterStatus:
+        """Whether paper waits at the mouth (``Mouth.UNKNOWN`` without a presenter or an answer)."""
+        if self.presenter is PresenterKind.NONE:
+            return PresenterStatus(Mouth.UNKNOWN)
+        query, length = status_query(self.presenter)
+        with self._lock:
+            try:
+                link = self._ensure_open()
+                if not link.can_read:
+                    return PresenterStatus(Mouth.UNKNOWN)
+                link.drain()
+                link.write(query)
+                reply = bytearray()
+                while len(reply) < length:
+                    b = link.read1(self.timeout)
+                    if not b:
+                        break
+                    reply += b
+            except Exception as exc:
+                log.warning("presenter status failed", extra={"ctx": {"error": str(exc)}})
+                self._drop()
+                return PresenterStatus(Mouth.UNKNOWN)
+        return parse_presenter(self.presenter, bytes(reply))
 
     def wait_idle(self, seconds: float = 0.2) -> None:
         """Give a simulator behind a pty time to finish interpreting (tests, CLI preview)."""

@@ -22,6 +22,11 @@ class PrinterProfile:
     usb_in_ep: int = 0x82
     usb_out_ep: int = 0x01
     baudrate: int = 9600
+    # A kiosk mechanism's presenter (devices/printer/presenter.py): "none", "gs_e" or "custom".
+    presenter: str = "none"
+    # How far a presented paper comes out, in the printer's own steps (GS e 3 m / FS P n1; the
+    # step length differs per model: see docs/devices.md).
+    presenter_steps: int = 12
 
     def __post_init__(self) -> None:
         if self.paper_mm not in DOTS:
@@ -32,6 +37,10 @@ class PrinterProfile:
             raise ValueError("font_charset must be gb2312, gbk or gb18030")
         if self.cut not in ("partial", "full", "none"):
             raise ValueError("cut must be partial, full or none")
+        if self.presenter not in ("none", "gs_e", "custom"):
+            raise ValueError("presenter must be none, gs_e or custom")
+        if not 0 <= self.presenter_steps <= 255:
+            raise ValueError("presenter_steps must be 0..255")
 
     @property
     def dots(self) -> int:

@@ -2,15 +2,20 @@
 
 It understands the command subset our encoder and python-escpos emit (ESC @ a E ! d J M - t 2 3,
 GS ! v0 (k V B, FS & . ! W, DLE EOT/ENQ), skips other commands by their known length and counts
-unknown bytes. Chinese mode is off after power-up here, so a driver that forgets FS & prints
-mojibake, as a strict printer would. It keeps the status it is told and answers DLE EOT with the
-bit layout of reference §2.4; while it cannot print, data is swallowed and nothing comes out.
+unknown bytes. With a presenter (``presenter="gs_e"`` or ``"custom"``) a cut paper waits at the
+mouth until the citizen takes it (:meth:`PrinterSimulator.take`), a retract (GS e 2) pulls it in, an
+eject (GS e 5) pushes it out, and GS e 6 / DLE EOT 20 answer whether paper waits there; the fault
+``retract_jam`` makes the next retract jam with the paper still at the mouth. Chinese mode is off
+after power-up here, so a driver that forgets FS & prints mojibake, as a strict printer would. It
+keeps the status it is told and answers DLE EOT with the bit layout of reference §2.4; while it
+cannot print, data is swallowed and nothing comes out.
 """
 
 from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +23,7 @@ from PIL import Image, ImageDraw
 
 from devices.fonts import cjk_font
 from devices.printer.layout import char_columns
+from devices.printer.presenter import PresenterKind, presenter_reply
 from devices.printer.printer_profile import DOTS
 from devices.printer.status import status_bytes
 from devices.simport import SimPort, known_fault
@@ -45,8 +51,15 @@ _FS_SKIP = {b"W": 1, b"-": 1, b"S": 2, b"C": 1}
 class EscposPaper:
     """Pure interpreter: feed bytes, get replies; finished pages (cut) are PIL images."""
 
-    def __init__(self, paper_mm: int = 80) -> None:
+    def __init__(self, paper_mm: int = 80, presenter: str = "none") -> None:
         self.width = DOTS[paper_mm]
+        self.presenter = PresenterKind(presenter)
+        self.at_mouth = False          # a cut paper waits at the presenter's mouth
+        self.presenter_jammed = False  # a retract jammed: the paper is stuck at the mouth
+        self.retract_jam = False       # fault: the next retract jams
+        self.presenter_log: list[bytes] = []   # every presenter command received, as sent
+        self.taken = self.retracted = self.ejected = self.pushed_out = 0
+        self._auto_retract_at: float | None = None
         self.status = {"offline": False, "cover_open": False, "paper_near_end": False, "paper_out": False,
                        "cutter_error": False}
         self.pages: list[Image.Image] = []
@@ -54,6 +67,7 @@ class EscposPaper:
         self.cuts = 0
         self.lines: list[str] = []  # the text of every printed line, for tests that read the paper
         self._buf = bytearray()
+        self._replies = bytearray()
         self._rows: list[Image.Image] = []
         self._line: list[tuple[bytes, _Style]] = []
         self._style = _Style()
@@ -67,14 +81,93 @@ class EscposPaper:
         return not (s["offline"] or s["cover_open"] or s["paper_out"] or s["cutter_error"])
 
     def status_reply(self, n: int) -> bytes:
+        if n == 20 and self.presenter is PresenterKind.CUSTOM:
+            return self.presenter_status()
         table = status_bytes(**self.status)
         return bytes([table[n]]) if n in table else b""
+
+    # -- presenter ----------------------------------------------------------------------------
+    def presenter_status(self) -> bytes:
+        self.tick()
+        return presenter_reply(self.presenter, waiting=self.at_mouth, jammed=self.presenter_jammed,
+                               paper_out=self.status["paper_out"], paper_near_end=self.status["paper_near_end"])
+
+    def tick(self) -> None:
+        """The printer's own retract timer (FS P … 'R' n4) running out."""
+        if self._auto_retract_at is not None and time.monotonic() >= self._auto_retract_at:
+            self._auto_retract_at = None
+            self.retract()
+
+    def retract(self) -> None:
+        self._auto_retract_at = None
+        if not self.at_mouth or self.presenter_jammed:
+            return
+        if self.retract_jam:
+            self.presenter_jammed = True   # half way in: stuck at the mouth
+            return
+        self.at_mouth = False
+        self.retracted += 1
+
+    def eject(self) -> None:
+        self._auto_retract_at = None
+        if self.at_mouth and not self.presenter_jammed:
+            self.at_mouth = False
+            self.ejected += 1
+
+    def take(self) -> bool:
+        """The citizen pulls the paper out of the mouth (False: nothing there, or it is jammed)."""
+        self.tick()
+        if not self.at_mouth or self.presenter_jammed:
+            return False
+        self.at_mouth = False
+        self._auto_retract_at = None
+        self.taken += 1
+        return True
+
+    def _ejector(self, b: bytearray, i: int) -> int | None:
+        """GS e n [m]: 2 retract, 3 m present, 5 eject, 6 status byte (others: 18/20 loop mode)."""
+        if not self._need(b, i, 3):
+            return None
+        n = b[i + 2]
+        end = i + 4 if n in (3, 32) else i + 3
+        if n == 32:
+            end += 1
+        if end > len(b):
+            return None
+        if self.presenter is PresenterKind.NONE:
+            self.unknown += 1
+            return end
+        self.presenter_log.append(bytes(b[i:end]))
+        if n == 2:
+            self.retract()
+        elif n == 5:
+            self.eject()
+        elif n == 6:
+            self._replies += presenter_reply(PresenterKind.GS_E, waiting=self.at_mouth,
+                                             jammed=self.presenter_jammed,
+                                             paper_near_end=self.status["paper_near_end"])
+        return end
+
+    def _present_custom(self, b: bytearray, i: int) -> int | None:
+        """FS P n1 n2 n3 n4: present n1 steps, LED n2, then n3 ('R'/'E') after n4 seconds."""
+        if not self._need(b, i, 6):
+            return None
+        if self.presenter is not PresenterKind.CUSTOM:
+            self.unknown += 1
+            return i + 6
+        self.presenter_log.append(bytes(b[i:i + 6]))
+        action, seconds = b[i + 4], b[i + 5]
+        if seconds and action == ord("R"):
+            self._auto_retract_at = time.monotonic() + seconds
+        return i + 6
 
     # -- feeding ------------------------------------------------------------------------------
     def feed(self, data: bytes) -> bytes:
         """Interpret bytes; return what the printer answers (status bytes)."""
+        self.tick()
         self._buf += data
         replies = bytearray()
+        self._replies = replies
         i = 0
         buf = self._buf
         while i < len(buf):
@@ -185,6 +278,8 @@ class EscposPaper:
             if b[i + 2] == ord("k"):
                 self._qr_command(bytes(b[i + 5:end]))
             return end
+        if cmd == b"e":
+            return self._ejector(b, i)
         if cmd in _GS_SKIP:
             n = _GS_SKIP[cmd]
             return i + 2 + n if self._need(b, i, 2 + n) else None
@@ -197,6 +292,8 @@ class EscposPaper:
             return i + 2
         if cmd == b"!":
             return i + 3 if self._need(b, i, 3) else None
+        if cmd == b"P":
+            return self._present_custom(b, i)
         if cmd in _FS_SKIP:
             n = _FS_SKIP[cmd]
             return i + 2 + n if self._need(b, i, 2 + n) else None
@@ -307,6 +404,10 @@ class EscposPaper:
             y += r.height
         self._rows = []
         self.pages.append(page)
+        if self.presenter is not PresenterKind.NONE:
+            if self.at_mouth:
+                self.pushed_out += 1   # the last one was still there: pushed out by the new one
+            self.at_mouth = True
 
     def pending_page(self) -> Image.Image | None:
         """What has printed since the last cut (e.g. a job without a cut command)."""
@@ -334,8 +435,11 @@ class PrinterSimulator:
     #: what a technician can switch on (each is one status flag the printer reports)
     FAULTS: tuple[str, ...] = ("paper_near_end", "paper_out", "cover_open", "cutter_error", "offline")
 
-    def __init__(self, paper_mm: int = 80, on_page: Callable[[Image.Image], None] | None = None) -> None:
-        self.paper = EscposPaper(paper_mm)
+    def __init__(self, paper_mm: int = 80, on_page: Callable[[Image.Image], None] | None = None, *,
+                 presenter: str = "none") -> None:
+        self.paper = EscposPaper(paper_mm, presenter)
+        if self.paper.presenter is not PresenterKind.NONE:
+            self.FAULTS = (*PrinterSimulator.FAULTS, "retract_jam")
         self.on_page = on_page
         self._lock = threading.Lock()
         self.silent = False          # fault: the printer answers nothing (powered off, wrong port)
@@ -373,14 +477,44 @@ class PrinterSimulator:
             self.paper.status.update({k: bool(v) for k, v in flags.items()})
 
     def set_fault(self, name: str | None) -> None:
-        """One fault of :attr:`FAULTS` (the others cleared), or None for a healthy printer."""
+        """One fault of :attr:`FAULTS` (the others cleared), or None for a healthy printer (which
+        also frees a jammed presenter, as the technician does by hand)."""
         name = known_fault(name, self.FAULTS)
-        self.set_status(**{flag: flag == name for flag in self.FAULTS})
+        self.set_status(**{flag: flag == name for flag in PrinterSimulator.FAULTS})
+        with self._lock:
+            self.paper.retract_jam = name == "retract_jam"
+            if name is None:
+                self.paper.presenter_jammed = False
 
     @property
     def fault(self) -> str | None:
         status = self.get_status()
-        return next((f for f in self.FAULTS if status.get(f)), None)
+        if self.paper.retract_jam:
+            return "retract_jam"
+        return next((f for f in PrinterSimulator.FAULTS if status.get(f)), None)
+
+    # -- presenter ------------------------------------------------------------------------------
+    def take(self) -> bool:
+        """The citizen takes the paper waiting at the mouth (False: none there, or it is jammed)."""
+        with self._lock:
+            return self.paper.take()
+
+    @property
+    def paper_at_mouth(self) -> bool:
+        with self._lock:
+            self.paper.tick()
+            return self.paper.at_mouth
+
+    def presenter_commands(self) -> list[bytes]:
+        """Every presenter command the printer received, as its bytes (present, retract, status …)."""
+        with self._lock:
+            return list(self.paper.presenter_log)
+
+    @property
+    def retracted(self) -> int:
+        with self._lock:
+            self.paper.tick()
+            return self.paper.retracted
 
     def get_status(self) -> dict[str, bool]:
         return dict(self.paper.status)
