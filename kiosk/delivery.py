@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.i18n import translate
 from kiosk.catalogue import FormField
 from kiosk.flows.base import Screen, choice
 from kiosk.forms import FormState
+
+if TYPE_CHECKING:
+    from kiosk.flows.progress import ProgressFlow
+    from kiosk.flows.submit import SubmitFlow
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ def mask_address(address: str) -> str:
 class DeliveryStep:
     """The 自取 / 邮寄 choice of one submission (held by its :class:`SubmitFlow`)."""
 
-    def __init__(self, flow: Any) -> None:
+    def __init__(self, flow: SubmitFlow) -> None:
         self.flow = flow
         self.method: Delivery | None = None
         label = "delivery.address.label"
@@ -185,7 +189,7 @@ def pickup_service(core: Any) -> str | None:
     return str(named) if named and any(s.get("id") == named for s in answer.get("services", [])) else None
 
 
-def take_pickup_ticket(flow: Any) -> None:
+def take_pickup_ticket(flow: ProgressFlow) -> None:
     """领取出件号 on the 办件查询 result: a ticket of the 出件 window for the ready case, printed."""
     from kiosk.tickets import issue_and_print
 
@@ -208,7 +212,7 @@ def take_pickup_ticket(flow: Any) -> None:
     flow.goto("pickup")
 
 
-def pickup_screen(flow: Any) -> Screen:
+def pickup_screen(flow: ProgressFlow) -> Screen:
     tr, core = flow.tr, flow.core
     if flow.state == "pickup_error" or not flow.pickup:
         title, lines = flow.pickup_error or (tr("pickup.none.title"), [])
