@@ -89,6 +89,10 @@ def test_post_with_an_address_typed_on_the_keyboard(person: Person) -> None:
     assert "广东韶****" in printed and ADDRESS not in printed, printed
     record = _record_of(person, number)
     assert record["payload"]["delivery"] == {"method": "post", "address": ADDRESS}, record
+    refused = requests.post(f"{person.assembly.platform.running.base_url}/admin/applications/{number}/ready",
+                            headers={"Authorization": f"Bearer {person.assembly.platform.running.admin_token}"},
+                            timeout=10)
+    assert refused.status_code == 409, refused.text   # posted: nothing waits at the 出件 window
     for path in (Path(person.assembly.config.data_dir) / "kiosk").rglob("*"):   # the cache file too
         if path.is_file():
             assert ADDRESS.encode() not in path.read_bytes(), path
