@@ -257,6 +257,8 @@ class QueueEngine:
                 cap = self.hall.policy.person_daily_cap
                 if cap and tx.count_person(day, person, None, active_only=False) >= cap:
                     raise conflict(HallCode.PERSON_DAILY_CAP, f"at most {cap} tickets per person per day")
+            if case_no and tx.count_case_active(day, case_no, service_id):
+                raise conflict(HallCode.ACTIVE_TICKET_EXISTS, "this case already has an active ticket for this service")
             if svc.daily_cap and tx.count_issued(day, service_id) >= svc.daily_cap:
                 raise conflict(
                     HallCode.SERVICE_CAP_REACHED, f"{svc.name}: today's {svc.daily_cap} tickets are all issued"

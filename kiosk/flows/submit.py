@@ -1,9 +1,10 @@
 """自助申报: identify by card → a form from the catalogue's field list, validated as you type →
 materials photographed with the document camera (live preview to frame the page, a still photo
 taken once the page stops moving, cropped to the page, use or retake; with no working camera the
-step says so and the material can be owed or brought to a window) → the 告知承诺 commitment → review →
-submitted into the offline cache → receipt printed and shown (the platform's receipt number, or a
-local number and "will be sent when the connection returns")."""
+step says so and the material can be owed or brought to a window) → the 告知承诺 commitment → review
+→ for an item whose result is handed out, 自取 or 邮寄 (kiosk/delivery.py) → submitted into the
+offline cache → receipt printed and shown (the platform's receipt number, or a local number and
+"will be sent when the connection returns")."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ submitted at the kiosk ends with 自取 or 邮寄.
 - 自取 (elder mode): the department marks the case ready (the platform's admin call); the phone
   page of the receipt QR says 待领取; the receipt's QR held under the scanner in 办件查询 offers
   领取出件号, which prints a ticket of the hall's 出件 window; staff calling at that window get the
-  ticket with the case's number.
+  ticket with the case's number; the same receipt scanned again gets no second ticket.
 - 自取 (English), not ready yet: the receipt scanned in 办件查询 says it is not done and offers no
   ticket.
 """
@@ -137,6 +137,14 @@ def test_pickup_ready_gives_a_ticket_for_the_pickup_window(person: Person) -> No
     assert person.sees(zh("pickup.ticket.case", no=number)), person.texts()
     printed = "\n".join(person.printed())
     assert "出件窗口" in printed and "办件结果领取" in printed, printed
+    person.tap(zh("common.finish"))
+    person.tap("header_elder")
+    person.tap(zh("home.progress"))
+    person.wait_for(zh("progress.how"))
+    person.scan(receipt_url)                 # the same receipt again: one ticket per case
+    person.wait_for(zh("pickup.ready"))
+    person.tap(zh("pickup.take"))
+    person.wait_for(zh("hall.active_ticket_exists.title"))
     hall = person.assembly.hall
     called = HallClient(hall.url, hall.tokens["counter"]).call_next("H05")   # staff at the 出件 window
     assert called is not None and called["ticket"]["case_no"] == number, called
