@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devices.camera import CameraProblem, CaptureError, DocumentCamera
+from kiosk.delivery import delivery_paper, delivery_record
 
 if TYPE_CHECKING:
     from kiosk.app import KioskCore
@@ -145,6 +146,7 @@ def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
         "materials": [{"name": m.name, "status": flow.materials.get(i, "missing")}
                       for i, m in enumerate(item.materials)],
         "missing_materials": flow.owed(), "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **delivery_record(flow),  # 自取 / 邮寄 (kiosk/delivery.py): the address is a personal field
     }
     personal = {"id_number", "name", "form", "address", "phone"}
     photos = [(core.session.photo(token) or b"", "image/jpeg") for _, token in sorted(core.session.photos.items())]
@@ -253,6 +255,7 @@ def _print_receipt(core: KioskCore, flow: Any, identity: Any, outcome: SubmitOut
             id_number=identity.id_number, issued_at=datetime.now(), receipt_number=outcome.receipt_no,
             local_number=None if outcome.receipt_no else outcome.local_no, owed_materials=owed,
             promised_date=promised, qr_url=outcome.qr_url, language=language,
+            notices=delivery_paper(flow, language),  # 自取 / 邮寄, the address masked
         )
         result = core.devices.print_job("print_receipt", receipt)
     except Exception:

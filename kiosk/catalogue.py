@@ -83,6 +83,8 @@ class ServiceItem:
     window_hint_en: str = ""
     commitment_en: str = ""
     fee_en: str = ""
+    #: how the result can reach the citizen (统一窗口出件): ``pickup`` / ``post``; empty: nothing to hand out
+    delivery: tuple[str, ...] = ()
 
     @property
     def tolerable_materials(self) -> list[Material]:
@@ -257,6 +259,7 @@ def parse_catalogue(data: dict[str, Any], age_seconds: float | None = None) -> C
             conditions_en=tuple(str(c or "") for c in raw.get("conditions_en", ())),
             window_hint_en=raw.get("window_hint_en", ""), commitment_en=raw.get("commitment_en", ""),
             fee_en=raw.get("fee_en", ""),
+            delivery=tuple(str(d) for d in raw.get("delivery", ()) if d in ("pickup", "post")),
         ))
     zones = [Zone(z["id"], z["name"], z.get("name_en", "")) for z in data.get("zones", [])]
     themes = [Zone(t["id"], t["name"], t.get("name_en", "")) for t in data.get("themes", [])]

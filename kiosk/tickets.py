@@ -48,7 +48,8 @@ def explain_hall_error(core: KioskCore, exc: Exception) -> tuple[str, list[str]]
 
 
 def issue_and_print(core: KioskCore, service_id: str | None, *, priority: Priority | str = Priority.NORMAL,
-                    id_number: str | None = None, appointment_code: str | None = None) -> IssueOutcome:
+                    id_number: str | None = None, appointment_code: str | None = None,
+                    case_no: str | None = None) -> IssueOutcome:
     from kiosk.app import IssueOutcome
 
     if core.hall is None:
@@ -56,7 +57,7 @@ def issue_and_print(core: KioskCore, service_id: str | None, *, priority: Priori
         return IssueOutcome(error=(tr("ticket.error.offline.title"), [tr("ticket.error.offline.body")]))
     try:
         answer = core.hall.issue_ticket(service_id, priority=priority, id_number=id_number,
-                                        appointment_code=appointment_code, channel="kiosk")
+                                        appointment_code=appointment_code, channel="kiosk", case_no=case_no)
     except Exception as exc:
         return IssueOutcome(error=explain_hall_error(core, exc))
     core.hall_online = True

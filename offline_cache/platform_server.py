@@ -386,6 +386,14 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/admin/city/halls/"):
             hall = platform.store.city.hall(path.split("/admin/city/halls/", 1)[1])
             return self._json(200, hall) if hall else self._err(404, "not_found", "no such hall")
+        if path.startswith("/admin/applications/") and path.endswith("/ready") and method == "POST":
+            # the department finished the case and its result waits at the hall's 出件 window
+            verdict = platform.store.mark_ready(path[len("/admin/applications/"):-len("/ready")])
+            if verdict == "unknown":
+                return self._err(404, "not_found", "no application with this receipt number")
+            if verdict == "posted":
+                return self._err(409, "posted", "the citizen chose 邮寄: the result goes by post")
+            return self._json(200, {"status": "ready_for_pickup"})
         if path == "/admin/catalogue" and method == "PUT":
             platform.store.set_catalogue(data)
             return self._json(200, {"etag": platform.store.catalogue_etag})
@@ -514,6 +522,10 @@ class PlatformAdmin:
 
     def set_catalogue(self, catalogue: dict[str, Any]) -> Any:
         return self._call("PUT", "/admin/catalogue", catalogue)
+
+    def mark_ready(self, receipt_no: str) -> Any:
+        """The case's result is at the hall's 出件 window (``ready_for_pickup``)."""
+        return self._call("POST", f"/admin/applications/{quote(receipt_no, safe='')}/ready")
 
     def city(self, district: str | None = None) -> dict[str, Any]:
         path = "/admin/city" + (f"?district={quote(district)}" if district else "")

@@ -41,7 +41,7 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 STATUS_TEXT = {
     "accepted": "已受理", "in_review": "审查中", "supplement_required": "待补正材料",
-    "completed": "已办结", "received": "已接收",
+    "completed": "已办结", "received": "已接收", "ready_for_pickup": "待领取",
 }
 
 # v1 is the schema of the release before versions existed (IF NOT EXISTS adopts such a file).
@@ -65,7 +65,20 @@ CREATE TABLE IF NOT EXISTS ingest_log (
 CREATE TABLE IF NOT EXISTS counters (day TEXT PRIMARY KEY, n INTEGER NOT NULL);
 """),
     Migration("v2: the city view: each hall's and machine's latest fleet state, open alerts", CITY_SCHEMA),
+    Migration("v3: cases whose result waits at the hall's 出件 window (docs/platform-contract.md)", """
+CREATE TABLE pickups (
+    receipt_no TEXT PRIMARY KEY,
+    ready_at REAL NOT NULL
+);
+"""),
 ))
+
+
+def delivery_method(payload: dict[str, Any]) -> str:
+    """How the citizen wants the result (``pickup`` / ``post``), "" for a record without a choice."""
+    delivery = payload.get("delivery")
+    method = delivery.get("method") if isinstance(delivery, dict) else None
+    return method if method in ("pickup", "post") else ""
 
 
 def id_check_char(first17: str) -> str:
@@ -221,10 +234,25 @@ class PlatformStore:
                 self._conn.execute("UPDATE records SET received_ts=? WHERE id=?",
                                    (now - age_steps * self.status_step_seconds, rec["id"]))
 
+    def mark_ready(self, receipt_no: str) -> str:
+        """The case's result waits at the 出件 window (staff of the issuing department, here an
+        admin call): ``ready``, ``unknown`` (no such application) or ``posted`` (the citizen chose
+        邮寄: the result goes by post, there is nothing to collect)."""
+        with self._lock:
+            row = self._conn.execute("SELECT kind, payload FROM records WHERE receipt_no=?", (receipt_no,)).fetchone()
+            if row is None or row[0] != "application":
+                return "unknown"
+            if delivery_method(json.loads(row[1])) == "post":
+                return "posted"
+            self._conn.execute("INSERT OR IGNORE INTO pickups(receipt_no, ready_at) VALUES (?, ?)",
+                               (receipt_no, time.time()))
+        return "ready"
+
     def application(self, receipt_no: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute("SELECT kind, payload, received_ts FROM records WHERE receipt_no=?",
                                      (receipt_no,)).fetchone()
+            ready = self._conn.execute("SELECT ready_at FROM pickups WHERE receipt_no=?", (receipt_no,)).fetchone()
         if row is None:
             return None
         kind, payload_text, received_ts = row
@@ -246,6 +274,8 @@ class PlatformStore:
                 status = "completed"
             reached = min(step, 0 if status == "accepted" else (1 if status != "completed" else 2))
             changed = received_ts + reached * self.status_step_seconds
+            if ready is not None:  # done, and its result waits at the 出件 window
+                status, changed = "ready_for_pickup", float(ready[0])
         service = self._services.get(payload.get("service_id"), {})
         days = service.get("promised_days") or service.get("legal_days") or 0
         received = datetime.fromtimestamp(received_ts, CST)
@@ -257,6 +287,7 @@ class PlatformStore:
             "deadline": (received + timedelta(days=int(days))).date().isoformat(),
             "missing_materials": missing if status == "supplement_required" else [],
             "service_id": payload.get("service_id"),
+            **({"delivery": delivery_method(payload)} if kind == "application" and delivery_method(payload) else {}),
         }
 
     # --- appointments ----------------------------------------------------------------------

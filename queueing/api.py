@@ -62,6 +62,7 @@ class IssueBody(BaseModel):
     id_number: Text | None = Field(None, description="read from the ID card; only its HMAC is stored")
     appointment_code: Text | None = None
     channel: Text | None = Field(None, max_length=40, examples=["kiosk-03"])
+    case_no: str | None = Field(None, max_length=64, description="the case the ticket is for (a pickup ticket)")
 
 
 class StaffBody(BaseModel):
@@ -502,6 +503,7 @@ def create_app(
             ],
             "policy": vars(hall.policy),
             "catch_all_service": hall.catch_all_service,  # 兜底: 不确定办哪项 / 其他事项 (hall.toml)
+            "pickup_service": hall.pickup_service,  # 统一窗口出件: the 出件 window's service (hall.toml)
         }
 
     @app.get("/api/v1/counters")
@@ -512,7 +514,7 @@ def create_app(
 
     @app.post("/api/v1/tickets", status_code=201, response_model=TicketAnswer)
     async def issue(body: IssueBody, role: str = require("kiosk")) -> dict[str, Any]:
-        args = (body.service_id, body.priority, body.id_number, body.appointment_code, body.channel)
+        args = (body.service_id, body.priority, body.id_number, body.appointment_code, body.channel, body.case_no)
         try:
             t, ahead, minutes = await eng.issue(*args)
         except QueueError as exc:

@@ -229,6 +229,7 @@ class HallClient:
         id_number: str | None = None,
         appointment_code: str | None = None,
         channel: str | None = None,
+        case_no: str | None = None,
     ) -> dict[str, Any]:
         body = {
             k: v
@@ -238,6 +239,7 @@ class HallClient:
                 ("id_number", id_number),
                 ("appointment_code", appointment_code),
                 ("channel", channel),
+                ("case_no", case_no),
             )
             if v is not None
         }

@@ -212,8 +212,10 @@ class QueueEngine:
         id_number: str | None = None,
         appointment_code: str | None = None,
         channel: str | None = None,
+        case_no: str | None = None,
     ) -> tuple[Ticket, int, int]:
-        """A new ticket and its estimate (people ahead, minutes)."""
+        """A new ticket and its estimate (people ahead, minutes); ``case_no``: the case (办件编号) the
+        ticket is for from the start (a pickup ticket of 统一窗口出件: the 出件 window sees which)."""
         try:
             prio_asked = Priority(priority or NORMAL)
         except ValueError:
@@ -225,6 +227,10 @@ class QueueEngine:
         person = self.person_hash(id_number) if id_number else None
         if service_id is None and not appointment_code:
             raise bad_input(HallCode.MISSING_SERVICE_ID, "service_id is required")
+        if case_no is not None:
+            from queueing.cases import clean_case_no
+
+            case_no = clean_case_no(case_no)
         if service_id is not None and service_id not in self.hall.services:
             raise bad_input(HallCode.UNKNOWN_SERVICE, f"no service {service_id!r} in this hall")
 
@@ -251,6 +257,8 @@ class QueueEngine:
                 cap = self.hall.policy.person_daily_cap
                 if cap and tx.count_person(day, person, None, active_only=False) >= cap:
                     raise conflict(HallCode.PERSON_DAILY_CAP, f"at most {cap} tickets per person per day")
+            if case_no and tx.count_case_active(day, case_no, service_id):
+                raise conflict(HallCode.ACTIVE_TICKET_EXISTS, "this case already has an active ticket for this service")
             if svc.daily_cap and tx.count_issued(day, service_id) >= svc.daily_cap:
                 raise conflict(
                     HallCode.SERVICE_CAP_REACHED, f"{svc.name}: today's {svc.daily_cap} tickets are all issued"
@@ -288,6 +296,7 @@ class QueueEngine:
                 appointment_code=appt["code"] if appt else None,
                 slot_start=appt["slot_start"] if appt else None,
                 slot_end=appt["slot_end"] if appt else None,
+                case_no=case_no,
             )
             tx.insert_ticket(t)
             if appt:

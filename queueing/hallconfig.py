@@ -38,6 +38,10 @@ def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+#: the sample catalogue's 办件结果领取 service: the sample hall's 出件 window serves it
+PICKUP_SAMPLE_SERVICE = "S0504"
+
+
 def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
     """A realistic hall: 一窗受理 windows 1–8 over 人社医保 and 综合受理 items, specialised windows
     9–15 sharing services, and the auxiliary windows 总服务台, 帮办代办, 咨询服务, 投诉受理."""
@@ -59,6 +63,9 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         "# 兜底: the kiosk's 不确定办哪项 / 其他事项 takes a ticket for this service (the 咨询 window);",
         "# leave it out and the kiosk offers no such choice.",
         *[f"catch_all_service = {_toml_str(s['id'])}" for s in cat["services"] if s["zone"] == "assist"][:1],
+        "# 统一窗口出件: a receipt scanned at the kiosk for a case ready for pickup takes a ticket for",
+        "# this service (the 出件 window); leave it out and the kiosk sends the citizen to a counter.",
+        *[f"pickup_service = {_toml_str(s['id'])}" for s in cat["services"] if s["id"] == PICKUP_SAMPLE_SERVICE],
         "",
         "[policy]",
         "# strict | interleave | aging (docs/queueing.md explains each)",
@@ -138,6 +145,8 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         counter("H02", "帮办代办", "assist", [assist[1]], {})
         counter("H03", "咨询服务", "assist", [assist[0]], {})
         counter("H04", "投诉受理", "assist", [assist[2]], {})
+    if PICKUP_SAMPLE_SERVICE in assist:
+        counter("H05", "出件窗口", "assist", [PICKUP_SAMPLE_SERVICE], {})
     return "\n".join(lines)
 
 
@@ -184,6 +193,8 @@ class HallTable(_Table):
     opening_hours: HoursText = "00:00-24:00"
     #: 兜底: the service a kiosk's 不确定办哪项 / 其他事项 issues a ticket for (none: no such choice)
     catch_all_service: str | None = None
+    #: 统一窗口出件: the service a pickup ticket is issued for (the 出件 window; none: no pickup tickets)
+    pickup_service: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -359,9 +370,12 @@ def parse_hall(text: str, source: str = "hall.toml") -> Hall:
     catch_all = spec.hall.catch_all_service
     if catch_all is not None and catch_all not in services:
         raise ConfigError(f"{source}: hall.catch_all_service: unknown service {catch_all!r}")
+    pickup = spec.hall.pickup_service
+    if pickup is not None and pickup not in services:
+        raise ConfigError(f"{source}: hall.pickup_service: unknown service {pickup!r}")
     return Hall(spec.hall.id, spec.hall.name, ZoneInfo(spec.hall.timezone), zones, services, counters,
                 Policy(**spec.policy.model_dump()), catch_all,
-                district=spec.hall.district, rating=spec.rating.rules())
+                district=spec.hall.district, rating=spec.rating.rules(), pickup_service=pickup)
 
 
 def load_sms(data_dir: Path) -> SmsTable:

@@ -138,6 +138,8 @@ class Hall:
     catch_all_service: str | None = None
     district: str = ""  # the city's district (区/县) of the hall: the city view filters by it
     rating: RatingRules = field(default_factory=RatingRules)
+    #: 统一窗口出件: the service of the 出件 window (hall.toml ``[hall] pickup_service``)
+    pickup_service: str | None = None
 
     def local(self, ts: float) -> datetime:
         return datetime.fromtimestamp(ts, self.tz)

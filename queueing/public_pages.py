@@ -389,13 +389,15 @@ class PublicPages:
             rows.append(("app.deadline", esc(d["deadline"])))
         owed = [str(m.get("name", m)) if isinstance(m, dict) else str(m) for m in d.get("missing_materials") or []]
         body = head + "".join(f"<dt>{t(lang, k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl></div>"
-        tone = "missed" if owed else "done" if code == "completed" else "waiting"
+        tone = "missed" if owed else "done" if code in ("completed", "ready_for_pickup") else "waiting"
         body += f'<section class="state {tone}"><h1>{t(lang, "app.owed") if owed else t(lang, "app.owed.none")}</h1>'
         if owed:
             body += "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in owed) + "</ul>"
             item = self.sources.service(sid) if sid else None
             if item and item.get("window_hint"):
                 body += f'<p>{t(lang, "app.where", where=esc(item["window_hint"]))}</p>'
+        if code == "ready_for_pickup":  # 统一窗口出件: the receipt takes a ticket for the 出件 window
+            body += f'<p><strong>{t(lang, "app.pickup")}</strong></p>'
         body += "</section>"
         if status.age_seconds > 0:
             body += f'<p class="muted">{t(lang, "app.old", minutes=max(1, int(status.age_seconds // 60)))}</p>'

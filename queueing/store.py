@@ -76,6 +76,7 @@ class StoreTx(Protocol):
         self, day: str, service_ids: Sequence[str], cls: str, now: float, key_time: float, seq: int
     ) -> dict[str, int]: ...
     def count_person(self, day: str, person_hash: str, service_id: str | None, active_only: bool) -> int: ...
+    def count_case_active(self, day: str, case_no: str, service_id: str) -> int: ...
     def count_issued(self, day: str, service_id: str, *, anonymous_only: bool = False) -> int: ...
     def anonymous_issued(self, day: str, service_id: str, device: str) -> int: ...
     def add_anonymous(self, day: str, service_id: str, device: str) -> None: ...
@@ -430,6 +431,11 @@ class SQLiteTx:
             sql += " AND service_id=?"
             args.append(service_id)
         return int(self.con.execute(sql, args).fetchone()[0])
+
+    def count_case_active(self, day: str, case_no: str, service_id: str) -> int:
+        """Active tickets of the day for one case at one service (a pickup ticket taken twice)."""
+        sql = f"SELECT count(*) FROM tickets WHERE case_no=? AND day=? AND service_id=? AND status IN {ACTIVE!r}"
+        return int(self.con.execute(sql, (case_no, day, service_id)).fetchone()[0])
 
     def count_issued(self, day: str, service_id: str, *, anonymous_only: bool = False) -> int:
         sql = "SELECT count(*) FROM tickets WHERE service_id=? AND day=? AND transferred_from IS NULL"

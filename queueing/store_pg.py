@@ -321,6 +321,11 @@ class PgTx:
             args.append(service_id)
         return int(self._q(query, args).fetchone()[0])  # type: ignore[index]
 
+    def count_case_active(self, day: str, case_no: str, service_id: str) -> int:
+        query = ("SELECT count(*) FROM tickets WHERE hall_id=%s AND case_no=%s AND day=%s AND service_id=%s "
+                 f"AND status IN {ACTIVE!r}")
+        return int(self._q(query, [case_no, day, service_id]).fetchone()[0])  # type: ignore[index]
+
     def count_issued(self, day: str, service_id: str, *, anonymous_only: bool = False) -> int:
         query = ("SELECT count(*) FROM tickets WHERE hall_id=%s AND service_id=%s AND day=%s "
                  "AND transferred_from IS NULL")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kiosk import receipts
+from kiosk import delivery, receipts
 from kiosk.flows.base import Flow, Screen, choice
 
 RECEIPT_NO = re.compile(r"^[A-Z]{1,4}\d{6,20}$")
@@ -33,13 +33,16 @@ class ProgressFlow(Flow):
         self.problem = ""
         self.found: list[dict[str, Any]] = []
         self.complaint: dict[str, Any] | None = None  # a complaint's state and the hall's reply
+        # 统一窗口出件 (kiosk/delivery.py): the pickup ticket taken for a ready case, or why not
+        self.pickup: dict[str, Any] | None = None
+        self.pickup_error: tuple[str, list[str]] | None = None
 
     @property
     def wants_card(self) -> bool:  # type: ignore[override]
         return self.state in ("identify", "confirm")
 
     def transient_states(self) -> set[str]:
-        return {"result"}
+        return {"result", *delivery.PICKUP_STATES}
 
     def handle(self, action: str, args: dict[str, Any]) -> None:
         if self.state == "identify" and action == "type":
@@ -49,6 +52,8 @@ class ProgressFlow(Flow):
             self.typed = self.core.keypad_edit(self.typed, str(args.get("key", "")), limit=40, extra="-")
         elif self.state == "keypad" and action == "ok":
             self._typed()
+        elif self.state == "result" and action == "pickup" and self.pickup is None:
+            delivery.take_pickup_ticket(self)  # 领取出件号
 
     def _typed(self) -> None:
         typed = self.typed.strip().upper()
@@ -123,6 +128,8 @@ class ProgressFlow(Flow):
 
     def screen(self) -> Screen:
         tr = self.tr
+        if self.state in delivery.PICKUP_STATES:
+            return delivery.pickup_screen(self)
         if self.state == "identify":
             return Screen("card", tr("progress.title"), {
                 "lines": [tr("progress.how")], "accepts": ["card", "scan"], "problem": self.problem,
@@ -156,5 +163,6 @@ class ProgressFlow(Flow):
                 rows.append({"label": tr("progress.missing"), "value": "、".join(status["missing_materials"])})
             if status.get("age_text"):
                 rows.append({"label": tr("progress.as_of"), "value": status["age_text"]})
+            rows += delivery.progress_rows(tr, status)
         return Screen("review", tr("progress.result"), {"rows": rows, "buttons": [
-            choice("home", tr("common.finish"))]})
+            *delivery.progress_buttons(tr, self.found), choice("home", tr("common.finish"))]})

@@ -1,9 +1,10 @@
 """自助申报: identify by card → a form from the catalogue's field list, validated as you type →
 materials photographed with the document camera (live preview to frame the page, a still photo
 taken once the page stops moving, cropped to the page, use or retake; with no working camera the
-step says so and the material can be owed or brought to a window) → the 告知承诺 commitment → review →
-submitted into the offline cache → receipt printed and shown (the platform's receipt number, or a
-local number and "will be sent when the connection returns")."""
+step says so and the material can be owed or brought to a window) → the 告知承诺 commitment → review
+→ for an item whose result is handed out, 自取 or 邮寄 (kiosk/delivery.py) → submitted into the
+offline cache → receipt printed and shown (the platform's receipt number, or a local number and
+"will be sent when the connection returns")."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import logging
 from typing import Any
 
 from kiosk.catalogue import shown_in
+from kiosk.delivery import SUBMIT_STATES as DELIVERY_STATES
+from kiosk.delivery import DeliveryStep
 from kiosk.flows.base import Flow, Screen, choice
 from kiosk.forms import FormState, option_label
 from kiosk.session import photo_url
@@ -33,6 +36,7 @@ class SubmitFlow(Flow):
         self.preview: str | None = None  # token of the held photo waiting for "use" / "retake"
         self.outcome: Any = None
         self.camera_problem = ""
+        self.delivery = DeliveryStep(self)  # 自取 / 邮寄 at the end (kiosk/delivery.py)
         if service_id:
             self._pick(service_id)
 
@@ -71,6 +75,10 @@ class SubmitFlow(Flow):
 
     def handle(self, action: str, args: dict[str, Any]) -> None:
         state = self.state
+        if state in DELIVERY_STATES:  # 自取 / 邮寄 chosen: submitted as on 确认提交
+            if self.delivery.handle(action, args):
+                self._submit()
+            return
         if state == "pick" and action == "choose":
             self._pick(args["id"])
         elif state == "form" and action == "set" and self.form:
@@ -84,17 +92,25 @@ class SubmitFlow(Flow):
         elif state == "commitment" and action == "accept":
             self.goto("review")
         elif state == "review" and action == "submit" and self.outcome is None:
-            # stored in the cache on the worker (fast); the receipt number and printing follow
-            # off the worker while the screen says 正在提交
-            self.outcome = self.core.submit_application(self)
-            if not self.outcome.ok:
-                self.goto("error")   # 未保存: everything entered is kept for 再试一次
+            if self.delivery.wanted():
+                self.goto("delivery")   # first: how the result reaches the citizen
                 return
-            self.goto("submitting")
-            self.core.finish_application(self, self.outcome, self._submitted)
+            self._submit()
         elif state == "error" and action == "retry":
             self.outcome = None
             self.goto("review")
+
+    def _submit(self) -> None:
+        if self.outcome is not None:
+            return
+        # stored in the cache on the worker (fast); the receipt number and printing follow
+        # off the worker while the screen says 正在提交
+        self.outcome = self.core.submit_application(self)
+        if not self.outcome.ok:
+            self.goto("error")   # 未保存: everything entered is kept for 再试一次
+            return
+        self.goto("submitting")
+        self.core.finish_application(self, self.outcome, self._submitted)
 
     def _submitted(self, outcome: Any) -> None:
         if self.state == "submitting" and self.outcome is outcome:
@@ -221,6 +237,8 @@ class SubmitFlow(Flow):
                 "preview": photo_url(self.preview or ""), "live": live,
                 "hint": tr("submit.camera.hint") if live else "",
                 "problem": self.camera_problem or ("" if live else self._camera_note()), "buttons": buttons})
+        if self.state in DELIVERY_STATES:
+            return self.delivery.screen()
         if self.state == "commitment":
             return Screen("message", tr("submit.commitment"), {
                 "kind": "info",
@@ -265,6 +283,8 @@ class SubmitFlow(Flow):
             lines += [tr("submit.done.local", no=o.local_no), tr("submit.done.later")]
         if self.owed():
             lines.append(tr("submit.done.owed", items=self._owed_shown()))
+        if self.delivery.shown(tr):
+            lines.append(self.delivery.shown(tr))
         lines.append(tr("submit.done.printed") if o.printed else tr("submit.done.not_printed"))
         return Screen("ticket", tr("submit.done.title"), {
             "number": o.receipt_no or o.local_no, "service": self.core.item_name(self.item), "lines": lines,
