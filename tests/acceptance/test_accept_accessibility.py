@@ -127,11 +127,24 @@ def _short(text: str) -> str:
     return one if len(one) <= 24 else one[:23] + "…"
 
 
+def still(person: Person, tries: int = 10) -> tuple[np.ndarray, list[TextBox]]:
+    """The rendered screen and its texts read while neither changes: the texts' boxes, colours and
+    opacities alike before and after a settled grab (a fade or a layout pass between reading the
+    items and grabbing the pixels measured a text against what was drawn before it)."""
+    for _ in range(tries):
+        before = person.text_boxes(besides=BESIDES)
+        pixels = settled(person)
+        texts = person.text_boxes(besides=BESIDES)
+        if texts == before:
+            return pixels, texts
+        person.wait(0.3)
+    raise AssertionError("the screen's texts never stopped changing")
+
+
 def measure(person: Person, screen: str, shot: Path, goals: Goals, per_dp: float, least_px: float) -> Measured:
-    pixels = settled(person)
+    pixels, texts = still(person)
     person.shot(shot)
     got = Measured(screen, shot.relative_to(DOC.parent).as_posix())
-    texts: list[TextBox] = person.text_boxes(besides=BESIDES)
     assert texts, f"{screen}: no text found (the walk is broken?)"
     for t in texts:
         dp = t.pixels * per_dp
