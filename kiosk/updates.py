@@ -94,9 +94,7 @@ class Releases:
             and (self.root / version).is_dir()
 
     def stage(self, version: str) -> None:
-        tmp = self.root / ".staged.tmp"
-        tmp.write_text(version, "utf-8")
-        os.replace(tmp, self.root / "staged")
+        self._put("staged", version)
 
     def switch(self, version: str) -> None:
         """Make ``version`` current, keep the old current as previous, mark it pending."""
@@ -117,8 +115,14 @@ class Releases:
                 (self.root / f"home-{child.name}").unlink(missing_ok=True)
 
     def _write(self, name: str, doc: dict[str, object]) -> None:
+        self._put(name, json.dumps(doc))
+
+    def _put(self, name: str, text: str) -> None:
+        """Replace ``name`` atomically, readable by the kiosk user whatever the writer's umask (the
+        unit's 0027): its heartbeat reads status.json, its idle switch reads staged."""
         tmp = self.root / f".{name}.tmp"
-        tmp.write_text(json.dumps(doc), "utf-8")
+        tmp.write_text(text, "utf-8")
+        tmp.chmod(0o644)
         os.replace(tmp, self.root / name)
 
     def _read(self, name: str) -> dict[str, object] | None:
@@ -155,6 +159,11 @@ class Releases:
             return previous
         self._write("pending", {"version": current, "boots": boots + 1})
         return current
+
+    def pending(self) -> str | None:
+        """The release that has not yet reached its home screen since it became current."""
+        doc = self._read("pending")
+        return str(doc["version"]) if doc and doc.get("version") else None
 
     def reached_home(self, version: str) -> None:
         (self.root / f"home-{version}").touch()
@@ -382,10 +391,14 @@ def main(argv: list[str] | None = None) -> int:
         if a.releases is None:
             p.error(f"{a.action} needs --releases")
         releases = Releases(a.releases)
-        if a.action == "boot":
-            print(releases.boot() or "")
-        elif releases.current():
-            releases.reached_home(str(releases.current()))
+        try:
+            if a.action == "boot":
+                print(releases.boot() or "")
+            elif releases.current() and releases.pending() == releases.current():
+                releases.reached_home(str(releases.current()))
+        except OSError as exc:  # never the reason a kiosk does not start (a read-only /opt, a full disk)
+            log.error("%s: %s", a.action, exc)
+            print(releases.current() or "")
         return 0
     updater = _cli_updater(p, a)
     version = updater.check(datetime.fromisoformat(a.now) if a.now else None)

@@ -227,13 +227,14 @@ RELS=$ROOT$OPT/releases
 switch_link() { # release name
   ln -sfn "$1" "$RELS/.$2.tmp"; mv -fT "$RELS/.$2.tmp" "$RELS/$2"
 }
-PREVIOUS=$(readlink "$RELS/current" 2>/dev/null || true)
+CURRENT=$(readlink "$RELS/current" 2>/dev/null || true)
+PREVIOUS=$CURRENT
 legacy=$(readlink "$ROOT$OPT/current" 2>/dev/null || true)
 if [ -z "$PREVIOUS" ] && [ -n "$legacy" ] && [ "$legacy" != releases/current ]; then
   PREVIOUS=${legacy#releases/}   # the layout before fleet updates: /opt/hall-kiosk/current -> releases/<r>
 fi
-if [ "$PREVIOUS" != "$RELEASE" ]; then
-  if [ -n "$PREVIOUS" ] && [ -d "$RELS/$PREVIOUS" ]; then
+if [ "$CURRENT" != "$RELEASE" ]; then
+  if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "$RELEASE" ] && [ -d "$RELS/$PREVIOUS" ]; then
     switch_link "$PREVIOUS" previous
     say "previous release kept for rollback: $PREVIOUS"
   fi
@@ -391,7 +392,7 @@ done
 
 # --- 6. apply on the live system ---------------------------------------------------------------
 if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
-  if [ $CHANGES -gt "$units_changed" ] || [ "$PREVIOUS" != "$RELEASE" ]; then
+  if [ $CHANGES -gt "$units_changed" ] || [ "$CURRENT" != "$RELEASE" ]; then
     systemctl daemon-reload
     [ "$ROLE" = kiosk ] && command -v udevadm >/dev/null && { udevadm control --reload; udevadm trigger; }
     { [ "$ROLE" = kiosk ] || [ "$ROLE" = display ]; } && command -v update-grub >/dev/null && update-grub >/dev/null 2>&1
