@@ -258,7 +258,7 @@ ensure_dir /opt/hall-kiosk/lib 0755 root:root
 ensure_file "$REL_DIR/src/kiosk/updates.py" /opt/hall-kiosk/lib/hall_kiosk_release.py 0644 root:root
 
 ensure_dir /opt/hall-kiosk/bin 0755 root:root
-for b in hall-kiosk hall-kiosk-session hall-kiosk-counter hall-kiosk-notify-relay; do
+for b in hall-kiosk hall-kiosk-session hall-kiosk-counter hall-kiosk-notify-relay hall-kiosk-update; do
   ensure_file "$HERE/bin/$b" "/opt/hall-kiosk/bin/$b" 0755 root:root
 done
 ensure_dir /usr/local/bin 0755 root:root

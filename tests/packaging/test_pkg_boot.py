@@ -215,6 +215,16 @@ def test_clean_exit_of_the_app_brings_up_a_login_prompt(booted: Booted) -> None:
     assert booted.sh("systemctl is-active getty@tty1.service") == "active"
 
 
+def test_fleet_update_timer_is_armed_and_its_check_runs_in_its_sandbox(booted: Booted) -> None:
+    """docs/updates.md: install.sh enabled the night timer; the check it starts runs under systemd
+    (its ExecStart, sandbox and kiosk.toml) and ends well on a kiosk with nothing to take."""
+    assert booted.sh("systemctl is-active hall-kiosk-update.timer") == "active"
+    assert "hall-kiosk-update.service" in booted.sh("systemctl list-timers --all --no-legend hall-kiosk-update.timer")
+    booted.sh("systemctl start hall-kiosk-update.service", timeout=150)
+    state = booted.sh("systemctl show hall-kiosk-update.service -p Result -p ExecMainStatus")
+    assert set(state.splitlines()) == {"Result=success", "ExecMainStatus=0"}, booted.diag("hall-kiosk-update.service")
+
+
 def test_no_hall_kiosk_unit_failed(booted: Booted) -> None:
     failed = booted.sh("systemctl list-units --failed --plain --no-legend", check=False)
     running = booted.sh("systemctl is-system-running", check=False)

@@ -116,8 +116,7 @@ def test_fleet_update_units_stage_at_night_and_roll_back_outside_the_release() -
     check = directives(UPDATE)
     assert check["Type"] == ["oneshot"] and check["ProtectSystem"] == ["strict"]
     assert check["ReadWritePaths"] == ["/opt/hall-kiosk/releases"] and check["NoNewPrivileges"] == ["yes"]
-    assert check["ExecStart"] == ["/opt/hall-kiosk/current/venv/bin/python -P -m kiosk.updates check "
-                                  "--config /etc/hall-kiosk/kiosk.toml"]
+    assert check["ExecStart"] == ["/opt/hall-kiosk/bin/hall-kiosk-update check --config /etc/hall-kiosk/kiosk.toml"]
     assert "Install" not in UPDATE.read_text(encoding="utf-8")  # only its timer starts it
     kiosk = directives(PACKAGING / "systemd" / "hall-kiosk-kiosk.service")
     step = "/usr/bin/python3 -I /opt/hall-kiosk/lib/hall_kiosk_release.py {} --releases /opt/hall-kiosk/releases"
