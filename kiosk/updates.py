@@ -283,12 +283,14 @@ def _claimed_version(raw: bytes) -> str | None:
 
 
 def citizen_absent(core: Any) -> bool:
-    """Nobody is being served: the home screen, nothing given, default mode, no card on the reader.
-    Read on the kiosk's worker thread (the core's owner)."""
+    """Nobody is being served: the home screen (or 暂停服务, which a new release may mend), nothing
+    given, default mode, no card on the reader. Read on the kiosk's worker thread (the core's owner)."""
     from kiosk.flows.home import HomeFlow
+    from kiosk.flows.outage import OutageFlow
 
-    return (isinstance(core.flow, HomeFlow) and core.session.is_empty() and not core.card_present
-            and not core.elder and not core.speech_mode and not core.flow.holds_citizen)
+    return (isinstance(core.flow, (HomeFlow, OutageFlow)) and core.session.is_empty() and not core.card_present
+            and not core.elder and not core.speech_mode and core.translator.language == "zh_CN"
+            and not core.flow.holds_citizen)  # a language picked at home: the idle wipe resets it first
 
 
 class IdleSwitch:

@@ -357,7 +357,7 @@ fi
 # --- 5. systemd units, session, lockdown, devices -----------------------------------------------
 UNITS=()
 case $ROLE in
-  kiosk) UNITS=(hall-kiosk-kiosk.service hall-kiosk-update.service hall-kiosk-update.timer) ;;
+  kiosk) UNITS=(hall-kiosk-kiosk.service hall-kiosk-home.service hall-kiosk-update.service hall-kiosk-update.timer) ;;
   display | hall-server) UNITS=("hall-kiosk-$ROLE.service") ;;
 esac
 units_changed=$CHANGES
@@ -382,7 +382,7 @@ for u in "${UNITS[@]}"; do
   # What `systemctl enable` does, written directly so that --root needs no systemctl.
   target=multi-user.target
   case $u in
-    hall-kiosk-update.service) continue ;;   # started by its timer only
+    hall-kiosk-update.service | hall-kiosk-home.service) continue ;;   # started by the timer / the kiosk unit
     hall-kiosk-update.timer) target=timers.target ;;
     hall-kiosk-hall-server.service) ;;
     *) target=graphical.target ;;
@@ -399,7 +399,7 @@ if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
     sysctl --system >/dev/null 2>&1 || true
     if [ $START = 1 ]; then
       for u in "${UNITS[@]}"; do
-        [ "$u" = hall-kiosk-update.service ] && continue
+        case $u in hall-kiosk-update.service | hall-kiosk-home.service) continue ;; esac
         systemctl restart "$u"; say "restarted $u"
       done
     fi

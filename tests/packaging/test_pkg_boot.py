@@ -223,6 +223,11 @@ def test_fleet_update_timer_is_armed_and_its_check_runs_in_its_sandbox(booted: B
     booted.sh("systemctl start hall-kiosk-update.service", timeout=150)
     state = booted.sh("systemctl show hall-kiosk-update.service -p Result -p ExecMainStatus")
     assert set(state.splitlines()) == {"Result=success", "ExecMainStatus=0"}, booted.diag("hall-kiosk-update.service")
+    # every start of the kiosk that succeeded (at boot, the watchdog's automatic restart, the
+    # restarts of the tests above) ran the home step after it, in its own unit (not on tty1)
+    finished = booted.sh("journalctl -b --no-pager -u hall-kiosk-home.service | grep -c 'Finished hall-kiosk-home'",
+                         check=False)
+    assert int(finished or 0) >= 4, booted.diag("hall-kiosk-home.service")
 
 
 def test_no_hall_kiosk_unit_failed(booted: Booted) -> None:

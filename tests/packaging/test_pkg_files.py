@@ -61,12 +61,13 @@ def directives(unit: Path) -> dict[str, list[str]]:
 
 
 UPDATE = PACKAGING / "systemd" / "hall-kiosk-update.service"
+HOME = PACKAGING / "systemd" / "hall-kiosk-home.service"
 
 
 def test_units_restart_watchdog_and_sandbox() -> None:
     assert {u.name for u in UNITS} == {"hall-kiosk-hall-server.service", "hall-kiosk-kiosk.service",
-                                       "hall-kiosk-display.service", UPDATE.name}
-    for unit in (u for u in UNITS if u != UPDATE):
+                                       "hall-kiosk-display.service", UPDATE.name, HOME.name}
+    for unit in (u for u in UNITS if u not in (UPDATE, HOME)):
         d = directives(unit)
         assert d["Type"] == ["notify"], unit.name
         assert d["Restart"] == ["on-failure"], unit.name
@@ -117,11 +118,16 @@ def test_fleet_update_units_stage_at_night_and_roll_back_outside_the_release() -
     assert check["Type"] == ["oneshot"] and check["ProtectSystem"] == ["strict"]
     assert check["ReadWritePaths"] == ["/opt/hall-kiosk/releases"] and check["NoNewPrivileges"] == ["yes"]
     assert check["ExecStart"] == ["/opt/hall-kiosk/bin/hall-kiosk-update check --config /etc/hall-kiosk/kiosk.toml"]
-    assert "Install" not in UPDATE.read_text(encoding="utf-8")  # only its timer starts it
+    assert "[Install]" not in UPDATE.read_text(encoding="utf-8")  # only its timer starts it
     kiosk = directives(PACKAGING / "systemd" / "hall-kiosk-kiosk.service")
     step = "/usr/bin/python3 -I /opt/hall-kiosk/lib/hall_kiosk_release.py {} --releases /opt/hall-kiosk/releases"
     assert kiosk["ExecStartPre"] == ["-+" + step.format("boot")]
-    assert kiosk["ExecStartPost"] == ["-+" + step.format("home")]
+    # not ExecStartPost=: it would get tty1 with TTYVHangup= and hang up the session just started
+    assert "ExecStartPost" not in kiosk and HOME.name in kiosk["Wants"]
+    home = directives(HOME)
+    assert home["ExecStart"] == [step.format("home")] and home["Type"] == ["oneshot"]
+    assert home["Requires"] == home["After"] == ["hall-kiosk-kiosk.service"]  # only after a start that succeeded
+    assert "[Install]" not in HOME.read_text(encoding="utf-8")
     from kiosk.config import UpdatesSection
 
     toml = (PACKAGING / "etc" / "kiosk.toml").read_text(encoding="utf-8")
