@@ -17,7 +17,7 @@ a release and *stages* it — it never touches the running one. The kiosk proces
 (:class:`IdleSwitch`) sees a staged release inside its night window and, on its worker thread
 between two citizen events, exits with :data:`RESTART_STATUS` once nobody is served; systemd
 starts it again, and :meth:`Releases.boot` (``ExecStartPre=``, root) makes the staged release
-current. ``home`` (``ExecStartPost=``, after the app's READY=1) marks it as having reached home.
+current. ``home`` (hall-kiosk-home.service, after the start's READY=1) marks it as having reached home.
 A pending release started :data:`MAX_BOOTS` times without reaching home is abandoned for
 ``previous`` on the next start, and that version is not staged again.
 
@@ -373,7 +373,7 @@ def updater_from_config(config: Config) -> Updater:
 def main(argv: list[str] | None = None) -> int:
     """``python -m kiosk.updates boot|check|home`` as the kiosk's systemd units run them:
     ``boot`` (ExecStartPre) prints the release to start; ``check`` (the night timer) stages a
-    release; ``home`` (ExecStartPost) marks the running release as having reached its home screen.
+    release; ``home`` (hall-kiosk-home.service) marks the running release as having reached home.
     ``check --config kiosk.toml`` reads the typed ``[updates]`` section; the explicit options
     override it (a rehearsal by hand)."""
     import argparse

@@ -252,7 +252,7 @@ old=$(find "$RELS" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%T@ %f\
 for r in $old; do
   grep -qx "$r" <<<"$keep" || { rm -rf "${RELS:?}/$r" "$RELS/home-$r"; changed "removed old release $r"; }
 done
-# The rollback check (ExecStartPre/ExecStartPost of the kiosk unit) runs this copy with the system
+# The rollback check (the kiosk unit's ExecStartPre=, hall-kiosk-home.service) runs this copy with the system
 # Python, outside every release: a broken release cannot break its own way back.
 ensure_dir /opt/hall-kiosk/lib 0755 root:root
 ensure_file "$REL_DIR/src/kiosk/updates.py" /opt/hall-kiosk/lib/hall_kiosk_release.py 0644 root:root

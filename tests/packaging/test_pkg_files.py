@@ -125,7 +125,7 @@ def test_fleet_update_units_stage_at_night_and_roll_back_outside_the_release() -
     # not ExecStartPost=: it would get tty1 with TTYVHangup= and hang up the session just started
     assert "ExecStartPost" not in kiosk and HOME.name in kiosk["Wants"]
     home = directives(HOME)
-    assert home["ExecStart"] == [step.format("home")] and home["Type"] == ["oneshot"]
+    assert home["ExecStart"] == ["-" + step.format("home")] and home["Type"] == ["oneshot"]
     assert home["Requires"] == home["After"] == ["hall-kiosk-kiosk.service"]  # only after a start that succeeded
     assert "[Install]" not in HOME.read_text(encoding="utf-8")
     from kiosk.config import UpdatesSection
