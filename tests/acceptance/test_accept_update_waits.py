@@ -37,7 +37,7 @@ def test_the_update_waits_for_the_citizen_in_a_flow(people: Callable[..., Person
     (releases / "staged").write_text("1.1.0", encoding="utf-8")
     person.wait(3)  # ten idle checks
     assert DECIDED not in caplog.text
-    person.tap("button_home")
+    person.tap("返回首页")
     person.wait_for("您好，欢迎来办事")
     person.wait(1.5)
     assert DECIDED in caplog.text
