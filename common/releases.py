@@ -9,6 +9,7 @@ releases, the public key goes into every kiosk's config. Nothing here touches th
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import json
 import tarfile
@@ -24,8 +25,23 @@ SIGNATURE = "manifest.sig"
 MAX_MANIFEST_BYTES = 4096
 
 
+class UpdateProblem(enum.StrEnum):
+    """Why a kiosk did not take (or gave up) a release: the code its heartbeat carries to the hall's
+    fleet health (``update:<code>``) and so to the city view."""
+
+    BAD_SIGNATURE = "bad_signature"
+    BAD_MANIFEST = "bad_manifest"
+    BAD_BUNDLE = "bad_bundle"  # size or SHA-256 not the signed one (a truncated download), unsafe members
+    DISK_FULL = "disk_full"
+    ROLLED_BACK = "rolled_back"  # it never reached its home screen: the previous release runs again
+
+
 class ReleaseRefused(Exception):
     """A release that must not be installed (bad signature, wrong size or hash, unsafe paths)."""
+
+    def __init__(self, message: str, problem: UpdateProblem = UpdateProblem.BAD_MANIFEST) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,7 @@ def public_key_pem(key: Ed25519PublicKey) -> bytes:
 def load_public_key(pem: bytes) -> Ed25519PublicKey:
     key = serialization.load_pem_public_key(pem)
     if not isinstance(key, Ed25519PublicKey):
-        raise ReleaseRefused("the release key is not an Ed25519 public key")
+        raise ReleaseRefused("the release key is not an Ed25519 public key", UpdateProblem.BAD_SIGNATURE)
     return key
 
 
@@ -84,11 +100,11 @@ def pack(folder: Path, version: str, out_dir: Path, private_key_pem: bytes) -> P
 def verify_manifest(raw: bytes, signature_b64: bytes, key: Ed25519PublicKey) -> Manifest:
     """The manifest, if ``signature_b64`` is the release key's signature of exactly ``raw``."""
     if len(raw) > MAX_MANIFEST_BYTES:
-        raise ReleaseRefused("manifest too large")
+        raise ReleaseRefused("manifest too large", UpdateProblem.BAD_MANIFEST)
     try:
         key.verify(base64.b64decode(signature_b64, validate=True), raw)
     except (InvalidSignature, ValueError) as exc:
-        raise ReleaseRefused("bad release signature") from exc
+        raise ReleaseRefused("bad release signature", UpdateProblem.BAD_SIGNATURE) from exc
     try:
         doc = json.loads(raw)
         manifest = Manifest(str(doc["version"]), str(doc["bundle"]), int(doc["size"]), str(doc["sha256"]))
@@ -103,19 +119,23 @@ def check_bundle(path: Path, manifest: Manifest) -> None:
     """Refuse a downloaded bundle whose size or SHA-256 is not the signed one (truncated, altered)."""
     size = path.stat().st_size
     if size != manifest.size:
-        raise ReleaseRefused(f"bundle is {size} bytes, the signed size is {manifest.size} (truncated?)")
+        raise ReleaseRefused(f"bundle is {size} bytes, the signed size is {manifest.size} (truncated?)",
+                             UpdateProblem.BAD_BUNDLE)
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     if digest.hexdigest() != manifest.sha256:
-        raise ReleaseRefused("bundle hash differs from the signed hash")
+        raise ReleaseRefused("bundle hash differs from the signed hash", UpdateProblem.BAD_BUNDLE)
 
 
 def unpack(path: Path, into: Path) -> None:
     """Extract a checked bundle into ``into``; members that would escape it are refused."""
-    with tarfile.open(path, "r:gz") as tar:
-        tar.extractall(into, filter="data")
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            tar.extractall(into, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise ReleaseRefused(f"bundle does not unpack: {exc}", UpdateProblem.BAD_BUNDLE) from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     k = sub.add_parser("keys")
     k.add_argument("--private", required=True, type=Path)
     k.add_argument("--public", required=True, type=Path)
+    d = sub.add_parser("public", help="write the public half of an existing (imported) private key")
+    d.add_argument("--private", required=True, type=Path)
+    d.add_argument("--public", required=True, type=Path)
     pub = sub.add_parser("publish")
     pub.add_argument("folder", type=Path)
     pub.add_argument("--version", required=True)
@@ -135,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.action == "keys":
         make_keys(a.private, a.public)
+        return 0
+    if a.action == "public":
+        key = serialization.load_pem_private_key(a.private.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            p.error(f"{a.private} is not an Ed25519 private key")
+        a.public.write_bytes(public_key_pem(key.public_key()))
         return 0
     pack(a.folder, a.version, a.releases, a.key.read_bytes())
     tmp = a.releases / ".latest.tmp"

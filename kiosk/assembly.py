@@ -65,6 +65,8 @@ class Assembly:
     technician: Any = None
     audit: AuditLog | None = None
     heartbeat: Any = None  # queueing.heartbeat.Heartbeat: this machine's fleet health to the hall
+    #: called (on the worker thread) when nobody is served and a staged release waits (kiosk.updates)
+    restart_for_update: Any = None
     stops: list[Any] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -246,6 +248,10 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             stops.append(heads.stop)
         runtime.start()
         stops.append(runtime.stop)
+        if config.updates.releases_dir:
+            from kiosk.updates import start_idle_switch
+
+            stops.append(start_idle_switch(assembly).stop)
         if config.hall_service.heartbeat_s > 0:
             from queueing.heartbeat import Heartbeat
 
@@ -277,6 +283,10 @@ def kiosk_health(assembly: Assembly) -> dict[str, Any]:
     if assembly.cache is not None:
         counts = assembly.cache.counts()
         out["backlog"], out["dead_letters"] = counts["pending"] + counts["inflight"], counts["dead"]
+    if assembly.config.updates.releases_dir:
+        from kiosk.updates import update_health
+
+        out.update(update_health(assembly.config))
     return out
 
 

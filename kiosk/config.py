@@ -129,6 +129,29 @@ class DisplaySection(_Section):
     show_names: bool = False
 
 
+class UpdatesSection(_Section):
+    """Fleet updates (kiosk/updates.py, docs/updates.md): the hall's signed releases, taken at night."""
+
+    #: the releases root (current, previous, staged …); empty: this kiosk takes no fleet updates
+    releases_dir: str = ""
+    #: the release signing key's public half (packaging/install.sh installs it)
+    public_key: str = ""
+    #: local time when a staged release may start, and only while nobody is served
+    window: str = "01:00-05:00"
+    #: how often the kiosk looks whether it may restart into a staged release
+    idle_check_s: Annotated[float, Field(gt=0)] = 30.0
+    timeout_s: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        from common.daily_window import DailyWindow
+
+        if DailyWindow.parse(value) is None:
+            raise ValueError("must be HH:MM-HH:MM")
+        return value
+
+
 class Config(BaseModel):
     # Not frozen: ``--data-dir`` and the test fixtures set data_dir on a loaded Config.
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -142,6 +165,7 @@ class Config(BaseModel):
     privacy: PrivacySection = PrivacySection()
     technician: TechnicianSection = TechnicianSection()
     display: DisplaySection = DisplaySection()
+    updates: UpdatesSection = UpdatesSection()
 
     def has_real_devices(self) -> bool:
         """Any device that is not a simulator: a deployed kiosk, where the demo PIN must not open."""

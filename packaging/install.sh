@@ -18,13 +18,18 @@
 #                  its one-time token goes to /etc/hall-kiosk/enrolled/NAME.token (0600) for
 #                  its hall_service.token; repeatable; a name with a token file is left alone
 #   --disable-shared-roles   (hall-server) switch the shared role tokens off (admin stays)
+#   --release-key FILE   (hall-server) import this Ed25519 release signing key (PEM) as
+#                  /etc/hall-kiosk/release.key (root, 0600) instead of making a new one
+#   --release-pub FILE   kiosk/display/counter: the release key's public half (on the hall
+#                  server: /etc/hall-kiosk/release.pub), installed as /etc/hall-kiosk/release.pub
 #
-# Layout: application in /opt/hall-kiosk/releases/<version>-<hash>/ (its own venv, the source it
-# was built from), /opt/hall-kiosk/current -> the active release (rollback = point it back),
-# configuration in /etc/hall-kiosk, data in /var/lib/hall-kiosk/<role>, logs in the journal.
+# Layout (the one kiosk/updates.py keeps, docs/updates.md): releases in /opt/hall-kiosk/releases/
+# (<version>-<hash>/ each with its own venv and source; current and previous symlinks beside
+# them), /opt/hall-kiosk/current -> releases/current, configuration in /etc/hall-kiosk, data in
+# /var/lib/hall-kiosk/<role>, the hall's published releases in /var/lib/hall-kiosk/releases.
 set -euo pipefail
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 ROLE=${1:-}
 case $ROLE in
@@ -40,6 +45,8 @@ TLS_HOSTS=()
 HALL_CA=""
 ENROL=()
 SHARED_ROLES=""
+RELEASE_KEY=""
+RELEASE_PUB=""
 while [ $# -gt 0 ]; do
   case $1 in
     --root) ROOT=$(readlink -f "${2:?--root needs a directory}"); APT=0; START=0; shift 2 ;;
@@ -50,6 +57,8 @@ while [ $# -gt 0 ]; do
     --hall-ca) HALL_CA=$(readlink -f "${2:?--hall-ca needs a file}"); shift 2 ;;
     --enrol) ENROL+=("${2:?--enrol needs ROLE:NAME[:COUNTER]}"); shift 2 ;;
     --disable-shared-roles) SHARED_ROLES=disable; shift ;;
+    --release-key) RELEASE_KEY=$(readlink -f "${2:?--release-key needs a file}"); shift 2 ;;
+    --release-pub) RELEASE_PUB=$(readlink -f "${2:?--release-pub needs a file}"); shift 2 ;;
     *) echo "install: unknown option $1" >&2; usage ;;
   esac
 done
@@ -212,21 +221,44 @@ if [ ! -f "$REL_DIR/.complete" ]; then
   echo "$RELEASE" >"$REL_DIR/.complete"
   changed "release $RELEASE"
 fi
-PREVIOUS=$(readlink "$ROOT$OPT/current" 2>/dev/null || true)
-ensure_link "releases/$RELEASE" /opt/hall-kiosk/current
-if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "releases/$RELEASE" ]; then
-  echo "$PREVIOUS" >"$ROOT$OPT/previous"
-  say "previous release kept for rollback: $PREVIOUS"
+# current and previous live beside the releases, switched as kiosk/updates.py switches them (a new
+# symlink renamed over the old). A release installed by hand is not "pending": no rollback check.
+RELS=$ROOT$OPT/releases
+switch_link() { # release name
+  ln -sfn "$1" "$RELS/.$2.tmp"; mv -fT "$RELS/.$2.tmp" "$RELS/$2"
+}
+CURRENT=$(readlink "$RELS/current" 2>/dev/null || true)
+PREVIOUS=$CURRENT
+legacy=$(readlink "$ROOT$OPT/current" 2>/dev/null || true)
+if [ -z "$PREVIOUS" ] && [ -n "$legacy" ] && [ "$legacy" != releases/current ]; then
+  PREVIOUS=${legacy#releases/}   # the layout before fleet updates: /opt/hall-kiosk/current -> releases/<r>
+fi
+if [ "$CURRENT" != "$RELEASE" ]; then
+  if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "$RELEASE" ] && [ -d "$RELS/$PREVIOUS" ]; then
+    switch_link "$PREVIOUS" previous
+    say "previous release kept for rollback: $PREVIOUS"
+  fi
+  switch_link "$RELEASE" current
+  rm -f "$RELS/staged" "$RELS/pending"   # what the updater had staged does not replace this release
+  changed "current release $RELEASE"
+fi
+ensure_link releases/current /opt/hall-kiosk/current
+if [ -f "$ROOT$OPT/previous" ] && [ ! -L "$ROOT$OPT/previous" ]; then
+  rm -f "$ROOT$OPT/previous"; changed "removed the old-layout file /opt/hall-kiosk/previous"
 fi
 # Keep the current, the previous and one more release; older ones go.
-keep=$(printf '%s\n%s\n' "releases/$RELEASE" "$(cat "$ROOT$OPT/previous" 2>/dev/null || true)")
-old=$(find "$ROOT$OPT/releases" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %f\n' | sort -rn | awk '{ print $2 }' | tail -n +4)
+keep=$(printf '%s\n%s\n' "$(readlink "$RELS/current")" "$(readlink "$RELS/previous" 2>/dev/null || true)")
+old=$(find "$RELS" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%T@ %f\n' | sort -rn | awk '{ print $2 }' | tail -n +4)
 for r in $old; do
-  grep -qx "releases/$r" <<<"$keep" || { rm -rf "${ROOT:?}$OPT/releases/$r"; changed "removed old release $r"; }
+  grep -qx "$r" <<<"$keep" || { rm -rf "${RELS:?}/$r" "$RELS/home-$r"; changed "removed old release $r"; }
 done
+# The rollback check (the kiosk unit's ExecStartPre=, hall-kiosk-home.service) runs this copy with the system
+# Python, outside every release: a broken release cannot break its own way back.
+ensure_dir /opt/hall-kiosk/lib 0755 root:root
+ensure_file "$REL_DIR/src/kiosk/updates.py" /opt/hall-kiosk/lib/hall_kiosk_release.py 0644 root:root
 
 ensure_dir /opt/hall-kiosk/bin 0755 root:root
-for b in hall-kiosk hall-kiosk-session hall-kiosk-counter hall-kiosk-notify-relay; do
+for b in hall-kiosk hall-kiosk-session hall-kiosk-counter hall-kiosk-notify-relay hall-kiosk-update; do
   ensure_file "$HERE/bin/$b" "/opt/hall-kiosk/bin/$b" 0755 root:root
 done
 ensure_dir /usr/local/bin 0755 root:root
@@ -275,6 +307,34 @@ elif [ -n "$HALL_CA" ]; then
   ensure_file "$HALL_CA" /etc/hall-kiosk/hall-ca.pem 0644 root:root
 fi
 
+# Release signing (docs/updates.md): the hall server holds the Ed25519 private key (root only,
+# 0600: the hall service never reads it), made here once or imported with --release-key; every
+# machine trusts its public half in /etc/hall-kiosk/release.pub. Kiosks take only what it signed.
+if [ "$ROLE" = hall-server ]; then
+  key=$ROOT/etc/hall-kiosk/release.key
+  if [ -n "$RELEASE_KEY" ] && ! cmp -s "$RELEASE_KEY" "$key"; then
+    ensure_file "$RELEASE_KEY" /etc/hall-kiosk/release.key 0600 root:root
+    rm -f "$ROOT/etc/hall-kiosk/release.pub"
+  elif [ ! -f "$key" ]; then
+    (umask 077; "$REL_DIR/venv/bin/python" -P -m common.releases keys --private "$key" \
+       --public "$ROOT/etc/hall-kiosk/release.pub")
+    changed "release signing key /etc/hall-kiosk/release.key"
+  fi
+  ensure_file "$key" /etc/hall-kiosk/release.key 0600 root:root
+  if [ ! -f "$ROOT/etc/hall-kiosk/release.pub" ]; then
+    "$REL_DIR/venv/bin/python" -P -m common.releases public --private "$key" --public "$ROOT/etc/hall-kiosk/release.pub"
+    changed "release public key /etc/hall-kiosk/release.pub"
+  fi
+  ensure_file "$ROOT/etc/hall-kiosk/release.pub" /etc/hall-kiosk/release.pub 0644 root:root
+  # What the hall serves its kiosks (python -m common.releases publish writes it, as root; the
+  # service only reads it: HALL_RELEASES_DIR in hall-server.env).
+  ensure_dir /var/lib/hall-kiosk/releases 0755 root:root
+elif [ -n "$RELEASE_PUB" ]; then
+  ensure_file "$RELEASE_PUB" /etc/hall-kiosk/release.pub 0644 root:root
+elif [ "$ROLE" = kiosk ] && [ ! -f "$ROOT/etc/hall-kiosk/release.pub" ]; then
+  say "no release key yet: fleet updates wait for --release-pub /etc/hall-kiosk/release.pub of the hall server"
+fi
+
 # One credential per device (docs/queueing.md, "Devices and staff"): tokens are printed once and
 # stored hashed in queue.db; the file here is what the technician carries to the device.
 if [ "$ROLE" = hall-server ] && { [ ${#ENROL[@]} -gt 0 ] || [ -n "$SHARED_ROLES" ]; }; then
@@ -297,7 +357,8 @@ fi
 # --- 5. systemd units, session, lockdown, devices -----------------------------------------------
 UNITS=()
 case $ROLE in
-  kiosk | display | hall-server) UNITS=("hall-kiosk-$ROLE.service") ;;
+  kiosk) UNITS=(hall-kiosk-kiosk.service hall-kiosk-home.service hall-kiosk-update.service hall-kiosk-update.timer) ;;
+  display | hall-server) UNITS=("hall-kiosk-$ROLE.service") ;;
 esac
 units_changed=$CHANGES
 for u in "${UNITS[@]}"; do ensure_file "$HERE/systemd/$u" "/etc/systemd/system/$u" 0644 root:root; done
@@ -320,19 +381,27 @@ fi
 for u in "${UNITS[@]}"; do
   # What `systemctl enable` does, written directly so that --root needs no systemctl.
   target=multi-user.target
-  [ "$u" = hall-kiosk-hall-server.service ] || target=graphical.target
+  case $u in
+    hall-kiosk-update.service | hall-kiosk-home.service) continue ;;   # started by the timer / the kiosk unit
+    hall-kiosk-update.timer) target=timers.target ;;
+    hall-kiosk-hall-server.service) ;;
+    *) target=graphical.target ;;
+  esac
   ensure_link "/etc/systemd/system/$u" "/etc/systemd/system/$target.wants/$u"
 done
 
 # --- 6. apply on the live system ---------------------------------------------------------------
 if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
-  if [ $CHANGES -gt "$units_changed" ] || [ "$PREVIOUS" != "releases/$RELEASE" ]; then
+  if [ $CHANGES -gt "$units_changed" ] || [ "$CURRENT" != "$RELEASE" ]; then
     systemctl daemon-reload
     [ "$ROLE" = kiosk ] && command -v udevadm >/dev/null && { udevadm control --reload; udevadm trigger; }
     { [ "$ROLE" = kiosk ] || [ "$ROLE" = display ]; } && command -v update-grub >/dev/null && update-grub >/dev/null 2>&1
     sysctl --system >/dev/null 2>&1 || true
     if [ $START = 1 ]; then
-      for u in "${UNITS[@]}"; do systemctl restart "$u"; say "restarted $u"; done
+      for u in "${UNITS[@]}"; do
+        case $u in hall-kiosk-update.service | hall-kiosk-home.service) continue ;; esac
+        systemctl restart "$u"; say "restarted $u"
+      done
     fi
   fi
 fi

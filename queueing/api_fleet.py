@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from common.releases import UpdateProblem
 from queueing.api_routes import every
 from queueing.credentials import current_caller
 from queueing.fleet import CHECK_EVERY_S, Fleet
@@ -45,6 +46,8 @@ class HeartbeatBody(BaseModel):
     backlog: int | None = Field(None, ge=0, description="records waiting in the machine's offline cache")
     dead_letters: int | None = Field(None, ge=0)
     disk_free_bytes: int | None = Field(None, ge=0)
+    update_problem: UpdateProblem | None = Field(
+        None, description="why the machine refused or gave up the hall's release (docs/updates.md)")
 
 
 def add_routes(app: FastAPI, ctx: RouteContext) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
-from queueing import cases
+from queueing import api_updates, cases
 from queueing.api import create_app
 from queueing.appointment_feed import AppointmentFeed
 from queueing.engine import QueueEngine
@@ -122,6 +122,7 @@ def build_service(
         store = SQLiteStore(data_dir / "queue.db")
     engine = QueueEngine(hall, store, creds["hall_key"], clock=clock)
     cases.install(engine, data_dir)  # the hall's working days (workdays.toml) for the 差评 clocks
+    api_updates.install(engine, data_dir)  # [updates]: the signed releases served to kiosks
     hub = EventHub(store, heartbeat=heartbeat, watch=watch_others)
     engine.on_commit(hub.publish)
     forwarder = None

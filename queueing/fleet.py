@@ -41,7 +41,8 @@ ACK_BY = "fleet"
 
 def problems(state: dict[str, Any]) -> list[str]:
     """A machine's problems as short codes: ``printer:paper_out``, ``scanner:disconnected``,
-    ``dead_letters``, ``backlog``, ``disk_low`` (the city view translates them)."""
+    ``dead_letters``, ``backlog``, ``disk_low``, ``update:bad_signature`` (a refused or rolled-back
+    fleet update, common.releases.UpdateProblem); the city view translates them."""
     out = []
     for kind, dev in sorted((state.get("devices") or {}).items()):
         if isinstance(dev, dict) and dev.get("state") in BAD_DEVICE_STATES:
@@ -53,6 +54,8 @@ def problems(state: dict[str, Any]) -> list[str]:
     free = state.get("disk_free_bytes")
     if isinstance(free, int) and free < DISK_LOW_BYTES:
         out.append("disk_low")
+    if state.get("update_problem"):
+        out.append(f"update:{state['update_problem']}")
     return out
 
 

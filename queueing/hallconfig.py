@@ -311,6 +311,15 @@ class SmsTable(_Table):
     timeout_seconds: PosFloat = 10.0
 
 
+class UpdatesTable(_Table):
+    """``[updates]``: the signed releases this hall serves its kiosks (queueing/api_updates.py,
+    docs/updates.md). ``$HALL_RELEASES_DIR`` overrides ``releases_dir`` (the installed unit sets it)."""
+
+    #: what ``python -m common.releases publish --releases DIR`` wrote; relative to the data dir;
+    #: empty: the hall serves no release
+    releases_dir: str = ""
+
+
 class HallFile(_Table):
     """The whole of hall.toml as written; :func:`parse_hall` checks the references between tables."""
 
@@ -322,6 +331,7 @@ class HallFile(_Table):
     services: list[ServiceTable]
     counters: list[CounterTable]
     sms: SmsTable = SmsTable()
+    updates: UpdatesTable = UpdatesTable()
 
 
 def parse_hall(text: str, source: str = "hall.toml") -> Hall:
@@ -390,6 +400,18 @@ def load_sms(data_dir: Path) -> SmsTable:
     if unknown:
         raise ConfigError(f"{path}: sms.turn_near_by_service: unknown service {sorted(unknown)[0]!r}")
     return spec
+
+
+def load_updates(data_dir: Path) -> UpdatesTable:
+    """The ``[updates]`` table of ``<data-dir>/hall.toml`` (none there: the defaults)."""
+    path = data_dir / "hall.toml"
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        return UpdatesTable.model_validate(doc.get("updates", {}))
+    except FileNotFoundError:
+        return UpdatesTable()
+    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ConfigError(f"{path}: [updates]: {exc}") from exc
 
 
 def load_hall(data_dir: Path) -> Hall:

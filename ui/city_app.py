@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from common.i18n import Translator
+from common.releases import UpdateProblem
 from devices.state import DeviceKind
 
 HALL_COLUMNS = ("hall", "district", "waiting", "longest", "counters", "satisfaction", "rectified", "machines",
@@ -42,6 +43,7 @@ MACHINE_COLUMNS = ("hall", "machine", "kind", "version", "state", "last_seen")
 ALERT_COLUMNS = ("at", "hall", "kind", "source", "message")
 DETAIL_COLUMNS = ("machine", "kind", "version", "state", "last_seen")
 DEVICE_KINDS = tuple(k.value for k in DeviceKind)
+UPDATE_PROBLEMS = frozenset(p.value for p in UpdateProblem)
 DEVICE_REASONS = ("paper_out", "paper_near_end", "cover_open", "cutter_error", "offline", "disconnected", "error")
 MACHINE_KINDS = ("kiosk", "rating_pad", "display", "counter", "dashboard")
 TROUBLE = QColor("#c62828")
@@ -211,6 +213,8 @@ class CityWindow(QMainWindow):
         return self.t(f"device.{kind}") if kind in DEVICE_KINDS else (kind or "")
 
     def problem_text(self, code: str) -> str:
+        if code.startswith("update:") and code[7:] in UPDATE_PROBLEMS:  # a refused or rolled-back release
+            return self.t(f"problem.update.{code[7:]}")
         if ":" in code:
             device, reason = code.split(":", 1)
             name = self.t(f"device.{device}") if device in DEVICE_KINDS else device

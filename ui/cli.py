@@ -252,6 +252,22 @@ def _reached_home() -> None:
         releases.reached_home(current)
 
 
+def _restart_for_update(app: Any, assembly: Any) -> None:
+    """A staged fleet update and nobody served (kiosk.updates.IdleSwitch, on the worker thread): the
+    GUI thread quits with RESTART_STATUS and systemd starts the kiosk again in the new release."""
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from kiosk.updates import RESTART_STATUS
+
+    asked = threading.Event()
+    assembly.restart_for_update = asked.set
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: asked.is_set() and app.exit(RESTART_STATUS))
+    timer.start(250)
+
+
 def _watchdog(app: Any) -> Any:
     """Under systemd: READY once the loop runs, then a ping from the event loop (a hung UI is restarted)."""
     from PySide6.QtCore import QTimer
@@ -300,6 +316,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     assembly = assemble_kiosk(config, config_path=args.config)
+    _restart_for_update(app, assembly)
     demo = None
     if config.kiosk.demo_panel and not getattr(args, "no_demo_panel", False) and assembly.devices is not None:
         demo = DemoControls(assembly.devices, runtime_of(assembly))

@@ -215,6 +215,60 @@ def test_clean_exit_of_the_app_brings_up_a_login_prompt(booted: Booted) -> None:
     assert booted.sh("systemctl is-active getty@tty1.service") == "active"
 
 
+def test_fleet_update_timer_is_armed_and_its_check_runs_in_its_sandbox(booted: Booted) -> None:
+    """docs/updates.md: install.sh enabled the night timer; the check it starts runs under systemd
+    (its ExecStart, sandbox and kiosk.toml) and ends well on a kiosk with nothing to take."""
+    assert booted.sh("systemctl is-active hall-kiosk-update.timer") == "active"
+    assert "hall-kiosk-update.service" in booted.sh("systemctl list-timers --all --no-legend hall-kiosk-update.timer")
+    booted.sh("systemctl start hall-kiosk-update.service", timeout=150)
+    state = booted.sh("systemctl show hall-kiosk-update.service -p Result -p ExecMainStatus")
+    assert set(state.splitlines()) == {"Result=success", "ExecMainStatus=0"}, booted.diag("hall-kiosk-update.service")
+    # every start of the kiosk that succeeded (at boot, the watchdog's automatic restart, the
+    # restarts of the tests above) started the home step after it, in its own unit (not on tty1);
+    # a kiosk that stops at once (the technician's exit above) stops it too (its Requires=)
+    started = booted.sh("journalctl -b --no-pager -u hall-kiosk-home.service | grep -c 'Starting hall-kiosk-home'",
+                        check=False)
+    assert int(started or 0) >= 4, booted.diag("hall-kiosk-home.service")
+    assert "Finished hall-kiosk-home" in booted.sh("journalctl -b --no-pager -u hall-kiosk-home.service")
+
+
+# A kiosk leaving for a staged release (kiosk.updates.RESTART_STATUS), then, started again, the
+# technician's exit (so that the unit ends up stopped and the test can read what happened).
+EXIT_75 = ("#!/usr/bin/python3\nimport os, socket, sys\ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+           "s.connect(os.environ['NOTIFY_SOCKET'])\ns.send(b'READY=1')\n"
+           "mark = '/var/lib/hall-kiosk/kiosk/left-for-update'\n"
+           "if os.path.exists(mark):\n    os.unlink(mark)\n    sys.exit(0)\n"
+           "open(mark, 'w').close()\nsys.exit(75)\n")
+
+
+def test_a_kiosk_leaving_for_an_update_is_started_again_not_given_a_login_prompt(booted: Booted) -> None:
+    """Status 75 (nobody served, a release staged) goes through cage, the session script and the
+    notify relay as a failure: systemd restarts the unit (its ExecStartPre= would switch to the
+    staged release) instead of the login prompt a clean exit brings."""
+    from kiosk.updates import RESTART_STATUS
+
+    assert RESTART_STATUS == 75
+    booted.sh(f"cat >/usr/local/lib/hall-kiosk-test/exit-75 <<'END'\n{EXIT_75}END\n"
+              "chmod 0755 /usr/local/lib/hall-kiosk-test/exit-75")
+    booted.sh(f"mkdir -p /run/systemd/system/{KIOSK}.d && printf '[Service]\\nEnvironment="
+              f"HALL_KIOSK_BIN=/usr/local/lib/hall-kiosk-test/exit-75\\n' >/run/systemd/system/{KIOSK}.d/zz-exit75.conf"
+              f" && systemctl daemon-reload", timeout=150)
+    try:
+        before = int(booted.show(KIOSK)["NRestarts"])
+        since = booted.sh("date '+%Y-%m-%d %H:%M:%S'")
+        booted.sh(f"systemctl start {KIOSK}", timeout=150)
+        state = booted.wait("the second run's clean stop", KIOSK, lambda s: s["ActiveState"] == "inactive"
+                            and int(s["NRestarts"]) > before, 90)
+        assert int(state["NRestarts"]) == before + 1 and state["Result"] == "success", booted.diag(KIOSK)
+        log = booted.sh(f"journalctl --no-pager --since '{since}' -t hall-kiosk-kiosk")
+        assert "application exited with status 75" in log, log
+        starts = booted.sh(f"journalctl --no-pager --since '{since}' -u {KIOSK} | grep -c 'Started hall-kiosk-kiosk'",
+                           check=False)
+        assert int(starts or 0) == 2, booted.diag(KIOSK)
+    finally:
+        booted.sh(f"rm -f /run/systemd/system/{KIOSK}.d/zz-exit75.conf && systemctl daemon-reload", timeout=150)
+
+
 def test_no_hall_kiosk_unit_failed(booted: Booted) -> None:
     failed = booted.sh("systemctl list-units --failed --plain --no-legend", check=False)
     running = booted.sh("systemctl is-system-running", check=False)

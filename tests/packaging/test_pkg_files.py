@@ -60,10 +60,14 @@ def directives(unit: Path) -> dict[str, list[str]]:
     return found
 
 
+UPDATE = PACKAGING / "systemd" / "hall-kiosk-update.service"
+HOME = PACKAGING / "systemd" / "hall-kiosk-home.service"
+
+
 def test_units_restart_watchdog_and_sandbox() -> None:
     assert {u.name for u in UNITS} == {"hall-kiosk-hall-server.service", "hall-kiosk-kiosk.service",
-                                       "hall-kiosk-display.service"}
-    for unit in UNITS:
+                                       "hall-kiosk-display.service", UPDATE.name, HOME.name}
+    for unit in (u for u in UNITS if u not in (UPDATE, HOME)):
         d = directives(unit)
         assert d["Type"] == ["notify"], unit.name
         assert d["Restart"] == ["on-failure"], unit.name
@@ -100,3 +104,57 @@ def test_udev_rules_name_and_give_each_device_to_the_kiosk_group() -> None:
         assert re.search(r'ATTRS\{idVendor\}=="[0-9a-f]{4}"', line) and 'SYMLINK+="kiosk-' in line, line
     names = set(re.findall(r'SYMLINK\+="(kiosk-[a-z-]+)"', rules))
     assert {"kiosk-idcard", "kiosk-printer", "kiosk-scanner"} <= names
+
+
+def test_fleet_update_units_stage_at_night_and_roll_back_outside_the_release() -> None:
+    """docs/updates.md: the timer stages at night (inside kiosk.toml's default window), the check
+    writes only the releases; the kiosk unit's boot and home steps run the installer's copy of
+    kiosk/updates.py with the system Python (a broken release cannot break its rollback), as root,
+    and never stop the kiosk from starting."""
+    timer = directives(PACKAGING / "systemd" / "hall-kiosk-update.timer")
+    assert timer["OnCalendar"] == ["*-*-* 01..04:00/20:00"] and timer["Unit"] == [UPDATE.name]
+    assert timer["WantedBy"] == ["timers.target"]
+    check = directives(UPDATE)
+    assert check["Type"] == ["oneshot"] and check["ProtectSystem"] == ["strict"]
+    assert check["ReadWritePaths"] == ["/opt/hall-kiosk/releases"] and check["NoNewPrivileges"] == ["yes"]
+    assert check["ExecStart"] == ["/opt/hall-kiosk/bin/hall-kiosk-update check --config /etc/hall-kiosk/kiosk.toml"]
+    assert "[Install]" not in UPDATE.read_text(encoding="utf-8")  # only its timer starts it
+    kiosk = directives(PACKAGING / "systemd" / "hall-kiosk-kiosk.service")
+    step = "/usr/bin/python3 -I /opt/hall-kiosk/lib/hall_kiosk_release.py {} --releases /opt/hall-kiosk/releases"
+    assert kiosk["ExecStartPre"] == ["-+" + step.format("boot")]
+    # not ExecStartPost=: it would get tty1 with TTYVHangup= and hang up the session just started
+    assert "ExecStartPost" not in kiosk and HOME.name in kiosk["Wants"]
+    home = directives(HOME)
+    assert home["ExecStart"] == ["-" + step.format("home")] and home["Type"] == ["oneshot"]
+    assert home["Requires"] == home["After"] == ["hall-kiosk-kiosk.service"]  # only after a start that succeeded
+    assert "[Install]" not in HOME.read_text(encoding="utf-8")
+    from kiosk.config import UpdatesSection
+
+    toml = (PACKAGING / "etc" / "kiosk.toml").read_text(encoding="utf-8")
+    assert 'window = "01:00-05:00"' in toml and UpdatesSection().window == "01:00-05:00"
+    assert 'releases_dir = "/opt/hall-kiosk/releases"' in toml
+    hall = directives(PACKAGING / "systemd" / "hall-kiosk-hall-server.service")
+    assert "HALL_RELEASES_DIR=/var/lib/hall-kiosk/releases" in hall["Environment"]
+    assert not any("/var/lib/hall-kiosk/releases" in v for v in hall["ReadWritePaths"])  # it only reads
+
+
+def test_the_rollback_copy_needs_nothing_but_the_standard_library(tmp_path: Path) -> None:
+    """``boot`` and ``home`` of kiosk/updates.py, copied out of the release as install.sh does, run
+    with ``python3 -I`` (no venv, no repository on the path): a staged release becomes current."""
+    import shutil
+
+    lib = tmp_path / "lib" / "hall_kiosk_release.py"
+    lib.parent.mkdir()
+    shutil.copy(REPO / "kiosk" / "updates.py", lib)
+    rel = tmp_path / "releases"
+    for name in ("1.0.0-aaaa", "1.1.0"):
+        (rel / name).mkdir(parents=True)
+    (rel / "current").symlink_to("1.0.0-aaaa")
+    (rel / "staged").write_text("1.1.0", encoding="utf-8")
+    run = ["/usr/bin/python3", "-I", str(lib)]  # the system Python, as the unit runs it
+    out = subprocess.run([*run, "boot", "--releases", str(rel)], capture_output=True, text=True, timeout=60,
+                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "1.1.0", out.stderr
+    assert (rel / "current").readlink().name == "1.1.0" and (rel / "previous").readlink().name == "1.0.0-aaaa"
+    assert subprocess.run([*run, "home", "--releases", str(rel)], timeout=60, check=False).returncode == 0
+    assert (rel / "home-1.1.0").exists() and not (rel / "pending").exists()

@@ -9,7 +9,7 @@ import pytest
 
 from tests.packaging.conftest import PACKAGING, need
 
-UNITS = sorted(p.name for p in (PACKAGING / "systemd").glob("*.service"))
+UNITS = sorted(p.name for p in (PACKAGING / "systemd").iterdir() if p.suffix in (".service", ".timer"))
 
 
 @pytest.mark.parametrize("unit", UNITS)

@@ -94,7 +94,7 @@ def test_three_kiosks_update_and_one_rolls_back(tmp_path: Path, monkeypatch: pyt
         out = kiosk("check", kiosks[0], *check, "--now", NIGHT)
         assert out.split("\n")[0] == "" and "bad release signature" in out
         assert (kiosks[0] / "current").readlink().name == "1.1.0"
-        assert json.loads((kiosks[0] / "status.json").read_text("utf-8"))["problem"] == "bad release signature"
+        assert json.loads((kiosks[0] / "status.json").read_text("utf-8"))["problem"] == "bad_signature"
 
         # a truncated bundle is refused
         pack(release(tmp_path, "1.3.0"), "1.3.0", hall_rel, key.read_bytes())

@@ -53,6 +53,9 @@ def test_openapi_publishes_the_enums(hall: ServerProcess) -> None:
     assert _enum(prop("TicketOut", "status"), schemas) == set(TicketStatus)
     assert _enum(prop("TicketOut", "priority"), schemas) == set(Priority)
     assert _enum(prop("TicketOut", "outcome"), schemas) == set(Outcome) | set(EndReason)
+    from common.releases import UpdateProblem
+
+    assert _enum(prop("HeartbeatBody", "update_problem"), schemas) == set(UpdateProblem)
 
 
 def test_every_refusal_documents_the_error_shape(hall: ServerProcess) -> None:
