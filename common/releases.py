@@ -34,6 +34,8 @@ class UpdateProblem(enum.StrEnum):
     BAD_BUNDLE = "bad_bundle"  # size or SHA-256 not the signed one (a truncated download), unsafe members
     DISK_FULL = "disk_full"
     ROLLED_BACK = "rolled_back"  # it never reached its home screen: the previous release runs again
+    #: a code this hall does not know yet (a kiosk newer than its hall server): still a problem
+    OTHER = "other"
 
 
 class ReleaseRefused(Exception):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from common.releases import UpdateProblem
 from queueing.api_routes import every
@@ -47,7 +47,16 @@ class HeartbeatBody(BaseModel):
     dead_letters: int | None = Field(None, ge=0)
     disk_free_bytes: int | None = Field(None, ge=0)
     update_problem: UpdateProblem | None = Field(
-        None, description="why the machine refused or gave up the hall's release (docs/updates.md)")
+        None, description="why the machine refused or gave up the hall's release (docs/updates.md); a code "
+        "this hall does not know is stored as `other`, so a newer kiosk's heartbeat is never refused for it")
+
+    @field_validator("update_problem", mode="before")
+    @classmethod
+    def _known_problem(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in set(UpdateProblem):
+            log.warning("heartbeat: unknown update problem %.40r, kept as 'other'", value)
+            return UpdateProblem.OTHER
+        return value
 
 
 def add_routes(app: FastAPI, ctx: RouteContext) -> None:

@@ -74,6 +74,13 @@ def test_every_role_beats_and_the_hall_keeps_each_machines_latest_state(tmp_path
         too_many = {"version": "1", "uptime_s": 1, "devices": {f"d{i}": {"state": "ready"} for i in range(13)}}
         answer = requests.post(url, json=too_many, headers={"Authorization": f"Bearer {kiosk.token}"}, timeout=5)
         assert answer.status_code == 422
+        # a kiosk newer than its hall names an update problem this hall does not know: the
+        # heartbeat is taken (the machine is not "silent") and the problem still shows
+        newer = {"version": "9", "uptime_s": 1, "name": "kiosk-07", "update_problem": "bad_weather"}
+        answer = requests.post(url, json=newer, headers={"Authorization": f"Bearer {kiosk.token}"}, timeout=5)
+        assert answer.status_code == 200, answer.text
+        machines = {m["device"]: m for m in HallClient(srv.base_url, srv.token("admin")).fleet()["machines"]}
+        assert "update:other" in machines["kiosk-07"]["problems"]
     finally:
         srv.stop()
 
