@@ -87,3 +87,27 @@ def test_sub_scores_and_one_followup_then_elder_mode(person: Person) -> None:
     person.wait_for(zh("rating.thanks"))
     rated = _rating_of(admin, second)
     assert (rated["level"], rated["attitude"], rated["efficiency"], rated["competence"]) == (5, 4, None, None), rated
+
+
+def test_the_rating_pad_asks_when_its_counter_finishes(person: Person) -> None:
+    """A kiosk run as the rating pad of a counter (what ``kiosk --rating-pad W03`` starts): the
+    counter finishes a ticket, the pad asks for its rating; the citizen gives one sub-score."""
+    from kiosk.rating_pad import follow_counter
+
+    hall = person.assembly.hall
+    staff, admin = HallClient(hall.url, hall.tokens["counter"]), HallClient(hall.url, hall.tokens["admin"])
+    counter = next(c["id"] for c in staff.counters()["counters"] if "S0501" in c["services"])
+    follow_counter(person.assembly, counter)
+    number = HallClient(hall.url, hall.tokens["kiosk"]).issue_ticket("S0501")["ticket"]["number"]
+    staff.call_next(counter)
+    staff.start(counter)
+    staff.finish(counter)
+    person.wait_for(zh("rating.levels", number=number))
+    basic = next(t for t in person.texts() if t.splitlines()[-1] == zh("rating.level.basic"))
+    person.tap(basic)
+    person.wait_for(zh("rating.scores"))
+    person.tap("score_competence_satisfied")
+    person.tap("button_send")
+    person.wait_for(zh("rating.thanks"))
+    rated = _rating_of(admin, number)
+    assert (rated["level"], rated["attitude"], rated["competence"], rated["counter_id"]) == (3, None, 4, counter)
