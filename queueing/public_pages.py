@@ -510,7 +510,8 @@ def _scores(lang: str, values: dict[str, str]) -> str:
     """The optional sub-scores: one row of five levels each, none required."""
     return "".join(
         f'<fieldset class="levels" id="score-{k}"><legend>{t(lang, f"rate.score.{k}")}</legend>' + "".join(
-            f'<label><input type="radio" name="{k}" value="{n}"{" checked" if values.get(k) == str(n) else ""}>'
+            f'<label><input type="radio" name="{k}" value="{n}"{" checked" if values.get(k) == str(n) else ""}'
+            f' aria-label="{esc(t(lang, f"rate.score.{k}"))} · {esc(t(lang, f"rate.level.{n}"))}">'
             f'{t(lang, f"rate.level.{n}")}</label>' for n in (5, 4, 3, 2, 1)) + "</fieldset>"
         for k in SUB_SCORES)
 
