@@ -49,7 +49,8 @@ def test_a_complaints_handling_reaches_the_platform_once(tmp_path: Path, platfor
         # the platform commits the first two batches but its answers are lost: the hall retries
         platform.admin().set_faults([{"fault": "lose_after_commit", "times": 2}])
         kiosk = HallClient(srv.base_url, srv.token("kiosk"))
-        number = kiosk.file_complaint(str(uuid.uuid4()), "attitude", "窗口人员态度差 secret-words")["complaint"]["number"]
+        filed = kiosk.file_complaint(str(uuid.uuid4()), "attitude", "窗口人员态度差 secret-words")
+        number = filed["complaint"]["number"]
         add_staff(data, "9001", "supervisor pw 1", "--supervisor")
         admin = HallClient(srv.base_url, srv.token("admin"))
         admin.sign_in("9001", "supervisor pw 1")
