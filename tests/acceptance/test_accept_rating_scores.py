@@ -20,6 +20,10 @@ def zh(key: str, **kw: object) -> str:
     return str(translate("zh_CN", key, **kw))
 
 
+def _score_buttons(person: Person) -> list[tuple[str, float, float]]:
+    return [b for b in person.pressables(besides=("demoPanel",)) if b[0].startswith("score_")]
+
+
 def _rating_of(admin: HallClient, number: str) -> dict[str, object]:
     return next(r for r in admin.ratings() if r["number"] == number)
 
@@ -38,6 +42,8 @@ def test_sub_scores_and_one_followup_then_elder_mode(person: Person) -> None:
     person.wait_for(zh("rating.scores"))
     for q in ("attitude", "efficiency", "competence"):
         assert person.sees(zh(f"rating.score.{q}")), person.texts()
+    normal = _score_buttons(person)
+    assert len(normal) == 15 and all(w >= 90 and h >= 90 for _, w, h in normal), normal  # the hall's touch size
     person.tap("score_attitude_very_satisfied")
     person.tap("score_efficiency_basic")              # 服务水平 left out
     person.tap("button_send")
@@ -80,6 +86,8 @@ def test_sub_scores_and_one_followup_then_elder_mode(person: Person) -> None:
     person.tap(very)
     person.wait_for(zh("rating.score.attitude"))
     assert not person.sees(zh("rating.score.efficiency")), person.texts()
+    large = _score_buttons(person)
+    assert len(large) == 5 and min(h for _, _, h in large) > 1.5 * max(h for _, _, h in normal), large
     person.tap("score_attitude_satisfied")
     person.wait_for(zh("rating.score.efficiency"))
     assert not person.sees(zh("rating.score.attitude")), person.texts()
