@@ -15,8 +15,9 @@ from typing import Any
 from kiosk.flows.base import Flow, Screen, choice
 
 LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
-# The face drawn on each level's button (the same in every language).
-FACES = {"very_satisfied": "😄", "satisfied": "🙂", "basic": "😐", "dissatisfied": "🙁", "very_dissatisfied": "😠"}
+# The face drawn on each level's button (the same in every language): faces the kiosk's shipped
+# fonts draw (DejaVu Sans has 😄😊😐😟😠; 🙂 and 🙁 came out as empty boxes).
+FACES = {"very_satisfied": "😄", "satisfied": "😊", "basic": "😐", "dissatisfied": "😟", "very_dissatisfied": "😠"}
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
 REASONS = ("attitude", "slow", "runaround", "unclear", "facility", "other")
 COMPLAINT_TOPICS = ("attitude", "efficiency", "facility", "suggestion")
