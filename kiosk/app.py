@@ -482,7 +482,12 @@ class KioskCore:
         return find_ticket(self, number=number, token=token, ticket_id=ticket_id)
 
     def submit_rating(self, ticket: dict[str, Any], level: str, reasons: list[str],
-                      comment: str) -> tuple[str, list[str]] | None:
+                      comment: str, scores: dict[str, int] | None = None) -> tuple[str, list[str]] | None:
         from kiosk.ratings import submit_rating
 
-        return submit_rating(self, ticket, level, reasons, comment)
+        return submit_rating(self, ticket, level, reasons, comment, scores)
+
+    def submit_followup(self, ticket: dict[str, Any], comment: str) -> tuple[str, list[str]] | None:
+        from kiosk.ratings import submit_followup
+
+        return submit_followup(self, ticket, comment)

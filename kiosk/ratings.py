@@ -40,13 +40,15 @@ def find_ticket(core: KioskCore, *, number: str | None = None, token: str | None
 
 
 def submit_rating(core: KioskCore, ticket: dict[str, Any], level: str, reasons: list[str],
-                  comment: str) -> tuple[str, list[str]] | None:
-    """None when the hall service stored the rating; otherwise what to tell the citizen."""
+                  comment: str, scores: dict[str, int] | None = None) -> tuple[str, list[str]] | None:
+    """None when the hall service stored the rating; otherwise what to tell the citizen.
+    ``scores``: the sub-scores the citizen gave (attitude / efficiency / competence, 1..5)."""
     tr = core.translator.tr
     if core.hall is None:
         return tr("rating.failed"), [tr("rating.failed.body")]
     try:
-        core.hall.rate(ticket["id"], level, reason=",".join(reasons) or None, comment=comment or None)
+        core.hall.rate(ticket["id"], level, reason=",".join(reasons) or None, comment=comment or None,
+                       **(scores or {}))
     except HallServiceError as exc:
         log.warning("rating not stored", extra={"ctx": {"code": exc.code, "status": exc.status}})
         if exc.status == 0:
@@ -58,5 +60,26 @@ def submit_rating(core: KioskCore, ticket: dict[str, Any], level: str, reasons: 
         return tr("rating.failed"), [tr("rating.failed.body")]
     except Exception:
         log.exception("rating not stored")
+        return tr("rating.failed"), [tr("rating.failed.body")]
+    return None
+
+
+def submit_followup(core: KioskCore, ticket: dict[str, Any], comment: str) -> tuple[str, list[str]] | None:
+    """The one 追评 of a rated ticket; None when stored, else what to tell the citizen (a second
+    one is refused by the hall: ``followup_exists``)."""
+    tr = core.translator.tr
+    if core.hall is None:
+        return tr("rating.failed"), [tr("rating.failed.body")]
+    try:
+        core.hall.follow_up(ticket["id"], comment)
+    except HallServiceError as exc:
+        log.warning("follow-up not stored", extra={"ctx": {"code": exc.code, "status": exc.status}})
+        if exc.status == 0:
+            core.hall_online = False
+        if exc.rule is HallCode.FOLLOWUP_EXISTS:
+            return tr("rating.followup.exists"), [tr("rating.followup.once")]
+        return tr("rating.failed"), [tr("rating.failed.body")]
+    except Exception:
+        log.exception("follow-up not stored")
         return tr("rating.failed"), [tr("rating.failed.body")]
     return None

@@ -27,7 +27,7 @@ from .sealing import canonical_json, id_number_hash
 #: the kinds of sync protocol v1 as first released: a platform of that release refuses any other
 V1_KINDS = frozenset({"application", "complaint", "rating", "ticket_event", "stats", "audit_head"})
 #: v1 plus fleet health (docs/platform-contract.md); offline_cache/city.py keeps the city's view of them
-KINDS = V1_KINDS | {"fleet_health", "alert"}
+KINDS = V1_KINDS | {"fleet_health", "alert", "complaint_update"}  # + a hall's handling of complaints
 CST = timezone(timedelta(hours=8))  # halls are in China Standard Time
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[A-Za-z0-9._:-]{8,80}")
@@ -343,6 +343,15 @@ class PlatformStore:
                                       (device_id,) if device_id else ()).fetchall()
         return [{"id": r[0], "device_id": r[1], "kind": r[2], "payload_sha256": r[3], "receipt_no": r[4],
                  "attachments": json.loads(r[5])} for r in rows]
+
+    def complaint_updates(self, hall_id: str | None = None) -> list[dict[str, Any]]:
+        """What halls reported of their complaints' handling (``complaint_update`` records, one per
+        hall event: numbered, assigned, replied, closed), in the hall's order."""
+        with self._lock:
+            rows = self._conn.execute("SELECT payload FROM records WHERE kind='complaint_update'").fetchall()
+        out = [json.loads(r[0]) for r in rows]
+        out = [p for p in out if hall_id is None or p.get("hall_id") == hall_id]
+        return sorted(out, key=lambda p: (str(p.get("hall_id")), int(p.get("event_seq") or 0)))
 
     def get_record(self, record_id: str) -> dict[str, Any] | None:
         with self._lock:

@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 MISSING_ATTACHMENT_RETRIES = 3
 #: kinds a platform may not know (docs/platform-contract.md): an older platform's ``unknown_kind``
 #: drops them (state ``discarded``) instead of filling the dead letters every minute
-ADVISORY_KINDS = frozenset({"fleet_health", "alert"})
+ADVISORY_KINDS = frozenset({"fleet_health", "alert", "complaint_update"})
 MAX_BACKOFF_EXPONENT = 30  # 2**30 × base is past any cap; more would overflow a float in a week
 
 

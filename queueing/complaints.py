@@ -147,7 +147,8 @@ def reply(engine: QueueEngine, number: str, staff_id: str | None, text: str) -> 
     """What the hall answers the citizen (shown at the kiosk and on the phone page)."""
     if not text.strip():
         raise bad_input(HallCode.RESPONSE_REQUIRED, "a reply needs its text")
-    return _change(engine, number, "complaint_replied", staff_id, {"reply": text.strip()[:2000]}, {})
+    answer = text.strip()[:2000]  # the hall's words (never the citizen's): the event carries them to the platform
+    return _change(engine, number, "complaint_replied", staff_id, {"reply": answer}, {"reply": answer})
 
 
 def close(engine: QueueEngine, number: str, staff_id: str | None) -> dict[str, Any]:

@@ -15,7 +15,11 @@ Fleet health (docs/platform-contract.md): alerts and their acknowledgements go a
 (from the event log, like ticket events), and every ``fleet_every_s`` the hall's state now and its
 machines' (``fleet_state``, queueing/fleet.py) as one ``fleet_health`` record, its id derived
 from the hall and the minute. Both kinds are advisory: an older platform that refuses them
-(``unknown_kind``) drops them without stopping anything else (offline_cache/sync.py)."""
+(``unknown_kind``) drops them without stopping anything else (offline_cache/sync.py).
+
+Complaints handled in the hall (queueing/complaints.py: numbered, assigned, replied, closed) go
+as kind ``complaint_update``, one record per event, never with the citizen's words; advisory in
+the same way (docs/platform-contract.md)."""
 
 from __future__ import annotations
 
@@ -54,6 +58,7 @@ TICKET_KINDS = {
     "resume",
 }
 ALERT_KINDS = {"alert", "alert_ack"}
+COMPLAINT_KINDS = {"complaint", "complaint_assigned", "complaint_replied", "complaint_closed"}
 
 
 class Outbox(Protocol):
@@ -116,6 +121,10 @@ class OutboxForwarder:
                     **json.loads(row["data"]),
                 }
                 self._put("ticket_event" if kind in TICKET_KINDS else "rating", payload, f"event/{row['seq']}")
+            elif kind in COMPLAINT_KINDS:
+                self._put("complaint_update", {"hall_id": self.hall.id, "event_seq": row["seq"], "event": kind,
+                                               "at": self.hall.iso(row["at"]), **json.loads(row["data"])},
+                          f"event/{row['seq']}")
             elif kind in ALERT_KINDS:
                 self._put("alert", {"hall_id": self.hall.id, "event_seq": row["seq"], "event": kind,
                                     "at": self.hall.iso(row["at"]), **json.loads(row["data"])}, f"event/{row['seq']}")

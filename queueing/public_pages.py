@@ -2,7 +2,9 @@
 
 - ``/t/<token>``: one ticket, live: number, service, people ahead, minutes, "it's your turn: go
   to window 3" (sound and vibration where the browser allows), recalled / no-show / done, and a
-  rating form ``/t/<token>/rate`` once served. ``/t/<token>/events`` is its token-scoped SSE
+  rating form ``/t/<token>/rate`` once served (five levels, a reason for a bad one, the optional
+  sub-scores 服务态度 / 办事效率 / 服务水平); once rated, the same address offers the rating's one 追评,
+  posted to ``/t/<token>/followup`` (a second is refused in words). ``/t/<token>/events`` is its token-scoped SSE
   stream: snapshots of this ticket's state only, never the hall's event log.
 - ``/a/<token>``: an application's status from the platform (masked personal data only); for a
   kiosk's local number, the platform's case once the kiosk reported it, or that the platform did
@@ -45,6 +47,7 @@ from queueing.receipt_links import LOCAL_NUMBER, receipt_link
 
 log = logging.getLogger(__name__)
 LANGS = ("zh", "en")
+SUB_SCORES = ("attitude", "efficiency", "competence")  # queueing/cases.py
 _WINDOW_NO = re.compile(r"^(\d+)\s*号窗口$")
 
 
@@ -234,6 +237,8 @@ class PublicPages:
             f'<a class="btn" id="rate" href="{esc(s["rate_url"] or "#")}"{"" if s["rate_url"] else " hidden"}>'
             f'{t(lang, "ticket.rate")}</a>'
             f'<p class="muted" id="rated"{"" if s["rated"] else " hidden"}>{t(lang, "ticket.rated")}</p>'
+            + (f'<a class="btn plain" id="followup" href="{esc(self.href(f"/t/{token}/rate", lang))}">'
+               f'{t(lang, "rate.followup")}</a>' if s["rated"] else "")
             + (f'<a class="btn plain" id="sms" href="{esc(self.href(f"/t/{token}/sms", lang))}">'
                f'{t(lang, "sms.link")}</a>' if self.sms and s["status"] == WAITING else "") +
             f'<button class="btn plain noprint" id="sound" type="button" hidden '
@@ -283,9 +288,9 @@ class PublicPages:
         if cur.status != DONE:
             return self.page(lang, t(lang, "rate.title"), f'<div class="card"><p>{t(lang, "rate.not_finished")}'
                              f"</p></div>{back}", path, 409)
-        if self.rating_of(cur.id) is not None:
-            return self.page(lang, t(lang, "rate.title"), f'<div class="card"><p>{t(lang, "rate.already")}'
-                             f"</p></div>{back}", path)
+        rating = self.rating_of(cur.id)
+        if rating is not None:
+            return self.followup_form(token, lang, cur, rating, back, error_key, values, status)
         v = values or {}
         levels = "".join(
             f'<label><input type="radio" name="level" value="{n}"{" checked" if v.get("level") == str(n) else ""}'
@@ -295,6 +300,7 @@ class PublicPages:
         body = (
             f'<h1>{t(lang, "rate.title")}</h1>{err}<form method="post" action="{esc(self.href(path, lang))}">'
             f'<p>{t(lang, "rate.intro", number=esc(cur.number))}</p><fieldset class="levels">{levels}</fieldset>'
+            f'<h2>{t(lang, "rate.scores")}</h2>{_scores(lang, v)}'
             f'<h2><label for="reason">{t(lang, "rate.reason")}</label></h2>'
             f'<textarea id="reason" name="reason" maxlength="200" placeholder="'
             f'{esc(t(lang, "rate.reason.placeholder"))}">{esc(v.get("reason", ""))}</textarea>'
@@ -316,8 +322,9 @@ class PublicPages:
         level = int(level_text)
         if level <= 2 and not reason:
             return self.rate_form(token, lang, "rate.need_reason", form, 422)
+        scores = {k: int(form[k]) for k in SUB_SCORES if form.get(k, "") in ("1", "2", "3", "4", "5")}
         try:
-            self.engine.rate(cur.id, level, reason or None, comment or None)
+            self.engine.rate(cur.id, level, reason or None, comment or None, scores=dict(scores))
         except QueueError as exc:
             if exc.code in (HallCode.ALREADY_RATED, HallCode.TICKET_NOT_FINISHED):
                 return self.rate_form(token, lang)
@@ -328,6 +335,59 @@ class PublicPages:
         extra = f'<p>{t(lang, "rate.thanks.bad")}</p>' if level <= 2 else ""
         return self.page(lang, t(lang, "rate.thanks"), f'<div class="state done" role="status"><h1>'
                          f'{t(lang, "rate.thanks")}</h1>{extra}</div>{back}', path)
+
+    def followup_form(self, token: str, lang: str, cur: Ticket, rating: dict[str, Any], back: str,
+                      error_key: str | None, values: dict[str, str] | None, status: int) -> HTMLResponse:
+        """A rated ticket's page: its one 追评 (a comment, a level if the citizen wants), or that
+        it has been given."""
+        path = f"/t/{token}/rate"
+        if rating.get("followup_at") is not None:
+            return self.page(lang, t(lang, "rate.title"), f'<div class="card"><p>{t(lang, "rate.already")}</p>'
+                             f'<p id="followed">{t(lang, "rate.followup.done")}</p></div>{back}', path, status)
+        v = values or {}
+        levels = "".join(
+            f'<label><input type="radio" name="level" value="{n}"{" checked" if v.get("level") == str(n) else ""}>'
+            f'{t(lang, f"rate.level.{n}")}</label>' for n in (5, 4, 3, 2, 1))
+        err = f'<p class="err" role="alert">{t(lang, error_key)}</p>' if error_key else ""
+        action = self.href(f"/t/{token}/followup", lang)
+        body = (
+            f'<div class="card"><p>{t(lang, "rate.already")}</p></div>'
+            f'<h1>{t(lang, "rate.followup")}</h1>{err}<form method="post" action="{esc(action)}">'
+            f'<p>{t(lang, "rate.followup.intro", number=esc(cur.number))}</p>'
+            f'<h2><label for="comment">{t(lang, "rate.followup.comment")}</label></h2>'
+            f'<textarea id="comment" name="comment" maxlength="1000" required>{esc(v.get("comment", ""))}</textarea>'
+            f'<h2>{t(lang, "rate.followup.level")}</h2><fieldset class="levels">{levels}</fieldset>'
+            f'<button class="btn" type="submit">{t(lang, "rate.submit")}</button></form>{back}'
+        )
+        return self.page(lang, t(lang, "rate.followup"), body, path, status)
+
+    def followup_submit(self, token: str, lang: str, form: dict[str, str]) -> HTMLResponse:
+        path = f"/t/{token}/followup"
+        verdict, cur, _a, _m, _f = self.resolve(token)
+        if verdict != "ok" or cur is None:
+            return self.ticket_problem(verdict, lang, path)
+        back = f'<a class="btn plain" href="{esc(self.href(f"/t/{token}", lang))}">{t(lang, "rate.back")}</a>'
+        if self.rating_of(cur.id) is None:
+            return self.rate_form(token, lang)
+        comment = form.get("comment", "").strip()[:1000]
+        level_text = form.get("level", "")
+        if not comment:
+            return self.rate_form(token, lang, "rate.followup.need_comment", form, 422)
+        try:
+            self.engine_followup(cur.id, comment, int(level_text) if level_text in ("1", "2", "3", "4", "5") else None)
+        except QueueError as exc:
+            if exc.code is HallCode.FOLLOWUP_EXISTS:
+                return self.page(lang, t(lang, "rate.followup"), f'<div class="card" role="alert"><p id="refused">'
+                                 f'{t(lang, "rate.followup.exists")}</p></div>{back}', path, 409)
+            return self.rate_form(token, lang, "rate.followup.need_comment", form, 422)
+        log.info("follow-up rating from a phone", extra={"ctx": {"number": cur.number}})
+        return self.page(lang, t(lang, "rate.followup.thanks"), f'<div class="state done" role="status"><h1>'
+                         f'{t(lang, "rate.followup.thanks")}</h1></div>{back}', path)
+
+    def engine_followup(self, ticket_id: str, comment: str, level: int | None) -> None:
+        from queueing.cases import book_of
+
+        book_of(self.engine).followup(ticket_id, comment, level)
 
     def ticket_json(self, token: str) -> JSONResponse:
         verdict, cur, ahead, minutes, _f = self.resolve(token)
@@ -448,6 +508,16 @@ class PublicPages:
         return self.page(lang, f'{name} · {t(lang, "guide.title")}', body, path, private=False, script=script)
 
 
+def _scores(lang: str, values: dict[str, str]) -> str:
+    """The optional sub-scores: one row of five levels each, none required."""
+    return "".join(
+        f'<fieldset class="levels" id="score-{k}"><legend>{t(lang, f"rate.score.{k}")}</legend>' + "".join(
+            f'<label><input type="radio" name="{k}" value="{n}"{" checked" if values.get(k) == str(n) else ""}'
+            f' aria-label="{esc(t(lang, f"rate.score.{k}"))} · {esc(t(lang, f"rate.level.{n}"))}">'
+            f'{t(lang, f"rate.level.{n}")}</label>' for n in (5, 4, 3, 2, 1)) + "</fieldset>"
+        for k in SUB_SCORES)
+
+
 def _lang(request: Request) -> str:
     lang = request.query_params.get("lang", "zh")
     return lang if lang in LANGS else "zh"
@@ -495,6 +565,14 @@ def mount_public_pages(
         raw = (await request.body())[:16384].decode("utf-8", "replace")
         form = {k: v[0] for k, v in parse_qs(raw).items()}
         return await asyncio.to_thread(guarded(lambda tok, lg: pages.rate_submit(tok, lg, form)), request, token)
+
+    @app.post("/t/{token}/followup", response_class=HTMLResponse, include_in_schema=False)
+    async def followup_submit(token: str, request: Request) -> Response:
+        if int(request.headers.get("content-length") or 0) > 16384:
+            return pages.problem(_lang(request), 413, "error.title", "error.server", request.url.path)
+        raw = (await request.body())[:16384].decode("utf-8", "replace")
+        form = {k: v[0] for k, v in parse_qs(raw).items()}
+        return await asyncio.to_thread(guarded(lambda tok, lg: pages.followup_submit(tok, lg, form)), request, token)
 
     @app.get("/a/{token}", response_class=HTMLResponse, include_in_schema=False)
     def application_page(token: str, request: Request) -> Response:

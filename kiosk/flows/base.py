@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 class Screen:
     """A view model: ``template`` picks the QML page, the rest fills it.
 
-    templates: menu, card, message, ticket, form, guide, search, camera, review, rating, keypad
+    templates: menu, card, message, ticket, form, guide, search, camera, review, rating, reasons, scores, keypad, text
     """
 
     template: str

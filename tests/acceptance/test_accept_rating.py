@@ -80,6 +80,7 @@ def test_ratings_at_the_kiosk(person: Person) -> None:
     person.type("40")                                # the comment (digits: no pinyin candidates)
     comment = next(t for t in person.texts() if t.startswith("40"))   # what the comment field shows
     person.tap(zh("common.send"))
+    person.tap(zh("rating.scores.skip"))             # the sub-scores are optional
     person.wait_for(zh("rating.thanks"))
 
     bad = admin.ratings(bad=True)
@@ -106,6 +107,7 @@ def test_ratings_at_the_kiosk(person: Person) -> None:
     assert phone.status_code == 200
     satisfied = next(t for t in person.texts() if t.splitlines()[-1] == zh("rating.level.satisfied"))
     person.tap(satisfied)                            # the button that says 满意 (not the question)
+    person.tap(zh("rating.scores.skip"))
     person.wait_for(zh("rating.already"))
     assert [r["level"] for r in admin.ratings() if r["number"] == second] == [5]
 

@@ -148,6 +148,8 @@ def test_a_rating_keyed_in_and_stored(person: Person) -> None:
     choose(person, zh("common.next"))
     hear(person, zh("rating.levels", number=number))
     choose(person, zh("rating.level.satisfied"))
+    hear(person, zh("rating.scores"))              # the optional sub-scores: skipped
+    choose(person, zh("rating.scores.skip"))
     hear(person, zh("rating.thanks"))
     assert [r["level"] for r in admin.ratings() if r["number"] == number] == [4]
 

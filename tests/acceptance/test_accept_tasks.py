@@ -177,6 +177,7 @@ def test_a_bad_rating_with_its_reason(visit: Visit) -> None:
         visit.tap(visit.say("rating.level.dissatisfied"))
         visit.tap(visit.say("rating.reason.slow"))
         visit.tap(visit.say("common.send"))
+        visit.tap(visit.say("rating.scores.skip"))  # the sub-scores are optional
         p.wait_for(visit.say("rating.thanks"))
     hall = p.assembly.hall
     bad = HallClient(hall.url, hall.tokens["admin"]).ratings(bad=True)

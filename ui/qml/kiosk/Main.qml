@@ -52,6 +52,7 @@ ApplicationWindow {
     Component { id: reviewPage; ReviewPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
     Component { id: ratingPage; RatingPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
     Component { id: reasonsPage; ReasonsPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
+    Component { id: scoresPage; ScoresPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
     Component { id: keypadPage; KeypadPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
     Component { id: textPage; TextPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
     Component { id: materialsPage; MaterialsPage { page: root.page; onAct: (name, args) => root.act(name, args) } }
@@ -60,7 +61,7 @@ ApplicationWindow {
                                              onAct: name => root.act(name, {}) } }
     readonly property var pages: ({menu: menuPage, card: cardPage, message: messagePage, ticket: ticketPage,
                                    form: formPage, guide: guidePage, search: searchPage, review: reviewPage,
-                                   rating: ratingPage, reasons: reasonsPage, keypad: keypadPage, text: textPage,
+                                   rating: ratingPage, reasons: reasonsPage, scores: scoresPage, keypad: keypadPage, text: textPage,
                                    materials: materialsPage, camera: cameraPage})
 
     header: Rectangle {
