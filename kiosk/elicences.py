@@ -367,8 +367,8 @@ class ElicenceStep:
         lines, buttons = [], []
         for n, lic in enumerate(shown):
             licence_name = self._name(lic, language)
-            lines.append(tr("elicence.line", name=licence_name, issuer=self._issuer(lic, language), number=lic.number_masked,
-                            until=lic.valid_until))
+            lines.append(tr("elicence.line", name=licence_name, issuer=self._issuer(lic, language),
+                            number=lic.number_masked, until=lic.valid_until))
             buttons.append(choice(f"use_{n}", tr("elicence.use", name=licence_name), accent="green"))
             if a4:
                 buttons.append(choice(f"print_{n}", tr("elicence.print", name=licence_name)))

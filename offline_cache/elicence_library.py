@@ -163,7 +163,8 @@ class ElicenceLibrary:
     def _meta(self, lic: _Licence) -> dict[str, Any]:
         self._sign(lic)
         return {"id": lic.id, "type": lic.type.type, "name": lic.type.name, "name_en": lic.type.name_en,
-                "issuer": lic.type.issuer, "issuer_en": lic.type.issuer_en, "number_masked": "*" * (len(lic.number) - 4) + lic.number[-4:],
+                "issuer": lic.type.issuer, "issuer_en": lic.type.issuer_en,
+                "number_masked": "*" * (len(lic.number) - 4) + lic.number[-4:],
                 "holder_name_masked": mask_name(lic.name), "holder_id_masked": mask_id_number(lic.id_number),
                 "issued_on": "2021-06-10", "valid_until": "2031-06-10", "media_type": "application/pdf",
                 "sha256": hashlib.sha256(lic.document).hexdigest(),
