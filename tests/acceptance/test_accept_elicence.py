@@ -139,7 +139,12 @@ def test_zh_a_material_from_an_e_licence_a_printed_copy_and_the_submission(
         assert secret not in logged, secret
 
 
-def test_elder_a_tampered_licence_is_refused(person: Person) -> None:
+def test_elder_a_tampered_licence_is_refused_then_the_citizen_walks_away(
+        people: Callable[..., Person], tmp_path: Path) -> None:
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text("[privacy]\nidle_seconds = 8\nform_idle_seconds = 8\nelder_idle_seconds = 8\n"
+                    "countdown_seconds = 2\n", encoding="utf-8")
+    person = people(config=toml)
     person.assembly.platform.running.admin().tamper_elicences("property_certificate")
     person.tap("header_elder")
     to_materials(person)
@@ -154,7 +159,9 @@ def test_elder_a_tampered_licence_is_refused(person: Person) -> None:
     person.tap(zh("common.back"))
     person.wait_for(zh("submit.owe"))
     assert not person.sees(zh("submit.material.elicence")), person.texts()
-    person.tap(zh("common.home"))
+    assert person.assembly.core.session.elicences is not None   # the list, until the visit ends
+    person.wait(10)                               # walks away: the idle wipe
+    person.wait_for("自助申报")
     _nothing_left(person)
 
 
