@@ -372,5 +372,5 @@ class ElicenceStep:
             buttons.append(choice(f"use_{n}", tr("elicence.use", name=licence_name), accent="green"))
             if a4:
                 buttons.append(choice(f"print_{n}", tr("elicence.print", name=licence_name)))
-        buttons.append(choice("back", tr("common.back")))
+        # 返回上一步 is the window's own, below: no second one beside 使用
         return flow.message(tr("elicence.pick", material=name), lines, kind="info", buttons=buttons)

@@ -108,7 +108,7 @@ def test_zh_a_material_from_an_e_licence_a_printed_copy_and_the_submission(
     person.wait_for(zh("submit.owe"))
     person.tap("elicence_1")
     person.tap(zh("elicence.consent.agree"))
-    person.wait_for("不动产权证书")
+    person.wait_for(zh("elicence.print", name="不动产权证书"))
     assert not person.sees(ID_NUMBER) and not person.sees("张三"), person.texts()
     before = len(cups.jobs())
     person.tap(zh("elicence.print", name="不动产权证书"))
@@ -118,6 +118,7 @@ def test_zh_a_material_from_an_e_licence_a_printed_copy_and_the_submission(
     assert "110101********0513" in text and ID_NUMBER not in text, text
     assert "张*" in text and "张三" not in text, text
     person.tap(zh("common.back"))
+    person.wait_for(zh("elicence.use", name="不动产权证书"))
     person.tap(zh("elicence.use", name="不动产权证书"))
     person.wait_for(zh("submit.material.elicence"), timeout=15)
     person.tap(zh("common.next"))
@@ -139,6 +140,7 @@ def test_zh_a_material_from_an_e_licence_a_printed_copy_and_the_submission(
         assert secret not in logged, secret
 
 
+@pytest.mark.slow
 def test_elder_a_tampered_licence_is_refused_then_the_citizen_walks_away(
         people: Callable[..., Person], tmp_path: Path) -> None:
     toml = tmp_path / "kiosk.toml"
@@ -156,6 +158,7 @@ def test_elder_a_tampered_licence_is_refused_then_the_citizen_walks_away(
     person.wait_for(zh("elicence.rejected"), timeout=15)
     assert person.sees(zh("elicence.rejected.body")), person.texts()
     person.tap(zh("common.back"))                 # the list again; the material is not given
+    person.wait_for(zh("elicence.use", name="不动产权证书"))
     person.tap(zh("common.back"))
     person.wait_for(zh("submit.owe"))
     assert not person.sees(zh("submit.material.elicence")), person.texts()
@@ -182,6 +185,7 @@ def test_en_a_residence_permit_from_the_e_licence_library(person: Person) -> Non
     person.tap("elicence_1")
     person.tap(en("elicence.consent.agree"))
     person.wait_for("Dongcheng Branch, Beijing Public Security Bureau")
+    person.wait_for(en("elicence.use", name="Residence permit"))
     person.tap(en("elicence.use", name="Residence permit"))
     person.wait_for(en("submit.material.elicence"), timeout=15)
     person.tap(en("common.next"))
