@@ -149,6 +149,10 @@ def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
         **delivery_record(flow),  # 自取 / 邮寄 (kiosk/delivery.py): the address is a personal field
     }
     personal = {"id_number", "name", "form", "address", "phone"}
+    step = getattr(flow, "elicence", None)
+    if step is not None and step.references():  # 电子证照 used for materials: referenced, never copied
+        payload["elicences"] = step.references()
+        personal.add("elicences")
     photos = [(core.session.photo(token) or b"", "image/jpeg") for _, token in sorted(core.session.photos.items())]
     try:
         record_id = core.cache.enqueue("application", payload, photos, personal_fields=personal)

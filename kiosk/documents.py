@@ -238,10 +238,12 @@ def _image_of(document: bytes) -> bytes:
         return Path(tmp, "page.png").read_bytes()
 
 
-def licence_copy_pdf(document: bytes, purpose: str, language: str, imprint: Imprint = Imprint()) -> bytes:
+def licence_copy_pdf(document: bytes, purpose: str, language: str, imprint: Imprint = Imprint(),
+                     lines: Iterable[str] = ()) -> bytes:
     """An e-licence copy: the page (an image, or a PDF's first page) fitted on A4 under a diagonal
-    watermark 「仅供{purpose}使用」 repeated over it, with the date and the kiosk id. The caller
-    masks what the rules ask before handing the page in (this draws it as given)."""
+    watermark 「仅供{purpose}使用」 repeated over it, with the date and the kiosk id, and ``lines``
+    (e.g. the masked holder) under the heading. The caller masks what the rules ask before
+    handing the page in (this draws it as given)."""
     from reportlab.lib.utils import ImageReader
 
     mark = _t(language, "licence.only_for", purpose=purpose)
@@ -265,4 +267,6 @@ def licence_copy_pdf(document: bytes, purpose: str, language: str, imprint: Impr
     c.restoreState()
     c.setFont(page.font, 12)
     c.drawString(page.margin, page.height - page.margin, f"{mark}  {imprint.stamp()}")
+    for i, line in enumerate(lines):
+        c.drawString(page.margin, page.height - page.margin - 18 * (i + 1), line)
     return page.done()

@@ -65,6 +65,7 @@ class Session:
     card: Any = None  # the identity read from the ID card (device layer's record)
     values: dict[str, Any] = field(default_factory=dict)
     photos: dict[str, str] = field(default_factory=dict)  # material key → token of a held photo
+    elicences: Any = None  # the consent and e-licences listed for this citizen (kiosk.elicences), memory only
     _held: set[str] = field(default_factory=set)
     _dir: Path | None = None
 
@@ -103,7 +104,7 @@ class Session:
 
     def is_empty(self) -> bool:
         return (self.card is None and not self.values and not self.photos and not self._held
-                and self._dir is None)
+                and self._dir is None and self.elicences is None)
 
     def wipe(self) -> int:
         """Forget every field and destroy every file; returns how many files were removed."""
@@ -119,6 +120,9 @@ class Session:
         for token in list(self._held):
             self.drop_photo(token)
         self.card = None
+        if self.elicences is not None:
+            self.elicences.forget()
+            self.elicences = None
         self.values.clear()
         self.photos.clear()
         return removed

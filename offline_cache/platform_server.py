@@ -74,7 +74,8 @@ class ReferencePlatform:
 
     def __init__(self, data_dir: str | os.PathLike[str], *, catalogue: dict[str, Any] | None = None,
                  status_step_seconds: float = 120.0, faults: list[FaultRule] | None = None,
-                 kinds: frozenset[str] = KINDS, hall_id: str = "demo-hall") -> None:
+                 kinds: frozenset[str] = KINDS, hall_id: str = "demo-hall", elicences: bool = True) -> None:
+        from .elicence_library import ElicenceLibrary
         from .pulls import load_sample_catalogue
 
         self.data_dir = Path(data_dir)
@@ -84,6 +85,8 @@ class ReferencePlatform:
                                    hall_key=self.credentials["hall_key"], kinds=kinds,
                                    status_step_seconds=status_step_seconds)
         self.faults = FaultSet(faults)
+        # 电子证照 (docs/platform-contract.md); None: an older platform, the endpoints answer 404
+        self.elicences = ElicenceLibrary(self.credentials["hall_key"]) if elicences else None
 
 
 class _Server(ThreadingHTTPServer):
@@ -234,6 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
             if method != "PUT":
                 return self._err(405, "method_not_allowed", "use PUT")
             return self._attachment(path.rsplit("/", 1)[1], body)
+        if path.startswith("/v1/elicences") and platform.elicences is not None:
+            return self._elicences(method, path, body)
         if method != "GET":
             return self._err(405, "method_not_allowed", "use GET")
         if path == "/v1/catalogue":
@@ -353,6 +358,30 @@ class _Handler(BaseHTTPRequestHandler):
             return self._err(400, "hash_mismatch", "the bytes do not hash to the path")
         return self._json(status, {"sha256": sha, "size": len(body)})
 
+    def _elicences(self, method: str, path: str, body: bytes) -> None:
+        """电子证照: the types (and issuer keys), a holder's licences under a consent, one document."""
+        from .elicence_library import ConsentError
+
+        library = self.server.platform.elicences
+        assert library is not None
+        try:
+            data = json.loads(body.decode("utf-8")) if body else {}
+        except (ValueError, UnicodeDecodeError):
+            return self._err(400, "malformed", "body is not JSON")
+        try:
+            if path == "/v1/elicences/types" and method == "GET":
+                return self._json(200, library.types())
+            if path == "/v1/elicences:query" and method == "POST":
+                return self._json(200, library.query(data))
+            if path == "/v1/elicences:fetch" and method == "POST":  # ids in the body: never in a URL or log
+                found = library.fetch(str(data.get("licence_id", "")) if isinstance(data, dict) else "", data)
+                if found is None:
+                    return self._err(404, "not_found", "no such licence")
+                return self._send(200, found[0], ctype=found[1], headers={"Cache-Control": "no-store"})
+        except ConsentError as exc:
+            return self._err(422, "consent_invalid", str(exc))
+        return self._err(404, "not_found", f"no route {method} {path}")
+
     # --- admin -----------------------------------------------------------------------------
 
     def _admin(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> None:
@@ -394,6 +423,12 @@ class _Handler(BaseHTTPRequestHandler):
             if verdict == "posted":
                 return self._err(409, "posted", "the citizen chose 邮寄: the result goes by post")
             return self._json(200, {"status": "ready_for_pickup"})
+        if path == "/admin/elicences/tamper" and platform.elicences is not None:
+            if method == "DELETE":
+                platform.elicences.untamper()
+                return self._json(200, {"tampered": 0})
+            hit = platform.elicences.tamper(licence_id=str(data.get("licence_id", "")), kind=str(data.get("type", "")))
+            return self._json(200, {"tampered": hit})
         if path == "/admin/catalogue" and method == "PUT":
             platform.store.set_catalogue(data)
             return self._json(200, {"etag": platform.store.catalogue_etag})
@@ -535,3 +570,8 @@ class PlatformAdmin:
     def city_hall(self, hall_id: str) -> dict[str, Any]:
         found: dict[str, Any] = self._call("GET", f"/admin/city/halls/{quote(hall_id, safe='')}")
         return found
+
+    def tamper_elicences(self, kind: str = "", licence_id: str = "") -> int:
+        """Alter the served bytes of the licences of ``kind`` (or one licence) after signing."""
+        found: dict[str, Any] = self._call("POST", "/admin/elicences/tamper", {"type": kind, "licence_id": licence_id})
+        return int(found["tampered"])

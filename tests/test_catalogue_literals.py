@@ -29,6 +29,8 @@ ALLOWLIST: dict[str, str] = {
     "queueing/hallconfig.py": "the sample hall.toml content and its domain words parsed from configuration",
     "devices/idcard/card.py": "the card's own code tables (民族, gender, card type names as the card "
                               "defines them) and the 长期 date word read from cards",
+    "offline_cache/elicence_library.py": "the reference platform's demo e-licences (documents drawn as their "
+                                         "issuers would, data of the platform, not kiosk UI text)",
     "devices/idcard/simulator.py": "fictional identities on the simulated cards (test fixture data)",
     "ui/screenshots.py": "the documentation screenshots' scripted citizen input and sample notices (fixtures)",
     "ui/demo.py": "the demo's sample QR payloads offered to the simulated scanner (fixture data)",

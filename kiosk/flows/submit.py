@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kiosk import elicences
 from kiosk.catalogue import shown_in
 from kiosk.delivery import SUBMIT_STATES as DELIVERY_STATES
 from kiosk.delivery import DeliveryStep
@@ -37,6 +38,7 @@ class SubmitFlow(Flow):
         self.outcome: Any = None
         self.camera_problem = ""
         self.delivery = DeliveryStep(self)  # 自取 / 邮寄 at the end (kiosk/delivery.py)
+        self.elicence = elicences.ElicenceStep(self)  # materials from e-licences (kiosk/elicences.py)
         if service_id:
             self._pick(service_id)
 
@@ -50,7 +52,7 @@ class SubmitFlow(Flow):
         return str(self.tr("notice.submitting")) if self.state == "submitting" else ""
 
     def transient_states(self) -> set[str]:
-        return {"done", "error", "camera", "submitting"}
+        return {"done", "error", "camera", "submitting"} | (elicences.STATES - {"elicence_pick"})
 
     def _pick(self, service_id: str) -> None:
         item = self.core.catalogue.service(service_id)
@@ -85,6 +87,9 @@ class SubmitFlow(Flow):
             self.form.set(str(args["key"]), str(args.get("value", ""))[:200])
         elif state == "form" and action == "next" and self.form and self.form.valid():
             self.goto("materials")
+            self.elicence.prepare()
+        elif state in elicences.STATES:
+            self.elicence.handle(action, args)
         elif state == "materials":
             self._materials_action(action, args)
         elif state == "camera":
@@ -123,6 +128,8 @@ class SubmitFlow(Flow):
         if action == "capture" and 0 <= index < len(self.item.materials) and self._camera_ready():
             self.camera_index, self.preview, self.camera_problem = index, None, ""
             self.goto("camera")   # live preview first: the citizen frames the page, then shoots
+        elif action == "elicence" and 0 <= index < len(self.item.materials):
+            self.elicence.start(index)
         elif action == "owe" and self.item.materials[index].tolerable:
             self.materials[index] = "owed"
         elif action == "next" and self.materials_complete():
@@ -199,6 +206,8 @@ class SubmitFlow(Flow):
     def screen(self) -> Screen:
         tr, pick = self.tr, self.core.translator.pick
         item = self.item
+        if self.state in elicences.STATES:
+            return self.elicence.screen()
         if self.state == "pick":
             items = self.core.catalogue.self_service_items()
             return Screen("menu", tr("submit.pick"), {"choices": [
@@ -218,13 +227,14 @@ class SubmitFlow(Flow):
             for i, m in enumerate(item.materials):
                 status = self.materials.get(i, "")
                 rows.append({"index": i, "name": self._shown(m.name, m.name_en), "core": m.core,
-                             "tolerable": m.tolerable,
+                             "tolerable": m.tolerable, "elicence": self.elicence.offers(i),
                              "status": tr(f"submit.material.{status or 'missing'}"), "done": bool(status),
                              "photo": photo_url(self.core.session.photos.get(f"material-{i}", ""))})
             return Screen("materials", tr("submit.materials"), {
                 "rows": rows, "can_next": self.materials_complete(), "next_label": tr("common.next"),
                 "can_capture": self._camera_ready(), "camera_note": self._camera_note(),
-                "labels": {"capture": tr("submit.capture"), "owe": tr("submit.owe")}})
+                "labels": {"capture": tr("submit.capture"), "owe": tr("submit.owe"),
+                           "elicence": tr("elicence.button")}})
         if self.state == "camera":
             material = item.materials[self.camera_index] if self.camera_index is not None else None
             name = self._shown(material.name, material.name_en) if material is not None else ""
@@ -269,6 +279,7 @@ class SubmitFlow(Flow):
             rows.append({"label": pick(spec.label, spec.label_en), "value": value or "—"})
         photos = sum(1 for s in self.materials.values() if s == "photo")
         rows.append({"label": tr("submit.materials"), "value": tr("submit.photos", n=photos)})
+        rows += self.elicence.review_rows()
         if self.owed():
             rows.append({"label": tr("submit.owed"), "value": self._owed_shown()})
         return rows

@@ -38,6 +38,9 @@ ColumnLayout {
                 BigButton { objectName: "capture_" + row.modelData.index; text: root.page.labels.capture; scale_: Theme.s * 0.7
                             Layout.preferredWidth: (Theme.portrait ? 170 : 220) * Theme.s; visible: !!root.page.can_capture && row.modelData.status !== "" && !(row.modelData.done && row.modelData.photo === "" && !row.modelData.tolerable)
                             onClicked: root.act("capture", {"index": row.modelData.index}) }
+                BigButton { objectName: "elicence_" + row.modelData.index; text: root.page.labels.elicence || ""; scale_: Theme.s * 0.7
+                            Layout.preferredWidth: (Theme.portrait ? 170 : 220) * Theme.s; visible: !!row.modelData.elicence
+                            onClicked: root.act("elicence", {"index": row.modelData.index}) }
                 BigButton { objectName: "owe_" + row.modelData.index; text: root.page.labels.owe; scale_: Theme.s * 0.7
                             Layout.preferredWidth: (Theme.portrait ? 170 : 220) * Theme.s; visible: row.modelData.tolerable && !row.modelData.done
                             onClicked: root.act("owe", {"index": row.modelData.index}) }
