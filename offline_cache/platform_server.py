@@ -235,7 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._err(405, "method_not_allowed", "use PUT")
             return self._attachment(path.rsplit("/", 1)[1], body)
         if path.startswith("/v1/booking"):  # 预约号源 (offline_cache/platform_booking.py)
-            return self._booking(method, path, query, body)
+            return self._booking(method, path, query, body, rule if rule and rule.fault in POST else None)
         if method != "GET":
             return self._err(405, "method_not_allowed", "use GET")
         if path == "/v1/catalogue":
@@ -261,7 +261,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(200, found)
         return self._err(404, "not_found", f"no route {path}")
 
-    def _booking(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> None:
+    def _booking(self, method: str, path: str, query: dict[str, list[str]], body: bytes,
+                 post: FaultRule | None) -> None:
         from .platform_booking import BookingError
 
         bookings = self.server.platform.store.bookings
@@ -283,6 +284,9 @@ class _Handler(BaseHTTPRequestHandler):
                 except (ValueError, UnicodeDecodeError):
                     return self._err(400, "malformed", "body is not JSON")
                 created, booking = bookings.book(data)
+                if post is not None and post.fault == "lose_after_commit":  # booked, answer lost
+                    self.close_connection = True
+                    return None
                 return self._json(201 if created else 200, {**booking, "duplicate": not created})
         except BookingError as exc:
             return self._err(exc.status, str(exc.code), str(exc))
