@@ -43,7 +43,7 @@ def _choose_slot(person: Person, mode: str) -> str:
     """Zone, service, card, the first day and its first time; the confirmation screen is up."""
     person.tap("人社医保服务区" if mode != "en" else "Social Security & Medical Insurance")
     person.wait_for(_say(mode, "booking.service.title"))
-    person.tap("社会保障卡申领")
+    person.tap("社会保障卡申领" if mode != "en" else "Social security card application")
     person.wait_for(_say(mode, "booking.card.title"))
     person.place_card("zhang_san")
     person.wait_for(_say(mode, "booking.day.title"))
