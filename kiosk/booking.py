@@ -130,7 +130,7 @@ def quiet_times(core: KioskCore, shown: list[Day]) -> list[tuple[int, list[int]]
     try:
         history = core.hall.quiet_hours()["by_weekday"]
     except Exception as exc:  # an older hall service or none: no hint, booking goes on
-        log.info("no 错峰 history", extra={"ctx": {"error": type(exc).__name__}})
+        log.info("no quiet-hours history", extra={"ctx": {"error": type(exc).__name__}})
         return []
     out: list[tuple[int, list[int]]] = []
     for day in shown:

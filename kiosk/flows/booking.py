@@ -24,6 +24,7 @@ class BookingFlow(Flow):
         self.zone_id = ""
         self.service_id = ""
         self.days: list[Day] = []
+        self.quiet: list[tuple[int, list[int]]] = []  # 错峰: asked of the hall once, with the days
         self.day: Day | None = None
         self.slot: Slot | None = None
         self.booking_id = ""  # one per confirmation: a retry sends the same
@@ -89,6 +90,7 @@ class BookingFlow(Flow):
         except BookingFailed as exc:
             self._fail(exc.problem)
             return
+        self.quiet = booking.quiet_times(self.core, self.days)
         self.goto("day")
 
     def _book(self) -> None:
@@ -123,10 +125,11 @@ class BookingFlow(Flow):
         return {"day": f"{slot.start:%m-%d} {weekday}", "start": f"{slot.start:%H:%M}", "end": f"{slot.end:%H:%M}"}
 
     def _hints(self) -> list[str]:
-        quiet = booking.quiet_times(self.core, self.days)
+        quiet = self.quiet
         if not quiet:
             return []
-        times = "、".join(f"{self.tr(f'booking.weekday.{w}')} " + " ".join(f"{h:02d}:00–{h + 1:02d}:00" for h in hours)
+        sep = self.tr("booking.hint.sep")
+        times = sep.join(self.tr(f"booking.weekday.{w}") + " " + " ".join(f"{h:02d}:00–{h + 1:02d}:00" for h in hours)
                          for w, hours in quiet)
         return [self.tr("booking.hint", times=times)]
 

@@ -194,9 +194,10 @@ class TicketFlow(Flow):
                 "problem": self.sms_problem, "ok_label": tr("ticket.sms.ok")})
         if self.state == "error":
             title, lines = self.error or (tr("ticket.error.title"), [])
-            first = choice("booking", tr("booking.offer"), tr("booking.offer.sub")) \
-                if title == tr("hall.service_cap_reached.title") else choice("retry", tr("common.retry"))
-            return self.message(title, lines, kind="warning", buttons=[first, choice("home", tr("common.home"))])
+            buttons = [choice("retry", tr("common.retry")), choice("home", tr("common.home"))]
+            if title == tr("hall.service_cap_reached.title"):  # 今日号源已发完: another day (kiosk/flows/booking.py)
+                buttons.insert(0, choice("booking", tr("booking.offer"), tr("booking.offer.sub")))
+            return self.message(title, lines, kind="warning", buttons=buttons)
         return self._ticket_screen()
 
     def _ticket_screen(self) -> Screen:
