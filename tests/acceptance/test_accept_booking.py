@@ -122,3 +122,17 @@ def test_platform_down_is_said_and_nothing_is_booked(person: Person) -> None:
     assert _bookings(person) == []
     person.tap("返回首页")
     person.wait_for("您好，欢迎来办事")
+
+
+def test_a_platform_without_booking_says_so(person: Person) -> None:
+    """An older platform answers the booking calls 404: the kiosk says booking is not offered here."""
+    person.assembly.platform.running.admin().add_fault(
+        fault="raw", status=404, path="/v1/booking", body='{"error": {"code": "not_found", "message": "no route"}}')
+    _start(person, "zh")
+    person.tap("人社医保服务区")
+    person.tap("社会保障卡申领")
+    person.place_card("zhang_san")
+    person.wait_for("这里暂不提供预约")
+    assert person.sees("本大厅的预约还没有在自助终端开通，请到服务台或通过网上办事大厅预约")
+    person.tap("返回首页")
+    person.wait_for("您好，欢迎来办事")
