@@ -332,3 +332,27 @@ class PlatformClient:
         if not isinstance(body, dict) or "status" not in body:
             raise PlatformUnavailable("application answer has no status")
         return body
+
+    # --- 预约号源 (docs/platform-contract.md): 404 from an older platform is PlatformRefused(404)
+
+    def get_booking_slots(self, hall_id: str, service_id: str, days: int = 7) -> dict[str, Any]:
+        resp = self._request("GET", "/v1/booking/slots",
+                             params={"hall_id": hall_id, "service_id": service_id, "days": str(days)})
+        if resp.status_code != 200:
+            code, msg = _error_of(resp)
+            raise PlatformRefused(resp.status_code, code, msg)
+        body = self._json_or_unknown(resp)
+        if not isinstance(body, dict) or not isinstance(body.get("days"), list):
+            raise PlatformUnavailable("booking slots answer has no days list")
+        return body
+
+    def post_booking(self, booking: dict[str, Any]) -> dict[str, Any]:
+        """Book (``booking_id`` makes a retry answer the same booking); 201 new, 200 the stored one."""
+        resp = self._request("POST", "/v1/bookings", json=booking)
+        if resp.status_code not in (200, 201):
+            code, msg = _error_of(resp)
+            raise PlatformRefused(resp.status_code, code, msg)
+        body = self._json_or_unknown(resp)
+        if not isinstance(body, dict) or not isinstance(body.get("code"), str):
+            raise PlatformUnavailable("booking answer has no code")
+        return body

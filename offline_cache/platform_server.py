@@ -239,6 +239,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._attachment(path.rsplit("/", 1)[1], body)
         if path.startswith("/v1/elicences") and platform.elicences is not None:
             return self._elicences(method, path, body)
+        if path.startswith("/v1/booking"):  # 预约号源 (offline_cache/platform_booking.py)
+            return self._booking(method, path, query, body, rule if rule and rule.fault in POST else None)
         if method != "GET":
             return self._err(405, "method_not_allowed", "use GET")
         if path == "/v1/catalogue":
@@ -263,6 +265,37 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._err(404, "not_found", "no application with this receipt number")
             return self._json(200, found)
         return self._err(404, "not_found", f"no route {path}")
+
+    def _booking(self, method: str, path: str, query: dict[str, list[str]], body: bytes,
+                 post: FaultRule | None) -> None:
+        from .platform_booking import BookingError
+
+        bookings = self.server.platform.store.bookings
+        try:
+            if path == "/v1/booking/slots" and method == "GET":
+                first = (query.get("from") or [""])[0]
+                days = (query.get("days") or ["7"])[0]
+                hall, service = (query.get("hall_id") or [""])[0], (query.get("service_id") or [""])[0]
+                if not hall or not service or not days.isdigit():
+                    return self._err(400, "invalid_query", "hall_id, service_id and days are required")
+                try:
+                    start = date.fromisoformat(first) if first else None
+                except ValueError:
+                    return self._err(400, "invalid_query", "from must be YYYY-MM-DD")
+                return self._json(200, bookings.slots(hall, service, start, int(days)))
+            if path == "/v1/bookings" and method == "POST":
+                try:
+                    data = json.loads(body.decode("utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    return self._err(400, "malformed", "body is not JSON")
+                created, booking = bookings.book(data)
+                if post is not None and post.fault == "lose_after_commit":  # booked, answer lost
+                    self.close_connection = True
+                    return None
+                return self._json(201 if created else 200, {**booking, "duplicate": not created})
+        except BookingError as exc:
+            return self._err(exc.status, str(exc.code), str(exc))
+        return self._err(404, "not_found", f"no route {method} {path}")
 
     def _pre_fault(self, rule: FaultRule, parsed: Any) -> bool:
         """Apply a fault that happens before processing; False means 'then answer normally'."""
@@ -429,6 +462,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(200, {"tampered": 0})
             hit = platform.elicences.tamper(licence_id=str(data.get("licence_id", "")), kind=str(data.get("type", "")))
             return self._json(200, {"tampered": hit})
+        if path == "/admin/bookings":
+            return self._json(200, {"bookings": platform.store.bookings.all()})
         if path == "/admin/catalogue" and method == "PUT":
             platform.store.set_catalogue(data)
             return self._json(200, {"etag": platform.store.catalogue_etag})
@@ -565,6 +600,10 @@ class PlatformAdmin:
     def city(self, district: str | None = None) -> dict[str, Any]:
         path = "/admin/city" + (f"?district={quote(district)}" if district else "")
         found: dict[str, Any] = self._call("GET", path)
+        return found
+
+    def bookings(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._call("GET", "/admin/bookings")["bookings"]
         return found
 
     def city_hall(self, hall_id: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from .city import CITY_SCHEMA, CityView
 from .migrations import Migration, Schema, migrate, refuse_newer
+from .platform_booking import BOOKINGS_SCHEMA, Bookings
 from .sealing import canonical_json, id_number_hash
 
 #: the kinds of sync protocol v1 as first released: a platform of that release refuses any other
@@ -71,6 +72,7 @@ CREATE TABLE pickups (
     ready_at REAL NOT NULL
 );
 """),
+    Migration("v4: 预约号源 bookings made through the platform (offline_cache/platform_booking.py)", BOOKINGS_SCHEMA),
 ))
 
 
@@ -108,6 +110,7 @@ class PlatformStore:
             raise
         self.set_catalogue(catalogue)
         self.city = CityView(self._conn, self._lock)
+        self.bookings = Bookings(self._conn, self._lock, lambda: set(self._services))
         self._seed_applications()
 
     # --- catalogue -------------------------------------------------------------------------
@@ -331,6 +334,7 @@ class PlatformStore:
                 "slot_end": (start + timedelta(minutes=30)).isoformat(timespec="seconds"),
                 "name_masked": masked,
             })
+        out += self.bookings.of_day(hall_id, day)  # 预约号源: what citizens booked for the day
         out.sort(key=lambda a: a["slot_start"])
         return out
 

@@ -292,6 +292,10 @@ class HallClient:
         }
         return _object(self._json("POST", f"/api/v1/tickets/{ticket_id}/rating", body).get("rating"), "rating")
 
+    def quiet_hours(self, weeks: int = 8) -> dict[str, Any]:
+        """错峰: tickets per weekday and hour of the last weeks (queueing/api_quiet.py)."""
+        return self._json("GET", "/api/v1/stats/quiet", params={"weeks": weeks})
+
     def sms_enabled(self) -> bool:
         return bool(self._json("GET", "/api/v1/sms").get("enabled"))
 

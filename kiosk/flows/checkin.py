@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.flows.base import Screen
+from kiosk.flows.base import Screen, choice
 from kiosk.flows.ticket import TicketFlow
 from queueing.codes import Priority
 
@@ -25,7 +25,9 @@ class CheckinFlow(TicketFlow):
         return self.state == "identify"
 
     def handle(self, action: str, args: dict[str, Any]) -> None:
-        if self.state == "error" and action == "retry":
+        if action == "booking" and self.state in ("identify", "error"):  # 预约其他日期 (kiosk/flows/booking.py)
+            self.core.start_flow("booking")
+        elif self.state == "error" and action == "retry":
             self.goto("identify")
 
     def on_scan(self, payload: Any) -> None:
@@ -69,6 +71,7 @@ class CheckinFlow(TicketFlow):
         if self.state == "identify":
             tr = self.tr
             return Screen("card", tr("checkin.title"), {
-                "lines": [tr("checkin.how")], "accepts": ["card", "scan"], "problem": self.rejected},
+                "lines": [tr("checkin.how")], "accepts": ["card", "scan"], "problem": self.rejected,
+                "buttons": [choice("booking", tr("booking.offer"))]},
                 speech=tr("speech.checkin"))
         return super().screen()

@@ -8,6 +8,7 @@ from kiosk.flows.base import Flow
 
 
 def create(name: str, core: Any, **kwargs: Any) -> Flow:
+    from kiosk.flows.booking import BookingFlow
     from kiosk.flows.checkin import CheckinFlow
     from kiosk.flows.guide import GuideFlow
     from kiosk.flows.progress import ProgressFlow
@@ -16,7 +17,8 @@ def create(name: str, core: Any, **kwargs: Any) -> Flow:
     from kiosk.flows.ticket import TicketFlow
 
     flows: dict[str, type[Flow]] = {"ticket": TicketFlow, "checkin": CheckinFlow, "guide": GuideFlow,
-                                    "submit": SubmitFlow, "progress": ProgressFlow, "rating": RatingFlow}
+                                    "submit": SubmitFlow, "progress": ProgressFlow, "rating": RatingFlow,
+                                    "booking": BookingFlow}
     if name not in flows:
         raise ValueError(f"unknown flow {name!r}")
     return flows[name](core, **kwargs)

@@ -71,6 +71,8 @@ class TicketFlow(Flow):
             self._issue()
         elif self.state == "error" and action == "retry":
             self._issue()
+        elif self.state == "error" and action == "booking" and self.service_id:  # 今日号源已发完 → 预约
+            self.core.start_flow("booking", service_id=self.service_id)
         elif self.state == "done" and action == "sms" and self.sms_offered:
             self.phone, self.sms_problem = "", ""
             self.goto("sms")
@@ -192,8 +194,10 @@ class TicketFlow(Flow):
                 "problem": self.sms_problem, "ok_label": tr("ticket.sms.ok")})
         if self.state == "error":
             title, lines = self.error or (tr("ticket.error.title"), [])
-            return self.message(title, lines, kind="warning", buttons=[
-                choice("retry", tr("common.retry")), choice("home", tr("common.home"))])
+            buttons = [choice("retry", tr("common.retry")), choice("home", tr("common.home"))]
+            if title == tr("hall.service_cap_reached.title"):  # 今日号源已发完: another day (kiosk/flows/booking.py)
+                buttons.insert(0, choice("booking", tr("booking.offer"), tr("booking.offer.sub")))
+            return self.message(title, lines, kind="warning", buttons=buttons)
         return self._ticket_screen()
 
     def _ticket_screen(self) -> Screen:

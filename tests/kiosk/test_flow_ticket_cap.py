@@ -72,3 +72,7 @@ def test_no_tickets_left_today_is_explained(person_at_capped_hall: Person) -> No
     person.tap("English")                        # the citizen presses "English" and tries again
     person.tap(str(translate("en", "common.retry")))
     person.wait_for("No tickets left today")
+    # 预约其他日期 leads into booking for the same service (kiosk/flows/booking.py): the card comes next
+    person.tap(str(translate("en", "booking.offer")))
+    person.wait_for(str(translate("en", "booking.card.title")))
+    assert person.sees("Information desk"), person.texts()  # the capped service, named in English
