@@ -79,7 +79,9 @@ class AppointmentBook:
 
     def code_for(self, id_number: str) -> str | None:
         """The code of the card holder's appointment today nearest to now (a fresh list is asked
-        for when the last one has none for this card)."""
+        for when the last one has none for this card, or is of a day the hall has left)."""
+        if self.day and self.day != self.hall_day():  # past the hall's midnight: yesterday's list
+            self.refresh()                            # would match yesterday's booking
         found = self._nearest(id_number)
         if found is None and self.refresh():
             found = self._nearest(id_number)

@@ -71,3 +71,15 @@ def test_an_unknown_code_or_card_asks_again() -> None:
     assert len(pulls.asked) == 2 and book.knows("APPT1:NOWNOW01")
     assert book.code_for(CARD) == "APPT1:NOWNOW01"  # the booking nearest to now
     assert book.code_for("110101199001010000") is None and len(pulls.asked) == 3
+
+
+def test_a_card_after_the_halls_midnight_is_matched_against_the_new_days_list() -> None:
+    hall, pulls, clock = Hall("2026-12-02"), Pulls(), [0.0]
+    now = datetime.now(UTC)
+    pulls.lists["2026-12-02"] = [_booking("APPT1:YESTERDY", now - timedelta(hours=20))]
+    pulls.lists["2026-12-03"] = [_booking("APPT1:TODAY001", now + timedelta(minutes=10))]
+    book = AppointmentBook(_core(hall, pulls, clock))
+    book.refresh()
+    hall.day = "2026-12-03"  # the hall's day turned, the 10-minute refresh not yet due
+    assert book.code_for(CARD) == "APPT1:TODAY001"
+    assert pulls.asked == ["2026-12-02", "2026-12-03"]
