@@ -130,6 +130,7 @@ def record_local_number(core: KioskCore, record: Any) -> str:
 def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
     """Store the application in the offline cache (fast, on the worker): ``ok`` once it is safe;
     the receipt number and printing follow from :func:`finish_application`."""
+    from kiosk.bundles import submission_fields as bundle_submission
     from offline_cache.store import CacheFullError
 
     tr = core.translator.tr
@@ -146,6 +147,7 @@ def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
                       for i, m in enumerate(item.materials)],
         "missing_materials": flow.owed(), "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    payload.update(bundle_submission(core.catalogue, item, flow.materials))  # 一件事: its member items
     personal = {"id_number", "name", "form", "address", "phone"}
     photos = [(core.session.photo(token) or b"", "image/jpeg") for _, token in sorted(core.session.photos.items())]
     try:

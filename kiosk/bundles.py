@@ -177,3 +177,41 @@ def submission_fields(catalogue: Any, item: ServiceItem, materials: dict[int, st
         {"service_id": m.id, "service_name": m.name,
          "materials": [{"name": x.name, "status": status.get(_material_key(x), "missing")} for x in m.materials]}
         for m in members_of(catalogue, item)]}
+
+
+# ------------------------------------------------------------------------------- screens and paper
+
+
+def guide_sections(core: Any, item: ServiceItem, shown: Callable[[str, str], str]) -> list[dict[str, Any]]:
+    """The guide detail's sections of a bundle (its member items) and of 通办 (where it is flagged)."""
+    tr = core.translator.tr
+    sections = []
+    members = members_of(core.catalogue, item)
+    if members:
+        sections.append({"title": tr("guide.bundle.members"),
+                         "items": [tr("guide.bundle.note"), *(shown(m.name, m.name_en) for m in members)]})
+    line = tongban_line(item, core.translator.language)
+    if line:
+        sections.append({"title": tr("guide.tongban"), "items": [line]})
+    return sections
+
+
+def ticket_notices(item: ServiceItem | None, language: str) -> tuple[str, ...] | None:
+    """The ticket's notice lines: the standard notice after the 通办 line, or None (the standard
+    notice alone) for an item without 通办 flags."""
+    from common.i18n import translate
+
+    line = tongban_line(item, language)
+    if not line:
+        return None
+    return (line, *translate(language, "paper.ticket.notice").split("\n"))
+
+
+def receipt_lines(core: Any, item: ServiceItem, shown: Callable[[str, str], str]) -> list[str]:
+    """The done screen's line naming what a bundle's one submission covered."""
+    members = members_of(core.catalogue, item)
+    if not members:
+        return []
+    sep = ", " if core.translator.language == "en" else "、"
+    return [str(core.translator.tr("submit.done.bundle", n=len(members),
+                                   items=sep.join(shown(m.name, m.name_en) for m in members)))]
