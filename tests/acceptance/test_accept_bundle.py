@@ -70,6 +70,7 @@ def _materials_once(person: Person, mode: str) -> list[str]:
     asked = sum(len(SERVICES[sid]["materials"]) for sid in BUNDLE["members"])
     assert len(names) < asked  # the items do share materials
     for name in names:
+        _swipe_up_until(person, name, over=list(names))
         person.swipe_to(name)
         # the row shows the name, with " *" for a core material
         assert sum(1 for t in person.texts() if t.removesuffix(" *") == name) == 1, (name, person.texts())
@@ -100,7 +101,9 @@ def test_a_bundle_is_one_form_one_material_list_one_submission_and_one_ticket(pe
     phone = label(mode, SERVICES["S0101"]["form"][0])
     person.wait_for(phone)
     assert sum(1 for t in person.texts() if t.startswith(phone)) == 1, person.texts()
-    person.tap(option(mode, "S0601", "hospital"))  # top of the form first, while it is in sight
+    person.swipe_to(option(mode, "S0601", "hospital"))  # the top of the form first
+    person.tap(option(mode, "S0601", "hospital"))
+    person.swipe_to("field_birth_date")
     person.tap("field_birth_date")
     person.type("2026-11-28")
     person.press_key("\n")  # ↵: on to the next field to type, 联系电话
@@ -127,6 +130,9 @@ def test_a_bundle_is_one_form_one_material_list_one_submission_and_one_ticket(pe
     person.tap(say(mode, "submit.capture"))
     person.wait_for(say(mode, "submit.use"), timeout=15)
     person.tap(say(mode, "submit.use"))
+    person.wait_for(say(mode, "submit.materials"))
+    _swipe_up_until(person, names[photo], over=names)  # back on the list: its row says so
+    person.swipe_to(names[photo])
     person.wait_for(say(mode, "submit.material.photo"))
     person.swipe_to("button_next")
     person.tap("button_next")
@@ -168,6 +174,29 @@ def test_a_bundle_is_one_form_one_material_list_one_submission_and_one_ticket(pe
     assert number in printed and tongban(mode).replace(" ", "") in printed.replace(" ", ""), person.printed()
     called = staff.call_next("W16")
     assert called is not None and called["ticket"]["number"] == number
+
+
+def _swipe_up_until(person: Person, text: str, *, over: list[str], tries: int = 6) -> None:
+    """A finger drawn up from one of the rows ``over`` on screen until ``text`` is on it (a list
+    longer than the screen: the person reads on)."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    for _ in range(tries):
+        if person.sees(text):
+            return
+        shown = [t for t in over if person.sees(t) and person.in_sight(t)]  # not under the list's edge
+        assert shown, person.texts()
+        start = QPoint(*person.where(shown[-1]))
+        rise = min(start.y() // 2, 300)
+        finger = person._touchscreen()
+        QTest.touchEvent(person.window, finger).press(0, start, person.window).commit()
+        for step in range(1, 13):
+            person.wait(0.02)
+            QTest.touchEvent(person.window, finger).move(0, start - QPoint(0, rise * step // 12),
+                                                         person.window).commit()
+        QTest.touchEvent(person.window, finger).release(0, start - QPoint(0, rise), person.window).commit()
+        person.wait(0.8)
 
 
 def _ticket_number(person: Person, timeout: float = 10.0) -> str:
