@@ -86,7 +86,7 @@ def tongban_line(item: ServiceItem | None, language: str) -> str:
     parts = []
     for flag in item.tongban:
         names = [(p.name_en or p.name) if english else p.name for p in flag.localities]
-        places = (", " if english else "、").join(names)
+        places = (" / " if english else "、").join(names)  # an English place name has its own comma
         parts.append(translate(language, f"tongban.scope.{flag.scope.value}", places=places))
     return translate(language, "tongban.line", scopes=("; " if english else "；").join(parts))
 

@@ -206,3 +206,20 @@ def _ticket_number(person: Person, timeout: float = 10.0) -> str:
             return found[0]
         person.wait(0.5)
     raise AssertionError(f"no ticket number shown: {person.texts()}")
+
+
+def test_the_guide_finds_an_item_by_the_locality_it_accepts(person: Person) -> None:
+    """郴州 typed in pinyin finds 医保异地就医备案 (跨省通办 for 湖南省郴州市); its guide says so."""
+    person.tap(say("zh", "home.guide"))
+    person.tap(say("zh", "guide.search"))
+    person.tap("searchField")
+    person.type("chenzhou")  # no ↵: the results follow the keys
+    person.wait_for("医保异地就医备案", timeout=3)
+    person.press_key("\n")
+    person.wait(0.3)
+    person.tap("医保异地就医备案")
+    line = say("zh", "tongban.line", scopes="；".join((
+        say("zh", "tongban.scope.city", places="韶关市"),
+        say("zh", "tongban.scope.cross_province", places="湖南省郴州市、江西省赣州市"))))
+    person.swipe_to(line)
+    assert person.sees(line), person.texts()
