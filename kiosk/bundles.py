@@ -60,7 +60,7 @@ def parse_tongban(raw: Any) -> tuple[Tongban, ...]:
         try:
             scope = TongbanScope(str(entry.get("scope", "")))
         except (ValueError, AttributeError):
-            log.warning("catalogue: 通办 flag with an unknown scope left out", extra={"ctx": {"flag": str(entry)}})
+            log.warning("catalogue: a tongban flag with an unknown scope left out", extra={"ctx": {"flag": str(entry)}})
             continue
         places = tuple(Locality(str(p.get("name", "")), str(p.get("name_en", ""))) if isinstance(p, dict)
                        else Locality(str(p)) for p in entry.get("localities", ()))
@@ -137,17 +137,19 @@ def parse_bundles(raw_bundles: Any, services: list[ServiceItem],
         member_ids = tuple(str(m) for m in raw.get("members", ()))
         missing = [m for m in member_ids if m not in by_id]
         if not member_ids or missing or not raw.get("id") or not raw.get("name"):
-            log.warning("catalogue: 一件事 bundle left out", extra={"ctx": {"bundle": str(raw.get("id")),
-                                                                          "missing": missing}})
+            log.warning("catalogue: a bundle naming items the catalogue lacks left out",
+                        extra={"ctx": {"bundle": str(raw.get("id")), "missing": missing}})
             continue
         members = [by_id[m] for m in member_ids]
         bundles.append(make_item(
             id=str(raw["id"]), name=str(raw["name"]), name_en=str(raw.get("name_en", "")),
             zone=str(raw.get("zone", "")), prefix=str(raw.get("prefix", "Y")), theme=str(raw.get("theme", "")),
-            kind=str(raw.get("kind", "承诺件")), promised_days=int(raw.get("promised_days", 0)),
+            # the bundle's own kind and fee, else what its members share (a promised member's kind)
+            kind=str(raw.get("kind") or next((m.kind for m in members if m.promised_days), members[0].kind)),
+            promised_days=int(raw.get("promised_days", 0)) or max(m.promised_days for m in members),
             legal_days=int(raw.get("legal_days", 0)) or max(m.legal_days for m in members),
-            fee=str(raw.get("fee", "免费" if all(m.fee in ("", "免费") for m in members) else "")),
-            fee_en=str(raw.get("fee_en", "")),
+            fee=str(raw.get("fee") or (members[0].fee if len({m.fee for m in members}) == 1 else "")),
+            fee_en=str(raw.get("fee_en") or (members[0].fee_en if len({m.fee for m in members}) == 1 else "")),
             online=bool(raw.get("online")), self_service=bool(raw.get("self_service")),
             conditions=tuple(raw.get("conditions", ())),
             conditions_en=tuple(str(c or "") for c in raw.get("conditions_en", ())),
