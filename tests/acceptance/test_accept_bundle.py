@@ -143,6 +143,10 @@ def test_a_bundle_is_one_form_one_material_list_one_submission_and_one_ticket(pe
     person.swipe_to(say(mode, "submit.submit"))
     person.tap(say(mode, "submit.submit"))
     person.wait_for(say(mode, "submit.done.title"), timeout=15)
+    covered = say(mode, "submit.done.bundle", n=4, items=(", " if mode == "en" else "、").join(
+        named(mode, SERVICES[sid]) for sid in BUNDLE["members"]))
+    person.swipe_to(covered)
+    assert person.sees(covered), person.texts()  # one receipt for the four items
     assert len(person.sims["printer"].pages()) == 1  # one receipt
 
     # the platform holds one record, naming the four items
