@@ -131,6 +131,7 @@ def record_local_number(core: KioskCore, record: Any) -> str:
 def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
     """Store the application in the offline cache (fast, on the worker): ``ok`` once it is safe;
     the receipt number and printing follow from :func:`finish_application`."""
+    from kiosk.bundles import submission_fields as bundle_submission
     from offline_cache.store import CacheFullError
 
     tr = core.translator.tr
@@ -148,6 +149,7 @@ def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
         "missing_materials": flow.owed(), "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **delivery_record(flow),  # 自取 / 邮寄 (kiosk/delivery.py): the address is a personal field
     }
+    payload.update(bundle_submission(core.catalogue, item, flow.materials))  # 一件事: its member items
     personal = {"id_number", "name", "form", "address", "phone"}
     step = getattr(flow, "elicence", None)
     if step is not None and step.references():  # 电子证照 used for materials: referenced, never copied

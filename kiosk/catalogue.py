@@ -19,6 +19,8 @@ from typing import Any
 
 from pypinyin import lazy_pinyin
 
+from kiosk.bundles import locality_words, parse_bundles, parse_tongban
+
 SAMPLE_CATALOGUE = Path(__file__).resolve().parent.parent / "offline_cache" / "data" / "sample_catalogue.json"
 SYNONYMS = Path(__file__).resolve().parent / "search_synonyms.toml"
 
@@ -85,6 +87,9 @@ class ServiceItem:
     fee_en: str = ""
     #: how the result can reach the citizen (统一窗口出件): ``pickup`` / ``post``; empty: nothing to hand out
     delivery: tuple[str, ...] = ()
+    # 一件事: the ids of the items a bundle brings together (kiosk/bundles.py); () for a plain item
+    members: tuple[str, ...] = ()
+    tongban: tuple[Any, ...] = ()  # 通办 flags (kiosk.bundles.Tongban)
 
     @property
     def tolerable_materials(self) -> list[Material]:
@@ -133,7 +138,8 @@ class Catalogue:
         zone_names = {z.id: z.name for z in self.zones}
         index = []
         for item in self.services:
-            texts = [item.name, theme_names.get(item.theme, ""), zone_names.get(item.zone, "")]
+            texts = [item.name, theme_names.get(item.theme, ""), zone_names.get(item.zone, ""),
+                     *locality_words(item)]
             texts = [t for t in texts if t]
             # the citizen's word for what the item calls otherwise (社保 for 社会保险) and the long
             # forms of a short word the item uses (社会保险 for the 社保 theme); such words rank
@@ -258,9 +264,10 @@ def parse_catalogue(data: dict[str, Any], age_seconds: float | None = None) -> C
             commitment=raw.get("commitment", ""), target_wait_minutes=int(raw.get("target_wait_minutes", 20)),
             conditions_en=tuple(str(c or "") for c in raw.get("conditions_en", ())),
             window_hint_en=raw.get("window_hint_en", ""), commitment_en=raw.get("commitment_en", ""),
-            fee_en=raw.get("fee_en", ""),
+            fee_en=raw.get("fee_en", ""), tongban=parse_tongban(raw.get("tongban")),
             delivery=tuple(str(d) for d in raw.get("delivery", ()) if d in ("pickup", "post")),
         ))
+    services += parse_bundles(data.get("bundles"), services, ServiceItem)
     zones = [Zone(z["id"], z["name"], z.get("name_en", "")) for z in data.get("zones", [])]
     themes = [Zone(t["id"], t["name"], t.get("name_en", "")) for t in data.get("themes", [])]
     # the platform's synonyms add to the kiosk's own (same shape as kiosk/search_synonyms.toml)

@@ -82,6 +82,7 @@ def print_ticket(core: KioskCore, ticket: dict[str, Any]) -> tuple[bool, str | N
     item = core.catalogue.service(ticket.get("service_id", ""))
     try:
         from devices.printer import TicketSlip
+        from kiosk.bundles import ticket_notices
 
         channel = {"green": core.translator.tr("ticket.slip.green"),
                    "appointment": core.translator.tr("ticket.slip.appointment")}.get(str(ticket.get("priority")))
@@ -90,6 +91,7 @@ def print_ticket(core: KioskCore, ticket: dict[str, Any]) -> tuple[bool, str | N
             window=item.window_hint if item else "", people_ahead=int(ticket.get("waiting_ahead", 0)),
             estimated_minutes=int(ticket.get("eta_minutes", 0)), issued_at=_when(ticket.get("issued_at")),
             qr_url=ticket["qr_url"], channel=channel, language=core.translator.language,
+            notices=ticket_notices(item, core.translator.language),  # 通办 (kiosk/bundles.py)
         )
         result = core.devices.print_job("print_ticket", slip)
     except Exception as exc:

@@ -120,7 +120,8 @@ class PlatformStore:
         self.catalogue = catalogue
         self.catalogue_body = body
         self.catalogue_etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        self._services = {s.get("id"): s for s in catalogue.get("services", [])}
+        # a 一件事 bundle's application carries the bundle's id (its promised days give the deadline)
+        self._services = {s.get("id"): s for s in [*catalogue.get("services", []), *catalogue.get("bundles", [])]}
 
     # --- records ---------------------------------------------------------------------------
 

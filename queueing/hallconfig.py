@@ -97,7 +97,7 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
     ]
     for zone in cat["zones"]:
         lines += ["[[zones]]", f"id = {_toml_str(zone['id'])}", f"name = {_toml_str(zone['name'])}", ""]
-    for svc in cat["services"]:
+    for svc in [*cat["services"], *cat.get("bundles", [])]:  # a 一件事 bundle is queued as one service
         by_zone.setdefault(svc["zone"], []).append(svc["id"])
         lines += [
             "[[services]]",
@@ -147,6 +147,9 @@ def sample_hall_toml(catalogue_path: Path = CATALOGUE) -> str:
         counter("H04", "投诉受理", "assist", [assist[2]], {})
     if PICKUP_SAMPLE_SERVICE in assist:
         counter("H05", "出件窗口", "assist", [PICKUP_SAMPLE_SERVICE], {})
+    if by_zone.get("bundle"):
+        lines.append("# 一件事: the bundles' tickets (kiosk/bundles.py) go to their own window.")
+        counter("W16", "16号窗口（一件事）", "bundle", by_zone["bundle"], {})
     return "\n".join(lines)
 
 

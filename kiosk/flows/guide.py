@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kiosk.bundles import guide_sections
 from kiosk.catalogue import ServiceItem, shown_in
 from kiosk.flows.base import Flow, Screen, choice
 
@@ -125,6 +126,7 @@ class GuideFlow(Flow):
                 tr("guide.here_yes") if item.self_service else tr("guide.here_no"),
                 tr("guide.online_yes") if item.online else tr("guide.online_no")]},
         ]
+        sections[1:1] = guide_sections(self.core, item, self._shown)  # 一件事 members, 通办
         buttons = [choice("ticket", tr("guide.take_ticket"))]
         if item.self_service:
             buttons.insert(0, choice("submit", tr("guide.do_here"), accent="green"))

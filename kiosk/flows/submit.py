@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from kiosk import elicences
+from kiosk.bundles import receipt_lines
 from kiosk.catalogue import shown_in
 from kiosk.delivery import SUBMIT_STATES as DELIVERY_STATES
 from kiosk.delivery import DeliveryStep
@@ -287,7 +288,8 @@ class SubmitFlow(Flow):
     def _receipt(self) -> Screen:
         tr = self.tr
         o = self.outcome
-        lines = [tr("submit.done.item", item=self.core.item_name(self.item))]
+        lines = [tr("submit.done.item", item=self.core.item_name(self.item)),
+                 *receipt_lines(self.core, self.item, self._shown)]  # 一件事: the items it covered
         if o.receipt_no:
             lines.append(tr("submit.done.receipt", no=o.receipt_no))
         else:

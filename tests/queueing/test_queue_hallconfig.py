@@ -15,8 +15,9 @@ def test_sample_hall_matches_the_catalogue(tmp_path: Path) -> None:
     hall = load_hall(tmp_path)
     assert (tmp_path / "hall.toml").exists()
     cat = json.loads(CATALOGUE.read_text(encoding="utf-8"))
-    assert set(hall.services) == {s["id"] for s in cat["services"]}
-    for s in cat["services"]:
+    queued = [*cat["services"], *cat.get("bundles", [])]  # a 一件事 bundle is queued as one service
+    assert set(hall.services) == {s["id"] for s in queued}
+    for s in queued:
         assert hall.services[s["id"]].prefix == s["prefix"]
     assert {z.name for z in hall.zones} >= {
         "人社医保服务区",
@@ -27,6 +28,7 @@ def test_sample_hall_matches_the_catalogue(tmp_path: Path) -> None:
     names = {c.name for c in hall.counters.values()}
     assert {"总服务台", "帮办代办", "咨询服务", "投诉受理"} <= names
     assert len(hall.counters["W01"].services) > 5  # 一窗受理
+    assert [c.id for c in hall.counters_serving("B0101")] == ["W16"]  # 新生儿出生一件事 at the 一件事 window
     assert all(hall.counters_serving(sid) for sid in hall.services)  # every service has a counter
     assert load_hall(tmp_path) == hall  # a second start reads the same file
 

@@ -44,7 +44,8 @@ def english_hall_toml() -> str:
     """The sample hall as an English-speaking hall would write it: same layout, English names."""
     hall = tomllib.loads(sample_hall_toml())
     cat = json.loads(CATALOGUE.read_text("utf-8"))
-    english = {s["id"]: s["name_en"] for s in cat["services"]} | {z["id"]: z["name_en"] for z in cat["zones"]}
+    queued = [*cat["services"], *cat.get("bundles", [])]  # a 一件事 bundle is queued as one service
+    english = {s["id"]: s["name_en"] for s in queued} | {z["id"]: z["name_en"] for z in cat["zones"]}
     hall["hall"]["name"] = "Civic Service Centre"
     for item in hall["zones"] + hall["services"]:
         item["name"] = english[item["id"]]
