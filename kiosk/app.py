@@ -102,6 +102,7 @@ class KioskCore:
         self.speech_mode = False
         self.speech_blank = speech_blank  # the screen goes dark in speech mode (privacy)
         self.speaker = Speaker(voice)
+        self.hushed = False  # speech mode ended mid-visit: the loudspeaker says nothing of it either
         self.key_listeners: list[Callable[[str, bool], None]] = []
         self.hall_name = hall_name or catalogue.hall_name
         self.public_base_url = public_base_url.rstrip("/")
@@ -201,6 +202,8 @@ class KioskCore:
         listeners (the UI's speech navigation) with whether it was the one that started it."""
         self.idle.touch()
         started = not self.speech_mode
+        if started and not self.speaker.ready():
+            return  # jack sensing and no headphones in: nothing of the visit is said aloud
         if started:
             self.set_speech_mode(True)
         for listener in list(self.key_listeners):
@@ -215,6 +218,7 @@ class KioskCore:
         if not on:
             self.speaker.stop()
             self.speaker.forget()  # what was said to this citizen goes with the visit
+            self.hushed = True     # and the loudspeaker (elder mode, help answer) stays silent
         self._publish()
 
     def card_removed(self) -> None:
@@ -232,12 +236,13 @@ class KioskCore:
     def reset_mode(self) -> None:
         """A new citizen: Chinese, normal (not elder) mode."""
         self.elder = False
+        self.hushed = False
         self.translator.language = "zh_CN"
 
     def _pristine(self) -> bool:
         """Home, nothing given, default mode: what a new citizen finds (no idle watch needed)."""
         return (isinstance(self.flow, HomeFlow) and self.session.is_empty() and not self.elder
-                and not self.speech_mode and self.translator.language == "zh_CN")
+                and not self.speech_mode and not self.hushed and self.translator.language == "zh_CN")
 
     def tick(self) -> None:
         """Called about once a second: the appointment list refresh, idle countdown and wipe (also
@@ -250,8 +255,8 @@ class KioskCore:
         if phase is IdlePhase.EXPIRED:
             log.info("idle timeout", extra={"ctx": {"flow": self.flow.name}})
             self.go_home()
-            self.reset_mode()
             self.set_speech_mode(False)  # the next citizen starts it again (headphones or a key)
+            self.reset_mode()
             self._publish()
         elif phase is IdlePhase.COUNTDOWN:
             self._publish()
@@ -301,7 +306,7 @@ class KioskCore:
 
     def _speak(self, view: dict[str, Any]) -> None:
         """Elder mode: say each new step once (never the same phrase twice in a row)."""
-        if not self.elder or self.voice is None or self.speech_mode:
+        if not self.elder or self.voice is None or self.speech_mode or self.hushed:
             return  # speech mode says more, in its own order (ui/speech_nav.py)
         key, text = elder_phrase(view, self.translator.tr)
         if not text or key == self._spoken:
@@ -396,7 +401,7 @@ class KioskCore:
         if coming is None:
             return
         self.notice = coming
-        if self.voice is not None and not self.speech_mode:  # speech mode says the notice itself
+        if self.voice is not None and not self.speech_mode and not self.hushed:  # speech mode says it itself
             try:
                 self.voice.say(coming, self.translator.language, 0.9, lambda: None)
             except Exception:

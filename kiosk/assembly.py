@@ -402,6 +402,10 @@ def start_kiosk_devices(config: Config, runtime: KioskRuntime, public_base_url: 
 
         runtime.post(raise_alert)
 
+    if config.devices.keypad.headphones == "pactl":  # speech mode's voice in the headphones only
+        from kiosk.speech_output import HeadphoneEngine
+
+        core.speaker.engine = HeadphoneEngine(core.speaker.engine)
     manager = DeviceManager(config.devices, base_url=public_base_url, on_card=on_card,
                             on_card_removed=lambda: runtime.post(lambda c: c.card_removed()),
                             on_scan=on_scan, on_state=on_state, on_alert=on_alert,

@@ -113,9 +113,15 @@ class EspeakEngine:
         return self.voices.get(language, self.voices["zh_CN"])
 
     def say(self, text: str, language: str, volume: float, done: Callable[[], None]) -> None:
+        self.say_to(None, text, language, volume, done)
+
+    def say_to(self, sink: str | None, text: str, language: str, volume: float, done: Callable[[], None]) -> None:
+        """Say ``text`` on the sound server's ``sink`` only (``PULSE_SINK``; None: the default
+        output). ``env`` execs espeak-ng in its place, so :meth:`stop` still cuts it off."""
         args = [self.binary, "-v", self.voice(language), "-s", str(self.speed),
                 "-a", str(int(max(0.0, min(1.0, volume)) * 200)), speakable(text, language)]
-
+        if sink is not None:
+            args = ["env", f"PULSE_SINK={sink}", *args]
         play_in_background(args, "espeak-ng", 30, done, playing=self._playing)
 
     def stop(self) -> None:

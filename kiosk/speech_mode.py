@@ -60,6 +60,11 @@ class Speaker:
         with self._lock:
             self.spoken.clear()
 
+    def ready(self) -> bool:
+        """Whether the voice can be heard privately now (headphones in, with jack sensing)."""
+        ready: Callable[[], bool] | None = getattr(self.engine, "ready", None)
+        return True if ready is None else bool(ready())
+
     def louder(self, step: float = VOLUME_STEP) -> float:
         self.volume = round(min(MAX_VOLUME, max(MIN_VOLUME, self.volume + step)), 2)
         return self.volume

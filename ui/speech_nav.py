@@ -37,6 +37,9 @@ LEFT_OUT = ("keyboard", "demoPanel")
 NAMED = {"key_del": "speech.key_del", "key_clear": "speech.key_clear"}
 #: templates whose step needs sight whatever is on them (a page held under the camera)
 NEEDS_SIGHT = ("camera",)
+#: flows whose whole visit needs sight (a form typed on the screen): entering one in speech mode
+#: says so and calls staff at once (the help call of the header's 呼叫 button)
+SIGHT_FLOWS = ("submit",)
 #: templates whose every line is said on arrival (short results: a ticket, a message)
 SAY_ALL = ("message", "ticket")
 #: a screen with at most this many passages besides its choices says them all on arrival
@@ -202,10 +205,15 @@ class SpeechNavigator(QObject):
         self.choices = self._walkable()
         notice = str(view.get("notice") or "")
         if key != self._screen_key:
+            entered_submit = key[0] in SIGHT_FLOWS and (self._screen_key or (None,))[0] != key[0]
             self._screen_key, self.focus, self.passage = key, 0, -1
             self._texts = self._page_texts()
             self._notice = notice
             self._outline()
+            if entered_submit:  # a form the keypad cannot fill: said, and staff called as 呼叫 does
+                self._say([*self._screen_phrase(view)[:1], self._tr("speech.submit_staff_called")])
+                self.bridge.act("help", {})
+                return
             self._say(self._screen_phrase(view) + self._focused_phrase())
             return
         # the same screen: what changed on it (a key typed, a problem, a notice), then the focus
@@ -214,11 +222,12 @@ class SpeechNavigator(QObject):
         texts = self._page_texts()
         new = [t for t in texts if t not in self._texts]
         self._texts = texts
+        typed = bool(new)
         if notice and notice != self._notice:
             new.append(notice)
         self._notice = notice
-        if new:
-            self._say(new)
+        if new:  # a notice alone (staff called, staff coming) waits for the phrase being said
+            self._say(new, interrupt=typed)
 
     def _screen_phrase(self, view: dict[str, Any]) -> list[str]:
         _, text = elder_phrase(view, self.core.translator.tr)

@@ -194,3 +194,18 @@ def test_a_step_that_needs_sight_says_so_and_staff_are_called(person: Person) ->
     person.press_keypad("#")
     person.press_keypad("#")
     hear(person, zh("notice.help_waiting"))
+
+
+def test_self_service_submission_says_it_needs_sight_and_calls_staff(person: Person) -> None:
+    hall = person.assembly.hall
+    admin = HallClient(hall.url, hall.tokens["admin"])
+    start(person)
+    choose(person, zh("home.submit"))              # the form is typed on the screen: staff called
+    hear(person, zh("speech.submit_staff_called"))
+    hear(person, zh("notice.help_waiting"))
+    alerts = [a for a in admin.alerts() if a["kind"] == "help"]
+    assert len(alerts) == 1 and alerts[0]["source"] == person.assembly.core.kiosk_id, alerts
+    clerk = HallClient(hall.url, hall.tokens["counter"])
+    clerk.sign_in("s-H02", DEMO_STAFF_PIN, "H02")  # the 帮办代办 clerk takes it, as at the console
+    clerk.ack_alert(int(alerts[0]["id"]), "s-H02")
+    hear(person, zh("notice.help_on_the_way_at", staff="s-H02", counter="帮办代办"), timeout=20)

@@ -52,6 +52,9 @@ def _problems(window: Any, screen: str) -> list[str]:
             text = str(item.property("text"))[:40]
             if not scrolled and (rect.left() < -2 or rect.right() > width + 2 or rect.bottom() > height + 2):
                 problems.append(f"{screen}: text {text!r} runs off the screen at {rect.getRect()}")
+            elif (box := _touch_box(item)) is not None and not _within(rect, box):
+                problems.append(f"{screen}: text {text!r} is cut by its button {box[0]} "
+                                f"({rect.getRect()} outside {box[1].getRect()})")
             elif item.property("lineCount") == 1 and not item.property("truncated") \
                     and item.property("implicitWidth") > item.width() + 2:
                 problems.append(f"{screen}: text {text!r} is wider than its box "
@@ -59,6 +62,24 @@ def _problems(window: Any, screen: str) -> list[str]:
     if touch == 0:
         problems.append(f"{screen}: no touch targets found (the walk is broken?)")
     return problems
+
+
+def _touch_box(item: Any) -> tuple[str, Any] | None:
+    """The button a text is drawn on (its name and scene rectangle), if any."""
+    from PySide6.QtCore import QRectF
+
+    node = item.parentItem()
+    while node is not None:
+        if node.objectName().startswith(TOUCH_PREFIXES):
+            return node.objectName(), node.mapRectToScene(QRectF(0, 0, node.width(), node.height()))
+        node = node.parentItem()
+    return None
+
+
+def _within(rect: Any, box: tuple[str, Any] | Any) -> bool:
+    """A text's lines lie inside its button (2 px slack): none is cut off at its edge."""
+    outer = box[1] if isinstance(box, tuple) else box
+    return bool(rect.top() >= outer.top() - 2 and rect.bottom() <= outer.bottom() + 2)
 
 
 def _inside(item: Any, name: str) -> bool:

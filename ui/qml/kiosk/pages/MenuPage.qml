@@ -33,7 +33,10 @@ ColumnLayout {
                     required property var modelData
                     objectName: "choice_" + modelData.id
                     Layout.fillWidth: true
-                    Layout.preferredHeight: (root.page.home ? (Theme.portrait ? 300 : 190) : 130) * Theme.s
+                    // the design height, or taller when a label wraps (elder mode, upright): the
+                    // whole label and its sub-line are always inside the tile
+                    Layout.preferredHeight: Math.max((root.page.home ? (Theme.portrait ? 300 : 190) : 130) * Theme.s,
+                                                     implicitHeight)
                     scale_: Theme.s
                     text: modelData.label; sublabel: modelData.sublabel; accent: modelData.accent
                     enabled: modelData.enabled
