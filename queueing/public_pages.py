@@ -8,7 +8,9 @@
   stream: snapshots of this ticket's state only, never the hall's event log.
 - ``/a/<token>``: an application's status from the platform (masked personal data only); for a
   kiosk's local number, the platform's case once the kiosk reported it, or that the platform did
-  not accept the application and the receipt goes to a counter (queueing/receipt_links.py).
+  not accept the application and the receipt goes to a counter (queueing/receipt_links.py). It
+  lists the case's ratings (tickets finished with the receipt's number as 办件编号) and takes the
+  latest one's 追评 at ``/a/<token>/followup``: the receipt's link does not expire.
 - ``/g/<service_id>``: the printable guide of one service item from the catalogue.
 - ``/api/v1/public/tickets/<token>``: the JSON behind a ticket QR (the kiosk's rating flow).
 
