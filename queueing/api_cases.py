@@ -3,6 +3,8 @@
 - ``PUT /api/v1/tickets/{id}/case``: the 办件编号 set by the window business system (admin, or a
   counter device for a ticket of its own counter).
 - ``POST /api/v1/tickets/{id}/rating/followup``: the one 追评 of a rating.
+- ``GET /api/v1/tickets/{id}/rating-stage``: the stage rated now (一事多评), for the kiosk.
+- ``GET /api/v1/cases/{case_no}/ratings``: a case's ratings, for the 追评 from its receipt.
 - ``GET /api/v1/rectifications``: the 整改 loops with their deadlines and overdue flags.
 - ``POST /api/v1/rectifications/{id}/callback`` and ``…/verify``: a signed-in supervisor's
   回访 and 复核 (the rectification itself stays ``POST /api/v1/ratings/{id}/rectification``).
@@ -81,6 +83,20 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
     async def followup(ticket_id: str, body: FollowupBody,
                        role: str = ctx.require("kiosk", "counter")) -> dict[str, Any]:
         return {"followup": await ctx.call(book().followup, ticket_id, body.comment, body.level, body.stage)}
+
+    @app.get("/api/v1/tickets/{ticket_id}/rating-stage")
+    async def rating_stage(ticket_id: str, role: str = ctx.require("kiosk", "counter", "admin")) -> dict[str, Any]:
+        """The stage the ticket's case is rated at now (一事多评; ``null``: none reached yet), whether
+        that stage is rated, and the hall's stages: what the kiosk's rating screen asks for."""
+        await ctx.call(ctx.engine.ticket, ticket_id)  # 404 for an unknown ticket
+        stage, rated = await ctx.call(book().stage_now, ticket_id)
+        return {"stage": stage, "stage_rated": rated, "stages": list(ctx.engine.hall.rating.stages)}
+
+    @app.get("/api/v1/cases/{case_no}/ratings")
+    async def case_ratings(case_no: str, role: str = ctx.require("kiosk", "admin")) -> dict[str, Any]:
+        """The ratings of a case (its tickets of any day finished with this 办件编号), each saying
+        whether its one 追评 is given: the kiosk's 办件查询 offers the 追评 from the receipt."""
+        return {"ratings": await ctx.call(book().case_ratings, case_no)}
 
     @app.get("/api/v1/rectifications")
     async def loops(

@@ -174,6 +174,40 @@ class CaseBook:
 
         return self.engine.transaction(op)
 
+    def case_ratings(self, case_no: str) -> list[dict[str, Any]]:
+        """The ratings of a case: of its tickets (any day's) finished with that 办件编号, every
+        stage, oldest first, each saying whether its one 追评 is given. What the receipt's page and
+        the kiosk's 办件查询 show, so a 追评 is possible after the ticket's day (its QR expired)."""
+        try:
+            case = clean_case_no(case_no)
+        except QueueError:
+            return []
+
+        def op(tx: StoreTx, now: float, day: str) -> list[dict[str, Any]]:
+            return [{"ticket_id": r["ticket_id"], "number": r["number"], "day": r["day"], "stage": r["stage"],
+                     "level": r["level"], "level_name": RATING_NAMES[r["level"]], "is_default": bool(r["is_default"]),
+                     "followed_up": r["followup_at"] is not None} for r in tx.case_ratings(case)]
+
+        return self.engine.reading(op)
+
+    def stage_now(self, ticket_id: str) -> tuple[str | None, bool]:
+        """The stage a ticket's case is rated at now (一事多评): the last stage once finished, an
+        earlier one (受理) while it is served; None when no stage is reached. And whether that
+        stage has its rating already."""
+
+        def op(tx: StoreTx, now: float, day: str) -> tuple[str | None, bool]:
+            t = tx.get_ticket(ticket_id)
+            if t is None:
+                return None, False
+            if t.status in (DONE, TRANSFERRED):
+                return "finish", tx.get_rating(ticket_id) is not None
+            earlier = [s for s in self.rules.stages if s != "finish"]
+            if t.status == SERVING and earlier:
+                return earlier[-1], tx.get_stage_rating(ticket_id, earlier[-1]) is not None
+            return None, False
+
+        return self.engine.reading(op)
+
     # ------------------------------------------------------------------ the loop
 
     def _open_loop(self, tx: StoreTx, now: float, day: str, ticket_id: str, stage: str) -> dict[str, Any] | None:

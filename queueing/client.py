@@ -315,6 +315,14 @@ class HallClient:
         return _object(self._json("POST", f"/api/v1/tickets/{ticket_id}/rating/followup", body).get("followup"),
                        "followup")
 
+    def rating_stage(self, ticket_id: str) -> dict[str, Any]:
+        """``{"stage", "stage_rated", "stages"}``: the stage the ticket is rated at now (一事多评)."""
+        return self._json("GET", f"/api/v1/tickets/{ticket_id}/rating-stage")
+
+    def case_ratings(self, case_no: str) -> list[dict[str, Any]]:
+        """The ratings of a case (by its 办件编号), each with ``followed_up``."""
+        return _objects(self._json("GET", f"/api/v1/cases/{case_no}/ratings").get("ratings"), "ratings")
+
     def rectifications(self, day_from: str | None = None, day_to: str | None = None) -> list[dict[str, Any]]:
         """The 差评 loops: every one still open, or those opened on the days given."""
         params = {k: v for k, v in (("from", day_from), ("to", day_to)) if v}

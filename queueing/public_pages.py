@@ -8,7 +8,9 @@
   stream: snapshots of this ticket's state only, never the hall's event log.
 - ``/a/<token>``: an application's status from the platform (masked personal data only); for a
   kiosk's local number, the platform's case once the kiosk reported it, or that the platform did
-  not accept the application and the receipt goes to a counter (queueing/receipt_links.py).
+  not accept the application and the receipt goes to a counter (queueing/receipt_links.py). It
+  lists the case's ratings (tickets finished with the receipt's number as 办件编号) and takes the
+  latest one's 追评 at ``/a/<token>/followup``: the receipt's link does not expire.
 - ``/g/<service_id>``: the printable guide of one service item from the catalogue.
 - ``/api/v1/public/tickets/<token>``: the JSON behind a ticket QR (the kiosk's rating flow).
 
@@ -177,6 +179,11 @@ class PublicPages:
                 break
         return "ok", cur, ahead, minutes, first
 
+    def stage_now(self, ticket_id: str) -> tuple[str | None, bool]:
+        from queueing.cases import book_of
+
+        return book_of(self.engine).stage_now(ticket_id)
+
     def rating_of(self, ticket_id: str) -> dict[str, Any] | None:
         with self.engine.store.read() as tx:
             return tx.get_rating(ticket_id)
@@ -208,6 +215,9 @@ class PublicPages:
         elif cur.status == SERVING:
             st.update(window=window, tone="serving", headline=t(lang, "ticket.serving", window=window),
                       detail=t(lang, "ticket.serving.detail"))
+            stage, stage_rated = self.stage_now(cur.id)  # 一事多评: 受理 is rated while served
+            if stage is not None and not stage_rated:
+                st.update(rate_url=self.href(f"/t/{token}/rate", lang))
         elif cur.status == DONE:
             rated = self.rating_of(cur.id) is not None
             st.update(tone="done", headline=t(lang, "ticket.done"), detail=t(lang, "ticket.done.detail"),
@@ -285,12 +295,19 @@ class PublicPages:
         if verdict != "ok" or cur is None:
             return self.ticket_problem(verdict, lang, path)
         back = f'<a class="btn plain" href="{esc(self.href(f"/t/{token}", lang))}">{t(lang, "rate.back")}</a>'
-        if cur.status != DONE:
+        stage, stage_rated = self.stage_now(cur.id)
+        if stage is None:
             return self.page(lang, t(lang, "rate.title"), f'<div class="card"><p>{t(lang, "rate.not_finished")}'
                              f"</p></div>{back}", path, 409)
-        rating = self.rating_of(cur.id)
+        if stage != "finish" and stage_rated:  # 受理 rated: the 办结 rating comes once finished
+            return self.page(lang, t(lang, "rate.title"), f'<div class="card"><p>{t(lang, "rate.already")}</p>'
+                             f"</div>{back}", path, status)
+        rating = self.rating_of(cur.id) if stage == "finish" else None
         if rating is not None:
             return self.followup_form(token, lang, cur, rating, back, error_key, values, status)
+        # 一事多评: which stage this rating is for, said when the hall rates more than one
+        said = (f'<p id="stage"><strong>{t(lang, "rate.stage", stage=t(lang, f"rate.stage.{stage}"))}</strong></p>'
+                if len(self.hall.rating.stages) > 1 else "")
         v = values or {}
         levels = "".join(
             f'<label><input type="radio" name="level" value="{n}"{" checked" if v.get("level") == str(n) else ""}'
@@ -298,7 +315,8 @@ class PublicPages:
         )
         err = f'<p class="err" role="alert">{t(lang, error_key)}</p>' if error_key else ""
         body = (
-            f'<h1>{t(lang, "rate.title")}</h1>{err}<form method="post" action="{esc(self.href(path, lang))}">'
+            f'<h1>{t(lang, "rate.title")}</h1>{said}{err}<form method="post" action="{esc(self.href(path, lang))}">'
+            f'<input type="hidden" name="stage" value="{esc(stage)}">'
             f'<p>{t(lang, "rate.intro", number=esc(cur.number))}</p><fieldset class="levels">{levels}</fieldset>'
             f'<h2>{t(lang, "rate.scores")}</h2>{_scores(lang, v)}'
             f'<h2><label for="reason">{t(lang, "rate.reason")}</label></h2>'
@@ -323,8 +341,11 @@ class PublicPages:
         if level <= 2 and not reason:
             return self.rate_form(token, lang, "rate.need_reason", form, 422)
         scores = {k: int(form[k]) for k in SUB_SCORES if form.get(k, "") in ("1", "2", "3", "4", "5")}
+        stage, _rated = self.stage_now(cur.id)
+        if stage is None or form.get("stage", stage) != stage:  # the case moved on since the form was shown
+            return self.rate_form(token, lang)
         try:
-            self.engine.rate(cur.id, level, reason or None, comment or None, scores=dict(scores))
+            self.engine.rate(cur.id, level, reason or None, comment or None, stage, scores=dict(scores))
         except QueueError as exc:
             if exc.code in (HallCode.ALREADY_RATED, HallCode.TICKET_NOT_FINISHED):
                 return self.rate_form(token, lang)
@@ -384,10 +405,10 @@ class PublicPages:
         return self.page(lang, t(lang, "rate.followup.thanks"), f'<div class="state done" role="status"><h1>'
                          f'{t(lang, "rate.followup.thanks")}</h1></div>{back}', path)
 
-    def engine_followup(self, ticket_id: str, comment: str, level: int | None) -> None:
+    def engine_followup(self, ticket_id: str, comment: str, level: int | None, stage: str | None = None) -> None:
         from queueing.cases import book_of
 
-        book_of(self.engine).followup(ticket_id, comment, level)
+        book_of(self.engine).followup(ticket_id, comment, level, stage)
 
     def ticket_json(self, token: str) -> JSONResponse:
         verdict, cur, ahead, minutes, _f = self.resolve(token)
@@ -399,7 +420,13 @@ class PublicPages:
         return JSONResponse({
             "ticket": cur.public(self.hall), "waiting_ahead": ahead, "eta_minutes": minutes,
             "rating": {"level": rating["level"]} if rating else None,
+            **self.stage_answer(cur.id),
         })
+
+    def stage_answer(self, ticket_id: str) -> dict[str, Any]:
+        """The stage a kiosk rates this ticket at now (一事多评), whether rated, and the hall's stages."""
+        stage, rated = self.stage_now(ticket_id)
+        return {"stage": stage, "stage_rated": rated, "stages": list(self.hall.rating.stages)}
 
     # ---------------------------------------------------------------- applications and guides
 
@@ -431,7 +458,7 @@ class PublicPages:
             if key is None:
                 key = "app.local" if local and not linked else "app.not_found"
             body = head + f'</dl></div><div class="state waiting" role="status"><p>{t(lang, key)}</p></div>'
-            return self.page(lang, t(lang, "app.title"), body, path)
+            return self.page(lang, t(lang, "app.title"), body + self.case_ratings(token, receipt, lang), path)
         d = status.data
         sid = str(d.get("service_id") or "")
         rows = []
@@ -461,7 +488,78 @@ class PublicPages:
         body += "</section>"
         if status.age_seconds > 0:
             body += f'<p class="muted">{t(lang, "app.old", minutes=max(1, int(status.age_seconds // 60)))}</p>'
+        body += self.case_ratings(token, receipt, lang)
         return self.page(lang, f'{t(lang, "app.title")} · {receipt}', body, path)
+
+    def ratings_of_case(self, receipt: str) -> list[dict[str, Any]]:
+        from queueing.cases import book_of
+
+        return book_of(self.engine).case_ratings(receipt)
+
+    def case_ratings(self, token: str, receipt: str, lang: str, error_key: str | None = None,
+                     values: dict[str, str] | None = None) -> str:
+        """The case's ratings (its tickets finished with the receipt's number as 办件编号) on the
+        receipt's page, each with its one 追评 form while not given: the receipt's link does not
+        expire, so the 追评 is reachable after the ticket's day."""
+        rows = self.ratings_of_case(receipt)
+        if not rows:
+            return ""
+        v = values or {}
+        out = f'<section class="card" id="case-rating"><h2>{t(lang, "app.rating")}</h2><dl>'
+        for r in rows:
+            stage_key, level_key = f"rate.stage.{r['stage']}", f"rate.level.{r['level']}"
+            out += (f"<dt>{t(lang, stage_key)}</dt><dd>{t(lang, level_key)}"
+                    + (f' · {t(lang, "rate.followup.done")}' if r["followed_up"] else "") + "</dd>")
+        out += "</dl>"
+        open_ = [r for r in rows if not r["followed_up"]]
+        if open_:
+            r = open_[-1]  # the latest rating still without its 追评
+            levels = "".join(
+                f'<label><input type="radio" name="level" value="{n}"{" checked" if v.get("level") == str(n) else ""}>'
+                f'{t(lang, f"rate.level.{n}")}</label>' for n in (5, 4, 3, 2, 1))
+            err = f'<p class="err" role="alert">{t(lang, error_key)}</p>' if error_key else ""
+            stage_key = f"rate.stage.{r['stage']}"
+            out += (
+                f'<h2>{t(lang, "rate.followup")} · {t(lang, stage_key)}</h2>{err}'
+                f'<form method="post" action="{esc(self.href(f"/a/{token}/followup", lang))}">'
+                f'<input type="hidden" name="stage" value="{esc(r["stage"])}">'
+                f'<p>{t(lang, "rate.followup.intro", number=esc(r["number"]))}</p>'
+                f'<h2><label for="comment">{t(lang, "rate.followup.comment")}</label></h2>'
+                f'<textarea id="comment" name="comment" maxlength="1000" required>{esc(v.get("comment", ""))}'
+                f'</textarea><h2>{t(lang, "rate.followup.level")}</h2><fieldset class="levels">{levels}</fieldset>'
+                f'<button class="btn" type="submit">{t(lang, "rate.submit")}</button></form>')
+        return out + "</section>"
+
+    def case_followup_submit(self, token: str, lang: str, form: dict[str, str]) -> HTMLResponse:
+        """``POST /a/<token>/followup``: the 追评 of the case's latest rating of the stage posted."""
+        path = f"/a/{token}/followup"
+        receipt = receipt_from_token(self.hall_key, token)
+        if receipt is None:
+            return self.problem(lang, 404, "error.title", "error.forged", path)
+        link = receipt_link(self.engine.store, receipt) if LOCAL_NUMBER.match(receipt) else None
+        case = link.receipt_no if link is not None and link.receipt_no and not link.disputed else receipt
+        back = f'<a class="btn plain" href="{esc(self.href(f"/a/{token}", lang))}">{t(lang, "app.title")}</a>'
+        stage = form.get("stage", "")
+        rows = [r for r in self.ratings_of_case(case) if r["stage"] == stage]
+        if not rows:
+            return self.problem(lang, 404, "error.title", "error.unknown_ticket", path)
+        comment = form.get("comment", "").strip()[:1000]
+        level_text = form.get("level", "")
+        if not comment:
+            section = self.case_ratings(token, case, lang, "rate.followup.need_comment", form)
+            return self.page(lang, t(lang, "rate.followup"), section + back, path, 422)
+        try:
+            self.engine_followup(rows[-1]["ticket_id"], comment,
+                                 int(level_text) if level_text in ("1", "2", "3", "4", "5") else None, stage)
+        except QueueError as exc:
+            if exc.code is HallCode.FOLLOWUP_EXISTS:
+                return self.page(lang, t(lang, "rate.followup"), f'<div class="card" role="alert"><p id="refused">'
+                                 f'{t(lang, "rate.followup.exists")}</p></div>{back}', path, 409)
+            section = self.case_ratings(token, case, lang, "rate.followup.need_comment", form)
+            return self.page(lang, t(lang, "rate.followup"), section + back, path, 422)
+        log.info("follow-up rating from a receipt's page", extra={"ctx": {"stage": stage}})
+        return self.page(lang, t(lang, "rate.followup.thanks"), f'<div class="state done" role="status"><h1>'
+                         f'{t(lang, "rate.followup.thanks")}</h1></div>{back}', path)
 
     def guide_page(self, service_id: str, lang: str) -> HTMLResponse:
         path = f"/g/{service_id}"
@@ -573,6 +671,15 @@ def mount_public_pages(
         raw = (await request.body())[:16384].decode("utf-8", "replace")
         form = {k: v[0] for k, v in parse_qs(raw).items()}
         return await asyncio.to_thread(guarded(lambda tok, lg: pages.followup_submit(tok, lg, form)), request, token)
+
+    @app.post("/a/{token}/followup", response_class=HTMLResponse, include_in_schema=False)
+    async def case_followup_submit(token: str, request: Request) -> Response:
+        if int(request.headers.get("content-length") or 0) > 16384:
+            return pages.problem(_lang(request), 413, "error.title", "error.server", request.url.path)
+        raw = (await request.body())[:16384].decode("utf-8", "replace")
+        form = {k: v[0] for k, v in parse_qs(raw).items()}
+        return await asyncio.to_thread(guarded(lambda tok, lg: pages.case_followup_submit(tok, lg, form)),
+                                       request, token)
 
     @app.get("/a/{token}", response_class=HTMLResponse, include_in_schema=False)
     def application_page(token: str, request: Request) -> Response:

@@ -121,6 +121,7 @@ class StoreTx(Protocol):
     def unrated_finished(self, since_day: str, until_day: str) -> list[Ticket]: ...
     def rating_rows(self, day_from: str, day_to: str) -> list[dict[str, Any]]: ...
     def set_rating_case(self, ticket_id: str, case_no: str) -> None: ...
+    def case_ratings(self, case_no: str) -> list[dict[str, Any]]: ...
     def put_loop(self, row: dict[str, Any]) -> None: ...
     def get_loop(self, ticket_id: str) -> dict[str, Any] | None: ...
     def update_loop(self, ticket_id: str, changes: dict[str, Any]) -> None: ...
@@ -668,6 +669,16 @@ class SQLiteTx:
             f"WHERE t.day BETWEEN ? AND ? UNION ALL SELECT r.stage, {cols} FROM stage_ratings r "
             "JOIN tickets t ON t.id = r.ticket_id WHERE t.day BETWEEN ? AND ? ORDER BY at",
             (day_from, day_to, day_from, day_to))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def case_ratings(self, case_no: str) -> list[dict[str, Any]]:
+        # the ratings of a case (any day's tickets finished with that 办件编号), every stage
+        cols = ", ".join("r." + c for c in RATING_COLUMNS) + ", t.number, t.day"
+        cur = self.con.execute(
+            f"SELECT 'finish' AS stage, {cols} FROM ratings r JOIN tickets t ON t.id = r.ticket_id "
+            f"WHERE t.case_no=? UNION ALL SELECT r.stage, {cols} FROM stage_ratings r "
+            "JOIN tickets t ON t.id = r.ticket_id WHERE t.case_no=? ORDER BY at", (case_no, case_no))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 

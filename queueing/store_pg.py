@@ -502,6 +502,14 @@ class PgTx:
             f"FROM stage_ratings r {join} WHERE r.hall_id=%s AND t.day BETWEEN %s AND %s ORDER BY at",
             (self.hall, day_from, day_to, self.hall, day_from, day_to)))]
 
+    def case_ratings(self, case_no: str) -> list[dict[str, Any]]:
+        cols = ", ".join("r." + c for c in RATING_COLUMNS) + ", t.number, t.day"
+        join = "JOIN tickets t ON t.hall_id = r.hall_id AND t.id = r.ticket_id"
+        return [_ints(r) for r in _dicts(self.con.execute(
+            f"SELECT 'finish' AS stage, {cols} FROM ratings r {join} WHERE r.hall_id=%s AND t.case_no=%s "
+            f"UNION ALL SELECT r.stage, {cols} FROM stage_ratings r {join} WHERE r.hall_id=%s AND t.case_no=%s "
+            "ORDER BY at", (self.hall, case_no, self.hall, case_no)))]
+
     def set_rating_case(self, ticket_id: str, case_no: str) -> None:
         for table in ("ratings", "stage_ratings"):
             self.con.execute(f"UPDATE {table} SET case_no=%s WHERE hall_id=%s AND ticket_id=%s AND case_no IS NULL",

@@ -8,6 +8,8 @@ ID card of that case's applicant is read (anyone else learns nothing). Local num
 kiosk (``KIOSK01-…``, typed with the keypad's ``-``) follow the platform's number once synced.
 A complaint's number (``TS-…``, kiosk/complaints.py) or its slip's QR shows its state and the
 hall's reply: the reply is written for whoever holds the slip (staff are told so).
+A case rated at the hall (its ticket finished with the receipt's number as 办件编号) shows its
+ratings, and the latest one still without its 追评 takes it here (kiosk/ratings.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kiosk import delivery, receipts
+from kiosk import delivery, ratings, receipts
 from kiosk.flows.base import Flow, Screen, choice
 
 RECEIPT_NO = re.compile(r"^[A-Z]{1,4}\d{6,20}$")
@@ -36,15 +38,25 @@ class ProgressFlow(Flow):
         # 统一窗口出件 (kiosk/delivery.py): the pickup ticket taken for a ready case, or why not
         self.pickup: dict[str, Any] | None = None
         self.pickup_error: tuple[str, list[str]] | None = None
+        # the case's ratings and the 追评 typed here (kiosk/ratings.py)
+        self.case_ratings: list[dict[str, Any]] = []
+        self.followup_text = ""
+        self.followup_error: tuple[str, list[str]] | None = None
+
+    @property
+    def in_form(self) -> bool:  # type: ignore[override]
+        return self.state == "case_followup"
 
     @property
     def wants_card(self) -> bool:  # type: ignore[override]
         return self.state in ("identify", "confirm")
 
     def transient_states(self) -> set[str]:
-        return {"result", *delivery.PICKUP_STATES}
+        return {"result", *delivery.PICKUP_STATES, *ratings.FOLLOWUP_STATES}
 
     def handle(self, action: str, args: dict[str, Any]) -> None:
+        if ratings.progress_handle(self, action, args):  # the case's 追评
+            return
         if self.state == "identify" and action == "type":
             self.problem = ""
             self.goto("keypad")
@@ -115,6 +127,7 @@ class ProgressFlow(Flow):
     def _look_up(self, numbers: list[str]) -> None:
         self.complaint = None
         self.found = [self.core.application_status(no) for no in numbers[:5]]
+        ratings.progress_look_up(self)
         self.goto("result")
 
     def _letters(self) -> list[str]:
@@ -130,6 +143,8 @@ class ProgressFlow(Flow):
         tr = self.tr
         if self.state in delivery.PICKUP_STATES:
             return delivery.pickup_screen(self)
+        if self.state in ratings.FOLLOWUP_STATES:
+            return ratings.followup_screen(self)
         if self.state == "identify":
             return Screen("card", tr("progress.title"), {
                 "lines": [tr("progress.how")], "accepts": ["card", "scan"], "problem": self.problem,
@@ -164,5 +179,7 @@ class ProgressFlow(Flow):
             if status.get("age_text"):
                 rows.append({"label": tr("progress.as_of"), "value": status["age_text"]})
             rows += delivery.progress_rows(tr, status)
+        rows += ratings.progress_rows(self)
         return Screen("review", tr("progress.result"), {"rows": rows, "buttons": [
-            *delivery.progress_buttons(tr, self.found), choice("home", tr("common.finish"))]})
+            *delivery.progress_buttons(tr, self.found), *ratings.progress_buttons(self),
+            choice("home", tr("common.finish"))]})

@@ -6,7 +6,8 @@ and the offline cache keeps it until it reaches the platform.
 After the level (and a bad level's reasons) come the optional sub-scores 服务态度 / 办事效率 /
 服务水平 on the same five levels: all three on one screen, or in elder mode one question per
 screen; 跳过 sends what was given. A ticket already rated offers its one 追评 (a comment typed on
-the on-screen keyboard); the hall refuses a second one and the citizen is told so."""
+the on-screen keyboard); the hall refuses a second one and the citizen is told so. Where the hall
+rates more than one stage (一事多评), the stage the ticket is at is rated and named on the screen."""
 
 from __future__ import annotations
 
@@ -109,14 +110,22 @@ class RatingFlow(Flow):
     def _found(self, ticket: dict[str, Any] | None) -> None:
         if ticket is None:
             self.problem = self.tr("rating.not_found")
-        elif ticket.get("status") != "done":
-            self.problem = self.tr("rating.not_finished")
+        elif ticket.get("stage", "finish" if ticket.get("status") == "done" else None) is None:
+            self.problem = self.tr("rating.not_finished")  # no stage reached (一事多评: 受理 once served)
         elif ticket.get("rated"):  # its one 追评 may still be given
             self.ticket, self.problem = ticket, ""
             self.goto("already")
         else:
             self.ticket, self.problem = ticket, ""
             self.goto("levels")
+
+    def _levels_title(self) -> str:
+        """The question, and which stage is rated when the hall rates more than one (一事多评)."""
+        t = self.ticket or {}
+        title = self.tr("rating.levels", number=t.get("number", ""))
+        if len(t.get("stages") or ()) > 1 and t.get("stage"):
+            title += " " + self.tr("rating.stage", stage=self.tr(f"rating.stage.{t['stage']}"))
+        return title
 
     def _send(self) -> None:
         scores = {k: SCORE_OF[v] for k, v in self.scores.items()}
@@ -136,7 +145,7 @@ class RatingFlow(Flow):
                 "ok_label": tr("common.next"), "problem": self.problem,
                 "lines": [tr("rating.identify.how")]})
         if s == "levels":
-            return Screen("rating", tr("rating.levels", number=(self.ticket or {}).get("number", "")), {
+            return Screen("rating", self._levels_title(), {
                 "choices": [dict(choice(level, tr(f"rating.level.{level}"),
                                         accent="red" if level in BAD_LEVELS else "green"), icon=FACES[level])
                             for level in LEVELS]})

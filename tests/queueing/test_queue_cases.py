@@ -92,16 +92,21 @@ def test_a_case_carries_its_number_and_its_ratings_name_case_counter_and_staff(h
     assert c1.ok("POST", "/counters/C1/call-next")["ticket"]["id"] == first
     early = kiosk("POST", f"/tickets/{first}/rating", {"level": 5, "stage": "accept"})
     assert code(early) == (409, "stage_not_reached")
+    stage = f"/tickets/{first}/rating-stage"  # what the kiosk asks: the stage rated now
+    assert kiosk.ok("GET", stage) == {"stage": None, "stage_rated": False, "stages": ["accept", "finish"]}
     c1.ok("POST", "/counters/C1/start")
+    assert (kiosk.ok("GET", stage)["stage"], kiosk.ok("GET", stage)["stage_rated"]) == ("accept", False)
     # 一事多评: the citizen rates the acceptance, with sub-scores, while the case is served
     accept = kiosk.ok("POST", f"/tickets/{first}/rating",
                       {"level": 5, "stage": "accept", "attitude": 5, "efficiency": 4, "competence": 5,
                        "comment": "clear guidance"})["rating"]
     assert (accept["stage"], accept["attitude"], accept["efficiency"], accept["staff_id"]) == ("accept", 5, 4, "1001")
     assert code(kiosk("POST", f"/tickets/{first}/rating", {"level": 4})) == (409, "ticket_not_finished")
+    assert kiosk.ok("GET", stage)["stage_rated"] is True
     assert code(c1("POST", "/counters/C1/finish", {"case_no": "no spaces allowed"})) == (422, "invalid_case_no")
     done = c1.ok("POST", "/counters/C1/finish", {"outcome": "done", "case_no": "330100202609300001"})["ticket"]
     assert done["case_no"] == "330100202609300001"
+    assert (kiosk.ok("GET", stage)["stage"], kiosk.ok("GET", stage)["stage_rated"]) == ("finish", False)
     assert code(kiosk("POST", f"/tickets/{first}/rating", {"level": 2})) == (422, "reason_required")
     assert kiosk("POST", f"/tickets/{first}/rating", {"level": 4, "attitude": 6}).status_code == 422
     rating = kiosk.ok("POST", f"/tickets/{first}/rating",
@@ -115,6 +120,11 @@ def test_a_case_carries_its_number_and_its_ratings_name_case_counter_and_staff(h
     assert follow["followup"]["followup_comment"] == "please open a second window"
     assert code(kiosk("POST", f"/tickets/{first}/rating/followup", {"comment": "again"})) == (409, "followup_exists")
     assert code(kiosk("POST", f"/tickets/{second}/rating/followup", {"comment": "x"})) == (404, "rating_not_found")
+    # the case's ratings by its number (办件查询 and the receipt's page offer the 追评 from them)
+    of_case = kiosk.ok("GET", "/cases/330100202609300001/ratings")["ratings"]
+    assert [(r["stage"], r["level"], r["followed_up"], r["ticket_id"]) for r in of_case] == [
+        ("accept", 5, False, first), ("finish", 2, True, first)]
+    assert kiosk.ok("GET", "/cases/SG0000000000000/ratings")["ratings"] == []
 
     # the window business system gives the other case its number after the finish
     c1.ok("POST", "/counters/C1/call-next")

@@ -3,7 +3,8 @@ the real reference platform on loopback. A kiosk files it; a signed-in superviso
 replies and closes it through the hall API (as the dashboard does); the platform stores each
 step as one ``complaint_update`` record, exactly once, though its first answers were lost after
 it committed them (its fault injection); never the citizen's words. A platform of the first
-release refuses the kind: the hall drops those records and its other records go on."""
+release refuses the kind: the hall drops those records and its other records go on. The hall's
+queue in SQLite and in PostgreSQL (the ``store`` fixture's server)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def outbox_states(hall_dir: Path) -> dict[tuple[str, str], int]:
         return {(k, s): n for k, s, n in conn.execute("SELECT kind, state, count(*) FROM records GROUP BY kind, state")}
 
 
+@pytest.mark.usefixtures("store")
 @pytest.mark.parametrize("platform_kinds", ["current", "v1"])
 def test_a_complaints_handling_reaches_the_platform_once(tmp_path: Path, platform_kinds: str) -> None:
     from offline_cache.platform_server import start_reference_platform
