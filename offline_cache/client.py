@@ -298,6 +298,18 @@ class PlatformClient:
             raise PlatformRefused(resp.status_code, code, msg)
         raise PlatformUnavailable(f"unexpected status {resp.status_code}", status=resp.status_code)
 
+    def _object(self, resp: Answer, ok: tuple[int, ...], has: str, kind: type, what: str) -> dict[str, Any]:
+        """The JSON object of an answer with one of the ``ok`` statuses whose member ``has`` is a
+        ``kind``; any other status is the platform's refusal (its error code), a malformed body is
+        the platform unavailable (``what`` names the answer in the log)."""
+        if resp.status_code not in ok:
+            code, msg = _error_of(resp)
+            raise PlatformRefused(resp.status_code, code, msg)
+        body = self._json_or_unknown(resp)
+        if not isinstance(body, dict) or not isinstance(body.get(has), kind):
+            raise PlatformUnavailable(f"{what} answer has no {has}")
+        return body
+
     # --- pulls -----------------------------------------------------------------------------
 
     def get_catalogue(self, etag: str | None = None) -> CatalogueAnswer:
@@ -315,13 +327,7 @@ class PlatformClient:
 
     def get_appointments(self, hall_id: str, date: str) -> dict[str, Any]:
         resp = self._request("GET", "/v1/appointments", params={"hall_id": hall_id, "date": date})
-        if resp.status_code != 200:
-            code, msg = _error_of(resp)
-            raise PlatformRefused(resp.status_code, code, msg)
-        body = self._json_or_unknown(resp)
-        if not isinstance(body, dict) or not isinstance(body.get("appointments"), list):
-            raise PlatformUnavailable("appointments answer has no appointments list")
-        return body
+        return self._object(resp, (200,), "appointments", list, "appointments")
 
     def get_application(self, receipt_no: str) -> dict[str, Any]:
         resp = self._request("GET", f"/v1/applications/{quote(receipt_no, safe='')}")
@@ -338,21 +344,9 @@ class PlatformClient:
     def get_booking_slots(self, hall_id: str, service_id: str, days: int = 7) -> dict[str, Any]:
         resp = self._request("GET", "/v1/booking/slots",
                              params={"hall_id": hall_id, "service_id": service_id, "days": str(days)})
-        if resp.status_code != 200:
-            code, msg = _error_of(resp)
-            raise PlatformRefused(resp.status_code, code, msg)
-        body = self._json_or_unknown(resp)
-        if not isinstance(body, dict) or not isinstance(body.get("days"), list):
-            raise PlatformUnavailable("booking slots answer has no days list")
-        return body
+        return self._object(resp, (200,), "days", list, "booking slots")
 
     def post_booking(self, booking: dict[str, Any]) -> dict[str, Any]:
         """Book (``booking_id`` makes a retry answer the same booking); 201 new, 200 the stored one."""
         resp = self._request("POST", "/v1/bookings", json=booking)
-        if resp.status_code not in (200, 201):
-            code, msg = _error_of(resp)
-            raise PlatformRefused(resp.status_code, code, msg)
-        body = self._json_or_unknown(resp)
-        if not isinstance(body, dict) or not isinstance(body.get("code"), str):
-            raise PlatformUnavailable("booking answer has no code")
-        return body
+        return self._object(resp, (200, 201), "code", str, "booking")
