@@ -156,6 +156,7 @@ def print_slip(core: KioskCore, *, service: str, slot: Slot, code: str, who: Ide
     try:
         from common.i18n import translate
         from devices.printer.layout import QR, Element, Rule, Text
+        from kiosk.receipt_presenter import Slip
 
         lang = core.translator.language
         when = {"day": slot.start.date().isoformat(), "start": f"{slot.start:%H:%M}", "end": f"{slot.end:%H:%M}"}
@@ -168,7 +169,7 @@ def print_slip(core: KioskCore, *, service: str, slot: Slot, code: str, who: Ide
             Text(translate(lang, "paper.booking.code"), 1, "center"),
             Text(code, 2 if len(code) <= 16 else 1, "center", bold=True),
             QR(code, 5), Text(translate(lang, "paper.booking.checkin"), 1, "center")]
-        result = core.devices.print_job("print_elements", els, "booking")
+        result = core.devices.print_job("print_elements", els, Slip.BOOKING)
     except Exception:
         log.exception("booking slip printing failed")
         return False

@@ -116,6 +116,7 @@ def print_slip(core: KioskCore, outcome: ComplaintOutcome, topic: str) -> bool:
     try:
         from common.i18n import translate
         from devices.printer.layout import QR, Element, Rule, Text
+        from kiosk.receipt_presenter import Slip
 
         lang = core.translator.language
 
@@ -133,7 +134,7 @@ def print_slip(core: KioskCore, outcome: ComplaintOutcome, topic: str) -> bool:
         if outcome.qr_url:
             els += [QR(outcome.qr_url, 5), *lines("paper.complaint.scan", 1, "center")]
         els += [Rule(), *lines("paper.complaint.follow")]
-        result = core.devices.print_job("print_elements", els, "complaint")
+        result = core.devices.print_job("print_elements", els, Slip.COMPLAINT)
     except Exception:
         log.exception("complaint slip printing failed")
         return False

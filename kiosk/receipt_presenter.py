@@ -33,7 +33,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: thermal ``print_elements`` job names whose paper carries personal data (``print_receipt`` always does)
-PERSONAL_JOBS = frozenset({"receipt", "booking_confirmation", "elicence_receipt", "pickup_receipt"})
+class Slip(StrEnum):
+    """The kiosk's named thermal jobs (``print_elements``' job name), one spelling for the module
+    that prints a slip and for the watch that decides whether it is retracted."""
+
+    BOOKING = "booking"       # 预约 confirmation: masked name and ID, the appointment code
+    COMPLAINT = "complaint"   # the complaint's number and follow-up QR: nothing of the person
+
+
+#: the application receipt (``print_receipt``) and these slips carry personal data
+PERSONAL_JOBS = frozenset({"receipt", Slip.BOOKING})
 RETRACT_CONFIRM_S = 3.0   # how long the presenter may take to pull the paper in
 
 

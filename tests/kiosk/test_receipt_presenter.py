@@ -54,3 +54,21 @@ def test_a_jammed_retract_is_reported_a_ticket_is_never_retracted(kiosk_printer:
     time.sleep(1.2)                                            # twice the retract time
     assert sim.presenter_commands().count(b"\x1d\x65\x02") == retracts and sim.paper_at_mouth
     assert len(fates) == 1
+
+
+def test_the_booking_slip_is_watched_the_complaint_slip_is_not(kiosk_printer: tuple[DeviceManager, Fates]) -> None:
+    """The slips as kiosk/booking.py and kiosk/complaints.py print them (``print_elements`` with
+    their :class:`Slip`): the 预约 confirmation carries the masked name and ID, the complaint slip
+    nothing of the person."""
+    from devices.printer.layout import Text
+    from kiosk.receipt_presenter import Slip
+
+    manager, fates = kiosk_printer
+    sim = manager.simulators["printer"]
+    assert manager.print_job("print_elements", [Text("投诉编号 TS-0001")], Slip.COMPLAINT).ok
+    time.sleep(1.2)                                            # twice the retract time
+    assert fates == [] and sim.paper_at_mouth
+    assert sim.take()
+    assert manager.print_job("print_elements", [Text("预约成功 张*")], Slip.BOOKING).ok
+    wait_for(lambda: fates, timeout=6)
+    assert fates == [(ReceiptFate.RETRACTED, "booking", 0.6)] and not sim.paper_at_mouth
