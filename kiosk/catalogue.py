@@ -10,6 +10,7 @@ plus the platform's own "synonyms" table).
 
 from __future__ import annotations
 
+import enum
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -56,6 +57,14 @@ class FormField:
     max_length: int = 60
     min: float | None = None
     max: float | None = None
+
+
+class Delivery(enum.StrEnum):
+    """How the result of a case reaches the citizen (a service's ``delivery`` list in the
+    catalogue; the application record's ``delivery.method``; kiosk/delivery.py)."""
+
+    PICKUP = "pickup"   # 自取: at the hall's 出件 window
+    POST = "post"       # 邮寄: to the address given
 
 
 @dataclass(frozen=True)
@@ -265,7 +274,7 @@ def parse_catalogue(data: dict[str, Any], age_seconds: float | None = None) -> C
             conditions_en=tuple(str(c or "") for c in raw.get("conditions_en", ())),
             window_hint_en=raw.get("window_hint_en", ""), commitment_en=raw.get("commitment_en", ""),
             fee_en=raw.get("fee_en", ""), tongban=parse_tongban(raw.get("tongban")),
-            delivery=tuple(str(d) for d in raw.get("delivery", ()) if d in ("pickup", "post")),
+            delivery=tuple(str(d) for d in raw.get("delivery", ()) if d in set(Delivery)),
         ))
     services += parse_bundles(data.get("bundles"), services, ServiceItem)
     zones = [Zone(z["id"], z["name"], z.get("name_en", "")) for z in data.get("zones", [])]

@@ -16,12 +16,11 @@ ticket. A case not ready yet says so and offers no ticket.
 
 from __future__ import annotations
 
-import enum
 import logging
 from typing import TYPE_CHECKING, Any
 
 from common.i18n import translate
-from kiosk.catalogue import FormField
+from kiosk.catalogue import Delivery, FormField
 from kiosk.flows.base import Screen, choice
 from kiosk.forms import FormState
 
@@ -30,13 +29,6 @@ if TYPE_CHECKING:
     from kiosk.flows.submit import SubmitFlow
 
 log = logging.getLogger(__name__)
-
-
-class Delivery(enum.StrEnum):
-    """How the result of a case reaches the citizen (the record's ``delivery.method``)."""
-
-    PICKUP = "pickup"   # 自取: at the hall's 出件 window
-    POST = "post"       # 邮寄: to the address given
 
 
 #: the platform's status of a case whose result waits at the 出件 window
