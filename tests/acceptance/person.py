@@ -472,5 +472,11 @@ class Person:
     def shot(self, path: Path) -> Path:
         return Path(self._driver.shot(path))
 
+    def picture(self, name: str) -> None:
+        """This screen as the citizen sees it, for the docs: ``suite-<name>.png`` where the docs'
+        script asks for pictures (``$HALL_SUITE_SHOTS``); nothing in an ordinary run."""
+        if SHOTS is not None:
+            self.shot(SHOTS / f"suite-{name}.png")
+
     def leave(self) -> None:
         self._driver.close()

@@ -48,11 +48,13 @@ def _choose_slot(person: Person, mode: str) -> str:
     person.wait_for(_say(mode, "booking.card.title"))
     person.place_card("zhang_san")
     person.wait_for(_say(mode, "booking.day.title"))
+    person.picture(f"{mode}-booking-day")
     person.tap(_first(person, r"\d\d-\d\d (周.|[A-Z][a-z]{2})"))
     person.wait_for(_say(mode, "booking.slot.title"), timeout=5)
     slot = _first(person, r"\d\d:\d\d–\d\d:\d\d")
     person.tap(slot)
     person.wait_for(_say(mode, "booking.confirm.title"))
+    person.picture(f"{mode}-booking-confirm")
     return slot
 
 

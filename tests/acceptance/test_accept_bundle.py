@@ -62,6 +62,7 @@ def open_bundle(person: Person, mode: str) -> None:
     person.tap(named(mode, zone))
     person.tap(named(mode, BUNDLE))
     person.wait_for(say(mode, "guide.bundle.members"))
+    person.picture(f"{mode}-bundle-guide")
 
 
 def _materials_once(person: Person, mode: str) -> list[str]:
@@ -134,6 +135,7 @@ def test_a_bundle_is_one_form_one_material_list_one_submission_and_one_ticket(pe
     person.wait_for(say(mode, "submit.use"), timeout=15)
     person.tap(say(mode, "submit.use"))
     person.wait_for(say(mode, "submit.materials"))
+    person.picture(f"{mode}-bundle-materials")
     _swipe_up_until(person, names[photo], over=names)  # back on the list: its row says so
     person.swipe_to(names[photo])
     person.wait_for(say(mode, "submit.material.photo"))

@@ -103,6 +103,7 @@ def test_zh_a_material_from_an_e_licence_a_printed_copy_and_the_submission(
     person.wait_for(zh("elicence.button"))
     person.tap("elicence_1")                      # 购房合同或租房证明 from an e-licence
     person.wait_for(zh("elicence.consent"))       # asked first, on a screen of its own
+    person.picture("zh-elicence-consent")
     assert person.sees(zh("elicence.consent.kept")), person.texts()
     person.tap(zh("elicence.consent.decline"))    # not yet: back to the materials, nothing asked
     person.wait_for(zh("submit.owe"))

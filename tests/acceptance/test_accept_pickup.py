@@ -75,6 +75,7 @@ def _receipt_no(person: Person) -> str:
 
 def test_post_with_an_address_typed_on_the_keyboard(person: Person) -> None:
     submit_to_delivery(person)
+    person.picture("zh-delivery-choice")
     person.tap(zh("delivery.post"))
     person.wait_for(zh("delivery.address.title"))
     person.tap("field_address")

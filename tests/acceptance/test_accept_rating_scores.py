@@ -40,6 +40,7 @@ def test_sub_scores_and_one_followup_then_elder_mode(person: Person) -> None:
     satisfied = next(t for t in person.texts() if t.splitlines()[-1] == zh("rating.level.satisfied"))
     person.tap(satisfied)
     person.wait_for(zh("rating.scores"))
+    person.picture("zh-rating-scores")
     for q in ("attitude", "efficiency", "competence"):
         assert person.sees(zh(f"rating.score.{q}")), person.texts()
     normal = _score_buttons(person)
