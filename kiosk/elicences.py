@@ -46,6 +46,44 @@ _library_cache: dict[str, tuple[float, Any]] = {}  # platform url → (when, Lib
 _library_lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class IssuerTrust:
+    """Which issuer keys this kiosk accepts (``[elicences] issuer_keys``, ``core.elicence_trust``).
+
+    ``pins`` given: only those keys, whatever the platform publishes. No pins: the embedded demo
+    (``trust_platform``) takes the demo platform's published keys; a kiosk on a configured
+    platform offers no e-licences, since a platform that names its own issuers' keys could sign
+    documents of its own."""
+
+    pins: dict[str, bytes] = field(default_factory=dict)
+    trust_platform: bool = False
+
+    @classmethod
+    def from_config(cls, section: Any, *, embedded: bool) -> IssuerTrust:
+        import base64
+
+        pins = {str(k): base64.b64decode(v) for k, v in section.issuer_keys.items()}
+        return cls(pins, trust_platform=embedded and not pins)
+
+    def apply(self, library: Library) -> Library | None:
+        if self.pins:
+            return library.pinned(self.pins)
+        if self.trust_platform:
+            return library
+        log.warning("e-licences off: no issuer keys pinned ([elicences] issuer_keys, docs/deploy.md)")
+        return None
+
+
+def configure(core: Any, config: Any, *, embedded: bool) -> None:
+    """Wiring (kiosk/assembly.py): the issuer keys this kiosk trusts, from ``[elicences]``."""
+    core.elicence_trust = IssuerTrust.from_config(config.elicences, embedded=embedded)
+
+
+def _trust(core: Any) -> IssuerTrust:
+    trust = getattr(core, "elicence_trust", None)
+    return trust if isinstance(trust, IssuerTrust) else IssuerTrust()  # not wired: trust nothing
+
+
 @dataclass
 class Held:
     """One citizen's consent and licences (``Session.elicences``)."""
@@ -99,7 +137,7 @@ def ask_library(core: Any) -> None:
 
         client = _client(core)
         try:
-            return client.library() if client is not None else None
+            return _trust(core).apply(client.library()) if client is not None else None
         except PlatformError as exc:
             log.info("no e-licence library", extra={"ctx": {"error": type(exc).__name__}})
             return None
@@ -259,11 +297,19 @@ class ElicenceStep:
                 client.client.close()
 
         def deliver(core: Any, result: Any) -> None:
-            from offline_cache.elicence_client import DocumentRejected
+            from offline_cache.elicence_client import DocumentRejected, VerifyProblem
 
             if self.flow.state != "elicence_wait" or core.flow is not self.flow or self.held is None:
                 return
-            if isinstance(result, DocumentRejected):
+            if isinstance(result, DocumentRejected) and result.reason is VerifyProblem.ISSUER_NOT_PINNED:
+                # the platform vouches for a key this kiosk has not pinned: staff must look at it
+                log.error("e-licence refused: signed under an issuer key that is not pinned",
+                          extra={"ctx": {"type": licence.type, "key_id": licence.key_id,
+                                         "reason": result.reason.value}})
+                core.alert_staff("elicence", f"{core.kiosk_id}: e-licence of type {licence.type} signed under "
+                                             f"issuer key {licence.key_id!r}, which is not pinned")
+                self._say("elicence.rejected", ["elicence.rejected.body"], "warning")
+            elif isinstance(result, DocumentRejected):
                 log.warning("e-licence refused: its document failed the check",
                             extra={"ctx": {"type": licence.type, "reason": result.reason.value}})
                 self._say("elicence.rejected", ["elicence.rejected.body"], "warning")

@@ -205,3 +205,38 @@ def test_a_platform_without_e_licences_offers_none(person: Person) -> None:
     to_materials(person)
     person.wait(1.5)
     assert not person.sees(zh("elicence.button")), person.texts()
+
+
+def test_a_licence_signed_under_a_key_not_pinned_is_refused(
+        people: Callable[..., Person], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The kiosk pins its issuer keys (``[elicences] issuer_keys``); the platform publishes and
+    signs with another key for the same issuer id, as a lying platform would: the citizen is told
+    the licence cannot be used, staff get a log line without anything personal in it."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    caplog.set_level(logging.INFO)
+    pinned = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[elicences]\nissuer_keys = {{ "demo-issuer-1" = "{base64.b64encode(pinned).decode()}" }}\n',
+                    encoding="utf-8")
+    person = people(config=toml)
+    to_materials(person)
+    person.wait_for(zh("elicence.button"))
+    person.tap("elicence_1")
+    person.tap(zh("elicence.consent.agree"))
+    person.wait_for(zh("elicence.use", name="不动产权证书"))
+    person.tap(zh("elicence.use", name="不动产权证书"))
+    person.wait_for(zh("elicence.rejected"), timeout=15)
+    assert person.sees(zh("elicence.rejected.body")), person.texts()
+    [line] = [r for r in caplog.records if "not pinned" in r.getMessage()]
+    assert line.levelno == logging.ERROR and line.__dict__["ctx"]["key_id"] == "demo-issuer-1"
+    person.tap(zh("common.back"))
+    person.tap(zh("common.back"))
+    person.wait_for(zh("submit.owe"))
+    assert not person.sees(zh("submit.material.elicence")), person.texts()
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    for secret in SECRETS:
+        assert secret not in logged, secret
