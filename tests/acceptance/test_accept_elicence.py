@@ -195,6 +195,10 @@ def test_en_a_residence_permit_from_the_e_licence_library(person: Person) -> Non
     person.wait_for(en("submit.done.title"), timeout=15)
     [ref] = _received(person)["payload"]["elicences"]
     assert ref["type"] == "residence_permit" and ref["material"] == "居住证", ref
+    person.tap(en("common.finish"))
+    person.tap(zh("home.guide"))                 # (a fresh session: Chinese) no A4 printer, no copies
+    person.wait_for(zh("guide.by_zone"))
+    assert not person.sees(zh("elicence.copy")), person.texts()
 
 
 def test_a_platform_without_e_licences_offers_none(person: Person) -> None:
@@ -237,6 +241,45 @@ def test_a_licence_signed_under_a_key_not_pinned_is_refused(
     person.tap(zh("common.back"))
     person.wait_for(zh("submit.owe"))
     assert not person.sees(zh("submit.material.elicence")), person.texts()
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    for secret in SECRETS:
+        assert secret not in logged, secret
+
+
+def test_zh_a_copy_of_an_e_licence_printed_from_the_guide(
+        people: Callable[..., Person], tmp_path: Path, cups: CupsServer, caplog: pytest.LogCaptureFixture) -> None:
+    """打印电子证照复印件 outside any submission: 办事指南 → the entry → card → consent → a licence
+    → what the copy is for → the A4 copy (read back from CUPS): 「仅供办理银行业务使用」, the
+    date, the kiosk, the holder masked; then nothing of it left on the kiosk."""
+    caplog.set_level(logging.DEBUG)
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[devices.a4_printer]\nconnection = "{cups.uri}"\n', encoding="utf-8")
+    person = people(config=toml)
+    person.tap(zh("home.guide"))
+    person.wait_for(zh("elicence.copy"), timeout=15)   # shown once the platform said it has a library
+    person.tap(zh("elicence.copy"))
+    person.wait_for(zh("elicence.copy.card"))
+    person.place_card("zhang_san")
+    person.wait_for(zh("elicence.copy.consent.body"))
+    person.tap(zh("elicence.consent.agree"))
+    person.wait_for(zh("elicence.copy.pick"))
+    assert person.sees(zh("elicence.print", name="居住证")), person.texts()
+    assert not person.sees(ID_NUMBER) and not person.sees("张三"), person.texts()
+    person.tap(zh("elicence.print", name="户口簿"))
+    person.wait_for(zh("elicence.copy.purpose"))
+    before = len(cups.jobs())
+    person.tap(zh("elicence.copy.purpose.bank"))
+    person.wait_for(zh("elicence.printed"), timeout=30)
+    text = _flat(pdf_text(cups.wait_for_jobs(before + 1)[-1]))
+    assert _flat("仅供办理银行业务使用") in text and "户口簿" in text, text
+    assert time.strftime("%Y-%m-%d") in text and "kiosk-01" in text, text
+    assert "110101********0513" in text and ID_NUMBER not in text, text
+    assert "张*" in text and "张三" not in text and "示例胡同" not in text, text
+    person.tap(zh("common.back"))                # the list again, for another copy
+    person.wait_for(zh("elicence.copy.pick"))
+    person.tap(zh("common.home"))
+    person.wait_for("自助申报")
+    _nothing_left(person)
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     for secret in SECRETS:
         assert secret not in logged, secret
