@@ -49,7 +49,9 @@ TIMEOUTS = (3.0, 8.0)
 STATES = frozenset({"elicence_consent", "elicence_wait", "elicence_pick", "elicence_message"})
 #: what a citizen may print a copy for (「仅供…使用」): catalogue keys elicence.copy.purpose.<id>
 COPY_PURPOSES = ("service", "bank", "school", "job", "rent")
-_library_cache: dict[str, tuple[float, Any]] = {}  # platform url → (when, Library | None); no personal data
+#: platform url → (when, the Library as the platform answered | None); no personal data. The
+#: kiosk's trust (:class:`IssuerTrust`) is applied when it is read, by :func:`known_library`.
+_library_cache: dict[str, tuple[float, Any]] = {}
 _library_lock = threading.Lock()
 
 
@@ -75,10 +77,7 @@ class IssuerTrust:
     def apply(self, library: Library) -> Library | None:
         if self.pins:
             return library.pinned(self.pins)
-        if self.trust_platform:
-            return library
-        log.warning("e-licences off: no issuer keys pinned ([elicences] issuer_keys, docs/deploy.md)")
-        return None
+        return library if self.trust_platform else None
 
 
 def configure(core: Any, config: Any, *, embedded: bool) -> None:
@@ -119,11 +118,12 @@ def _client(core: Any) -> ElicenceClient | None:
 
 
 def known_library(core: Any) -> Library | None:
-    """The platform's library as last asked (None: none, or not known yet)."""
+    """The platform's library as last asked, trusting only this kiosk's issuer keys (None: none,
+    not known yet, or no keys to trust)."""
     sync = getattr(core, "sync", None)
     with _library_lock:
         found = _library_cache.get(getattr(sync, "base_url", "")) if sync is not None else None
-    return found[1] if found else None
+    return _trust(core).apply(found[1]) if found and found[1] is not None else None
 
 
 def ask_library(core: Any) -> None:
@@ -144,7 +144,11 @@ def ask_library(core: Any) -> None:
 
         client = _client(core)
         try:
-            return _trust(core).apply(client.library()) if client is not None else None
+            library = client.library() if client is not None else None
+            if library is not None and _trust(core).apply(library) is None:
+                log.warning("e-licences off: the platform has a library, but no issuer keys are pinned "
+                            "([elicences] issuer_keys, docs/deploy.md)")
+            return library
         except PlatformError as exc:
             log.info("no e-licence library", extra={"ctx": {"error": type(exc).__name__}})
             return None

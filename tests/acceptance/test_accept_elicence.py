@@ -246,8 +246,10 @@ def test_a_licence_signed_under_a_key_not_pinned_is_refused(
         assert secret not in logged, secret
 
 
-def test_zh_a_copy_of_an_e_licence_printed_from_the_guide(
-        people: Callable[..., Person], tmp_path: Path, cups: CupsServer, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("elder", [False, True], ids=["zh", "elder"])
+def test_a_copy_of_an_e_licence_printed_from_the_guide(
+        people: Callable[..., Person], tmp_path: Path, cups: CupsServer, caplog: pytest.LogCaptureFixture,
+        elder: bool) -> None:
     """打印电子证照复印件 outside any submission: 办事指南 → the entry → card → consent → a licence
     → what the copy is for → the A4 copy (read back from CUPS): 「仅供办理银行业务使用」, the
     date, the kiosk, the holder masked; then nothing of it left on the kiosk."""
@@ -255,8 +257,11 @@ def test_zh_a_copy_of_an_e_licence_printed_from_the_guide(
     toml = tmp_path / "kiosk.toml"
     toml.write_text(f'[devices.a4_printer]\nconnection = "{cups.uri}"\n', encoding="utf-8")
     person = people(config=toml)
+    if elder:
+        person.tap("header_elder")
     person.tap(zh("home.guide"))
     person.wait_for(zh("elicence.copy"), timeout=15)   # shown once the platform said it has a library
+    person.swipe_to(zh("elicence.copy"))
     person.tap(zh("elicence.copy"))
     person.wait_for(zh("elicence.copy.card"))
     person.place_card("zhang_san")
@@ -265,9 +270,11 @@ def test_zh_a_copy_of_an_e_licence_printed_from_the_guide(
     person.wait_for(zh("elicence.copy.pick"))
     assert person.sees(zh("elicence.print", name="居住证")), person.texts()
     assert not person.sees(ID_NUMBER) and not person.sees("张三"), person.texts()
+    person.swipe_to(zh("elicence.print", name="户口簿"))
     person.tap(zh("elicence.print", name="户口簿"))
     person.wait_for(zh("elicence.copy.purpose"))
     before = len(cups.jobs())
+    person.swipe_to(zh("elicence.copy.purpose.bank"))
     person.tap(zh("elicence.copy.purpose.bank"))
     person.wait_for(zh("elicence.printed"), timeout=30)
     text = _flat(pdf_text(cups.wait_for_jobs(before + 1)[-1]))
@@ -283,3 +290,40 @@ def test_zh_a_copy_of_an_e_licence_printed_from_the_guide(
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     for secret in SECRETS:
         assert secret not in logged, secret
+
+
+def test_a_configured_platform_needs_pinned_issuer_keys(
+        people: Callable[..., Person], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A kiosk on a configured platform (not the embedded demo) with no issuer keys pinned offers
+    no e-licences, and the journal says why; with the issuer's key pinned (the deployer copies it
+    from the issuer, here the reference platform's issuer) the 办事指南 entry is there."""
+    from offline_cache.platform_server import start_reference_platform
+
+    caplog.set_level(logging.INFO)
+    running = start_reference_platform(tmp_path / "platform")
+    try:
+        base = (f'[platform]\nurl = "{running.base_url}"\ntoken = "{running.token}"\n'
+                f'hall_key = "{running.hall_key}"\n\n[devices.a4_printer]\nconnection = "sim"\n')
+        bare = tmp_path / "bare.toml"
+        bare.write_text(base, encoding="utf-8")
+        person = people(config=bare)
+        person.tap(zh("home.guide"))
+        person.wait_for(zh("guide.by_zone"))
+        deadline = time.monotonic() + 15
+        while not any("no issuer keys are pinned" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the kiosk never asked the platform for its library"
+            person.wait(0.3)
+        person.wait(0.5)
+        assert not person.sees(zh("elicence.copy")), person.texts()
+        person.leave()
+        issuer = running.platform.elicences
+        assert issuer is not None
+        [(key_id, key)] = issuer.types()["issuers"].items()
+        pinned = tmp_path / "pinned.toml"
+        pinned.write_text(base + f'\n[elicences]\nissuer_keys = {{ "{key_id}" = "{key["public_key"]}" }}\n',
+                          encoding="utf-8")
+        person = people(config=pinned)
+        person.tap(zh("home.guide"))
+        person.wait_for(zh("elicence.copy"), timeout=15)
+    finally:
+        running.stop()
