@@ -215,6 +215,9 @@ def assemble_kiosk(config: Config, *, config_path: str | Path | None = None, sta
             idle_policy=IdlePolicy(config.privacy.idle_seconds, config.privacy.form_idle_seconds,
                                    config.privacy.elder_idle_seconds, config.privacy.countdown_seconds),
         )
+        from kiosk import elicences
+
+        elicences.configure(core, config, embedded=platform.running is not None)  # pinned issuer keys
         if assembly.cache is not None:  # papers printed before local numbers carried the whole kiosk id
             from kiosk.applications import legacy_local_numbers
 

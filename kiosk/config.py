@@ -152,6 +152,35 @@ class UpdatesSection(_Section):
         return value
 
 
+class ElicencesSection(_Section):
+    """电子证照 (kiosk/elicences.py, docs/deploy.md "E-licence issuer keys"): the issuers whose
+    signatures this kiosk accepts, pinned here, never taken from the platform's own answer.
+
+    Pins configured: a licence counts only when its issuer key id is pinned and its signature
+    checks out against the pinned key. None configured: the embedded demo (``[platform] url =
+    ""``) trusts the demo platform's published keys; a kiosk on a configured platform offers no
+    e-licences at all (and logs why)."""
+
+    #: issuer key id → the issuer's Ed25519 public key (base64 of the raw 32 bytes); a separate
+    #: ``kiosk.d/*.toml`` drop-in may hold just this table
+    issuer_keys: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("issuer_keys")
+    @classmethod
+    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        import base64
+        import binascii
+
+        for key_id, key in value.items():
+            try:
+                raw = base64.b64decode(key, validate=True)
+            except (binascii.Error, ValueError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(f"{key_id}: expected the base64 of a 32-byte Ed25519 public key")
+        return value
+
+
 class Config(BaseModel):
     # Not frozen: ``--data-dir`` and the test fixtures set data_dir on a loaded Config.
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -166,6 +195,7 @@ class Config(BaseModel):
     technician: TechnicianSection = TechnicianSection()
     display: DisplaySection = DisplaySection()
     updates: UpdatesSection = UpdatesSection()
+    elicences: ElicencesSection = ElicencesSection()
 
     def has_real_devices(self) -> bool:
         """Any device that is not a simulator: a deployed kiosk, where the demo PIN must not open."""
@@ -376,6 +406,6 @@ def save_drop_in(base: Config, new: Config, path: Path) -> list[str]:
     return written
 
 
-__all__ = ["CONFIG_VERSION", "Config", "ConfigError", "DisplaySection", "HallServiceSection", "KioskSection",
-           "PlatformSection", "PrivacySection", "TechnicianSection", "config_error", "dump_config",
+__all__ = ["CONFIG_VERSION", "Config", "ConfigError", "DisplaySection", "ElicencesSection", "HallServiceSection",
+           "KioskSection", "PlatformSection", "PrivacySection", "TechnicianSection", "config_error", "dump_config",
            "load_config", "load_layers", "merge", "parse_config", "render", "save_drop_in"]

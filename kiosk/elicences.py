@@ -10,6 +10,11 @@ the application then references the licence (id, type, sha256, consent), it carr
 打印复印件 fetches and checks the document the same way, blacks out the personal regions the
 platform names, and prints it under 「仅供…使用」 with the date, the kiosk and the masked holder.
 
+打印电子证照复印件 outside a submission (:class:`ElicenceCopyFlow`, entered from 办事指南 where
+the kiosk has an A4 printer and the platform a library) reuses the same steps: card, consent,
+any of the holder's licences, a purpose from :data:`COPY_PURPOSES`, the copy. Only issuer keys
+pinned in ``[elicences] issuer_keys`` count (:class:`IssuerTrust`).
+
 Everything lives in the session (:class:`Held`, ``Session.elicences``) and in memory only: the
 consent, the list and the fetched bytes are forgotten when the session is wiped (finish, home or
 idle), nothing is written to disk (the PDF page is rendered through pipes) and nothing personal
@@ -29,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kiosk.flows.base import Screen, choice
+from kiosk.flows.base import Flow, Screen, choice
 
 if TYPE_CHECKING:
     from kiosk.flows.submit import SubmitFlow
@@ -42,8 +47,47 @@ LIBRARY_TTL_S = 300.0
 #: a citizen waits at most this long for the platform
 TIMEOUTS = (3.0, 8.0)
 STATES = frozenset({"elicence_consent", "elicence_wait", "elicence_pick", "elicence_message"})
-_library_cache: dict[str, tuple[float, Any]] = {}  # platform url → (when, Library | None); no personal data
+#: what a citizen may print a copy for (「仅供…使用」): catalogue keys elicence.copy.purpose.<id>
+COPY_PURPOSES = ("service", "bank", "school", "job", "rent")
+#: platform url → (when, the Library as the platform answered | None); no personal data. The
+#: kiosk's trust (:class:`IssuerTrust`) is applied when it is read, by :func:`known_library`.
+_library_cache: dict[str, tuple[float, Any]] = {}
 _library_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class IssuerTrust:
+    """Which issuer keys this kiosk accepts (``[elicences] issuer_keys``, ``core.elicence_trust``).
+
+    ``pins`` given: only those keys, whatever the platform publishes. No pins: the embedded demo
+    (``trust_platform``) takes the demo platform's published keys; a kiosk on a configured
+    platform offers no e-licences, since a platform that names its own issuers' keys could sign
+    documents of its own."""
+
+    pins: dict[str, bytes] = field(default_factory=dict)
+    trust_platform: bool = False
+
+    @classmethod
+    def from_config(cls, section: Any, *, embedded: bool) -> IssuerTrust:
+        import base64
+
+        pins = {str(k): base64.b64decode(v) for k, v in section.issuer_keys.items()}
+        return cls(pins, trust_platform=embedded and not pins)
+
+    def apply(self, library: Library) -> Library | None:
+        if self.pins:
+            return library.pinned(self.pins)
+        return library if self.trust_platform else None
+
+
+def configure(core: Any, config: Any, *, embedded: bool) -> None:
+    """Wiring (kiosk/assembly.py): the issuer keys this kiosk trusts, from ``[elicences]``."""
+    core.elicence_trust = IssuerTrust.from_config(config.elicences, embedded=embedded)
+
+
+def _trust(core: Any) -> IssuerTrust:
+    trust = getattr(core, "elicence_trust", None)
+    return trust if isinstance(trust, IssuerTrust) else IssuerTrust()  # not wired: trust nothing
 
 
 @dataclass
@@ -74,11 +118,12 @@ def _client(core: Any) -> ElicenceClient | None:
 
 
 def known_library(core: Any) -> Library | None:
-    """The platform's library as last asked (None: none, or not known yet)."""
+    """The platform's library as last asked, trusting only this kiosk's issuer keys (None: none,
+    not known yet, or no keys to trust)."""
     sync = getattr(core, "sync", None)
     with _library_lock:
         found = _library_cache.get(getattr(sync, "base_url", "")) if sync is not None else None
-    return found[1] if found else None
+    return _trust(core).apply(found[1]) if found and found[1] is not None else None
 
 
 def ask_library(core: Any) -> None:
@@ -99,7 +144,11 @@ def ask_library(core: Any) -> None:
 
         client = _client(core)
         try:
-            return client.library() if client is not None else None
+            library = client.library() if client is not None else None
+            if library is not None and _trust(core).apply(library) is None:
+                log.warning("e-licences off: the platform has a library, but no issuer keys are pinned "
+                            "([elicences] issuer_keys, docs/deploy.md)")
+            return library
         except PlatformError as exc:
             log.info("no e-licence library", extra={"ctx": {"error": type(exc).__name__}})
             return None
@@ -166,8 +215,8 @@ def masked_page(document: bytes, regions: tuple[tuple[float, float, float, float
 class ElicenceStep:
     """The e-licence screens of a :class:`~kiosk.flows.submit.SubmitFlow` (states in :data:`STATES`)."""
 
-    def __init__(self, flow: SubmitFlow) -> None:
-        self.flow = flow
+    def __init__(self, flow: SubmitFlow | Any) -> None:
+        self.flow: Any = flow  # a SubmitFlow, or the ElicenceCopyFlow (CopyStep)
         self.index: int | None = None  # the material being given
         self.message: tuple[str, list[str], str] = ("", [], "info")
 
@@ -221,7 +270,7 @@ class ElicenceStep:
         if library is None or client is None or card is None:
             return
         consent = {"id": uuid.uuid4().hex, "granted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                   "purpose": self.flow.item.id, "scope": "list+fetch", "kiosk_id": self.core.kiosk_id}
+                   "purpose": self.consent_purpose(), "scope": "list+fetch", "kiosk_id": self.core.kiosk_id}
         holder = id_number_hash(self.core.hall_key, self.core.identity(card).id_number)
         self.flow.goto("elicence_wait")
 
@@ -259,11 +308,19 @@ class ElicenceStep:
                 client.client.close()
 
         def deliver(core: Any, result: Any) -> None:
-            from offline_cache.elicence_client import DocumentRejected
+            from offline_cache.elicence_client import DocumentRejected, VerifyProblem
 
             if self.flow.state != "elicence_wait" or core.flow is not self.flow or self.held is None:
                 return
-            if isinstance(result, DocumentRejected):
+            if isinstance(result, DocumentRejected) and result.reason is VerifyProblem.ISSUER_NOT_PINNED:
+                # the platform vouches for a key this kiosk has not pinned: staff must look at it
+                log.error("e-licence refused: signed under an issuer key that is not pinned",
+                          extra={"ctx": {"type": licence.type, "key_id": licence.key_id,
+                                         "reason": result.reason.value}})
+                core.alert_staff("elicence", f"{core.kiosk_id}: e-licence of type {licence.type} signed under "
+                                             f"issuer key {licence.key_id!r}, which is not pinned")
+                self._say("elicence.rejected", ["elicence.rejected.body"], "warning")
+            elif isinstance(result, DocumentRejected):
                 log.warning("e-licence refused: its document failed the check",
                             extra={"ctx": {"type": licence.type, "reason": result.reason.value}})
                 self._say("elicence.rejected", ["elicence.rejected.body"], "warning")
@@ -287,8 +344,7 @@ class ElicenceStep:
         devices = self.core.devices
         if devices is None or getattr(devices, "a4_printer", None) is None:
             return False
-        item = self.flow.item
-        purpose = self.flow._shown(item.name, item.name_en)
+        purpose = self.print_purpose(language)
         lines = [translate(language, "a4.elicence.copy.of", name=self._name(licence, language),
                            issuer=self._issuer(licence, language)),
                  translate(language, "a4.elicence.copy.holder", name=licence.holder_name_masked,
@@ -299,6 +355,18 @@ class ElicenceStep:
         if not result.ok:
             log.warning("e-licence copy not printed", extra={"ctx": {"reason": result.reason}})
         return bool(result.ok)
+
+    def consent_purpose(self) -> str:
+        """What the consent sent to the platform is for: the service item applied for."""
+        return str(self.flow.item.id)
+
+    def print_purpose(self, language: str) -> str:
+        """The 「仅供…使用」 of a printed copy: the service item applied for."""
+        item = self.flow.item
+        return str(self.flow._shown(item.name, item.name_en))
+
+    def _message(self, title: str, lines: list[str], *, kind: str, buttons: list[dict[str, Any]]) -> Screen:
+        return Flow.message(self.flow, title, lines, kind=kind, buttons=buttons)
 
     def _say(self, title: str, lines: list[str], kind: str) -> None:
         self.message = (title, lines, kind)
@@ -331,7 +399,7 @@ class ElicenceStep:
         return licence.name_en if language == "en" and licence.name_en else licence.name
 
     def _issuer(self, licence: Licence, language: str) -> str:
-        return self.flow._shown(licence.issuer, licence.issuer_en)
+        return str(self.flow._shown(licence.issuer, licence.issuer_en))
 
     def _shown_licences(self) -> list[Licence]:
         held = self.held
@@ -347,21 +415,21 @@ class ElicenceStep:
         material = flow.item.materials[self.index] if self.index is not None else None
         name = flow._shown(material.name, material.name_en) if material is not None else ""
         if state == "elicence_consent":
-            return flow.message(tr("elicence.consent"), [
+            return self._message(tr("elicence.consent"), [
                 tr("elicence.consent.body", material=name, item=flow._shown(flow.item.name, flow.item.name_en)),
                 tr("elicence.consent.kept")], kind="info", buttons=[
                 choice("consent", tr("elicence.consent.agree"), accent="green"),
                 choice("back", tr("elicence.consent.decline"))])
         if state == "elicence_wait":
-            return flow.message(tr("elicence.wait"), [], kind="info", buttons=[])
+            return self._message(tr("elicence.wait"), [], kind="info", buttons=[])
         if state == "elicence_message":
             title, lines, kind = self.message
-            return flow.message(tr(title), [tr(line) for line in lines], kind=kind,
+            return self._message(tr(title), [tr(line) for line in lines], kind=kind,
                                 buttons=[choice("back", tr("common.back"))])
         language = self.core.translator.language
         shown = self._shown_licences()
         if not shown:
-            return flow.message(tr("elicence.none", material=name), [tr("elicence.none.body")], kind="info",
+            return self._message(tr("elicence.none", material=name), [tr("elicence.none.body")], kind="info",
                                 buttons=[choice("back", tr("common.back"))])
         a4 = self.core.devices is not None and getattr(self.core.devices, "a4_printer", None) is not None
         lines, buttons = [], []
@@ -373,4 +441,127 @@ class ElicenceStep:
             if a4:
                 buttons.append(choice(f"print_{n}", tr("elicence.print", name=licence_name)))
         # 返回上一步 is the window's own, below: no second one beside 使用
-        return flow.message(tr("elicence.pick", material=name), lines, kind="info", buttons=buttons)
+        return self._message(tr("elicence.pick", material=name), lines, kind="info", buttons=buttons)
+
+
+# ---------------------------------------------------------------- 打印证照复印件, outside a submission
+
+
+def copy_choice(core: Any) -> dict[str, Any] | None:
+    """The 办事指南 entry 打印电子证照复印件: only with an A4 printer and a platform with an e-licence
+    library (asked in the background; the screen is published again when it answered)."""
+    devices = core.devices
+    if devices is None or getattr(devices, "a4_printer", None) is None:
+        return None
+    ask_library(core)
+    if known_library(core) is None:
+        return None
+    tr = core.translator.tr
+    return choice("elicence_copy", tr("elicence.copy"), tr("elicence.copy.sub"))
+
+
+class CopyStep(ElicenceStep):
+    """:class:`ElicenceStep` for a copy on its own: every licence listed, 打印复印件 only, the
+    purpose picked by the citizen."""
+
+    def __init__(self, flow: ElicenceCopyFlow) -> None:
+        super().__init__(flow)
+        self.chosen: Licence | None = None
+        self.purpose = COPY_PURPOSES[0]
+
+    def consent_purpose(self) -> str:
+        return "licence_copy"
+
+    def print_purpose(self, language: str) -> str:
+        from common.i18n import translate
+
+        return str(translate(language, f"elicence.copy.purpose.{self.purpose}"))
+
+    def _shown_licences(self) -> list[Licence]:
+        held = self.held
+        return list(held.licences) if held is not None else []
+
+    def handle(self, action: str, args: dict[str, Any]) -> None:
+        state, flow = self.flow.state, self.flow
+        if state == "elicence_consent" and action == "consent":
+            self._list()
+        elif state == "elicence_pick" and action.startswith("print_"):
+            shown, n = self._shown_licences(), action.removeprefix("print_")
+            if n.isdigit() and int(n) < len(shown):
+                self.chosen = shown[int(n)]
+                flow.goto("elicence_purpose")
+        elif state == "elicence_purpose" and action == "choose" and self.chosen is not None:
+            purpose = str(args.get("id", ""))
+            if purpose in COPY_PURPOSES:
+                self.purpose = purpose
+                self._fetch(self.chosen, printing=True)
+
+    def screen(self) -> Screen:
+        tr, state = self.flow.tr, self.flow.state
+        if state == "elicence_consent":
+            return self._message(tr("elicence.consent"), [tr("elicence.copy.consent.body"),
+                                                         tr("elicence.copy.consent.kept")], kind="info", buttons=[
+                choice("consent", tr("elicence.consent.agree"), accent="green"),
+                choice("back", tr("elicence.consent.decline"))])
+        if state == "elicence_purpose":
+            return Screen("menu", tr("elicence.copy.purpose"), {"choices": [
+                choice(p, tr(f"elicence.copy.purpose.{p}")) for p in COPY_PURPOSES]})
+        if state != "elicence_pick":
+            return super().screen()
+        language = self.core.translator.language
+        shown = self._shown_licences()
+        if not shown:
+            return self._message(tr("elicence.copy.none"), [], kind="info",
+                                buttons=[choice("home", tr("common.home"))])
+        lines, buttons = [], []
+        for n, lic in enumerate(shown):
+            name = self._name(lic, language)
+            lines.append(tr("elicence.line", name=name, issuer=self._issuer(lic, language),
+                            number=lic.number_masked, until=lic.valid_until))
+            buttons.append(choice(f"print_{n}", tr("elicence.print", name=name), accent="green"))
+        return self._message(tr("elicence.copy.pick"), lines, kind="info", buttons=buttons)
+
+
+class ElicenceCopyFlow(Flow):
+    """打印电子证照复印件 (from 办事指南): the card, the consent, a licence, a purpose → the
+    watermarked, masked copy on the A4 printer. Nothing is kept after the session."""
+
+    name = "elicence_copy"
+
+    def __init__(self, core: Any) -> None:
+        super().__init__(core)
+        self.state = "card"
+        self.problem = ""
+        self.step = CopyStep(self)
+
+    @property
+    def wants_card(self) -> bool:  # type: ignore[override]
+        return self.state == "card"
+
+    def transient_states(self) -> set[str]:
+        return {"elicence_wait", "elicence_message", "elicence_purpose"}
+
+    def _shown(self, chinese: str, english: str) -> str:
+        from kiosk.catalogue import shown_in
+
+        return shown_in(chinese, english, self.core.translator.language, self.tr("catalogue.chinese_only"))
+
+    def on_card(self, card: Any) -> None:
+        if self.state != "card":
+            return
+        if self.core.identity(card).expired:
+            self.problem = self.tr("submit.card_expired")
+            return
+        self.core.session.card = card
+        self.goto("elicence_consent")
+
+    def handle(self, action: str, args: dict[str, Any]) -> None:
+        if self.state in STATES or self.state == "elicence_purpose":
+            self.step.handle(action, args)
+
+    def screen(self) -> Screen:
+        tr = self.tr
+        if self.state == "card":
+            return Screen("card", tr("elicence.copy"), {"lines": [tr("elicence.copy.card")], "accepts": ["card"],
+                                                        "problem": self.problem}, speech=tr("speech.insert_card"))
+        return self.step.screen()

@@ -42,6 +42,8 @@ class VerifyProblem(enum.Enum):
     HASH_MISMATCH = "hash_mismatch"
     BAD_SIGNATURE = "bad_signature"
     UNKNOWN_ISSUER = "unknown_issuer"
+    #: signed under a key the kiosk has not pinned (the platform published a key of its own)
+    ISSUER_NOT_PINNED = "issuer_not_pinned"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,13 @@ class Library:
 
     types: tuple[LicenceType, ...]
     issuers: dict[str, bytes] = field(default_factory=dict)  # key id → Ed25519 public key
+    #: key ids the platform published with a key that is not the pinned one (or not pinned at all)
+    unpinned: frozenset[str] = frozenset()
+
+    def pinned(self, pins: dict[str, bytes]) -> Library:
+        """This library trusting only ``pins`` (key id → public key), whatever the platform said."""
+        unpinned = frozenset(k for k, v in self.issuers.items() if pins.get(k) != v)
+        return Library(self.types, dict(pins), unpinned)
 
     def type_for(self, material_id: str, material_name: str) -> LicenceType | None:
         return next((t for t in self.types if t.type == material_id or material_name in t.materials), None)
@@ -158,10 +167,12 @@ def verify(library: Library, licence: Licence, data: bytes) -> None:
     """Raise :class:`DocumentRejected` unless ``data`` is what the issuer signed for ``licence``."""
     if hashlib.sha256(data).hexdigest() != licence.sha256:
         raise DocumentRejected(VerifyProblem.HASH_MISMATCH)
+    not_pinned = licence.key_id in library.unpinned
     key = library.issuers.get(licence.key_id)
     if key is None:
-        raise DocumentRejected(VerifyProblem.UNKNOWN_ISSUER)
+        raise DocumentRejected(VerifyProblem.ISSUER_NOT_PINNED if not_pinned else VerifyProblem.UNKNOWN_ISSUER)
     try:
         Ed25519PublicKey.from_public_bytes(key).verify(licence.signature, signed_text(licence.id, licence.sha256))
     except (InvalidSignature, ValueError) as exc:
-        raise DocumentRejected(VerifyProblem.BAD_SIGNATURE) from exc
+        raise DocumentRejected(VerifyProblem.ISSUER_NOT_PINNED if not_pinned else VerifyProblem.BAD_SIGNATURE) \
+            from exc

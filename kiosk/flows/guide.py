@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kiosk import elicences
 from kiosk.bundles import guide_sections
 from kiosk.catalogue import ServiceItem, shown_in
 from kiosk.flows.base import Flow, Screen, choice
@@ -29,7 +30,9 @@ class GuideFlow(Flow):
             self.state = "detail"
 
     def handle(self, action: str, args: dict[str, Any]) -> None:
-        if self.state == "start" and action == "choose":
+        if self.state == "start" and action == "choose" and args["id"] == "elicence_copy":
+            self.core.start_flow("elicence_copy")  # 打印电子证照复印件 (kiosk/elicences.py)
+        elif self.state == "start" and action == "choose":
             self.goto({"zones": "zones", "themes": "themes", "search": "search"}.get(args["id"], "start"))
         elif self.state in ("zones", "themes") and action == "choose":
             self.group = (self.state[:-1], args["id"])
@@ -74,7 +77,8 @@ class GuideFlow(Flow):
         if self.state == "start":
             return Screen("menu", tr("guide.title"), {"choices": [
                 choice("zones", tr("guide.by_zone")), choice("themes", tr("guide.by_theme")),
-                choice("search", tr("guide.search"), tr("guide.search.sub"))]})
+                choice("search", tr("guide.search"), tr("guide.search.sub")),
+                *filter(None, [elicences.copy_choice(self.core)])]})
         if self.state == "zones":
             return Screen("menu", tr("guide.by_zone"), {"choices": [choice(z.id, pick(z.name, z.name_en))
                                                                      for z in cat.zones]})

@@ -8,6 +8,7 @@ from kiosk.flows.base import Flow
 
 
 def create(name: str, core: Any, **kwargs: Any) -> Flow:
+    from kiosk.elicences import ElicenceCopyFlow
     from kiosk.flows.booking import BookingFlow
     from kiosk.flows.checkin import CheckinFlow
     from kiosk.flows.guide import GuideFlow
@@ -18,7 +19,7 @@ def create(name: str, core: Any, **kwargs: Any) -> Flow:
 
     flows: dict[str, type[Flow]] = {"ticket": TicketFlow, "checkin": CheckinFlow, "guide": GuideFlow,
                                     "submit": SubmitFlow, "progress": ProgressFlow, "rating": RatingFlow,
-                                    "booking": BookingFlow}
+                                    "booking": BookingFlow, "elicence_copy": ElicenceCopyFlow}
     if name not in flows:
         raise ValueError(f"unknown flow {name!r}")
     return flows[name](core, **kwargs)

@@ -195,6 +195,10 @@ def test_en_a_residence_permit_from_the_e_licence_library(person: Person) -> Non
     person.wait_for(en("submit.done.title"), timeout=15)
     [ref] = _received(person)["payload"]["elicences"]
     assert ref["type"] == "residence_permit" and ref["material"] == "居住证", ref
+    person.tap(en("common.finish"))
+    person.tap(zh("home.guide"))                 # (a fresh session: Chinese) no A4 printer, no copies
+    person.wait_for(zh("guide.by_zone"))
+    assert not person.sees(zh("elicence.copy")), person.texts()
 
 
 def test_a_platform_without_e_licences_offers_none(person: Person) -> None:
@@ -205,3 +209,121 @@ def test_a_platform_without_e_licences_offers_none(person: Person) -> None:
     to_materials(person)
     person.wait(1.5)
     assert not person.sees(zh("elicence.button")), person.texts()
+
+
+def test_a_licence_signed_under_a_key_not_pinned_is_refused(
+        people: Callable[..., Person], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The kiosk pins its issuer keys (``[elicences] issuer_keys``); the platform publishes and
+    signs with another key for the same issuer id, as a lying platform would: the citizen is told
+    the licence cannot be used, staff get a log line without anything personal in it."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    caplog.set_level(logging.INFO)
+    pinned = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[elicences]\nissuer_keys = {{ "demo-issuer-1" = "{base64.b64encode(pinned).decode()}" }}\n',
+                    encoding="utf-8")
+    person = people(config=toml)
+    to_materials(person)
+    person.wait_for(zh("elicence.button"))
+    person.tap("elicence_1")
+    person.tap(zh("elicence.consent.agree"))
+    person.wait_for(zh("elicence.use", name="不动产权证书"))
+    person.tap(zh("elicence.use", name="不动产权证书"))
+    person.wait_for(zh("elicence.rejected"), timeout=15)
+    assert person.sees(zh("elicence.rejected.body")), person.texts()
+    [line] = [r for r in caplog.records if "not pinned" in r.getMessage()]
+    assert line.levelno == logging.ERROR and line.__dict__["ctx"]["key_id"] == "demo-issuer-1"
+    person.tap(zh("common.back"))
+    person.tap(zh("common.back"))
+    person.wait_for(zh("submit.owe"))
+    assert not person.sees(zh("submit.material.elicence")), person.texts()
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    for secret in SECRETS:
+        assert secret not in logged, secret
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["zh", "elder"])
+def test_a_copy_of_an_e_licence_printed_from_the_guide(
+        people: Callable[..., Person], tmp_path: Path, cups: CupsServer, caplog: pytest.LogCaptureFixture,
+        elder: bool) -> None:
+    """打印电子证照复印件 outside any submission: 办事指南 → the entry → card → consent → a licence
+    → what the copy is for → the A4 copy (read back from CUPS): 「仅供办理银行业务使用」, the
+    date, the kiosk, the holder masked; then nothing of it left on the kiosk."""
+    caplog.set_level(logging.DEBUG)
+    toml = tmp_path / "kiosk.toml"
+    toml.write_text(f'[devices.a4_printer]\nconnection = "{cups.uri}"\n', encoding="utf-8")
+    person = people(config=toml)
+    if elder:
+        person.tap("header_elder")
+    person.tap(zh("home.guide"))
+    person.wait_for(zh("elicence.copy"), timeout=15)   # shown once the platform said it has a library
+    person.swipe_to(zh("elicence.copy"))
+    person.tap(zh("elicence.copy"))
+    person.wait_for(zh("elicence.copy.card"))
+    person.place_card("zhang_san")
+    person.wait_for(zh("elicence.copy.consent.body"))
+    person.tap(zh("elicence.consent.agree"))
+    person.wait_for(zh("elicence.copy.pick"))
+    assert person.sees(zh("elicence.print", name="居住证")), person.texts()
+    assert not person.sees(ID_NUMBER) and not person.sees("张三"), person.texts()
+    person.swipe_to(zh("elicence.print", name="户口簿"))
+    person.tap(zh("elicence.print", name="户口簿"))
+    person.wait_for(zh("elicence.copy.purpose"))
+    before = len(cups.jobs())
+    person.swipe_to(zh("elicence.copy.purpose.bank"))
+    person.tap(zh("elicence.copy.purpose.bank"))
+    person.wait_for(zh("elicence.printed"), timeout=30)
+    text = _flat(pdf_text(cups.wait_for_jobs(before + 1)[-1]))
+    assert _flat("仅供办理银行业务使用") in text and "户口簿" in text, text
+    assert time.strftime("%Y-%m-%d") in text and "kiosk-01" in text, text
+    assert "110101********0513" in text and ID_NUMBER not in text, text
+    assert "张*" in text and "张三" not in text and "示例胡同" not in text, text
+    person.tap(zh("common.back"))                # the list again, for another copy
+    person.wait_for(zh("elicence.copy.pick"))
+    person.tap(zh("common.home"))
+    person.wait_for("自助申报")
+    _nothing_left(person)
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    for secret in SECRETS:
+        assert secret not in logged, secret
+
+
+def test_a_configured_platform_needs_pinned_issuer_keys(
+        people: Callable[..., Person], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A kiosk on a configured platform (not the embedded demo) with no issuer keys pinned offers
+    no e-licences, and the journal says why; with the issuer's key pinned (the deployer copies it
+    from the issuer, here the reference platform's issuer) the 办事指南 entry is there."""
+    from offline_cache.platform_server import start_reference_platform
+
+    caplog.set_level(logging.INFO)
+    running = start_reference_platform(tmp_path / "platform")
+    try:
+        base = (f'[platform]\nurl = "{running.base_url}"\ntoken = "{running.token}"\n'
+                f'hall_key = "{running.hall_key}"\n\n[devices.a4_printer]\nconnection = "sim"\n')
+        bare = tmp_path / "bare.toml"
+        bare.write_text(base, encoding="utf-8")
+        person = people(config=bare)
+        person.tap(zh("home.guide"))
+        person.wait_for(zh("guide.by_zone"))
+        deadline = time.monotonic() + 15
+        while not any("no issuer keys are pinned" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the kiosk never asked the platform for its library"
+            person.wait(0.3)
+        person.wait(0.5)
+        assert not person.sees(zh("elicence.copy")), person.texts()
+        person.leave()
+        issuer = running.platform.elicences
+        assert issuer is not None
+        [(key_id, key)] = issuer.types()["issuers"].items()
+        pinned = tmp_path / "pinned.toml"
+        pinned.write_text(base + f'\n[elicences]\nissuer_keys = {{ "{key_id}" = "{key["public_key"]}" }}\n',
+                          encoding="utf-8")
+        person = people(config=pinned)
+        person.tap(zh("home.guide"))
+        person.wait_for(zh("elicence.copy"), timeout=15)
+    finally:
+        running.stop()

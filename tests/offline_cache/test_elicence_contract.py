@@ -88,3 +88,23 @@ def test_an_older_platform_has_no_library(tmp_path: Path) -> None:
             client.licences("0" * 64, _consent())
     finally:
         running.stop()
+
+
+def test_only_pinned_issuer_keys_count(platform: RunningPlatform) -> None:
+    """The kiosk's pins, not the platform's own answer, say which issuer keys count: a platform
+    signing with a key of its own (not the pinned one) gets its documents refused."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    client = _client(platform)
+    published, consent = client.library(), _consent()
+    [permit] = [lic for lic in client.licences(id_number_hash(platform.hall_key, ZHANG_SAN), consent)
+                if lic.type == "residence_permit"]
+    other = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    for pins in ({permit.key_id: other}, {"another-issuer": other}):
+        with pytest.raises(DocumentRejected) as rejected:
+            client.document(published.pinned(pins), permit, consent["id"])
+        assert rejected.value.reason is VerifyProblem.ISSUER_NOT_PINNED
+    # the issuer's real key, pinned (as the deployer copies it from the issuer): the document counts
+    real = published.issuers[permit.key_id]
+    assert client.document(published.pinned({permit.key_id: real}), permit, consent["id"]).startswith(b"%PDF")
