@@ -5,6 +5,7 @@ more :class:`Screen` in the list (``home=True`` starts it from the home screen).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,6 +54,51 @@ def _materials(person: Person) -> None:
     person.wait_for("提交材料")
 
 
+def _first(pattern: str, wait: str) -> Callable[[Person], None]:
+    """Tap the first shown text matching ``pattern`` (a day, a time slot), then wait for ``wait``."""
+    def reach(person: Person) -> None:
+        shown = [t for t in person.texts() if re.fullmatch(pattern, t)]
+        assert shown, f"nothing matching {pattern!r} on screen: {person.texts()}"
+        person.tap(shown[0])
+        person.wait_for(wait)
+    return reach
+
+
+def _booking_day(person: Person) -> None:
+    person.place_card("zhang_san")
+    person.wait_for("请选择日期")
+
+
+def _card_back_then(label: str) -> Callable[[Person], None]:
+    """The citizen who booked takes the ID card off the reader, then the next task."""
+    def reach(person: Person) -> None:
+        person.remove_card()
+        person.tap(label)
+    return reach
+
+
+def _delivery(person: Person) -> None:
+    """The card back from the first submission, then 无犯罪记录证明 (delivered by post or picked up)
+    up to the question of how the result reaches the citizen."""
+    person.remove_card()
+    person.tap("自助申报")
+    person.tap("无犯罪记录证明")
+    person.wait_for("请刷身份证")
+    person.place_card("zhang_san")
+    person.wait_for("联系电话")
+    person.tap("field_phone")
+    person.type("13812345678")
+    person.press_key("\n")  # the only field to type: the keyboard closes
+    person.swipe_to("就业")  # elder mode's bigger form runs on below
+    person.tap("就业")
+    person.tap("下一步")
+    person.wait_for("已读取身份证")
+    person.tap("下一步")
+    person.wait_for("请核对申请信息")
+    person.tap("确认提交")
+    person.wait_for("办好后如何领取结果？")
+
+
 SCREENS: list[Screen] = [
     Screen("home", lambda person: None),
     Screen("guide", _taps("办事指南")),
@@ -64,7 +110,13 @@ SCREENS: list[Screen] = [
     Screen("guide search result", _taps("社会保障卡申领")),
     Screen("ticket", _taps("取号"), home=True),
     Screen("check-in", _taps("预约签到"), home=True),
-    Screen("progress", _taps("办件查询"), home=True),
+    Screen("booking zone", _taps("预约其他日期", wait="请选择要预约的业务类别")),
+    Screen("booking service", _taps("人社医保服务区", wait="请选择要预约的事项")),
+    Screen("booking card", _taps("社会保障卡申领", wait="请放置身份证")),
+    Screen("booking day", _booking_day),
+    Screen("booking slot", _first(r"\d\d-\d\d 周.", "请选择时段")),
+    Screen("booking confirm", _first(r"\d\d:\d\d–\d\d:\d\d", "请确认预约")),
+    Screen("progress", _card_back_then("办件查询"), home=True),
     Screen("receipt keypad", _taps("输入受理编号")),
     Screen("rating", _taps("评价与建议"), home=True),
     Screen("rating keypad", _taps("评价办事服务", wait="请输入号票上的号码")),
@@ -73,6 +125,8 @@ SCREENS: list[Screen] = [
     Screen("form", _form),
     Screen("materials", _materials),
     Screen("review", _taps("下一步", wait="请核对申请信息")),
+    Screen("delivery", _delivery, home=True),
+    Screen("delivery address", _taps("邮寄", wait="请填写收件地址")),
 ]
 
 

@@ -91,21 +91,36 @@ def rendered(person: Person) -> np.ndarray:
 
     image = person.window.grabWindow().convertToFormat(QImage.Format.Format_RGB888)
     raw = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.bytesPerLine() * image.height())
+    # copied while ``image`` lives: constBits() is a view of the QImage's memory, which is freed when
+    # this function returns (a view kept past it read whatever was allocated there next: the
+    # "flaky" low contrasts of earlier runs, on screens that look right)
     return raw.reshape(image.height(), image.bytesPerLine())[:, :image.width() * 3].reshape(
-        image.height(), image.width(), 3)
+        image.height(), image.width(), 3).copy()
 
 
-def settled(person: Person, tries: int = 15) -> np.ndarray:
-    """The screen once it has stopped changing (a page fading in, a list laying out): two grabs
-    0.2 s apart alike, as a person looks once the screen is still."""
+def _crops(pixels: np.ndarray, texts: list[TextBox]) -> list[bytes]:
+    height, width = pixels.shape[:2]
+    out = []
+    for t in texts:
+        x, y, w, h = t.box
+        x0, y0 = max(0, int(x)), max(0, int(y))
+        x1, y1 = min(width, math.ceil(x + w)), min(height, math.ceil(y + h))
+        out.append(pixels[y0:y1, x0:x1].tobytes())
+    return out
+
+
+def settled(person: Person, texts: list[TextBox], tries: int = 15) -> np.ndarray:
+    """The screen once what is under its texts has stopped changing (a page fading in, a list
+    laying out): two grabs 0.2 s apart alike inside every text's box, as a person reads once the
+    words are still. Elsewhere a screen may move for ever (the scanner's hint on 办件查询)."""
     before = rendered(person)
     for _ in range(tries):
         person.wait(0.2)
         now = rendered(person)
-        if np.array_equal(before, now):
+        if _crops(before, texts) == _crops(now, texts):
             return now
         before = now
-    raise AssertionError("the screen never stopped changing")
+    raise AssertionError(f"the texts never stopped changing; the screen shows {person.texts()}")
 
 
 @dataclass
@@ -133,7 +148,7 @@ def still(person: Person, tries: int = 10) -> tuple[np.ndarray, list[TextBox]]:
     items and grabbing the pixels measured a text against what was drawn before it)."""
     for _ in range(tries):
         before = person.text_boxes(besides=BESIDES)
-        pixels = settled(person)
+        pixels = settled(person, before)
         texts = person.text_boxes(besides=BESIDES)
         if texts == before:
             return pixels, texts
@@ -229,12 +244,18 @@ def report(runs: dict[tuple[str, str], list[Measured]]) -> str:
     return "\n".join(lines)
 
 
+#: how many more times a screen below the goals is measured (1 s apart) before it counts: a screen
+#: still moving when looked at (a list scrolling into place) is measured again as a person would
+#: look again; a real shortfall is the same every time. The frames looked at again are kept in the
+#: test's tmp_path (transient-*.png).
+LOOKS_AGAIN = 2
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="flaky under load: one run in three read text boxes against a "
-                   "grab that did not match them (contrast 1.69:1 for dark text on white buttons on "
-                   "the first screens); the passing run's report is committed")
 def test_every_screen_meets_the_elder_and_normal_numbers(tmp_path: Path, qapp: object) -> None:
     runs: dict[tuple[str, str], list[Measured]] = {}
+    for old in SHOTS.glob("*.png"):  # this test's own pictures: a screen added or gone renumbers them
+        old.unlink()
     for width, height in SIZES:
         u = _unit(width, height)
         for mode in ("normal", "elder"):
@@ -246,7 +267,10 @@ def test_every_screen_meets_the_elder_and_normal_numbers(tmp_path: Path, qapp: o
                       measured: list[Measured] = measured, u: float = u) -> None:
                 shot = SHOTS / f"{size}-{mode}-{len(measured) + 1:02d}-{_slug(screen)}.png"
                 got = measure(person, screen, shot, GOALS[mode], DP_PER_DESIGN_PX / u, 90 * u - 0.5)
-                if got.failures:  # once more when still: see the xfail's reason
+                for look in range(LOOKS_AGAIN):  # a person looks again: see transient()
+                    if not got.failures:
+                        break
+                    person.shot(tmp_path / f"transient-{size}-{mode}-{_slug(screen)}-{look}.png")
                     person.wait(1.0)
                     got = measure(person, screen, shot, GOALS[mode], DP_PER_DESIGN_PX / u, 90 * u - 0.5)
                 measured.append(got)

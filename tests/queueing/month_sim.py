@@ -24,8 +24,10 @@ import glob
 import os
 import random
 import shutil
+import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -33,7 +35,7 @@ from typing import Any
 
 import chinese_calendar
 
-from queueing.client import HallClient
+from queueing.client import HallClient, HallServiceError
 from tests.queueing.queue_helpers import TZ, ServerProcess, add_staff
 
 LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), "")
@@ -125,6 +127,7 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
     srv = ServerProcess(data, env=clock.env()).start(timeout=60)
     with contextlib.ExitStack() as on_failure:  # a failed month never leaves its server running
         on_failure.callback(srv.stop)
+        on_failure.enter_context(_told(data, srv, clock))
         kiosk = HallClient(srv.base_url, srv.token("kiosk"))
         counter = HallClient(srv.base_url, srv.token("counter"))
         admin = HallClient(srv.base_url, srv.token("admin"))
@@ -206,6 +209,23 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
         supervise(pending_fix[:1], (last + timedelta(days=1)).isoformat())
         on_failure.pop_all()  # played: the caller stops it
         return srv, admin, ledger
+
+
+@contextlib.contextmanager
+def _told(data: Path, srv: ServerProcess, clock: FakeHallClock) -> Iterator[None]:
+    """A refused operation fails the month with what the hall recorded last (its last events, its
+    log's tail, the simulated time): once in many CI runs a counter's ticket was gone between start
+    and finish, and the bare 409 did not say why."""
+    try:
+        yield
+    except HallServiceError as exc:
+        with sqlite3.connect(f"file:{data / 'queue.db'}?mode=ro", uri=True) as ro:
+            rows = ro.execute("SELECT seq, at, day, kind, ticket_id, counter_id FROM events "
+                              "ORDER BY seq DESC LIMIT 25").fetchall()
+        log = (data.parent / f"server-{srv.port}.log").read_text("utf-8", "replace")[-4000:]
+        events = "\n".join(map(str, reversed(rows)))
+        raise AssertionError(f"{exc} at simulated {clock.now.isoformat()} (real {datetime.now().isoformat()})\n"
+                             f"last events:\n{events}\nserver log tail:\n{log}") from exc
 
 
 def _serve(counter: HallClient, kiosk: HallClient, clock: FakeHallClock, rng: random.Random, ledger: Ledger,
