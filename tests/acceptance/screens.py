@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from queueing.client import HallClient
 from tests.acceptance.person import Person
 
 WELCOME = "您好，欢迎来办事"
@@ -99,6 +100,37 @@ def _delivery(person: Person) -> None:
     person.wait_for("办好后如何领取结果？")
 
 
+def _served_then_rate(person: Person) -> None:
+    """A 咨询服务 ticket taken at the kiosk, served at a counter by the staff's own hall client,
+    then 评价与建议 → 评价办事服务 → its number on the keypad: the five levels."""
+    person.tap("取号")
+    person.tap("辅助服务窗口")
+    person.tap("咨询服务")
+    person.wait_for("取号成功")
+    number = next(t for t in person.texts() if re.fullmatch(r"[A-Z]\d{3}", t))
+    person.tap("完成")
+    hall = person.assembly.hall
+    staff = HallClient(hall.url, hall.tokens["counter"])
+    counter = next(c["id"] for c in staff.counters()["counters"] if "S0501" in c["services"])
+    staff.call_next(counter)
+    staff.start(counter)
+    staff.finish(counter)
+    person.tap("评价与建议")
+    person.tap("评价办事服务")
+    person.wait_for("请输入号票上的号码")
+    for key in number:
+        person.tap(f"key_{key}", settle=0.15)
+    person.tap("button_ok")
+    person.wait_for(f"您对 {number} 号的办事服务满意吗？")
+
+
+def _satisfied(person: Person) -> None:
+    """满意 on the levels screen: the sub-scores (all three questions, or one per screen in elder
+    mode)."""
+    person.tap(next(t for t in person.texts() if t.splitlines()[-1] == "满意"))
+    person.wait_for("服务态度")
+
+
 SCREENS: list[Screen] = [
     Screen("home", lambda person: None),
     Screen("guide", _taps("办事指南")),
@@ -116,10 +148,14 @@ SCREENS: list[Screen] = [
     Screen("booking day", _booking_day),
     Screen("booking slot", _first(r"\d\d-\d\d 周.", "请选择时段")),
     Screen("booking confirm", _first(r"\d\d:\d\d–\d\d:\d\d", "请确认预约")),
+    Screen("bundle", _taps("办事指南", "按办事区域", "一件事专区", "新生儿出生一件事", wait="一件事包含事项"),
+           home=True),
     Screen("progress", _card_back_then("办件查询"), home=True),
     Screen("receipt keypad", _taps("输入受理编号")),
     Screen("rating", _taps("评价与建议"), home=True),
     Screen("rating keypad", _taps("评价办事服务", wait="请输入号票上的号码")),
+    Screen("rating levels", _served_then_rate, home=True),
+    Screen("rating scores", _satisfied),
     Screen("submit", _taps("自助申报"), home=True),
     Screen("card", _taps("不动产登记资料查询", wait="请将身份证放在读卡区")),
     Screen("form", _form),
