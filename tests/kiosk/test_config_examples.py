@@ -72,7 +72,8 @@ def test_template_loads_and_its_role_starts(tmp_path: Path, name: str) -> None:
 
 
 def _without_missing_files(text: str) -> str:
-    """A CA bundle that is not on this machine is blanked (see the xfail below); devices stay."""
+    """A CA bundle that is not on this machine is blanked (a missing one has its own test below:
+    test_a_missing_ca_bundle_does_not_stop_the_kiosk); devices stay."""
     return re.sub(r'^(ca_bundle|client_cert|client_key) = "(/[^"]+)"',
                   lambda m: m.group(0) if Path(m.group(2)).exists() else f'{m.group(1)} = ""', text, flags=re.M)
 
