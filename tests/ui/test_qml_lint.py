@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ui.qml_lint import QML_DIR, all_qml_files, lint
 
+
 def test_qmllint_has_no_warnings() -> None:
     files = all_qml_files()
     assert len(files) >= 18 and QML_DIR / "kiosk" / "pages" / "CameraPage.qml" in files
