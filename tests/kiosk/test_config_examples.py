@@ -1,33 +1,42 @@
 """Every configuration a person is shown loads with the real loader and starts its role: the
-templates in packaging/etc/ and every ```toml block of README.md and docs/*.md. Each role runs as
-a real ``main.py <role> --config FILE --data-dir TMP --screenshot out.png --quit-after 3``
-subprocess, offscreen. Device paths that do not exist here are left as they are: a kiosk with
-missing devices must stay up and show its home screen."""
+templates in packaging/etc/ and every ```toml block of README.md and docs/**/*.md (the Chinese
+operator guides in docs/zh/ too, blocks indented under a list item included). Each Qt role runs
+as a real ``main.py <role> --config FILE --data-dir TMP --screenshot out.png --quit-after 3``
+subprocess, offscreen; a hall.toml fragment is added to the sample hall and a real ``main.py
+hall-server`` must answer its health check. Device paths that do not exist here are left as
+they are: a kiosk with missing devices must stay up and show its home screen."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
 import pytest
+import requests
 
 from kiosk.config import load_config, load_layers
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = {"kiosk.toml": ["kiosk"], "counter.toml": ["counter", "--counter", "W01"], "display.toml": ["display"]}
-_BLOCK = re.compile(r"^```toml\n(.*?)^```", re.S | re.M)
+# a ```toml fence, at the margin or indented under a list item (its closing fence indented alike)
+_BLOCK = re.compile(r"^([ \t]*)```toml\n(.*?)^\1```", re.S | re.M)
 
 
 def _examples() -> list[tuple[str, str]]:
     found = []
-    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]:
         text = doc.read_text(encoding="utf-8")
         for n, match in enumerate(_BLOCK.finditer(text)):
-            found.append((f"{doc.relative_to(REPO)}#{n}", match.group(1)))
+            indent = match.group(1)
+            body = "".join(line.removeprefix(indent) for line in match.group(2).splitlines(keepends=True))
+            found.append((f"{doc.relative_to(REPO)}#{n}", body))
     return found
 
 
@@ -38,7 +47,8 @@ HALL_EXAMPLES = [(n, t) for n, t in _examples() if _HALL_TABLES.search(t)]
 
 
 def test_the_docs_have_toml_examples() -> None:
-    assert {name.split("#")[0] for name, _ in EXAMPLES} >= {"README.md", "docs/deploy.md"}
+    assert {name.split("#")[0] for name, _ in EXAMPLES} >= {"README.md", "docs/deploy.md", "docs/zh/technician.md"}
+    assert {name.split("#")[0] for name, _ in HALL_EXAMPLES} >= {"README.md", "docs/zh/technician.md"}
 
 
 def _start(role: list[str], config: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -62,7 +72,8 @@ def test_template_loads_and_its_role_starts(tmp_path: Path, name: str) -> None:
 
 
 def _without_missing_files(text: str) -> str:
-    """A CA bundle that is not on this machine is blanked (see the xfail below); devices stay."""
+    """A CA bundle that is not on this machine is blanked (a missing one has its own test below:
+    test_a_missing_ca_bundle_does_not_stop_the_kiosk); devices stay."""
     return re.sub(r'^(ca_bundle|client_cert|client_key) = "(/[^"]+)"',
                   lambda m: m.group(0) if Path(m.group(2)).exists() else f'{m.group(1)} = ""', text, flags=re.M)
 
@@ -121,4 +132,32 @@ def test_docs_hall_example_loads(tmp_path: Path, name: str, text: str) -> None:
     hall_toml = tmp_path / "hall.toml"
     hall_toml.write_text(hall_toml.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
     load_hall(tmp_path)
-    load_sms(tmp_path)
+    if load_sms(tmp_path).enabled:   # as the guide says: the gateway's secret goes to credentials.json
+        (tmp_path / "credentials.json").write_text(json.dumps({"sms_secret": "gateway-secret"}), encoding="utf-8")
+    _serve_hall(tmp_path)
+
+
+def _serve_hall(data_dir: Path) -> None:
+    """``main.py hall-server`` on a free loopback port over ``data_dir``: it must answer
+    /api/v1/health, then it is stopped."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = data_dir / "hall-server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, str(REPO / "main.py"), "hall-server", "--host", "127.0.0.1",
+                                 "--port", str(port), "--data-dir", str(data_dir)], cwd=data_dir, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                assert proc.poll() is None, log.read_text("utf-8", "replace")[-3000:]
+                try:
+                    if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).ok:
+                        return
+                except requests.RequestException:
+                    time.sleep(0.2)
+            raise AssertionError("hall-server did not answer: " + log.read_text("utf-8", "replace")[-3000:])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

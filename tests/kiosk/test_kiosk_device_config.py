@@ -4,6 +4,7 @@ start, show its home screen and explain the missing devices (issue 12, defects 1
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,13 @@ def test_kiosk_stays_up_with_each_scanner_kind(tmp_path: Path, name: str, device
     result = run_kiosk(deployed_config(tmp_path, devices), shot, quit_after=5)
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.exists() and shot.stat().st_size > 10_000   # a rendered page, not an empty image
+    # what the kiosk pages to the hall's alerts (kiosk/device_trouble.py), one line per bad device
+    troubled = set(re.findall(r"device trouble device=(\w+) state=disconnected", result.stderr))
+    missing = set(ABSENT) | {"scanner"} if name == "every-device-missing" else \
+        {"scanner"} if name in ("serial", "evdev", "camera") else set()
+    assert missing <= troubled, (missing - troubled, result.stderr[-3000:])
+    if name in ("sim", "none"):   # a simulated scanner is there; "none" is not configured: no trouble
+        assert "scanner" not in troubled, result.stderr[-3000:]
 
 
 def test_missing_devices_reach_the_technician_and_the_hall(tmp_path: Path) -> None:

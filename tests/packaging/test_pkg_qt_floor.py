@@ -18,7 +18,10 @@ import pytest
 
 from tests.packaging.lockfile import AARCH64, DEV_LOCK, REPO, requirements_for
 
-pytestmark = pytest.mark.slow
+# pyproject's --timeout=300 counts fixtures too: a fresh floor venv downloads and installs the
+# whole dev lock (pip's own timeout is 1200 s, the smoke run's 900 s). Without this, a first run on
+# a slower network is cut off by pytest-timeout before either step can say what went wrong.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 VENV = REPO / ".venv-qt-floor"
 SMOKE = ["tests/test_qt_runtime.py", "tests/ui/test_ui_display.py",

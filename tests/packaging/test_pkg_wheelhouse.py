@@ -19,7 +19,10 @@ import pytest
 from tests.packaging.conftest import INSTALL, PACKAGING, base_root, need, need_root
 from tests.packaging.lockfile import AARCH64, RUNTIME_LOCK, X86_64, pins_for
 
-pytestmark = pytest.mark.slow
+# pyproject's --timeout=300 counts fixtures too: the first wheelhouse downloads ~350 MB
+# (build-wheelhouse.sh's own timeout is 900 s, each install's 900 s). Without this, a first run on
+# a slower network is cut off by pytest-timeout before either step can say what went wrong.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 def offline_env() -> dict[str, str]:
