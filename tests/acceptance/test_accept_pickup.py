@@ -156,6 +156,7 @@ def test_pickup_not_ready_yet_says_so(person: Person) -> None:
     submit_to_delivery(person, en)
     person.tap(en("delivery.pickup"))
     person.wait_for(en("submit.done.title"), timeout=15)
+    assert not person.sees(en("submit.done.a4.print")), person.texts()   # no A4 printer: no A4 copies
     _to_progress_and_scan(person, en)
     person.wait_for(en("pickup.not_ready"))
     assert not person.sees(en("pickup.take")), person.texts()
