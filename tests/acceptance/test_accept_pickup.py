@@ -10,7 +10,7 @@ submitted at the kiosk ends with 自取 or 邮寄.
   领取出件号, which prints a ticket of the hall's 出件 window; staff calling at that window get the
   ticket with the case's number; the same receipt scanned again gets no second ticket.
 - 自取 (English), not ready yet: the receipt scanned in 办件查询 says it is not done and offers no
-  ticket.
+  ticket; once the department marked it ready, the same receipt scanned again gives the ticket.
 """
 
 from __future__ import annotations
@@ -151,12 +151,23 @@ def test_pickup_ready_gives_a_ticket_for_the_pickup_window(person: Person) -> No
     assert called is not None and called["ticket"]["case_no"] == number, called
 
 
-def test_pickup_not_ready_yet_says_so(person: Person) -> None:
+def test_pickup_not_ready_yet_says_so_then_ready_gives_the_ticket(person: Person) -> None:
     person.tap("English")
     submit_to_delivery(person, en)
     person.tap(en("delivery.pickup"))
     person.wait_for(en("submit.done.title"), timeout=15)
     assert not person.sees(en("submit.done.a4.print")), person.texts()   # no A4 printer: no A4 copies
+    number = _receipt_no(person)
     _to_progress_and_scan(person, en)
     person.wait_for(en("pickup.not_ready"))
     assert not person.sees(en("pickup.take")), person.texts()
+    person.assembly.platform.running.admin().mark_ready(number)   # the department: done, at the window
+    person.tap(en("common.home"))
+    person.tap("English")
+    person.tap(en("home.progress"))
+    person.wait_for(en("progress.how"))
+    person.scan_printed_qr()
+    person.wait_for(en("pickup.ready"), timeout=30)   # the status answer may be held a while
+    person.tap(en("pickup.take"))
+    person.wait_for(en("pickup.ticket.title"))
+    assert person.sees(en("pickup.ticket.case", no=number)), person.texts()
