@@ -32,6 +32,7 @@ def offered(core: Any) -> bool:
 
 def print_submission(core: Any, flow: Any) -> A4Copy:
     """The form and the receipt of ``flow``'s submission (its outcome set) on the A4 printer."""
+    from kiosk.delivery import delivery_paper
     from kiosk.documents import JOB_FORM, JOB_RECEIPT, Imprint, application_form_pdf, case_receipt_pdf
     from kiosk.forms import option_label
 
@@ -48,7 +49,8 @@ def print_submission(core: Any, flow: Any) -> A4Copy:
         form = application_form_pdf(item, values, language, imprint, applicant_name=who.name,
                                     applicant_id=who.id_number)
         receipt = case_receipt_pdf(item, outcome.receipt_no or outcome.local_no, language, imprint,
-                                   applicant_name=who.name, owed=owed, progress_url=outcome.qr_url or "")
+                                   applicant_name=who.name, owed=owed, progress_url=outcome.qr_url or "",
+                                   notices=delivery_paper(flow, language))   # 自取 / 邮寄, masked
         for pdf, job in ((form, JOB_FORM), (receipt, JOB_RECEIPT)):
             result = core.devices.print_a4(pdf, job)
             if not result.ok:

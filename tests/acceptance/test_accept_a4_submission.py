@@ -1,9 +1,9 @@
 """The submission on A4 as a citizen gets it: at a kiosk whose kiosk.toml names an A4 printer (a
 real CUPS queue on loopback, tests/cups_server.py), 无犯罪记录证明 submitted with the card, the
 phone typed on the on-screen keyboard and 自取 tapped ends on the receipt screen with
-打印申请表和受理回执（A4）; a tap sends the filled form and the case receipt to CUPS, and what CUPS
+打印A4版 (Print on A4); a tap sends the filled form and the case receipt to CUPS, and what CUPS
 handed the printer is read back (pdftotext) and rendered (pdftoppm): the form with the answers
-(the phone and the applicant masked), the receipt with the case number — in Chinese, in elder
+(the phone and the applicant masked), the receipt with the case number and 自取 — in Chinese, in elder
 mode and in English. The button then gives way to the words that say where the pages are.
 (Without an A4 printer the button is not there: test_accept_pickup.py's English test.)"""
 
@@ -65,6 +65,7 @@ def test_the_form_and_the_receipt_on_a4_from_the_receipt_screen(people: Callable
     assert "张*" in form and "110101********0513" in form, form
     assert _flat(tr("a4.receipt.title")) in receipt and numbers[0] in receipt, receipt
     assert _flat(tr("a4.receipt.service", service=item)) in receipt, receipt
+    assert _flat(tr("delivery.done.pickup")) in receipt, receipt
     for secret in SECRETS:
         assert secret not in form and secret not in receipt, secret
     shots = Path(os.environ.get("HALL_A4_SHOTS") or tmp_path)   # to look at the pages
