@@ -12,7 +12,9 @@ goes into the offline cache.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DAYS_SHOWN = 7
+#: (connect, read) seconds per platform call while a citizen waits (the client's overall deadline
+#: is twice their sum); then 现在无法预约 with 再试一次
+TIMEOUTS = (3.0, 8.0)
 HINTS_PER_WEEKDAY = 2
 HINT_WEEKDAYS = 3
 
@@ -65,11 +70,41 @@ class Day:
 
 
 def _client(core: KioskCore) -> Any:
+    """A client of its own (closed after the call) with the short timeouts a citizen can wait
+    for; the sync engine's keeps its own settings and its own thread."""
     sync = getattr(core, "sync", None)
-    client = getattr(sync, "client", None) if sync is not None else None
-    if client is None:
+    if sync is None or getattr(sync, "client", None) is None:
         raise BookingFailed(BookingProblem.OFFLINE)
+    client = sync.new_client()
+    client.timeout = TIMEOUTS
     return client
+
+
+def in_background(core: KioskCore, work: Callable[[], Any], deliver: Callable[[Any], None]) -> None:
+    """``work()`` on a thread of its own (a platform call may hang up to its timeouts), then
+    ``deliver(result)`` on the kiosk worker, the screen published after; an exception raised by
+    ``work`` is the result. Without a worker (a bare core) inline."""
+    def run() -> None:
+        try:
+            result = work()
+        except Exception as exc:
+            if not isinstance(exc, BookingFailed):
+                log.exception("booking: the platform call failed")
+            result = exc
+
+        def back(c: KioskCore) -> None:
+            deliver(result)
+            c._publish()
+
+        if core.to_worker is not None:
+            core.to_worker(back)
+        else:
+            deliver(result)
+
+    if core.to_worker is None:
+        run()
+    else:
+        threading.Thread(target=run, name="booking", daemon=True).start()
 
 
 def _refused(exc: PlatformError) -> BookingFailed:
@@ -88,10 +123,13 @@ def available(core: KioskCore) -> bool:
 
 
 def days(core: KioskCore, service_id: str) -> list[Day]:
+    client = _client(core)
     try:
-        answer = _client(core).get_booking_slots(core.hall_id, service_id, DAYS_SHOWN)
+        answer = client.get_booking_slots(core.hall_id, service_id, DAYS_SHOWN)
     except PlatformError as exc:
         raise _refused(exc) from exc
+    finally:
+        client.close()
     out = []
     for d in answer["days"]:
         slots = [Slot(datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"]), str(s.get("kind", "")),
@@ -109,10 +147,13 @@ def book(core: KioskCore, booking_id: str, service_id: str, slot: Slot, who: Ide
     body = {"booking_id": booking_id, "hall_id": core.hall_id, "service_id": service_id,
             "slot_start": slot.start.isoformat(timespec="seconds"),
             "id_number_hash": id_number_hash(core.hall_key, who.id_number), "name_masked": who.masked_name}
+    client = _client(core)
     try:
-        answer: dict[str, Any] = _client(core).post_booking(body)
+        answer: dict[str, Any] = client.post_booking(body)
     except PlatformError as exc:
         raise _refused(exc) from exc
+    finally:
+        client.close()
     log.info("booked", extra={"ctx": {"service": service_id, "slot": body["slot_start"],
                                       "duplicate": answer.get("duplicate")}})
     return answer

@@ -201,8 +201,10 @@ def application_form_pdf(service: ServiceItem, values: Mapping[str, str], langua
 
 
 def case_receipt_pdf(service: ServiceItem, case_no: str, language: str, imprint: Imprint = Imprint(), *,
-                     applicant_name: str = "", owed: Iterable[str] = (), progress_url: str = "") -> bytes:
-    """The case receipt (受理回执): case number, service, time limit, owed (容缺) materials."""
+                     applicant_name: str = "", owed: Iterable[str] = (), progress_url: str = "",
+                     notices: Iterable[str] = ()) -> bytes:
+    """The case receipt (受理回执): case number, service, time limit, owed (容缺) materials, and
+    ``notices`` as given (e.g. the 自取 / 邮寄 line, its address already masked)."""
     name = _content(service.name, service.name_en, language)
     page = _Page(_t(language, "receipt.title"), imprint, language)
     page.text(_t(language, "receipt.title"), 18, gap=8)
@@ -218,6 +220,8 @@ def case_receipt_pdf(service: ServiceItem, case_no: str, language: str, imprint:
         page.heading(_t(language, "receipt.owed"))
         for material in owed:
             page.text(material, 12, indent=8, box=True)
+    for notice in notices:
+        page.text(notice, 12)
     if progress_url:
         page.text(_t(language, "receipt.progress", url=progress_url), 11, gray=0.3)
     return page.done()

@@ -41,8 +41,13 @@ class BookingFlow(Flow):
     def wants_card(self) -> bool:  # type: ignore[override]
         return self.state == "card"
 
+    @property
+    def holds_citizen(self) -> str:
+        # the platform may be booking this citizen's slot now: its slip is on its way
+        return str(self.tr("notice.booking")) if self.state == "booking" else ""
+
     def transient_states(self) -> set[str]:
-        return {"problem", "done"}
+        return {"problem", "done", "loading", "booking"}
 
     def _fail(self, problem: BookingProblem) -> None:
         self.problem = problem
@@ -84,27 +89,56 @@ class BookingFlow(Flow):
         self.core.session.card = card
         self._load_days()
 
+    def _current(self, state: str) -> bool:
+        """A platform answer arriving late still belongs on the screen."""
+        return self.core.flow is self and self.state == state
+
     def _load_days(self) -> None:
-        try:
-            self.days = booking.days(self.core, self.service_id)
-        except BookingFailed as exc:
-            self._fail(exc.problem)
-            return
-        self.quiet = booking.quiet_times(self.core, self.days)
-        self.goto("day")
+        """正在查询: the platform's days off the worker (the screen answers meanwhile)."""
+        self.goto("loading")
+        service_id = self.service_id
+
+        def arrived(result: Any) -> None:
+            if not self._current("loading"):
+                return
+            if isinstance(result, BookingFailed):
+                self._fail(result.problem)
+                return
+            if isinstance(result, Exception):
+                self._fail(BookingProblem.OFFLINE)
+                return
+            self.days = result
+            self.quiet = booking.quiet_times(self.core, self.days)
+            self.goto("day")
+
+        booking.in_background(self.core, lambda: booking.days(self.core, service_id), arrived)
 
     def _book(self) -> None:
+        """正在预约: the booking off the worker; the screen stays (holds_citizen) until it is answered."""
         if self.slot is None or self.core.session.card is None:
             return
         who = self.core.identity(self.core.session.card)
-        try:
-            self.answer = booking.book(self.core, self.booking_id, self.service_id, self.slot, who)
-        except BookingFailed as exc:
-            self._fail(exc.problem)
-            return
-        self.printed = booking.print_slip(self.core, service=self._service_name(), slot=self.slot,
-                                          code=str(self.answer["code"]), who=who)
-        self.goto("done")
+        slot, booking_id, service_id = self.slot, self.booking_id, self.service_id
+        self.goto("booking")
+
+        def arrived(result: Any) -> None:
+            if not self._current("booking"):
+                return
+            if self.core.notice == self.holds_citizen:
+                self.core.notice = None  # answered: the wait is over
+            if isinstance(result, BookingFailed):
+                self._fail(result.problem)
+                return
+            if isinstance(result, Exception):
+                self._fail(BookingProblem.OFFLINE)
+                return
+            self.answer = result
+            self.printed = booking.print_slip(self.core, service=self._service_name(), slot=slot,
+                                              code=str(self.answer["code"]), who=who)
+            self.goto("done")
+
+        booking.in_background(self.core, lambda: booking.book(self.core, booking_id, service_id, slot, who),
+                              arrived)
 
     def _retry(self) -> None:
         """再试一次: the step that failed, with the same booking id when it was the booking."""
@@ -170,6 +204,10 @@ class BookingFlow(Flow):
                 "lines": [tr("booking.confirm.line", service=self._service_name(), **self._when(self.slot)),
                           tr("booking.confirm.who", name=who.masked_name, id=who.masked_id)],
                 "choices": [choice("confirm", tr("booking.confirm.ok"), accent="green")], "action": "by_id"})
+        if self.state == "loading":
+            return self.message(tr("booking.loading"), [tr("booking.loading.body")])
+        if self.state == "booking":
+            return self.message(tr("booking.sending"), [tr("booking.sending.body")], buttons=[])
         if self.state == "done" and self.slot is not None:
             lines = [tr("booking.done.code", code=str(self.answer.get("code", ""))),
                      tr("booking.done.when", **self._when(self.slot)),

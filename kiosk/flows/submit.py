@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kiosk import elicences
+from kiosk import a4_submission, elicences
 from kiosk.bundles import receipt_lines
 from kiosk.catalogue import shown_in
 from kiosk.delivery import SUBMIT_STATES as DELIVERY_STATES
@@ -40,6 +40,7 @@ class SubmitFlow(Flow):
         self.camera_problem = ""
         self.delivery = DeliveryStep(self)  # 自取 / 邮寄 at the end (kiosk/delivery.py)
         self.elicence = elicences.ElicenceStep(self)  # materials from e-licences (kiosk/elicences.py)
+        self.a4 = a4_submission.A4Copy.NONE  # the form and receipt on A4 (kiosk/a4_submission.py)
         if service_id:
             self._pick(service_id)
 
@@ -102,6 +103,8 @@ class SubmitFlow(Flow):
                 self.goto("delivery")   # first: how the result reaches the citizen
                 return
             self._submit()
+        elif state == "done" and action == "print_a4" and self.a4 is not a4_submission.A4Copy.PRINTED:
+            self.a4 = a4_submission.print_submission(self.core, self)
         elif state == "error" and action == "retry":
             self.outcome = None
             self.goto("review")
@@ -299,7 +302,12 @@ class SubmitFlow(Flow):
         if self.delivery.shown(tr):
             lines.append(self.delivery.shown(tr))
         lines.append(tr("submit.done.printed") if o.printed else tr("submit.done.not_printed"))
+        buttons = [choice("home", tr("common.finish"))]
+        if self.a4 is not a4_submission.A4Copy.NONE:
+            lines.append(tr(f"submit.done.a4.{self.a4}"))
+        if self.a4 is not a4_submission.A4Copy.PRINTED and a4_submission.offered(self.core):
+            buttons.insert(0, choice("print_a4", tr("submit.done.a4.print")))
         return Screen("ticket", tr("submit.done.title"), {
             "number": o.receipt_no or o.local_no, "service": self.core.item_name(self.item), "lines": lines,
-            "qr": o.qr_url, "printed": o.printed, "buttons": [choice("home", tr("common.finish"))]},
+            "qr": o.qr_url, "printed": o.printed, "buttons": buttons},
             speech=tr("speech.submitted"))

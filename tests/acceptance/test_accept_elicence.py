@@ -246,45 +246,51 @@ def test_a_licence_signed_under_a_key_not_pinned_is_refused(
         assert secret not in logged, secret
 
 
-@pytest.mark.parametrize("elder", [False, True], ids=["zh", "elder"])
+@pytest.mark.parametrize("mode", ["zh", "elder", "en"])
 def test_a_copy_of_an_e_licence_printed_from_the_guide(
         people: Callable[..., Person], tmp_path: Path, cups: CupsServer, caplog: pytest.LogCaptureFixture,
-        elder: bool) -> None:
+        mode: str) -> None:
     """打印电子证照复印件 outside any submission: 办事指南 → the entry → card → consent → a licence
-    → what the copy is for → the A4 copy (read back from CUPS): 「仅供办理银行业务使用」, the
-    date, the kiosk, the holder masked; then nothing of it left on the kiosk."""
+    → what the copy is for → the A4 copy (read back from CUPS): 「仅供办理银行业务使用」 (English:
+    "For banking only"), the date, the kiosk, the holder masked; then nothing of it left on the
+    kiosk."""
     caplog.set_level(logging.DEBUG)
     toml = tmp_path / "kiosk.toml"
     toml.write_text(f'[devices.a4_printer]\nconnection = "{cups.uri}"\n', encoding="utf-8")
     person = people(config=toml)
-    if elder:
+    tr = en if mode == "en" else zh
+    permit, register = ("Residence permit", "Household register") if mode == "en" else ("居住证", "户口簿")
+    if mode == "elder":
         person.tap("header_elder")
-    person.tap(zh("home.guide"))
-    person.wait_for(zh("elicence.copy"), timeout=15)   # shown once the platform said it has a library
-    person.swipe_to(zh("elicence.copy"))
-    person.tap(zh("elicence.copy"))
-    person.wait_for(zh("elicence.copy.card"))
+    elif mode == "en":
+        person.tap("English")
+    person.tap(tr("home.guide"))
+    person.wait_for(tr("elicence.copy"), timeout=15)   # shown once the platform said it has a library
+    person.swipe_to(tr("elicence.copy"))
+    person.tap(tr("elicence.copy"))
+    person.wait_for(tr("elicence.copy.card"))
     person.place_card("zhang_san")
-    person.wait_for(zh("elicence.copy.consent.body"))
-    person.tap(zh("elicence.consent.agree"))
-    person.wait_for(zh("elicence.copy.pick"))
-    assert person.sees(zh("elicence.print", name="居住证")), person.texts()
+    person.wait_for(tr("elicence.copy.consent.body"))
+    person.tap(tr("elicence.consent.agree"))
+    person.wait_for(tr("elicence.copy.pick"))
+    assert person.sees(tr("elicence.print", name=permit)), person.texts()
     assert not person.sees(ID_NUMBER) and not person.sees("张三"), person.texts()
-    person.swipe_to(zh("elicence.print", name="户口簿"))
-    person.tap(zh("elicence.print", name="户口簿"))
-    person.wait_for(zh("elicence.copy.purpose"))
+    person.swipe_to(tr("elicence.print", name=register))
+    person.tap(tr("elicence.print", name=register))
+    person.wait_for(tr("elicence.copy.purpose"))
     before = len(cups.jobs())
-    person.swipe_to(zh("elicence.copy.purpose.bank"))
-    person.tap(zh("elicence.copy.purpose.bank"))
-    person.wait_for(zh("elicence.printed"), timeout=30)
+    person.swipe_to(tr("elicence.copy.purpose.bank"))
+    person.tap(tr("elicence.copy.purpose.bank"))
+    person.wait_for(tr("elicence.printed"), timeout=30)
     text = _flat(pdf_text(cups.wait_for_jobs(before + 1)[-1]))
-    assert _flat("仅供办理银行业务使用") in text and "户口簿" in text, text
+    mark = _flat(tr("a4.licence.only_for", purpose=tr("elicence.copy.purpose.bank")))
+    assert mark in text and _flat(register) in text, text
     assert time.strftime("%Y-%m-%d") in text and "kiosk-01" in text, text
     assert "110101********0513" in text and ID_NUMBER not in text, text
     assert "张*" in text and "张三" not in text and "示例胡同" not in text, text
-    person.tap(zh("common.back"))                # the list again, for another copy
-    person.wait_for(zh("elicence.copy.pick"))
-    person.tap(zh("common.home"))
+    person.tap(tr("common.back"))                # the list again, for another copy
+    person.wait_for(tr("elicence.copy.pick"))
+    person.tap(tr("common.home"))
     person.wait_for("自助申报")
     _nothing_left(person)
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)

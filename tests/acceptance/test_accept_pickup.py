@@ -1,16 +1,16 @@
 """统一窗口出件 as citizens meet it: 无犯罪记录证明 (an item whose certificate is handed out)
 submitted at the kiosk ends with 自取 or 邮寄.
 
-- 邮寄 (Chinese): the address typed in Pinyin on the on-screen keyboard reaches the platform inside
-  the application record (read back over the reference platform's admin HTTP), is shown and
-  printed masked, and no file of the kiosk (its offline cache's SQLite file and journal
-  included) holds it in clear.
+- 邮寄 (Chinese; English on the Latin keys): the address typed in Pinyin on the on-screen
+  keyboard reaches the platform inside the application record (read back over the reference
+  platform's admin HTTP), is shown and printed masked, and no file of the kiosk (its offline
+  cache's SQLite file and journal included) holds it in clear.
 - 自取 (elder mode): the department marks the case ready (the platform's admin call); the phone
   page of the receipt QR says 待领取; the receipt's QR held under the scanner in 办件查询 offers
   领取出件号, which prints a ticket of the hall's 出件 window; staff calling at that window get the
   ticket with the case's number; the same receipt scanned again gets no second ticket.
 - 自取 (English), not ready yet: the receipt scanned in 办件查询 says it is not done and offers no
-  ticket.
+  ticket; once the department marked it ready, the same receipt scanned again gives the ticket.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from common.i18n import translate
@@ -29,6 +30,7 @@ from tests.acceptance.person import Person
 
 ITEM_ZH, ITEM_EN = "无犯罪记录证明", "Certificate of no criminal record"
 ADDRESS = "广东韶关新华路128"   # what the Pinyin keys below give (the first candidate of each word)
+ADDRESS_EN = "12 xinhua road shaoguan"
 
 
 def zh(key: str, **kw: object) -> str:
@@ -73,30 +75,39 @@ def _receipt_no(person: Person) -> str:
     return found[0]
 
 
-def test_post_with_an_address_typed_on_the_keyboard(person: Person) -> None:
-    submit_to_delivery(person)
-    person.picture("zh-delivery-choice")
-    person.tap(zh("delivery.post"))
-    person.wait_for(zh("delivery.address.title"))
+@pytest.mark.parametrize("mode", ["zh", "en"])
+def test_post_with_an_address_typed_on_the_keyboard(person: Person, mode: str) -> None:
+    tr = en if mode == "en" else zh
+    if mode == "en":
+        person.tap("English")
+    submit_to_delivery(person, tr)
+    person.picture(f"{mode}-delivery-choice")
+    person.tap(tr("delivery.post"))
+    person.wait_for(tr("delivery.address.title"))
     person.tap("field_address")
-    person.type("guangdong shaoguan xinhualu 128")   # Pinyin: each space takes the first candidate
+    if mode == "en":
+        address, masked = ADDRESS_EN, "** xin****"
+        person.type(ADDRESS_EN)                       # the Latin keyboard: a space is a space
+    else:
+        address, masked = ADDRESS, "广东韶****"
+        person.type("guangdong shaoguan xinhualu 128")   # Pinyin: each space takes the first candidate
     person.press_key("\n")
-    assert person.sees(ADDRESS), person.texts()
-    person.tap(zh("submit.submit"))
-    person.wait_for(zh("submit.done.title"), timeout=15)
+    assert person.sees(address), person.texts()
+    person.tap(tr("submit.submit"))
+    person.wait_for(tr("submit.done.title"), timeout=15)
     number = _receipt_no(person)
-    assert person.sees("广东韶****") and not person.sees(ADDRESS), person.texts()   # masked
+    assert person.sees(masked) and not person.sees(address), person.texts()   # masked
     printed = "\n".join(person.printed())
-    assert "广东韶****" in printed and ADDRESS not in printed, printed
+    assert masked in printed and address not in printed, printed
     record = _record_of(person, number)
-    assert record["payload"]["delivery"] == {"method": "post", "address": ADDRESS}, record
+    assert record["payload"]["delivery"] == {"method": "post", "address": address}, record
     refused = requests.post(f"{person.assembly.platform.running.base_url}/admin/applications/{number}/ready",
                             headers={"Authorization": f"Bearer {person.assembly.platform.running.admin_token}"},
                             timeout=10)
     assert refused.status_code == 409, refused.text   # posted: nothing waits at the 出件 window
     for path in (Path(person.assembly.config.data_dir) / "kiosk").rglob("*"):   # the cache file too
         if path.is_file():
-            assert ADDRESS.encode() not in path.read_bytes(), path
+            assert address.encode() not in path.read_bytes(), path
 
 
 def _to_progress_and_scan(person: Person, tr: Callable[..., str], *, elder: bool = False) -> None:
@@ -151,11 +162,23 @@ def test_pickup_ready_gives_a_ticket_for_the_pickup_window(person: Person) -> No
     assert called is not None and called["ticket"]["case_no"] == number, called
 
 
-def test_pickup_not_ready_yet_says_so(person: Person) -> None:
+def test_pickup_not_ready_yet_says_so_then_ready_gives_the_ticket(person: Person) -> None:
     person.tap("English")
     submit_to_delivery(person, en)
     person.tap(en("delivery.pickup"))
     person.wait_for(en("submit.done.title"), timeout=15)
+    assert not person.sees(en("submit.done.a4.print")), person.texts()   # no A4 printer: no A4 copies
+    number = _receipt_no(person)
     _to_progress_and_scan(person, en)
     person.wait_for(en("pickup.not_ready"))
     assert not person.sees(en("pickup.take")), person.texts()
+    person.assembly.platform.running.admin().mark_ready(number)   # the department: done, at the window
+    person.tap(en("common.home"))
+    person.tap("English")
+    person.tap(en("home.progress"))
+    person.wait_for(en("progress.how"))
+    person.scan_printed_qr()
+    person.wait_for(en("pickup.ready"), timeout=30)   # the status answer may be held a while
+    person.tap(en("pickup.take"))
+    person.wait_for(en("pickup.ticket.title"))
+    assert person.sees(en("pickup.ticket.case", no=number)), person.texts()
