@@ -1,7 +1,7 @@
 """HTTP ticket life cycles per second against a ``hall-server`` process, and its CPU per cycle.
 
     .venv/bin/python benchmarks/bench_queue_http.py [--clients 50] [--seconds 20] [--mode life|probe]
-        [--workers N] [--subscribers K] [--root DIR] [--client raw|hallclient]
+        [--workers N] [--subscribers K] [--root DIR] [--client raw|hallclient] [--store sqlite|postgresql|URL]
 
 Starts ``python main.py hall-server`` (from ``--root``, default this checkout: point it at a
 checkout of an older commit to measure "before" with the same load client) on a fresh data
@@ -24,7 +24,11 @@ every subscriber. Every pulled ticket id and every issued number is checked for 
 Prints Markdown: life cycles/s, requests/s, p50/p99 per request kind, and the server's CPU
 seconds per cycle (user + system of the server and its worker processes, from /proc), and the
 load generator's beside it: on a 2-core machine the two together bound the cycles/s any server
-could reach here (cycles/s ≤ cores / (server + load generator CPU per cycle))."""
+could reach here (cycles/s ≤ cores / (server + load generator CPU per cycle)).
+
+``--store postgresql`` serves from a throw-away PostgreSQL started as the tests start it
+(tests/pg_server.py, fsync on: the store's own durability), ``--store postgresql://…`` from that
+database; with ``--workers 2`` that is two hall-server processes on one database."""
 
 from __future__ import annotations
 
@@ -244,7 +248,19 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=0, help="hall-server --workers (0: do not pass the option)")
     ap.add_argument("--subscribers", type=int, default=0, help="SSE streams held open during the run")
     ap.add_argument("--root", default=str(ROOT), help="checkout whose main.py serves (default: this one)")
+    ap.add_argument("--store", default="sqlite",
+                    help="sqlite (the hall's queue.db), postgresql (a throw-away server) or a postgresql:// URL")
     args = ap.parse_args()
+    pg = None
+    store_url = args.store if args.store.startswith("postgresql://") else ""
+    if args.store == "postgresql":
+        sys.path.insert(0, str(ROOT))
+        from tests.pg_server import PgServer
+
+        pg = PgServer().start(durable=True)
+        store_url = pg.new_database()
+    elif not store_url and args.store != "sqlite":
+        ap.error("--store: sqlite, postgresql or a postgresql:// URL")
     root = Path(args.root).resolve()
     data = Path(tempfile.mkdtemp(prefix="bench-http-")).resolve()
     services = prepare(data, args.clients, root)
@@ -255,6 +271,8 @@ def main() -> int:
            "--data-dir", str(data), "--heartbeat", "2"]
     if args.workers:
         cmd += ["--workers", str(args.workers)]
+    if store_url:
+        cmd += ["--store", store_url]
     server = subprocess.Popen(cmd, cwd=root)
     base = f"http://127.0.0.1:{port}"
     ctx = mp.get_context("spawn")
@@ -305,6 +323,8 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(15)
+        if pg is not None:
+            pg.stop()
     lat: dict[str, list[float]] = {}
     pulled: list[str] = []
     numbers: list[str] = []
@@ -319,6 +339,7 @@ def main() -> int:
     requests_n = sum(len(v) for v in lat.values())
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"{args.mode}, {args.clients} clients ({args.client}), {args.seconds:.0f} s, workers {args.workers or '-'}, "
+          f"store {'postgresql' if store_url else 'sqlite'}, "
           f"{args.subscribers} subscribers, load {' '.join(load)}, root {root}")
     print(f"{cycles} cycles = {cycles / args.seconds:.1f}/s, {requests_n / args.seconds:.0f} requests/s; "
           f"server CPU {(cpu1 - cpu0) / max(1, cycles) * 1000:.2f} ms per cycle "

@@ -8,6 +8,9 @@ Owns the rules:
   raised once per silence in the same transaction that marks the machine silent (so two
   hall-server workers never raise it twice) and acknowledged by ``fleet`` when the machine's
   next heartbeat arrives;
+- a machine whose heartbeat newly carries an update problem (a refused or rolled-back release) is
+  an alert of kind ``fleet_update``, raised in the heartbeat's transaction and acknowledged by
+  ``fleet`` when the problem goes (a release staged);
 - what counts as a machine's problem (:func:`problems`): a device in error or disconnected, a
   dead-lettered record, a backlog older than the sync can explain, little disk left;
 - the hall's state *now* (:meth:`Fleet.hall_now`): waiting, the longest wait against its
@@ -36,6 +39,8 @@ DISK_LOW_BYTES = 1 << 30
 BACKLOG_STUCK = 500
 BAD_DEVICE_STATES = frozenset({"error", "disconnected"})
 SILENT_KIND = "fleet_silent"
+#: a machine that refused or rolled back the hall's release (its heartbeat's ``update_problem``)
+UPDATE_KIND = "fleet_update"
 ACK_BY = "fleet"
 
 
@@ -96,6 +101,7 @@ class Fleet:
                 eng._event(tx, now, day, "alert_ack", None, counter_id, ACK_BY, alert_id=silent_alert,
                            alert_kind=SILENT_KIND, source=device, reason="back")
             old = json.loads(before["state"]) if before is not None else None
+            self._update_alert(tx, now, day, device, role, counter_id, state, old)
             changed = old is None or back or problems(old) != problems(state) \
                 or old.get("version") != state.get("version")
             return {"device": device, "seen_at": eng.hall.iso(now), "back": back, "changed": changed,
@@ -105,6 +111,29 @@ class Fleet:
         if answer["changed"] and self.on_change is not None:
             self.on_change()
         return answer
+
+    def _update_alert(self, tx: StoreTx, now: float, day: str, device: str, role: str, counter_id: str | None,
+                      state: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """A new update problem is an alert; the machine's earlier update alert is acknowledged when
+        its problem goes or changes."""
+        problem = state.get("update_problem") or None
+        before = (old or {}).get("update_problem") or None
+        if problem == before:
+            return
+        eng = self.engine
+        for alert in tx.open_alerts(500):
+            if alert["kind"] == UPDATE_KIND and alert["source"] == device and alert.get("acked_at") is None \
+                    and tx.ack_alert(int(alert["id"]), now, ACK_BY):
+                eng._event(tx, now, day, "alert_ack", None, counter_id, ACK_BY, alert_id=alert["id"],
+                           alert_kind=UPDATE_KIND, source=device, reason="update")
+        if problem is None:
+            return
+        what = state.get("name") or device
+        message = f"{what} ({role}) running {state.get('version')}: fleet update problem {problem}"
+        alert = {"at": now, "kind": UPDATE_KIND, "source": device, "message": message}
+        aid = tx.add_alert(alert)
+        eng._event(tx, now, day, "alert", None, counter_id, None, alert_id=aid,
+                   alert_kind=UPDATE_KIND, source=device, message=message)
 
     def check_silence(self) -> list[dict[str, Any]]:
         """Raise the alert of every machine silent for the window and not yet alerted."""

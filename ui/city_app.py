@@ -208,8 +208,8 @@ class CityWindow(QMainWindow):
         return self.t(f"kind.{kind}") if kind in MACHINE_KINDS else (kind or "")
 
     def alert_kind(self, kind: str | None) -> str:
-        if kind == "fleet_silent":
-            return self.t("alert.fleet_silent")
+        if kind in ("fleet_silent", "fleet_update"):  # queueing/fleet.py: silence, a refused or rolled-back release
+            return self.t(f"alert.{kind}")
         return self.t(f"device.{kind}") if kind in DEVICE_KINDS else (kind or "")
 
     def problem_text(self, code: str) -> str:

@@ -85,6 +85,46 @@ def test_every_role_beats_and_the_hall_keeps_each_machines_latest_state(tmp_path
         srv.stop()
 
 
+def test_a_refused_or_rolled_back_update_is_one_alert_acknowledged_when_it_goes(tmp_path: Path) -> None:
+    """The kiosk's heartbeat as the kiosk builds it (kiosk.updates.update_health from kiosk.toml's
+    [updates], reading the releases' status.json the update check writes): a new update problem is
+    one ``fleet_update`` alert however often it is repeated, acknowledged by the fleet once a release
+    is staged, and a rollback later is a new one."""
+    from kiosk.config import load_config
+    from kiosk.updates import Releases, update_health
+
+    srv = hall(tmp_path)
+    try:
+        releases = Releases(tmp_path / "releases")
+        releases.root.mkdir()
+        conf = tmp_path / "kiosk.toml"
+        conf.write_text(f'version = 1\ndata_dir = "{tmp_path / "data"}"\n[updates]\n'
+                        f'releases_dir = "{releases.root}"\n', "utf-8")
+        config = load_config(conf)
+        kiosk = HallClient(srv.base_url, enrol(srv.data_dir, "kiosk", "kiosk-07"))
+        beat = Heartbeat(kiosk, "kiosk", "kiosk-07", tmp_path, probe=lambda: update_health(config))
+        admin = HallClient(srv.base_url, srv.token("admin"))
+
+        def update_alerts(include_acked: bool = False) -> list[dict[str, object]]:
+            return [a for a in admin.alerts(include_acked) if a["kind"] == "fleet_update"]
+
+        assert beat.beat() and update_alerts() == []
+        releases.problem("bad_signature", "bad release signature", "1.1.0")  # as `check` records a refusal
+        assert beat.beat() and beat.beat()
+        alerts = update_alerts()
+        assert [(a["source"], "bad_signature" in str(a["message"])) for a in alerts] == [("kiosk-07", True)]
+        releases.clear_problem()  # a release staged
+        assert beat.beat()
+        assert update_alerts() == [] and [a["acked_by"] for a in update_alerts(True)] == ["fleet"]
+        releases.problem("rolled_back", "rolled back from 1.2.0", "1.2.0")
+        assert beat.beat()
+        assert ["rolled_back" in str(a["message"]) for a in update_alerts()] == [True]
+        machines = {m["device"]: m for m in admin.fleet()["machines"]}
+        assert machines["kiosk-07"]["problems"] == ["update:rolled_back"]
+    finally:
+        srv.stop()
+
+
 @pytest.mark.skipif(not LIBFAKETIME or shutil.which("faketime") is None,
                     reason="libfaketime (Debian package faketime) missing")
 def test_a_machine_silent_for_five_minutes_is_one_alert_cleared_when_it_returns(tmp_path: Path) -> None:

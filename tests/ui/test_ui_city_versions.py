@@ -2,7 +2,8 @@
 hall-server serving a signed release, three kiosks that take it with ``python -m kiosk.updates``
 and then start ``main.py kiosk`` (offscreen) with the version of their ``current`` release, as the
 installed ``hall-kiosk`` command does. The third kiosk's release is broken and it rolls back, so
-the city sees 1.1.0×2 and 1.0.0×1. Saved as docs/screenshots/city-versions.png when
+the city sees 1.1.0×2 and 1.0.0×1, and the third kiosk listed with its rollback in words (its
+heartbeat carries the releases' status, as an installed kiosk's does). Saved as docs/screenshots/city-versions.png when
 ``HALL_CITY_SHOTS`` names a directory."""
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ def test_the_city_sees_every_kiosks_release(tmp_path: Path, qapp: Any) -> None:
             assert running == ("1.1.0" if i < 2 else "1.0.0")
             (rel / f"home-{running}").unlink()  # the real kiosk writes it again when its window shows
             cfg = kiosk_toml(tmp_path / f"{n}.toml", tmp_path / n / "data", n, hall_url, tokens[n], platform)
+            # as installed (packaging/etc/kiosk.toml): the heartbeat reads the releases' status.json
+            with cfg.open("a", encoding="utf-8") as f:
+                f.write(f'[updates]\nreleases_dir = "{rel}"\npublic_key = "{tmp_path / "r.pub"}"\n')
             procs.append(Proc(n, ["kiosk", "--config", str(cfg)], tmp_path / f"{n}.log",
                               env={"QT_QPA_PLATFORM": "offscreen",
                                    "HALL_KIOSK_RELEASES": str(rel),
@@ -108,6 +112,17 @@ def test_the_city_sees_every_kiosks_release(tmp_path: Path, qapp: Any) -> None:
             k: v for k, v in versions().items() if k not in names}
         wait_until("the hall's versions", lambda: "1.1.0×2" in city.cells(city.halls)[0][8]
                    and "1.0.0×1" in city.cells(city.halls)[0][8], lambda s: _pump(app, s))
+        # the kiosk that rolled back by itself is the one machine with a problem, in words
+        rolled_back = city.t("problem.update.rolled_back")
+        troubled = [("kiosk-c", "1.0.0", rolled_back)]
+        wait_until("the rolled-back kiosk among the machines with a problem",
+                   lambda: [(r[1], r[3], r[4]) for r in city.cells(city.machines)] == troubled,
+                   lambda s: _pump(app, s))
+        assert {r[0]: r[3] for r in city.cells(city.detail_table)}["kiosk-c"] == rolled_back
+        # and its rollback is one open alert of the city (queueing/fleet.py fleet_update)
+        alert = [(city.t("alert.fleet_update"), "kiosk-c")]
+        wait_until("the rollback among the open alerts",
+                   lambda: [(r[2], r[3]) for r in city.cells(city.alerts)] == alert, lambda s: _pump(app, s))
         shots = os.environ.get("HALL_CITY_SHOTS")
         if shots:
             _pump(app, 1.0)
