@@ -7,6 +7,7 @@ all on the display (two columns), thirteen are paged; the display's clock is the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -129,8 +130,37 @@ def test_a_notice_posted_on_the_dashboard_appears_on_the_display(qtbot, hall_ser
         unload_qml(engine)
 
 
+def _bottom(window: Any, name: str) -> float:
+    """Where a named item of the display ends, in the window's pixels."""
+    from PySide6.QtCore import QPointF
+
+    def find(item: Any) -> Any:
+        for child in item.childItems():
+            if child.objectName() == name:
+                return child
+            found = find(child)
+            if found is not None:
+                return found
+        return None
+
+    item = find(window.contentItem())
+    assert item is not None, name
+    return float(item.mapToScene(QPointF(0, item.height())).y())
+
+
 def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerProcess) -> None:
+    """…with two notices (Chinese and English) under them, all inside the TV's 1080 lines."""
     application()
+    add_staff(hall_server.data_dir, "9001", "supervisor pw 1", "--supervisor")
+    supervisor = HallClient(hall_server.base_url, hall_server.token("admin"))
+    supervisor.sign_in("9001", "supervisor pw 1")  # the dashboard's 显示屏公告 page posts the same way
+    now = datetime.fromisoformat(supervisor.notices()["now"])
+    supervisor.post_notice("今日 12:00–13:30 部分窗口午间轮岗，请留意叫号。",
+                           "Some windows rotate staff 12:00–13:30 today; please watch the calls.",
+                           ends_at=(now + timedelta(hours=8)).isoformat())
+    supervisor.post_notice("办理不动产登记请提前备好身份证和不动产权证书。",
+                           "For real-estate registration, bring your ID card and property certificate.",
+                           ends_at=(now + timedelta(days=7)).isoformat())
     kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
     counter = HallClient(hall_server.base_url, hall_server.token("counter"))
     bridge = DisplayBridge(HallClient(hall_server.base_url, hall_server.token("display")),
@@ -151,6 +181,11 @@ def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerPr
                    if f"call_{i}" in shown}
         assert numbers == called  # all eight, each with its window
         assert "page" not in shown  # one page: nothing hidden behind a page turn
+        qtbot.waitUntil(lambda: "notice_en_1" in _texts(display), timeout=10_000)
+        assert _texts(display)["notice_en_0"].startswith("Some windows rotate staff")
+        last_zone = f"waiting_{len(bridge.view['zones']) - 1}"
+        for name in ("notice_0", "notice_en_0", "notice_1", "notice_en_1", "call_7", last_zone):
+            assert _bottom(display, name) <= display.height(), name  # on the screen, not below its edge
     finally:
         bridge.stop()  # its events thread first: nothing reaches the bridge while the window goes
         unload_qml(engine)
