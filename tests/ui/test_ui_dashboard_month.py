@@ -201,6 +201,8 @@ def test_the_dashboard_shows_last_month_as_computed_from_the_raw_events(qtbot, m
         assert by_name[name] == (value, num, den), name
     num, den, value = want["complaints"]
     assert by_name["投诉办结率"] == (value, num, den)
+    rejected = sum(1 for o in ledger.finished.values() if o == "rejected")  # each signed off by the supervisor
+    assert rejected > 0 and by_name["不予受理（经负责人签批）"][0] == rejected  # 窗口无否决权, in the report
     day_rows = list(book["分日"].iter_rows(values_only=True))
     assert day_rows[0][:3] == ("日期", "取号", "办结")
     assert {r[0]: r[1] for r in day_rows[1:]} == want["per_day"]
