@@ -73,7 +73,7 @@ def test_an_unacknowledged_help_call_escalates_to_every_counter(qtbot, hall: Run
         sign_in_by_keys(qtbot, console, staff_id, password)
         qtbot.waitUntil(lambda c=console, s=staff_id: c.staff_label.text().startswith(s), timeout=5000)
 
-    HallClient(hall.base_url, hall.token("kiosk")).raise_alert("help", "kiosk-01", "kiosk-01 needs help")
+    raised = HallClient(hall.base_url, hall.token("kiosk")).raise_alert("help", "kiosk-01", "kiosk-01 needs help")
     helpdesk.alerts.refresh()
     qtbot.waitUntil(lambda: helpdesk.alerts.table.rowCount() == 1, timeout=10_000)
     window.alerts.refresh()
@@ -93,6 +93,15 @@ def test_an_unacknowledged_help_call_escalates_to_every_counter(qtbot, hall: Run
     qtbot.waitUntil(lambda: helpdesk.alerts.table.item(0, 3) is not None
                     and helpdesk.alerts.table.item(0, 3).text() == zh("staff.alerts.state.acknowledged"),
                     timeout=10_000)
+
+    # the clerk who took it marks it 已处理 on the console: off both lists, the hall says who and when
+    _click_row(qtbot, window.alerts.table, 0)
+    qtbot.mouseClick(window.alerts.resolve, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.alerts.table.rowCount() == 0, timeout=10_000)
+    helpdesk.alerts.refresh()
+    qtbot.waitUntil(lambda: helpdesk.alerts.table.rowCount() == 0, timeout=10_000)
+    done = HallClient(hall.base_url, hall.token("admin")).alert(int(raised["id"]))
+    assert (done["state"], done["resolved_by"]) == ("resolved", "3001") and done["resolved_at"]
 
 
 def test_a_notice_posted_on_the_dashboard_appears_on_the_display(qtbot, hall_server: ServerProcess) -> None:
