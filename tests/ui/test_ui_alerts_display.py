@@ -158,7 +158,8 @@ def _bottom(window: Any, name: str) -> float:
 
 
 def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerProcess) -> None:
-    """…with two notices (Chinese and English) under them, all inside the TV's 1080 lines."""
+    """…with two notices (Chinese and English) under them, all inside the TV's 1080 lines, and a
+    third posted for tomorrow not shown yet."""
     application()
     add_staff(hall_server.data_dir, "9001", "supervisor pw 1", "--supervisor")
     supervisor = HallClient(hall_server.base_url, hall_server.token("admin"))
@@ -170,6 +171,9 @@ def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerPr
     supervisor.post_notice("办理不动产登记请提前备好身份证和不动产权证书。",
                            "For real-estate registration, bring your ID card and property certificate.",
                            ends_at=(now + timedelta(days=7)).isoformat())
+    supervisor.post_notice("明日系统升级，暂停自助申报。", "System upgrade tomorrow: no self-service submissions.",
+                           starts_at=(now + timedelta(days=1)).isoformat(),
+                           ends_at=(now + timedelta(days=2)).isoformat())  # scheduled: not on the screen today
     kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
     counter = HallClient(hall_server.base_url, hall_server.token("counter"))
     bridge = DisplayBridge(HallClient(hall_server.base_url, hall_server.token("display")),
@@ -192,6 +196,7 @@ def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerPr
         assert "page" not in shown  # one page: nothing hidden behind a page turn
         qtbot.waitUntil(lambda: "notice_en_1" in _texts(display), timeout=10_000)
         assert _texts(display)["notice_en_0"].startswith("Some windows rotate staff")
+        assert "notice_2" not in _texts(display)  # tomorrow's waits for its start
         last_zone = f"waiting_{len(bridge.view['zones']) - 1}"
         for name in ("notice_0", "notice_en_0", "notice_1", "notice_en_1", "call_7", last_zone):
             assert _bottom(display, name) <= display.height(), name  # on the screen, not below its edge
