@@ -206,8 +206,16 @@ def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerPr
 
 
 def test_more_calls_than_two_columns_hold_are_paged(qtbot, hall_server: ServerProcess) -> None:
-    """Thirteen counters calling: twelve on the first page, the thirteenth on the next, in turn."""
+    """Thirteen counters calling: twelve on the first page, the thirteenth on the next, in turn;
+    a full page of twelve still leaves the notices on the screen."""
     application()
+    add_staff(hall_server.data_dir, "9001", "supervisor pw 1", "--supervisor")
+    supervisor = HallClient(hall_server.base_url, hall_server.token("admin"))
+    supervisor.sign_in("9001", "supervisor pw 1")
+    now = datetime.fromisoformat(supervisor.notices()["now"])
+    for zh_text, en_text in (("今日 12:00–13:30 部分窗口午间轮岗，请留意叫号。", "Some windows rotate staff at lunch."),
+                             ("办理不动产登记请提前备好身份证和不动产权证书。", "Bring your ID card for real estate.")):
+        supervisor.post_notice(zh_text, en_text, ends_at=(now + timedelta(hours=8)).isoformat())
     kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
     counter = HallClient(hall_server.base_url, hall_server.token("counter"))
     bridge = DisplayBridge(HallClient(hall_server.base_url, hall_server.token("display")),
@@ -228,9 +236,14 @@ def test_more_calls_than_two_columns_hold_are_paged(qtbot, hall_server: ServerPr
             called.add(answer["ticket"]["number"])
         qtbot.waitUntil(lambda: len(bridge.view.get("current", [])) == 13, timeout=10_000)
         seen: dict[str, set[str]] = {}
+        full_pages: list[bool] = []
 
         def look() -> bool:
             shown = _texts(display)
+            if shown.get("page") == "1 / 2" and "call_11" in shown:  # the full page: nothing below the screen
+                for name in ("call_11", "notice_en_0", "notice_en_1"):
+                    assert _bottom(display, name) <= display.height(), name
+                full_pages.append(True)
             if "page" in shown:
                 seen.setdefault(shown["page"], set()).update(v for k, v in shown.items() if k.startswith("call_")
                                                              and not k.startswith("call_counter_"))
@@ -238,7 +251,7 @@ def test_more_calls_than_two_columns_hold_are_paged(qtbot, hall_server: ServerPr
 
         # the pages turn by themselves; every call is shown, on one page or the other
         qtbot.waitUntil(look, timeout=15_000)
-        assert len(seen["1 / 2"]) == 12 and len(seen["2 / 2"]) == 1
+        assert len(seen["1 / 2"]) == 12 and len(seen["2 / 2"]) == 1 and full_pages
     finally:
         bridge.stop()  # its events thread first: nothing reaches the bridge while the window goes
         unload_qml(engine)
