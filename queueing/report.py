@@ -22,9 +22,9 @@ PARTS = {"completion": ("finished", "accepted"), "satisfaction": ("satisfied", "
          "same_day_items": ("same_day", "cases")}
 GROUP_COLUMNS = ("key", "name", "issued", "served", "no_shows", "wait_mean", "wait_p90", "target",
                  "over_target_share", "service_mean", "typical", "over_typical_share", "accepted", "completion",
-                 "ratings", "satisfaction", "bad", "rectification")
-DAY_COLUMNS = ("day", "issued", "served", "wait_mean", "over_target_share", "accepted", "completion", "ratings",
-               "satisfaction", "bad", "rectification")
+                 "rejected", "ratings", "satisfaction", "bad", "rectification")
+DAY_COLUMNS = ("day", "issued", "served", "wait_mean", "over_target_share", "accepted", "completion", "rejected",
+               "ratings", "satisfaction", "bad", "rectification")
 VISIT_COLUMNS = ("key", "name", "visits", "matters", "anonymous", "per_matter", "once_share")
 PERCENT_COLUMNS = {"over_target_share", "over_typical_share", "completion", "satisfaction", "rectification",
                    "once_share", "value_rate"}
@@ -56,6 +56,7 @@ def group_row(key: str, g: dict[str, Any], names: dict[str, str]) -> dict[str, A
         "over_target_share": g.get("over_target_share"), "service_mean": service.get("mean"),
         "typical": g.get("typical_service_minutes"), "over_typical_share": g.get("over_typical_share"),
         "accepted": (rates.get("completion") or {}).get("accepted", 0), "completion": _rate(g, "completion"),
+        "rejected": (rates.get("rejected") or {}).get("cases", 0),
         "ratings": (rates.get("satisfaction") or {}).get("ratings", 0), "satisfaction": _rate(g, "satisfaction"),
         "bad": (rates.get("rectification") or {}).get("bad", 0), "rectification": _rate(g, "rectification"),
     }
@@ -81,6 +82,8 @@ def summary_rows(figures: dict[str, Any], language: str) -> list[list[Any]]:
     rows.append([_h(language, "metric.wait_mean"), waits.get("mean"), None, None, ""])
     rows.append([_h(language, "metric.over_target_share"), totals.get("over_target_share"), None, None,
                  _h(language, "note.over_target_share")])
+    rows.append([_h(language, "metric.rejected"), (rates.get("rejected") or {}).get("cases", 0), None, None,
+                 _h(language, "note.rejected")])
     return rows
 
 

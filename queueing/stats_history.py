@@ -14,6 +14,8 @@ numerator, denominator and ``rate`` (``None`` when the denominator is 0, shown a
   range that have a ``rectification`` event, whenever it came (up to today), over bad ratings.
 - 投诉办结率 ``complaints``: complaints received in the range that were closed, over complaints
   received (no complaint: "—").
+- 不予受理 ``rejected``: cases finished ``rejected`` (窗口无否决权: each carries its reason and the
+  supervisor who signed it off), a count, not a rate.
 - 即办件占比 ``same_day_items``: accepted cases of items the catalogue kinds 即办件 over accepted
   cases of items the catalogue knows.
 - 跑动次数 ``visits``: a person's visits for one service are the distinct days they came within 30
@@ -39,6 +41,7 @@ from queueing.store import StoreTx
 SAME_DAY_KIND = "即办件"  # the catalogue's 办件类型 data value, never shown
 ACCEPTED_OUTCOMES = ("done", "accepted_with_commitment", "accepted_with_gaps")
 FINISHED_OUTCOMES = ("done",)
+REJECTED_OUTCOMES = ("rejected",)  # 不予受理, signed off by a supervisor (queueing/signoff.py)
 CASE_KINDS = ("finish",)
 RATING_KINDS = ("rating", "rating_default")  # a default (unrated after N working days) counts too
 SATISFIED_LEVELS = (5, 4)
@@ -57,6 +60,7 @@ class _Rates:
     def __init__(self) -> None:
         self.accepted = self.finished = self.ratings = self.satisfied = 0
         self.same_day_known = self.same_day = 0
+        self.rejected = 0
         self.bad: set[str] = set()
         self.rectified: set[str] = set()
         self.complaints: set[str] = set()
@@ -75,6 +79,7 @@ class _Rates:
                            "rate": _rate(closed, len(self.complaints))},
             "same_day_items": {"cases": self.same_day_known, "same_day": self.same_day,
                                "rate": _rate(self.same_day, self.same_day_known)},
+            "rejected": {"cases": self.rejected},
         }
 
 
@@ -116,6 +121,9 @@ def rates(hall: Hall, events: Iterable[Mapping[str, Any]], later: Iterable[Mappi
             issue_hour[e["ticket_id"]] = f"{hall.local(e['at']).hour:02d}"
         elif kind in CASE_KINDS:
             outcome = _data(e).get("outcome")
+            if outcome in REJECTED_OUTCOMES:
+                for r in targets(e):
+                    r.rejected += 1
             if outcome not in ACCEPTED_OUTCOMES:
                 continue
             item_kind = item_kinds.get(e["service_id"] or "")

@@ -3,16 +3,20 @@ CMPP 2.0 gateway simulator on loopback, and a citizen at the kiosk window (point
 service by its kiosk.toml) who takes a ticket with the ID card, taps 短信提醒, types the number on
 the on-screen keypad under the consent line and agrees. Counters then call through the real API
 until the ticket is near ("turn near" at the simulator), finish it (rating invitation), and the
-citizen's 差评 brings the callback notice; each message reaches the phone once."""
+citizen's 差评 brings the callback notice; each message reaches the phone once. The 差评's
+loop then runs to its end: callback due the next working day, called back, rectified, verified."""
 
 from __future__ import annotations
 
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "queueing"))
 
 from hall_process import HallProcess
+from month_sim import working_day
+from queue_helpers import add_staff
 from sms_helpers import SECRET, SP_ID, sms_hall, wait_until
 
 from queueing.client import HallClient
@@ -72,4 +76,27 @@ def test_opt_in_at_the_kiosk_then_turn_near_invitation_and_callback(tmp_path: Pa
         callback = wait_until(lambda: gw.messages_to(PHONE)[2:], why="callback notice")
         assert "1个工作日内回访" in callback[0]  # type: ignore[index]
         assert len(gw.messages_to(PHONE)) == 3
+
+        # the 差评's loop on the supervisor's 整改 list: its callback due on the next working day
+        # (counted here from the State Council's calendar), then called back, rectified and
+        # verified by a supervisor signed in under their own name; no further text goes out
+        office = HallClient(hall.base_url, hall.token("admin"))
+        [loop] = [r for r in office.rectifications() if r["ticket_id"] == mine["id"]]
+        assert loop["callback_due"] == next_working_day(loop["day"]) and not loop["overdue"]
+        add_staff(hall.data_dir, "9001", "supervisor pw 1", "--supervisor")
+        office.sign_in("9001", "supervisor pw 1")
+        called = office.callback_done(mine["id"], "电话回访，已致歉并说明材料要求")["rectification"]
+        assert called["callback"]["by"] == "9001" and not called["callback_overdue"]
+        office.rectify(mine["id"], "窗口补印一次性告知单")
+        done = office.verify_rectification(mine["id"], "群众满意")["rectification"]
+        assert done["closed"] and done["verified"]["by"] == "9001"
+        assert [r["ticket_id"] for r in office.rectifications()] == []  # none open
+        assert len(gw.messages_to(PHONE)) == 3
         assert PHONE not in hall.output()
+
+
+def next_working_day(day: str) -> str:
+    d = date.fromisoformat(day) + timedelta(days=1)
+    while not working_day(d):
+        d += timedelta(days=1)
+    return d.isoformat()

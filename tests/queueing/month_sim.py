@@ -6,9 +6,11 @@ monotonic and boot clocks all move by the offset, so the hall's guarded clock se
 not a step, and the service day rolls over at local midnight as it would.
 
 Every working day (``chinese_calendar``: weekends and public holidays, with 调休 working days,
-have no service) citizens take tickets at the kiosk for six services (some with an ID card, a
-pool of regulars who come back for the same matter, some without), three counters call, start and
-finish them with the outcomes a hall sees (办结, 告知承诺, 容缺受理, 补齐材料, 咨询, 不予受理) or
+have no service; the hall's override file ``workdays.toml`` adds one local holiday on a weekday
+and opens one weekend day as a working day, as a hall does for a closure and a 调休) citizens
+take tickets at the kiosk for six services (some with an ID card, a pool of regulars who come
+back for the same matter, some without), three counters call, start and finish them with the
+outcomes a hall sees (办结, 告知承诺, 容缺受理, 补齐材料, 咨询, 不予受理) or
 mark a no-show, citizens rate most finished cases (差评 with a reason), and a signed-in supervisor
 calls back every 差评 (回访: most the same or the next working day, some later, past the one-working-
 day deadline) and rectifies most: some the same day, some the next working day, one after the
@@ -73,6 +75,14 @@ class Ledger:
     called_back: dict[str, str] = field(default_factory=dict)  # 差评 id -> the day of the callback
     complaints: dict[str, str] = field(default_factory=dict)  # complaint number -> the day it was filed
     complaints_closed: set[str] = field(default_factory=set)
+    hall_holidays: frozenset[str] = frozenset()  # the hall's own days off (workdays.toml)
+    hall_workdays: frozenset[str] = frozenset()  # weekend days the hall opens (workdays.toml)
+
+    def working_day(self, day: date) -> bool:
+        """A working day of this hall: the national calendar with the hall's override on top."""
+        if day.isoformat() in self.hall_holidays:
+            return False
+        return day.isoformat() in self.hall_workdays or working_day(day)
 
 
 class FakeHallClock:
@@ -110,6 +120,16 @@ def working_day(day: date) -> bool:
         return day.weekday() < 5
 
 
+def hall_override(month: tuple[date, date]) -> tuple[str, str]:
+    """The month's local holiday (the first Wednesday from the 10th that is a national working
+    day) and its extra working day (the first Saturday from the 10th that is not)."""
+    first, last = month
+    days = [first + timedelta(days=n) for n in range(9, (last - first).days + 1)]
+    off = next(d for d in days if d.weekday() == 2 and working_day(d))
+    on = next(d for d in days if d.weekday() == 5 and not working_day(d))
+    return off.isoformat(), on.isoformat()
+
+
 def last_month(today: date) -> tuple[date, date]:
     last = today.replace(day=1) - timedelta(days=1)
     return last.replace(day=1), last
@@ -124,6 +144,8 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
     clock = FakeHallClock(data.parent / "faketime", datetime.combine(first, datetime.min.time(), TZ)
                           .replace(hour=8))
     data.mkdir(parents=True, exist_ok=True)
+    off, on = hall_override(month)
+    (data / "workdays.toml").write_text(f'holidays = ["{off}"]\nworkdays = ["{on}"]\n', encoding="utf-8")
     srv = ServerProcess(data, env=clock.env()).start(timeout=60)
     with contextlib.ExitStack() as on_failure:  # a failed month never leaves its server running
         on_failure.callback(srv.stop)
@@ -135,7 +157,7 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
             # a clock step is idle time to the server's keep-alive timer: a new connection per request
             client.session.headers["Connection"] = "close"
         add_staff(data, *SUPERVISOR, "--supervisor")
-        ledger = Ledger(month)
+        ledger = Ledger(month, hall_holidays=frozenset({off}), hall_workdays=frozenset({on}))
         pending_fix: list[str] = []  # 差评 the supervisor rectifies on the next working day
         regulars = [_id_number(n) for n in range(12)]
         active: set[tuple[str | None, str]] = set()  # (person, service) of the tickets not yet ended
@@ -169,7 +191,7 @@ def simulate(data: Path, month: tuple[date, date], seed: int = 15, per_round: in
 
         day = first
         while day <= last:
-            if not working_day(day):
+            if not ledger.working_day(day):
                 day += timedelta(days=1)
                 continue
             iso = day.isoformat()

@@ -54,6 +54,8 @@ def test_a_day_of_cases_ratings_and_a_rectification(tmp_path: Path) -> None:
         assert rates["rectification"] == {"bad": 2, "rectified": 1, "rate": 0.5}
         assert rates["complaints"] == {"received": 0, "closed": 0, "rate": None}
         assert rates["same_day_items"] == {"cases": 4, "same_day": 3, "rate": 0.75}  # S0101 ×2, S0401
+        assert rates["rejected"] == {"cases": 1}  # 不予受理, signed off: reported, not an accepted case
+        assert figures["by_service"]["S0401"]["rates"]["rejected"] == {"cases": 1}
         v = figures["visits"]
         # one person came twice for S0101 on one day: one visit; four anonymous tickets: four
         assert (v["visits"], v["matters"], v["anonymous"]) == (5, 5, 4)
@@ -70,6 +72,10 @@ def test_a_day_of_cases_ratings_and_a_rectification(tmp_path: Path) -> None:
         summary = list(book["Summary"].iter_rows(values_only=True))
         assert summary[0] == ("Measure", "Value", "Numerator", "Denominator", "Definition")
         assert summary[1][:4] == ("Completion rate", 0.5, 2, 4)
+        assert {r[0]: r[1] for r in summary if r}["Not accepted (signed off by a supervisor)"] == 1
+        by_service = list(book["By service"].iter_rows(values_only=True))
+        column = by_service[0].index("Not accepted")
+        assert {r[0]: r[column] for r in by_service[1:]} == {"S0101": 0, "S0102": 0, "S0401": 1}
         assert admin.stats_report("pdf", month=month).startswith(b"%PDF")
         with pytest.raises(HallServiceError) as bad_month:
             admin.stats_report("xlsx", month="2026-13")

@@ -7,6 +7,7 @@ all on the display (two columns), thirteen are paged; the display's clock is the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def test_an_unacknowledged_help_call_escalates_to_every_counter(qtbot, hall: Run
         sign_in_by_keys(qtbot, console, staff_id, password)
         qtbot.waitUntil(lambda c=console, s=staff_id: c.staff_label.text().startswith(s), timeout=5000)
 
-    HallClient(hall.base_url, hall.token("kiosk")).raise_alert("help", "kiosk-01", "kiosk-01 needs help")
+    raised = HallClient(hall.base_url, hall.token("kiosk")).raise_alert("help", "kiosk-01", "kiosk-01 needs help")
     helpdesk.alerts.refresh()
     qtbot.waitUntil(lambda: helpdesk.alerts.table.rowCount() == 1, timeout=10_000)
     window.alerts.refresh()
@@ -92,6 +93,15 @@ def test_an_unacknowledged_help_call_escalates_to_every_counter(qtbot, hall: Run
     qtbot.waitUntil(lambda: helpdesk.alerts.table.item(0, 3) is not None
                     and helpdesk.alerts.table.item(0, 3).text() == zh("staff.alerts.state.acknowledged"),
                     timeout=10_000)
+
+    # the clerk who took it marks it 已处理 on the console: off both lists, the hall says who and when
+    _click_row(qtbot, window.alerts.table, 0)
+    qtbot.mouseClick(window.alerts.resolve, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.alerts.table.rowCount() == 0, timeout=10_000)
+    helpdesk.alerts.refresh()
+    qtbot.waitUntil(lambda: helpdesk.alerts.table.rowCount() == 0, timeout=10_000)
+    done = HallClient(hall.base_url, hall.token("admin")).alert(int(raised["id"]))
+    assert (done["state"], done["resolved_by"]) == ("resolved", "3001") and done["resolved_at"]
 
 
 def test_a_notice_posted_on_the_dashboard_appears_on_the_display(qtbot, hall_server: ServerProcess) -> None:
@@ -129,8 +139,41 @@ def test_a_notice_posted_on_the_dashboard_appears_on_the_display(qtbot, hall_ser
         unload_qml(engine)
 
 
+def _bottom(window: Any, name: str) -> float:
+    """Where a named item of the display ends, in the window's pixels."""
+    from PySide6.QtCore import QPointF
+
+    def find(item: Any) -> Any:
+        for child in item.childItems():
+            if child.objectName() == name:
+                return child
+            found = find(child)
+            if found is not None:
+                return found
+        return None
+
+    item = find(window.contentItem())
+    assert item is not None, name
+    return float(item.mapToScene(QPointF(0, item.height())).y())
+
+
 def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerProcess) -> None:
+    """…with two notices (Chinese and English) under them, all inside the TV's 1080 lines, and a
+    third posted for tomorrow not shown yet."""
     application()
+    add_staff(hall_server.data_dir, "9001", "supervisor pw 1", "--supervisor")
+    supervisor = HallClient(hall_server.base_url, hall_server.token("admin"))
+    supervisor.sign_in("9001", "supervisor pw 1")  # the dashboard's 显示屏公告 page posts the same way
+    now = datetime.fromisoformat(supervisor.notices()["now"])
+    supervisor.post_notice("今日 12:00–13:30 部分窗口午间轮岗，请留意叫号。",
+                           "Some windows rotate staff 12:00–13:30 today; please watch the calls.",
+                           ends_at=(now + timedelta(hours=8)).isoformat())
+    supervisor.post_notice("办理不动产登记请提前备好身份证和不动产权证书。",
+                           "For real-estate registration, bring your ID card and property certificate.",
+                           ends_at=(now + timedelta(days=7)).isoformat())
+    supervisor.post_notice("明日系统升级，暂停自助申报。", "System upgrade tomorrow: no self-service submissions.",
+                           starts_at=(now + timedelta(days=1)).isoformat(),
+                           ends_at=(now + timedelta(days=2)).isoformat())  # scheduled: not on the screen today
     kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
     counter = HallClient(hall_server.base_url, hall_server.token("counter"))
     bridge = DisplayBridge(HallClient(hall_server.base_url, hall_server.token("display")),
@@ -151,14 +194,28 @@ def test_eight_current_calls_are_all_on_the_display(qtbot, hall_server: ServerPr
                    if f"call_{i}" in shown}
         assert numbers == called  # all eight, each with its window
         assert "page" not in shown  # one page: nothing hidden behind a page turn
+        qtbot.waitUntil(lambda: "notice_en_1" in _texts(display), timeout=10_000)
+        assert _texts(display)["notice_en_0"].startswith("Some windows rotate staff")
+        assert "notice_2" not in _texts(display)  # tomorrow's waits for its start
+        last_zone = f"waiting_{len(bridge.view['zones']) - 1}"
+        for name in ("notice_0", "notice_en_0", "notice_1", "notice_en_1", "call_7", last_zone):
+            assert _bottom(display, name) <= display.height(), name  # on the screen, not below its edge
     finally:
         bridge.stop()  # its events thread first: nothing reaches the bridge while the window goes
         unload_qml(engine)
 
 
 def test_more_calls_than_two_columns_hold_are_paged(qtbot, hall_server: ServerProcess) -> None:
-    """Thirteen counters calling: twelve on the first page, the thirteenth on the next, in turn."""
+    """Thirteen counters calling: twelve on the first page, the thirteenth on the next, in turn;
+    a full page of twelve still leaves the notices on the screen."""
     application()
+    add_staff(hall_server.data_dir, "9001", "supervisor pw 1", "--supervisor")
+    supervisor = HallClient(hall_server.base_url, hall_server.token("admin"))
+    supervisor.sign_in("9001", "supervisor pw 1")
+    now = datetime.fromisoformat(supervisor.notices()["now"])
+    for zh_text, en_text in (("今日 12:00–13:30 部分窗口午间轮岗，请留意叫号。", "Some windows rotate staff at lunch."),
+                             ("办理不动产登记请提前备好身份证和不动产权证书。", "Bring your ID card for real estate.")):
+        supervisor.post_notice(zh_text, en_text, ends_at=(now + timedelta(hours=8)).isoformat())
     kiosk = HallClient(hall_server.base_url, hall_server.token("kiosk"))
     counter = HallClient(hall_server.base_url, hall_server.token("counter"))
     bridge = DisplayBridge(HallClient(hall_server.base_url, hall_server.token("display")),
@@ -179,9 +236,14 @@ def test_more_calls_than_two_columns_hold_are_paged(qtbot, hall_server: ServerPr
             called.add(answer["ticket"]["number"])
         qtbot.waitUntil(lambda: len(bridge.view.get("current", [])) == 13, timeout=10_000)
         seen: dict[str, set[str]] = {}
+        full_pages: list[bool] = []
 
         def look() -> bool:
             shown = _texts(display)
+            if shown.get("page") == "1 / 2" and "call_11" in shown:  # the full page: nothing below the screen
+                for name in ("call_11", "notice_en_0", "notice_en_1"):
+                    assert _bottom(display, name) <= display.height(), name
+                full_pages.append(True)
             if "page" in shown:
                 seen.setdefault(shown["page"], set()).update(v for k, v in shown.items() if k.startswith("call_")
                                                              and not k.startswith("call_counter_"))
@@ -189,7 +251,7 @@ def test_more_calls_than_two_columns_hold_are_paged(qtbot, hall_server: ServerPr
 
         # the pages turn by themselves; every call is shown, on one page or the other
         qtbot.waitUntil(look, timeout=15_000)
-        assert len(seen["1 / 2"]) == 12 and len(seen["2 / 2"]) == 1
+        assert len(seen["1 / 2"]) == 12 and len(seen["2 / 2"]) == 1 and full_pages
     finally:
         bridge.stop()  # its events thread first: nothing reaches the bridge while the window goes
         unload_qml(engine)

@@ -28,7 +28,7 @@ from PySide6.QtCore import Qt
 
 from kiosk.dashboard import preset_range
 from queueing.client import HallClient
-from tests.queueing.month_sim import HAVE_FAKETIME, Ledger, last_month, simulate, working_day
+from tests.queueing.month_sim import HAVE_FAKETIME, Ledger, last_month, simulate
 from ui.dashboard_app import DashboardWindow
 from ui.qt_app import application
 
@@ -117,10 +117,11 @@ def expected(data: Path, ledger: Ledger) -> dict[str, Any]:
     }
 
 
-def callback_due(day: str) -> str:
-    """The callback deadline of a 差评 given on ``day``: the next working day (the rule's 1)."""
+def callback_due(day: str, ledger: Ledger) -> str:
+    """The callback deadline of a 差评 given on ``day``: the next working day (the rule's 1) of
+    the hall (the national calendar and the hall's override file)."""
     d = date.fromisoformat(day) + timedelta(days=1)
-    while not working_day(d):
+    while not ledger.working_day(d):
         d += timedelta(days=1)
     return d.isoformat()
 
@@ -131,7 +132,7 @@ def test_the_callbacks_are_late_exactly_where_the_working_days_say(month) -> Non
     _data, admin, ledger = month
     first, last = ledger.month
     today = (last + timedelta(days=1)).isoformat()  # the simulation left the hall on the next month's first morning
-    want = {tid: ledger.called_back.get(tid, today) > callback_due(day) for tid, day in ledger.bad_day.items()}
+    want = {tid: ledger.called_back.get(tid, today) > callback_due(day, ledger) for tid, day in ledger.bad_day.items()}
     assert any(want.values()) and not all(want.values())  # some late, most on time
     loops = admin.rectifications(first.isoformat(), last.isoformat())
     assert {row["ticket_id"]: row["callback_overdue"] for row in loops} == want
@@ -178,6 +179,8 @@ def test_the_dashboard_shows_last_month_as_computed_from_the_raw_events(qtbot, m
     days = history.table["day"]
     shown = {days.item(r, 0).text(): int(days.item(r, 1).text()) for r in range(days.rowCount())}
     assert shown == want["per_day"]  # holidays and weekends: no row, no service
+    [off], [on] = ledger.hall_holidays, ledger.hall_workdays
+    assert off not in shown and on in shown  # the hall's own closure and its extra working day
     services = history.table["service"]
     columns = [services.horizontalHeaderItem(c).text() for c in range(services.columnCount())]
     wait_col, over_col = columns.index("平均等候（分）"), columns.index("等候超目标比例")
@@ -201,6 +204,8 @@ def test_the_dashboard_shows_last_month_as_computed_from_the_raw_events(qtbot, m
         assert by_name[name] == (value, num, den), name
     num, den, value = want["complaints"]
     assert by_name["投诉办结率"] == (value, num, den)
+    rejected = sum(1 for o in ledger.finished.values() if o == "rejected")  # each signed off by the supervisor
+    assert rejected > 0 and by_name["不予受理（经负责人签批）"][0] == rejected  # 窗口无否决权, in the report
     day_rows = list(book["分日"].iter_rows(values_only=True))
     assert day_rows[0][:3] == ("日期", "取号", "办结")
     assert {r[0]: r[1] for r in day_rows[1:]} == want["per_day"]

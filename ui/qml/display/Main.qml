@@ -52,9 +52,10 @@ Window {
                         Text { objectName: "page"; visible: (root.view.pages || 1) > 1; text: (root.view.page || 1) + " / " + (root.view.pages || 1)
                                color: "#ffe066"; font.family: root.family; font.pixelSize: 36; font.bold: true }
                     }
+                    // the tiles give way (down to their minimum) so the notices below stay on the screen
                     GridLayout {
                         id: calls
-                        Layout.fillWidth: true
+                        Layout.fillWidth: true; Layout.fillHeight: true
                         columns: root.view.columns || 1
                         columnSpacing: 16; rowSpacing: 16
                         property bool narrow: calls.columns > 1
@@ -65,6 +66,7 @@ Window {
                                 required property var modelData
                                 required property int index
                                 Layout.fillWidth: true; Layout.preferredWidth: 1; implicitHeight: calls.narrow ? 110 : 120; radius: 14
+                                Layout.fillHeight: true; Layout.maximumHeight: implicitHeight; Layout.minimumHeight: calls.narrow ? 80 : 96
                                 color: index === 0 && (root.view.page || 1) === 1 ? "#1f8f4e" : "#17406b"
                                 RowLayout {
                                     anchors.fill: parent; anchors.leftMargin: calls.narrow ? 18 : 28; anchors.rightMargin: calls.narrow ? 18 : 28
@@ -83,8 +85,9 @@ Window {
                 ColumnLayout {
                     Layout.fillHeight: true; Layout.preferredWidth: 2; Layout.fillWidth: true; spacing: 12
                     Text { text: root.bridge.labels.recent; color: "#8fb3dc"; font.family: root.family; font.pixelSize: 32 }
-                    Flow {
-                        Layout.fillWidth: true; spacing: 12
+                    Flow {  // the newest first; two rows at most, so the waiting per zone keeps its room
+                        Layout.fillWidth: true; spacing: 12; clip: true
+                        Layout.maximumHeight: 64 * 2 + 12; Layout.preferredHeight: Math.min(implicitHeight, 64 * 2 + 12)
                         Repeater {
                             model: root.view.recent || []
                             Rectangle { id: recent; required property var modelData
@@ -102,6 +105,7 @@ Window {
                             required property var modelData
                             required property int index
                             Layout.fillWidth: true; implicitHeight: 64; radius: 10; color: "#102a47"
+                            Layout.fillHeight: true; Layout.maximumHeight: 64; Layout.minimumHeight: 46
                             RowLayout { anchors.fill: parent; anchors.margins: 14
                                 Text { text: zone.modelData.zone; color: "white"; font.family: root.family; font.pixelSize: 30; Layout.fillWidth: true }
                                 Text { objectName: "waiting_" + zone.index; text: zone.modelData.waiting + " " + root.bridge.labels.people
