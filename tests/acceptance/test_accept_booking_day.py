@@ -6,7 +6,6 @@ morning the slip's QR code under the scanner checks the booking in."""
 
 from __future__ import annotations
 
-import glob
 import json
 import shutil
 from collections.abc import Callable
@@ -20,9 +19,9 @@ from offline_cache.platform_server import start_reference_platform
 from queueing.client import HallClient
 from tests.acceptance.person import Person
 from tests.acceptance.test_accept_booking import _code, _first
+from tests.faketime import LIBFAKETIME
 from tests.queueing.queue_helpers import ServerProcess
 
-LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), "")
 CST = timezone(timedelta(hours=8))
 WEEKDAYS = "一二三四五六日"
 

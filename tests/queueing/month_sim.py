@@ -22,10 +22,8 @@ What was done is kept in :class:`Ledger`, the test's own record to compute figur
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import random
-import shutil
 import sqlite3
 import time
 import uuid
@@ -38,10 +36,9 @@ from typing import Any
 import chinese_calendar
 
 from queueing.client import HallClient, HallServiceError
+from tests.faketime import LIBFAKETIME
 from tests.queueing.queue_helpers import TZ, ServerProcess, add_staff
 
-LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), "")
-HAVE_FAKETIME = bool(LIBFAKETIME) and shutil.which("faketime") is not None
 SERVICES = ("S0101", "S0102", "S0104", "S0105", "S0401", "S0402")
 COUNTERS = (("W01", "s-01"), ("W02", "s-02"), ("W03", "s-03"))
 OUTCOMES = (("done", 70), ("accepted_with_commitment", 8), ("accepted_with_gaps", 5), ("materials_missing", 7),

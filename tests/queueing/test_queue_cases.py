@@ -9,7 +9,6 @@ a supervisor's session records callback and verification; the three lists downlo
 from __future__ import annotations
 
 import csv
-import glob
 import io
 import shutil
 from collections.abc import Iterator
@@ -21,9 +20,10 @@ import requests
 from queue_helpers import ServerProcess, add_staff, enrol, small_hall
 
 from queueing.workdays import Workdays
+from tests.faketime import LIBFAKETIME
 
 pytestmark = pytest.mark.usefixtures("store")
-LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), "")
+
 needs_faketime = pytest.mark.skipif(
     not LIBFAKETIME or shutil.which("faketime") is None, reason="libfaketime (Debian package faketime) missing"
 )

@@ -6,7 +6,6 @@ numbers go on, and an alert tells the hall's staff."""
 
 from __future__ import annotations
 
-import glob
 import shutil
 import time
 
@@ -15,8 +14,8 @@ from queue_helpers import ServerProcess, small_hall
 
 from queueing.client import HallClient
 from queueing.clock import GuardedClock
+from tests.faketime import LIBFAKETIME
 
-LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), "")
 pytestmark = pytest.mark.skipif(
     not LIBFAKETIME or shutil.which("faketime") is None, reason="libfaketime (Debian package faketime) missing"
 )

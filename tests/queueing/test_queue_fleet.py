@@ -6,7 +6,6 @@ too, so the hall takes it as time really passing (no 5-minute sleeps)."""
 
 from __future__ import annotations
 
-import glob
 import shutil
 import time
 from pathlib import Path
@@ -17,8 +16,8 @@ from queue_helpers import ServerProcess, enrol, small_hall
 
 from queueing.client import HallClient
 from queueing.heartbeat import Heartbeat
+from tests.faketime import LIBFAKETIME
 
-LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), "")
 pytestmark = pytest.mark.usefixtures("store")
 
 

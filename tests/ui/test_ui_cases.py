@@ -5,7 +5,6 @@ keys records the callback of the selected row, and the lists are saved as XLSX."
 
 from __future__ import annotations
 
-import glob
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +15,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QDialogButtonBox, QLineEdit, QPlainTextEdit
 
 from queueing.client import HallClient
+from tests.faketime import LIBFAKETIME
 from tests.queueing.queue_helpers import ServerProcess, add_staff, enrol, small_hall
 from tests.ui.test_ui_counter import _click, _signed_in, sign_in_by_keys
 from ui.dashboard_app import DashboardWindow
 from ui.dashboard_rectification import RectificationTab
 from ui.qt_app import application
-
-LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), "")
 
 
 def _finish_with_case(qtbot, outcome_label: str, case_no: str) -> None:

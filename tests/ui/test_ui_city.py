@@ -11,7 +11,6 @@ docs' screenshots when ``HALL_CITY_SHOTS`` names a directory."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -25,9 +24,9 @@ import pytest
 import requests
 
 from queueing.client import HallClient
+from tests.faketime import LIBFAKETIME
 from tests.queueing.queue_helpers import ROOT, enrol, free_port
 
-LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), "")
 pytestmark = pytest.mark.skipif(not LIBFAKETIME or shutil.which("faketime") is None,
                                 reason="libfaketime (Debian package faketime) missing")
 HALL_TOML = """version = 1
