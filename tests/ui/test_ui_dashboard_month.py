@@ -28,7 +28,8 @@ from PySide6.QtCore import Qt
 
 from kiosk.dashboard import preset_range
 from queueing.client import HallClient
-from tests.queueing.month_sim import HAVE_FAKETIME, Ledger, last_month, simulate
+from tests.faketime import HAVE_FAKETIME
+from tests.queueing.month_sim import Ledger, last_month, simulate
 from ui.dashboard_app import DashboardWindow
 from ui.qt_app import application
 
