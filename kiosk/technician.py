@@ -62,9 +62,6 @@ class TestResult:
 
     __test__ = False
 
-    def __str__(self) -> str:  # for logs and the CLI: the code and its data, in no language
-        return f"{self.outcome.value} {json.dumps(self.params, ensure_ascii=False, default=str)}"
-
 
 class ConfigNotWritable(OSError):
     """The configuration was valid but could not be written; ``path`` and ``reason`` say why."""

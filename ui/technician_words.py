@@ -86,16 +86,22 @@ _CAMERA_FAULTS = {"no_frame": CameraProblem.NO_FRAME, "black_frame": CameraProbl
                   "moving": CameraProblem.NOT_STILL, "blurred": CameraProblem.BLURRED}
 
 
-def fault_text(tr: Tr, kind: str, fault: str) -> str:
-    """A simulator's fault (its own ``FAULTS`` name) in the words of what it makes the device do."""
+def fault_key(kind: str, fault: str) -> str | None:
+    """The catalogue key of a simulator's fault (its own ``FAULTS`` name); None if it has none yet."""
     if kind == DeviceKind.PRINTER and fault in PRINTER_CODES:
-        return tr(f"printer.status.{fault}")
+        return f"printer.status.{fault}"
     if kind == DeviceKind.A4_PRINTER and fault in A4_KEYS:
-        return tr(A4_KEYS[A4Condition(fault)])
+        return A4_KEYS[A4Condition(fault)]
     if kind == DeviceKind.CAMERA and fault in _CAMERA_FAULTS:
-        return tr(CAMERA_KEYS[_CAMERA_FAULTS[fault]])
+        return CAMERA_KEYS[_CAMERA_FAULTS[fault]]
     key = f"technician.fault.name.{fault}"
-    return tr(key) if key in catalogue(SOURCE_LANGUAGE) else fault  # a new fault shows its name until worded
+    return key if key in catalogue(SOURCE_LANGUAGE) else None
+
+
+def fault_text(tr: Tr, kind: str, fault: str) -> str:
+    """A fault in the words of what it makes the device do (a new fault shows its name until worded)."""
+    key = fault_key(kind, fault)
+    return tr(key) if key else fault
 
 
 def port_text(tr: Tr, port: str) -> str:

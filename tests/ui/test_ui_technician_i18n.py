@@ -99,3 +99,32 @@ def test_a_faulted_camera_in_the_session_language(qtbot, tmp_path: Path, languag
             assert not [text for text in seen if HAN.search(text)], seen
     finally:
         built.stop()
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_every_code_the_panel_words_has_a_text(language: str) -> None:
+    """Every state, reason, fault and test outcome the devices can report has words in the
+    catalogue of each language (a new code without words would reach the panel raw)."""
+    from common.i18n import catalogue
+    from devices.a4.simulator import A4Simulator
+    from devices.camera.simulator import DocumentCameraSimulator
+    from devices.idcard.simulator import IdCardSimulator
+    from devices.keypad.simulator import KeypadSimulator
+    from devices.printer.simulator import PrinterSimulator
+    from devices.scanner.simulator import ScannerSimulator
+    from devices.state import DeviceKind, DeviceState, StartupReason
+    from kiosk.technician import TestOutcome
+    from ui import technician_words as words
+
+    cat = catalogue(language)
+    keys = [*words.STATE_KEYS.values(), *words.STARTUP_KEYS.values(), *words.A4_KEYS.values(),
+            *words.CAMERA_KEYS.values(), *(f"technician.test.{o.value}" for o in TestOutcome),
+            *(f"scan.kind.{k}" for k in words.SCAN_KINDS), *(f"staff.city.device.{k.value}" for k in DeviceKind),
+            *(f"printer.status.{c}" for c in words.PRINTER_CODES)]
+    assert not [key for key in keys if key not in cat]
+    assert set(words.STATE_KEYS) == set(DeviceState) and set(words.STARTUP_KEYS) == set(StartupReason)
+    faults = {"idcard": IdCardSimulator.FAULTS, "printer": (*PrinterSimulator.FAULTS, "retract_jam"),
+              "scanner": ScannerSimulator.FAULTS, "camera": DocumentCameraSimulator.FAULTS,
+              "a4_printer": A4Simulator.FAULTS, "keypad": KeypadSimulator.FAULTS}
+    fault_keys = {(kind, f): words.fault_key(kind, f) for kind, names in faults.items() for f in names}
+    assert not [fault for fault, key in fault_keys.items() if key is None or key not in cat]
