@@ -36,14 +36,14 @@ from devices.printer.printer_profile import PrinterProfile
 from devices.printer.status import PrinterStatus
 from devices.protocols import Keypad, Scanner
 from devices.scanner.classify import Scan
-from devices.state import DeviceKind, DeviceState, call_safely
+from devices.state import DeviceKind, DeviceState, StartupReason, call_safely
 
 log = logging.getLogger(__name__)
 
 
 KINDS: tuple[str, ...] = tuple(k.value for k in DeviceKind)
 #: reasons of the state a device has before it was tried: leaving them is no news
-_NOT_YET = ("not configured", "not started")
+_NOT_YET = tuple(StartupReason)
 
 
 class Simulator(Protocol):
@@ -76,7 +76,7 @@ class DeviceManager:
         self.on_state, self.on_alert = on_state, on_alert
         self.card_interval, self.printer_poll = card_interval, printer_poll
         self.states: dict[str, tuple[DeviceState, str | None]] = {
-            k: (DeviceState.DISCONNECTED, "not configured") for k in KINDS}
+            k: (DeviceState.DISCONNECTED, StartupReason.NOT_CONFIGURED) for k in KINDS}
         self.simulators: dict[str, Simulator] = {}
         self.printer: Printer | None = None
         self.camera: DocumentCamera | None = None
@@ -203,7 +203,7 @@ class DeviceManager:
             sim = IdCardSimulator(baud=cfg.baud)
             port = sim.listen_pty()
             self.simulators["idcard"] = sim
-        self._state("idcard", DeviceState.DISCONNECTED, "not started")
+        self._state("idcard", DeviceState.DISCONNECTED, StartupReason.NOT_STARTED)
         self._idcard = CardPoller(
             port, cfg.baud, on_card=lambda c: call_safely(self.on_card, c),
             on_removed=lambda: call_safely(self.on_card_removed),
@@ -214,7 +214,7 @@ class DeviceManager:
     def _start_printer(self, cfg: PrinterConfig) -> None:
         if cfg.connection == "none":
             return
-        self._state("printer", DeviceState.DISCONNECTED, "not started")
+        self._state("printer", DeviceState.DISCONNECTED, StartupReason.NOT_STARTED)
         profile = PrinterProfile.from_dict({"paper_mm": cfg.paper_mm, "text_mode": cfg.text_mode,
                                             "presenter": cfg.presenter, "presenter_steps": cfg.presenter_steps})
         self.printer = Printer(cfg.connection, profile,
@@ -265,7 +265,7 @@ class DeviceManager:
     def _start_a4_printer(self, cfg: A4PrinterConfig) -> None:
         if cfg.connection == "none":
             return
-        self._state("a4_printer", DeviceState.DISCONNECTED, "not started")
+        self._state("a4_printer", DeviceState.DISCONNECTED, StartupReason.NOT_STARTED)
         alert = lambda m: call_safely(self.on_alert, "a4_printer", m)  # noqa: E731
         if cfg.connection == "sim":
             from devices.a4.simulator import SimulatedA4Printer
@@ -323,7 +323,7 @@ class DeviceManager:
     def _start_scanner(self, cfg: ScannerConfig) -> None:
         if cfg.kind == "none":
             return
-        self._state("scanner", DeviceState.DISCONNECTED, "not started")
+        self._state("scanner", DeviceState.DISCONNECTED, StartupReason.NOT_STARTED)
 
         def on_state(s: DeviceState, r: str | None) -> None:
             self._state("scanner", s, r)
@@ -366,7 +366,7 @@ class DeviceManager:
     def _start_camera(self, cfg: CameraConfig) -> None:
         if cfg.device == "none":
             return
-        self._state("camera", DeviceState.DISCONNECTED, "not started")
+        self._state("camera", DeviceState.DISCONNECTED, StartupReason.NOT_STARTED)
 
         def on_state(s: DeviceState, r: str | None) -> None:
             self._state("camera", s, r)
@@ -394,7 +394,7 @@ class DeviceManager:
             return
         from devices.keypad.evdev_keypad import EvdevKeypad
 
-        self._state("keypad", DeviceState.DISCONNECTED, "not started")
+        self._state("keypad", DeviceState.DISCONNECTED, StartupReason.NOT_STARTED)
         device, grab = cfg.device, True
         if device == "sim":
             from devices.keypad.simulator import KeypadSimulator

@@ -31,6 +31,14 @@ class DeviceState(enum.StrEnum):
     ERROR = "error"
 
 
+class StartupReason(enum.StrEnum):
+    """The reasons of a device that is not up yet (no trouble, no alert); any other reason is the
+    device's own (a status code of its kind, or a driver's detail)."""
+
+    NOT_CONFIGURED = "not configured"
+    NOT_STARTED = "not started"
+
+
 class Backoff:
     """Exponential reconnect delay with jitter, so a flapping USB port is not hammered."""
 
@@ -70,7 +78,7 @@ class DeviceThread:
     def __init__(self, on_state: Callable[[DeviceState, str | None], None] | None = None) -> None:
         self.on_state = on_state
         self.state: DeviceState = DeviceState.DISCONNECTED
-        self.reason: str | None = "not started"
+        self.reason: str | None = StartupReason.NOT_STARTED
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -6,16 +6,18 @@ or personal data. Every action goes into the hash-chained audit log.
 
 from __future__ import annotations
 
+import enum
 import io
 import json
 import logging
 import threading
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devices.state import DeviceState, StartupReason
 from kiosk.audit import AuditLog
 from kiosk.config import (
     TECHNICIAN_DROP_IN,
@@ -31,10 +33,34 @@ from kiosk.config import (
 log = logging.getLogger(__name__)
 
 
+class TestOutcome(enum.StrEnum):
+    """What a device test came to; the panel words it (``technician.test.<outcome>``) from
+    :attr:`TestResult.params`, which hold numbers, data and the devices' own typed codes."""
+
+    CARD_READ = "card_read"              # card (masked JSON)
+    NO_CARD = "no_card"                  # seconds, state, reason
+    NO_PRINTER = "no_printer"
+    PRINTED = "printed"                  # reason (a printer status code or None), message
+    NOT_PRINTED = "not_printed"          # reason, message
+    NO_A4_PRINTER = "no_a4_printer"
+    A4_SENT = "a4_sent"                  # reason (an A4Condition), message
+    A4_NOT_PRINTED = "a4_not_printed"    # reason, message
+    NOTHING_SCANNED = "nothing_scanned"  # seconds
+    SCANNED = "scanned"                  # kind (the scan's kind, "rejected" too), value
+    NO_CAMERA = "no_camera"
+    PHOTO = "photo"                      # width, height, kib, page_found, frames
+    NO_PHOTO = "no_photo"                # problem (CameraProblem), state, reason, frames
+
+    __test__ = False  # not a pytest class
+
+
 @dataclass
 class TestResult:
     ok: bool
-    text: str
+    outcome: TestOutcome
+    params: dict[str, Any] = field(default_factory=dict)
+
+    __test__ = False
 
 
 class ConfigNotWritable(OSError):
@@ -75,7 +101,8 @@ class Technician:
                  "scanner": f"{cfg.scanner.kind} {cfg.scanner.port}".strip(), "camera": cfg.camera.device,
                  "a4_printer": cfg.a4_printer.connection, "keypad": cfg.keypad.device}
         for kind in KINDS:
-            state, reason = self.devices.state(kind) if self.devices is not None else ("disconnected", "not started")
+            state, reason = self.devices.state(kind) if self.devices is not None else (
+                DeviceState.DISCONNECTED, StartupReason.NOT_STARTED)
             rows.append({"kind": kind, "state": str(getattr(state, "value", state)), "reason": reason or "",
                          "port": ports[kind], "sim": "yes" if self.devices is not None
                          and kind in getattr(self.devices, "simulators", {}) else ""})
@@ -114,35 +141,39 @@ class Technician:
         self._audit("device.test", device="idcard")
         card = self._wait(self._cards, timeout)
         if card is None:
-            state = self.devices.state("idcard") if self.devices is not None else ("disconnected", "")
-            return TestResult(False, f"no card read in {timeout:.0f} s (reader {state[0]}: {state[1] or 'no reason'})")
+            state, reason = self.devices.state("idcard") if self.devices is not None else (
+                DeviceState.DISCONNECTED, StartupReason.NOT_STARTED)
+            return TestResult(False, TestOutcome.NO_CARD, {"seconds": round(timeout), "state": state,
+                                                            "reason": reason})
         shown = card.to_dict(masked=True) if hasattr(card, "to_dict") else {"card": "read"}
         problems = card.problems() if hasattr(card, "problems") else []
-        return TestResult(True, json.dumps({**shown, "problems": problems}, ensure_ascii=False, indent=1))
+        return TestResult(True, TestOutcome.CARD_READ,
+                          {"card": json.dumps({**shown, "problems": problems}, ensure_ascii=False, indent=1)})
 
     def test_printer(self) -> TestResult:
         self._audit("device.test", device="printer")
         if self.devices is None:
-            return TestResult(False, "no printer configured")
+            return TestResult(False, TestOutcome.NO_PRINTER)
         result = self.devices.print_job("print_test_page")
-        return TestResult(bool(result.ok), f"{'printed' if result.ok else 'not printed'}: "
-                                          f"{result.reason or 'ok'} {result.message}".strip())
+        return TestResult(bool(result.ok), TestOutcome.PRINTED if result.ok else TestOutcome.NOT_PRINTED,
+                          {"reason": result.reason, "message": result.message})
 
     def test_a4_printer(self) -> TestResult:
         """An A4 test page through CUPS; the answer says the printer's condition (paper, toner, jam)."""
         self._audit("device.test", device="a4_printer")
         if self.devices is None or getattr(self.devices, "a4_printer", None) is None:
-            return TestResult(False, "no A4 printer configured ([devices.a4_printer] connection)")
+            return TestResult(False, TestOutcome.NO_A4_PRINTER)
         result = self.devices.print_a4_test_page()
-        return TestResult(bool(result.ok), f"{'sent to CUPS' if result.ok else 'not printed'}: "
-                                          f"{result.reason or result.status.condition.value} {result.message}".strip())
+        return TestResult(bool(result.ok), TestOutcome.A4_SENT if result.ok else TestOutcome.A4_NOT_PRINTED,
+                          {"reason": result.reason or result.status.condition, "message": result.message})
 
     def test_scanner(self, timeout: float = 15.0) -> TestResult:
         self._audit("device.test", device="scanner")
         scan = self._wait(self._scans, timeout)
         if scan is None:
-            return TestResult(False, f"nothing scanned in {timeout:.0f} s")
-        return TestResult(scan.kind != "rejected", f"{scan.kind}: {scan.value or scan.reason}")
+            return TestResult(False, TestOutcome.NOTHING_SCANNED, {"seconds": round(timeout)})
+        return TestResult(scan.kind != "rejected", TestOutcome.SCANNED,
+                          {"kind": scan.kind, "value": scan.value or scan.reason or ""})
 
     def test_camera(self) -> TestResult:
         """Take a still photo of whatever lies under the document camera and say what came out."""
@@ -151,16 +182,17 @@ class Technician:
         self._audit("device.test", device="camera")
         camera = getattr(self.devices, "camera", None) if self.devices is not None else None
         if camera is None:
-            return TestResult(False, "no document camera configured ([devices.camera] device)")
+            return TestResult(False, TestOutcome.NO_CAMERA)
         health = camera.health()
         try:
             photo = camera.capture()
         except CaptureError as exc:
-            return TestResult(False, f"no photo: {exc.problem.value} (camera {health.state.value}: "
-                                     f"{health.reason or 'no reason'}, {health.frames} frames)")
-        return TestResult(True, f"photo {photo.width}x{photo.height}, {len(photo.jpeg) // 1024} KiB JPEG, "
-                                f"page {'found and cropped' if photo.page_found else 'not found (whole frame)'}; "
-                                f"{health.frames} frames so far")
+            return TestResult(False, TestOutcome.NO_PHOTO, {"problem": exc.problem, "state": health.state,
+                                                             "reason": health.reason, "frames": health.frames})
+        return TestResult(True, TestOutcome.PHOTO, {"width": photo.width, "height": photo.height,
+                                                     "kib": len(photo.jpeg) // 1024,
+                                                     "page_found": bool(photo.page_found),
+                                                     "frames": health.frames})
 
     def set_fault(self, kind: str, fault: str | None) -> None:
         """Demo mode only: make a simulator misbehave (or behave again)."""
@@ -175,8 +207,8 @@ class Technician:
         if self.sync is None:
             counts = self.cache.counts() if self.cache is not None else {}
             return {"pending": counts.get("pending", 0), "dead_letters": counts.get("dead", 0),
-                    "last_success": None, "last_error": "no platform configured"}
-        return dict(self.sync.health().as_dict())
+                    "last_success": None, "last_error": None, "platform_configured": False}
+        return {**self.sync.health().as_dict(), "platform_configured": True}
 
     def dead_letters(self) -> list[dict[str, Any]]:
         if self.cache is None:
@@ -204,11 +236,12 @@ class Technician:
             self.sync.sync_now()
 
     def catalogue_info(self) -> dict[str, Any]:
+        """``age_minutes`` is None for the bundled sample; ``loaded`` False when there is none."""
         cat = self.catalogue
         if cat is None:
-            return {"version": "", "age": "not loaded"}
-        age = "bundled sample" if cat.age_seconds is None else f"{int(cat.age_seconds // 60)} min"
-        return {"version": cat.version, "age": age, "services": len(cat.services)}
+            return {"version": "", "loaded": False, "age_minutes": None}
+        age = None if cat.age_seconds is None else int(cat.age_seconds // 60)
+        return {"version": cat.version, "loaded": True, "age_minutes": age, "services": len(cat.services)}
 
     # -- configuration --------------------------------------------------------------------------
     @property

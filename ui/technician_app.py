@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 from common.i18n import SOURCE_LANGUAGE, Translator
 from kiosk.config import ConfigError
 from kiosk.pin import PinGuard
-from kiosk.technician import ConfigNotWritable, Technician
+from kiosk.technician import ConfigNotWritable, Technician, TestResult
+from ui.technician_words import fault_text, kind_text, port_text, reason_text, result_text, state_text
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +186,10 @@ class TechnicianWindow(QMainWindow):
         self.dead_table.setHorizontalHeaderLabels(
             [tr(f"technician.dead.col.{c}") for c in ("id", "kind", "created", "attempts", "reason")])
         for kind, box in self.fault_boxes.items():
-            self.fault_labels[kind].setText(tr("technician.fault.label", kind=kind))
+            self.fault_labels[kind].setText(tr("technician.fault.label", kind=kind_text(tr, kind)))
             box.setItemText(0, tr("technician.fault.none"))
+            for i in range(1, box.count()):
+                box.setItemText(i, fault_text(tr, kind, box.itemData(i)))
         if self._config_shown:
             self._config_result(self._config_shown[0], ok=self._config_shown[1], **self._config_shown[2])
 
@@ -216,7 +219,8 @@ class TechnicianWindow(QMainWindow):
             faults.addWidget(self.fault_labels[kind])
             box = QComboBox()
             box.setObjectName(f"fault_{kind}")
-            box.addItems(options)  # the first ("no fault") is named by _retranslate
+            for fault in options:  # the simulator's name is the item's data; its text is in words
+                box.addItem(fault, fault)
             box.currentIndexChanged.connect(lambda i, k=kind, o=options: self._set_fault(k, o[i]))
             faults.addWidget(box)
             self.fault_boxes[kind] = box
@@ -233,14 +237,25 @@ class TechnicianWindow(QMainWindow):
     def _run_test(self, name: str, fn: Callable[[], Any]) -> None:
         label = self.translator.tr(f"technician.button.{name}")
         self.test_output.setPlainText(f"{label} …")
-        self._background(fn, lambda r: self.test_output.setPlainText(
-            f"{label}: {'✓' if getattr(r, 'ok', False) else '✗'}\n{getattr(r, 'text', r)}"))
+        self._background(fn, functools.partial(self._test_done, label))
+
+    def _test_done(self, label: str, result: TestResult | BaseException) -> None:
+        if isinstance(result, TestResult):
+            # the staff log says the outcome only: a card test's data is a citizen's (masked) card
+            log.info("device test", extra={"ctx": {"outcome": result.outcome.value, "ok": result.ok}})
+            said = result_text(self.translator.tr, result)
+        else:  # a test that raised: its exception is a driver's detail, shown as it came
+            log.error("device test failed", exc_info=result)
+            said = f"{type(result).__name__}: {result}"
+        ok = isinstance(result, TestResult) and result.ok
+        self.test_output.setPlainText(f"{label}: {'✓' if ok else '✗'}\n{said}")
 
     def _set_fault(self, kind: str, fault: str) -> None:
         try:
             self.tech.set_fault(kind, fault or None)
-            self.test_output.setPlainText(self.translator.tr("technician.fault.set", kind=kind, fault=fault)
-                                          if fault else self.translator.tr("technician.fault.cleared", kind=kind))
+            tr, name = self.translator.tr, kind_text(self.translator.tr, kind)
+            self.test_output.setPlainText(tr("technician.fault.set", kind=name, fault=fault_text(tr, kind, fault))
+                                          if fault else tr("technician.fault.cleared", kind=name))
         except ValueError as exc:
             self.test_output.setPlainText(str(exc))
 
@@ -357,22 +372,30 @@ class TechnicianWindow(QMainWindow):
         rows = self.tech.device_rows()
         self.device_table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            for c, key in enumerate(("kind", "state", "reason", "port", "sim")):
-                text = tr("technician.devices.simulated") if key == "sim" and row[key] else row[key]
-                self.device_table.setItem(r, c, QTableWidgetItem(text))
+            texts = (kind_text(tr, row["kind"]), state_text(tr, row["state"]),
+                     reason_text(tr, row["kind"], row["reason"]), port_text(tr, row["port"]),
+                     tr("technician.devices.simulated") if row["sim"] else "")
+            for c, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, row["kind"])  # which device, whatever the language
+                self.device_table.setItem(r, c, item)
         for kind, box in self.fault_boxes.items():
             box.setEnabled(any(row["kind"] == kind and row["sim"] for row in rows))
         ports = self.tech.serial_ports()
         self.ports_label.setText(tr("technician.ports", ports=", ".join(
             f"{p['device']} {p['usb']} {p['description']}".strip() for p in ports) or tr("technician.ports.none")))
         health = self.tech.sync_health()
+        error = health.get("last_error") or ("—" if health.get("platform_configured")
+                                             else tr("technician.sync.no_platform"))
         self.sync_label.setText(tr("technician.sync.health", pending=health.get("pending", 0),
                                    dead=health.get("dead_letters", 0), success=health.get("last_success") or "—",
-                                   error=health.get("last_error") or "—"))
+                                   error=error))
         dead = self.tech.dead_letters()
         self.dead_table.setRowCount(len(dead))
         for r, row in enumerate(dead):
             for c, key in enumerate(("id", "kind", "created_at", "attempts", "reason")):
                 self.dead_table.setItem(r, c, QTableWidgetItem(str(row[key] or "")))
         info = self.tech.catalogue_info()
-        self.catalogue_label.setText(tr("technician.catalogue", version=info.get("version"), age=info.get("age")))
+        age = (tr("technician.catalogue.not_loaded") if not info.get("loaded") else tr("technician.catalogue.bundled")
+               if info.get("age_minutes") is None else tr("staff.dashboard.minutes", n=info["age_minutes"]))
+        self.catalogue_label.setText(tr("technician.catalogue", version=info.get("version"), age=age))

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from common.i18n import translate
 from kiosk.assembly import assemble_kiosk
 from kiosk.pin import PinGuard, hash_pin
 from tests.kiosk.conftest import make_config
@@ -74,11 +75,13 @@ def test_device_tests_and_faults_from_the_panel(qtbot, assembly) -> None:
     qtbot.addWidget(window)
     states = {window.device_table.item(r, 0).text(): window.device_table.item(r, 1).text()
               for r in range(window.device_table.rowCount())}
-    assert set(states) == {"idcard", "printer", "scanner", "camera", "a4_printer", "keypad"}
-    # Fault choices are the simulators' own lists, not a copy in the panel.
+    assert set(states) == {translate("zh_CN", f"staff.city.device.{kind}") for kind in
+                           ("idcard", "printer", "scanner", "camera", "a4_printer", "keypad")}
+    # Fault choices are the simulators' own lists (named in words), not a copy in the panel.
     for kind, sim in assembly.devices.simulators.items():
         box = window.fault_boxes[kind]
-        assert [box.itemText(i) for i in range(1, box.count())] == list(sim.FAULTS)
+        assert [box.itemData(i) for i in range(1, box.count())] == list(sim.FAULTS)
+        assert not [box.itemText(i) for i in range(box.count()) if box.itemText(i) in sim.FAULTS]
     before = len(assembly.devices.simulators["printer"].pages())
     qtbot.mouseClick(_button(window, "test_printer"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "✓" in window.test_output.toPlainText(), timeout=10000)
@@ -90,18 +93,18 @@ def test_device_tests_and_faults_from_the_panel(qtbot, assembly) -> None:
     shown = window.test_output.toPlainText()
     assert "王*" in shown and "440304" in shown and "䶮" not in shown
 
-    window.fault_boxes["printer"].setCurrentText("paper_out")
+    window.fault_boxes["printer"].setCurrentText("打印纸用完")
     qtbot.mouseClick(_button(window, "test_printer"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "✗" in window.test_output.toPlainText(), timeout=10000)
-    assert "paper" in window.test_output.toPlainText()
+    assert "未打印：打印纸用完" in window.test_output.toPlainText()
 
     qtbot.mouseClick(_button(window, "test_camera"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "✓" in window.test_output.toPlainText(), timeout=15000)
-    assert "page found and cropped" in window.test_output.toPlainText()
-    window.fault_boxes["camera"].setCurrentText("black_frame")
+    assert "找到材料页并已裁切" in window.test_output.toPlainText()
+    window.fault_boxes["camera"].setCurrentText("画面全黑")
     qtbot.mouseClick(_button(window, "test_camera"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "✗" in window.test_output.toPlainText(), timeout=15000)
-    assert "black_frame" in window.test_output.toPlainText()
+    assert "没有拍到照片：画面全黑" in window.test_output.toPlainText()
 
 
 def _button(window, name: str):

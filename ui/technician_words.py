@@ -1,0 +1,136 @@
+"""The technician panel's words for what the devices and the device tests report.
+
+The devices and :mod:`kiosk.technician` hand over typed codes (:class:`DeviceState`,
+:class:`StartupReason`, the printer's status codes, :class:`A4Condition`, :class:`CameraProblem`,
+:class:`TestOutcome`); this module looks each one up in the catalogue in the panel's language. The
+words are the ones the other roles use for the same thing (the city view's 未连接 / 故障, the
+printer's status lines), so a technician and a supervisor read one vocabulary. A reason that is not
+a code (a driver's detail such as an OS error on a port) is data and is shown as it came.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from common.i18n import SOURCE_LANGUAGE, catalogue
+from devices.a4.status import A4Condition
+from devices.camera.device import CameraProblem
+from devices.printer.status import REASONS as PRINTER_REASONS
+from devices.state import DeviceKind, DeviceState, StartupReason
+from kiosk.technician import TestOutcome, TestResult
+
+Tr = Callable[..., str]
+
+STATE_KEYS = {
+    DeviceState.DISCONNECTED: "staff.city.reason.disconnected",
+    DeviceState.READY: "printer.status.ready",
+    DeviceState.BUSY: "device.state.busy",
+    DeviceState.ERROR: "staff.city.reason.error",
+}
+STARTUP_KEYS = {
+    StartupReason.NOT_CONFIGURED: "technician.reason.not_configured",
+    StartupReason.NOT_STARTED: "technician.reason.not_started",
+}
+A4_KEYS = {
+    A4Condition.READY: "printer.status.ready",
+    A4Condition.PAPER_LOW: "printer.status.paper_near_end",
+    A4Condition.PAPER_OUT: "printer.status.paper_out",
+    A4Condition.TONER_LOW: "a4.status.toner_low",
+    A4Condition.TONER_OUT: "a4.status.toner_out",
+    A4Condition.JAM: "a4.status.jam",
+    A4Condition.DOOR_OPEN: "printer.status.cover_open",
+    A4Condition.OFFLINE: "printer.status.offline",
+    A4Condition.UNREACHABLE: "printer.status.unreachable",
+}
+CAMERA_KEYS = {
+    CameraProblem.DISCONNECTED: "staff.city.reason.disconnected",
+    CameraProblem.NO_FRAME: "camera.problem.no_frame",
+    CameraProblem.BLACK: "camera.problem.black_frame",
+    CameraProblem.NOT_STILL: "camera.problem.not_still",
+    CameraProblem.BLURRED: "camera.problem.blurred",
+}
+# The printer's codes beyond its status reasons (devices/printer/driver.py PrintResult.reason).
+PRINTER_CODES = frozenset({*PRINTER_REASONS, "paper_near_end", "write_failed"})
+SCAN_KINDS = ("appointment", "ticket", "receipt", "guide", "url", "other", "rejected")
+KINDS = frozenset(k.value for k in DeviceKind)
+
+
+def kind_text(tr: Tr, kind: str) -> str:
+    return tr(f"staff.city.device.{kind}") if kind in KINDS else kind
+
+
+def state_text(tr: Tr, state: DeviceState | str) -> str:
+    try:
+        return tr(STATE_KEYS[DeviceState(state)])
+    except ValueError:
+        return str(state)
+
+
+def reason_text(tr: Tr, kind: str, reason: str | None) -> str:
+    """A device's reason in words: a start-up reason or a status code of its kind; else as given."""
+    if not reason:
+        return ""
+    if reason in STARTUP_KEYS:
+        return tr(STARTUP_KEYS[StartupReason(reason)])
+    if kind == DeviceKind.PRINTER and reason in PRINTER_CODES:
+        return tr(f"printer.status.{reason}")
+    if kind == DeviceKind.A4_PRINTER and reason in A4_KEYS:
+        return tr(A4_KEYS[A4Condition(reason)])
+    if kind == DeviceKind.CAMERA and reason in CAMERA_KEYS:
+        return tr(CAMERA_KEYS[CameraProblem(reason)])
+    return reason
+
+
+_CAMERA_FAULTS = {"no_frame": CameraProblem.NO_FRAME, "black_frame": CameraProblem.BLACK,
+                  "moving": CameraProblem.NOT_STILL, "blurred": CameraProblem.BLURRED}
+
+
+def fault_key(kind: str, fault: str) -> str | None:
+    """The catalogue key of a simulator's fault (its own ``FAULTS`` name); None if it has none yet."""
+    if kind == DeviceKind.PRINTER and fault in PRINTER_CODES:
+        return f"printer.status.{fault}"
+    if kind == DeviceKind.A4_PRINTER and fault in A4_KEYS:
+        return A4_KEYS[A4Condition(fault)]
+    if kind == DeviceKind.CAMERA and fault in _CAMERA_FAULTS:
+        return CAMERA_KEYS[_CAMERA_FAULTS[fault]]
+    key = f"technician.fault.name.{fault}"
+    return key if key in catalogue(SOURCE_LANGUAGE) else None
+
+
+def fault_text(tr: Tr, kind: str, fault: str) -> str:
+    """A fault in the words of what it makes the device do (a new fault shows its name until worded)."""
+    key = fault_key(kind, fault)
+    return tr(key) if key else fault
+
+
+def port_text(tr: Tr, port: str) -> str:
+    """``sim`` and ``none`` are configuration words; a device path or URL is shown as it is."""
+    if port == "sim" or port.endswith(" sim"):
+        return tr("technician.devices.simulated")
+    if port in ("", "none") or port.endswith(" none"):
+        return tr("technician.reason.not_configured")
+    return port
+
+
+_DEVICE_OF = {TestOutcome.NO_CARD: DeviceKind.IDCARD, TestOutcome.PRINTED: DeviceKind.PRINTER,
+              TestOutcome.NOT_PRINTED: DeviceKind.PRINTER, TestOutcome.A4_SENT: DeviceKind.A4_PRINTER,
+              TestOutcome.A4_NOT_PRINTED: DeviceKind.A4_PRINTER, TestOutcome.NO_PHOTO: DeviceKind.CAMERA}
+
+
+def result_text(tr: Tr, result: TestResult) -> str:
+    """``technician.test.<outcome>`` filled with the result's data, its codes in words."""
+    p: dict[str, Any] = dict(result.params)
+    kind = _DEVICE_OF.get(result.outcome, "")
+    if "state" in p:
+        p["state"] = state_text(tr, p["state"])
+    if "reason" in p:
+        none = "printer.status.ready" if kind == DeviceKind.PRINTER else "technician.ports.none"
+        p["reason"] = reason_text(tr, kind, p["reason"]) or tr(none)
+    if result.outcome == TestOutcome.NO_PHOTO:
+        p["problem"] = tr(CAMERA_KEYS[CameraProblem(p["problem"])])
+    if result.outcome == TestOutcome.SCANNED:
+        p["kind"] = tr(f"scan.kind.{p['kind']}") if p["kind"] in SCAN_KINDS else p["kind"]
+    if result.outcome == TestOutcome.PHOTO:
+        p["page"] = tr("technician.test.page_found" if p.pop("page_found") else "technician.test.page_not_found")
+    return tr(f"technician.test.{result.outcome.value}", **p)
