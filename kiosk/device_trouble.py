@@ -14,6 +14,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from common.i18n import Translator
+from kiosk.device_words import kind_text, reason_text, state_text
+
 if TYPE_CHECKING:
     from kiosk.app import KioskCore
 
@@ -22,6 +25,7 @@ log = logging.getLogger(__name__)
 BAD = frozenset({"disconnected", "error"})
 NOT_YET = frozenset({"not configured", "not started"})  # a device starting up is no trouble yet
 REPEAT_SECONDS = 300.0
+STAFF = Translator()  # the staff's language: the catalogue's source (zh_CN)
 # Reasons of the reader (devices/idcard/reader.py) that mean "this card", not "this reader".
 _CARD_REASONS = ("read card", "card data unreadable", "corrupt reply", "select")
 
@@ -45,10 +49,9 @@ class DeviceTrouble:
         if now - self._paged.get(stamp, -1e9) < REPEAT_SECONDS:
             return
         self._paged[stamp] = now
-        tr = self.core.translator.tr
-        what = tr(f"device.alert.{kind}") if kind in ("idcard", "printer", "scanner", "camera", "keypad") else kind
-        self.core.alert_staff(kind, tr("device.alert", kiosk=self.core.kiosk_id, device=what,
-                                       state=state, reason=reason or "-"))
+        tr = STAFF.tr  # the hall's staff read it, whatever language the citizen at the screen chose
+        self.core.alert_staff(kind, tr("device.alert", kiosk=self.core.kiosk_id, device=kind_text(tr, kind),
+                                       state=state_text(tr, state), reason=reason_text(tr, kind, reason) or "-"))
         log.warning("device trouble", extra={"ctx": {"device": kind, "state": state, "reason": reason or ""}})
 
     def bad(self, kind: str) -> bool:

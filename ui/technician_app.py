@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
 
 from common.i18n import SOURCE_LANGUAGE, Translator
 from kiosk.config import ConfigError
+from kiosk.device_words import kind_text, reason_text, state_text
 from kiosk.pin import PinGuard
 from kiosk.technician import ConfigNotWritable, Technician, TestResult
-from ui.technician_words import fault_text, kind_text, port_text, reason_text, result_text, state_text
+from ui.technician_words import fault_text, port_text, result_text
 
 log = logging.getLogger(__name__)
 

@@ -10,77 +10,24 @@ a code (a driver's detail such as an OS error on a port) is data and is shown as
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from common.i18n import SOURCE_LANGUAGE, catalogue
 from devices.a4.status import A4Condition
 from devices.camera.device import CameraProblem
-from devices.printer.status import REASONS as PRINTER_REASONS
-from devices.state import DeviceKind, DeviceState, StartupReason
+from devices.state import DeviceKind
+from kiosk.device_words import (
+    A4_KEYS,
+    CAMERA_KEYS,
+    PRINTER_CODES,
+    Tr,
+    reason_text,
+    state_text,
+)
 from kiosk.technician import TestOutcome, TestResult
 
-Tr = Callable[..., str]
-
-STATE_KEYS = {
-    DeviceState.DISCONNECTED: "staff.city.reason.disconnected",
-    DeviceState.READY: "printer.status.ready",
-    DeviceState.BUSY: "device.state.busy",
-    DeviceState.ERROR: "staff.city.reason.error",
-}
-STARTUP_KEYS = {
-    StartupReason.NOT_CONFIGURED: "technician.reason.not_configured",
-    StartupReason.NOT_STARTED: "technician.reason.not_started",
-}
-A4_KEYS = {
-    A4Condition.READY: "printer.status.ready",
-    A4Condition.PAPER_LOW: "printer.status.paper_near_end",
-    A4Condition.PAPER_OUT: "printer.status.paper_out",
-    A4Condition.TONER_LOW: "a4.status.toner_low",
-    A4Condition.TONER_OUT: "a4.status.toner_out",
-    A4Condition.JAM: "a4.status.jam",
-    A4Condition.DOOR_OPEN: "printer.status.cover_open",
-    A4Condition.OFFLINE: "printer.status.offline",
-    A4Condition.UNREACHABLE: "printer.status.unreachable",
-}
-CAMERA_KEYS = {
-    CameraProblem.DISCONNECTED: "staff.city.reason.disconnected",
-    CameraProblem.NO_FRAME: "camera.problem.no_frame",
-    CameraProblem.BLACK: "camera.problem.black_frame",
-    CameraProblem.NOT_STILL: "camera.problem.not_still",
-    CameraProblem.BLURRED: "camera.problem.blurred",
-}
-# The printer's codes beyond its status reasons (devices/printer/driver.py PrintResult.reason).
-PRINTER_CODES = frozenset({*PRINTER_REASONS, "paper_near_end", "write_failed"})
+#: what a scan test may have read (kiosk.technician)
 SCAN_KINDS = ("appointment", "ticket", "receipt", "guide", "url", "other", "rejected")
-KINDS = frozenset(k.value for k in DeviceKind)
-
-
-def kind_text(tr: Tr, kind: str) -> str:
-    return tr(f"staff.city.device.{kind}") if kind in KINDS else kind
-
-
-def state_text(tr: Tr, state: DeviceState | str) -> str:
-    try:
-        return tr(STATE_KEYS[DeviceState(state)])
-    except ValueError:
-        return str(state)
-
-
-def reason_text(tr: Tr, kind: str, reason: str | None) -> str:
-    """A device's reason in words: a start-up reason or a status code of its kind; else as given."""
-    if not reason:
-        return ""
-    if reason in STARTUP_KEYS:
-        return tr(STARTUP_KEYS[StartupReason(reason)])
-    if kind == DeviceKind.PRINTER and reason in PRINTER_CODES:
-        return tr(f"printer.status.{reason}")
-    if kind == DeviceKind.A4_PRINTER and reason in A4_KEYS:
-        return tr(A4_KEYS[A4Condition(reason)])
-    if kind == DeviceKind.CAMERA and reason in CAMERA_KEYS:
-        return tr(CAMERA_KEYS[CameraProblem(reason)])
-    return reason
-
 
 _CAMERA_FAULTS = {"no_frame": CameraProblem.NO_FRAME, "black_frame": CameraProblem.BLACK,
                   "moving": CameraProblem.NOT_STILL, "blurred": CameraProblem.BLURRED}

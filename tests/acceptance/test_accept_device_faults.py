@@ -5,6 +5,7 @@ played on the real ptys; the staff side is a real hall client reading the hall's
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -78,6 +79,10 @@ def test_each_printer_fault_while_idle_reaches_the_staff(person: Person) -> None
         alerts = _alerts(person, "printer", 0)
         assert len(alerts) > seen, f"no staff alert for {fault}"
         seen = len(alerts)
+        # in the staff's words, whatever the kiosk's screen shows: 打印机故障（打印纸用完）, no codes
+        words = translate("zh_CN", f"printer.status.{fault}")
+        said = [str(a["message"]).split("：", 1)[-1] for a in alerts if words in str(a["message"])]
+        assert said and not re.search(r"[A-Za-z]{2,}", said[0]), [a["message"] for a in alerts]
 
 
 def test_paper_out_while_a_ticket_prints(person: Person) -> None:

@@ -113,16 +113,17 @@ def test_every_code_the_panel_words_has_a_text(language: str) -> None:
     from devices.printer.simulator import PrinterSimulator
     from devices.scanner.simulator import ScannerSimulator
     from devices.state import DeviceKind, DeviceState, StartupReason
+    from kiosk import device_words
     from kiosk.technician import TestOutcome
     from ui import technician_words as words
 
     cat = catalogue(language)
-    keys = [*words.STATE_KEYS.values(), *words.STARTUP_KEYS.values(), *words.A4_KEYS.values(),
-            *words.CAMERA_KEYS.values(), *(f"technician.test.{o.value}" for o in TestOutcome),
+    keys = [*device_words.STATE_KEYS.values(), *device_words.STARTUP_KEYS.values(), *device_words.A4_KEYS.values(),
+            *device_words.CAMERA_KEYS.values(), *(f"technician.test.{o.value}" for o in TestOutcome),
             *(f"scan.kind.{k}" for k in words.SCAN_KINDS), *(f"staff.city.device.{k.value}" for k in DeviceKind),
-            *(f"printer.status.{c}" for c in words.PRINTER_CODES)]
+            *(f"printer.status.{c}" for c in device_words.PRINTER_CODES)]
     assert not [key for key in keys if key not in cat]
-    assert set(words.STATE_KEYS) == set(DeviceState) and set(words.STARTUP_KEYS) == set(StartupReason)
+    assert set(device_words.STATE_KEYS) == set(DeviceState) and set(device_words.STARTUP_KEYS) == set(StartupReason)
     faults = {"idcard": IdCardSimulator.FAULTS, "printer": (*PrinterSimulator.FAULTS, "retract_jam"),
               "scanner": ScannerSimulator.FAULTS, "camera": DocumentCameraSimulator.FAULTS,
               "a4_printer": A4Simulator.FAULTS, "keypad": KeypadSimulator.FAULTS}
