@@ -82,6 +82,12 @@ def translate(language: str, key: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def for_staff(key: str, **params: object) -> str:
+    """Words a kiosk sends the hall's staff (an alert on the dashboard and the counter console): the
+    staff's language, the catalogue's source, whatever language the citizen at the screen chose."""
+    return translate(SOURCE_LANGUAGE, key, **params)
+
+
 class Translator:
     """Looks strings up in the current language; ``language`` can change at any time."""
 

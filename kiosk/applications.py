@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from common.i18n import for_staff
 from devices.camera import CameraProblem, CaptureError, DocumentCamera
 from kiosk.delivery import delivery_paper, delivery_record
 
@@ -161,13 +162,12 @@ def submit_application(core: KioskCore, flow: Any) -> SubmitOutcome:
         info = core.cache.get(record_id)
     except CacheFullError:
         log.error("application refused: offline cache is full")
-        core.alert_staff("sync", f"{core.kiosk_id}: offline cache full, self-service submissions refused")
+        core.alert_staff("sync", for_staff("alert.cache_full", kiosk=core.kiosk_id))
         return SubmitOutcome(False, lines=[tr("submit.full")])
     except Exception as exc:  # sqlite3 errors (disk full, I/O), OSError, a sealing fault: not saved
         log.exception("application not saved: the offline cache could not store it",
                       extra={"ctx": {"service": item.id, "error": type(exc).__name__}})
-        core.alert_staff("sync", f"{core.kiosk_id}: application not saved, offline cache write failed "
-                                 f"({type(exc).__name__}); the citizen was sent to a counter")
+        core.alert_staff("sync", for_staff("alert.cache_write_failed", kiosk=core.kiosk_id, error=type(exc).__name__))
         return SubmitOutcome(False, lines=[tr("submit.error")])
     outcome = SubmitOutcome(True, record_id=record_id,
                             local_no=record_local_number(core, info) if info else local_number(core, 0))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from common.i18n import Translator
+from common.i18n import for_staff
 from kiosk.device_words import kind_text, reason_text, state_text
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 BAD = frozenset({"disconnected", "error"})
 NOT_YET = frozenset({"not configured", "not started"})  # a device starting up is no trouble yet
 REPEAT_SECONDS = 300.0
-STAFF = Translator()  # the staff's language: the catalogue's source (zh_CN)
 # Reasons of the reader (devices/idcard/reader.py) that mean "this card", not "this reader".
 _CARD_REASONS = ("read card", "card data unreadable", "corrupt reply", "select")
 
@@ -49,7 +48,7 @@ class DeviceTrouble:
         if now - self._paged.get(stamp, -1e9) < REPEAT_SECONDS:
             return
         self._paged[stamp] = now
-        tr = STAFF.tr  # the hall's staff read it, whatever language the citizen at the screen chose
+        tr = for_staff
         self.core.alert_staff(kind, tr("device.alert", kiosk=self.core.kiosk_id, device=kind_text(tr, kind),
                                        state=state_text(tr, state), reason=reason_text(tr, kind, reason) or "-"))
         log.warning("device trouble", extra={"ctx": {"device": kind, "state": state, "reason": reason or ""}})

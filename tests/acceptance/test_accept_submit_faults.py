@@ -124,7 +124,7 @@ def test_a_write_error_says_not_saved_and_keeps_the_form(person: Person) -> None
 
         staff = HallClient(person.assembly.hall.url, person.assembly.hall.tokens["admin"])
         alerts = staff.alerts()
-        assert any("not saved" in str(a) for a in alerts), alerts
+        assert any("申请未能保存" in str(a.get("message")) for a in alerts), alerts  # the staff's words
     finally:
         subprocess.run(["chattr", "-i", str(wal)], check=True)
     person.tap(zh("common.retry"))
