@@ -27,7 +27,7 @@ from queueing.engine import QueueEngine
 from queueing.hallconfig import SmsTable
 from queueing.model import QueueError
 from queueing.public_pages import public_links
-from queueing.sms import cmpp
+from queueing.sms import case_notices, cmpp
 from queueing.sms.gateway import CmppGateway, Part, SmsGateway, StatusReport
 from queueing.sms.outbox import Due, SmsOutbox
 
@@ -255,6 +255,8 @@ class SmsDispatcher:
         self.outbox.purge_before(keep_from.date().isoformat())
 
     def _owed_nothing_more(self, ticket_id: str) -> bool:
+        if case_notices.is_notice(ticket_id):  # a booking's or a case's one text (case_notices.py)
+            return case_notices.owed_nothing_more(self.outbox, ticket_id)
         try:
             t, _, _ = self.engine.ticket(ticket_id)
         except QueueError:
