@@ -96,8 +96,9 @@ def subscribe_booking(outbox: SmsOutbox, engine: QueueEngine, *, phone: str, con
         raise QueueError(422, HallCode.INVALID_REQUEST, "code must be the platform's booking code")
     hall = engine.hall
     service = hall.services.get(service_id)
-    if service is None:
-        raise QueueError(422, HallCode.UNKNOWN_SERVICE, f"no service {service_id!r} in this hall")
+    name = service_name.strip()[:40] or (service.name if service is not None else "")
+    if not name:  # a platform's service the hall does not queue is named by the kiosk
+        raise QueueError(422, HallCode.UNKNOWN_SERVICE, f"no service {service_id!r} in this hall, and no name")
     start, end = (t.astimezone(hall.tz) if t.tzinfo else t.replace(tzinfo=hall.tz) for t in (slot_start, slot_end))
     day = start.date().isoformat()
     if day < hall.day(engine.clock()) or end < start:
@@ -107,7 +108,7 @@ def subscribe_booking(outbox: SmsOutbox, engine: QueueEngine, *, phone: str, con
         return _held_mask(outbox, key, phone)
     masked = outbox.subscribe(key, day, service_id, code, phone, lang)
     text = translate(lang, "sms.booking_confirm", hall=hall.name, day=f"{start:%m-%d}", start=f"{start:%H:%M}",
-                     end=f"{end:%H:%M}", service=service_name.strip()[:40] or service.name, code=code)
+                     end=f"{end:%H:%M}", service=name, code=code)
     _create(outbox, key, NoticeKind.BOOKING_CONFIRM, text)
     return masked
 

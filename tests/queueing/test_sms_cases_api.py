@@ -36,7 +36,8 @@ def test_kiosk_opt_ins_checked_masked_and_texted_once(tmp_path: Path) -> None:
         _refused(lambda: HallClient(hall.base_url, "").sms_booking(BOOKING), HallCode.UNAUTHORIZED)
         _refused(lambda: kiosk.sms_booking({**BOOKING, "phone": "12345678901"}), HallCode.INVALID_PHONE)
         _refused(lambda: kiosk.sms_booking({**BOOKING, "consent": False}), HallCode.CONSENT_REQUIRED)
-        _refused(lambda: kiosk.sms_booking({**BOOKING, "service_id": "S9999"}), HallCode.UNKNOWN_SERVICE)
+        _refused(lambda: kiosk.sms_booking({**BOOKING, "service_id": "S9999", "service_name": ""}),
+                 HallCode.UNKNOWN_SERVICE)
         _refused(lambda: kiosk.sms_pickup("../x", PHONE, consent=True), HallCode.INVALID_RECEIPT)
         answer = kiosk.sms_booking(BOOKING)
         assert answer == {"phone": "137****5678", "subscribed": True}
