@@ -31,7 +31,7 @@ class BookingSms(SmsOptIn):
 
 
 class PickupSms(SmsOptIn):
-    receipt_no: str = Field(..., max_length=64, description="the case's 受理编号 (or the kiosk's local number)")
+    receipt_no: str = Field(..., max_length=64, description="the case's receipt number (or the kiosk's local number)")
 
 
 class CaseSmsAnswer(BaseModel):
