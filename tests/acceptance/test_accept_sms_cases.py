@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -103,7 +102,7 @@ def test_booking_confirmation_reaches_the_phone_once(tmp_path: Path, qapp: objec
             texts = wait_until(lambda: gw.messages_to(PHONE), why="booking confirmation")
             assert code in texts[0] and slot.split("–")[0] in texts[0], texts   # type: ignore[index]
             wait_until(lambda: not _subscriptions(person), why="the number deleted once delivered")
-            time.sleep(2.5)   # past the refused SUBMIT's backoff: nothing more comes
+            person.wait(1.0)   # nothing more comes
             assert len(gw.messages_to(PHONE)) == 1
             parts = len(cmpp.ucs2_parts(texts[0], 0))   # type: ignore[index]
             assert gw.submits == 1 + parts   # the refused SUBMIT, then each part once
@@ -130,13 +129,13 @@ def test_pickup_ready_text_once_when_the_department_marks_it(tmp_path: Path, qap
             assert person.sees(zh("pickup.sms.consent")), person.texts()
             _type_number(person)
             person.wait_for(zh("pickup.sms.done", phone=MASKED))
-            person.wait(2.5)   # the hall asks the platform every second: not ready, nothing sent
+            person.wait(2.0)   # the hall asks the platform every second: not ready, nothing sent
             assert gw.messages_to(PHONE) == []
             person.assembly.platform.running.admin().mark_ready(number)   # the department: at the window
             texts = wait_until(lambda: gw.messages_to(PHONE), why="ready for pickup")
             assert number in texts[0] and "出件窗口" in texts[0], texts   # type: ignore[index]
             wait_until(lambda: not _subscriptions(person), why="the number deleted once delivered")
-            person.wait(2.5)
+            person.wait(1.5)   # the next rounds of asking: nothing more
             assert len(gw.messages_to(PHONE)) == 1
             _nothing_of_the_number(person, caplog)
         finally:
