@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queueing import alerts as alert_desk
-from queueing import api_alerts, api_cases, api_fleet, api_quiet, api_sms, api_stats, api_updates
+from queueing import api_alerts, api_cases, api_fleet, api_quiet, api_sms, api_sms_cases, api_stats, api_updates
 from queueing.api_complaints import add_routes as add_complaint_routes
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
@@ -53,7 +53,8 @@ ANY = ("kiosk", "counter", "display", "admin")
 #: the feature route modules' ``add_routes`` (queueing/api_routes.py), added after the core routes
 ROUTE_MODULES: tuple[AddRoutes, ...] = (add_complaint_routes, api_sms.add_routes, api_stats.add_routes,
                                            api_fleet.add_routes, api_cases.add_routes, api_alerts.add_routes,
-                                           api_updates.add_routes, api_quiet.add_routes)
+                                           api_updates.add_routes, api_quiet.add_routes,
+                                           api_sms_cases.add_routes)
 
 
 class IssueBody(BaseModel):

@@ -304,6 +304,16 @@ class HallClient:
         return self._json("POST", f"/api/v1/tickets/{ticket_id}/sms", {"phone": phone, "consent": consent,
                                                                         "lang": lang})
 
+    def sms_booking(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A booking's confirmation by text (queueing/api_sms_cases.py): ``phone``, ``consent``,
+        ``lang``, ``code``, ``service_id``, ``service_name``, ``slot_start``, ``slot_end``."""
+        return self._json("POST", "/api/v1/sms/bookings", body)
+
+    def sms_pickup(self, receipt_no: str, phone: str, *, consent: bool, lang: str = "zh_CN") -> dict[str, Any]:
+        """One text when the case is ready for pickup (queueing/api_sms_cases.py)."""
+        return self._json("POST", "/api/v1/sms/pickups", {"receipt_no": receipt_no, "phone": phone,
+                                                          "consent": consent, "lang": lang})
+
     # cases and the rectification loop (queueing/api_cases.py)
     def set_case(self, ticket_id: str, case_no: str) -> dict[str, Any]:
         return _object(self._json("PUT", f"/api/v1/tickets/{ticket_id}/case", {"case_no": case_no}).get("ticket"),

@@ -20,12 +20,13 @@ from queueing.appointment_feed import AppointmentFeed
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
 from queueing.fleet import Fleet
-from queueing.hallconfig import ConfigError, load_credentials, load_hall, load_sms
+from queueing.hallconfig import ConfigError, SmsTable, load_credentials, load_hall, load_sms
 from queueing.limits import BodyCaps, PublicRate
 from queueing.outbox import Outbox, OutboxForwarder
 from queueing.public_pages import PublicPagesConfig
 from queueing.public_sources import PlatformSettings, PublicSources
 from queueing.server import ServerLimits, TlsFiles, bind, new_server, serve
+from queueing.sms.case_notices import PickupWatcher
 from queueing.sms.dispatcher import SmsDispatcher
 from queueing.sms.outbox import SmsOutbox
 from queueing.store import QueueStore, SQLiteStore
@@ -54,8 +55,11 @@ class HallService:
     sms: SmsDispatcher | None = None
     sms_outbox: SmsOutbox | None = None
     sms_simulator: GatewaySimulator | None = None
+    sms_pickups: PickupWatcher | None = None
 
     def close(self) -> None:
+        if self.sms_pickups:
+            self.sms_pickups.stop()
         if self.sms:
             self.sms.stop()
         if self.sms_simulator:
@@ -150,8 +154,29 @@ def build_service(
             dispatcher = SmsDispatcher(engine, sms_outbox, sms_config, secret, creds["hall_key"], public_base_url)
             hub.on_publish(dispatcher.notify)
             dispatcher.start()
+    pickups = _pickup_watcher(engine, sms_outbox, sms_config, platform, dispatcher) if sms_outbox else None
+    if sms_outbox is not None:
+        app.state.sms_pickup_days = sms_config.pickup_days
     return HallService(data_dir, engine, store, hub, creds, app, forwarder, sources, feed, dispatcher, sms_outbox,
-                       simulator)
+                       simulator, pickups)
+
+
+def _pickup_watcher(engine: QueueEngine, outbox: SmsOutbox, config: SmsTable, platform: PlatformSettings | None,
+                    dispatcher: SmsDispatcher | None) -> PickupWatcher | None:
+    """Where this process sends texts and has a platform: the 自取 cases' readiness asked of it
+    (queueing/sms/case_notices.py)."""
+    if dispatcher is None or platform is None:
+        return None
+    from offline_cache.client import PlatformClient
+
+    p = platform
+
+    def client() -> PlatformClient:
+        return PlatformClient(p.url, p.token, p.device_id, connect_timeout=min(3.0, p.timeout_s),
+                              read_timeout=p.timeout_s, ca_bundle=p.ca_bundle)
+
+    return PickupWatcher(engine, outbox, client, interval=config.pickup_poll_seconds,
+                         per_round=config.pickup_per_round, notify=dispatcher.notify).start()
 
 
 def fleet_snapshot(fleet: Fleet) -> Callable[[], dict[str, Any]]:

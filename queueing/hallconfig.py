@@ -312,6 +312,11 @@ class SmsTable(_Table):
     #: how long a SUBMIT without an answer waits for a status report before it counts as unknown
     report_wait_seconds: PosFloat = 600.0
     timeout_seconds: PosFloat = 10.0
+    #: "text me when it is ready" (queueing/sms/case_notices.py): how often the platform is asked
+    #: about the subscribed cases, how many a round at most, and how many days a number waits
+    pickup_poll_seconds: Annotated[float, Field(ge=0.2, le=86400)] = 300.0
+    pickup_per_round: Annotated[int, Field(ge=1, le=1000)] = 50
+    pickup_days: Annotated[int, Field(ge=1, le=90)] = 30
 
 
 class UpdatesTable(_Table):

@@ -13,6 +13,8 @@ from kiosk import booking
 from kiosk.booking import BookingFailed, BookingProblem, Day, Slot
 from kiosk.catalogue import shown_in
 from kiosk.flows.base import Flow, Screen, choice
+from kiosk.sms_optin import STATE as SMS_STATE
+from kiosk.sms_optin import booking_opt_in
 
 
 class BookingFlow(Flow):
@@ -31,6 +33,7 @@ class BookingFlow(Flow):
         self.answer: dict[str, Any] = {}
         self.printed = False
         self.problem: BookingProblem | None = None
+        self.sms = booking_opt_in(self)  # 短信提醒 on the done screen (kiosk/sms_optin.py)
         if not booking.available(core):
             self._fail(BookingProblem.UNAVAILABLE)
         elif service_id and core.catalogue.service(service_id) is not None:
@@ -40,6 +43,13 @@ class BookingFlow(Flow):
     @property
     def wants_card(self) -> bool:  # type: ignore[override]
         return self.state == "card"
+
+    @property
+    def in_form(self) -> bool:  # type: ignore[override]
+        return self.state == SMS_STATE
+
+    def back(self) -> bool:
+        return self.sms.back() or super().back()
 
     @property
     def holds_citizen(self) -> str:
@@ -63,6 +73,8 @@ class BookingFlow(Flow):
     # -- actions -------------------------------------------------------------------------------
     def handle(self, action: str, args: dict[str, Any]) -> None:
         chosen = str(args.get("id", ""))
+        if self.state in ("done", SMS_STATE) and self.sms.handle(action, args):
+            return
         if self.state == "zone" and action == "choose":
             self.zone_id = chosen
             self.goto("service")
@@ -135,6 +147,7 @@ class BookingFlow(Flow):
             self.answer = result
             self.printed = booking.print_slip(self.core, service=self._service_name(), slot=slot,
                                               code=str(self.answer["code"]), who=who)
+            self.sms.offer()
             self.goto("done")
 
         booking.in_background(self.core, lambda: booking.book(self.core, booking_id, service_id, slot, who),
@@ -208,12 +221,15 @@ class BookingFlow(Flow):
             return self.message(tr("booking.loading"), [tr("booking.loading.body")])
         if self.state == "booking":
             return self.message(tr("booking.sending"), [tr("booking.sending.body")], buttons=[])
+        if self.state == SMS_STATE:
+            return self.sms.screen()
         if self.state == "done" and self.slot is not None:
             lines = [tr("booking.done.code", code=str(self.answer.get("code", ""))),
                      tr("booking.done.when", **self._when(self.slot)),
-                     tr("booking.done.printed") if self.printed else tr("booking.done.not_printed")]
+                     tr("booking.done.printed") if self.printed else tr("booking.done.not_printed"),
+                     *self.sms.lines()]
             return self.message(tr("booking.done.title"), lines, kind="ok",
-                                buttons=[choice("home", tr("common.finish"))])
+                                buttons=[*self.sms.button(), choice("home", tr("common.finish"))])
         problem = self.problem or BookingProblem.OFFLINE
         buttons = [choice("home", tr("common.home"))]
         if problem in (BookingProblem.OFFLINE, BookingProblem.SLOT_FULL):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kiosk import a4_submission, elicences
+from kiosk import a4_submission, elicences, sms_optin
 from kiosk.bundles import receipt_lines
 from kiosk.catalogue import shown_in
 from kiosk.delivery import SUBMIT_STATES as DELIVERY_STATES
@@ -41,6 +41,7 @@ class SubmitFlow(Flow):
         self.delivery = DeliveryStep(self)  # 自取 / 邮寄 at the end (kiosk/delivery.py)
         self.elicence = elicences.ElicenceStep(self)  # materials from e-licences (kiosk/elicences.py)
         self.a4 = a4_submission.A4Copy.NONE  # the form and receipt on A4 (kiosk/a4_submission.py)
+        self.sms = sms_optin.pickup_opt_in(self)  # 自取: "text me when it is ready" (kiosk/sms_optin.py)
         if service_id:
             self._pick(service_id)
 
@@ -55,6 +56,9 @@ class SubmitFlow(Flow):
 
     def transient_states(self) -> set[str]:
         return {"done", "error", "camera", "submitting"} | (elicences.STATES - {"elicence_pick"})
+
+    def back(self) -> bool:
+        return self.sms.back() or super().back()
 
     def _pick(self, service_id: str) -> None:
         item = self.core.catalogue.service(service_id)
@@ -79,6 +83,8 @@ class SubmitFlow(Flow):
 
     def handle(self, action: str, args: dict[str, Any]) -> None:
         state = self.state
+        if state in ("done", sms_optin.STATE) and self.sms.handle(action, args):
+            return
         if state in DELIVERY_STATES:  # 自取 / 邮寄 chosen: submitted as on 确认提交
             if self.delivery.handle(action, args):
                 self._submit()
@@ -125,6 +131,7 @@ class SubmitFlow(Flow):
         if self.state == "submitting" and self.outcome is outcome:
             if self.core.notice == self.holds_citizen:
                 self.core.notice = None  # the receipt is here: the wait is over
+            sms_optin.offer_pickup(self)
             self.goto("done")
 
     def _materials_action(self, action: str, args: dict[str, Any]) -> None:
@@ -253,6 +260,8 @@ class SubmitFlow(Flow):
                 "problem": self.camera_problem or ("" if live else self._camera_note()), "buttons": buttons})
         if self.state in DELIVERY_STATES:
             return self.delivery.screen()
+        if self.state == sms_optin.STATE:
+            return self.sms.screen()
         if self.state == "commitment":
             return Screen("message", tr("submit.commitment"), {
                 "kind": "info",
@@ -302,7 +311,8 @@ class SubmitFlow(Flow):
         if self.delivery.shown(tr):
             lines.append(self.delivery.shown(tr))
         lines.append(tr("submit.done.printed") if o.printed else tr("submit.done.not_printed"))
-        buttons = [choice("home", tr("common.finish"))]
+        lines += self.sms.lines()
+        buttons = [*self.sms.button(), choice("home", tr("common.finish"))]
         if self.a4 is not a4_submission.A4Copy.NONE:
             lines.append(tr(f"submit.done.a4.{self.a4}"))
         if self.a4 is not a4_submission.A4Copy.PRINTED and a4_submission.offered(self.core):

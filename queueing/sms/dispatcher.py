@@ -27,7 +27,7 @@ from queueing.engine import QueueEngine
 from queueing.hallconfig import SmsTable
 from queueing.model import QueueError
 from queueing.public_pages import public_links
-from queueing.sms import cmpp
+from queueing.sms import case_notices, cmpp
 from queueing.sms.gateway import CmppGateway, Part, SmsGateway, StatusReport
 from queueing.sms.outbox import Due, SmsOutbox
 
@@ -103,7 +103,7 @@ class SmsDispatcher:
         cursor = int(self.outbox.meta("cursor", "0"))
         with self.engine.store.read() as tx:
             rows = tx.events_after(cursor, BATCH)
-        subs = {s.ticket_id: s for s in self.outbox.active()}
+        subs = self._ticket_subs()
         if not rows:
             new = {tid: s for tid, s in subs.items() if tid not in self._seen}
             self._seen = set(subs)
@@ -127,12 +127,16 @@ class SmsDispatcher:
                 if moved.get("id"):
                     self.outbox.follow_transfer(tid, str(moved["id"]), str(moved.get("number", "")),
                                                 str(moved.get("service_id", "")))
-                    subs = {s.ticket_id: s for s in self.outbox.active()}
+                    subs = self._ticket_subs()
             # cancel, no_show: nothing more is owed; the number is purged in settle()
         self._turn_near(subs)
         self.outbox.set_meta("cursor", str(rows[-1][0]))
         if len(rows) == BATCH:
             self._wake.set()
+
+    def _ticket_subs(self) -> dict[str, Any]:
+        """The tickets' opt-ins (a booking's or a case's are case_notices.py's)."""
+        return {s.ticket_id: s for s in self.outbox.active() if not case_notices.is_notice(s.ticket_id)}
 
     def _turn_near(self, subs: dict[str, Any]) -> None:
         for tid, sub in subs.items():
@@ -255,6 +259,8 @@ class SmsDispatcher:
         self.outbox.purge_before(keep_from.date().isoformat())
 
     def _owed_nothing_more(self, ticket_id: str) -> bool:
+        if case_notices.is_notice(ticket_id):  # a booking's or a case's one text (case_notices.py)
+            return case_notices.owed_nothing_more(self.outbox, ticket_id)
         try:
             t, _, _ = self.engine.ticket(ticket_id)
         except QueueError:
