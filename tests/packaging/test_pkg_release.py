@@ -194,6 +194,7 @@ def test_one_folder_build_is_a_fleet_release(pyinstaller_exe: Path, tmp_path: Pa
             assert not ready and proc.returncode != 0, f"start {start} of the broken release reached home"
             assert (k.releases / "current").readlink().name == "2.1.0"
             assert json.loads((k.releases / "pending").read_text())["boots"] == start
+        assert "QML failed to load: kiosk/Main.qml" in log.read_text(errors="replace")  # what the journal shows
         proc, ready = k.start(notify, log)  # the third start: boot went back to 2.0.0
         try:
             assert ready, log.read_text()[-3000:]
