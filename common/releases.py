@@ -1,8 +1,11 @@
 """Signed release bundles: what a hall server serves its kiosks and what a kiosk accepts.
 
-A release is a folder (the one-folder build, or the wheelhouse with the lock file) packed as a
-``.tar.gz``. Its *manifest* is a small JSON document ``{"version", "bundle", "size", "sha256"}``
-signed with Ed25519 (``cryptography``); the signature travels next to it as raw 64 bytes, base64.
+A release is a folder packed as a ``.tar.gz``, in one of the two layouts the kiosk's launcher
+(packaging/bin/hall-kiosk) starts (:func:`release_layout`): the one-folder build (PyInstaller's
+``dist/hall-kiosk/`` as is: an executable ``hall-kiosk`` at its top) or a virtual-environment
+release (``venv/bin/python`` and ``src/``, what packaging/install.sh builds). Its *manifest* is a
+small JSON document ``{"version", "bundle", "size", "sha256"}`` signed with Ed25519
+(``cryptography``); the signature travels next to it as raw 64 bytes, base64.
 The installer makes the key pair (:func:`make_keys`); the private key stays with whoever builds
 releases, the public key goes into every kiosk's config. Nothing here touches the network."""
 
@@ -23,6 +26,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 MAX_MANIFEST_BYTES = 4096
+#: gzip level of a bundle (``publish --level``): tarfile's 9 packed the one-folder build several
+#: times slower than 6 for a few per cent; 1 is three times faster again for 10 % more bytes
+COMPRESSLEVEL = 6
 
 
 class UpdateProblem(enum.StrEnum):
@@ -36,6 +42,25 @@ class UpdateProblem(enum.StrEnum):
     ROLLED_BACK = "rolled_back"  # it never reached its home screen: the previous release runs again
     #: a code this hall does not know yet (a kiosk newer than its hall server): still a problem
     OTHER = "other"
+
+
+class ReleaseLayout(enum.StrEnum):
+    """How the launcher starts a release (packaging/bin/hall-kiosk, docs/updates.md): one rule,
+    the first that matches."""
+
+    ONE_FOLDER = "one-folder"  # an executable file ``hall-kiosk`` at the top: run it
+    VENV = "venv"  # ``venv/bin/python``: run ``python -P -m main`` in it
+
+
+def release_layout(folder: Path) -> ReleaseLayout | None:
+    """The layout of the release ``folder`` (None: the launcher could not start it)."""
+    exe = folder / "hall-kiosk"
+    if exe.is_file() and exe.stat().st_mode & 0o111:
+        return ReleaseLayout.ONE_FOLDER
+    python = folder / "venv" / "bin" / "python"
+    if python.exists() and python.stat().st_mode & 0o111:
+        return ReleaseLayout.VENV
+    return None
 
 
 class ReleaseRefused(Exception):
@@ -80,7 +105,7 @@ def load_public_key(pem: bytes) -> Ed25519PublicKey:
     return key
 
 
-def pack(folder: Path, version: str, out_dir: Path, private_key_pem: bytes) -> Path:
+def pack(folder: Path, version: str, out_dir: Path, private_key_pem: bytes, level: int = COMPRESSLEVEL) -> Path:
     """Pack ``folder`` as ``<out_dir>/<version>/`` (bundle, manifest, signature); return that dir."""
     if not version or "/" in version or version.startswith("."):
         raise ValueError(f"not a release version: {version!r}")
@@ -90,7 +115,7 @@ def pack(folder: Path, version: str, out_dir: Path, private_key_pem: bytes) -> P
     target = out_dir / version
     target.mkdir(parents=True, exist_ok=True)
     bundle = target / f"release-{version}.tar.gz"
-    with tarfile.open(bundle, "w:gz") as tar:
+    with tarfile.open(bundle, "w:gz", compresslevel=level) as tar:
         tar.add(folder, arcname=".")
     data = bundle.read_bytes()
     manifest = Manifest(version, bundle.name, len(data), hashlib.sha256(data).hexdigest())
@@ -152,11 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("public", help="write the public half of an existing (imported) private key")
     d.add_argument("--private", required=True, type=Path)
     d.add_argument("--public", required=True, type=Path)
-    pub = sub.add_parser("publish")
+    pub = sub.add_parser("publish", help="pack, sign and name latest a release folder: the one-folder "
+                         "build (dist/hall-kiosk/ of packaging/pyinstaller/hall-kiosk.spec) or a venv release")
     pub.add_argument("folder", type=Path)
     pub.add_argument("--version", required=True)
     pub.add_argument("--key", required=True, type=Path)
     pub.add_argument("--releases", required=True, type=Path, help="the hall's $HALL_RELEASES_DIR")
+    pub.add_argument("--level", type=int, choices=range(10), default=COMPRESSLEVEL, metavar="0-9",
+                     help=f"gzip level of the bundle (default {COMPRESSLEVEL}; 1 packs fastest)")
     a = p.parse_args(argv)
     if a.action == "keys":
         make_keys(a.private, a.public)
@@ -167,7 +195,11 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"{a.private} is not an Ed25519 private key")
         a.public.write_bytes(public_key_pem(key.public_key()))
         return 0
-    pack(a.folder, a.version, a.releases, a.key.read_bytes())
+    if release_layout(a.folder) is None:
+        hint = " (the one-folder build is dist/hall-kiosk/, not dist/)" if (a.folder / "hall-kiosk").is_dir() else ""
+        p.error(f"{a.folder} is no release a kiosk can start: neither an executable hall-kiosk "
+                f"(the one-folder build) nor venv/bin/python at its top{hint}")
+    pack(a.folder, a.version, a.releases, a.key.read_bytes(), a.level)
     tmp = a.releases / ".latest.tmp"
     tmp.write_text(a.version, "utf-8")
     tmp.replace(a.releases / "latest")

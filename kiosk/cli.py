@@ -18,6 +18,9 @@ def register(subparsers: Any) -> None:
                         help="read the PIN from the first line of standard input (scripts, installers)")
     parser.set_defaults(func=run_set_pin)
     register_unlock(subparsers)
+    from kiosk.updates import register as register_updates
+
+    register_updates(subparsers)  # `update check|boot|home`: fleet updates of a one-folder build
 
 
 def run_set_pin(args: argparse.Namespace) -> int:

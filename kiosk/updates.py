@@ -4,7 +4,10 @@ running one, switch at night when no citizen is served, and roll back by itself.
 Layout under the releases root (``/opt/hall-kiosk/releases`` when installed; ``packaging/install.sh``
 writes the same one)::
 
-    <release>/        one unpacked release each (the running one and the previous one are kept)
+    <release>/        one unpacked release each (the running one and the previous one are kept):
+                      a one-folder build (an executable ``hall-kiosk`` at its top) or a venv
+                      release (``venv/bin/python``, ``src/``), started by packaging/bin/hall-kiosk
+                      by that rule (common.releases.release_layout)
     current -> <r>    the release systemd starts (switched atomically: new symlink + rename)
     previous -> <r>   the release to go back to
     staged            the name of a checked release waiting to become current at the next start
@@ -409,6 +412,16 @@ def main(argv: list[str] | None = None) -> int:
     version = updater.check(datetime.fromisoformat(a.now) if a.now else None)
     print(version or "")
     return 0
+
+
+def register(subparsers: Any) -> None:
+    """``main.py update boot|check|home …``: :func:`main` as a subcommand, so a one-folder build
+    (which has no ``python -m``) runs its own update check (packaging/bin/hall-kiosk-update)."""
+    import argparse
+
+    parser = subparsers.add_parser("update", help="fleet updates: boot, check or home (docs/updates.md)")
+    parser.add_argument("update_args", nargs=argparse.REMAINDER, help="what python -m kiosk.updates takes")
+    parser.set_defaults(func=lambda args: main(list(args.update_args)))
 
 
 def _cli_updater(p: Any, a: Any) -> Updater | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,3 +97,21 @@ def installed_root() -> Iterator[InstalledRoot]:
         yield root
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pyinstaller_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one-folder build of packaging/pyinstaller/hall-kiosk.spec, built once per session (about
+    70 s) for every test that needs it: ``dist/hall-kiosk/hall-kiosk``."""
+    work = tmp_path_factory.mktemp("pyinstaller")
+    pyinstaller = Path(sys.executable).with_name("pyinstaller")
+    if not pyinstaller.exists():
+        pytest.fail("PyInstaller is not installed in the virtualenv: pip install -e '.[dev]' "
+                    "(pyinstaller is in the dev extra)", pytrace=False)
+    result = subprocess.run([str(pyinstaller), "--noconfirm", "--log-level", "WARN", "--distpath", str(work / "dist"),
+                             "--workpath", str(work / "build"), str(PACKAGING / "pyinstaller" / "hall-kiosk.spec")],
+                            cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
+    assert result.returncode == 0, result.stderr[-4000:]
+    exe = work / "dist" / "hall-kiosk" / "hall-kiosk"
+    assert exe.is_file()
+    return exe

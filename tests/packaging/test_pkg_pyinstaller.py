@@ -6,29 +6,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.packaging.conftest import PACKAGING, REPO
 
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("pyinstaller")
-    pyinstaller = Path(sys.executable).with_name("pyinstaller")
-    if not pyinstaller.exists():
-        pytest.fail("PyInstaller is not installed in the virtualenv: pip install -e '.[dev]' "
-                    "(pyinstaller is in the dev extra)", pytrace=False)
-    result = subprocess.run([str(pyinstaller), "--noconfirm", "--log-level", "WARN", "--distpath", str(work / "dist"),
-                             "--workpath", str(work / "build"), str(PACKAGING / "pyinstaller" / "hall-kiosk.spec")],
-                            cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
-    assert result.returncode == 0, result.stderr[-4000:]
-    exe = work / "dist" / "hall-kiosk" / "hall-kiosk"
-    assert exe.is_file()
-    return exe
+@pytest.fixture
+def bundle(pyinstaller_exe: Path) -> Path:
+    """The session's one build (tests/packaging/conftest.py): built once, shared with test_pkg_release."""
+    return pyinstaller_exe
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

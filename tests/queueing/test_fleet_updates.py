@@ -116,8 +116,16 @@ def test_publish_cli_and_full_disk_refused(tmp_path: Path, monkeypatch: pytest.M
     subprocess.run([*run, "keys", "--private", str(keys / "r.key"), "--public", str(keys / "r.pub")],
                    cwd=ROOT, check=True, timeout=60)
     assert (keys / "r.key").stat().st_mode & 0o077 == 0
-    subprocess.run([*run, "publish", str(release(tmp_path, "2.0.0")), "--version", "2.0.0", "--key",
-                    str(keys / "r.key"), "--releases", str(hall_rel)], cwd=ROOT, check=True, timeout=60)
+    # a folder the launcher could not start (neither a one-folder build nor a venv release) is refused
+    src = release(tmp_path, "2.0.0")
+    publish = [*run, "publish", str(src), "--version", "2.0.0", "--key", str(keys / "r.key"),
+               "--releases", str(hall_rel)]
+    refused = subprocess.run(publish, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "no release a kiosk can start" in refused.stderr
+    assert not hall_rel.exists()
+    (src / "hall-kiosk").write_text("#!/bin/sh\nexit 0\n", "utf-8")  # what a one-folder build has at its top
+    (src / "hall-kiosk").chmod(0o755)
+    subprocess.run(publish, cwd=ROOT, check=True, timeout=60)
     # a signed manifest claiming a petabyte: the disk check refuses it
     from cryptography.hazmat.primitives import serialization
 
