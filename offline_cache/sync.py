@@ -22,14 +22,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import queue
 import random
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -102,11 +100,6 @@ class SyncEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-#: attachments of one batch uploaded at once, each on its own connection: the platform's writes and
-#: fsyncs of one overlap the next one's transfer (benchmarks/bench_sync_drain.py, docs/benchmarks.md)
-UPLOAD_CONNECTIONS = 3
-
-
 class SyncEngine:
     """Sends what the cache holds to the platform at ``base_url``.
 
@@ -148,11 +141,6 @@ class SyncEngine:
         self._timeouts = (connect_timeout, read_timeout)
         self._tls = (ca_bundle, client_cert)
         self.client = client or self._make_client(token)
-        # the uploads' connections: this engine's own client and, unless one was handed in, two more
-        self._uploaders: queue.SimpleQueue[PlatformClient] = queue.SimpleQueue()
-        self._extra_clients = [] if client else [self._make_client(token) for _ in range(UPLOAD_CONNECTIONS - 1)]
-        for c in (self.client, *self._extra_clients):
-            self._uploaders.put(c)
         self._mono = monotonic
         self._rng = rng or random.Random()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -247,8 +235,7 @@ class SyncEngine:
 
     def set_token(self, token: str) -> None:
         """New device credentials (after a 401/403): resume syncing."""
-        for c in (self.client, *self._extra_clients):
-            c.set_token(token)
+        self.client.set_token(token)
         self.auth_failed = False
         self._wake.set()
 
@@ -372,36 +359,34 @@ class SyncEngine:
             return True, records
         meta = self.cache.attachment_meta(wanted)
         bad: dict[str, dict[str, Any]] = {}
-        jobs: list[tuple[str, str]] = []
-        for sha in wanted:
-            if sha not in meta:
-                bad[sha] = {"code": "attachment_missing_locally", "message": f"attachment {sha} is gone"}
-            elif not meta[sha][1]:  # not uploaded yet
-                jobs.append((sha, meta[sha][0]))
         done: list[str] = []
-        failure: Exception | None = None
-        if jobs:
-            stop = threading.Event()  # the first failure: the uploads not yet begun are not tried
-            width = min(UPLOAD_CONNECTIONS, len(jobs), 1 + len(self._extra_clients))
-            with contextlib.ExitStack() as stack:
-                if width > 1:
-                    pool = stack.enter_context(ThreadPoolExecutor(max_workers=width, thread_name_prefix="sync-upload"))
-                    outcomes = pool.map(lambda j: self._upload_one(j, stop), jobs)
-                else:
-                    outcomes = map(lambda j: self._upload_one(j, stop), jobs)
-                for (sha, _), (what, detail) in zip(jobs, outcomes, strict=True):
-                    if what == "done":
-                        done.append(sha)
-                        report.attachments_uploaded += 1
-                    elif what == "bad":
-                        bad[sha] = detail
-                    elif what == "failed" and failure is None:
-                        failure = detail
-            if done:
-                self._succeeded()
-        if failure is not None:
+        try:
+            for sha in wanted:
+                if sha not in meta:
+                    bad[sha] = {"code": "attachment_missing_locally", "message": f"attachment {sha} is gone"}
+                    continue
+                content_type, uploaded = meta[sha]
+                if uploaded:
+                    continue
+                try:
+                    data = self.cache.read_attachment(sha)
+                except AttachmentCorruptError as exc:
+                    bad[sha] = {"code": "attachment_corrupt", "message": str(exc)}
+                    continue
+                try:
+                    self.client.put_attachment(sha, data, content_type)
+                    self._succeeded()
+                except PlatformRefused as exc:
+                    if exc.status == 413:
+                        bad[sha] = {"code": "attachment_too_large", "message": exc.message}
+                        continue
+                    raise PlatformUnavailable(str(exc), status=exc.status) from exc
+                done.append(sha)
+                report.attachments_uploaded += 1
+                crash_point("mid_attachment")
+        except (PlatformUnavailable, PlatformAuthError) as exc:
             self.cache.mark_uploaded(done)
-            self._fail(records, failure, report)
+            self._fail(records, exc, report)
             return False, []
         self.cache.mark_uploaded(done)
         if bad:
@@ -415,33 +400,6 @@ class SyncEngine:
             else:
                 keep.append(rec)
         return True, keep
-
-    def _upload_one(self, job: tuple[str, str], stop: threading.Event) -> tuple[str, Any]:
-        """One attachment to the platform on a connection of its own: ``("done", None)``,
-        ``("bad", reason)`` (it can never go: corrupt here, too large there), ``("failed", exc)``
-        (the platform is unavailable or refused the device: the pass stops) or ``("skipped", None)``."""
-        sha, content_type = job
-        if stop.is_set():
-            return "skipped", None
-        try:
-            data = self.cache.read_attachment(sha)
-        except AttachmentCorruptError as exc:
-            return "bad", {"code": "attachment_corrupt", "message": str(exc)}
-        client = self._uploaders.get()
-        try:
-            client.put_attachment(sha, data, content_type)
-        except PlatformRefused as exc:
-            if exc.status == 413:
-                return "bad", {"code": "attachment_too_large", "message": exc.message}
-            stop.set()
-            return "failed", PlatformUnavailable(str(exc), status=exc.status)
-        except (PlatformUnavailable, PlatformAuthError) as exc:
-            stop.set()
-            return "failed", exc
-        finally:
-            self._uploaders.put(client)
-        crash_point("mid_attachment")
-        return "done", None
 
     def _fail(self, records: list[OutgoingRecord], exc: Exception, report: SyncReport) -> None:
         """The request's outcome is unknown or refused for auth: give the records back."""
@@ -646,5 +604,4 @@ class SyncEngine:
         """Stop and let go of the cache trigger and the HTTP connections."""
         self.stop()
         self.cache.remove_enqueue_listener(self._on_enqueue)
-        for c in (self.client, *self._extra_clients):
-            c.close()
+        self.client.close()
