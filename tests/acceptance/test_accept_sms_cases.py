@@ -36,8 +36,9 @@ from offline_cache.platform_server import load_or_create_credentials
 from queueing.sms import cmpp
 from queueing.sms.simulator import GatewaySimulator
 from tests.acceptance.person import Person
-from tests.acceptance.test_accept_booking import _choose_slot, _code, _start
-from tests.acceptance.test_accept_pickup import _receipt_no, submit_to_delivery
+from tests.acceptance.test_accept_booking import _choose_slot, _code, _say, _start
+from tests.acceptance.test_accept_pickup import _receipt_no, en, submit_to_delivery
+from tests.acceptance.test_accept_pickup import zh as pickup_zh
 
 PHONE = "13987654321"   # not the 联系电话 the submission's form carries
 MASKED = "139****4321"
@@ -61,11 +62,11 @@ def _sms_data(tmp_path: Path, gateway_port: int) -> Path:
     return data
 
 
-def _type_number(person: Person) -> None:
+def _type_number(person: Person, mode: str = "zh") -> None:
     for key in PHONE:
         person.tap(f"key_{key}", settle=0.1)
     assert person.sees(PHONE)   # shown while typed
-    person.tap(zh("ticket.sms.ok"))
+    person.tap(_say(mode, "ticket.sms.ok"))
 
 
 def _nothing_of_the_number(person: Person, caplog: pytest.LogCaptureFixture) -> None:
@@ -81,24 +82,26 @@ def _subscriptions(person: Person) -> list[object]:
     return list(outbox.active())
 
 
-def test_booking_confirmation_reaches_the_phone_once(tmp_path: Path, qapp: object,
+@pytest.mark.parametrize("mode", ["zh", pytest.param("elder", marks=pytest.mark.slow),
+                                  pytest.param("en", marks=pytest.mark.slow)])
+def test_booking_confirmation_reaches_the_phone_once(tmp_path: Path, qapp: object, mode: str,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     with GatewaySimulator(SP_ID, SECRET) as gw:
         person = Person(_sms_data(tmp_path, gw.port))
         try:
-            _start(person, "zh")
-            slot = _choose_slot(person, "zh")
-            person.tap(zh("booking.confirm.ok"))
-            person.wait_for(zh("booking.done.printed"))
+            _start(person, mode)
+            slot = _choose_slot(person, mode)
+            person.tap(_say(mode, "booking.confirm.ok"))
+            person.wait_for(_say(mode, "booking.done.printed"))
             code = _code(person)
             gw.fault("throttled")   # the gateway's flow control refuses the first SUBMIT
-            person.tap(zh("booking.sms.offer"))
-            person.wait_for(zh("booking.sms.title"))
-            assert person.sees(zh("booking.sms.consent")), person.texts()
-            _type_number(person)
-            person.wait_for(zh("booking.sms.done", phone=MASKED))
-            assert not person.sees(zh("booking.sms.offer"))   # once per booking
+            person.tap(_say(mode, "booking.sms.offer"))
+            person.wait_for(_say(mode, "booking.sms.title"))
+            assert person.sees(_say(mode, "booking.sms.consent")), person.texts()
+            _type_number(person, mode)
+            person.wait_for(_say(mode, "booking.sms.done", phone=MASKED))
+            assert not person.sees(_say(mode, "booking.sms.offer"))   # once per booking
             texts = wait_until(lambda: gw.messages_to(PHONE), why="booking confirmation")
             assert code in texts[0] and slot.split("–")[0] in texts[0], texts   # type: ignore[index]
             wait_until(lambda: not _subscriptions(person), why="the number deleted once delivered")
@@ -108,32 +111,35 @@ def test_booking_confirmation_reaches_the_phone_once(tmp_path: Path, qapp: objec
             assert gw.submits == 1 + parts   # the refused SUBMIT, then each part once
             _nothing_of_the_number(person, caplog)
             person.remove_card()
-            person.tap(zh("common.finish"))
+            person.tap(_say(mode, "common.finish"))
             person.wait_for("您好，欢迎来办事")
         finally:
             person.leave()
 
 
-def test_pickup_ready_text_once_when_the_department_marks_it(tmp_path: Path, qapp: object,
+@pytest.mark.parametrize("mode", ["zh", pytest.param("en", marks=pytest.mark.slow)])
+def test_pickup_ready_text_once_when_the_department_marks_it(tmp_path: Path, qapp: object, mode: str,
                                                             caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     with GatewaySimulator(SP_ID, SECRET) as gw:
         person = Person(_sms_data(tmp_path, gw.port))
         try:
-            submit_to_delivery(person)
-            person.tap(zh("delivery.pickup"))
-            person.wait_for(zh("submit.done.title"), timeout=15)
+            if mode == "en":
+                person.tap("English")
+            submit_to_delivery(person, en if mode == "en" else pickup_zh)  # its own zh: it tells the two apart
+            person.tap(_say(mode, "delivery.pickup"))
+            person.wait_for(_say(mode, "submit.done.title"), timeout=15)
             number = _receipt_no(person)
-            person.tap(zh("pickup.sms.offer"))
-            person.wait_for(zh("pickup.sms.title"))
-            assert person.sees(zh("pickup.sms.consent")), person.texts()
-            _type_number(person)
-            person.wait_for(zh("pickup.sms.done", phone=MASKED))
+            person.tap(_say(mode, "pickup.sms.offer"))
+            person.wait_for(_say(mode, "pickup.sms.title"))
+            assert person.sees(_say(mode, "pickup.sms.consent")), person.texts()
+            _type_number(person, mode)
+            person.wait_for(_say(mode, "pickup.sms.done", phone=MASKED))
             person.wait(2.0)   # the hall asks the platform every second: not ready, nothing sent
             assert gw.messages_to(PHONE) == []
             person.assembly.platform.running.admin().mark_ready(number)   # the department: at the window
             texts = wait_until(lambda: gw.messages_to(PHONE), why="ready for pickup")
-            assert number in texts[0] and "出件窗口" in texts[0], texts   # type: ignore[index]
+            assert number in texts[0] and ("出件窗口" if mode == "zh" else "pickup window") in texts[0], texts  # type: ignore[index]
             wait_until(lambda: not _subscriptions(person), why="the number deleted once delivered")
             person.wait(1.5)   # the next rounds of asking: nothing more
             assert len(gw.messages_to(PHONE)) == 1
