@@ -14,12 +14,13 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header, Request
 from pydantic import BaseModel, Field
 
-from common.i18n import LANGUAGES, canonical_language
+from common.i18n import LANGUAGES
 from queueing.api_routes import RouteContext
 from queueing.codes import HallCode
 from queueing.engine import QueueEngine
 from queueing.model import QueueError
-from queueing.sms.outbox import SmsOutbox, valid_mobile
+from queueing.sms.case_notices import checked_opt_in
+from queueing.sms.outbox import SmsOutbox
 from queueing.validation import token_matches
 
 
@@ -45,16 +46,7 @@ def _outbox(request: Request) -> SmsOutbox:
 
 def opt_in(outbox: SmsOutbox, engine: QueueEngine, ticket_id: str, phone: str, consent: bool, lang: str) -> str:
     """Check and keep one opt-in (the kiosk's and the phone page's one path); the number masked."""
-    phone = phone.strip().replace(" ", "").replace("-", "")
-    if not valid_mobile(phone):
-        raise QueueError(422, HallCode.INVALID_PHONE,
-                         "phone must be a mainland mobile number: 11 digits starting 13-19")
-    if not consent:
-        raise QueueError(422, HallCode.CONSENT_REQUIRED, "the citizen's consent is required")
-    try:
-        lang = canonical_language(lang)
-    except ValueError:
-        lang = "zh_CN"
+    phone, lang = checked_opt_in(phone, consent, lang)
     t, _, _ = engine.ticket(ticket_id)
     return outbox.subscribe(t.id, t.day, t.service_id, t.number, phone, lang)
 

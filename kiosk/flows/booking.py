@@ -105,19 +105,26 @@ class BookingFlow(Flow):
         """A platform answer arriving late still belongs on the screen."""
         return self.core.flow is self and self.state == state
 
+    def _answered(self, state: str, result: Any) -> bool:
+        """Whether the platform's late answer is for the screen still shown and a good one; a
+        refusal or a failure is said on it instead."""
+        if not self._current(state):
+            return False
+        if isinstance(result, BookingFailed):
+            self._fail(result.problem)
+            return False
+        if isinstance(result, Exception):
+            self._fail(BookingProblem.OFFLINE)
+            return False
+        return True
+
     def _load_days(self) -> None:
         """正在查询: the platform's days off the worker (the screen answers meanwhile)."""
         self.goto("loading")
         service_id = self.service_id
 
         def arrived(result: Any) -> None:
-            if not self._current("loading"):
-                return
-            if isinstance(result, BookingFailed):
-                self._fail(result.problem)
-                return
-            if isinstance(result, Exception):
-                self._fail(BookingProblem.OFFLINE)
+            if not self._answered("loading", result):
                 return
             self.days = result
             self.quiet = booking.quiet_times(self.core, self.days)
@@ -134,15 +141,9 @@ class BookingFlow(Flow):
         self.goto("booking")
 
         def arrived(result: Any) -> None:
-            if not self._current("booking"):
-                return
-            if self.core.notice == self.holds_citizen:
+            if self._current("booking") and self.core.notice == self.holds_citizen:
                 self.core.notice = None  # answered: the wait is over
-            if isinstance(result, BookingFailed):
-                self._fail(result.problem)
-                return
-            if isinstance(result, Exception):
-                self._fail(BookingProblem.OFFLINE)
+            if not self._answered("booking", result):
                 return
             self.answer = result
             self.printed = booking.print_slip(self.core, service=self._service_name(), slot=slot,

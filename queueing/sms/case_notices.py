@@ -61,7 +61,9 @@ def owed_nothing_more(outbox: SmsOutbox, key: str) -> bool:
     return any(m["kind"] in (NoticeKind.BOOKING_CONFIRM, NoticeKind.PICKUP_READY) for m in outbox.messages(key))
 
 
-def _checked(phone: str, consent: bool, lang: str) -> tuple[str, str]:
+def checked_opt_in(phone: str, consent: bool, lang: str) -> tuple[str, str]:
+    """Every opt-in's one check (a ticket's, a booking's, a case's): the number cleaned and valid, the
+    citizen's consent given; the number and the language of the texts."""
     phone = phone.strip().replace(" ", "").replace("-", "")
     if not valid_mobile(phone):
         raise QueueError(422, HallCode.INVALID_PHONE,
@@ -91,7 +93,7 @@ def subscribe_booking(outbox: SmsOutbox, engine: QueueEngine, *, phone: str, con
                       service_id: str, service_name: str, slot_start: datetime, slot_end: datetime) -> str:
     """The booking confirmation for ``code``, owed at once; the number masked. A second opt-in for
     the same booking sends nothing again."""
-    phone, lang = _checked(phone, consent, lang)
+    phone, lang = checked_opt_in(phone, consent, lang)
     if not BOOKING_CODE.match(code):
         raise QueueError(422, HallCode.INVALID_REQUEST, "code must be the platform's booking code")
     hall = engine.hall
@@ -117,7 +119,7 @@ def subscribe_pickup(outbox: SmsOutbox, engine: QueueEngine, *, phone: str, cons
                      receipt_no: str, keep_days: int) -> str:
     """"Text me when it is ready" for the case ``receipt_no`` (the platform's number, or the kiosk's
     local number of an offline receipt, followed through its receipt link); the number masked."""
-    phone, lang = _checked(phone, consent, lang)
+    phone, lang = checked_opt_in(phone, consent, lang)
     if not (PLATFORM_NUMBER.match(receipt_no) or LOCAL_NUMBER.match(receipt_no)):
         raise QueueError(422, HallCode.INVALID_RECEIPT, "receipt_no must be a receipt number")
     key = CASE + receipt_no
