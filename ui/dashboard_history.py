@@ -245,6 +245,7 @@ class HistoryTab(QWidget):
                         table.setItem(r, c, QTableWidgetItem(text))
                     else:
                         item.setText(text)
+            table.resizeColumnsToContents()  # every header and name whole; the table scrolls sideways
 
     # -- report ------------------------------------------------------------------------------
     def export(self, path: str | Path, fmt: str | None = None) -> Path:
