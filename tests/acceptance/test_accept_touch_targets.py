@@ -1,11 +1,11 @@
-"""Every touch target is at least 90 px both ways at 1920×1080 (≈ 15 mm on a hall's 24" panel) and
-the upright 1080×1920, and the same share of the screen on a smaller one (60 px at 1280×720), in
-normal and elder mode: a
+"""Every touch target is at least 90 px both ways at 1920×1080 (≈ 15 mm on a hall's 24" panel): a
 citizen walks the kiosk's screens (:data:`tests.acceptance.screens.SCREENS`: home, each task's
 first screens, the guide's detail, the receipt keypad, the rating keypad, a form, its materials
 and review) and on each one everything
 pressable that is shown (MouseArea, button, text field, anything with a clicked/tapped/pressed
-signal; the Qt Virtual Keyboard's own keys aside) is measured in window pixels.
+signal; the Qt Virtual Keyboard's own keys aside) is measured in window pixels. The other sizes
+(1280×720, the upright 1080×1920) and elder mode, with the same rule scaled to the screen (60 px at
+1280×720), are checked by the accessibility measurement, which walks the same screens.
 
 The demo panel is left out: it is the demonstration's stand-in for a card and a code held up to
 the simulated devices (kiosk.demo_panel, off at a hall with real devices), a presenter's tool, and
@@ -23,12 +23,11 @@ from tests.acceptance.screens import SCREENS, walk
 MIN_AT_1080 = 90
 
 
-SIZES = [pytest.param(None, False, id="1920x1080"),
-         pytest.param(None, True, id="1920x1080-elder"),
-         pytest.param((1280, 720), False, id="1280x720", marks=pytest.mark.slow),
-         pytest.param((1280, 720), True, id="1280x720-elder", marks=pytest.mark.slow),
-         pytest.param((1080, 1920), False, id="1080x1920", marks=pytest.mark.slow),
-         pytest.param((1080, 1920), True, id="1080x1920-elder", marks=pytest.mark.slow)]
+#: Only the landscape 1080p kiosk here, as a quick guard of the walk itself: the accessibility
+#: measurement (test_accept_accessibility.py) walks the same screens at 1920×1080, 1280×720 and
+#: 1080×1920 in both modes and fails on the same 90 px (scaled) rule, so walking them all twice cost
+#: CI four minutes for nothing.
+SIZES = [pytest.param(None, False, id="1920x1080")]
 
 
 def _unit(width: int, height: int) -> float:
