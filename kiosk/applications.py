@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from common.i18n import for_staff
 from devices.camera import CameraProblem, CaptureError, DocumentCamera
+from kiosk.background import off_worker
 from kiosk.delivery import delivery_paper, delivery_record
 
 if TYPE_CHECKING:
@@ -194,21 +194,12 @@ def finish_application(core: KioskCore, flow: Any, outcome: SubmitOutcome,
         outcome.qr_url = core.public_url(application_path(core, number))
         outcome.printed = _print_receipt(core, flow, identity, outcome, language)
 
-        def deliver(c: KioskCore) -> None:
-            if outcome.receipt_no:
-                c.platform_online = True
-            done(outcome)
-            c._publish()
+    def deliver(c: KioskCore, _result: object) -> None:
+        if outcome.receipt_no:
+            c.platform_online = True
+        done(outcome)
 
-        if core.to_worker is not None:
-            core.to_worker(deliver)
-        else:
-            deliver(core)
-
-    if core.to_worker is None:
-        work()
-    else:
-        threading.Thread(target=work, name="submit-finish", daemon=True).start()
+    off_worker(core, work, deliver, name="submit-finish")
 
 
 def application_path(core: KioskCore, number: str) -> str:

@@ -12,7 +12,6 @@ goes into the offline cache.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from kiosk.background import off_worker
 from offline_cache.client import PlatformError, PlatformRefused
 
 if TYPE_CHECKING:
@@ -81,30 +81,18 @@ def _client(core: KioskCore) -> Any:
 
 
 def in_background(core: KioskCore, work: Callable[[], Any], deliver: Callable[[Any], None]) -> None:
-    """``work()`` on a thread of its own (a platform call may hang up to its timeouts), then
-    ``deliver(result)`` on the kiosk worker, the screen published after; an exception raised by
-    ``work`` is the result. Without a worker (a bare core) inline."""
-    def run() -> None:
+    """``work()`` off the kiosk worker (a platform call may hang up to its timeouts), then
+    ``deliver(result)`` on it (kiosk/background.py); an unexpected failure is logged for staff."""
+    def logged() -> Any:
         try:
-            result = work()
-        except Exception as exc:
-            if not isinstance(exc, BookingFailed):
-                log.exception("booking: the platform call failed")
-            result = exc
+            return work()
+        except BookingFailed:
+            raise
+        except Exception:
+            log.exception("booking: the platform call failed")
+            raise
 
-        def back(c: KioskCore) -> None:
-            deliver(result)
-            c._publish()
-
-        if core.to_worker is not None:
-            core.to_worker(back)
-        else:
-            deliver(result)
-
-    if core.to_worker is None:
-        run()
-    else:
-        threading.Thread(target=run, name="booking", daemon=True).start()
+    off_worker(core, logged, lambda c, result: deliver(result), name="booking")
 
 
 def _refused(exc: PlatformError) -> BookingFailed:

@@ -30,10 +30,10 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kiosk.background import off_worker
 from kiosk.flows.base import Flow, Screen, choice
 
 if TYPE_CHECKING:
@@ -160,30 +160,7 @@ def ask_library(core: Any) -> None:
         with _library_lock:
             _library_cache[url] = (time.monotonic(), library)
 
-    _off_worker(core, work, lambda c, result: done(result))
-
-
-def _off_worker(core: Any, work: Callable[[], Any], deliver: Callable[[Any, Any], None]) -> None:
-    """``work()`` on a thread, then ``deliver(core, result)`` on the kiosk worker (inline without one)."""
-    def run() -> None:
-        try:
-            result = work()
-        except Exception as exc:  # delivered as the result: the flow says what went wrong
-            result = exc
-
-        def back(c: Any) -> None:
-            deliver(c, result)
-            c._publish()
-
-        if core.to_worker is not None:
-            core.to_worker(back)
-        else:
-            back(core)
-
-    if core.to_worker is None:
-        run()
-    else:
-        threading.Thread(target=run, name="elicence", daemon=True).start()
+    off_worker(core, work, lambda c, result: done(result), name="elicence")
 
 
 def render_page(document: bytes) -> bytes:
@@ -290,7 +267,7 @@ class ElicenceStep:
             core.session.elicences = Held(consent["id"], library, list(result))
             self.flow.state = "elicence_pick"
 
-        _off_worker(self.core, work, deliver)
+        off_worker(self.core, work, deliver, name="elicence")
 
     def _fetch(self, licence: Licence, *, printing: bool) -> None:
         held, client = self.held, _client(self.core)
@@ -335,7 +312,7 @@ class ElicenceStep:
                 while self.flow.state != "materials" and self.flow.back():
                     pass   # to the materials: this one is given
 
-        _off_worker(self.core, work, deliver)
+        off_worker(self.core, work, deliver, name="elicence")
 
     def _print(self, licence: Licence, data: bytes, language: str) -> bool:
         from common.i18n import translate
