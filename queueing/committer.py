@@ -144,6 +144,8 @@ class EngineThread(ThreadPoolExecutor):
         s.grouped += len(batch)
         s.largest = max(s.largest, len(batch))
         s.sizes[len(batch)] = s.sizes.get(len(batch), 0) + 1
+        if s.groups == 1:
+            log.info("engine thread: the first group commit, %d operations in one transaction", len(batch))
         if outcomes is None:  # nothing of it committed: each its own transaction and answer
             s.failed += 1
             for c in batch:
