@@ -10,6 +10,7 @@ after the restart. On both stores (SQLite's file and a real PostgreSQL)."""
 from __future__ import annotations
 
 import re
+import resource
 import sqlite3
 import threading
 import time
@@ -18,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from hall_process import HallProcess
-from queue_helpers import StoreChoice, load_test_hall_toml
+from queue_helpers import ServerProcess, StoreChoice, load_test_hall_toml
 
 from queueing.client import Event, HallClient, HallServiceError, HallUnavailable
 
@@ -206,3 +208,53 @@ def test_kill_9_under_group_commit_loses_nothing_answered(tmp_path: Path, store:
             assert len(numbers) == len(set(numbers))
     finally:
         srv2.stop()
+
+
+def test_a_group_that_fails_as_a_whole_answers_each_operation_honestly(tmp_path: Path, store: str) -> None:
+    """The disk fills up (``RLIMIT_FSIZE`` on the child, as test_queue_health.py) under six kiosks:
+    a group whose commit fails is run again one by one, so each kiosk gets its own honest answer
+    (201 and durable, or the 503 error shape), never a 201 for a ticket that is not in the file."""
+    if store != "sqlite":
+        pytest.skip("a full disk is the SQLite file's failure")
+    data = tmp_path / "hall"
+    data.mkdir()
+    (data / "hall.toml").write_text(load_test_hall_toml(), encoding="utf-8")
+    ServerProcess(data).start().stop()  # first start: credentials, an empty queue.db
+    limit = max(p.stat().st_size for p in data.iterdir() if p.is_file()) + 80 * 1024
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    srv = ServerProcess(data, preexec_fn=small_disk).start()
+    issued: list[dict[str, Any]] = []
+    refused: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def kiosk() -> None:
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {srv.token('kiosk')}"
+        for _ in range(400):
+            r = s.post(srv.base_url + "/api/v1/tickets", json={"service_id": SERVICE}, timeout=20)
+            with lock:
+                if r.status_code == 201:
+                    issued.append(r.json()["ticket"])
+                else:
+                    refused.append((r.status_code, r.json()["error"]["code"]))
+                    return
+
+    try:
+        threads = [threading.Thread(target=kiosk) for _ in range(6)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+    finally:
+        srv.stop()
+    assert issued and len(refused) == 6
+    assert set(refused) == {(503, "storage_failed")}
+    con = sqlite3.connect(data / "queue.db")  # no limit now: SQLite recovers the WAL
+    rows = dict(con.execute("SELECT id, number FROM tickets"))
+    con.close()
+    assert all(rows.get(t["id"]) == t["number"] for t in issued)  # every 201 is in the file
+    log_text = (data.parent / f"server-{srv.port}.log").read_text("utf-8", "replace")
+    assert "running them one by one" in log_text, "a group failed as a whole and was run again"
