@@ -37,6 +37,7 @@ from queueing.api_complaints import add_routes as add_complaint_routes
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
+from queueing.committer import EngineThread
 from queueing.credentials import FOREVER, Caller, Credentials, SignInError, current_caller
 from queueing.engine import QueueEngine
 from queueing.events import EventHub
@@ -219,8 +220,11 @@ class _InPool:
 
 async def in_pool(pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: object) -> Any:
     """``fn(*args)`` on the engine's thread; the request's context (its caller: the device on
-    every event) goes with the call."""
+    every event) goes with the call. On the ``EngineThread`` an engine operation may share its
+    commit with the ones queued beside it (queueing/committer.py)."""
     ctx = contextvars.copy_context()
+    if isinstance(pool, EngineThread):
+        return await asyncio.wrap_future(pool.submit_op(ctx, fn, *args))
     return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(ctx.run, fn, *args))
 
 
@@ -274,7 +278,8 @@ def create_app(
     integrity_check_s: float = 3600.0,
 ) -> FastAPI:
     hall = engine.hall
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hall-engine")
+    pool = (EngineThread(engine) if workers == 1
+            else ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hall-engine"))
     eng: Any = _InPool(engine, pool)
     if auth is None:  # the store's own file holds the device and staff tables
         store = engine.store

@@ -9,7 +9,11 @@ The real clock is guarded (``queueing.clock``): a step of the wall clock the mon
 not confirm is ignored and raised as a ``clock`` alert, never a reason to close the day.
 
 Thread- and process-safe through the store's write transactions; listeners registered with
-``on_commit`` run after each commit (the SSE broadcaster, the platform outbox)."""
+``on_commit`` run after each commit (the SSE broadcaster, the platform outbox). ``run_group`` runs
+several operations in one write transaction, each in its own savepoint, with one commit: the
+engine thread does that with the calls that queued up while it was busy (queueing/committer.py);
+the engine owns what a group means (savepoints, refusals, listeners and daily hooks after the
+commit), the committer only which calls form one."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -40,6 +45,7 @@ from queueing.model import (
     Counter,
     CounterState,
     Hall,
+    QueueError,
     Ticket,
     bad_input,
     conflict,
@@ -53,6 +59,21 @@ T = TypeVar("T")
 OUTCOMES = tuple(Outcome)  # kept for callers of the old name
 RATING_LEVELS = {"very_satisfied": 5, "satisfied": 4, "basic": 3, "dissatisfied": 2, "very_dissatisfied": 1}
 RATING_NAMES = {v: k for k, v in RATING_LEVELS.items()}
+
+# The engine methods that are one write operation each (one ``_run``, nothing else): the engine
+# thread may run several of them that queued together as one group (``run_group``).
+GROUPABLE = frozenset({
+    "issue", "call_next", "call_ticket", "recall", "start", "finish", "no_show", "transfer", "put_back",
+    "pause", "resume", "raise_alert", "staff_event", "ack_alert",
+})
+
+
+@dataclass
+class _Group:
+    """The write transaction a group of operations shares, and the day its last one ran in."""
+
+    tx: StoreTx
+    day: str | None = None
 
 
 class QueueEngine:
@@ -76,6 +97,7 @@ class QueueEngine:
         self._listeners: list[Callable[[Sequence[EventRow]], None]] = []
         self._daily_hooks: list[Callable[[StoreTx, float, str], None]] = []
         self._daily_due = False
+        self._group: _Group | None = None  # set on the engine thread while a group runs
 
     # ------------------------------------------------------------------ plumbing
 
@@ -170,12 +192,18 @@ class QueueEngine:
         )
 
     def _run(self, fn: Callable[[StoreTx, float, str], T]) -> T:
+        if self._group is not None:
+            return self._run_in_group(self._group, fn)
         with self.store.write() as tx:
             now, day = self._begin(tx)
             result = fn(tx, now, day)
             appended = tx.events
         self._day_seen = day  # committed: a refused operation rolled its rollover back and retries it
         self._committed(appended)
+        self._daily_pass()
+        return result
+
+    def _daily_pass(self) -> None:
         if self._daily_due:
             self._daily_due = False
             for hook in self._daily_hooks:
@@ -183,9 +211,62 @@ class QueueEngine:
                     self._run(hook)
                 except Exception:  # the day's pass must never fail the operation that started the day
                     log.exception("new-day pass failed")
+
+    def _run_in_group(self, group: _Group, fn: Callable[[StoreTx, float, str], T]) -> T:
+        """One operation of a group: its own savepoint, so a refusal undoes only it (its
+        rollover too: the next operation of the group or after it does that again)."""
+        due = self._daily_due
+        try:
+            with group.tx.savepoint():
+                now, day = self._begin(tx := group.tx)
+                result = fn(tx, now, day)
+        except BaseException:
+            self._daily_due = due
+            raise
+        group.day = day
         return result
 
+    def run_group(self, calls: Sequence[Callable[[], object]]) -> list[tuple[bool, object]] | None:
+        """``calls`` (each one engine method of ``GROUPABLE`` with its arguments) in ONE write
+        transaction, each in its own savepoint, and one commit. A rule refusal (``QueueError``
+        below 500) undoes that call only. Returns, after the commit and the listeners (each
+        call's rows, in order) and the day's hooks, ``(True, result)`` or ``(False, the error)``
+        per call; None when anything else failed (a storage error, a bug): then nothing of the
+        group was committed and the caller runs the calls one by one, each with its own answer."""
+        due, outcomes, rows = self._daily_due, list[tuple[bool, object]](), list[Sequence[EventRow] | None]()
+        try:
+            with self.store.write() as tx:
+                self._group = group = _Group(tx)
+                try:
+                    for call in calls:
+                        mark = len(tx.events)
+                        try:
+                            value = call()
+                        except QueueError as exc:
+                            if exc.status >= 500:
+                                raise
+                            outcomes.append((False, exc))
+                            rows.append(None)
+                            continue
+                        outcomes.append((True, value))
+                        rows.append(tx.events[mark:])
+                finally:
+                    self._group = None
+        except Exception:
+            self._daily_due = due
+            log.warning("a group of %d operations failed; running them one by one", len(calls), exc_info=True)
+            return None
+        if group.day is not None:
+            self._day_seen = group.day
+        for appended in rows:
+            if appended is not None:
+                self._committed(appended)
+        self._daily_pass()
+        return outcomes
+
     def _read(self, fn: Callable[[StoreTx, float, str], T]) -> T:
+        if self._group is not None:  # inside a group's operation: its own transaction, answered after the commit
+            return self._run_in_group(self._group, fn)
         now = self.clock()
         day = self.hall.day(now)
         if day != self._day_seen or (self._guard is not None and self._guard.pending):

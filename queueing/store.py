@@ -7,6 +7,9 @@ processes — are serialised and can never get the same ticket. A PostgreSQL sto
 same ``StoreTx`` methods inside a transaction that first locks the hall's row
 (``SELECT … FOR UPDATE``) to get the same serialisation.
 
+Several operations may share one write transaction, each in its own ``tx.savepoint()``: the
+engine thread's group commit (queueing/committer.py) decides that; a store only nests.
+
 SQLite runs in WAL mode with ``synchronous=FULL``: a committed ticket survives a power cut.
 Checkpoints are off the request path: the service's connections never run SQLite's automatic
 checkpoint (it ran inside whichever commit crossed 1,000 WAL pages: 17 of the 20 slowest
@@ -62,6 +65,12 @@ class StoreTx(Protocol):
     back."""
 
     events: list[EventRow]
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested part of this write transaction (SQL ``SAVEPOINT``): an exception inside
+        undoes only its statements and drops the event rows it appended, then propagates. The
+        engine thread's group commit runs each queued operation in one (queueing/committer.py)."""
+        ...
 
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
@@ -320,6 +329,22 @@ class SQLiteTx:
         self.con = con
         self._heads_sql: dict[tuple[int, int], str] = {}
         self.events: list[EventRow] = []
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        mark = len(self.events)
+        self.con.execute("SAVEPOINT op")
+        try:
+            yield
+        except BaseException:
+            del self.events[mark:]
+            try:
+                self.con.execute("ROLLBACK TO op")
+                self.con.execute("RELEASE op")
+            except sqlite3.Error:  # the whole transaction is rolled back by write()
+                log.warning("rollback to savepoint failed", exc_info=True)
+            raise
+        self.con.execute("RELEASE op")
 
     def get_meta(self, key: str) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()

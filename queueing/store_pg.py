@@ -14,6 +14,8 @@ Implements ``queueing.store.StoreTx`` / ``QueueStore`` with the semantics of ``S
   from the hall row under its lock, so they are gapless and committed in order (the SSE hub's
   ``seq > cursor`` never skips one). A commit that appended events also ``NOTIFY``-s the hall's
   channel (:func:`channel_of`); :class:`PgDoorbell` listens on it for other processes.
+- **Group commit**: ``PgTx.savepoint()`` nests one operation of a group (``SAVEPOINT``); the
+  engine thread decides what runs together (queueing/committer.py).
 - **Reads** are ``REPEATABLE READ READ ONLY``: one snapshot per read, as an SQLite read transaction.
 - **Failures** never crash a caller: any database error inside a transaction becomes
   ``QueueError(503, storage_failed)``; ``probe()`` (``/api/v1/health``) does a tiny committed write
@@ -231,6 +233,24 @@ class PgTx:
         self.con, self.hall = con, hall_id
         self.appended = 0  # the last event seq this transaction appended (0: none)
         self.events: list[EventRow] = []
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """See ``StoreTx.savepoint``; ``appended`` goes back with the rows."""
+        mark, appended = len(self.events), self.appended
+        self.con.execute("SAVEPOINT op")
+        try:
+            yield
+        except BaseException:
+            del self.events[mark:]
+            self.appended = appended
+            try:
+                self.con.execute("ROLLBACK TO SAVEPOINT op")
+                self.con.execute("RELEASE SAVEPOINT op")
+            except psycopg.Error:  # the whole transaction is rolled back by write()
+                log.warning("rollback to savepoint failed", exc_info=True)
+            raise
+        self.con.execute("RELEASE SAVEPOINT op")
 
     def _q(self, query: str, args: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         return self.con.execute(query, (self.hall, *args))
