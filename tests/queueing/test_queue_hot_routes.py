@@ -3,13 +3,14 @@
 A kiosk and counters as raw HTTP clients (one keep-alive ``http.client`` connection each, like
 the devices and benchmarks/bench_queue_http.py) against a real ``main.py hall-server`` process:
 every hot route's good request, each kind of invalid body, wrong and missing tokens, a body over
-the cap, a chunked body. Each answer's status, content type, content length, JSON key order and
+the cap, a chunked body, and the OpenAPI document (its bytes). Each answer's status, content type, content length, JSON key order and
 values (ids, times and tokens masked) must equal what main produced before the fast lane
 (``fixtures/hot_routes_golden.json``, written by running this file with
 ``HOT_ROUTES_GOLDEN=write`` in a checkout of main 387cbca)."""
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -48,7 +49,9 @@ class Device:
         answer: dict[str, Any] = {"status": r.status, "content_type": r.getheader("content-type"),
                                   "length_ok": r.getheader("content-length") == (str(len(data)) if data else None)
                                   or (not data and r.getheader("content-length") == "0")}
-        if data:
+        if path == "/openapi.json":  # the whole document, byte for byte
+            answer["sha256"] = hashlib.sha256(data).hexdigest()
+        elif data:
             parsed = json.loads(data)
             answer["compact"] = data == json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode()
             answer["json"] = _mask(parsed)
@@ -123,6 +126,7 @@ def _script(hall: HallProcess, data: Path) -> list[tuple[str, dict[str, Any]]]:
         ("unknown operation", lambda: counter.post(f"{c1}/bogus", {})),
         ("trailing slash", lambda: kiosk.post("/api/v1/tickets/", {"service_id": "S1"})),
         ("GET call-next", lambda: counter.send("GET", f"{c1}/call-next", None)),
+        ("the OpenAPI document", lambda: nobody.send("GET", "/openapi.json", None)),
         ("issue after all", lambda: kiosk.post("/api/v1/tickets", {"service_id": "S1"})),
     ]
     return [(name, step()) for name, step in steps]
