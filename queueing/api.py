@@ -427,7 +427,7 @@ def create_app(
 
     def ticket_out(
         t: Ticket, ahead: int | None = None, minutes: int | None = None, status: int = 200, *,
-        model: bool = True, **extra: object
+        model: bool = True, extra: dict[str, object] | None = None
     ) -> Response:
         """A ``TicketAnswer`` as FastAPI's response-model validation wrote it (declared fields in
         order, unset ones null, then the extra keys; pydantic's JSON), without the validation:
@@ -436,7 +436,7 @@ def create_app(
         out: dict[str, Any] = {"ticket": t.public(hall)}
         if model:
             out["waiting_ahead"], out["eta_minutes"] = ahead, None if ahead is None else minutes
-        return Response(content=to_json({**out, **extra}), status_code=status, media_type="application/json")
+        return Response(content=to_json({**out, **(extra or {})}), status_code=status, media_type="application/json")
 
     def counter_out(cid: str, st: CounterState, cur: Ticket | None) -> dict[str, Any]:
         c = hall.counters[cid]
@@ -552,7 +552,7 @@ def create_app(
             extra={"ctx": {"number": t.number, "service": t.service_id, "priority": t.priority}},
         )
         links = public_links(credentials["hall_key"], t.id, public.base_url if public else "")
-        return ticket_out(t, ahead, minutes, 201, track_token=track_token(t.id), **links)
+        return ticket_out(t, ahead, minutes, 201, extra={"track_token": track_token(t.id), **links})
 
     @app.get("/api/v1/tickets", response_model=TicketList)
     async def waiting(
@@ -577,7 +577,7 @@ def create_app(
         """Today's ticket by its number (the kiosk's rating screen: "type the number on your ticket")."""
         t, ahead, minutes = await eng.ticket_by_number(number)
         rating = await eng.rating_of(t.id)
-        return ticket_out(t, ahead, minutes, rated=rating is not None)
+        return ticket_out(t, ahead, minutes, extra={"rated": rating is not None})
 
     @app.get("/api/v1/ratings")
     async def ratings(

@@ -3,9 +3,9 @@
 A kiosk and counters as raw HTTP clients (one keep-alive ``http.client`` connection each, like
 the devices and benchmarks/bench_queue_http.py) against a real ``main.py hall-server`` process:
 every hot route's good request, each kind of invalid body, wrong and missing tokens, a body over
-the cap, a chunked body, and the OpenAPI document (its bytes). Each answer's status, content type, content length, JSON key order and
-values (ids, times and tokens masked) must equal what main produced before the fast lane
-(``fixtures/hot_routes_golden.json``, written by running this file with
+the cap, a chunked body, and the OpenAPI document (its bytes). Each answer's status, content
+type, content length, JSON key order and values (ids, times and tokens masked) must equal what
+main produced before the fast lane (``fixtures/hot_routes_golden.json``, written by running this file with
 ``HOT_ROUTES_GOLDEN=write`` in a checkout of main 387cbca)."""
 
 from __future__ import annotations
