@@ -394,10 +394,11 @@ def create_app(
     # Starlette's own trailing-slash redirect builds Location from the Host header (issue 14):
     # the phone pages redirect themselves with a relative Location (public_pages).
     app.router.redirect_slashes = False
-    # Outermost first: the phone routes' rate limit, then every body's cap (queueing.limits),
-    # then the hot routes' fast lane (queueing.api_fast; its table is filled with the routes).
+    # In front of it all, the hot routes' fast lane (queueing.api_fast; its table is filled with
+    # the routes below): what the server serves (queueing.server.new_server).
     hot = HotRoutes()
-    app.add_middleware(FastLane, routes=hot)
+    app.state.front = FastLane(app, hot, body_caps)
+    # Outermost first: the phone routes' rate limit, then every body's cap (queueing.limits).
     app.add_middleware(BodyLimit, caps=body_caps)
     app.add_middleware(PublicRateLimit, rate=public_rate)
 
