@@ -29,11 +29,13 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queueing import alerts as alert_desk
 from queueing import api_alerts, api_cases, api_fleet, api_quiet, api_sms, api_sms_cases, api_stats, api_updates
 from queueing.api_complaints import add_routes as add_complaint_routes
+from queueing.api_fast import FastLane, HotRoute, HotRoutes
 from queueing.api_routes import AddRoutes, RouteContext
 from queueing.appointment_feed import AppointmentFeed
 from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
@@ -322,19 +324,24 @@ def create_app(
             # was a third of FastAPI's dependency solving (issue 16); _document_auth keeps them in
             # the OpenAPI document as they were
             headers = request.headers
-            caller = caller_of(headers.get("authorization"), session=headers.get("x-hall-session"))
-            role = caller.role
-            allowed = role == "admin" or role in roles or (dashboard and role == "dashboard" and "admin" in roles)
-            if not allowed:
-                raise QueueError(403, HallCode.FORBIDDEN, f"the {role} role cannot do this")
-            path_counter = request.path_params.get("counter_id")
-            for bound in (caller.counter_id, caller.session_counter):
-                if path_counter is not None and bound is not None and path_counter != bound:
-                    raise QueueError(403, HallCode.WRONG_COUNTER, f"this device works counter {bound} only")
-            return role
+            return admit(headers.get("authorization"), headers.get("x-hall-session"),
+                         request.path_params.get("counter_id"), roles, dashboard)
 
         dep.hall_auth = True  # type: ignore[attr-defined]  # found by _document_auth
         return Depends(dep)
+
+    def admit(authorization: str | None, session: str | None, path_counter: str | None,
+              roles: tuple[str, ...], dashboard: bool = True) -> str:
+        """``require``'s rule (also the fast lane's, queueing/api_fast.py): the caller's role."""
+        caller = caller_of(authorization, session=session)
+        role = caller.role
+        allowed = role == "admin" or role in roles or (dashboard and role == "dashboard" and "admin" in roles)
+        if not allowed:
+            raise QueueError(403, HallCode.FORBIDDEN, f"the {role} role cannot do this")
+        for bound in (caller.counter_id, caller.session_counter):
+            if path_counter is not None and bound is not None and path_counter != bound:
+                raise QueueError(403, HallCode.WRONG_COUNTER, f"this device works counter {bound} only")
+        return role
 
     def staff(body: StaffBody | RectifyBody | None, required: bool = True) -> str | None:
         """The staff of an operation: the signed-in session's, never a typed one.
@@ -392,13 +399,22 @@ def create_app(
     # Starlette's own trailing-slash redirect builds Location from the Host header (issue 14):
     # the phone pages redirect themselves with a relative Location (public_pages).
     app.router.redirect_slashes = False
+    # In front of it all, the hot routes' fast lane (queueing.api_fast; its table is filled with
+    # the routes below): what the server serves (queueing.server.new_server).
+    hot = HotRoutes()
+    app.state.front = FastLane(app, hot, body_caps)
     # Outermost first: the phone routes' rate limit, then every body's cap (queueing.limits).
     app.add_middleware(BodyLimit, caps=body_caps)
     app.add_middleware(PublicRateLimit, rate=public_rate)
 
+    def refusal(exc: QueueError) -> JSONResponse:
+        return error(exc.status, exc.code, exc.message)
+
+    hot.admit, hot.refusal = admit, refusal
+
     @app.exception_handler(QueueError)
     async def _queue_error(request: Request, exc: QueueError) -> JSONResponse:
-        return error(exc.status, exc.code, exc.message)
+        return refusal(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -416,12 +432,17 @@ def create_app(
         return error(exc.status_code, code, str(exc.detail))
 
     def ticket_out(
-        t: Ticket, ahead: int | None = None, minutes: int | None = None, **extra: object
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {"ticket": t.public(hall), **extra}
-        if ahead is not None:
-            out["waiting_ahead"], out["eta_minutes"] = ahead, minutes
-        return out
+        t: Ticket, ahead: int | None = None, minutes: int | None = None, status: int = 200, *,
+        model: bool = True, extra: dict[str, object] | None = None
+    ) -> Response:
+        """A ``TicketAnswer`` as FastAPI's response-model validation wrote it (declared fields in
+        order, unset ones null, then the extra keys; pydantic's JSON), without the validation:
+        the ticket's keys are ``TicketOut``'s, in its order (tests/queueing/test_queue_hot_routes.py).
+        ``model=False``: call-next's answer, which never went through the model (only the ticket)."""
+        out: dict[str, Any] = {"ticket": t.public(hall)}
+        if model:
+            out["waiting_ahead"], out["eta_minutes"] = ahead, None if ahead is None else minutes
+        return Response(content=to_json({**out, **(extra or {})}), status_code=status, media_type="application/json")
 
     def counter_out(cid: str, st: CounterState, cur: Ticket | None) -> dict[str, Any]:
         c = hall.counters[cid]
@@ -519,7 +540,10 @@ def create_app(
         }
 
     @app.post("/api/v1/tickets", status_code=201, response_model=TicketAnswer)
-    async def issue(body: IssueBody, role: str = require("kiosk")) -> dict[str, Any]:
+    async def issue(body: IssueBody, role: str = require("kiosk")) -> Response:
+        return await issue_ticket(None, body)
+
+    async def issue_ticket(_counter: None, body: IssueBody) -> Response:
         args = (body.service_id, body.priority, body.id_number, body.appointment_code, body.channel, body.case_no)
         try:
             t, ahead, minutes = await eng.issue(*args)
@@ -534,7 +558,7 @@ def create_app(
             extra={"ctx": {"number": t.number, "service": t.service_id, "priority": t.priority}},
         )
         links = public_links(credentials["hall_key"], t.id, public.base_url if public else "")
-        return ticket_out(t, ahead, minutes, track_token=track_token(t.id), **links)
+        return ticket_out(t, ahead, minutes, 201, extra={"track_token": track_token(t.id), **links})
 
     @app.get("/api/v1/tickets", response_model=TicketList)
     async def waiting(
@@ -548,18 +572,18 @@ def create_app(
     @app.get("/api/v1/tickets/{ticket_id}", response_model=TicketAnswer)
     async def ticket(
         ticket_id: str, track: str | None = None, authorization: Annotated[str | None, Header()] = None
-    ) -> dict[str, Any]:
+    ) -> Response:
         if not token_matches(track, track_token(ticket_id)):
             role_of(authorization)  # any role may read a ticket
         t, ahead, minutes = await eng.ticket(ticket_id)
         return ticket_out(t, ahead, minutes)
 
     @app.get("/api/v1/tickets/by-number/{number}", response_model=TicketAnswer)
-    async def ticket_by_number(number: str, role: str = require("kiosk", "counter", "admin")) -> dict[str, Any]:
+    async def ticket_by_number(number: str, role: str = require("kiosk", "counter", "admin")) -> Response:
         """Today's ticket by its number (the kiosk's rating screen: "type the number on your ticket")."""
         t, ahead, minutes = await eng.ticket_by_number(number)
         rating = await eng.rating_of(t.id)
-        return ticket_out(t, ahead, minutes, rated=rating is not None)
+        return ticket_out(t, ahead, minutes, extra={"rated": rating is not None})
 
     @app.get("/api/v1/ratings")
     async def ratings(
@@ -607,24 +631,36 @@ def create_app(
     )
     async def call_next(
         counter_id: str, body: StaffBody | None = None, role: str = require("counter")
-    ) -> Response | dict[str, Any]:
+    ) -> Response:
+        return await call_next_at(counter_id, body)
+
+    async def call_next_at(counter_id: str, body: StaffBody | None) -> Response:
         t = await eng.call_next(counter_id, staff(body))
-        return Response(status_code=204) if t is None else ticket_out(t)
+        return Response(status_code=204) if t is None else ticket_out(t, model=False)
 
     @app.post("/api/v1/counters/{counter_id}/call", response_model=TicketAnswer)
-    async def call_ticket(counter_id: str, body: CallBody, role: str = require("counter")) -> dict[str, Any]:
+    async def call_ticket(counter_id: str, body: CallBody, role: str = require("counter")) -> Response:
         return ticket_out(await eng.call_ticket(counter_id, body.ticket_id, body.reason, staff(body)))
 
     @app.post("/api/v1/counters/{counter_id}/recall", response_model=TicketAnswer)
-    async def recall(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:
+    async def recall(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> Response:
+        return await recall_at(counter_id, body)
+
+    async def recall_at(counter_id: str, body: StaffBody | None) -> Response:
         return ticket_out(await eng.recall(counter_id, staff(body)))
 
     @app.post("/api/v1/counters/{counter_id}/start", response_model=TicketAnswer)
-    async def start(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:
+    async def start(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> Response:
+        return await start_at(counter_id, body)
+
+    async def start_at(counter_id: str, body: StaffBody | None) -> Response:
         return ticket_out(await eng.start(counter_id, staff(body)))
 
     @app.post("/api/v1/counters/{counter_id}/finish", response_model=TicketAnswer)
-    async def finish(counter_id: str, body: FinishBody | None = None, role: str = require("counter")) -> dict[str, Any]:
+    async def finish(counter_id: str, body: FinishBody | None = None, role: str = require("counter")) -> Response:
+        return await finish_at(counter_id, body)
+
+    async def finish_at(counter_id: str, body: FinishBody | None) -> Response:
         outcome, who = body.outcome if body else Outcome.DONE, staff(body)
         reason, approver = (body.reason if body else None), None
         if outcome == Outcome.REJECTED and body is not None:  # 窗口无否决权: queueing/signoff.py
@@ -633,17 +669,27 @@ def create_app(
                                            body.case_no if body else None))
 
     @app.post("/api/v1/counters/{counter_id}/no-show", response_model=TicketAnswer)
-    async def no_show(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> dict[str, Any]:
+    async def no_show(counter_id: str, body: StaffBody | None = None, role: str = require("counter")) -> Response:
+        return await no_show_at(counter_id, body)
+
+    async def no_show_at(counter_id: str, body: StaffBody | None) -> Response:
         return ticket_out(await eng.no_show(counter_id, staff(body)))
+
+    # the same handlers, answered by the fast lane when the request is ordinary (api_fast)
+    hot.exact["/api/v1/tickets"] = HotRoute(IssueBody, False, ("kiosk",), issue_ticket)
+    for op, handler, model in (("call-next", call_next_at, StaffBody), ("recall", recall_at, StaffBody),
+                               ("start", start_at, StaffBody), ("finish", finish_at, FinishBody),
+                               ("no-show", no_show_at, StaffBody)):
+        hot.counter_ops[op] = HotRoute(model, True, ("counter",), handler)
 
     @app.post("/api/v1/counters/{counter_id}/put-back", response_model=TicketAnswer)
     async def put_back(
         counter_id: str, body: PutBackBody | None = None, role: str = require("counter")
-    ) -> dict[str, Any]:
+    ) -> Response:
         return ticket_out(await eng.put_back(counter_id, body.ticket_id if body else None, staff(body)))
 
     @app.post("/api/v1/counters/{counter_id}/transfer", response_model=TicketAnswer)
-    async def transfer(counter_id: str, body: TransferBody, role: str = require("counter")) -> dict[str, Any]:
+    async def transfer(counter_id: str, body: TransferBody, role: str = require("counter")) -> Response:
         return ticket_out(await eng.transfer(counter_id, body.service_id, staff(body), body.reason))
 
     @app.post("/api/v1/counters/{counter_id}/pause")

@@ -216,7 +216,7 @@ def new_server(
     base: type[_Guarded] = GuardedHttpToolsProtocol if HttpToolsProtocol is not None else GuardedH11Protocol
     protocol = type("HallHttpProtocol", (base,), {"guard": _Guard(limits)})
     config = uvicorn.Config(
-        app,
+        getattr(app.state, "front", app),  # the hall API's fast lane in front of it (queueing.api_fast)
         http=protocol,
         log_level=log_level,
         access_log=False,
