@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 RING = 4096
 BATCH = 500
-FLUSH_S = 0.01  # wake subscribers at most this often: one send per subscriber per batch
+FLUSH_S = 0.02  # wake subscribers at most this often: one send per subscriber per batch (issue 16)
 MAX_BACKLOG = RING  # events a live subscriber may lag before it is cut off (it replays on reconnect)
 DOORBELL_WAIT_S = 1.0
 
