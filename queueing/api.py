@@ -42,6 +42,7 @@ from queueing.codes import EndReason, HallCode, Outcome, Priority, TicketStatus
 from queueing.committer import EngineThread
 from queueing.credentials import FOREVER, Caller, Credentials, SignInError, current_caller
 from queueing.engine import QueueEngine
+from queueing.event_stream import EventStream
 from queueing.events import EventHub
 from queueing.limits import BodyCaps, BodyLimit, PublicRate, PublicRateLimit
 from queueing.model import CounterState, QueueError, Ticket
@@ -832,6 +833,12 @@ def create_app(
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+
+    # the stream itself is served ahead of the middleware chain (queueing.event_stream, issue 16);
+    # the route above stays for the OpenAPI document and the same answers
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: EventStream(  # type: ignore[method-assign]
+        build_stack(), hub, role_of, lambda exc: error(exc.status, exc.code, exc.message))
 
     _document_auth(app)
     routes = RouteContext(engine=engine, call=functools.partial(in_pool, pool), pool=pool, require=require,

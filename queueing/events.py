@@ -24,7 +24,7 @@ import bisect
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 
 from queueing.store import EventRow, QueueStore
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 RING = 4096
 BATCH = 500
-FLUSH_S = 0.01  # wake subscribers at most this often: one send per subscriber per batch
+FLUSH_S = 0.02  # wake subscribers at most this often: one send per subscriber per batch (issue 16)
 MAX_BACKLOG = RING  # events a live subscriber may lag before it is cut off (it replays on reconnect)
 DOORBELL_WAIT_S = 1.0
 
@@ -205,7 +205,7 @@ class EventHub:
             rows = tx.events_after(cursor, BATCH)
         return b"".join(sse_frame(*row) for row in rows), rows[-1][0] if rows else cursor
 
-    async def stream(self, last_event_id: int | None) -> AsyncIterator[bytes]:
+    async def stream(self, last_event_id: int | None) -> AsyncGenerator[bytes, None]:
         cursor = self._last if last_event_id is None else max(0, last_event_id)
         if cursor > self._last:  # an id from another database (restored or reset): start from now
             cursor = self._last
