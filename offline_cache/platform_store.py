@@ -125,71 +125,104 @@ class PlatformStore:
 
     # --- records ---------------------------------------------------------------------------
 
-    def _next_receipt(self, now: datetime) -> str:
+    def _receipts(self, now: datetime, count: int) -> list[str]:
+        """``count`` consecutive receipt numbers of the day: one counter update per batch."""
         day = now.strftime("%Y%m%d")
-        self._conn.execute("INSERT INTO counters(day, n) VALUES (?, 1) "
-                           "ON CONFLICT(day) DO UPDATE SET n=n+1", (day,))
-        n = self._conn.execute("SELECT n FROM counters WHERE day=?", (day,)).fetchone()[0]
-        return f"SG{day}{n:05d}"
+        last = self._conn.execute("INSERT INTO counters(day, n) VALUES (?, ?) "
+                                  "ON CONFLICT(day) DO UPDATE SET n=n+excluded.n RETURNING n",
+                                  (day, count)).fetchone()[0]
+        return [f"SG{day}{n:05d}" for n in range(last - count + 1, last + 1)]
 
-    def _check(self, rec: dict[str, Any]) -> dict[str, str] | None:
+    def _check(self, rec: dict[str, Any]) -> tuple[dict[str, str] | None, str]:
+        """``(reason, canonical JSON of the payload)``: the reason is None when the record can be
+        stored; the canonical JSON (taken once for the hash check) is what gets stored."""
         if rec.get("kind") not in self.kinds:
-            return {"code": "unknown_kind", "message": f"kind {rec.get('kind')!r} is not accepted"}
+            return {"code": "unknown_kind", "message": f"kind {rec.get('kind')!r} is not accepted"}, ""
         payload = rec.get("payload")
         if not isinstance(payload, dict):
-            return {"code": "invalid_payload", "message": "payload must be a JSON object"}
+            return {"code": "invalid_payload", "message": "payload must be a JSON object"}, ""
         sha = rec.get("payload_sha256")
-        if not isinstance(sha, str) or hashlib.sha256(canonical_json(payload).encode()).hexdigest() != sha:
-            return {"code": "payload_hash_mismatch", "message": "payload_sha256 does not match the payload"}
+        canonical = canonical_json(payload)
+        if not isinstance(sha, str) or hashlib.sha256(canonical.encode()).hexdigest() != sha:
+            return {"code": "payload_hash_mismatch", "message": "payload_sha256 does not match the payload"}, ""
         if not isinstance(rec.get("created_at"), str):
-            return {"code": "invalid_created_at", "message": "created_at must be an ISO 8601 string"}
+            return {"code": "invalid_created_at", "message": "created_at must be an ISO 8601 string"}, ""
         atts = rec.get("attachments", [])
         if not isinstance(atts, list) or not all(isinstance(a, str) and _HEX64.fullmatch(a) for a in atts):
-            return {"code": "invalid_attachments", "message": "attachments must be sha256 hex strings"}
+            return {"code": "invalid_attachments", "message": "attachments must be sha256 hex strings"}, ""
         missing = [a for a in atts if not (self.attachments_dir / a).exists()]
         if missing:
-            return {"code": "missing_attachment", "message": f"upload {missing[0]} first"}
-        return None
+            return {"code": "missing_attachment", "message": f"upload {missing[0]} first"}, ""
+        return None, canonical
+
+    def _stored(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """``{id: (payload_sha256, receipt_no)}`` of the given ids already stored."""
+        found: dict[str, tuple[str, str]] = {}
+        unique = list(dict.fromkeys(ids))
+        for i in range(0, len(unique), 500):
+            part = unique[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for rid, sha, receipt in self._conn.execute(
+                    f"SELECT id, payload_sha256, receipt_no FROM records WHERE id IN ({marks})", part):
+                found[rid] = (sha, receipt)
+        return found
 
     def ingest(self, device_id: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Store a batch in one transaction; return the per-record results."""
+        """Store a batch in one transaction; return the per-record results.
+
+        Set-wise: one look-up of the ids already stored, one counter update for the batch's
+        receipt numbers (in the batch's order, as record by record), one insert of the rows. An
+        id twice in one batch is stored once; its second copy is a duplicate (or a conflict)."""
         results: list[dict[str, Any]] = []
-        log_rows = []
         now = datetime.now(CST)
         ts = time.time()
+        received_at = now.isoformat(timespec="seconds")
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
+                stored = self._stored([rec["id"] for rec in records])
+                new: list[tuple[int, dict[str, Any], str]] = []  # (index in results, record, canonical)
                 for rec in records:
                     rid = rec["id"]
-                    row = self._conn.execute("SELECT payload_sha256, receipt_no FROM records WHERE id=?",
-                                             (rid,)).fetchone()
-                    if row is not None:
-                        if row[0] == rec.get("payload_sha256"):
-                            results.append({"id": rid, "status": "duplicate", "receipt_no": row[1]})
+                    known = stored.get(rid)
+                    if known is not None:
+                        if known[0] == rec.get("payload_sha256"):
+                            results.append({"id": rid, "status": "duplicate", "receipt_no": known[1]})
                         else:
                             results.append({"id": rid, "status": "conflict", "reason": {
                                 "code": "payload_mismatch",
                                 "message": "this id is stored with a different payload"}})
-                    elif not _ID.fullmatch(rid):
+                        continue
+                    if not _ID.fullmatch(rid):
                         results.append({"id": rid, "status": "rejected", "reason": {
                             "code": "invalid_id", "message": "id must be a UUID"}})
-                    elif (reason := self._check(rec)) is not None:
+                        continue
+                    reason, canonical = self._check(rec)
+                    if reason is not None:
                         results.append({"id": rid, "status": "rejected", "reason": reason})
-                    else:
-                        receipt = self._next_receipt(now)
-                        self._conn.execute(
-                            "INSERT INTO records(id, device_id, kind, created_at, payload, payload_sha256, "
-                            "attachments, receipt_no, received_at, received_ts) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                            (rid, device_id, rec["kind"], rec["created_at"],
-                             canonical_json(rec["payload"]), rec["payload_sha256"],
-                             json.dumps(rec.get("attachments", [])), receipt,
-                             now.isoformat(timespec="seconds"), ts))
-                        results.append({"id": rid, "status": "accepted", "receipt_no": receipt})
-                        self.city.project(rec["kind"], rec["payload"], ts)
-                    log_rows.append((rid, results[-1]["status"], device_id, ts))
+                        continue
+                    # the receipt is filled in below; a later copy of this id in the batch sees it
+                    stored[rid] = (rec["payload_sha256"], "")
+                    new.append((len(results), rec, canonical))
+                    results.append({"id": rid, "status": "accepted", "receipt_no": ""})
+                receipts = self._receipts(now, len(new)) if new else []
+                rows = []
+                for (at, rec, canonical), receipt in zip(new, receipts, strict=True):
+                    results[at]["receipt_no"] = receipt
+                    stored[rec["id"]] = (rec["payload_sha256"], receipt)
+                    rows.append((rec["id"], device_id, rec["kind"], rec["created_at"], canonical,
+                                 rec["payload_sha256"], json.dumps(rec.get("attachments", [])), receipt,
+                                 received_at, ts))
+                for res in results:  # copies of an id accepted earlier in this batch
+                    if res["status"] == "duplicate" and not res["receipt_no"]:
+                        res["receipt_no"] = stored[res["id"]][1]
+                self._conn.executemany(
+                    "INSERT INTO records(id, device_id, kind, created_at, payload, payload_sha256, "
+                    "attachments, receipt_no, received_at, received_ts) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+                for _at, rec, _canonical in new:
+                    self.city.project(rec["kind"], rec["payload"], ts)
                 self._conn.executemany("INSERT INTO ingest_log(id, status, device_id, at) VALUES (?,?,?,?)",
-                                       log_rows)
+                                       [(r["id"], r["status"], device_id, ts) for r in results])
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")

@@ -520,24 +520,30 @@ class OfflineCache:
                         break
                     chosen.append(row)
                     total += row[7] + 300
-                self._conn.executemany(
-                    "UPDATE records SET state='inflight', lease_owner=?, lease_pid=?, lease_until=?, "
-                    "lease_boot=?, attempts=attempts+1 WHERE seq=?",
-                    [(owner, os.getpid(), now + lease_seconds, self.boot, r[0]) for r in chosen])
+                if chosen:  # one statement for the batch's leases
+                    marks = ",".join("?" * len(chosen))
+                    self._conn.execute(
+                        "UPDATE records SET state='inflight', lease_owner=?, lease_pid=?, lease_until=?, "
+                        f"lease_boot=?, attempts=attempts+1 WHERE seq IN ({marks})",
+                        (owner, os.getpid(), now + lease_seconds, self.boot, *(r[0] for r in chosen)))
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+            atts: dict[str, list[str]] = {}
+            if chosen:  # the batch's attachment lists in one query
+                marks = ",".join("?" * len(chosen))
+                for rid, sha in self._conn.execute(
+                        f"SELECT record_id, sha256 FROM record_attachments WHERE record_id IN ({marks}) "
+                        "ORDER BY record_id, position", [r[1] for r in chosen]):
+                    atts.setdefault(rid, []).append(sha)
             out = []
-            for seq, rid, kind, created, public, sealed, sha, _n in chosen:
-                atts = [r[0] for r in self._conn.execute(
-                    "SELECT sha256 FROM record_attachments WHERE record_id=? ORDER BY position", (rid,))]
+            for _seq, rid, kind, created, public, sealed, sha, _n in chosen:
                 try:
                     payload = self._assemble(rid, public, sealed)
                 except Exception:
                     payload = None  # the engine dead-letters it as locally corrupt
-                out.append(OutgoingRecord(rid, kind, created, payload, sha, atts))
-                del seq
+                out.append(OutgoingRecord(rid, kind, created, payload, sha, atts.get(rid, [])))
         return out
 
     @heals

@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -141,6 +142,8 @@ class SyncEngine:
         self._timeouts = (connect_timeout, read_timeout)
         self._tls = (ca_bundle, client_cert)
         self.client = client or self._make_client(token)
+        self._injected_client = client is not None
+        self._poster: PlatformClient | None = None  # batches go on their own connection (_drain)
         self._mono = monotonic
         self._rng = rng or random.Random()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -236,6 +239,8 @@ class SyncEngine:
     def set_token(self, token: str) -> None:
         """New device credentials (after a 401/403): resume syncing."""
         self.client.set_token(token)
+        if self._poster is not None:
+            self._poster.set_token(token)
         self.auth_failed = False
         self._wake.set()
 
@@ -293,25 +298,7 @@ class SyncEngine:
                 self.syncing = True
                 self._emit("started")
                 try:
-                    while not self._stopping.is_set():
-                        batch = self.cache.claim(self.owner, now=self._mono(),
-                                                 lease_seconds=self.lease_seconds,
-                                                 limit=self.batch_size, max_bytes=self.max_batch_bytes)
-                        if not batch:
-                            break
-                        crash_point("after_claim")
-                        report.batches += 1
-                        try:
-                            sent_ok = self._send(batch, report)
-                        except BaseException:
-                            # a bug or a broken disk: hand the leases back rather than wait them out
-                            with contextlib.suppress(Exception):
-                                self.cache.release([r.id for r in batch], self.owner,
-                                                   next_attempt=self._backoff(), error="sync pass failed")
-                            raise
-                        if not sent_ok:
-                            break
-                        self._emit("progress", sent=report.sent, synced=report.synced)
+                    self._drain(report)
                 finally:
                     self.syncing = False
                 self._maybe_purge()
@@ -331,7 +318,101 @@ class SyncEngine:
             except Exception:
                 log.exception("retention purge failed")
 
+    def _claim(self, report: SyncReport) -> list[OutgoingRecord]:
+        if self._stopping.is_set():
+            return []
+        batch = self.cache.claim(self.owner, now=self._mono(), lease_seconds=self.lease_seconds,
+                                 limit=self.batch_size, max_bytes=self.max_batch_bytes)
+        if batch:
+            crash_point("after_claim")
+            report.batches += 1
+        return batch
+
+    def _drain(self, report: SyncReport) -> None:
+        """Batch after batch until nothing is due or a failure asks for a pause. While the
+        platform answers batch N (its request on a connection of its own, in a helper thread),
+        this thread claims batch N+1 and uploads its attachments: the kiosk and the platform
+        work at the same time instead of taking turns. Every ack, dead letter and release is
+        still written here, in order; at most one batch more than today is leased at a time,
+        and a pass that stops hands its leases back (kill -9: they are taken over, pid gone)."""
+        held: list[list[OutgoingRecord]] = []  # claimed and not yet settled: released on a crash
+        pool: ThreadPoolExecutor | None = None
+        try:
+            batch = self._claim(report)
+            held.append(batch)
+            prepared = self._prepare(batch, report) if batch else None
+            while prepared is not None:
+                ok, good = prepared
+                if not ok:
+                    break
+                post_client = self._post_client()
+                body = self.client.encode_batch([r.as_wire() for r in good]) if good else b""
+                if not good or post_client is None or len(body) > self.max_batch_bytes:
+                    if good and not self._post(good, report, body):
+                        break
+                    held = []
+                    batch = self._claim(report)
+                    held.append(batch)
+                    prepared = self._prepare(batch, report) if batch else None
+                else:
+                    pool = pool or ThreadPoolExecutor(1, thread_name_prefix="offline-sync-post")
+                    answer = pool.submit(post_client.post_batch, body)
+                    report.sent += len(good)
+                    following = self._claim(report)  # while the platform answers
+                    held.append(following)
+                    upcoming = self._prepare(following, report) if following else None
+                    if not self._settle(good, answer, report):
+                        if following:  # leased for nothing: back as it was, no attempt counted
+                            self.cache.release([r.id for r in following], self.owner,
+                                               next_attempt=self._not_before, error=None, count_attempt=False)
+                        held = []
+                        break
+                    held = [following]
+                    prepared = upcoming
+                self._emit("progress", sent=report.sent, synced=report.synced)
+        except BaseException:
+            # a bug or a broken disk: hand the leases back rather than wait them out
+            with contextlib.suppress(Exception):
+                ids = [r.id for b in held for r in b]
+                if ids:
+                    self.cache.release(ids, self.owner, next_attempt=self._backoff(), error="sync pass failed")
+            raise
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+
+    def _post_client(self) -> PlatformClient | None:
+        """The connection batches are posted on while this thread uploads (None: a client
+        handed in by a caller, which is used as it is, one request at a time)."""
+        if self._injected_client:
+            return None
+        if self._poster is None:
+            self._poster = self._make_client(self.client.token)
+        return self._poster
+
+    def _settle(self, records: list[OutgoingRecord], answer: Future[dict[str, dict[str, Any]]],
+                report: SyncReport) -> bool:
+        """The answer to a batch posted in the helper thread, taken as :meth:`_post` takes it."""
+        try:
+            results = answer.result()
+        except (PlatformUnavailable, PlatformAuthError) as exc:
+            self._fail(records, exc, report)
+            return False
+        except PlatformRefused as exc:
+            return self._refused(records, exc, report)
+        crash_point("after_send_before_ack")
+        self._succeeded()
+        return self._apply(records, results, report)
+
     def _send(self, batch: list[OutgoingRecord], report: SyncReport) -> bool:
+        ok, good = self._prepare(batch, report)
+        if not ok:
+            return False
+        return self._post(good, report) if good else True
+
+    def _prepare(self, batch: list[OutgoingRecord], report: SyncReport) -> tuple[bool, list[OutgoingRecord]]:
+        """Check a claimed batch's hashes and upload its attachments: ``(ok, records to post)``;
+        not ok: an upload failed and the batch was handed back (``_fail``)."""
         dead: list[tuple[str, dict[str, Any]]] = []
         good: list[OutgoingRecord] = []
         for rec in batch:
@@ -348,9 +429,7 @@ class SyncEngine:
             self.cache.mark_dead(dead)
             report.dead_letters += len(dead)
             self._emit("dead_letter", count=len(dead))
-        if not ok:
-            return False
-        return self._post(good, report) if good else True
+        return ok, good
 
     def _upload_attachments(self, records: list[OutgoingRecord], report: SyncReport,
                             dead: list[tuple[str, dict[str, Any]]]) -> tuple[bool, list[OutgoingRecord]]:
@@ -436,8 +515,8 @@ class SyncEngine:
         else:
             self._error(str(exc))
 
-    def _post(self, records: list[OutgoingRecord], report: SyncReport) -> bool:
-        body = self.client.encode_batch([r.as_wire() for r in records])
+    def _post(self, records: list[OutgoingRecord], report: SyncReport, body: bytes = b"") -> bool:
+        body = body or self.client.encode_batch([r.as_wire() for r in records])
         if len(body) > self.max_batch_bytes and len(records) > 1:
             half = len(records) // 2
             return self._post(records[:half], report) and self._post(records[half:], report)
@@ -605,3 +684,5 @@ class SyncEngine:
         self.stop()
         self.cache.remove_enqueue_listener(self._on_enqueue)
         self.client.close()
+        if self._poster is not None:
+            self._poster.close()

@@ -52,6 +52,24 @@ def test_kill_at_crash_point_then_restart(platform, make_engine, tmp_path: Path,
     cache.close()
 
 
+def test_kill_while_the_next_batch_is_leased_then_restart(platform, make_engine, tmp_path: Path) -> None:
+    """While the platform answers a batch the engine has already leased the next one and sent
+    its attachments (issue 16). Killed right then: the answered batch is on the platform but
+    not acked, the next one is leased by a process that is gone; a restarted engine takes both
+    over and every record ends on the platform exactly once."""
+    db = tmp_path / "kiosk" / "cache.db"
+    ids, payloads = prepare(db)
+    done = run_child(db, platform, "sync", "batch", "10", crash_at="after_send_before_ack")
+    assert done.returncode == EXIT_CODE, done.stderr[-2000:]
+    cache = OfflineCache(db)
+    on_platform = {r["id"] for r in platform.store.list_records()} & set(ids)
+    assert len(on_platform) == 10 and cache.counts()["inflight"] == 20  # the answered batch and the next
+    reports = drain(make_engine(cache))
+    assert sum(r.duplicates for r in reports) == 10
+    assert_exactly_once(cache, platform, ids, payloads)
+    cache.close()
+
+
 def test_kill_before_the_enqueue_commits_tells_nobody(platform, tmp_path: Path) -> None:
     db = tmp_path / "kiosk" / "cache.db"
     done = run_child(db, platform, "enqueue", "3", crash_at="enqueue_before_commit")

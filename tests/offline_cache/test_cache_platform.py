@@ -90,6 +90,26 @@ def test_batch_results_follow_the_contract(platform, http) -> None:
     assert again.json()["results"][0]["status"] == "accepted"
 
 
+def test_a_batch_is_stored_set_wise_with_the_record_by_record_answers(http) -> None:
+    """The platform takes a batch in one pass (issue 16): receipt numbers still run in the
+    batch's order with no gap for rejected records, an id sent twice in one batch is stored once
+    (its second copy is a duplicate with the first's receipt, a changed copy a conflict), and the
+    next batch continues the day's count."""
+    a = record("5f0c0000-0000-4000-8000-0000000000a1", {"n": 1})
+    b = record("5f0c0000-0000-4000-8000-0000000000a2", {"n": 2})
+    results = batch(http, [a, record("5f0c0000-0000-4000-8000-0000000000a3", {"n": 3}, kind="selfie"),
+                           b, a, record(a["id"], {"n": 9})]).json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "rejected", "accepted", "duplicate", "conflict"]
+    first = int(results[0]["receipt_no"][-5:])
+    assert int(results[2]["receipt_no"][-5:]) == first + 1
+    assert results[3] == {"id": a["id"], "status": "duplicate", "receipt_no": results[0]["receipt_no"]}
+    assert results[4]["reason"]["code"] == "payload_mismatch"
+    later = batch(http, [b, record("5f0c0000-0000-4000-8000-0000000000a4", {"n": 4})]).json()["results"]
+    assert later[0] == {"id": b["id"], "status": "duplicate", "receipt_no": results[2]["receipt_no"]}
+    assert later[1]["status"] == "accepted" and int(later[1]["receipt_no"][-5:]) == first + 2
+    assert later[1]["receipt_no"][:10] == results[0]["receipt_no"][:10]
+
+
 def test_batch_limits_and_malformed_requests(http) -> None:
     many = [record(f"5f0c0000-0000-4000-8000-{i:012d}", {"i": i}) for i in range(101)]
     assert batch(http, many).status_code == 413

@@ -338,3 +338,23 @@ def test_engine_purges_personal_data_after_the_retention_window(platform, make_c
     assert cache.get(rid).personal_purged and cache.payload(rid)["name"] is None
     assert not (cache.attachments_dir / photo).exists()
     assert platform.store.get_record(rid)["payload"]["name"] == application()["name"]
+
+
+def test_a_failed_batch_hands_back_the_next_one_already_leased(platform, make_cache, make_engine) -> None:
+    """While the platform answers a batch, the engine leases the next one and uploads its
+    attachments (issue 16). When that answer is a 503 the pass stops: the failed batch is
+    retried with backoff as always, the next one goes back to pending as if never claimed (no
+    attempt counted), nothing is left in flight, and a later pass sends everything once."""
+    cache = make_cache()
+    ids = [cache.enqueue("application", application(i), [(f"scan {i}".encode() * 64, "image/png")] if i == 25 else [])
+           for i in range(40)]
+    platform.faults.replace([FaultRule("error", status=503, times=1, record_id=ids[10])])
+    engine = make_engine(cache, batch_size=10)
+    report = engine.sync_once()
+    assert (report.acked, report.retried, report.batches) == (10, 10, 3)
+    assert cache.counts()["inflight"] == 0
+    assert [cache.get(i).attempts for i in ids[10:30:10]] == [1, 0]  # the failed batch, the one after
+    assert platform.store.has_attachment(cache.get(ids[25]).attachments[0])  # sent ahead of its batch
+    drain(engine)
+    assert_exactly_once(cache, platform, ids)
+    assert platform.store.stats()["ingest"].get("duplicate", 0) == 0
