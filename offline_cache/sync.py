@@ -393,8 +393,14 @@ class SyncEngine:
     def _settle(self, records: list[OutgoingRecord], answer: Future[dict[str, dict[str, Any]]],
                 report: SyncReport) -> bool:
         """The answer to a batch posted in the helper thread, taken as :meth:`_post` takes it."""
+        return self._answered(records, answer.result, report)
+
+    def _answered(self, records: list[OutgoingRecord], answer: Callable[[], dict[str, dict[str, Any]]],
+                  report: SyncReport) -> bool:
+        """The platform's answer to ``records`` (``answer()`` returns it or raises): applied, or
+        the batch failed, refused or released as the contract says."""
         try:
-            results = answer.result()
+            results = answer()
         except (PlatformUnavailable, PlatformAuthError) as exc:
             self._fail(records, exc, report)
             return False
@@ -521,16 +527,7 @@ class SyncEngine:
             half = len(records) // 2
             return self._post(records[:half], report) and self._post(records[half:], report)
         report.sent += len(records)
-        try:
-            results = self.client.post_batch(body)
-        except (PlatformUnavailable, PlatformAuthError) as exc:
-            self._fail(records, exc, report)
-            return False
-        except PlatformRefused as exc:
-            return self._refused(records, exc, report)
-        crash_point("after_send_before_ack")
-        self._succeeded()
-        return self._apply(records, results, report)
+        return self._answered(records, lambda: self.client.post_batch(body), report)
 
     def _refused(self, records: list[OutgoingRecord], exc: PlatformRefused, report: SyncReport) -> bool:
         ids = [r.id for r in records]
