@@ -5,11 +5,16 @@
 The sample hall (一窗受理 window W01 serves 8 services) on a SQLite file on disk (WAL,
 synchronous=FULL, so every call is a durable commit). 10,000 tickets wait over W01's services
 (5% green channel); each measured call_next is followed (untimed) by finish and one new ticket,
-so the queue stays at 10,000 throughout. Prints the latency distribution as Markdown."""
+so the queue stays at 10,000 throughout. Prints the latency distribution as Markdown.
+
+Beside each timed call (untimed for it) the script times one bare ``fsync`` of a 4 KiB write to a
+file in the same directory: the disk's own commit latency in the same run, the floor under a
+durable call's tail (a WAL commit with ``synchronous=FULL`` is one such fsync)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -59,7 +64,8 @@ def main() -> int:
     for _ in range(args.waiting):
         issue()
     seeded = time.perf_counter() - t0
-    lat, counters = [], ["W01", "W02", "W03", "W04"]
+    lat, counters, syncs = [], ["W01", "W02", "W03", "W04"], []
+    probe = os.open(data / "fsync-probe", os.O_WRONLY | os.O_CREAT, 0o600)
     for i in range(args.calls):
         c = counters[i % len(counters)]
         s = time.perf_counter()
@@ -68,6 +74,10 @@ def main() -> int:
         assert t is not None
         eng.finish(c)
         issue()
+        os.pwrite(probe, bytes(4096), (i % 64) * 4096)
+        s = time.perf_counter()
+        os.fsync(probe)
+        syncs.append((time.perf_counter() - s) * 1000)
         if args.pause_ms:
             time.sleep(args.pause_ms / 1000)
     print(
@@ -81,6 +91,9 @@ def main() -> int:
         f"| {percentile(lat, 50):.3f} "
         f"| {percentile(lat, 90):.3f} | {percentile(lat, 99):.3f} | {max(lat):.3f} |"
     )
+    print(f"| bare fsync of 4 KiB (same disk, same run) | | | {len(syncs)} | {percentile(syncs, 50):.3f} "
+          f"| {percentile(syncs, 90):.3f} | {percentile(syncs, 99):.3f} | {max(syncs):.3f} |")
+    os.close(probe)
     eng.store.close()
     return 0
 

@@ -18,9 +18,10 @@ Clients are threads spread over load-generator processes (the server and the loa
 machine's cores), each with one keep-alive ``http.client`` connection per role (``--client
 socket``: a bare socket with each request's bytes built once, about a third of that CPU;
 ``--client hallclient``: the product's requests-based client, ~3.6× the load generator's CPU).
-``--subscribers K`` holds K ``GET /api/v1/events`` streams open meanwhile
-(threads in one more process) and reports call → event latency and whether every call reached
-every subscriber. Every pulled ticket id and every issued number is checked for duplicates.
+``--subscribers K`` holds K ``GET /api/v1/events`` streams open meanwhile (bare sockets on one
+thread of one more process, the frames parsed after the run) and reports call → event latency
+and whether every call reached every subscriber.
+Every pulled ticket id and every issued number is checked for duplicates.
 
 Prints Markdown: life cycles/s, requests/s, p50/p99 per request kind, and the server's CPU
 seconds per cycle (user + system of the server and its worker processes, from /proc), and the
@@ -34,6 +35,7 @@ database; with ``--workers 2`` that is two hall-server processes on one database
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import multiprocessing as mp
 import os
@@ -266,38 +268,59 @@ def worker(
 
 
 def subscribers(base: str, token: str, n: int, stop_at: float, ready: mp.Queue, out: mp.Queue) -> None:
-    import http.client
+    """K event streams on one thread (a selector over bare sockets): while the clock runs each
+    read is only kept with its arrival time; frames are decoded after ``stop_at``, so the
+    measuring costs the machine a ``recv`` per wake and not the stream's parsing (real
+    subscribers, the displays and rating pads, are other machines)."""
+    import selectors
     from urllib.parse import urlsplit
 
     url = urlsplit(base)
-    seen: list[list[tuple[str, float]]] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        mine: list[tuple[str, float]] = []
-        con = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=30)
-        con.request("GET", "/api/v1/events", headers={"Authorization": f"Bearer {token}"})
-        r = con.getresponse()  # chunked: readline() gives the decoded stream's lines
+    sel = selectors.DefaultSelector()
+    got: list[list[tuple[bytes, float]]] = [[] for _ in range(n)]
+    for i in range(n):
+        s = socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=30)
+        s.sendall(f"GET /api/v1/events HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ, i)
         ready.put(1)
-        rest = b""
-        while time.time() <= stop_at:
-            block = r.read1(65536)  # whatever arrived, chunks decoded; frames split across reads
-            if not block:
-                break
-            now = time.time()
-            frames = (rest + block).split(b"\n\n")
-            rest = frames.pop()
-            mine += [(m.group(1).decode(), now) for f in frames if (m := CALLED.search(f))]
-        con.close()
-        with lock:
-            seen.append(mine)
+    while time.time() <= stop_at and sel.get_map():
+        for key, _ in sel.select(0.5):
+            block = key.fileobj.recv(1 << 20)  # type: ignore[union-attr]
+            if block:
+                got[key.data].append((block, time.time()))
+            else:
+                sel.unregister(key.fileobj)
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()  # type: ignore[union-attr]
+    out.put([called_at(blocks) for blocks in got])
 
-    threads = [threading.Thread(target=run, daemon=True) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(stop_at - time.time() + 40)
-    out.put(seen)
+
+def called_at(blocks: list[tuple[bytes, float]]) -> list[tuple[str, float]]:
+    """(ticket id, arrival time) of each ``call`` frame in one subscriber's raw reads: the
+    response head dropped, the chunked body decoded, each frame timed by the read its end came in."""
+    raw = b"".join(b for b, _ in blocks)
+    ends, total = [], 0
+    for b, _ in blocks:
+        total += len(b)
+        ends.append(total)
+    pos = raw.index(b"\r\n\r\n") + 4
+    calls: list[tuple[str, float]] = []
+    while True:
+        eol = raw.find(b"\r\n", pos)
+        if eol < 0:
+            break
+        size = int(raw[pos:eol].split(b";")[0], 16)
+        start = eol + 2
+        if size == 0 or start + size > len(raw):
+            break
+        data = raw[start:start + size]
+        for m in CALLED.finditer(data):
+            frame_end = data.find(b"\n\n", m.end())
+            at = start + (frame_end if frame_end >= 0 else size)
+            calls.append((m.group(1).decode(), blocks[bisect.bisect_left(ends, at + 1)][1]))
+        pos = start + size + 2
+    return calls
 
 
 def main() -> int:
