@@ -227,7 +227,7 @@ async def in_pool(pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: objec
     commit with the ones queued beside it (queueing/committer.py)."""
     ctx = contextvars.copy_context()
     if isinstance(pool, EngineThread):
-        return await asyncio.wrap_future(pool.submit_op(ctx, fn, *args))
+        return await pool.run_op(ctx, fn, *args)
     return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(ctx.run, fn, *args))
 
 

@@ -12,11 +12,13 @@ each with its own honest answer. A call alone, a read, or any other function (a 
 helper) runs alone as before, in the order it was submitted.
 
 An ``Executor`` (a ``ThreadPoolExecutor`` by type, for the routes that take the pool) with one
-thread of its own; ``submit_op`` is how the API hands it an engine method with the request's
-context (queueing/api.py ``in_pool``)."""
+thread of its own; ``run_op`` is how the API hands it an engine method with the request's context
+(queueing/api.py ``in_pool``): the answers of one batch reach the event loop in one wake-up.
+``submit_op`` does the same for a caller on a thread."""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import logging
@@ -37,8 +39,48 @@ GROUP_CAP = 32  # operations per commit at most: bounds the wait of the first on
 @dataclass
 class _Call:
     run: Callable[[], Any]
-    future: Future[Any]
+    future: Future[Any] | None  # a thread's caller (``submit``/``submit_op``)
     groupable: bool
+    waiter: asyncio.Future[Any] | None = None  # an event loop's caller (``run_op``)
+
+    def settle(self, ok: bool, value: Any) -> None:
+        """Answer a thread's caller now; a loop's caller is answered by ``_Answers.send``."""
+        if self.future is not None:
+            if ok:
+                self.future.set_result(value)
+            else:
+                self.future.set_exception(value)
+
+
+class _Answers:
+    """The answers of one batch for the callers waiting on event loops: handed to each loop in
+    ONE ``call_soon_threadsafe`` (one wake-up of its self-pipe), not one per call (issue 16)."""
+
+    def __init__(self) -> None:
+        self.by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+
+    def add(self, c: _Call, ok: bool, value: Any) -> None:
+        if c.waiter is None:
+            c.settle(ok, value)
+        else:
+            self.by_loop.setdefault(c.waiter.get_loop(), []).append((c.waiter, ok, value))
+
+    def send(self) -> None:
+        for loop, answers in self.by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_deliver, answers)
+            except RuntimeError:  # that loop is closed: nobody waits there any more
+                pass
+
+
+def _deliver(answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for waiter, ok, value in answers:
+        if waiter.done():  # its request was cancelled meanwhile: the operation ran all the same
+            continue
+        if ok:
+            waiter.set_result(value)
+        else:
+            waiter.set_exception(value)
 
 
 @dataclass
@@ -72,24 +114,43 @@ class EngineThread(ThreadPoolExecutor):
 
     def submit_op(self, ctx: contextvars.Context, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         """``fn(*args)`` in ``ctx``; an engine method of ``GROUPABLE`` may share a commit."""
-        groupable = getattr(fn, "__self__", None) is self.engine and getattr(fn, "__name__", "") in GROUPABLE
-        return self._put(functools.partial(ctx.run, fn, *args), groupable)
+        return self._put(functools.partial(ctx.run, fn, *args), self._groupable(fn))
+
+    async def run_op(self, ctx: contextvars.Context, fn: Callable[..., Any], *args: Any) -> Any:
+        """``submit_op`` for a caller on an event loop: awaits the answer, which comes back with the
+        rest of its batch's in one wake-up of the loop. Once queued the operation runs even if the
+        awaiting request is cancelled (as one already running always did)."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._enqueue(_Call(functools.partial(ctx.run, fn, *args), None, self._groupable(fn), waiter))
+        return await waiter
+
+    def _groupable(self, fn: Callable[..., Any]) -> bool:
+        return getattr(fn, "__self__", None) is self.engine and getattr(fn, "__name__", "") in GROUPABLE
 
     def _put(self, run: Callable[[], Any], groupable: bool) -> Future[Any]:
         future: Future[Any] = Future()
+        self._enqueue(_Call(run, future, groupable))
+        return future
+
+    def _enqueue(self, call: _Call) -> None:
         with self._cv:
             if self._closed:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            self._waiting.append(_Call(run, future, groupable))
+            self._waiting.append(call)
             self._cv.notify()
-        return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._cv:
             self._closed = True
             if cancel_futures:
+                answers = _Answers()
                 while self._waiting:
-                    self._waiting.popleft().future.cancel()
+                    c = self._waiting.popleft()
+                    if c.future is not None:
+                        c.future.cancel()
+                    else:
+                        answers.add(c, False, RuntimeError("the engine thread shut down"))
+                answers.send()
             self._cv.notify()
         if wait and threading.current_thread() is not self._thread:
             self._thread.join()
@@ -114,30 +175,34 @@ class EngineThread(ThreadPoolExecutor):
 
     def _loop(self) -> None:
         while (batch := self._next()) is not None:
-            batch = [c for c in batch if c.future.set_running_or_notify_cancel()]
+            batch = [c for c in batch if c.future is None or c.future.set_running_or_notify_cancel()]
             self.stats.calls += len(batch)
+            answers = _Answers()
             try:
                 if len(batch) > 1:
-                    self._group(batch)
+                    self._group(batch, answers)
                 else:
                     for c in batch:
-                        self._alone(c)
+                        self._alone(c, answers)
             except BaseException as exc:  # never leave a caller without an answer
+                answered = {id(w) for items in answers.by_loop.values() for w, _, _ in items}
                 for c in batch:
-                    if not c.future.done():
-                        c.future.set_exception(exc)
+                    if (c.future is not None and not c.future.done()) or (
+                            c.waiter is not None and id(c.waiter) not in answered):
+                        answers.add(c, False, exc)
                 log.exception("engine thread: a call failed outside its operation")
+            answers.send()
 
     @staticmethod
-    def _alone(c: _Call) -> None:
+    def _alone(c: _Call, answers: _Answers) -> None:
         try:
             value = c.run()
         except BaseException as exc:
-            c.future.set_exception(exc)
+            answers.add(c, False, exc)
         else:
-            c.future.set_result(value)
+            answers.add(c, True, value)
 
-    def _group(self, batch: list[_Call]) -> None:
+    def _group(self, batch: list[_Call], answers: _Answers) -> None:
         outcomes = self.engine.run_group([c.run for c in batch])
         s = self.stats
         s.groups += 1
@@ -149,11 +214,8 @@ class EngineThread(ThreadPoolExecutor):
         if outcomes is None:  # nothing of it committed: each its own transaction and answer
             s.failed += 1
             for c in batch:
-                self._alone(c)
+                self._alone(c, answers)
             return
         for c, (ok, value) in zip(batch, outcomes, strict=True):
-            if ok:
-                c.future.set_result(value)
-            else:
-                assert isinstance(value, BaseException)
-                c.future.set_exception(value)
+            assert ok or isinstance(value, BaseException)
+            answers.add(c, ok, value)

@@ -104,24 +104,26 @@ class BodyLimit:
             await _answer(send, 413, HallCode.PAYLOAD_TOO_LARGE, f"the body may have at most {cap} bytes",
                           connection="close")
             return
-        body, messages = bytearray(), []
-        deadline = time.monotonic() + self.caps.body_timeout_s
-        while True:
-            try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                await _answer(send, 408, HallCode.HTTP_ERROR, "the body did not arrive in time", connection="close")
-                return
-            if message["type"] != "http.request":
-                return  # the client went away
-            body += message.get("body", b"")
-            if len(body) > cap:
-                await _answer(send, 413, HallCode.PAYLOAD_TOO_LARGE, f"the body may have at most {cap} bytes",
-                              connection="close")
-                return
-            if not message.get("more_body", False):
-                break
-        messages.append({"type": "http.request", "body": bytes(body), "more_body": False})
+        body = bytearray()
+        try:
+            # one deadline for the whole body: a timer handle, not a task per message (wait_for's:
+            # 2 % of a hot request, issue 16)
+            async with asyncio.timeout(self.caps.body_timeout_s):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        return  # the client went away
+                    body += message.get("body", b"")
+                    if len(body) > cap or not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await _answer(send, 408, HallCode.HTTP_ERROR, "the body did not arrive in time", connection="close")
+            return
+        if len(body) > cap:
+            await _answer(send, 413, HallCode.PAYLOAD_TOO_LARGE, f"the body may have at most {cap} bytes",
+                          connection="close")
+            return
+        messages: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}]
 
         async def replay() -> Message:
             return messages.pop() if messages else await receive()

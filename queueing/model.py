@@ -125,6 +125,10 @@ class Zone:
     name: str
 
 
+ISO_MEMO = 8192
+_ISO: dict[tuple[tzinfo, float], str] = {}
+
+
 @dataclass(frozen=True)
 class Hall:
     id: str
@@ -149,7 +153,18 @@ class Hall:
         return self.local(ts).date().isoformat()
 
     def iso(self, ts: float | None) -> str | None:
-        return None if ts is None else self.local(ts).isoformat(timespec="seconds")
+        """``ts`` as local ISO 8601 to the second. A ticket's times are shown again on every answer
+        and event it appears in (a zone's look-up each: 6 % of the service's CPU, issue 16), so
+        they are remembered, a bounded memo shared by every thread."""
+        if ts is None:
+            return None
+        key = (self.tz, ts)
+        text = _ISO.get(key)
+        if text is None:
+            if len(_ISO) >= ISO_MEMO:
+                _ISO.clear()
+            text = _ISO[key] = self.local(ts).isoformat(timespec="seconds")
+        return text
 
     def day_start(self, day: str) -> float:
         d = datetime.fromisoformat(day).replace(tzinfo=self.tz)
