@@ -90,3 +90,10 @@ class GuardedClock:
         with self._lock:
             out, self._pending = self._pending, []
             return out
+
+    def put_back(self, jumps: list[ClockJump]) -> None:
+        """Steps taken by a transaction that then rolled back (a refused operation): reported
+        again by the next ``take_jumps``, ahead of any seen since."""
+        if jumps:
+            with self._lock:
+                self._pending[:0] = jumps

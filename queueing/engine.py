@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from offline_cache.sealing import id_number_hash
 from queueing import alerts, eta, policy, stats
-from queueing.clock import GuardedClock, steady
+from queueing.clock import ClockJump, GuardedClock, steady
 from queueing.codes import EndReason, HallCode, Outcome, Priority
 from queueing.credentials import current_caller
 from queueing.model import (
@@ -98,6 +98,7 @@ class QueueEngine:
         self._daily_hooks: list[Callable[[StoreTx, float, str], None]] = []
         self._daily_due = False
         self._group: _Group | None = None  # set on the engine thread while a group runs
+        self._taken: list[ClockJump] = []  # clock steps the open transaction alerts of (put back if it rolls back)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -144,7 +145,9 @@ class QueueEngine:
 
     def _clock_alerts(self, tx: StoreTx, now: float, day: str) -> None:
         assert self._guard is not None
-        for jump in self._guard.take_jumps():
+        jumps = self._guard.take_jumps()
+        self._taken += jumps
+        for jump in jumps:
             message = (
                 f"the system clock stepped {jump.seconds / 3600:+.2f} h ({self.hall.iso(jump.wall)}); "
                 "the hall keeps its own time and service day: set the clock right (NTP/RTC) and restart"
@@ -194,10 +197,15 @@ class QueueEngine:
     def _run(self, fn: Callable[[StoreTx, float, str], T]) -> T:
         if self._group is not None:
             return self._run_in_group(self._group, fn)
-        with self.store.write() as tx:
-            now, day = self._begin(tx)
-            result = fn(tx, now, day)
-            appended = tx.events
+        try:
+            with self.store.write() as tx:
+                now, day = self._begin(tx)
+                result = fn(tx, now, day)
+                appended = tx.events
+        except BaseException:
+            self._put_back(0)
+            raise
+        self._taken.clear()
         self._day_seen = day  # committed: a refused operation rolled its rollover back and retries it
         self._committed(appended)
         self._daily_pass()
@@ -215,16 +223,24 @@ class QueueEngine:
     def _run_in_group(self, group: _Group, fn: Callable[[StoreTx, float, str], T]) -> T:
         """One operation of a group: its own savepoint, so a refusal undoes only it (its
         rollover too: the next operation of the group or after it does that again)."""
-        due = self._daily_due
+        due, taken = self._daily_due, len(self._taken)
         try:
             with group.tx.savepoint():
                 now, day = self._begin(tx := group.tx)
                 result = fn(tx, now, day)
         except BaseException:
             self._daily_due = due
+            self._put_back(taken)
             raise
         group.day = day
         return result
+
+    def _put_back(self, since: int) -> None:
+        """The clock steps taken since ``since`` were rolled back with their alerts: the next
+        transaction alerts of them."""
+        if self._guard is not None and len(self._taken) > since:
+            self._guard.put_back(self._taken[since:])
+        del self._taken[since:]
 
     def run_group(self, calls: Sequence[Callable[[], object]]) -> list[tuple[bool, object]] | None:
         """``calls`` (each one engine method of ``GROUPABLE`` with its arguments) in ONE write
@@ -254,8 +270,10 @@ class QueueEngine:
                     self._group = None
         except Exception:
             self._daily_due = due
+            self._put_back(0)
             log.warning("a group of %d operations failed; running them one by one", len(calls), exc_info=True)
             return None
+        self._taken.clear()
         if group.day is not None:
             self._day_seen = group.day
         for appended in rows:

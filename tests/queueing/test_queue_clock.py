@@ -12,7 +12,7 @@ import time
 import pytest
 from queue_helpers import ServerProcess, small_hall
 
-from queueing.client import HallClient
+from queueing.client import HallClient, HallServiceError
 from queueing.clock import GuardedClock
 from tests.faketime import LIBFAKETIME
 
@@ -72,3 +72,28 @@ def test_the_guard_follows_real_time_and_refuses_steps() -> None:
     wall[0] -= 86_400 - 60  # set right again (+60 s of NTP slew accepted)
     mono[0] += 60
     assert clock() == wall[0] and not clock.take_jumps()
+
+
+def test_a_clock_step_first_seen_by_a_refused_operation_still_alerts(tmp_path) -> None:
+    """The first request after the step is one the hall refuses (start at a counter with no
+    ticket called): its transaction rolls back, and the clock alert it would have written must
+    not go with it; the next request writes it."""
+    data = tmp_path / "hall"
+    data.mkdir()
+    (data / "hall.toml").write_text(small_hall(), encoding="utf-8")
+    stamp = tmp_path / "faketime"
+    stamp.write_text("+0\n")
+    srv = ServerProcess(data, env={"LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": str(stamp),
+                                   "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}).start()
+    try:
+        counter = HallClient(srv.base_url, srv.token("counter"))
+        admin = HallClient(srv.base_url, srv.token("admin"))
+        assert "clock" not in [a["kind"] for a in admin.alerts()]
+        stamp.write_text("+1d\n")
+        time.sleep(0.3)
+        with pytest.raises(HallServiceError) as refused:
+            counter.start("C1", staff_id="s-C1")
+        assert refused.value.status == 409
+        assert [a["kind"] for a in admin.alerts()].count("clock") == 1
+    finally:
+        srv.stop()
