@@ -38,14 +38,21 @@ def estimate(
     our_ids = {c.id for c in ours}
     services = {s for c in ours for s in c.services}
     counts = tx.ahead_counts(t.day, sorted(services), ticket_class(t, now), now, t.key_time, t.seq)
+    known: dict[str, float] = {}
+
+    def minutes_of(sid: str) -> float:  # each service's recent mean read once per estimate
+        if sid not in known:
+            known[sid] = service_minutes(tx, hall, sid)
+        return known[sid]
+
     work = 0.0
     for sid, n in counts.items():
         theirs = [
             c for c in hall.counters_serving(sid) if not states.get(c.id, CounterState(c.id)).paused
         ] or hall.counters_serving(sid)
         share = sum(1 for c in theirs if c.id in our_ids) / max(1, len(theirs))
-        work += n * share * service_minutes(tx, hall, sid)
+        work += n * share * minutes_of(sid)
     minutes = work / max(1, len(ours))
     if ours and all(states.get(c.id, CounterState(c.id)).current_ticket_id for c in ours):
-        minutes += service_minutes(tx, hall, t.service_id) / (len(ours) + 1)
+        minutes += minutes_of(t.service_id) / (len(ours) + 1)
     return counts.get(t.service_id, 0), round(minutes)
