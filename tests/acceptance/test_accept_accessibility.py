@@ -50,7 +50,7 @@ class Goals:
 #: elder mode: the MIIT numbers; normal mode: ours (a 90 px target at 1080 lines is 86 dp)
 GOALS = {"elder": Goals(18, 30, 4.5, 60), "normal": Goals(16, 24, 4.5, 90 * DP_PER_DESIGN_PX)}
 #: the supported sizes measured: 1366×768 and a 4K panel lay out by the same unit (Theme.unitFor: 0.71
-#: and 2) between the ones measured, and are not walked (the walk takes about a minute a size and mode)
+#: and 2) between the ones measured, and are not measured (each size more costs its measuring, not another walk)
 SIZES = ((1920, 1080), (1280, 720), (1080, 1920))
 
 
