@@ -137,11 +137,16 @@ class Person:
         self.app, self.window, self.assembly = self._driver.app, self._driver.window, self._driver.assembly
         self.sims: dict[str, Any] = dict(self.assembly.devices.simulators) if self.assembly.devices else {}
         self._finger: Any = None  # the touch screen, made on the first swipe
+        self._kb: Any = None  # the on-screen keyboard's item, found on first use
         self.counts = Counts()
 
     # -- looking ------------------------------------------------------------------------------
     def _keyboard(self) -> Any:
-        return next(i for i in _items(self.window.contentItem()) if i.objectName() == "keyboard")
+        # the InputPanel is made once with the window (Main.qml): looked up once, not on every
+        # item asked about (that search over the whole scene was a fifth of a walk's time)
+        if self._kb is None:
+            self._kb = next(i for i in _items(self.window.contentItem()) if i.objectName() == "keyboard")
+        return self._kb
 
     def _in_keyboard(self, item: Any) -> bool:
         kb = self._keyboard()
@@ -153,7 +158,23 @@ class Person:
         return False
 
     def _visible(self) -> list[Any]:
-        return [i for i in _items(self.window.contentItem()) if _shown(i) and self._on_screen(i)]
+        """Every item a person can see, top of the scene first (depth first, as :func:`_shown`
+        would pick them from all the scene's items): a hidden or transparent item's children are
+        not looked at, none of them is shown."""
+        out: list[Any] = []
+
+        def look(item: Any) -> None:
+            for child in item.childItems():
+                if not child.isVisible() or child.opacity() == 0:
+                    continue  # neither it nor anything under it is shown
+                if child.width() > 0 and child.height() > 0 and self._on_screen(child):
+                    out.append(child)
+                look(child)
+
+        root = self.window.contentItem()
+        if root.isVisible() and root.opacity() != 0:
+            look(root)
+        return out
 
     def _on_screen(self, item: Any) -> bool:
         from PySide6.QtCore import QPointF
