@@ -6,7 +6,13 @@ raises ``HallServiceError(status, code, message)`` whose ``rule`` is the ``HallC
 
 ``events()`` is a blocking iterator of parsed server-sent events for the caller's own thread;
 ``follow_events()`` wraps it with reconnects that resume from the last event id, so nothing is
-missed across a dropped link."""
+missed across a dropped link.
+
+Pooled connections: the hall closes a keep-alive connection idle for ``KEEP_ALIVE_S`` (5 s,
+queueing/server.py), and a request sent as it does so is reset although the hall is fine. So a
+thread's pool is dropped before a request once it has been idle ``POOL_IDLE_S``, and a GET/HEAD
+whose reused connection failed before an answer is sent once more (``_ReusedConnectionRetry``).
+A POST, PUT or DELETE is never sent twice: it may have been applied (a ticket issued twice)."""
 
 from __future__ import annotations
 
@@ -15,11 +21,52 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import BaseHTTPResponse
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
 
 from queueing.codes import HallCode, Outcome, Priority
+
+# A thread's pooled connections idle longer than this are closed before its next request. Safely
+# below queueing.server.KEEP_ALIVE_S (5 s; its HEAD_TIMEOUT_S of 10 s is longer still), after
+# which the hall closes an idle connection: the margin covers the trip and a late wake-up. Not
+# imported from there: that would load uvicorn into every kiosk (tests/queueing/
+# test_client_keepalive.py holds the two together).
+POOL_IDLE_S = 2.0
+
+
+class _ReusedConnectionRetry(Retry):
+    """One more try for a GET/HEAD whose connection failed before any answer came (a pooled
+    connection the hall closed as it was reused: reset, or closed without an answer). Nothing
+    else: no POST/PUT/DELETE, no connect or TLS error, no status (a ``503``/``429`` with
+    ``Retry-After`` is the caller's to see), and no read timeout: a slow hall is not a stale
+    connection, and asking again would double the wait and the hall's work."""
+
+    def increment(self, method: str | None = None, url: str | None = None, response: BaseHTTPResponse | None = None,
+                  error: Exception | None = None, _pool: ConnectionPool | None = None,
+                  _stacktrace: TracebackType | None = None) -> Self:
+        if isinstance(error, ReadTimeoutError):
+            raise error  # as an exhausted Retry would: requests makes it a ReadTimeout
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+_RETRY = _ReusedConnectionRetry(total=1, connect=0, read=1, status=0, other=0,
+                                allowed_methods=frozenset({"GET", "HEAD"}), backoff_factor=0.0,
+                                respect_retry_after_header=False)
+
+
+@dataclass
+class _Pool:
+    """A thread's session and when its connections were last in use (monotonic)."""
+
+    session: requests.Session
+    last_used: float
 
 
 class HallServiceError(Exception):
@@ -59,23 +106,43 @@ class HallClient:
         self.verify: str | bool = ca_bundle or True
         self._local = threading.local()  # one pooled session per thread (requests.Session is not thread-safe)
         self.staff_session: str | None = None  # X-Hall-Session after sign_in: the staff of every operation
+        self.pool_idle_s = POOL_IDLE_S  # this thread's pool is dropped after idling so long (module doc)
 
     @property
     def session(self) -> requests.Session:
-        s = getattr(self._local, "session", None)
-        if s is None:
-            s = self._local.session = requests.Session()
+        return self._pool().session
+
+    def _pool(self) -> _Pool:
+        pool: _Pool | None = getattr(self._local, "pool", None)
+        if pool is None:
+            s = requests.Session()
             s.headers["Authorization"] = f"Bearer {self.token}"
             # verify is also passed per request: requests lets $REQUESTS_CA_BUNDLE override a
             # session's verify, which would unpin the hall CA
             s.verify = self.verify
-        return s
+            for prefix in ("http://", "https://"):
+                s.mount(prefix, HTTPAdapter(max_retries=_RETRY))
+            pool = self._local.pool = _Pool(s, time.monotonic())
+        return pool
 
     def close(self) -> None:
-        s = getattr(self._local, "session", None)
-        if s is not None:
-            s.close()
-            self._local.session = None
+        """Close this thread's pooled connections (its next request opens a new one)."""
+        pool: _Pool | None = getattr(self._local, "pool", None)
+        if pool is not None:
+            pool.session.close()
+            self._local.pool = None
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One request on this thread's session, after closing its pooled connections if they
+        have idled ``pool_idle_s`` (the hall may be closing them just now). The caller of a
+        streamed answer marks ``last_used`` again when it closes the answer."""
+        pool = self._pool()
+        if time.monotonic() - pool.last_used > self.pool_idle_s:
+            pool.session.close()  # the adapters' pools only: the session stays usable and pools anew
+        try:
+            return pool.session.request(method, self.base_url + path, verify=self.verify, **kwargs)
+        finally:
+            pool.last_used = time.monotonic()
 
     def _call(
         self,
@@ -87,10 +154,7 @@ class HallClient:
     ) -> Any:
         headers = {"X-Hall-Session": self.staff_session} if self.staff_session else None
         try:
-            r = self.session.request(
-                method, self.base_url + path, json=body, params=params, timeout=self.timeout, verify=self.verify,
-                headers=headers,
-            )
+            r = self._send(method, path, json=body, params=params, timeout=self.timeout, headers=headers)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HallUnavailable(f"hall service at {self.base_url} unreachable: {exc}") from exc
         if r.status_code == 204 and ok_empty:
@@ -117,8 +181,7 @@ class HallClient:
         timeout of at least a minute; errors as :meth:`_call` raises them."""
         headers = {"X-Hall-Session": self.staff_session} if self.staff_session else None
         try:
-            r = self.session.request(method, self.base_url + path, params=params, timeout=max(self.timeout, 60.0),
-                                     verify=self.verify, headers=headers)
+            r = self._send(method, path, params=params, timeout=max(self.timeout, 60.0), headers=headers)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HallUnavailable(f"hall service at {self.base_url} unreachable: {exc}") from exc
         if r.status_code >= 400:
@@ -351,8 +414,8 @@ class HallClient:
         params = {k: v for k, v in (("from", day_from), ("to", day_to), ("format", fmt), ("lang", lang)) if v}
         headers = {"X-Hall-Session": self.staff_session} if self.staff_session else None
         try:
-            r = self.session.get(self.base_url + f"/api/v1/rectifications/lists/{which}", params=params,
-                                 timeout=self.timeout, verify=self.verify, headers=headers)
+            r = self._send("GET", f"/api/v1/rectifications/lists/{which}", params=params, timeout=self.timeout,
+                           headers=headers)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HallUnavailable(f"hall service at {self.base_url} unreachable: {exc}") from exc
         if r.status_code >= 400:
@@ -464,14 +527,9 @@ class HallClient:
         headers = {"Accept": "text/event-stream"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
+        pool = self._pool()  # this thread's, whichever thread closes the generator
         try:
-            r = self.session.get(
-                self.base_url + "/api/v1/events",
-                headers=headers,
-                stream=True,
-                timeout=(self.timeout, read_timeout),
-                verify=self.verify,
-            )
+            r = self._send("GET", "/api/v1/events", headers=headers, stream=True, timeout=(self.timeout, read_timeout))
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HallUnavailable(f"event stream at {self.base_url} unreachable: {exc}") from exc
         if r.status_code >= 400:
@@ -487,6 +545,7 @@ class HallClient:
             raise HallUnavailable(f"event stream lost: {exc}") from exc
         finally:
             r.close()
+            pool.last_used = time.monotonic()
 
     def follow_events(
         self, stop: threading.Event | None = None, last_event_id: int | None = None, retry_max: float = 10.0

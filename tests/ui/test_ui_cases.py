@@ -6,7 +6,6 @@ keys records the callback of the selected row, and the lists are saved as XLSX."
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,10 +103,12 @@ def test_the_rectification_page_highlights_overdue_loops_and_takes_a_supervisors
 
     old = bad_case("CASE-OLD")
     stamp.write_text("@2026-10-09 09:00:00\n")  # 8 October was the callback deadline
-    # the monotonic clock leaps with it: the hall's idle keep-alive timers fire at its next wake
-    # (the 1 s heartbeat) and close the clients' pooled connections; let that happen before the
-    # next request, as a kiosk's next citizen would come later (else a request can race the close)
-    time.sleep(1.5)
+    # The hall's monotonic clock leaps with it, ours does not: by the hall's clock the kiosk's and
+    # counter's pooled connections have idled nine days, and it closes them at its next wake-up,
+    # which a next request could race. A real client idle that long has dropped its pool
+    # (HallClient.pool_idle_s); these two say so by closing theirs.
+    kiosk.close()
+    counter.close()
     bad_case("CASE-NEW")
 
     window = DashboardWindow(HallClient(hall.base_url, enrol(hall.data_dir, "dashboard", "office")),
