@@ -67,6 +67,14 @@ def test_the_counter_finishes_a_case_with_its_number(qtbot, hall_server: ServerP
     assert window.now_label.text() == second["number"]
 
 
+def set_clock(stamp: Path, when: str) -> None:
+    """The hall's libfaketime timestamp file, replaced whole: the hall reads it at every clock
+    call, and a half-written file would read as no fake time at all (a step to today and back)."""
+    part = stamp.with_suffix(".part")
+    part.write_text(when + "\n")
+    part.replace(stamp)
+
+
 @pytest.fixture
 def late_hall(tmp_path: Path) -> Iterator[tuple[ServerProcess, Path]]:
     """A hall-server whose wall clock libfaketime sets (the monotonic clocks follow)."""
@@ -76,7 +84,7 @@ def late_hall(tmp_path: Path) -> Iterator[tuple[ServerProcess, Path]]:
     data.mkdir()
     (data / "hall.toml").write_text(small_hall(), encoding="utf-8")
     stamp = tmp_path / "faketime"
-    stamp.write_text("@2026-09-30 10:00:00\n")
+    set_clock(stamp, "@2026-09-30 10:00:00")
     server = ServerProcess(data, heartbeat=1.0, env={
         "LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": str(stamp), "FAKETIME_NO_CACHE": "1",
         "TZ": "Asia/Shanghai"}).start()
@@ -102,7 +110,7 @@ def test_the_rectification_page_highlights_overdue_loops_and_takes_a_supervisors
         return str(served["ticket"]["id"])
 
     old = bad_case("CASE-OLD")
-    stamp.write_text("@2026-10-09 09:00:00\n")  # 8 October was the callback deadline
+    set_clock(stamp, "@2026-10-09 09:00:00")  # 8 October was the callback deadline
     # The hall's monotonic clock leaps with it, ours does not: by the hall's clock the kiosk's and
     # counter's pooled connections have idled nine days, and it closes them at its next wake-up,
     # which a next request could race. A real client idle that long has dropped its pool
