@@ -68,8 +68,12 @@ def percentile(xs: list[float], q: float) -> float:
 
 def tree_cpu(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and its live child processes."""
-    total = 0.0
-    kids = {pid}
+    return sum(cpu_by_process(pid).values())
+
+
+def cpu_by_process(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of ``pid`` and of each of its live child processes."""
+    out: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -79,9 +83,8 @@ def tree_cpu(pid: int) -> float:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         if int(entry) == pid or int(fields[1]) == pid:
-            kids.add(int(entry))
-            total += (int(fields[11]) + int(fields[12])) / TICK
-    return total
+            out[int(entry)] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
 
 
 def prepare(data: Path, clients: int, root: Path) -> list[str]:
@@ -396,10 +399,12 @@ def main() -> int:
         def subs_cpu() -> float:
             return tree_cpu(sub_proc.pid) if sub_proc is not None and sub_proc.pid is not None else 0.0
 
-        cpu0, subs0 = tree_cpu(server.pid), subs_cpu()
+        by0, subs0 = cpu_by_process(server.pid), subs_cpu()
+        cpu0 = sum(by0.values())
         load0 = sum(tree_cpu(p.pid) for p in procs if p.pid is not None)
         time.sleep(max(0.0, stop_at - time.time()))
-        cpu1, subs1 = tree_cpu(server.pid), subs_cpu()
+        by1, subs1 = cpu_by_process(server.pid), subs_cpu()
+        cpu1 = sum(by1.values())
         load1 = sum(tree_cpu(p.pid) for p in procs if p.pid is not None)
         results = [out.get(timeout=args.seconds + 120) for _ in procs]
         for p in procs:
@@ -432,6 +437,10 @@ def main() -> int:
           f"server CPU {(cpu1 - cpu0) / max(1, cycles) * 1000:.2f} ms per cycle "
           f"(load generator {(load1 - load0) / max(1, cycles) * 1000:.2f}); duplicates: "
           f"{len(pulled) - len(set(pulled))} pulls, {len(numbers) - len(set(numbers))} numbers")
+    if args.workers > 1:  # which workers took the load: the first to accept may take every connection
+        spent = sorted((by1[p] - by0.get(p, 0.0) for p in by1 if p != server.pid), reverse=True)
+        print("workers' shares of the server CPU: " + " / ".join(
+            f"{100 * x / max(1e-9, sum(spent)):.0f} %" for x in spent))
     print("| request | count | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|")
     for k, v in lat.items():

@@ -48,6 +48,16 @@ from queueing.model import ACTIVE, CounterState, QueueError, Ticket
 log = logging.getLogger(__name__)
 
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
+# What a ticket is from its issue on: no operation changes these (a transfer issues a new ticket).
+# ``update_ticket`` names them only in its WHERE clause, never in its SET list: SQLite rewrites an
+# index whose columns an UPDATE sets even when the value stays, and setting every column cost each
+# call, start and finish two more pages in the WAL (tickets_service_day and the seq index) of
+# 7-11 (issue 16). An operation that did change one would fail loudly there, not be lost.
+TICKET_FIXED = ("id", "day", "number", "service_id", "priority", "issued_at", "key_time", "seq",
+                "person_hash", "channel", "appointment_code", "slot_start", "slot_end")
+TICKET_CHANGING = tuple(c for c in TICKET_COLUMNS if c not in TICKET_FIXED)
+_UPDATE_TICKET = (f"UPDATE tickets SET {', '.join(c + '=?' for c in TICKET_CHANGING)} WHERE "
+                  + " AND ".join(f"{c} IS ?" if c != "id" else "id=?" for c in TICKET_FIXED))
 
 
 def ticket_values(t: Ticket) -> tuple[Any, ...]:
@@ -369,16 +379,14 @@ class SQLiteTx:
         self.con.execute(f"INSERT INTO tickets({', '.join(TICKET_COLUMNS)}) VALUES({marks})", ticket_values(t))
 
     def update_ticket(self, t: Ticket, expect_status: str | None = None) -> None:
-        cols = [c for c in TICKET_COLUMNS if c != "id"]
-        sql = f"UPDATE tickets SET {', '.join(c + '=?' for c in cols)} WHERE id=?"
-        args: list[Any] = [getattr(t, c) for c in cols] + [t.id]
+        sql = _UPDATE_TICKET
+        args: list[Any] = [getattr(t, c) for c in TICKET_CHANGING] + [getattr(t, c) for c in TICKET_FIXED]
         if expect_status is not None:
             sql += " AND status=?"
             args.append(expect_status)
         if self.con.execute(sql, args).rowcount != 1:
-            raise RuntimeError(
-                f"ticket {t.id} changed under the transaction"
-            )  # cannot happen: write lock held
+            # cannot happen: the write lock is held, and no operation changes a fixed column
+            raise RuntimeError(f"ticket {t.id} changed under the transaction (or a fixed column in memory)")
 
     def get_ticket(self, ticket_id: str) -> Ticket | None:
         return _ticket(self.con.execute(_SELECT + " WHERE id=?", (ticket_id,)).fetchone())

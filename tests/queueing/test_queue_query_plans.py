@@ -10,13 +10,17 @@ does what counters and kiosks ask of it."""
 from __future__ import annotations
 
 import sqlite3
+import struct
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from queue_helpers import FakeClock, make_engine, sample_hall_toml
 
 from queueing.engine import QueueEngine
+from queueing.hallconfig import load_credentials, load_hall
+from queueing.store import SQLiteStore
 
 DAY_TICKETS = 10_000
 STILL_WAITING = 300
@@ -160,5 +164,48 @@ def test_statistics_of_a_range_read_by_index(tmp_path: Path, clock: FakeClock) -
                 bad[sql[:300]] = plan
         con.close()
         assert sent and not bad, "\n".join(f"{q}\n    {p}" for q, p in bad.items())
+    finally:
+        engine.store.close()
+
+
+
+def _pages_written(engine: QueueEngine, op: Callable[[], object]) -> list[str]:
+    """The tables and indexes whose pages ``op``'s commit put in the WAL (dbstat names them)."""
+    path = Path(engine.store.path)  # type: ignore[attr-defined]
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        try:
+            names = {p: n for n, p in con.execute("SELECT name, pageno FROM dbstat")}
+        except sqlite3.OperationalError:
+            pytest.skip("this SQLite has no dbstat table")
+        assert con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0  # the WAL emptied
+        op()
+        wal = (path.parent / (path.name + "-wal")).read_bytes()
+    finally:
+        con.close()
+    size = struct.unpack(">I", wal[8:12])[0]
+    frames = range(32, len(wal) - size - 23, 24 + size)  # a 32-byte header, then (24-byte header, page)
+    return [names.get(struct.unpack(">I", wal[f:f + 4])[0], "?") for f in frames]
+
+
+def test_a_counters_call_start_and_finish_leave_the_tickets_fixed_indexes_alone(
+        tmp_path: Path, clock: FakeClock) -> None:
+    """A call, a start and a finish change a ticket's state, never what it was issued as: their
+    commits write no page of the day's per-service index nor of the id and seq indexes (an UPDATE
+    that named every column rewrote them in every commit, issue 16)."""
+    data = tmp_path / "hall"
+    data.mkdir()
+    (data / "hall.toml").write_text(HALL, encoding="utf-8")
+    hall = load_hall(data)
+    # no checkpointer thread: it would checkpoint under the count
+    engine = QueueEngine(hall, SQLiteStore(data / "queue.db", checkpointer=False),
+                         load_credentials(data)["hall_key"], clock=clock)
+    try:
+        seed_day(engine, clock)
+        for op in ("call_next", "start", "finish"):
+            pages = _pages_written(engine, lambda op=op: getattr(engine, op)("W01"))
+            assert "tickets" in pages and "events" in pages, (op, pages)
+            assert not {"tickets_service_day", "sqlite_autoindex_tickets_1", "sqlite_autoindex_tickets_2",
+                        "tickets_person"} & set(pages), (op, pages)
     finally:
         engine.store.close()
