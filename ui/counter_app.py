@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -317,6 +317,14 @@ class CounterWindow(QMainWindow):
         controller.refresh()
         self.alerts.refresh()
         self._update_buttons()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the console stops its refreshes and lets the calls already on their way end
+        (each bounded by the client's timeout) before the window goes, not answer into it later."""
+        self.timer.stop()
+        self.controller.pool.clear()
+        self.controller.pool.waitForDone(int(self.controller.client.timeout * 1000) + 1000)
+        super().closeEvent(event)
 
     # -- language ----------------------------------------------------------------------------
     def toggle_language(self) -> None:
