@@ -165,6 +165,8 @@ class Person:
 
         def look(item: Any) -> None:
             for child in item.childItems():
+                if not hasattr(child, "opacity"):  # one being destroyed as the screen changes
+                    continue
                 if not child.isVisible() or child.opacity() == 0:
                     continue  # neither it nor anything under it is shown
                 if child.width() > 0 and child.height() > 0 and self._on_screen(child):
